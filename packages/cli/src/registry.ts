@@ -1,0 +1,20 @@
+/** A sub-command of `mdh`. */
+export interface Command {
+  /** One-paragraph usage text. */
+  usage: string;
+  /** Runs the command; resolves to the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+// Each sub-command registers one line here (commands/<name>.ts exports `usage` and `run`).
+const loaders: Record<string, () => Promise<Command>> = {
+};
+
+/** Names of the available sub-commands. */
+export const commandNames = Object.keys(loaders);
+
+/** Loads a sub-command by name, or undefined if there is none. */
+export async function loadCommand(name: string): Promise<Command | undefined> {
+  const l = loaders[name];
+  return l ? l() : undefined;
+}

@@ -1,0 +1,167 @@
+/**
+ * Protocol numbers for DTLS 1.2 (RFC 6347), TLS 1.2 (RFC 5246), ECC (RFC 8422), extended master secret
+ * (RFC 7627), use_srtp (RFC 5764, RFC 7714), ALPN (RFC 7301) and signature schemes (RFC 8446 §4.2.3).
+ */
+
+/** DTLS 1.2 wire version (RFC 6347 §4.1: {254, 253}). */
+export const DTLS_1_2 = 0xfefd;
+/** DTLS 1.0 wire version, accepted on a ClientHello/HelloVerifyRequest record (RFC 6347 §4.2.1). */
+export const DTLS_1_0 = 0xfeff;
+
+/** Record content types (RFC 5246 §6.2.1). */
+export const ContentType = {
+  changeCipherSpec: 20,
+  alert: 21,
+  handshake: 22,
+  applicationData: 23,
+} as const;
+
+/** Handshake message types (RFC 5246 §7.4, RFC 6347 §4.3.2). */
+export const HandshakeType = {
+  helloRequest: 0,
+  clientHello: 1,
+  serverHello: 2,
+  helloVerifyRequest: 3,
+  certificate: 11,
+  serverKeyExchange: 12,
+  certificateRequest: 13,
+  serverHelloDone: 14,
+  certificateVerify: 15,
+  clientKeyExchange: 16,
+  finished: 20,
+} as const;
+
+/** Alert levels (RFC 5246 §7.2). */
+export const AlertLevel = { warning: 1, fatal: 2 } as const;
+
+/** Alert descriptions (RFC 5246 §7.2, RFC 7301 §3.2). */
+export const AlertDescription = {
+  closeNotify: 0,
+  unexpectedMessage: 10,
+  badRecordMac: 20,
+  recordOverflow: 22,
+  handshakeFailure: 40,
+  badCertificate: 42,
+  unsupportedCertificate: 43,
+  certificateRevoked: 44,
+  certificateExpired: 45,
+  certificateUnknown: 46,
+  illegalParameter: 47,
+  unknownCa: 48,
+  accessDenied: 49,
+  decodeError: 50,
+  decryptError: 51,
+  protocolVersion: 70,
+  insufficientSecurity: 71,
+  internalError: 80,
+  userCanceled: 90,
+  noRenegotiation: 100,
+  unsupportedExtension: 110,
+  noApplicationProtocol: 120,
+} as const;
+
+/** Names of alert descriptions, for messages. */
+export const alertName = (d: number): string => {
+  for (const [k, v] of Object.entries(AlertDescription)) if (v === d) return k;
+  return `alert_${d}`;
+};
+
+/** Extension types. */
+export const ExtensionType = {
+  serverName: 0,
+  supportedGroups: 10,
+  ecPointFormats: 11,
+  signatureAlgorithms: 13,
+  useSrtp: 14,
+  alpn: 16,
+  encryptThenMac: 22,
+  extendedMasterSecret: 23,
+  sessionTicket: 35,
+  renegotiationInfo: 0xff01,
+} as const;
+
+/** Named groups (RFC 8422 §5.1.1, RFC 7919). */
+export const NamedGroup = { secp256r1: 23, secp384r1: 24, x25519: 29 } as const;
+/** A supported ECDHE group name. */
+export type GroupName = keyof typeof NamedGroup;
+
+/** Signature schemes (RFC 8446 §4.2.3; in TLS 1.2 the hash/signature pairs of RFC 5246 §7.4.1.4.1). */
+export const SignatureScheme = {
+  ecdsa_secp256r1_sha256: 0x0403,
+  ecdsa_secp384r1_sha384: 0x0503,
+  ecdsa_secp521r1_sha512: 0x0603,
+  rsa_pss_rsae_sha256: 0x0804,
+  rsa_pss_rsae_sha384: 0x0805,
+  rsa_pkcs1_sha256: 0x0401,
+  rsa_pkcs1_sha384: 0x0501,
+  rsa_pkcs1_sha512: 0x0601,
+} as const;
+
+/** Cipher suite description. */
+export interface CipherSuiteInfo {
+  /** IANA id. */
+  id: number;
+  /** IANA name. */
+  name: CipherSuiteName;
+  /** Signature algorithm of the certificate. */
+  auth: 'ecdsa' | 'rsa';
+  /** AEAD key length in octets. */
+  keyLength: 16 | 32;
+  /** PRF / transcript hash. */
+  hash: 'sha256' | 'sha384';
+}
+
+/** The supported cipher suites (RFC 5289 §3). */
+export type CipherSuiteName =
+  | 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'
+  | 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'
+  | 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'
+  | 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384';
+
+/** Cipher suite table, in default preference order. */
+export const CIPHER_SUITES: readonly CipherSuiteInfo[] = [
+  { id: 0xc02b, name: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', auth: 'ecdsa', keyLength: 16, hash: 'sha256' },
+  { id: 0xc02f, name: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', auth: 'rsa', keyLength: 16, hash: 'sha256' },
+  { id: 0xc02c, name: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', auth: 'ecdsa', keyLength: 32, hash: 'sha384' },
+  { id: 0xc030, name: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', auth: 'rsa', keyLength: 32, hash: 'sha384' },
+];
+
+/** Looks up a cipher suite by id or name. */
+export function cipherSuiteInfo(idOrName: number | string): CipherSuiteInfo | undefined {
+  return CIPHER_SUITES.find((s) => s.id === idOrName || s.name === idOrName);
+}
+
+/** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 §3.3). */
+export const EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
+
+/** A DTLS-SRTP protection profile (RFC 5764 §4.1.2, RFC 7714 §14.2). */
+export interface SrtpProfileInfo {
+  /** IANA id. */
+  id: number;
+  /** IANA name. */
+  name: string;
+  /** SRTP master key length in octets. */
+  keyLength: number;
+  /** SRTP master salt length in octets. */
+  saltLength: number;
+}
+
+/** The DTLS-SRTP profiles this engine negotiates, in default preference order. */
+export const SRTP_PROFILES: readonly SrtpProfileInfo[] = [
+  { id: 0x0007, name: 'SRTP_AEAD_AES_128_GCM', keyLength: 16, saltLength: 12 },
+  { id: 0x0008, name: 'SRTP_AEAD_AES_256_GCM', keyLength: 32, saltLength: 12 },
+  { id: 0x0001, name: 'SRTP_AES128_CM_HMAC_SHA1_80', keyLength: 16, saltLength: 14 },
+  { id: 0x0002, name: 'SRTP_AES128_CM_HMAC_SHA1_32', keyLength: 16, saltLength: 14 },
+];
+
+/**
+ * Looks up a DTLS-SRTP profile by id or by name. Also accepts OpenSSL's spelling
+ * (`SRTP_AES128_CM_SHA1_80`).
+ */
+export function srtpProfileInfo(idOrName: number | string): SrtpProfileInfo | undefined {
+  if (typeof idOrName === 'string') {
+    const n = idOrName.toUpperCase().replace('SRTP_AES128_CM_SHA1_', 'SRTP_AES128_CM_HMAC_SHA1_');
+    return SRTP_PROFILES.find((p) => p.name === n);
+  }
+  return SRTP_PROFILES.find((p) => p.id === idOrName);
+}

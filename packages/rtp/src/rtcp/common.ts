@@ -1,0 +1,131 @@
+/**
+ * RTCP common header (RFC 3550 §6.4.1) and the base every RTCP packet class shares:
+ *
+ * ```
+ *  0                   1                   2                   3
+ * |V=2|P|  count  |      PT       |             length            |
+ * ```
+ * `length` is the packet's size in 32-bit words minus one, including the header and any padding.
+ */
+import { RtcpParseError } from '../errors.js';
+
+/** RTCP packet types (RFC 3550 §12.1, RFC 4585 §6.1, RFC 3611 §2). */
+export const RtcpType = {
+  SR: 200,
+  RR: 201,
+  SDES: 202,
+  BYE: 203,
+  APP: 204,
+  RTPFB: 205,
+  PSFB: 206,
+  XR: 207,
+} as const;
+
+/** Where one RTCP packet sits inside a compound, as found by the compound parser. */
+export interface RtcpView {
+  /** The whole compound. */
+  readonly buf: Uint8Array;
+  /** Offset of this packet's first octet. */
+  readonly offset: number;
+  /** The 5-bit count / FMT / subtype field. */
+  readonly count: number;
+  /** Packet type (octet 1). */
+  readonly packetType: number;
+  /** First octet after the 4-octet common header. */
+  readonly bodyStart: number;
+  /** End of the body (exclusive), before any padding. */
+  readonly bodyEnd: number;
+  /** Padding octets (including the count octet) when P=1, else 0. */
+  readonly paddingLength: number;
+}
+
+/** Reads a big-endian u32. Callers have checked bounds. */
+export function r32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+/** Reads a big-endian u16. Callers have checked bounds. */
+export function r16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+/** Writes a big-endian u32. */
+export function w32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+/** Writes a big-endian u16. */
+export function w16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 8;
+  b[o + 1] = v;
+}
+
+/** Throws a RangeError unless `v` is an integer in 0..max. */
+export function checkRange(v: number, max: number, what: string): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`RTCP ${what} must be 0..${max}, got ${v}`);
+}
+
+/** Throws an RtcpParseError unless the body of `v` has at least `n` octets from `at`. */
+export function need(v: RtcpView, at: number, n: number, what: string): void {
+  if (at + n > v.bodyEnd) {
+    throw new RtcpParseError('truncated', at, `${what} needs ${n} octets, ${Math.max(0, v.bodyEnd - at)} left`);
+  }
+}
+
+/** The shared shape of every RTCP packet class: `size()`, `serializeInto()`, `serialize()`. */
+export abstract class RtcpPacketBase {
+  /** RTCP packet type (octet 1). */
+  abstract readonly packetType: number;
+  /**
+   * Padding octets to append, including the final count octet (RFC 3550 §6.4.1 P bit); 0 for none.
+   * Set by the parser from the P bit; must keep the packet a multiple of 4 octets.
+   */
+  paddingLength = 0;
+
+  /** Value of the 5-bit count / FMT / subtype field. */
+  protected abstract countField(): number;
+  /** Size of the body (after the 4-octet header, before padding). */
+  protected abstract bodySize(): number;
+  /** Writes the body at `o` (the caller has checked the space). */
+  protected abstract writeBody(buf: Uint8Array, o: number): void;
+
+  /** Total size in octets, header and padding included. */
+  size(): number {
+    return 4 + this.bodySize() + this.paddingLength;
+  }
+
+  /** Writes the packet at `offset`; returns the octets written. Throws RangeError if it does not fit. */
+  serializeInto(buf: Uint8Array, offset = 0): number {
+    const pad = this.paddingLength;
+    checkRange(pad, 255, 'padding length');
+    const body = this.bodySize();
+    const total = 4 + body + pad;
+    if (total % 4 !== 0) throw new RangeError(`RTCP packet length ${total} is not a multiple of 4 (RFC 3550 §6.4.1)`);
+    if (total > 0x40000) throw new RangeError(`RTCP packet of ${total} octets exceeds the 16-bit length field`);
+    if (offset < 0 || offset + total > buf.length) {
+      throw new RangeError(`RTCP packet of ${total} octets does not fit at offset ${offset} of ${buf.length}`);
+    }
+    const count = this.countField();
+    checkRange(count, 31, 'count/FMT');
+    buf[offset] = 0x80 | (pad > 0 ? 0x20 : 0) | count;
+    buf[offset + 1] = this.packetType;
+    w16(buf, offset + 2, total / 4 - 1);
+    this.writeBody(buf, offset + 4);
+    if (pad > 0) {
+      const end = offset + total;
+      buf.fill(0, end - pad, end - 1);
+      buf[end - 1] = pad;
+    }
+    return total;
+  }
+
+  /** Serialises into a new buffer of exactly `size()` octets. */
+  serialize(): Uint8Array {
+    const out = new Uint8Array(this.size());
+    this.serializeInto(out, 0);
+    return out;
+  }
+}

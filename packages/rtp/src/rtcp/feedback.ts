@@ -1,0 +1,75 @@
+/**
+ * Generic RTCP feedback message, RFC 4585 §6.1 (PT 205 RTPFB, PT 206 PSFB): FMT in the count field, SSRC of the
+ * packet sender, SSRC of the media source, then Feedback Control Information. Used as a typed passthrough for
+ * FMT values without a dedicated class (e.g. transport-wide CC, RFC 6051 RRR, SLI, RPSI, TMMBR).
+ */
+import { checkRange, need, r32, RtcpPacketBase, type RtcpView, w32 } from './common.js';
+
+/** RTPFB (205) FMT values (RFC 4585 §6.2, RFC 5104 §4.2, RFC 6051, draft-holmer-rmcat-transport-wide-cc). */
+export const RtpfbFmt = { NACK: 1, TMMBR: 3, TMMBN: 4, RRR: 5, TWCC: 15 } as const;
+/** PSFB (206) FMT values (RFC 4585 §6.3, RFC 5104 §4.3); 15 = application layer feedback (REMB). */
+export const PsfbFmt = { PLI: 1, SLI: 2, RPSI: 3, FIR: 4, TSTR: 5, TSTN: 6, VBCM: 7, AFB: 15 } as const;
+
+/** Fields of a {@link FeedbackPacket}. */
+export interface FeedbackPacketInit {
+  packetType: 205 | 206;
+  fmt: number;
+  senderSsrc: number;
+  mediaSsrc: number;
+  fci?: Uint8Array;
+}
+
+/** An RTPFB or PSFB message kept with its raw FCI. */
+export class FeedbackPacket extends RtcpPacketBase {
+  /** Discriminant of the RTCP packet union. */
+  readonly kind = 'feedback';
+  readonly packetType: 205 | 206;
+  /** Feedback message type (count field). */
+  fmt: number;
+  /** SSRC of the packet sender. */
+  senderSsrc: number;
+  /** SSRC of the media source. */
+  mediaSsrc: number;
+  /** Feedback Control Information octets. */
+  fci: Uint8Array;
+
+  /** Builds a feedback message. */
+  constructor(init: FeedbackPacketInit) {
+    super();
+    this.packetType = init.packetType;
+    this.fmt = init.fmt;
+    this.senderSsrc = init.senderSsrc;
+    this.mediaSsrc = init.mediaSsrc;
+    this.fci = init.fci ?? new Uint8Array(0);
+  }
+
+  /** Parses a feedback message at `v`. Throws {@link RtcpParseError}. */
+  static parseView(v: RtcpView): FeedbackPacket {
+    need(v, v.bodyStart, 8, 'feedback SSRCs');
+    const fb = new FeedbackPacket({
+      packetType: v.packetType as 205 | 206,
+      fmt: v.count,
+      senderSsrc: r32(v.buf, v.bodyStart),
+      mediaSsrc: r32(v.buf, v.bodyStart + 4),
+      fci: v.buf.subarray(v.bodyStart + 8, v.bodyEnd),
+    });
+    fb.paddingLength = v.paddingLength;
+    return fb;
+  }
+
+  protected countField(): number {
+    return this.fmt;
+  }
+
+  protected bodySize(): number {
+    return 8 + this.fci.length;
+  }
+
+  protected writeBody(b: Uint8Array, o: number): void {
+    checkRange(this.senderSsrc, 0xffffffff, 'sender SSRC');
+    checkRange(this.mediaSsrc, 0xffffffff, 'media SSRC');
+    w32(b, o, this.senderSsrc);
+    w32(b, o + 4, this.mediaSsrc);
+    b.set(this.fci, o + 8);
+  }
+}

@@ -1,0 +1,43 @@
+/** Picture Loss Indication, RFC 4585 §6.3.1 (PT 206 PSFB, FMT 1): no FCI. */
+import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
+
+/** An RTCP PLI (RFC 4585 §6.3.1). */
+export class PictureLossIndication extends RtcpPacketBase {
+  /** Discriminant of the RTCP packet union. */
+  readonly kind = 'pli';
+  readonly packetType = RtcpType.PSFB;
+  /** SSRC of the packet sender. */
+  senderSsrc: number;
+  /** SSRC of the media source whose picture was lost. */
+  mediaSsrc: number;
+
+  /** Builds a PLI. */
+  constructor(senderSsrc: number, mediaSsrc: number) {
+    super();
+    this.senderSsrc = senderSsrc;
+    this.mediaSsrc = mediaSsrc;
+  }
+
+  /** Parses the PLI at `v` (extra FCI octets, which §6.3.1 forbids, are ignored). */
+  static parseView(v: RtcpView): PictureLossIndication {
+    need(v, v.bodyStart, 8, 'PLI SSRCs');
+    const p = new PictureLossIndication(r32(v.buf, v.bodyStart), r32(v.buf, v.bodyStart + 4));
+    p.paddingLength = v.paddingLength;
+    return p;
+  }
+
+  protected countField(): number {
+    return 1;
+  }
+
+  protected bodySize(): number {
+    return 8;
+  }
+
+  protected writeBody(b: Uint8Array, o: number): void {
+    checkRange(this.senderSsrc, 0xffffffff, 'sender SSRC');
+    checkRange(this.mediaSsrc, 0xffffffff, 'media SSRC');
+    w32(b, o, this.senderSsrc);
+    w32(b, o + 4, this.mediaSsrc);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The reception report block shared by SR and RR (RFC 3550 §6.4.1):
+ *
+ * ```
+ * |                 SSRC_n (SSRC of source)                       |
+ * | fraction lost |       cumulative number of packets lost       |
+ * |           extended highest sequence number received           |
+ * |                      interarrival jitter                      |
+ * |                         last SR (LSR)                         |
+ * |                   delay since last SR (DLSR)                  |
+ * ```
+ */
+import { checkRange, r32, w32 } from './common.js';
+
+/** One reception report block (24 octets). */
+export interface ReportBlock {
+  /** SSRC of the source this block reports on. */
+  ssrc: number;
+  /** Fraction lost since the previous report, as a fixed-point number with the binary point at the left (0..255). */
+  fractionLost: number;
+  /** Cumulative number of packets lost: signed 24 bits (duplicates can make it negative). */
+  cumulativeLost: number;
+  /** Extended highest sequence number received (cycles << 16 | highest). */
+  highestSeq: number;
+  /** Interarrival jitter in timestamp units. */
+  jitter: number;
+  /** Middle 32 bits of the NTP timestamp of the last SR received from this source (0 if none). */
+  lsr: number;
+  /** Delay since that SR in units of 1/65536 s (0 if none). */
+  dlsr: number;
+}
+
+/** Size of one report block in octets. */
+export const REPORT_BLOCK_SIZE = 24;
+
+/** Decodes a report block at `o` (24 octets, bounds checked by the caller). */
+export function readReportBlock(b: Uint8Array, o: number): ReportBlock {
+  return {
+    ssrc: r32(b, o),
+    fractionLost: b[o + 4]!,
+    cumulativeLost: (((b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) << 8) >> 8,
+    highestSeq: r32(b, o + 8),
+    jitter: r32(b, o + 12),
+    lsr: r32(b, o + 16),
+    dlsr: r32(b, o + 20),
+  };
+}
+
+/** Validates the fields of a report block; throws RangeError. */
+export function checkReportBlock(r: ReportBlock): void {
+  checkRange(r.ssrc, 0xffffffff, 'report SSRC');
+  checkRange(r.fractionLost, 255, 'fraction lost');
+  if (!Number.isInteger(r.cumulativeLost) || r.cumulativeLost < -0x800000 || r.cumulativeLost > 0x7fffff) {
+    throw new RangeError(`RTCP cumulative lost must be a signed 24-bit integer, got ${r.cumulativeLost}`);
+  }
+  checkRange(r.highestSeq, 0xffffffff, 'extended highest sequence');
+  checkRange(r.jitter, 0xffffffff, 'jitter');
+  checkRange(r.lsr, 0xffffffff, 'LSR');
+  checkRange(r.dlsr, 0xffffffff, 'DLSR');
+}
+
+/** Writes a report block at `o` (24 octets). */
+export function writeReportBlock(b: Uint8Array, o: number, r: ReportBlock): void {
+  checkReportBlock(r);
+  w32(b, o, r.ssrc);
+  w32(b, o + 4, ((r.fractionLost & 0xff) << 24) | (r.cumulativeLost & 0xffffff));
+  w32(b, o + 8, r.highestSeq);
+  w32(b, o + 12, r.jitter);
+  w32(b, o + 16, r.lsr);
+  w32(b, o + 20, r.dlsr);
+}

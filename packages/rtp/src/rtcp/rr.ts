@@ -1,0 +1,70 @@
+/**
+ * Receiver Report, RFC 3550 §6.4.2 (PT 201): header, SSRC of packet sender, RC report blocks and optional
+ * profile-specific extensions.
+ */
+import { RtcpParseError } from '../errors.js';
+import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
+import { type ReportBlock, readReportBlock, REPORT_BLOCK_SIZE, writeReportBlock } from './report-block.js';
+
+/** Fields of a {@link ReceiverReport}. */
+export interface ReceiverReportInit {
+  ssrc: number;
+  reports?: ReportBlock[];
+  extension?: Uint8Array;
+}
+
+/** An RTCP Receiver Report (RFC 3550 §6.4.2). */
+export class ReceiverReport extends RtcpPacketBase {
+  /** Discriminant of the RTCP packet union. */
+  readonly kind = 'rr';
+  readonly packetType = RtcpType.RR;
+  /** SSRC of the packet sender. */
+  ssrc: number;
+  /** Reception report blocks (at most 31). */
+  reports: ReportBlock[];
+  /** Profile-specific extension octets after the report blocks (multiple of 4). */
+  extension: Uint8Array;
+
+  /** Builds an RR from fields. */
+  constructor(init: ReceiverReportInit) {
+    super();
+    this.ssrc = init.ssrc;
+    this.reports = init.reports ?? [];
+    this.extension = init.extension ?? new Uint8Array(0);
+  }
+
+  /** Parses the RR at `v` (called by the compound parser). Throws {@link RtcpParseError}. */
+  static parseView(v: RtcpView): ReceiverReport {
+    const b = v.buf;
+    let o = v.bodyStart;
+    need(v, o, 4, 'RR SSRC');
+    const rr = new ReceiverReport({ ssrc: r32(b, o) });
+    o += 4;
+    if (o + v.count * REPORT_BLOCK_SIZE > v.bodyEnd) {
+      throw new RtcpParseError('bad-count', v.offset, `RC=${v.count} report blocks do not fit in the RR length`);
+    }
+    for (let i = 0; i < v.count; i++, o += REPORT_BLOCK_SIZE) rr.reports.push(readReportBlock(b, o));
+    rr.extension = b.subarray(o, v.bodyEnd);
+    rr.paddingLength = v.paddingLength;
+    return rr;
+  }
+
+  protected countField(): number {
+    return this.reports.length;
+  }
+
+  protected bodySize(): number {
+    return 4 + REPORT_BLOCK_SIZE * this.reports.length + this.extension.length;
+  }
+
+  protected writeBody(b: Uint8Array, o: number): void {
+    checkRange(this.ssrc, 0xffffffff, 'SSRC');
+    w32(b, o, this.ssrc);
+    o += 4;
+    for (const r of this.reports) {
+      writeReportBlock(b, o, r);
+      o += REPORT_BLOCK_SIZE;
+    }
+    b.set(this.extension, o);
+  }
+}

@@ -1,0 +1,206 @@
+import { SipParseError } from '../message/errors.js';
+import type { SipMessage } from '../message/message.js';
+import { findHeaderEnd, latin1, type ParseOptions, parseMessage } from '../message/parse.js';
+
+/** Options of {@link StreamFramer}. */
+export interface StreamFramerOptions {
+  /** Largest header section in octets (default 65536); beyond it the stream is unrecoverable (413, close). */
+  maxHeaderBytes?: number;
+  /** Largest Content-Length accepted (default 4 MiB); beyond it: 413 and close. */
+  maxBodyBytes?: number;
+  /** Options passed to {@link parseMessage} for each framed message (transport is forced to `stream`). */
+  parse?: Omit<ParseOptions, 'transport'>;
+}
+
+/** What {@link StreamFramer.push} yields. */
+export type FramerEvent =
+  /** A whole message; `bytes` are exactly its octets. */
+  | { type: 'message'; message: SipMessage; bytes: Uint8Array }
+  /** RFC 5626 §4.4.1 keep-alive: `ping` (CRLFCRLF, answer with a CRLF pong) or `pong` (a lone CRLF). */
+  | { type: 'keepalive'; kind: 'ping' | 'pong' }
+  /**
+   * A framing or parse error. `fatal: false`: the bad message was skipped and framing continues (a server
+   * may answer `error.status`); `fatal: true`: framing is lost (bad/duplicate Content-Length, oversize
+   * header or body) — close the connection. After a fatal error every push yields nothing.
+   */
+  | { type: 'error'; error: SipParseError; fatal: boolean; bytes?: Uint8Array };
+
+const CL_LINE = /^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$/i;
+
+/**
+ * Incremental framer for SIP over TCP/TLS (RFC 3261 §18.3): feed it chunks of any size, get whole messages.
+ * Bounded: it never buffers more than one header section plus one body within the configured limits.
+ *
+ * @example
+ * const f = new StreamFramer();
+ * conn.onData((chunk) => { for (const ev of f.push(chunk)) if (ev.type === 'message') handle(ev.message); });
+ */
+export class StreamFramer {
+  private buf = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
+  private dead = false;
+  private readonly maxHeader: number;
+  private readonly maxBody: number;
+  private readonly parseOpts: ParseOptions;
+  /** Counters: messages framed, errors, keep-alives. */
+  readonly stats = { messages: 0, errors: 0, keepalives: 0, octets: 0 };
+
+  /** @param opts limits and parse options */
+  constructor(opts: StreamFramerOptions = {}) {
+    this.maxHeader = opts.maxHeaderBytes ?? 65536;
+    this.maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
+    this.parseOpts = { ...(opts.parse ?? {}), transport: 'stream' };
+  }
+
+  /** Octets currently buffered (a partial message). */
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  /** True after a fatal error (the connection should be closed). */
+  get closed(): boolean {
+    return this.dead;
+  }
+
+  /** Drops any buffered partial message and clears the fatal state. */
+  reset(): void {
+    this.buf = new Uint8Array(0);
+    this.start = 0;
+    this.end = 0;
+    this.dead = false;
+  }
+
+  /** Feeds a chunk; returns the events it completes, in order. */
+  push(chunk: Uint8Array): FramerEvent[] {
+    const out: FramerEvent[] = [];
+    if (this.dead) return out;
+    this.stats.octets += chunk.length;
+    this.append(chunk);
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      if (!this.step(out)) break;
+    }
+    return out;
+  }
+
+  private append(chunk: Uint8Array): void {
+    const len = this.end - this.start;
+    if (this.end + chunk.length > this.buf.length) {
+      const need = len + chunk.length;
+      if (need <= this.buf.length && this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+      } else {
+        const nb = new Uint8Array(Math.max(need, Math.min(this.buf.length * 2, need + 65536), 1024));
+        nb.set(this.buf.subarray(this.start, this.end), 0);
+        this.buf = nb;
+      }
+      this.start = 0;
+      this.end = len;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  private fatal(out: FramerEvent[], reason: string, message: string, status = 400): false {
+    this.stats.errors++;
+    out.push({ type: 'error', error: new SipParseError(reason, message, -1, status), fatal: true });
+    this.dead = true;
+    this.buf = new Uint8Array(0);
+    this.start = 0;
+    this.end = 0;
+    return false;
+  }
+
+  /** Frames one item; returns false when more input is needed. */
+  private step(out: FramerEvent[]): boolean {
+    const b = this.buf;
+    let s = this.start;
+    const e = this.end;
+    if (s >= e) return false;
+    // RFC 5626 §4.4.1 keep-alives between messages: CRLFCRLF = ping, CRLF = pong
+    if (b[s] === 13 || b[s] === 10) {
+      if (b[s] === 13 && s + 1 >= e) return false;
+      if (b[s] === 13 && b[s + 1] === 10 && s + 3 < e && b[s + 2] === 13 && b[s + 3] === 10) {
+        this.start = s + 4;
+        this.stats.keepalives++;
+        out.push({ type: 'keepalive', kind: 'ping' });
+        return true;
+      }
+      if (b[s] === 13 && b[s + 1] === 10) {
+        if (s + 2 === e || (s + 3 === e && b[s + 2] === 13)) {
+          if (s + 3 === e) return false; // maybe the start of a ping
+          this.start = s + 2;
+          this.stats.keepalives++;
+          out.push({ type: 'keepalive', kind: 'pong' });
+          return true;
+        }
+        this.start = s + 2;
+        this.stats.keepalives++;
+        out.push({ type: 'keepalive', kind: 'pong' });
+        return true;
+      }
+      // bare LF: skip it
+      this.start = s + 1;
+      return true;
+    }
+    const limit = Math.min(e, s + this.maxHeader + 4);
+    const he = findHeaderEnd(b, s, limit);
+    if (!he) {
+      if (e - s > this.maxHeader) return this.fatal(out, 'headers-too-large', 'header section exceeds the limit', 413);
+      return false;
+    }
+    const [emptyLine, bodyStart] = he;
+    // Content-Length from the header lines (RFC 3261 §18.3: mandatory on streams; absent → 0)
+    const head = latin1(b, s, emptyLine);
+    let cl = -1;
+    let pos = head.indexOf('\n') + 1;
+    while (pos > 0 && pos < head.length) {
+      const c = head.charCodeAt(pos);
+      if (c === 67 || c === 99 || c === 76 || c === 108) {
+        let nl = head.indexOf('\n', pos);
+        if (nl < 0) nl = head.length;
+        // include folded continuation lines
+        let full = head.slice(pos, nl).replace(/\r$/, '');
+        while (nl + 1 < head.length && (head.charCodeAt(nl + 1) === 32 || head.charCodeAt(nl + 1) === 9)) {
+          let n2 = head.indexOf('\n', nl + 1);
+          if (n2 < 0) n2 = head.length;
+          full += ` ${head.slice(nl + 1, n2).replace(/\r$/, '').trim()}`;
+          nl = n2;
+        }
+        const m = CL_LINE.exec(full);
+        if (m) {
+          const v = m[1] ?? '';
+          if (!/^\d{1,10}$/.test(v)) return this.fatal(out, 'bad-content-length', `malformed Content-Length '${v.slice(0, 20)}'`);
+          const n = Number(v);
+          if (cl >= 0 && n !== cl) return this.fatal(out, 'content-length-conflict', 'several different Content-Length values');
+          cl = n;
+        }
+      }
+      const nx = head.indexOf('\n', pos);
+      if (nx < 0) break;
+      pos = nx + 1;
+    }
+    const bodyLen = cl < 0 ? 0 : cl;
+    if (bodyLen > this.maxBody) return this.fatal(out, 'body-too-large', `Content-Length ${bodyLen} exceeds the limit`, 413);
+    const total = bodyStart + bodyLen;
+    if (total > e) return false;
+    const bytes = b.slice(s, total);
+    this.start = total;
+    s = total;
+    try {
+      const message = parseMessage(bytes, this.parseOpts);
+      this.stats.messages++;
+      out.push({ type: 'message', message, bytes });
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      // the framing was sound: skip this message and resynchronise on the next one
+      this.stats.errors++;
+      out.push({ type: 'error', error: err, fatal: false, bytes });
+    }
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,394 @@
+import { parseUri, type Uri } from '../uri/uri.js';
+import { SipParseError } from './errors.js';
+import { canonicalForKey, headerKey, LIST_HEADERS } from './header-names.js';
+import { splitList } from './scan.js';
+import {
+  type AuthParams,
+  type Contact,
+  type CSeq,
+  type MediaType,
+  type NameAddr,
+  parseAuth,
+  parseCallId,
+  parseContact,
+  parseCSeq,
+  parseDeltaSeconds,
+  parseMaxForwards,
+  parseMediaType,
+  parseNameAddr,
+  parseTokenList,
+  parseVia,
+  type Via,
+} from './views.js';
+
+/** One header field value: the canonical name (compact forms expanded) and the unfolded value. */
+export interface SipHeader {
+  /** Canonical name for known headers (`Call-ID`, `Via`), the name as received for extension headers. */
+  readonly name: string;
+  /** The value with folding removed and surrounding whitespace trimmed. */
+  readonly value: string;
+}
+
+const utf8 = new TextDecoder();
+const utf8Enc = new TextEncoder();
+
+/**
+ * Common part of requests and responses: ordered headers (one entry per value of list headers,
+ * RFC 3261 §7.3.1), the body bytes, and lazily parsed, cached typed views.
+ */
+export abstract class SipMessageBase {
+  /** @internal names */
+  _n: string[];
+  /** @internal lower-case keys */
+  _k: string[];
+  /** @internal values */
+  _v: string[];
+  /** @internal view cache */
+  _c: Record<string, unknown> | undefined;
+  /** The body (may be a zero-copy view into the parsed input). */
+  body: Uint8Array;
+
+  constructor(names: string[] = [], keys: string[] = [], values: string[] = [], body: Uint8Array = new Uint8Array(0)) {
+    this._n = names;
+    this._k = keys;
+    this._v = values;
+    this._c = undefined;
+    this.body = body;
+  }
+
+  /** Every header value, in order. */
+  get headers(): SipHeader[] {
+    const out: SipHeader[] = [];
+    for (let i = 0; i < this._n.length; i++) out.push({ name: this._n[i]!, value: this._v[i]! });
+    return out;
+  }
+
+  /** First value of a header (name case-insensitive, compact forms accepted), or undefined. */
+  get(name: string): string | undefined {
+    const k = headerKey(name);
+    const keys = this._k;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === k) return this._v[i];
+    return undefined;
+  }
+
+  /** Every value of a header in order (list headers already split per element). */
+  getAll(name: string): string[] {
+    const k = headerKey(name);
+    const keys = this._k;
+    const out: string[] = [];
+    for (let i = 0; i < keys.length; i++) if (keys[i] === k) out.push(this._v[i]!);
+    return out;
+  }
+
+  /** Whether the header is present. */
+  has(name: string): boolean {
+    return this._k.indexOf(headerKey(name)) >= 0;
+  }
+
+  /** Number of values of a header. */
+  count(name: string): number {
+    const k = headerKey(name);
+    let n = 0;
+    for (const x of this._k) if (x === k) n++;
+    return n;
+  }
+
+  /** Appends a header value (list headers given as `a, b` are split into elements). */
+  add(name: string, value: string | number): this {
+    this._insert(this._k.length, name, String(value));
+    return this;
+  }
+
+  /** Inserts a header value before the first existing value of the same header (e.g. a new top Via), else appends. */
+  prepend(name: string, value: string | number): this {
+    const i = this._k.indexOf(headerKey(name));
+    this._insert(i < 0 ? this._k.length : i, name, String(value));
+    return this;
+  }
+
+  /** Replaces every value of a header by `value` (at the position of the first), or appends. */
+  set(name: string, value: string | number | readonly string[]): this {
+    const k = headerKey(name);
+    const i = this._k.indexOf(k);
+    this.remove(name);
+    const vals = typeof value === 'object' ? value : [String(value)];
+    let at = i < 0 ? this._k.length : i;
+    for (const v of vals) at += this._insert(at, name, v);
+    return this;
+  }
+
+  /** Removes every value of a header; returns how many were removed. */
+  remove(name: string): number {
+    const k = headerKey(name);
+    let n = 0;
+    for (let i = this._k.length - 1; i >= 0; i--) {
+      if (this._k[i] === k) {
+        this._k.splice(i, 1);
+        this._n.splice(i, 1);
+        this._v.splice(i, 1);
+        n++;
+      }
+    }
+    if (n > 0) this._c = undefined;
+    return n;
+  }
+
+  /** Removes the first value of a header (e.g. the top Via, RFC 3261 §8.1.3.3); returns it. */
+  removeFirst(name: string): string | undefined {
+    const i = this._k.indexOf(headerKey(name));
+    if (i < 0) return undefined;
+    const v = this._v[i];
+    this._k.splice(i, 1);
+    this._n.splice(i, 1);
+    this._v.splice(i, 1);
+    this._c = undefined;
+    return v;
+  }
+
+  /** @internal */
+  _insert(at: number, name: string, value: string): number {
+    const k = headerKey(name);
+    const canon = canonicalForKey(k) ?? name;
+    const vals = LIST_HEADERS.has(k) ? splitList(value.trim()) : [value.trim()];
+    for (let j = 0; j < vals.length; j++) {
+      this._k.splice(at + j, 0, k);
+      this._n.splice(at + j, 0, canon);
+      this._v.splice(at + j, 0, vals[j]!);
+    }
+    this._c = undefined;
+    return vals.length;
+  }
+
+  /** Sets the body (strings are UTF-8 encoded); Content-Type is set when given. Content-Length is computed on serialisation. */
+  setBody(body: Uint8Array | string, contentType?: string): this {
+    this.body = typeof body === 'string' ? utf8Enc.encode(body) : body;
+    if (contentType !== undefined) this.set('Content-Type', contentType);
+    return this;
+  }
+
+  /** The body decoded as UTF-8. */
+  get bodyText(): string {
+    return utf8.decode(this.body);
+  }
+
+  /** @internal cached view */
+  _view<T>(key: string, make: () => T): T {
+    let c = this._c;
+    if (c === undefined) {
+      c = {};
+      this._c = c;
+    }
+    if (key in c) return c[key] as T;
+    const v = make();
+    c[key] = v;
+    return v;
+  }
+
+  /** All Via values, top first (RFC 3261 §20.42). Throws SipParseError if one is malformed. */
+  get vias(): Via[] {
+    return this._view('vias', () => this.getAll('via').map(parseVia));
+  }
+
+  /** The top Via. */
+  get via(): Via | undefined {
+    return this.vias[0];
+  }
+
+  /** From (RFC 3261 §20.20). */
+  get from(): NameAddr | undefined {
+    return this._view('from', () => {
+      const v = this.get('from');
+      return v === undefined ? undefined : parseNameAddr(v, 'From');
+    });
+  }
+
+  /** To (RFC 3261 §20.39). */
+  get to(): NameAddr | undefined {
+    return this._view('to', () => {
+      const v = this.get('to');
+      return v === undefined ? undefined : parseNameAddr(v, 'To');
+    });
+  }
+
+  /** Call-ID (RFC 3261 §20.8). */
+  get callId(): string | undefined {
+    return this._view('callId', () => {
+      const v = this.get('call-id');
+      return v === undefined ? undefined : parseCallId(v);
+    });
+  }
+
+  /** CSeq (RFC 3261 §20.16). */
+  get cseq(): CSeq | undefined {
+    return this._view('cseq', () => {
+      const v = this.get('cseq');
+      return v === undefined ? undefined : parseCSeq(v);
+    });
+  }
+
+  /** Max-Forwards (RFC 3261 §20.22). */
+  get maxForwards(): number | undefined {
+    return this._view('mf', () => {
+      const v = this.get('max-forwards');
+      return v === undefined ? undefined : parseMaxForwards(v);
+    });
+  }
+
+  /** Contact values; empty for `Contact: *` (see {@link SipMessageBase.contactStar}). */
+  get contacts(): Contact[] {
+    return this._view('contacts', () => {
+      const all = this.getAll('contact');
+      if (all.length === 1 && all[0] === '*') return [];
+      return all.map((v) => {
+        if (v === '*') throw new SipParseError('bad-contact', 'Contact "*" mixed with other values');
+        return parseContact(v);
+      });
+    });
+  }
+
+  /** True for `Contact: *` (REGISTER removing all bindings, RFC 3261 §10.2.2). */
+  get contactStar(): boolean {
+    const all = this.getAll('contact');
+    return all.length === 1 && all[0] === '*';
+  }
+
+  /** Route values in order. */
+  get routes(): NameAddr[] {
+    return this._view('routes', () => this.getAll('route').map((v) => parseNameAddr(v, 'Route')));
+  }
+
+  /** Record-Route values in order. */
+  get recordRoutes(): NameAddr[] {
+    return this._view('rr', () => this.getAll('record-route').map((v) => parseNameAddr(v, 'Record-Route')));
+  }
+
+  /** Content-Type. */
+  get contentType(): MediaType | undefined {
+    return this._view('ct', () => {
+      const v = this.get('content-type');
+      return v === undefined ? undefined : parseMediaType(v);
+    });
+  }
+
+  /** Content-Length as written (the serializer always writes the real body length). */
+  get contentLength(): number | undefined {
+    const v = this.get('content-length');
+    return v === undefined ? undefined : parseDeltaSeconds(v, 'Content-Length');
+  }
+
+  /** Expires in seconds (clamped to 2^32-1). */
+  get expires(): number | undefined {
+    return this._view('exp', () => {
+      const v = this.get('expires');
+      return v === undefined ? undefined : parseDeltaSeconds(v);
+    });
+  }
+
+  /** Allow method list. */
+  get allow(): string[] {
+    return this._view('allow', () => parseTokenList(this.getAll('allow'), 'Allow'));
+  }
+
+  /** Supported option tags. */
+  get supported(): string[] {
+    return this._view('sup', () => parseTokenList(this.getAll('supported'), 'Supported'));
+  }
+
+  /** Require option tags. */
+  get require(): string[] {
+    return this._view('req', () => parseTokenList(this.getAll('require'), 'Require'));
+  }
+
+  /** Proxy-Require option tags. */
+  get proxyRequire(): string[] {
+    return this._view('preq', () => parseTokenList(this.getAll('proxy-require'), 'Proxy-Require'));
+  }
+
+  /** Every WWW-Authenticate challenge. */
+  get wwwAuthenticate(): AuthParams[] {
+    return this._view('wwwa', () => this.getAll('www-authenticate').map(parseAuth));
+  }
+
+  /** Every Proxy-Authenticate challenge. */
+  get proxyAuthenticate(): AuthParams[] {
+    return this._view('pa', () => this.getAll('proxy-authenticate').map(parseAuth));
+  }
+
+  /** Every Authorization credential. */
+  get authorization(): AuthParams[] {
+    return this._view('authz', () => this.getAll('authorization').map(parseAuth));
+  }
+
+  /** Every Proxy-Authorization credential. */
+  get proxyAuthorization(): AuthParams[] {
+    return this._view('pauthz', () => this.getAll('proxy-authorization').map(parseAuth));
+  }
+}
+
+/** A SIP request (RFC 3261 §7.1). */
+export class SipRequest extends SipMessageBase {
+  /** Discriminant. */
+  readonly kind = 'request' as const;
+  /** Method, case-sensitive (RFC 3261 §7.1). */
+  method: string;
+  /** Request-URI text. */
+  uri: string;
+  /** SIP-Version, `SIP/2.0`. */
+  version: string;
+
+  /**
+   * @param method the method token
+   * @param uri the Request-URI text
+   */
+  constructor(method: string, uri: string, version = 'SIP/2.0') {
+    super();
+    this.method = method;
+    this.uri = uri;
+    this.version = version;
+  }
+
+  /** The parsed Request-URI (cached; re-parsed when `uri` changes). */
+  get requestUri(): Uri {
+    const c = this._view<{ t: string; u: Uri } | undefined>('ruri', () => undefined);
+    if (c !== undefined && c.t === this.uri) return c.u;
+    const u = parseUri(this.uri);
+    (this._c as Record<string, unknown>).ruri = { t: this.uri, u };
+    return u;
+  }
+}
+
+/** A SIP response (RFC 3261 §7.2). */
+export class SipResponse extends SipMessageBase {
+  /** Discriminant. */
+  readonly kind = 'response' as const;
+  /** Status code 100–699. */
+  status: number;
+  /** Reason-Phrase (may be empty, may contain UTF-8). */
+  reason: string;
+  /** SIP-Version, `SIP/2.0`. */
+  version: string;
+
+  /**
+   * @param status status code 100..699
+   * @param reason reason phrase
+   */
+  constructor(status: number, reason: string, version = 'SIP/2.0') {
+    super();
+    this.status = status;
+    this.reason = reason;
+    this.version = version;
+  }
+}
+
+/** A request or a response. */
+export type SipMessage = SipRequest | SipResponse;
+
+/** Type guard for requests. */
+export function isRequest(m: SipMessage): m is SipRequest {
+  return m.kind === 'request';
+}
+
+/** Type guard for responses. */
+export function isResponse(m: SipMessage): m is SipResponse {
+  return m.kind === 'response';
+}

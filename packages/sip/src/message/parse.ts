@@ -1,0 +1,306 @@
+import { isToken } from '../uri/chars.js';
+import { parseUri } from '../uri/uri.js';
+import { SipParseError } from './errors.js';
+import { canonicalForKey, headerKey, LIST_HEADERS } from './header-names.js';
+import { SipRequest, SipResponse, type SipMessage } from './message.js';
+import { splitList } from './scan.js';
+import { parseSipDate } from './views.js';
+
+/** Options of {@link parseMessage}. */
+export interface ParseOptions {
+  /**
+   * `datagram` (default, RFC 3261 §18.3): a missing Content-Length means "to the end of the datagram",
+   * a shorter body is an error and extra octets are ignored. `stream`: the input is exactly one framed
+   * message; a missing Content-Length means an empty body.
+   */
+  transport?: 'datagram' | 'stream';
+  /**
+   * Validate the core headers eagerly (Via, From, To, Call-ID, CSeq and its method, Max-Forwards, Contact,
+   * Route, Record-Route, Date, the Request-URI). Default true. With false only the framing is checked and
+   * the typed views throw lazily when read.
+   */
+  strict?: boolean;
+  /** Largest header section accepted in octets (default 65536) → 413 beyond. */
+  maxHeaderBytes?: number;
+  /** Largest body accepted in octets (default 16 MiB) → 413 beyond. */
+  maxBodyBytes?: number;
+  /** Largest number of header values (default 512) → 413 beyond. */
+  maxHeaders?: number;
+}
+
+/** Methods defined by RFC 3261 and its extensions (an unknown method with a bad CSeq answers 501). */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'UPDATE',
+  'MESSAGE', 'REFER', 'PUBLISH',
+]);
+
+const NodeBuffer = (
+  globalThis as unknown as {
+    Buffer?: { from(b: ArrayBufferLike, o: number, l: number): { latin1Slice(s: number, e: number): string } };
+  }
+).Buffer;
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+const utf8Enc = new TextEncoder();
+
+/** Decodes bytes as Latin-1 (one char per octet). @internal */
+export function latin1(b: Uint8Array, start: number, end: number): string {
+  if (NodeBuffer) return NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).latin1Slice(start, end);
+  let r = '';
+  for (let i = start; i < end; i += 8192) {
+    r += String.fromCharCode.apply(null, Array.from(b.subarray(i, Math.min(end, i + 8192))));
+  }
+  return r;
+}
+
+/** Re-reads a Latin-1 string holding UTF-8 octets as UTF-8 (kept as Latin-1 when not valid UTF-8). @internal */
+export function latin1ToUtf8(s: string): string {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  try {
+    return utf8Fatal.decode(b);
+  } catch {
+    return s;
+  }
+}
+
+const HIGH = /[\x80-\xff]/;
+
+/**
+ * Finds the end of the header section: returns [index of the empty line's first octet, body start],
+ * or undefined. Accepts CRLF (RFC 3261 §7) and, liberally, bare LF line ends.
+ * @internal
+ */
+export function findHeaderEnd(b: Uint8Array, from: number, to: number): [number, number] | undefined {
+  let i = from;
+  while (i < to) {
+    const n = b.indexOf(10, i);
+    if (n < 0 || n >= to) return undefined;
+    // n is a LF; the next line is empty if followed by LF or CRLF
+    const a = b[n + 1];
+    if (a === 10) return [n + 1, n + 2];
+    if (a === 13 && b[n + 2] === 10) return [n + 1, n + 3];
+    i = n + 1;
+  }
+  return undefined;
+}
+
+/**
+ * Parses one SIP message from bytes (or a string, encoded as UTF-8). Throws {@link SipParseError} with a
+ * reason, the offset and the status a server should answer (400, 413, 501, 505).
+ *
+ * RFC 3261 §7 (message format), §7.3 (header fields, folding, compact forms, comma lists),
+ * §18.3 (Content-Length framing), §25 (ABNF).
+ *
+ * @example
+ * const m = parseMessage('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n...\r\n\r\n');
+ */
+export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}): SipMessage {
+  const b = typeof input === 'string' ? utf8Enc.encode(input) : input;
+  const maxHeaderBytes = opts.maxHeaderBytes ?? 65536;
+  const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
+  const maxHeaders = opts.maxHeaders ?? 512;
+  const stream = opts.transport === 'stream';
+  // RFC 3261 §7.5: ignore CRLFs before the start line
+  let start = 0;
+  while (start < b.length && (b[start] === 13 || b[start] === 10)) start++;
+  if (start >= b.length) throw new SipParseError('empty', 'empty message', start);
+  const he = findHeaderEnd(b, start, Math.min(b.length, start + maxHeaderBytes + 4));
+  if (!he) {
+    if (b.length - start > maxHeaderBytes) throw new SipParseError('headers-too-large', 'header section too large', start, 413);
+    throw new SipParseError('no-header-end', 'header section not terminated by an empty line', b.length);
+  }
+  const [emptyLine, bodyStart] = he;
+  const head = latin1(b, start, emptyLine);
+  const high = HIGH.test(head);
+  // ---- start line
+  let eol = head.indexOf('\n');
+  const line0 = head.charCodeAt(eol - 1) === 13 ? head.slice(0, eol - 1) : head.slice(0, eol);
+  let msg: SipMessage;
+  let isReq: boolean;
+  if (line0.startsWith('SIP/') || line0.startsWith('sip/')) {
+    isReq = false;
+    const sp1 = line0.indexOf(' ');
+    if (sp1 < 0) throw new SipParseError('bad-status-line', `malformed status line '${line0.slice(0, 80)}'`, start);
+    checkVersion(line0.slice(0, sp1), start, false);
+    const sp2 = line0.indexOf(' ', sp1 + 1);
+    const code = sp2 < 0 ? line0.slice(sp1 + 1) : line0.slice(sp1 + 1, sp2);
+    if (code.length !== 3 || !/^[1-6]\d\d$/.test(code)) {
+      throw new SipParseError('bad-status-code', `status code must be 100..699, got '${code.slice(0, 20)}'`, start + sp1 + 1);
+    }
+    let reason = sp2 < 0 ? '' : line0.slice(sp2 + 1);
+    if (high) reason = latin1ToUtf8(reason);
+    msg = new SipResponse(Number(code), reason, 'SIP/2.0');
+  } else {
+    isReq = true;
+    const sp1 = line0.indexOf(' ');
+    const sp2 = line0.lastIndexOf(' ');
+    if (sp1 <= 0 || sp2 === sp1) throw new SipParseError('bad-request-line', `malformed request line '${line0.slice(0, 80)}'`, start);
+    const method = line0.slice(0, sp1);
+    const uri = line0.slice(sp1 + 1, sp2);
+    const version = line0.slice(sp2 + 1);
+    if (!isToken(method)) throw new SipParseError('bad-method', `method is not a token: '${method.slice(0, 40)}'`, start);
+    if (uri.length === 0 || uri.indexOf(' ') >= 0 || uri.indexOf('\t') >= 0) {
+      throw new SipParseError('bad-request-line', 'Request-URI contains whitespace or the request line has extra spaces', start + sp1 + 1);
+    }
+    checkVersion(version, start + sp2 + 1, true);
+    msg = new SipRequest(method, uri, 'SIP/2.0');
+  }
+  // ---- header lines
+  const names = msg._n;
+  const keys = msg._k;
+  const values = msg._v;
+  let pos = eol + 1;
+  let pendName = '';
+  let pendVal = '';
+  let pendOff = 0;
+  let have = false;
+  const flush = () => {
+    const k = headerKey(pendName);
+    const canon = canonicalForKey(k) ?? pendName;
+    let v = pendVal;
+    if (high && HIGH.test(v)) v = latin1ToUtf8(v);
+    if (LIST_HEADERS.has(k)) {
+      const parts = splitList(v);
+      if (parts.length > 1 || v.length > 0) {
+        for (const p of parts) {
+          if (p.length === 0) throw new SipParseError('empty-list-element', `empty element in ${canon} list`, pendOff);
+          names.push(canon);
+          keys.push(k);
+          values.push(p);
+        }
+      } else {
+        names.push(canon);
+        keys.push(k);
+        values.push(v);
+      }
+    } else {
+      names.push(canon);
+      keys.push(k);
+      values.push(v);
+    }
+    if (keys.length > maxHeaders) throw new SipParseError('too-many-headers', 'too many header fields', start + pendOff, 413);
+  };
+  while (pos < head.length) {
+    eol = head.indexOf('\n', pos);
+    if (eol < 0) eol = head.length;
+    const lineEnd = head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
+    const c = head.charCodeAt(pos);
+    if (c === 32 || c === 9) {
+      // RFC 3261 §7.3.1: folded continuation line
+      if (!have) throw new SipParseError('bad-folding', 'continuation line before any header', start + pos);
+      const more = trimWs(head, pos, lineEnd);
+      if (more.length > 0) pendVal = pendVal.length > 0 ? `${pendVal} ${more}` : more;
+    } else {
+      if (have) flush();
+      const colon = head.indexOf(':', pos);
+      if (colon < 0 || colon > lineEnd) throw new SipParseError('bad-header-line', 'header line without ":"', start + pos);
+      let ne = colon;
+      while (ne > pos && (head.charCodeAt(ne - 1) === 32 || head.charCodeAt(ne - 1) === 9)) ne--;
+      pendName = head.slice(pos, ne);
+      if (!isToken(pendName)) throw new SipParseError('bad-header-name', `bad header name '${pendName.slice(0, 40)}'`, start + pos);
+      pendVal = trimWs(head, colon + 1, lineEnd);
+      pendOff = pos;
+      have = true;
+    }
+    pos = eol + 1;
+  }
+  if (have) flush();
+  // ---- Content-Length (RFC 3261 §18.3, §20.14)
+  let cl = -1;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] !== 'content-length') continue;
+    const v = values[i]!;
+    let n = 0;
+    if (v.length === 0 || v.length > 10) n = -1;
+    for (let j = 0; j < v.length && n >= 0; j++) {
+      const ch = v.charCodeAt(j);
+      if (ch < 48 || ch > 57) n = -1;
+      else n = n * 10 + (ch - 48);
+    }
+    if (n < 0) throw new SipParseError('bad-content-length', `malformed Content-Length '${v.slice(0, 20)}'`, start);
+    if (cl >= 0 && n !== cl) throw new SipParseError('content-length-conflict', 'several different Content-Length values', start);
+    cl = n;
+  }
+  const avail = b.length - bodyStart;
+  let len: number;
+  if (cl < 0) len = stream ? 0 : avail;
+  else {
+    if (cl > avail) {
+      throw new SipParseError('body-truncated', `body has ${avail} octets but Content-Length says ${cl}`, b.length);
+    }
+    len = cl;
+  }
+  if (len > maxBody) throw new SipParseError('body-too-large', 'body too large', bodyStart, 413);
+  msg.body = b.subarray(bodyStart, bodyStart + len);
+  if (opts.strict !== false) validateSyntax(msg, isReq);
+  return msg;
+}
+
+/** Like {@link parseMessage} but returns the error instead of throwing (hot paths). */
+export function tryParseMessage(input: Uint8Array | string, opts?: ParseOptions): SipMessage | SipParseError {
+  try {
+    return parseMessage(input, opts);
+  } catch (e) {
+    if (e instanceof SipParseError) return e;
+    return new SipParseError('internal', e instanceof Error ? e.message : String(e));
+  }
+}
+
+function trimWs(s: string, a: number, e: number): string {
+  while (a < e) {
+    const c = s.charCodeAt(a);
+    if (c !== 32 && c !== 9) break;
+    a++;
+  }
+  while (e > a) {
+    const c = s.charCodeAt(e - 1);
+    if (c !== 32 && c !== 9 && c !== 13) break;
+    e--;
+  }
+  return s.slice(a, e);
+}
+
+function checkVersion(v: string, off: number, req: boolean): void {
+  if (v === 'SIP/2.0') return;
+  const m = /^SIP\/(\d+)\.(\d+)$/i.exec(v);
+  if (!m) throw new SipParseError(req ? 'bad-request-line' : 'bad-status-line', `malformed SIP-Version '${v.slice(0, 20)}'`, off);
+  if (Number(m[1]) !== 2 || Number(m[2]) !== 0) {
+    throw new SipParseError('version-not-supported', `SIP-Version ${v} not supported`, off, 505);
+  }
+}
+
+/** Eager checks of the core headers (RFC 3261 §8.1.1, §20, §25). Populates the view cache. */
+function validateSyntax(msg: SipMessage, isReq: boolean): void {
+  let ruri: ReturnType<typeof parseUri> | undefined;
+  if (isReq) {
+    const req = msg as SipRequest;
+    ruri = req.requestUri;
+    // RFC 3261 §19.1.1 table: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11)
+    if (ruri.kind === 'sip' && Object.keys(ruri.headers).length > 0) {
+      throw new SipParseError('request-uri-headers', 'Request-URI must not contain headers', -1);
+    }
+  }
+  msg.vias;
+  msg.from;
+  msg.to;
+  msg.callId;
+  const cseq = msg.cseq;
+  msg.maxForwards;
+  msg.contacts;
+  msg.routes;
+  msg.recordRoutes;
+  const date = msg.get('date');
+  if (date !== undefined) parseSipDate(date);
+  if (isReq && cseq) {
+    const req = msg as SipRequest;
+    if (cseq.method !== req.method) {
+      const known = KNOWN_METHODS.has(req.method);
+      throw new SipParseError(
+        'cseq-method-mismatch',
+        `CSeq method ${cseq.method} does not match request method ${req.method.slice(0, 40)}`,
+        -1,
+        known ? 400 : 501,
+      );
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type { SipMessage } from './message.js';
+
+let scratch = new Uint8Array(4096);
+const enc = new TextEncoder();
+
+/**
+ * Builds the start line and header section as a string, Content-Length set to the real body length
+ * in octets (RFC 3261 §18.3, §20.14) at the position of the first Content-Length (else last).
+ * @internal
+ */
+export function serializeHead(msg: SipMessage): string {
+  let s =
+    msg.kind === 'request'
+      ? `${msg.method} ${msg.uri} ${msg.version}\r\n`
+      : `${msg.version} ${msg.status} ${msg.reason}\r\n`;
+  const n = msg._n;
+  const k = msg._k;
+  const v = msg._v;
+  let wroteCl = false;
+  for (let i = 0; i < n.length; i++) {
+    if (k[i] === 'content-length') {
+      if (!wroteCl) {
+        s += `Content-Length: ${msg.body.length}\r\n`;
+        wroteCl = true;
+      }
+      continue;
+    }
+    s += `${n[i]}: ${v[i]}\r\n`;
+  }
+  if (!wroteCl) s += `Content-Length: ${msg.body.length}\r\n`;
+  return `${s}\r\n`;
+}
+
+/**
+ * Serialises a message to bytes: header values UTF-8 encoded, unknown headers preserved, every list
+ * element on its own line, Content-Length always the body's length in octets.
+ *
+ * @example serializeMessage(createResponse(req, 200)) // Uint8Array
+ */
+export function serializeMessage(msg: SipMessage): Uint8Array {
+  const head = serializeHead(msg);
+  const need = head.length * 3;
+  if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2));
+  const { written } = enc.encodeInto(head, scratch);
+  const out = new Uint8Array(written + msg.body.length);
+  out.set(scratch.subarray(0, written), 0);
+  out.set(msg.body, written);
+  return out;
+}
+
+/** Serialises a message to a string (body decoded as UTF-8) — handy for logs and tests. */
+export function messageToString(msg: SipMessage): string {
+  return serializeHead(msg) + new TextDecoder().decode(msg.body);
+}

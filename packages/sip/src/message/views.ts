@@ -1,0 +1,440 @@
+import { isToken, WORD } from '../uri/chars.js';
+import { parseHostPort, parseUri, type Uri } from '../uri/uri.js';
+import { SipParseError } from './errors.js';
+import { clip, Scan } from './scan.js';
+
+/** Header parameters: names lower-cased, quoted values unquoted, `;flag` → null. */
+export type HeaderParams = Record<string, string | null>;
+
+/** A Via value (RFC 3261 §20.42, §18.2.1 received/rport per RFC 3581). */
+export interface Via {
+  /** Protocol name and version, `SIP/2.0`. */
+  protocol: string;
+  /** Transport token, upper-cased (`UDP`, `TCP`, `TLS`, `SCTP`, `WS`, `WSS`, or an extension token). */
+  transport: string;
+  /** sent-by host (IPv6 with brackets). */
+  host: string;
+  /** sent-by port, if explicit. */
+  port?: number;
+  /** `branch` parameter (the RFC 3261 magic cookie `z9hG4bK` prefix is not stripped). */
+  branch?: string;
+  /** `received` parameter (IPv6 may come with or without brackets, RFC 5118 §4.5). */
+  received?: string;
+  /** `rport`: a number, or null when present without value (RFC 3581). */
+  rport?: number | null;
+  /** `maddr` parameter. */
+  maddr?: string;
+  /** `ttl` parameter. */
+  ttl?: number;
+  /** All parameters in order. */
+  params: HeaderParams;
+}
+
+/** A name-addr or addr-spec with header parameters: From, To, Contact, Route, Record-Route, Reply-To... */
+export interface NameAddr {
+  /** Display name (unquoted, quoted-pairs resolved), if any. */
+  displayName?: string;
+  /** The parsed URI. */
+  uri: Uri;
+  /** The URI text as written. */
+  uriText: string;
+  /** Header parameters after the address (`tag`, `expires`, `q`, `lr` outside <>...). */
+  params: HeaderParams;
+  /** `tag` parameter (From/To). */
+  tag?: string;
+}
+
+/** A Contact value (RFC 3261 §20.10) — a {@link NameAddr} with `expires` and `q`. */
+export interface Contact extends NameAddr {
+  /** `expires` parameter in seconds (clamped to 2^32-1). */
+  expires?: number;
+  /** `q` parameter, 0–1. */
+  q?: number;
+}
+
+/** CSeq (RFC 3261 §20.16). */
+export interface CSeq {
+  /** Sequence number, 0 … 2^32-1. */
+  seq: number;
+  /** Method (case-sensitive). */
+  method: string;
+}
+
+/** A media type (Content-Type, Accept). */
+export interface MediaType {
+  /** Type, lower-cased. */
+  type: string;
+  /** Subtype, lower-cased. */
+  subtype: string;
+  /** Parameters. */
+  params: HeaderParams;
+}
+
+/** Credentials or a challenge (Authorization, Proxy-Authorization, WWW-Authenticate, Proxy-Authenticate; RFC 3261 §25.1, RFC 7616). */
+export interface AuthParams {
+  /** Scheme as written (`Digest`, or an unknown scheme). */
+  scheme: string;
+  /** Parameters, names lower-cased, quoted values unquoted. */
+  params: Record<string, string>;
+}
+
+const MAX_U32 = 4294967295;
+
+/** Parses an unsigned decimal integer with an upper bound; leading zeros allowed. Returns -1 when invalid. @internal */
+export function parseUint(s: string, max = MAX_U32): number {
+  if (s.length === 0) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + (c - 48);
+    if (n > max) return -1;
+  }
+  return n;
+}
+
+/**
+ * Parses one Via value: `SIP / 2.0 / UDP host:port ;params` with LWS allowed around `/` and `:`.
+ * @example parseVia('SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport').rport // null
+ */
+export function parseVia(value: string): Via {
+  const sc = new Scan(value, 'Via');
+  sc.ws();
+  const name = sc.token();
+  if (!sc.eat(47)) throw sc.fail('expected "/"');
+  sc.ws();
+  const ver = sc.token();
+  if (!sc.eat(47)) throw sc.fail('expected "/"');
+  sc.ws();
+  const transport = sc.token();
+  if (name.length === 0 || ver.length === 0 || transport.length === 0) throw sc.fail('bad sent-protocol');
+  sc.ws();
+  // sent-by: host [ COLON port ], LWS allowed around the colon
+  const s = value;
+  let i = sc.i;
+  const st = i;
+  if (s.charCodeAt(i) === 91) {
+    i = s.indexOf(']', i);
+    if (i < 0) throw sc.fail('unterminated IPv6 reference');
+    i++;
+  } else {
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c === 58 || c === 59 || c === 44 || c === 32 || c === 9) break;
+      i++;
+    }
+  }
+  let hostText = s.slice(st, i);
+  sc.i = i;
+  if (sc.eat(58)) {
+    sc.ws();
+    const ps = sc.i;
+    while (sc.i < s.length && s.charCodeAt(sc.i) >= 48 && s.charCodeAt(sc.i) <= 57) sc.i++;
+    hostText += `:${s.slice(ps, sc.i)}`;
+  }
+  const hp = parseHostPort(hostText);
+  if (!hp) throw sc.fail(`bad sent-by '${hostText}'`);
+  const params: HeaderParams = {};
+  sc.params(params, false);
+  const via: Via = {
+    protocol: `${name.toUpperCase()}/${ver}`,
+    transport: transport.toUpperCase(),
+    host: hp.host,
+    params,
+  };
+  if (hp.port !== undefined) via.port = hp.port;
+  const b = params.branch;
+  if (b !== undefined) {
+    if (b === null || !isToken(b)) throw sc.fail('bad branch');
+    via.branch = b;
+  }
+  const rec = params.received;
+  if (rec !== undefined) {
+    if (rec === null) throw sc.fail('received without value');
+    via.received = rec;
+  }
+  const rp = params.rport;
+  if (rp !== undefined) {
+    if (rp === null) via.rport = null;
+    else {
+      const n = parseUint(rp, 65535);
+      if (n < 0) throw sc.fail('bad rport');
+      via.rport = n;
+    }
+  }
+  const m = params.maddr;
+  if (typeof m === 'string') via.maddr = m;
+  const t = params.ttl;
+  if (t !== undefined) {
+    const n = t === null ? -1 : parseUint(t, 255);
+    if (n < 0) throw sc.fail('bad ttl');
+    via.ttl = n;
+  }
+  return via;
+}
+
+/** Formats a {@link Via} back to a header value. */
+export function formatVia(v: Pick<Via, 'transport' | 'host'> & Partial<Via>): string {
+  let r = `${v.protocol ?? 'SIP/2.0'}/${v.transport} ${v.host}`;
+  if (v.port !== undefined) r += `:${v.port}`;
+  const params: HeaderParams = { ...(v.params ?? {}) };
+  if (v.branch !== undefined) params.branch = v.branch;
+  if (v.received !== undefined) params.received = v.received;
+  if (v.rport !== undefined) params.rport = v.rport === null ? null : String(v.rport);
+  if (v.maddr !== undefined) params.maddr = v.maddr;
+  if (v.ttl !== undefined) params.ttl = String(v.ttl);
+  return r + formatParams(params);
+}
+
+/** Formats header parameters (`;name=value`), quoting values that are not tokens. */
+export function formatParams(params: HeaderParams): string {
+  let r = '';
+  for (const k in params) {
+    const v = params[k];
+    r += `;${k}`;
+    if (v !== null && v !== undefined) {
+      r += `=${isToken(v) || /^\[?[0-9a-fA-F:.]+\]?$/.test(v) ? v : `"${v.replace(/(["\\])/g, '\\$1')}"`}`;
+    }
+  }
+  return r;
+}
+
+/**
+ * Parses a name-addr / addr-spec with parameters (RFC 3261 §20.10, §20.20, §20.39):
+ * `"Name" <uri>;p=v`, `Name Tokens <uri>;p`, `uri;p` (in the last form `;p` are header parameters and the
+ * URI may not contain `,`, `;` or `?` — RFC 3261 §20).
+ */
+export function parseNameAddr(value: string, what = 'address'): NameAddr {
+  const sc = new Scan(value, what);
+  sc.ws();
+  let displayName: string | undefined;
+  let uriText: string;
+  const s = value;
+  const c0 = sc.peek();
+  let lt = -1;
+  if (c0 === 34) {
+    displayName = sc.quoted();
+    sc.ws();
+    if (sc.peek() !== 60) throw sc.fail('expected "<" after display name');
+    lt = sc.i;
+  } else if (c0 === 60) {
+    lt = sc.i;
+  } else {
+    // token display name (tokens separated by LWS) then "<", or an addr-spec
+    const a = s.indexOf('<', sc.i);
+    if (a >= 0) {
+      const dn = s.slice(sc.i, a).trim();
+      for (const part of dn.split(/[ \t]+/)) {
+        if (!isToken(part)) throw sc.fail(`display name '${clip(dn)}' must be quoted`);
+      }
+      displayName = dn;
+      lt = a;
+    }
+  }
+  if (lt >= 0) {
+    const gt = s.indexOf('>', lt + 1);
+    if (gt < 0) throw sc.fail('missing ">"');
+    uriText = s.slice(lt + 1, gt);
+    const f = uriText.charCodeAt(0);
+    const l = uriText.charCodeAt(uriText.length - 1);
+    if (f === 32 || f === 9 || l === 32 || l === 9) throw sc.fail('whitespace inside <>');
+    sc.i = gt + 1;
+  } else {
+    const st = sc.i;
+    let i = st;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c === 59 || c === 32 || c === 9 || c === 44) break;
+      if (c === 63) throw sc.fail('addr-spec with "?" must be enclosed in <>');
+      i++;
+    }
+    uriText = s.slice(st, i);
+    sc.i = i;
+  }
+  if (uriText.length === 0) throw sc.fail('empty URI');
+  let uri: Uri;
+  try {
+    uri = parseUri(uriText);
+  } catch (e) {
+    throw e instanceof SipParseError ? sc.fail(e.message) : e;
+  }
+  const params: HeaderParams = {};
+  sc.params(params, false);
+  const na: NameAddr = { uri, uriText, params };
+  if (displayName !== undefined) na.displayName = displayName;
+  const tag = params.tag;
+  if (tag !== undefined) {
+    if (tag === null || !isToken(tag)) throw sc.fail('bad tag');
+    na.tag = tag;
+  }
+  return na;
+}
+
+/** Parses one Contact value (not `*`): a name-addr with `expires` and `q`. */
+export function parseContact(value: string): Contact {
+  const na = parseNameAddr(value, 'Contact') as Contact;
+  const e = na.params.expires;
+  if (e !== undefined) {
+    if (e === null) throw new SipParseError('bad-contact', 'Contact expires without value');
+    // delta-seconds larger than 2^32-1 are clamped (RFC 3261 §20.19 / RFC 4475 §3.1.2.4 tolerance)
+    if (!/^\d+$/.test(e)) throw new SipParseError('bad-contact', `bad Contact expires '${e}'`);
+    na.expires = Math.min(Number(e), MAX_U32);
+  }
+  const q = na.params.q;
+  if (q !== undefined) {
+    const n = q === null ? Number.NaN : Number(q);
+    if (!/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q ?? '') || Number.isNaN(n)) {
+      throw new SipParseError('bad-contact', `bad Contact q '${q}'`);
+    }
+    na.q = n;
+  }
+  return na;
+}
+
+/** Formats a name-addr: `"Display" <uri>;params` (the display name is quoted when needed). */
+export function formatNameAddr(na: { displayName?: string; uri: string; params?: HeaderParams; tag?: string }): string {
+  let r = '';
+  if (na.displayName !== undefined && na.displayName.length > 0) {
+    r += `"${na.displayName.replace(/(["\\])/g, '\\$1')}" `;
+  }
+  r += `<${na.uri}>`;
+  const params: HeaderParams = { ...(na.params ?? {}) };
+  if (na.tag !== undefined) params.tag = na.tag;
+  return r + formatParams(params);
+}
+
+/** Parses CSeq: `1*DIGIT LWS Method`, the number at most 2^32-1 (RFC 3261 §8.1.1.5, RFC 4475 §3.1.2.4). */
+export function parseCSeq(value: string): CSeq {
+  const sc = new Scan(value, 'CSeq');
+  sc.ws();
+  const st = sc.i;
+  while (!sc.eof() && sc.peek() >= 48 && sc.peek() <= 57) sc.i++;
+  const seq = parseUint(value.slice(st, sc.i));
+  if (seq < 0) throw sc.fail('sequence number must be 0..2^32-1');
+  const before = sc.i;
+  sc.ws();
+  if (sc.i === before) throw sc.fail('expected whitespace');
+  const method = sc.token();
+  sc.ws();
+  if (method.length === 0 || !sc.eof()) throw sc.fail('bad method');
+  return { seq, method };
+}
+
+/** Parses Call-ID: `word [ "@" word ]` (RFC 3261 §25.1). */
+export function parseCallId(value: string): string {
+  const at = value.indexOf('@');
+  const ok = (w: string) => {
+    if (w.length === 0) return false;
+    for (let i = 0; i < w.length; i++) {
+      const c = w.charCodeAt(i);
+      if (c >= 128 || WORD[c] !== 1) return false;
+    }
+    return true;
+  };
+  if (at < 0 ? !ok(value) : !ok(value.slice(0, at)) || !ok(value.slice(at + 1))) {
+    throw new SipParseError('bad-call-id', `malformed Call-ID '${clip(value)}'`);
+  }
+  return value;
+}
+
+/** Parses Max-Forwards: 0–255 (RFC 3261 §20.22). */
+export function parseMaxForwards(value: string): number {
+  const n = parseUint(value.trim(), 255);
+  if (n < 0) throw new SipParseError('bad-max-forwards', `Max-Forwards must be 0..255, got '${clip(value)}'`);
+  return n;
+}
+
+/** Parses a delta-seconds value (Expires, Min-Expires), clamped to 2^32-1. */
+export function parseDeltaSeconds(value: string, what = 'Expires'): number {
+  const v = value.trim();
+  if (!/^\d+$/.test(v)) throw new SipParseError(`bad-${what.toLowerCase()}`, `malformed ${what} '${clip(value)}'`);
+  return Math.min(Number(v), MAX_U32);
+}
+
+/** Parses a media type: `type/subtype;params` (Content-Type, Accept elements). */
+export function parseMediaType(value: string): MediaType {
+  const sc = new Scan(value, 'Content-Type');
+  sc.ws();
+  const type = sc.token();
+  if (!sc.eat(47)) throw sc.fail('expected "/"');
+  sc.ws();
+  const subtype = sc.token();
+  if (type.length === 0 || subtype.length === 0) throw sc.fail('bad media type');
+  const params: HeaderParams = {};
+  sc.params(params, false);
+  return { type: type.toLowerCase(), subtype: subtype.toLowerCase(), params };
+}
+
+/** Parses a comma list of tokens (Allow, Supported, Require, Proxy-Require, Unsupported) from split values. */
+export function parseTokenList(values: readonly string[], what: string): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    if (v.length === 0) continue;
+    if (!isToken(v)) throw new SipParseError(`bad-${what.toLowerCase()}`, `malformed ${what} element '${clip(v)}'`);
+    out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Parses a challenge or credentials: `Digest realm="x", nonce="y", ...` (RFC 3261 §25.1, RFC 7616).
+ * Unknown schemes are accepted (RFC 4475 §3.3.7); a token68 value is kept under the param name `token68`.
+ */
+export function parseAuth(value: string): AuthParams {
+  const sc = new Scan(value, 'Authorization');
+  sc.ws();
+  const scheme = sc.token();
+  if (scheme.length === 0) throw sc.fail('missing scheme');
+  const params: Record<string, string> = {};
+  sc.ws();
+  let first = true;
+  while (!sc.eof()) {
+    if (!first && !sc.eat(44)) throw sc.fail('expected ","');
+    first = false;
+    sc.ws();
+    if (sc.eof()) break;
+    const name = sc.token();
+    if (name.length === 0) throw sc.fail('bad auth-param');
+    if (!sc.eat(61)) {
+      // token68 (RFC 7235 §2.1)
+      const rest = value.slice(sc.i).trim();
+      params.token68 = name + rest;
+      break;
+    }
+    sc.ws();
+    let v: string;
+    if (sc.peek() === 34) v = sc.quoted();
+    else {
+      const st = sc.i;
+      while (!sc.eof() && sc.peek() !== 44 && sc.peek() !== 32 && sc.peek() !== 9) sc.i++;
+      v = value.slice(st, sc.i);
+    }
+    params[name.toLowerCase()] = v;
+    sc.ws();
+  }
+  return { scheme, params };
+}
+
+/** Formats challenge/credential parameters: values quoted except the RFC 7616 unquoted ones (algorithm, nc, qop in credentials, stale). */
+export function formatAuth(a: AuthParams): string {
+  const unquoted = new Set(['algorithm', 'nc', 'stale']);
+  const parts: string[] = [];
+  for (const k in a.params) {
+    const v = a.params[k] ?? '';
+    parts.push(unquoted.has(k) && isToken(v) ? `${k}=${v}` : `${k}="${v.replace(/(["\\])/g, '\\$1')}"`);
+  }
+  return `${a.scheme} ${parts.join(', ')}`;
+}
+
+const WKDAY = new Set(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+const MONTH = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Parses a SIP-date (RFC 3261 §25.1: rfc1123-date, always GMT) to epoch ms. */
+export function parseSipDate(value: string): number {
+  const m = /^(\w{3}), (\d{2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(value.trim());
+  const mon = m ? MONTH.indexOf(m[3]!) : -1;
+  if (!m || !WKDAY.has(m[1]!) || mon < 0 || Number(m[5]) > 23 || Number(m[6]) > 59 || Number(m[7]) > 60) {
+    throw new SipParseError('bad-date', `malformed Date '${clip(value)}' (RFC 1123 date in GMT required)`);
+  }
+  return Date.UTC(Number(m[4]), mon, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7]));
+}

@@ -1,0 +1,70 @@
+/**
+ * The crypto a SRTP context needs, behind one interface, so the node:crypto and the portable (pure TypeScript)
+ * implementations are interchangeable and testable against each other. Every object is keyed once (key
+ * schedule, HMAC inner/outer state, GHASH tables) and then used for every packet.
+ */
+
+/** AES counter mode keyed once (RFC 3711 §4.1.1). */
+export interface CtrCipher {
+  /**
+   * `dst[d..d+len) = src[s..s+len) XOR keystream`, the keystream starting at the 16-octet counter block
+   * `iv[0..16)` whose last 16 bits count blocks. src and dst may be the same range.
+   */
+  xor(iv: Uint8Array, src: Uint8Array, s: number, dst: Uint8Array, d: number, len: number): void;
+  /** Encrypts one 16-octet block (AES-f8 needs the raw block cipher). */
+  encryptBlock(inp: Uint8Array, io: number, out: Uint8Array, oo: number): void;
+}
+
+/** HMAC-SHA1 keyed once (RFC 3711 §4.2.1). */
+export interface Mac {
+  /** Writes the first `tagLen` octets of HMAC(data[start..end) || ROC(4, if roc ≥ 0)) to out[oo..]. */
+  sign(data: Uint8Array, start: number, end: number, roc: number, out: Uint8Array, oo: number, tagLen: number): void;
+}
+
+/** AES-GCM with a 12-octet IV and 16-octet tag, keyed once (RFC 7714 §§8-9). */
+export interface Aead {
+  /**
+   * Encrypts src[s..s+len) into dst[d..d+len) and writes the 16-octet tag at dst[d+len..]. The AAD is
+   * aad[a..a+alen) followed, when `tail ≥ 0`... (`tail` given as a 32-bit word, -1 for none).
+   */
+  seal(
+    iv: Uint8Array,
+    aad: Uint8Array,
+    a: number,
+    alen: number,
+    tail: number,
+    src: Uint8Array,
+    s: number,
+    len: number,
+    dst: Uint8Array,
+    d: number,
+  ): void;
+  /**
+   * Verifies the tag at src[s+len..s+len+16) over the AAD and ciphertext src[s..s+len), and only when it
+   * verifies decrypts into dst[d..]. Returns false (and writes nothing) on a bad tag.
+   */
+  open(
+    iv: Uint8Array,
+    aad: Uint8Array,
+    a: number,
+    alen: number,
+    tail: number,
+    src: Uint8Array,
+    s: number,
+    len: number,
+    dst: Uint8Array,
+    d: number,
+  ): boolean;
+}
+
+/** A crypto backend: a factory of keyed primitives. */
+export interface SrtpBackend {
+  /** 'node' or 'js'. */
+  readonly name: string;
+  /** AES-CM (and raw block encryption) under `key` (16, 24 or 32 octets). */
+  ctr(key: Uint8Array): CtrCipher;
+  /** HMAC-SHA1 under `key`. */
+  hmacSha1(key: Uint8Array): Mac;
+  /** AES-GCM under `key` (16 or 32 octets). */
+  gcm(key: Uint8Array): Aead;
+}

@@ -1,0 +1,37 @@
+/**
+ * @mdh/srtp — SRTP and SRTCP (RFC 3711), AES-GCM (RFC 7714), AES-192/256 (RFC 6188), DTLS-SRTP keying
+ * (RFC 5764 §4.2) and SDES `a=crypto` (RFC 4568), in TypeScript.
+ * @packageDocumentation
+ */
+export type { Aead, CtrCipher, Mac, SrtpBackend } from './crypto/backend.js';
+export { jsBackend } from './crypto/js-backend.js';
+export { nodeBackend, nodeBackendAvailable } from './crypto/node-backend.js';
+export { defaultBackend, resolveBackend, type SrtpBackendName, setDefaultSrtpBackend } from './crypto/select.js';
+export {
+  SrtpAuthError,
+  SrtpConfigError,
+  SrtpError,
+  SrtpLimitError,
+  SrtpParseError,
+  SrtpReplayError,
+} from './errors.js';
+export { deriveSrtpSessionKeys, SrtpLabel, type SrtpSessionKeys, srtpPrf } from './kdf.js';
+export { type SrtpKeyPair, type SrtpMasterKey, srtpKeysFromKeyingMaterial } from './keying.js';
+export {
+  findSrtpProfile,
+  getSrtpProfile,
+  SRTP_PROFILES,
+  type SdesSuiteName,
+  type SrtpCipher,
+  type SrtpProfile,
+  type SrtpProfileName,
+  srtpProfileByDtlsId,
+} from './profiles.js';
+export { ReplayWindow } from './replay.js';
+export {
+  type SrtpIntoResult,
+  type SrtpResult,
+  SrtpSession,
+  type SrtpSessionOptions,
+  type SrtpStats,
+} from './session.js';

@@ -1,0 +1,788 @@
+import type { Aead, CtrCipher, Mac, SrtpBackend } from './crypto/backend.js';
+import { defaultBackend, resolveBackend, type SrtpBackendName } from './crypto/select.js';
+import { SrtpAuthError, SrtpConfigError, SrtpError, SrtpLimitError, SrtpParseError, SrtpReplayError } from './errors.js';
+import { deriveSrtpSessionKeys, type SrtpSessionKeys } from './kdf.js';
+import { getSrtpProfile, type SrtpProfile } from './profiles.js';
+import { ReplayWindow } from './replay.js';
+
+/** Options of {@link SrtpSession}. */
+export interface SrtpSessionOptions {
+  /** Profile, by DTLS-SRTP name, SDES name (case-insensitive) or profile object. */
+  profile: string | SrtpProfile;
+  /** Master key (RFC 3711 §4.3). Required unless `sessionKeys` is given. */
+  key?: Uint8Array;
+  /** Master salt. Required unless `sessionKeys` is given. */
+  salt?: Uint8Array;
+  /**
+   * Session keys given directly, bypassing the KDF (RFC 7714 §16-17 vectors publish session keys). `srtcp`
+   * defaults to `srtp`.
+   */
+  sessionKeys?: { srtp: SrtpSessionKeys; srtcp?: SrtpSessionKeys };
+  /** Key derivation rate; only 0 is supported (RFC 5764 §4.1.2 and RFC 4568 default). */
+  keyDerivationRate?: number;
+  /** Replay window in packets, 64..32768 (default 128), for SRTP and SRTCP alike (RFC 3711 §3.3.2). */
+  replayWindow?: number;
+  /** Set false to accept replays (debugging only). Default true. */
+  replayProtection?: boolean;
+  /** Master Key Identifier sent on every packet and required on every received one (RFC 3711 §3.1), 1-128 octets. */
+  mki?: Uint8Array;
+  /** Encrypt outgoing SRTCP (E flag). Default true; always false for NULL profiles (RFC 3711 §3.4). */
+  encryptRtcp?: boolean;
+  /** Crypto backend: 'node' (node:crypto), 'js' (portable; alias 'noble'), or a backend object. */
+  backend?: SrtpBackendName | SrtpBackend;
+  /** Maximum SSRC streams per direction (default 1024); further new SSRCs fail with SrtpLimitError. */
+  maxStreams?: number;
+}
+
+/** Result of the non-throwing calls. */
+export type SrtpResult = { ok: true; packet: Uint8Array } | { ok: false; error: SrtpError };
+
+/** Result of the non-throwing *Into calls. */
+export type SrtpIntoResult = { ok: true; length: number } | { ok: false; error: SrtpError };
+
+/** Counters of a session (noise is counted, never fatal). */
+export interface SrtpStats {
+  /** SRTP packets protected. */
+  rtpProtected: number;
+  /** SRTP packets unprotected. */
+  rtpUnprotected: number;
+  /** SRTCP packets protected. */
+  rtcpProtected: number;
+  /** SRTCP packets unprotected. */
+  rtcpUnprotected: number;
+  /** Packets that failed authentication. */
+  authFailures: number;
+  /** Packets rejected as replays or too old. */
+  replays: number;
+  /** Packets rejected as malformed. */
+  parseErrors: number;
+}
+
+interface Crypto {
+  readonly salt: Uint8Array;
+  readonly ctr: CtrCipher | null;
+  /** f8 only: cipher under k_e XOR m (RFC 3711 §4.1.2.2). */
+  readonly ctrMasked: CtrCipher | null;
+  readonly mac: Mac | null;
+  readonly gcm: Aead | null;
+  readonly keys: SrtpSessionKeys;
+}
+
+interface TxStream {
+  /** Highest SRTP index sent, -1 before the first. */
+  top: number;
+  /** ROC to start from (setRoc before the first packet). */
+  initRoc: number;
+  /** Next SRTCP index to send. */
+  rtcpIndex: number;
+}
+
+interface RxStream {
+  readonly win: ReplayWindow;
+  initRoc: number;
+}
+
+const MAX_INDEX = 2 ** 48 - 1;
+const MAX_RTCP_INDEX = 0x7fffffff;
+
+const SCRATCH_MAC = new Uint8Array(32);
+
+/**
+ * One direction of SRTP and SRTCP under one master key (RFC 3711): `protect`/`protectRtcp` for what we send,
+ * `unprotect`/`unprotectRtcp` for what we receive. Keys are derived, AES key schedules expanded and HMAC
+ * states precomputed once, at construction. Per-SSRC stream state (ROC, replay windows, SRTCP index) is made
+ * on first use; a receiving stream's state changes only after its packet authenticates.
+ */
+export class SrtpSession {
+  /** The profile in use. */
+  readonly profile: SrtpProfile;
+  /** Name of the crypto backend in use ('node' or 'js'). */
+  readonly backend: string;
+  /** Counters. */
+  readonly stats: SrtpStats = {
+    rtpProtected: 0,
+    rtpUnprotected: 0,
+    rtcpProtected: 0,
+    rtcpUnprotected: 0,
+    authFailures: 0,
+    replays: 0,
+    parseErrors: 0,
+  };
+  private readonly rtp: Crypto;
+  private readonly rtcp: Crypto;
+  private readonly mki: Uint8Array;
+  private readonly tagLen: number;
+  private readonly rtcpTagLen: number;
+  private readonly window: number;
+  private readonly replayOn: boolean;
+  private readonly encryptRtcp: boolean;
+  private readonly maxStreams: number;
+  private readonly tx = new Map<number, TxStream>();
+  private readonly rx = new Map<number, RxStream>();
+  private readonly rxRtcp = new Map<number, ReplayWindow>();
+  private readonly iv = new Uint8Array(16);
+  private out: Uint8Array = new Uint8Array(0);
+  private closed = false;
+
+  constructor(opts: SrtpSessionOptions) {
+    if (opts === null || typeof opts !== 'object') throw new SrtpConfigError('SrtpSession needs an options object');
+    const prof = getSrtpProfile(opts.profile);
+    this.profile = prof;
+    const be = opts.backend === undefined ? defaultBackend() : resolveBackend(opts.backend);
+    this.backend = be.name;
+    const window = opts.replayWindow ?? 128;
+    if (!Number.isInteger(window) || window < 64 || window > 32768) {
+      throw new SrtpConfigError(`replayWindow must be an integer in 64..32768, got ${window}`);
+    }
+    this.window = window;
+    this.replayOn = opts.replayProtection !== false;
+    const maxStreams = opts.maxStreams ?? 1024;
+    if (!Number.isInteger(maxStreams) || maxStreams < 1) throw new SrtpConfigError('maxStreams must be ≥ 1');
+    this.maxStreams = maxStreams;
+    const mki = opts.mki ?? new Uint8Array(0);
+    if (!(mki instanceof Uint8Array) || mki.length > 128) throw new SrtpConfigError('mki must be 0-128 octets');
+    this.mki = mki.slice();
+    this.tagLen = prof.srtpTagLength;
+    this.rtcpTagLen = prof.srtcpTagLength;
+    this.encryptRtcp = prof.cipher !== 'NULL' && opts.encryptRtcp !== false;
+
+    let keys: { srtp: SrtpSessionKeys; srtcp: SrtpSessionKeys };
+    if (opts.sessionKeys) {
+      const sk = opts.sessionKeys;
+      keys = { srtp: checkSessionKeys(prof, sk.srtp), srtcp: checkSessionKeys(prof, sk.srtcp ?? sk.srtp) };
+    } else {
+      if (opts.key === undefined || opts.salt === undefined) {
+        throw new SrtpConfigError('SrtpSession needs `key` and `salt` (the master key and salt) or `sessionKeys`');
+      }
+      keys = deriveSrtpSessionKeys(prof, opts.key, opts.salt, opts.keyDerivationRate ?? 0);
+    }
+    this.rtp = makeCrypto(prof, be, keys.srtp);
+    this.rtcp = makeCrypto(prof, be, keys.srtcp);
+  }
+
+  /** Octets `protect` adds to an RTP packet (tag + MKI). */
+  get rtpOverhead(): number {
+    return this.tagLen + this.mki.length;
+  }
+
+  /** Octets `protectRtcp` adds to an RTCP packet (E|index word + tag + MKI). */
+  get rtcpOverhead(): number {
+    return 4 + this.rtcpTagLen + this.mki.length;
+  }
+
+  // ---------------------------------------------------------------- SRTP
+
+  /** Protects an RTP packet (RFC 3711 §3.3). Throws SrtpParseError / SrtpLimitError. */
+  protect(rtp: Uint8Array): Uint8Array {
+    const r = this.protectCore(rtp, null, 0);
+    if (typeof r !== 'number') throw r;
+    return this.out;
+  }
+
+  /** Protects into `out[offset..]` (may be the same memory as `rtp`); returns the protected length. */
+  protectInto(rtp: Uint8Array, out: Uint8Array, offset = 0): number {
+    const r = this.protectCore(rtp, out, offset);
+    if (typeof r !== 'number') throw r;
+    return r;
+  }
+
+  /** Non-throwing {@link protect}. */
+  tryProtect(rtp: Uint8Array): SrtpResult {
+    const r = this.protectCore(rtp, null, 0);
+    return typeof r === 'number' ? { ok: true, packet: this.out } : { ok: false, error: r };
+  }
+
+  /** Unprotects an SRTP packet. Throws SrtpAuthError | SrtpReplayError | SrtpParseError (| SrtpLimitError). */
+  unprotect(srtp: Uint8Array): Uint8Array {
+    const r = this.unprotectCore(srtp, null, 0);
+    if (typeof r !== 'number') throw r;
+    return this.out;
+  }
+
+  /** Unprotects into `out[offset..]` (may be the same memory as `srtp`); returns the RTP length. */
+  unprotectInto(srtp: Uint8Array, out: Uint8Array, offset = 0): number {
+    const r = this.unprotectCore(srtp, out, offset);
+    if (typeof r !== 'number') throw r;
+    return r;
+  }
+
+  /** Non-throwing {@link unprotect} for hot paths: a bad packet is a result, not an exception. */
+  tryUnprotect(srtp: Uint8Array): SrtpResult {
+    const r = this.unprotectCore(srtp, null, 0);
+    return typeof r === 'number' ? { ok: true, packet: this.out } : { ok: false, error: r };
+  }
+
+  /** Non-throwing {@link unprotectInto}. */
+  tryUnprotectInto(srtp: Uint8Array, out: Uint8Array, offset = 0): SrtpIntoResult {
+    const r = this.unprotectCore(srtp, out, offset);
+    return typeof r === 'number' ? { ok: true, length: r } : { ok: false, error: r };
+  }
+
+  // ---------------------------------------------------------------- SRTCP
+
+  /** Protects an RTCP (compound) packet (RFC 3711 §3.4; RFC 7714 §9 for AEAD). */
+  protectRtcp(rtcp: Uint8Array): Uint8Array {
+    const r = this.protectRtcpCore(rtcp, null, 0);
+    if (typeof r !== 'number') throw r;
+    return this.out;
+  }
+
+  /** Protects RTCP into `out[offset..]`; returns the SRTCP length. */
+  protectRtcpInto(rtcp: Uint8Array, out: Uint8Array, offset = 0): number {
+    const r = this.protectRtcpCore(rtcp, out, offset);
+    if (typeof r !== 'number') throw r;
+    return r;
+  }
+
+  /** Non-throwing {@link protectRtcp}. */
+  tryProtectRtcp(rtcp: Uint8Array): SrtpResult {
+    const r = this.protectRtcpCore(rtcp, null, 0);
+    return typeof r === 'number' ? { ok: true, packet: this.out } : { ok: false, error: r };
+  }
+
+  /** Unprotects an SRTCP packet. Throws SrtpAuthError | SrtpReplayError | SrtpParseError. */
+  unprotectRtcp(srtcp: Uint8Array): Uint8Array {
+    const r = this.unprotectRtcpCore(srtcp, null, 0);
+    if (typeof r !== 'number') throw r;
+    return this.out;
+  }
+
+  /** Unprotects SRTCP into `out[offset..]`; returns the RTCP length. */
+  unprotectRtcpInto(srtcp: Uint8Array, out: Uint8Array, offset = 0): number {
+    const r = this.unprotectRtcpCore(srtcp, out, offset);
+    if (typeof r !== 'number') throw r;
+    return r;
+  }
+
+  /** Non-throwing {@link unprotectRtcp}. */
+  tryUnprotectRtcp(srtcp: Uint8Array): SrtpResult {
+    const r = this.unprotectRtcpCore(srtcp, null, 0);
+    return typeof r === 'number' ? { ok: true, packet: this.out } : { ok: false, error: r };
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /**
+   * Sets the rollover counter of an SSRC for both directions (late joiners learn it out of band, RFC 3711
+   * §3.3.1). Before the stream's first packet it is the starting ROC; afterwards it replaces the current ROC,
+   * keeping the highest sequence number, and clears the replay window.
+   */
+  setRoc(ssrc: number, roc: number): void {
+    this.usable();
+    if (!Number.isInteger(roc) || roc < 0 || roc > 0xffffffff) throw new SrtpConfigError('roc must be a uint32');
+    const key = ssrc >>> 0;
+    const t = this.txStream(key);
+    if (t.top < 0) t.initRoc = roc;
+    else t.top = roc * 65536 + (t.top % 65536);
+    let r = this.rx.get(key);
+    if (!r) {
+      this.streamRoom(this.rx.size);
+      r = { win: new ReplayWindow(this.window), initRoc: roc };
+      this.rx.set(key, r);
+    } else {
+      r.initRoc = roc;
+      if (r.win.top >= 0) r.win.reset(roc * 65536 + (r.win.top % 65536));
+    }
+  }
+
+  /** The rollover counter of an SSRC: the receiving stream's if there is one, else the sending one's. */
+  getRoc(ssrc: number): number | undefined {
+    const key = ssrc >>> 0;
+    const r = this.rx.get(key);
+    if (r) return r.win.top >= 0 ? Math.floor(r.win.top / 65536) : r.initRoc;
+    const t = this.tx.get(key);
+    if (t) return t.top >= 0 ? Math.floor(t.top / 65536) : t.initRoc;
+    return undefined;
+  }
+
+  /** Sets the next SRTCP index `protectRtcp` uses for an SSRC (0..2^31-1; the first is 1 by default, as libsrtp). */
+  setSrtcpIndex(ssrc: number, index: number): void {
+    this.usable();
+    if (!Number.isInteger(index) || index < 0 || index > MAX_RTCP_INDEX) {
+      throw new SrtpConfigError('SRTCP index must be in 0..2^31-1');
+    }
+    this.txStream(ssrc >>> 0).rtcpIndex = index;
+  }
+
+  /** Wipes the session keys and forgets every stream; the session cannot be used afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [this.rtp, this.rtcp]) {
+      c.keys.cipherKey.fill(0);
+      c.keys.authKey.fill(0);
+      c.keys.salt.fill(0);
+    }
+    this.tx.clear();
+    this.rx.clear();
+    this.rxRtcp.clear();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private usable(): void {
+    if (this.closed) throw new SrtpConfigError('SrtpSession is closed');
+  }
+
+  private streamRoom(size: number): void {
+    if (size >= this.maxStreams) {
+      throw new SrtpLimitError(`more than ${this.maxStreams} SSRC streams (maxStreams)`, 'streams');
+    }
+  }
+
+  private txStream(ssrc: number): TxStream {
+    let s = this.tx.get(ssrc);
+    if (!s) {
+      this.streamRoom(this.tx.size);
+      s = { top: -1, initRoc: 0, rtcpIndex: 1 };
+      this.tx.set(ssrc, s);
+    }
+    return s;
+  }
+
+  private target(need: number, out: Uint8Array | null, offset: number): Uint8Array | SrtpError {
+    if (out === null) {
+      this.out = new Uint8Array(need);
+      return this.out;
+    }
+    if (!Number.isInteger(offset) || offset < 0 || offset + need > out.length) {
+      return new SrtpLimitError(`output buffer too small: need ${need} octets at offset ${offset}`, 'buffer');
+    }
+    return out;
+  }
+
+  private parseFail(msg: string, code: string): SrtpParseError {
+    this.stats.parseErrors++;
+    return new SrtpParseError(msg, code);
+  }
+
+  /** AES-CM IV (RFC 3711 §4.1.1): k_s·2^16 XOR SSRC·2^64 XOR i·2^16, i = hi·2^16 + lo. */
+  private cmIv(salt: Uint8Array, ssrc: number, hi: number, lo: number): Uint8Array {
+    const iv = this.iv;
+    iv[0] = salt[0]!;
+    iv[1] = salt[1]!;
+    iv[2] = salt[2]!;
+    iv[3] = salt[3]!;
+    iv[4] = salt[4]! ^ (ssrc >>> 24);
+    iv[5] = salt[5]! ^ ((ssrc >>> 16) & 0xff);
+    iv[6] = salt[6]! ^ ((ssrc >>> 8) & 0xff);
+    iv[7] = salt[7]! ^ (ssrc & 0xff);
+    iv[8] = salt[8]! ^ (hi >>> 24);
+    iv[9] = salt[9]! ^ ((hi >>> 16) & 0xff);
+    iv[10] = salt[10]! ^ ((hi >>> 8) & 0xff);
+    iv[11] = salt[11]! ^ (hi & 0xff);
+    iv[12] = salt[12]! ^ (lo >>> 8);
+    iv[13] = salt[13]! ^ (lo & 0xff);
+    iv[14] = 0;
+    iv[15] = 0;
+    return iv;
+  }
+
+  /** GCM IV (RFC 7714 §8.1 / §9.1): (0x0000 || SSRC || a || b) XOR salt, a/b = ROC/SEQ or 0/index. */
+  private gcmIv(salt: Uint8Array, ssrc: number, a: number, b: number, bLen: 2 | 4): Uint8Array {
+    const iv = this.iv;
+    iv[0] = salt[0]!;
+    iv[1] = salt[1]!;
+    iv[2] = salt[2]! ^ (ssrc >>> 24);
+    iv[3] = salt[3]! ^ ((ssrc >>> 16) & 0xff);
+    iv[4] = salt[4]! ^ ((ssrc >>> 8) & 0xff);
+    iv[5] = salt[5]! ^ (ssrc & 0xff);
+    if (bLen === 2) {
+      iv[6] = salt[6]! ^ (a >>> 24);
+      iv[7] = salt[7]! ^ ((a >>> 16) & 0xff);
+      iv[8] = salt[8]! ^ ((a >>> 8) & 0xff);
+      iv[9] = salt[9]! ^ (a & 0xff);
+      iv[10] = salt[10]! ^ (b >>> 8);
+      iv[11] = salt[11]! ^ (b & 0xff);
+    } else {
+      iv[6] = salt[6]!;
+      iv[7] = salt[7]!;
+      iv[8] = salt[8]! ^ (b >>> 24);
+      iv[9] = salt[9]! ^ ((b >>> 16) & 0xff);
+      iv[10] = salt[10]! ^ ((b >>> 8) & 0xff);
+      iv[11] = salt[11]! ^ (b & 0xff);
+    }
+    return iv;
+  }
+
+  /** AES-f8 (RFC 3711 §4.1.2): IV' = E(k_e XOR m, IV); S(j) = E(k_e, IV' XOR j XOR S(j-1)). */
+  private f8(c: Crypto, iv: Uint8Array, src: Uint8Array, s: number, dst: Uint8Array, d: number, len: number): void {
+    const ivp = new Uint8Array(16);
+    c.ctrMasked!.encryptBlock(iv, 0, ivp, 0);
+    const sj = new Uint8Array(16);
+    const blk = new Uint8Array(16);
+    for (let j = 0, off = 0; off < len; j++, off += 16) {
+      for (let i = 0; i < 16; i++) blk[i] = ivp[i]! ^ sj[i]!;
+      blk[12] = blk[12]! ^ ((j >>> 24) & 0xff);
+      blk[13] = blk[13]! ^ ((j >>> 16) & 0xff);
+      blk[14] = blk[14]! ^ ((j >>> 8) & 0xff);
+      blk[15] = blk[15]! ^ (j & 0xff);
+      c.ctr!.encryptBlock(blk, 0, sj, 0);
+      const n = Math.min(16, len - off);
+      for (let i = 0; i < n; i++) dst[d + off + i] = src[s + off + i]! ^ sj[i]!;
+    }
+  }
+
+  /** RTP header length (RFC 3550 §5.1, §5.3.1) or an error. */
+  private rtpHeader(p: Uint8Array, avail: number): number | SrtpError {
+    if (!(p instanceof Uint8Array)) return this.parseFail('packet must be a Uint8Array', 'type');
+    if (avail < 12) return this.parseFail(`RTP packet too short (${avail} octets)`, 'short');
+    const b0 = p[0]!;
+    if (b0 >>> 6 !== 2) return this.parseFail(`RTP version ${b0 >>> 6}, expected 2`, 'version');
+    let h = 12 + 4 * (b0 & 0x0f);
+    if (b0 & 0x10) {
+      if (h + 4 > avail) return this.parseFail('RTP header extension runs past the packet', 'length');
+      h += 4 + 4 * ((p[h + 2]! << 8) | p[h + 3]!);
+    }
+    if (h > avail) return this.parseFail(`RTP header (${h} octets) runs past the packet (${avail})`, 'length');
+    return h;
+  }
+
+  /** Index estimate of RFC 3711 §3.3.1 / Appendix A from the highest index `top` seen. */
+  private static estimate(top: number, seq: number): number {
+    const roc = Math.floor(top / 65536);
+    const sl = top % 65536;
+    let v = roc;
+    if (sl < 32768) {
+      if (seq - sl > 32768) v = roc - 1;
+    } else if (sl - 32768 > seq) {
+      v = roc + 1;
+    }
+    return v * 65536 + seq;
+  }
+
+  private protectCore(rtp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
+    if (this.closed) return new SrtpConfigError('SrtpSession is closed');
+    const len = rtp?.length ?? 0;
+    const h = this.rtpHeader(rtp, len);
+    if (typeof h !== 'number') return h;
+    const ssrc = ((rtp[8]! << 24) | (rtp[9]! << 16) | (rtp[10]! << 8) | rtp[11]!) >>> 0;
+    const seq = (rtp[2]! << 8) | rtp[3]!;
+    let st = this.tx.get(ssrc);
+    if (!st) {
+      if (this.tx.size >= this.maxStreams) return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
+      st = { top: -1, initRoc: 0, rtcpIndex: 1 };
+      this.tx.set(ssrc, st);
+    }
+    const index = st.top < 0 ? st.initRoc * 65536 + seq : SrtpSession.estimate(st.top, seq);
+    if (index < 0 || index > MAX_INDEX) {
+      return new SrtpLimitError('SRTP packet index out of range: re-key (RFC 3711 §9.2)', 'index');
+    }
+    const roc = Math.floor(index / 65536);
+    const mkiLen = this.mki.length;
+    const c = this.rtp;
+    const prof = this.profile;
+    const need = len + mkiLen + this.tagLen;
+    const out = this.target(need, outArg, off);
+    if (out instanceof SrtpError) return out;
+    if (out !== rtp || off !== 0) out.set(rtp.subarray(0, h), off);
+    const plen = len - h;
+    if (prof.aead) {
+      const iv = this.gcmIv(c.salt, ssrc, roc, seq, 2);
+      c.gcm!.seal(iv, out, off, h, -1, rtp, h, plen, out, off + h);
+      if (mkiLen) out.set(this.mki, off + len + 16);
+    } else {
+      if (prof.cipher === 'AES_CM') {
+        c.ctr!.xor(this.cmIv(c.salt, ssrc, roc, seq), rtp, h, out, off + h, plen);
+      } else if (prof.cipher === 'AES_F8') {
+        this.f8(c, this.f8RtpIv(rtp, roc), rtp, h, out, off + h, plen);
+      } else if (out !== rtp || off !== 0) {
+        out.set(rtp.subarray(h, len), off + h);
+      }
+      if (mkiLen) out.set(this.mki, off + len);
+      c.mac!.sign(out, off, off + len, roc, out, off + len + mkiLen, this.tagLen);
+    }
+    if (index > st.top) st.top = index;
+    this.stats.rtpProtected++;
+    return need;
+  }
+
+  /** f8 SRTP IV (RFC 3711 §4.1.2.2): 0x00 || M||PT || SEQ || TS || SSRC || ROC. */
+  private f8RtpIv(rtp: Uint8Array, roc: number): Uint8Array {
+    const iv = this.iv;
+    iv.set(rtp.subarray(0, 12));
+    iv[0] = 0;
+    iv[12] = roc >>> 24;
+    iv[13] = (roc >>> 16) & 0xff;
+    iv[14] = (roc >>> 8) & 0xff;
+    iv[15] = roc & 0xff;
+    return iv;
+  }
+
+  private unprotectCore(srtp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
+    if (this.closed) return new SrtpConfigError('SrtpSession is closed');
+    const len = srtp?.length ?? 0;
+    const mkiLen = this.mki.length;
+    const tagLen = this.tagLen;
+    const authEnd = len - mkiLen - tagLen;
+    const h = this.rtpHeader(srtp, authEnd);
+    if (typeof h !== 'number') return h;
+    const prof = this.profile;
+    const mkiAt = prof.aead ? len - mkiLen : authEnd;
+    for (let i = 0; i < mkiLen; i++) {
+      if (srtp[mkiAt + i] !== this.mki[i]) return this.parseFail('unknown MKI', 'mki');
+    }
+    const ssrc = ((srtp[8]! << 24) | (srtp[9]! << 16) | (srtp[10]! << 8) | srtp[11]!) >>> 0;
+    const seq = (srtp[2]! << 8) | srtp[3]!;
+    const st = this.rx.get(ssrc);
+    const top = st ? st.win.top : -1;
+    const index = top < 0 ? (st ? st.initRoc : 0) * 65536 + seq : SrtpSession.estimate(top, seq);
+    if (index < 0 || index > MAX_INDEX) {
+      this.stats.replays++;
+      return new SrtpReplayError(`SRTP index out of range for SSRC ${ssrc}`, ssrc, index);
+    }
+    if (st && this.replayOn) {
+      const r = st.win.check(index);
+      if (r !== 0) {
+        this.stats.replays++;
+        return new SrtpReplayError(
+          r === 1 ? `replayed SRTP packet (SSRC ${ssrc}, index ${index})` : `SRTP packet older than the replay window`,
+          ssrc,
+          index,
+        );
+      }
+    }
+    if (!st && this.rx.size >= this.maxStreams) {
+      return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
+    }
+    const roc = Math.floor(index / 65536);
+    const c = this.rtp;
+    let outLen: number;
+    let out: Uint8Array;
+    if (prof.aead) {
+      const clen = authEnd - h;
+      outLen = h + clen;
+      const o = this.target(outLen, outArg, off);
+      if (o instanceof SrtpError) return o;
+      out = o;
+      // AAD is the header of the received packet; verify before writing anything.
+      const iv = this.gcmIv(c.salt, ssrc, roc, seq, 2);
+      if (!c.gcm!.open(iv, srtp, 0, h, -1, srtp, h, clen, out, off + h)) {
+        this.stats.authFailures++;
+        return new SrtpAuthError(`SRTP authentication failed (SSRC ${ssrc}, index ${index})`, ssrc);
+      }
+      if (out !== srtp || off !== 0) out.set(srtp.subarray(0, h), off);
+    } else {
+      const mac = SCRATCH_MAC;
+      c.mac!.sign(srtp, 0, authEnd, roc, mac, 0, tagLen);
+      let diff = 0;
+      const t = authEnd + mkiLen;
+      for (let i = 0; i < tagLen; i++) diff |= mac[i]! ^ srtp[t + i]!;
+      if (diff !== 0) {
+        this.stats.authFailures++;
+        return new SrtpAuthError(`SRTP authentication failed (SSRC ${ssrc}, index ${index})`, ssrc);
+      }
+      outLen = authEnd;
+      const o = this.target(outLen, outArg, off);
+      if (o instanceof SrtpError) return o;
+      out = o;
+      if (out !== srtp || off !== 0) out.set(srtp.subarray(0, h), off);
+      if (prof.cipher === 'AES_CM') {
+        c.ctr!.xor(this.cmIv(c.salt, ssrc, roc, seq), srtp, h, out, off + h, authEnd - h);
+      } else if (prof.cipher === 'AES_F8') {
+        this.f8(c, this.f8RtpIv(srtp, roc), srtp, h, out, off + h, authEnd - h);
+      } else if (out !== srtp || off !== 0) {
+        out.set(srtp.subarray(h, authEnd), off + h);
+      }
+    }
+    // Authenticated: commit ROC / highest index and the replay window (RFC 3711 §3.3.1, §3.3.2).
+    if (st) {
+      st.win.commit(index);
+    } else {
+      const win = new ReplayWindow(this.window);
+      win.commit(index);
+      this.rx.set(ssrc, { win, initRoc: 0 });
+    }
+    this.stats.rtpUnprotected++;
+    return outLen;
+  }
+
+  private rtcpCheck(p: Uint8Array, avail: number): SrtpError | null {
+    if (!(p instanceof Uint8Array)) return this.parseFail('packet must be a Uint8Array', 'type');
+    if (avail < 8) return this.parseFail(`RTCP packet too short (${avail} octets)`, 'short');
+    if (p[0]! >>> 6 !== 2) return this.parseFail(`RTCP version ${p[0]! >>> 6}, expected 2`, 'version');
+    return null;
+  }
+
+  private protectRtcpCore(rtcp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
+    if (this.closed) return new SrtpConfigError('SrtpSession is closed');
+    const len = rtcp?.length ?? 0;
+    const bad = this.rtcpCheck(rtcp, len);
+    if (bad) return bad;
+    const ssrc = ((rtcp[4]! << 24) | (rtcp[5]! << 16) | (rtcp[6]! << 8) | rtcp[7]!) >>> 0;
+    let st = this.tx.get(ssrc);
+    if (!st) {
+      if (this.tx.size >= this.maxStreams) return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
+      st = { top: -1, initRoc: 0, rtcpIndex: 1 };
+      this.tx.set(ssrc, st);
+    }
+    const index = st.rtcpIndex;
+    if (index > MAX_RTCP_INDEX) {
+      return new SrtpLimitError('SRTCP index exhausted (2^31 packets): re-key (RFC 3711 §9.2)', 'index');
+    }
+    const e = this.encryptRtcp;
+    const word = ((e ? 0x80000000 : 0) | index) >>> 0;
+    const mkiLen = this.mki.length;
+    const tagLen = this.rtcpTagLen;
+    const need = len + 4 + tagLen + mkiLen;
+    const out = this.target(need, outArg, off);
+    if (out instanceof SrtpError) return out;
+    const c = this.rtcp;
+    if (this.profile.aead) {
+      // RFC 7714 §9: header+SSRC || ciphertext || tag || E|index || MKI; AAD = 8 octets || word (E=1)
+      // or the whole packet || word (E=0, empty plaintext).
+      if (out !== rtcp || off !== 0) out.set(rtcp.subarray(0, e ? 8 : len), off);
+      const iv = this.gcmIv(c.salt, ssrc, 0, index, 4);
+      if (e) c.gcm!.seal(iv, out, off, 8, word, rtcp, 8, len - 8, out, off + 8);
+      else c.gcm!.seal(iv, out, off, len, word, rtcp, len, 0, out, off + len);
+      writeU32(out, off + len + 16, word);
+      if (mkiLen) out.set(this.mki, off + len + 20);
+    } else {
+      // RFC 3711 §3.4: header+SSRC || (encrypted) rest || E|index || MKI || tag; auth covers up to the word.
+      if (out !== rtcp || off !== 0) out.set(rtcp.subarray(0, 8), off);
+      if (e && this.profile.cipher === 'AES_CM') {
+        c.ctr!.xor(this.cmIv(c.salt, ssrc, index >>> 16, index & 0xffff), rtcp, 8, out, off + 8, len - 8);
+      } else if (e && this.profile.cipher === 'AES_F8') {
+        this.f8(c, this.f8RtcpIv(rtcp, word), rtcp, 8, out, off + 8, len - 8);
+      } else if (out !== rtcp || off !== 0) {
+        out.set(rtcp.subarray(8, len), off + 8);
+      }
+      writeU32(out, off + len, word);
+      if (mkiLen) out.set(this.mki, off + len + 4);
+      c.mac!.sign(out, off, off + len + 4, -1, out, off + len + 4 + mkiLen, tagLen);
+    }
+    st.rtcpIndex = index + 1;
+    this.stats.rtcpProtected++;
+    return need;
+  }
+
+  /** f8 SRTCP IV (RFC 3711 §4.1.2.3): 0..0 (32 bits) || E || SRTCP index || V..PT || length || SSRC. */
+  private f8RtcpIv(rtcp: Uint8Array, word: number): Uint8Array {
+    const iv = this.iv;
+    iv.fill(0, 0, 4);
+    writeU32(iv, 4, word);
+    iv.set(rtcp.subarray(0, 8), 8);
+    return iv;
+  }
+
+  private unprotectRtcpCore(srtcp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
+    if (this.closed) return new SrtpConfigError('SrtpSession is closed');
+    const len = srtcp?.length ?? 0;
+    const mkiLen = this.mki.length;
+    const tagLen = this.rtcpTagLen;
+    const aead = this.profile.aead;
+    const body = len - 4 - tagLen - mkiLen; // RTCP octets
+    const bad = this.rtcpCheck(srtcp, body);
+    if (bad) return bad;
+    const wordAt = aead ? len - mkiLen - 4 : body;
+    const mkiAt = aead ? len - mkiLen : body + 4;
+    for (let i = 0; i < mkiLen; i++) {
+      if (srtcp[mkiAt + i] !== this.mki[i]) return this.parseFail('unknown MKI', 'mki');
+    }
+    const word = ((srtcp[wordAt]! << 24) | (srtcp[wordAt + 1]! << 16) | (srtcp[wordAt + 2]! << 8) | srtcp[wordAt + 3]!) >>> 0;
+    const e = word >>> 31 === 1;
+    const index = word & 0x7fffffff;
+    const ssrc = ((srtcp[4]! << 24) | (srtcp[5]! << 16) | (srtcp[6]! << 8) | srtcp[7]!) >>> 0;
+    const win = this.rxRtcp.get(ssrc);
+    if (win && this.replayOn) {
+      const r = win.check(index);
+      if (r !== 0) {
+        this.stats.replays++;
+        return new SrtpReplayError(
+          r === 1 ? `replayed SRTCP packet (SSRC ${ssrc}, index ${index})` : 'SRTCP packet older than the replay window',
+          ssrc,
+          index,
+        );
+      }
+    }
+    if (!win && this.rxRtcp.size >= this.maxStreams) {
+      return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
+    }
+    if (e && this.profile.cipher === 'NULL') return this.parseFail('SRTCP E flag set under a NULL cipher', 'eflag');
+    const c = this.rtcp;
+    const out = this.target(body, outArg, off);
+    if (out instanceof SrtpError) return out;
+    if (aead) {
+      const iv = this.gcmIv(c.salt, ssrc, 0, index, 4);
+      const ok = e
+        ? c.gcm!.open(iv, srtcp, 0, 8, word, srtcp, 8, body - 8, out, off + 8)
+        : c.gcm!.open(iv, srtcp, 0, body, word, srtcp, body, 0, out, off + body);
+      if (!ok) {
+        this.stats.authFailures++;
+        return new SrtpAuthError(`SRTCP authentication failed (SSRC ${ssrc}, index ${index})`, ssrc);
+      }
+      if (out !== srtcp || off !== 0) out.set(srtcp.subarray(0, e ? 8 : body), off);
+    } else {
+      const mac = SCRATCH_MAC;
+      c.mac!.sign(srtcp, 0, body + 4, -1, mac, 0, tagLen);
+      let diff = 0;
+      const t = body + 4 + mkiLen;
+      for (let i = 0; i < tagLen; i++) diff |= mac[i]! ^ srtcp[t + i]!;
+      if (diff !== 0) {
+        this.stats.authFailures++;
+        return new SrtpAuthError(`SRTCP authentication failed (SSRC ${ssrc}, index ${index})`, ssrc);
+      }
+      if (out !== srtcp || off !== 0) out.set(srtcp.subarray(0, 8), off);
+      if (e && this.profile.cipher === 'AES_CM') {
+        c.ctr!.xor(this.cmIv(c.salt, ssrc, index >>> 16, index & 0xffff), srtcp, 8, out, off + 8, body - 8);
+      } else if (e && this.profile.cipher === 'AES_F8') {
+        this.f8(c, this.f8RtcpIv(srtcp, word), srtcp, 8, out, off + 8, body - 8);
+      } else if (out !== srtcp || off !== 0) {
+        out.set(srtcp.subarray(8, body), off + 8);
+      }
+    }
+    if (win) {
+      win.commit(index);
+    } else {
+      const w = new ReplayWindow(this.window);
+      w.commit(index);
+      this.rxRtcp.set(ssrc, w);
+    }
+    this.stats.rtcpUnprotected++;
+    return body;
+  }
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+function checkSessionKeys(prof: SrtpProfile, k: SrtpSessionKeys): SrtpSessionKeys {
+  if (!k || !(k.cipherKey instanceof Uint8Array) || k.cipherKey.length !== prof.cipherKeyLength) {
+    throw new SrtpConfigError(`${prof.name} needs a ${prof.cipherKeyLength}-octet session cipher key`);
+  }
+  if (!(k.salt instanceof Uint8Array) || k.salt.length !== prof.sessionSaltLength) {
+    throw new SrtpConfigError(`${prof.name} needs a ${prof.sessionSaltLength}-octet session salt`);
+  }
+  const auth = k.authKey ?? new Uint8Array(0);
+  if (!(auth instanceof Uint8Array) || auth.length !== prof.authKeyLength) {
+    throw new SrtpConfigError(`${prof.name} needs a ${prof.authKeyLength}-octet session auth key`);
+  }
+  return { cipherKey: k.cipherKey.slice(), salt: k.salt.slice(), authKey: auth.slice() };
+}
+
+function makeCrypto(prof: SrtpProfile, be: SrtpBackend, keys: SrtpSessionKeys): Crypto {
+  let ctr: CtrCipher | null = null;
+  let ctrMasked: CtrCipher | null = null;
+  let mac: Mac | null = null;
+  let gcm: Aead | null = null;
+  if (prof.cipher === 'AES_GCM') {
+    gcm = be.gcm(keys.cipherKey);
+  } else {
+    mac = be.hmacSha1(keys.authKey);
+    if (prof.cipher === 'AES_CM') ctr = be.ctr(keys.cipherKey);
+    if (prof.cipher === 'AES_F8') {
+      ctr = be.ctr(keys.cipherKey);
+      // m = k_s || 0x555..5, as long as the key (RFC 3711 §4.1.2.1).
+      const masked = new Uint8Array(keys.cipherKey.length).fill(0x55);
+      masked.set(keys.salt.subarray(0, Math.min(keys.salt.length, masked.length)));
+      for (let i = 0; i < masked.length; i++) masked[i] = masked[i]! ^ keys.cipherKey[i]!;
+      ctrMasked = be.ctr(masked);
+      masked.fill(0);
+    }
+  }
+  return { salt: keys.salt, ctr, ctrMasked, mac, gcm, keys };
+}

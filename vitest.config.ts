@@ -1,0 +1,18 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const pkgs = ['bytes', 'loop', 'rtp', 'srtp', 'dtls', 'sip', 'mdhavers', 'cli'];
+
+export default defineConfig({
+  resolve: {
+    alias: Object.fromEntries(
+      pkgs.map((p) => [`@mdh/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
+    ),
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
