@@ -28,7 +28,10 @@ describe('every package is publishable', () => {
     const packs = join(work, 'packs');
     mkdirSync(packs);
     for (const m of manifests) {
-      execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: join(root, 'packages', m.dir), stdio: 'pipe' });
+      execFileSync('pnpm', ['pack', '--pack-destination', packs], {
+        cwd: join(root, 'packages', m.dir),
+        stdio: 'pipe',
+      });
     }
     const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
     expect(tarballs.length).toBe(manifests.length);

@@ -11,7 +11,9 @@ export function hasPeer(cmd: string): boolean {
     if (process.env.MDH_REQUIRE_PEERS === '1') {
       throw new Error(`interop peer '${cmd}' is not installed but MDH_REQUIRE_PEERS=1`);
     }
-    console.warn(`\n*** interop peer '${cmd}' is not installed: its tests are SKIPPED (install it; .ci/run does) ***\n`);
+    console.warn(
+      `\n*** interop peer '${cmd}' is not installed: its tests are SKIPPED (install it; .ci/run does) ***\n`,
+    );
   }
   return ok;
 }

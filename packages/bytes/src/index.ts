@@ -2,9 +2,7 @@
  * @mdh/bytes — bounds-checked byte cursors and codecs over `Uint8Array`.
  * @packageDocumentation
  */
-export { BytesFormatError, BytesRangeError } from './errors.js';
-export { ByteReader } from './reader.js';
-export { ByteWriter, type ByteWriterOptions, type Slot } from './writer.js';
+
 export {
   concat,
   constantTimeEqual,
@@ -18,3 +16,6 @@ export {
   utf8Decode,
   utf8Encode,
 } from './codec.js';
+export { BytesFormatError, BytesRangeError } from './errors.js';
+export { ByteReader } from './reader.js';
+export { ByteWriter, type ByteWriterOptions, type Slot } from './writer.js';

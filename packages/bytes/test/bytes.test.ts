@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ByteReader,
   BytesFormatError,
   BytesRangeError,
-  ByteReader,
   ByteWriter,
   concat,
   constantTimeEqual,
@@ -176,9 +176,11 @@ describe('codecs', () => {
     } catch (e) {
       expect((e as BytesFormatError).index).toBe(2);
     }
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
-      expect(equal(fromHex(toHex(b)), b)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
+        expect(equal(fromHex(toHex(b)), b)).toBe(true);
+      }),
+    );
   });
 
   it('base64 matches RFC 4648 §10 vectors and Node, and rejects bad input', () => {

@@ -8,7 +8,9 @@ import { commandNames, loadCommand } from './registry.js';
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`usage: mdh <command> [options]\n\ncommands:\n${commandNames.map((n) => `  ${n}`).join('\n')}\n`);
+    process.stdout.write(
+      `usage: mdh <command> [options]\n\ncommands:\n${commandNames.map((n) => `  ${n}`).join('\n')}\n`,
+    );
     return name ? 0 : 2;
   }
   const cmd = await loadCommand(name);

@@ -8,6 +8,12 @@ export interface Command {
 
 // Each sub-command registers one line here (commands/<name>.ts exports `usage` and `run`).
 const loaders: Record<string, () => Promise<Command>> = {
+  dtls: () => import('./commands/dtls.js'),
+  echo: () => import('./commands/echo.js'),
+  call: () => import('./commands/call.js'),
+  demo: () => import('./commands/demo.js'),
+  parse: () => import('./commands/parse.js'),
+  resolve: () => import('./commands/resolve.js'),
 };
 
 /** Names of the available sub-commands. */

@@ -196,3 +196,25 @@ export function verifyChain(chain: readonly Uint8Array[], anchors: readonly Uint
     return false;
   }
 }
+
+const keyCache = new Map<string, KeyObject>();
+const KEY_CACHE_SIZE = 256;
+
+/**
+ * The public key of a DER certificate. Parsing X.509 dominates a handshake's CPU time, and endpoints meet the same
+ * peer certificates again and again (WebRTC and SIP endpoints keep theirs for the session's life), so the last 256
+ * parsed certificates are cached by their exact DER bytes. Throws when the certificate does not parse.
+ */
+export function certificatePublicKey(der: Uint8Array): KeyObject {
+  const id = Buffer.from(der.buffer, der.byteOffset, der.length).toString('base64');
+  const hit = keyCache.get(id);
+  if (hit) {
+    keyCache.delete(id);
+    keyCache.set(id, hit);
+    return hit;
+  }
+  const key = new X509Certificate(der).publicKey;
+  keyCache.set(id, key);
+  if (keyCache.size > KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string);
+  return key;
+}

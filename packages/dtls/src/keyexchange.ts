@@ -2,8 +2,6 @@ import { createECDH, createPublicKey, diffieHellman, type ECDH, generateKeyPairS
 import { AlertDescription, type GroupName, NamedGroup } from './constants.js';
 import { DtlsError } from './errors.js';
 
-const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
-
 /** An ephemeral ECDHE key pair on one named group (RFC 8422 §5.10, RFC 7748 §6.1). */
 export interface EcdheKeyPair {
   readonly group: number;
@@ -19,18 +17,19 @@ class X25519Pair implements EcdheKeyPair {
   private readonly priv: KeyObject;
   constructor() {
     const { publicKey, privateKey } = generateKeyPairSync('x25519');
-    const spki = publicKey.export({ format: 'der', type: 'spki' });
-    this.publicKey = new Uint8Array(spki.subarray(spki.length - 32));
+    // JWK import/export is an order of magnitude cheaper than the DER (SPKI) decoder in OpenSSL 3.
+    const x = publicKey.export({ format: 'jwk' }).x;
+    this.publicKey = new Uint8Array(Buffer.from(x ?? '', 'base64url'));
     this.priv = privateKey;
   }
   computeSecret(peer: Uint8Array): Uint8Array {
     if (peer.length !== 32) throw new DtlsError('bad X25519 public value', AlertDescription.illegalParameter);
-    const der = new Uint8Array(X25519_SPKI_PREFIX.length + 32);
-    der.set(X25519_SPKI_PREFIX, 0);
-    der.set(peer, X25519_SPKI_PREFIX.length);
     let s: Uint8Array;
     try {
-      const pub = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+      const pub = createPublicKey({
+        key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peer).toString('base64url') },
+        format: 'jwk',
+      });
       s = new Uint8Array(diffieHellman({ privateKey: this.priv, publicKey: pub }));
     } catch {
       throw new DtlsError('bad X25519 public value', AlertDescription.illegalParameter);

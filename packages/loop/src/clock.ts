@@ -56,7 +56,8 @@ export class ManualClock implements Clock {
 
   /** Jump to `ms` (must not go backwards), firing due timers on attached loops. */
   set(ms: number): void {
-    if (!Number.isFinite(ms) || ms < this.t) throw new RangeError(`ManualClock cannot go backwards (${this.t} → ${ms})`);
+    if (!Number.isFinite(ms) || ms < this.t)
+      throw new RangeError(`ManualClock cannot go backwards (${this.t} → ${ms})`);
     // Each loop steps the clock to every due deadline in turn (so a timer due at t=5 sees now()=5
     // even when advancing by 10), then the clock settles on the target.
     for (const l of this.listeners) l(ms);

@@ -3,6 +3,8 @@
  * resolver (A, AAAA, SRV, NAPTR) and threads with channels, mutexes, condvars and atomics.
  * @packageDocumentation
  */
+
+export * from './dns/index.js';
 export {
   checkHost,
   checkPort,
@@ -11,14 +13,6 @@ export {
   toSocketError,
   UnsupportedError,
 } from './socket-error.js';
-export {
-  createUdpSocket,
-  type UdpMessage,
-  UdpSocket,
-  type UdpSocketOptions,
-  type UdpSocketOptionValues,
-  type UdpStats,
-} from './udp.js';
 export {
   StreamConnection,
   type StreamConnectionOptions,
@@ -33,6 +27,7 @@ export {
   type TcpConnectOptions,
   type TcpListenOptions,
 } from './tcp.js';
+export * from './threads/index.js';
 export {
   connectTls,
   listenTls,
@@ -42,3 +37,11 @@ export {
   type TlsIdentity,
   type TlsListenOptions,
 } from './tls.js';
+export {
+  createUdpSocket,
+  type UdpMessage,
+  UdpSocket,
+  type UdpSocketOptions,
+  type UdpSocketOptionValues,
+  type UdpStats,
+} from './udp.js';

@@ -1,8 +1,11 @@
 import { type Clock, ManualClock, SystemClock } from './clock.js';
-import { Timer, TimerQueue } from './timer-queue.js';
+import { MAX_TIMERS, PULL, TimerStore } from './timer-queue.js';
 
-/** A timer of one {@link Loop} (an opaque handle; its `id` is a positive integer unique per loop). */
-export type TimerId = Timer;
+/**
+ * A timer handle of one {@link Loop}: a non-negative integer, never reused by a later timer of the
+ * same loop (a stale handle cancels nothing).
+ */
+export type TimerId = number;
 /** Identifies a readiness watch of one {@link Loop}. */
 export type WatchId = number;
 
@@ -20,7 +23,7 @@ export interface Watchable {
 /** What {@link Loop.poll} reports. */
 export type LoopEvent =
   | { kind: 'read' | 'write'; watch: WatchId; source: Watchable; token: unknown }
-  | { kind: 'timer'; id: number; timer: Timer; token: unknown }
+  | { kind: 'timer'; id: TimerId; token: unknown }
   | { kind: 'stop' };
 
 export interface LoopOptions {
@@ -63,12 +66,11 @@ const MAX_WATCH_BURST = 64;
 export class Loop {
   readonly clock: Clock;
   private readonly onError: (err: unknown) => void;
-  private readonly push = new TimerQueue();
-  private readonly pull = new Map<number, Timer>();
+  private readonly t = new TimerStore();
+  /** Pull timers by slot, in creation order of insertion. */
+  private readonly pull = new Set<number>();
   private readonly watches = new Map<WatchId, Watch>();
-  private nextTimerId = 1;
   private nextWatchId = 1;
-  private seq = 0;
   private isStopped = false;
   private armed: ReturnType<typeof setTimeout> | undefined;
   private armedAt = Number.POSITIVE_INFINITY;
@@ -105,14 +107,21 @@ export class Loop {
 
   /** Number of live timers (push and pull). */
   get pendingTimers(): number {
-    return this.push.size + this.pull.size;
+    return this.t.size + this.pull.size;
   }
 
   /** Earliest deadline among live timers, or undefined when there are none. */
   nextDeadline(): number | undefined {
-    let d = this.push.peek()?.deadline;
-    for (const t of this.pull.values()) if (d === undefined || t.deadline < d) d = t.deadline;
+    const s = this.t.peek();
+    let d = s < 0 ? undefined : this.t.deadline[s];
+    for (const p of this.pull) if (d === undefined || this.t.deadline[p]! < d) d = this.t.deadline[p];
     return d;
+  }
+
+  /** When the timer `id` is next due (ms on this loop's clock), or undefined if it is not live. */
+  dueTime(id: TimerId): number | undefined {
+    const s = this.t.slotOf(id);
+    return s < 0 ? undefined : this.t.deadline[s];
   }
 
   /**
@@ -137,35 +146,33 @@ export class Loop {
     if (typeof ms !== 'number' || !(ms >= 0) || ms === Number.POSITIVE_INFINITY) {
       throw new RangeError(`${what}() needs a finite delay >= 0 ms, got ${String(ms)}`);
     }
-    const e = new Timer(this.nextTimerId++, this.clock.now() + ms, period, cb, this.seq++, token);
+    const t = this.t;
+    const h = t.alloc(this.clock.now() + ms, period, cb, token);
+    const s = h % MAX_TIMERS;
     if (cb) {
-      this.push.insert(e, ms);
-      if (this.push.peek() === e) this.arm();
+      t.insert(s, ms);
+      if (t.peek() === s) this.arm();
     } else {
-      this.pull.set(e.id, e);
+      t.list[s] = PULL;
+      this.pull.add(s);
       this.pollWake?.();
     }
-    return e;
+    return h;
   }
 
   /** Cancels a live timer; true if it was live. Safe inside callbacks, including the timer's own. */
-  cancel(timer: TimerId): boolean {
-    if (!(timer instanceof Timer)) return false;
-    if (timer.cb) {
-      if (timer.list === null || !this.ownsList(timer)) return false;
-      this.push.remove(timer);
-      timer.cb = undefined;
-      if (this.push.size === 0) this.disarm();
-    } else if (this.pull.get(timer.id) === timer) {
-      this.pull.delete(timer.id);
-    } else return false;
-    this.checkIdle();
+  cancel(id: TimerId): boolean {
+    const t = this.t;
+    const s = t.slotOf(id);
+    if (s < 0) return false;
+    if (t.list[s] === PULL) this.pull.delete(s);
+    else {
+      t.unlink(s);
+      if (t.size === 0) this.disarm();
+    }
+    t.release(s);
+    if (this.runWaiters.length > 0) this.checkIdle();
     return true;
-  }
-
-  private ownsList(t: Timer): boolean {
-    // A timer's list belongs to exactly one queue; check it is ours by walking to its head's queue.
-    return this.push.has(t);
   }
 
   /**
@@ -242,18 +249,20 @@ export class Loop {
     if (this.firing) return;
     this.firing = true;
     try {
+      const t = this.t;
       for (;;) {
-        const e = this.push.peek();
-        if (!e || e.deadline > to) break;
-        this.manual?._stepTo(e.deadline);
-        const cb = e.cb!;
-        this.push.remove(e);
-        if (e.period > 0) {
-          e.deadline += e.period; // fixed schedule: next = previous deadline + period, no drift
-          e.seq = this.seq++;
-          this.push.insert(e, e.period);
+        const e = t.peek();
+        if (e < 0 || t.deadline[e]! > to) break;
+        this.manual?._stepTo(t.deadline[e]!);
+        const cb = t.cb[e]!;
+        t.unlink(e);
+        const period = t.period[e]!;
+        if (period > 0) {
+          t.deadline[e] = t.deadline[e]! + period; // fixed schedule: previous deadline + period, no drift
+          t.seq[e] = t.seqNext++;
+          t.insert(e, period);
         } else {
-          e.cb = undefined;
+          t.release(e);
         }
         this.firedCount++;
         try {
@@ -271,15 +280,16 @@ export class Loop {
 
   private arm(): void {
     if (this.manual) return;
-    const e = this.push.peek();
-    if (!e) {
+    const e = this.t.peek();
+    if (e < 0) {
       this.disarm();
       return;
     }
-    if (this.armed !== undefined && this.armedAt <= e.deadline) return;
+    const deadline = this.t.deadline[e]!;
+    if (this.armed !== undefined && this.armedAt <= deadline) return;
     this.disarm();
-    const delay = Math.max(0, e.deadline - this.clock.now());
-    this.armedAt = e.deadline;
+    const delay = Math.max(0, deadline - this.clock.now());
+    this.armedAt = deadline;
     this.armed = setTimeout(() => {
       this.armed = undefined;
       this.armedAt = Number.POSITIVE_INFINITY;
@@ -318,7 +328,7 @@ export class Loop {
   }
 
   private hasPushWork(): boolean {
-    if (this.push.size > 0) return true;
+    if (this.t.size > 0) return true;
     for (const w of this.watches.values()) if (w.cb) return true;
     return false;
   }
@@ -350,9 +360,9 @@ export class Loop {
       return this.firedCount - before;
     }
     while (this.firedCount - before < maxTimers && !this.isStopped) {
-      const e = this.push.peek();
-      if (!e) break;
-      this.manual.set(Math.max(e.deadline, this.manual.now()));
+      const e = this.t.peek();
+      if (e < 0) break;
+      this.manual.set(Math.max(this.t.deadline[e]!, this.manual.now()));
     }
     return this.firedCount - before;
   }
@@ -368,7 +378,7 @@ export class Loop {
     if (!this.manual && !this.anyPullReady()) {
       let wait = timeoutMs >= 0 ? timeoutMs : Number.POSITIVE_INFINITY;
       let due: number | undefined;
-      for (const t of this.pull.values()) if (due === undefined || t.deadline < due) due = t.deadline;
+      for (const p of this.pull) if (due === undefined || this.t.deadline[p]! < due) due = this.t.deadline[p];
       if (due !== undefined) wait = Math.min(wait, Math.max(0, due - this.clock.now()));
       if (wait > 0) await this.sleepOrWake(wait);
     }
@@ -378,16 +388,19 @@ export class Loop {
       if (!w.cb && this.ready(w)) out.push({ kind: w.dir, watch: w.id, source: w.source, token: w.token });
     }
     const now2 = this.clock.now();
-    const due: Timer[] = [];
-    for (const t of this.pull.values()) if (t.deadline <= now2) due.push(t);
-    due.sort((a, b) => a.id - b.id);
-    for (const t of due) {
-      out.push({ kind: 'timer', id: t.id, timer: t, token: t.token });
-      if (t.period > 0) {
-        const behind = Math.floor((now2 - t.deadline) / t.period) + 1;
-        t.deadline += behind * t.period;
+    const t = this.t;
+    const due: number[] = [];
+    for (const p of this.pull) if (t.deadline[p]! <= now2) due.push(p);
+    due.sort((a, b) => t.seq[a]! - t.seq[b]!); // creation order
+    for (const p of due) {
+      out.push({ kind: 'timer', id: t.handleOf(p), token: t.token[p] });
+      const period = t.period[p]!;
+      if (period > 0) {
+        const behind = Math.floor((now2 - t.deadline[p]!) / period) + 1;
+        t.deadline[p] = t.deadline[p]! + behind * period;
       } else {
-        this.pull.delete(t.id);
+        this.pull.delete(p);
+        t.release(p);
       }
     }
     return out;
@@ -413,7 +426,7 @@ export class Loop {
 
   /** Cancels every timer and watch and detaches from the clock. */
   close(): void {
-    for (const t of [...this.push.all(), ...this.pull.values()]) this.cancel(t);
+    for (const s of [...this.t.queued(), ...this.pull]) this.cancel(this.t.handleOf(s));
     for (const id of [...this.watches.keys()]) this.unwatch(id);
     this.disarm();
     this.unsubscribeClock?.();

@@ -34,6 +34,12 @@ export interface StreamConnectionOptions {
   highWaterMark?: number;
 }
 
+function checkMax(maxBytes: number | undefined): void {
+  if (maxBytes !== undefined && (!Number.isInteger(maxBytes) || maxBytes < 1)) {
+    throw new RangeError(`maxBytes must be an integer >= 1, got ${String(maxBytes)}`);
+  }
+}
+
 const CLOSED = (op: string) => new SocketError('ERR_SOCKET_CLOSED', op, 'connection is closed');
 const EMPTY = new Uint8Array(0);
 
@@ -75,6 +81,7 @@ export class StreamConnection implements Watchable {
   private readonly highWaterMark: number;
   private paused = false;
   private eof = false;
+  private leftover: Uint8Array | undefined;
   private writeEnded = false;
   private isClosed = false;
   private locallyClosed = false;
@@ -209,6 +216,9 @@ export class StreamConnection implements Watchable {
     if (typeof cb !== 'function') throw new TypeError('onData(): cb must be a function');
     this.dataCbs.push(cb);
     if (this.dataCbs.length === 1) {
+      const l = this.leftover;
+      this.leftover = undefined;
+      if (l) this.safe(() => cb(l));
       for (const c of this.queue.drain()) if (c.length > 0) this.safe(() => cb(c));
       this.queuedBytes = 0;
       this.resumeIfPaused();
@@ -245,32 +255,48 @@ export class StreamConnection implements Watchable {
   }
 
   /**
-   * Pull mode: the next chunk; an empty chunk at EOF (and on every call after it). Rejects with
-   * `ETIMEDOUT` (op `read`) after `timeoutMs`, with the connection's error, or `ERR_SOCKET_CLOSED`.
+   * Pull mode: the next chunk (at most `maxBytes`; the rest stays queued); an empty chunk at EOF
+   * (and on every call after it). Rejects with `ETIMEDOUT` (op `read`) after `timeoutMs`, with the
+   * connection's error, or `ERR_SOCKET_CLOSED`.
    */
-  async read(timeoutMs?: number): Promise<Uint8Array> {
+  async read(timeoutMs?: number, maxBytes?: number): Promise<Uint8Array> {
     if (timeoutMs !== undefined) checkTimeout(timeoutMs);
+    checkMax(maxBytes);
     if (this.dataCbs.length > 0) throw new TypeError('read(): this connection is in callback mode (onData)');
-    const queued = this.tryRead();
+    const queued = this.tryRead(maxBytes);
     if (queued !== undefined) return queued;
     const c = await this.queue.next(timeoutMs, 'read');
-    return this.took(c);
+    return this.took(c, maxBytes);
   }
 
-  /** Pull mode, non-blocking: the next chunk, an empty chunk at EOF, or undefined if nothing is queued. */
-  tryRead(): Uint8Array | undefined {
+  /**
+   * Pull mode, non-blocking: the next chunk (at most `maxBytes`), an empty chunk at EOF, or
+   * undefined if nothing is queued.
+   */
+  tryRead(maxBytes?: number): Uint8Array | undefined {
+    checkMax(maxBytes);
+    if (this.leftover) {
+      const l = this.leftover;
+      this.leftover = undefined;
+      return this.took(l, maxBytes);
+    }
     const c = this.queue.shift();
-    if (c !== undefined) return this.took(c);
+    if (c !== undefined) return this.took(c, maxBytes);
     if (this.locallyClosed) throw CLOSED('read');
     if (this.eof && !this.closeError) return EMPTY;
     if (this.isClosed) throw this.closeError ?? CLOSED('read');
     return undefined;
   }
 
-  private took(c: Uint8Array): Uint8Array {
-    this.queuedBytes -= c.length;
+  private took(c: Uint8Array, maxBytes: number | undefined): Uint8Array {
+    let out = c;
+    if (maxBytes !== undefined && c.length > maxBytes) {
+      out = c.subarray(0, maxBytes);
+      this.leftover = c.subarray(maxBytes);
+    }
+    this.queuedBytes -= out.length;
     this.resumeIfPaused();
-    return c;
+    return out;
   }
 
   private resumeIfPaused(): void {
@@ -303,7 +329,7 @@ export class StreamConnection implements Watchable {
 
   /** {@link Watchable}: data (or EOF) is queued. */
   get readable(): boolean {
-    return this.queue.length > 0 || this.eof;
+    return this.queue.length > 0 || this.leftover !== undefined || this.eof;
   }
 
   /** {@link Watchable}: a write would not have to wait. */

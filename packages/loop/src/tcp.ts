@@ -67,6 +67,7 @@ export class StreamServer<C extends StreamConnection = StreamConnection> impleme
 
   private readonly server: net.Server;
   private readonly conns = new Set<C>();
+  private readonly raw = new Set<net.Socket>();
   private readonly pending: AsyncQueue<C>;
   private readonly readiness = new Set<() => void>();
   private isClosed = false;
@@ -85,6 +86,11 @@ export class StreamServer<C extends StreamConnection = StreamConnection> impleme
     server.on('error', (err) => {
       this.stats.acceptErrors++;
       this.lastAcceptError = toSocketError(err, 'accept');
+    });
+    // Every raw socket, including TLS ones still handshaking, so close() can end them all.
+    server.on('connection', (raw: net.Socket) => {
+      this.raw.add(raw);
+      raw.once('close', () => this.raw.delete(raw));
     });
   }
 
@@ -175,6 +181,7 @@ export class StreamServer<C extends StreamConnection = StreamConnection> impleme
     for (const c of this.pending.drain()) c.close();
     this.pending.close(new SocketError('ERR_SOCKET_CLOSED', 'accept', 'server is closed'));
     for (const c of this.conns) c.close();
+    for (const r of this.raw) r.destroy();
     return new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
@@ -208,7 +215,9 @@ export function connectTcp(opts: TcpConnectOptions): Promise<StreamConnection> {
     const sock = net.connect(co);
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new SocketError('ETIMEDOUT', 'connect', `no connection to ${opts.host}:${opts.port} within ${timeoutMs} ms`));
+      reject(
+        new SocketError('ETIMEDOUT', 'connect', `no connection to ${opts.host}:${opts.port} within ${timeoutMs} ms`),
+      );
     }, timeoutMs);
     sock.once('error', (err) => {
       clearTimeout(timer);

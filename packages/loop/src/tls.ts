@@ -128,7 +128,9 @@ export function connectTls(opts: TlsConnectOptions): Promise<TlsConnection> {
     const sock = tls.connect(co);
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new SocketError('ETIMEDOUT', connected ? 'handshake' : 'connect', `no TLS session within ${timeoutMs} ms`));
+      reject(
+        new SocketError('ETIMEDOUT', connected ? 'handshake' : 'connect', `no TLS session within ${timeoutMs} ms`),
+      );
     }, timeoutMs);
     sock.once('connect', () => {
       connected = true;
@@ -158,7 +160,8 @@ export async function listenTls(
   opts: TlsListenOptions,
   onConnection?: (c: TlsConnection) => void,
 ): Promise<StreamServer<TlsConnection>> {
-  if (!opts || opts.cert === undefined || opts.key === undefined) throw new TypeError('listenTls(): cert and key are required');
+  if (!opts || opts.cert === undefined || opts.key === undefined)
+    throw new TypeError('listenTls(): cert and key are required');
   const handshakeTimeout = opts.handshakeTimeoutMs === undefined ? 10_000 : checkTimeout(opts.handshakeTimeoutMs);
   const so: tls.TlsOptions = {
     cert: pem(opts.cert),

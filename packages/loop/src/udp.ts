@@ -2,14 +2,7 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { AsyncQueue } from './async-queue.js';
 import type { Watchable } from './loop.js';
-import {
-  checkHost,
-  checkPort,
-  checkTimeout,
-  SocketError,
-  toSocketError,
-  UnsupportedError,
-} from './socket-error.js';
+import { checkHost, checkPort, checkTimeout, SocketError, toSocketError, UnsupportedError } from './socket-error.js';
 
 /** One received datagram. `data` is a view owned by the receiver. */
 export interface UdpMessage {
@@ -423,7 +416,10 @@ export class UdpSocket implements Watchable {
   setReuseAddr(on: boolean): void {
     this.assertOpen('setOption');
     if (!!on === this.opts.reuseAddr) return;
-    throw new UnsupportedError('setReuseAddr', 'SO_REUSEADDR can only be set before bind: pass reuseAddr to createUdpSocket');
+    throw new UnsupportedError(
+      'setReuseAddr',
+      'SO_REUSEADDR can only be set before bind: pass reuseAddr to createUdpSocket',
+    );
   }
 
   /** SO_REUSEPORT is not supported by Node 20's dgram: `true` throws {@link UnsupportedError}. */

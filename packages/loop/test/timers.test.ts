@@ -63,9 +63,16 @@ describe('Loop timers on the manual clock', () => {
     const d = loop.after(7, () => seen.push(99));
     expect(loop.cancel(d)).toBe(true);
     expect(loop.cancel(d)).toBe(false);
-    expect(loop.cancel(createLoop({ clock }).after(1, () => {}))).toBe(false); // another loop's timer
+    expect(loop.cancel(-1)).toBe(false);
+    expect(loop.cancel(1.5)).toBe(false);
     clock.advance(50);
     expect(seen).toEqual([0, 1]);
+    // A stale handle never cancels a newer timer that reuses its slot.
+    const fresh = loop.after(10, () => seen.push(3));
+    expect(fresh).not.toBe(c);
+    expect(loop.cancel(c)).toBe(false);
+    clock.advance(10);
+    expect(seen).toEqual([0, 1, 3]);
   });
 
   it('timers scheduled from timers fire in the same advance when due', () => {
@@ -204,13 +211,9 @@ describe('Loop.poll (pull model, SPEC §12.5 ordering)', () => {
     s2.push();
     clock.advance(10);
     const ev = await loop.poll(0);
-    expect(ev.map((e) => (e.kind === 'timer' ? `t${e.id}` : `${e.kind}:${String((e as { token: unknown }).token)}`))).toEqual([
-      'read:two',
-      'read:one',
-      'write:one-w',
-      `t${tLate.id}`,
-      `t${tEarly.id}`,
-    ]);
+    expect(
+      ev.map((e) => (e.kind === 'timer' ? `t${e.id}` : `${e.kind}:${String((e as { token: unknown }).token)}`)),
+    ).toEqual(['read:two', 'read:one', 'write:one-w', `t${tLate}`, `t${tEarly}`]);
     // level-triggered: still readable, reported again; one-shot timers consumed
     const again = await loop.poll(0);
     expect(again.filter((e) => e.kind === 'timer')).toEqual([]);
@@ -225,7 +228,7 @@ describe('Loop.poll (pull model, SPEC §12.5 ordering)', () => {
     const loop = createLoop({ clock });
     const id = loop.every(10);
     clock.advance(35);
-    expect(await loop.poll(0)).toEqual([{ kind: 'timer', id: id.id, timer: id, token: undefined }]);
+    expect(await loop.poll(0)).toEqual([{ kind: 'timer', id, token: undefined }]);
     expect(await loop.poll(0)).toEqual([]);
     clock.advance(5);
     expect((await loop.poll(0)).length).toBe(1);

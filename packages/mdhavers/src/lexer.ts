@@ -86,7 +86,7 @@ function isHex(c: string | undefined): boolean {
 }
 
 /** Escape processing of SPEC.md §1.5 (applied to string literals and f-string text parts). */
-export function unescape(raw: string): string {
+export function unescapeStr(raw: string): string {
   if (raw.indexOf('\\') < 0) return raw;
   let out = '';
   for (let i = 0; i < raw.length; i++) {
@@ -217,7 +217,12 @@ export function lex(src: string, line0 = 1): Token[] {
           body += src[i];
           i++;
         }
-        if (i >= n) throw new MdhError('lex', `That string's no' finished! Missin' closing quote at line ${startLine}`, startLine);
+        if (i >= n)
+          throw new MdhError(
+            'lex',
+            `That string's no' finished! Missin' closing quote at line ${startLine}`,
+            startLine,
+          );
         i++;
         toks.push({ t: 'fstr', s: body, line: startLine, col, pos: start });
         continue;
@@ -255,9 +260,10 @@ export function lex(src: string, line0 = 1): Token[] {
         raw += src[i];
         i++;
       }
-      if (i >= n) throw new MdhError('lex', `That string's no' finished! Missin' closing quote at line ${startLine}`, startLine);
+      if (i >= n)
+        throw new MdhError('lex', `That string's no' finished! Missin' closing quote at line ${startLine}`, startLine);
       i++;
-      toks.push({ t: 'str', s: unescape(raw), line: startLine, col, pos: start });
+      toks.push({ t: 'str', s: unescapeStr(raw), line: startLine, col, pos: start });
       continue;
     }
     const three = src.slice(i, i + 3);
@@ -280,7 +286,7 @@ export function lex(src: string, line0 = 1): Token[] {
     const cp = String.fromCodePoint(src.codePointAt(i) as number);
     throw lexError(cp, line, col);
   }
-  toks.push({ t: 'eof', s: 'end o\' file', line, col: i - lineStart + 1, pos: i });
+  toks.push({ t: 'eof', s: "end o' file", line, col: i - lineStart + 1, pos: i });
   return toks;
 }
 
@@ -321,7 +327,7 @@ export function splitFString(body: string, line: number): FPart[] {
           k++;
         } else expr += inner[k];
       }
-      if (text) parts.push({ text: unescape(text) });
+      if (text) parts.push({ text: unescapeStr(text) });
       text = '';
       parts.push({ expr });
       i = j + 1;
@@ -330,6 +336,6 @@ export function splitFString(body: string, line: number): FPart[] {
     text += c;
     i++;
   }
-  if (text) parts.push({ text: unescape(text) });
+  if (text) parts.push({ text: unescapeStr(text) });
   return parts;
 }

@@ -65,7 +65,7 @@ export function sub(a: Value, b: Value, line: number): Value {
 
 function repeatStr(s: string, n: Value, line: number): string {
   if (!isInt(n)) throw typeError(`cannae repeat a string ${kindOf(n)} times`, line);
-  if (n < 0) throw typeError('cannae repeat a string a negative number o\' times', line);
+  if (n < 0) throw typeError("cannae repeat a string a negative number o' times", line);
   if (Number(n) * s.length > 1e9) throw typeError('that string wid be faur too muckle', line);
   return s.repeat(Number(n));
 }
@@ -96,7 +96,7 @@ export function div(a: Value, b: Value, line: number): Value {
     return r === 0 ? 0 : r;
   }
   if (isInt(a) && isInt(b)) {
-    if (b == 0) throw divError(line);
+    if (b === 0) throw divError(line);
     return checkBig(big(a) / big(b), line);
   }
   if (a instanceof MFloat || b instanceof MFloat) {
@@ -118,7 +118,7 @@ export function mod(a: Value, b: Value, line: number): Value {
     return r === 0 ? 0 : r;
   }
   if (isInt(a) && isInt(b)) {
-    if (b == 0) throw divError(line);
+    if (b === 0) throw divError(line);
     return normBig(big(a) % big(b));
   }
   if (a instanceof MFloat && b instanceof MFloat) return new MFloat(a.v % b.v);
@@ -181,7 +181,7 @@ export function ge(a: Value, b: Value, line: number): boolean {
 
 /** `a == b`. */
 export function eq(a: Value, b: Value): boolean {
-  if (a === b) return typeof a !== 'number' || a === a;
+  if (a === b) return typeof a !== 'number' || !Number.isNaN(a);
   return equals(a, b);
 }
 

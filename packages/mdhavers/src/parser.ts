@@ -121,7 +121,8 @@ class Parser {
   private ident(what = 'a name'): string {
     const t = this.cur;
     if (t.t !== 'ident') this.fail(what);
-    if (OUT_OF_SCOPE.has(t.s)) throw syntaxError(`'${t.s}' is no' supported by this interpreter (oot o' scope)`, t.line);
+    if (OUT_OF_SCOPE.has(t.s))
+      throw syntaxError(`'${t.s}' is no' supported by this interpreter (oot o' scope)`, t.line);
     this.i++;
     return t.s;
   }
@@ -137,8 +138,10 @@ class Parser {
         if (!this.at(']')) {
           for (;;) {
             if (this.eat('_')) pats.push({ k: 'dwild' });
-            else if (this.eat('...')) pats.push({ k: 'drest', name: this.at('_') ? (this.next(), null) : this.ident() });
-            else pats.push({ k: 'dvar', name: this.ident() });
+            else if (this.eat('...')) {
+              if (this.eat('_')) pats.push({ k: 'drest', name: null });
+              else pats.push({ k: 'drest', name: this.ident() });
+            } else pats.push({ k: 'dvar', name: this.ident() });
             if (!this.eat(',')) break;
           }
         }
@@ -166,7 +169,7 @@ class Parser {
           if (this.eat('=')) defaults.push(this.expression());
           else {
             if (defaults.some((d) => d !== null)) {
-              throw syntaxError('a parameter wi'oot a default cannae follow one wi\' a default', this.cur.line);
+              throw syntaxError("a parameter wi'oot a default cannae follow one wi' a default", this.cur.line);
             }
             defaults.push(null);
           }
@@ -482,7 +485,12 @@ class Parser {
     return l;
   }
 
-  private static readonly LEVELS = [['==', '!='], ['<', '<=', '>', '>='], ['+', '-'], ['*', '/', '%']];
+  private static readonly LEVELS = [
+    ['==', '!='],
+    ['<', '<=', '>', '>='],
+    ['+', '-'],
+    ['*', '/', '%'],
+  ];
 
   private binLevel(level: number): Expr {
     if (level >= Parser.LEVELS.length) return this.unary();

@@ -270,7 +270,7 @@ export function equals(a: Value, b: Value): boolean {
   const ta = typeof a;
   const tb = typeof b;
   if (ta === 'number' || ta === 'bigint') {
-    if (tb === 'number' || tb === 'bigint') return a == b;
+    if (tb === 'number' || tb === 'bigint') return a === b;
     if (b instanceof MFloat) return ta === 'number' ? (a as number) === b.v : Number(a) === b.v;
     return false;
   }

@@ -80,7 +80,8 @@ export function parseTransmissionOffset(value: Uint8Array): number | undefined {
 
 /** Encodes an RFC 5450 transmission time offset (signed 24 bits). */
 export function encodeTransmissionOffset(offset: number): Uint8Array {
-  if (!Number.isInteger(offset) || offset < -0x800000 || offset > 0x7fffff) throw new RangeError('toffset out of range');
+  if (!Number.isInteger(offset) || offset < -0x800000 || offset > 0x7fffff)
+    throw new RangeError('toffset out of range');
   const v = offset & 0xffffff;
   return Uint8Array.of(v >>> 16, (v >>> 8) & 0xff, v & 0xff);
 }

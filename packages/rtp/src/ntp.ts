@@ -35,7 +35,7 @@ export function ntpMiddle32(seconds: number, fraction: number): number {
 /** Converts a duration in milliseconds to units of 1/65536 s (the DLSR unit), clamped to 0..2^32-1. */
 export function msToNtpShort(ms: number): number {
   const v = Math.floor((ms * 65536) / 1000);
-  return v < 0 ? 0 : v > 0xffffffff ? 0xffffffff : v;
+  return v < 0 ? 0 : Math.min(v, 0xffffffff);
 }
 
 /**

@@ -87,7 +87,7 @@ export class ReceiverStats {
   /** Cumulative packets lost (A.3), clamped to the signed 24-bit range of the report block. */
   get cumulativeLost(): number {
     const lost = this.expected - this.received;
-    return lost > 0x7fffff ? 0x7fffff : lost < -0x800000 ? -0x800000 : lost;
+    return lost > 0x7fffff ? 0x7fffff : Math.max(lost, -0x800000);
   }
 
   /** Interarrival jitter as reported (A.8: the estimate truncated to an integer). */
@@ -197,10 +197,11 @@ export class ReceiverStats {
     const receivedInterval = this.received - this.receivedPrior;
     this.receivedPrior = this.received;
     const lostInterval = expectedInterval - receivedInterval;
-    const fraction = expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval * 256) / expectedInterval);
+    const fraction =
+      expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval * 256) / expectedInterval);
     return {
       ssrc: this.ssrc,
-      fractionLost: fraction > 255 ? 255 : fraction,
+      fractionLost: Math.min(fraction, 255),
       cumulativeLost: this.cumulativeLost,
       highestSeq: this.extendedHighestSeq >>> 0,
       jitter: Math.min(this.jitter, 0xffffffff),

@@ -3,25 +3,8 @@
  * RFC 5626 §4.4.1) and RFC 3263 server location.
  * @packageDocumentation
  */
-export { SipParseError } from './message/errors.js';
-export {
-  canonicalHeaderName,
-  COMPACT_FORMS,
-  headerKey,
-  LIST_HEADERS,
-  SINGLETON_HEADERS,
-} from './message/header-names.js';
-export {
-  isRequest,
-  isResponse,
-  type SipHeader,
-  SipMessageBase,
-  type SipMessage,
-  SipRequest,
-  SipResponse,
-} from './message/message.js';
-export { KNOWN_METHODS, type ParseOptions, parseMessage, tryParseMessage } from './message/parse.js';
-export { messageToString, serializeMessage } from './message/serialize.js';
+
+export { type FramerEvent, StreamFramer, type StreamFramerOptions } from './framing/stream-framer.js';
 export {
   BRANCH_MAGIC,
   type CreateRequestOptions,
@@ -35,6 +18,26 @@ export {
   type RandomBytes,
   REASON_PHRASES,
 } from './message/build.js';
+export { SipParseError } from './message/errors.js';
+export {
+  COMPACT_FORMS,
+  canonicalHeaderName,
+  headerKey,
+  LIST_HEADERS,
+  SINGLETON_HEADERS,
+} from './message/header-names.js';
+export {
+  isRequest,
+  isResponse,
+  type SipHeader,
+  type SipMessage,
+  SipMessageBase,
+  SipRequest,
+  SipResponse,
+} from './message/message.js';
+export { KNOWN_METHODS, type ParseOptions, parseMessage, tryParseMessage } from './message/parse.js';
+export { messageToString, serializeMessage } from './message/serialize.js';
+export { type RequestRejection, type ValidateOptions, validateRequest } from './message/validate.js';
 export {
   type AuthParams,
   type Contact,
@@ -60,6 +63,15 @@ export {
   type Via,
 } from './message/views.js';
 export {
+  isIpAddress,
+  orderSrv,
+  type SipDnsResolver,
+  type SipResolveOptions,
+  type SipTarget,
+  type SipTransportName,
+  sipResolve,
+} from './resolve/sip-resolve.js';
+export {
   type AbsoluteUri,
   formatUri,
   isValidHost,
@@ -73,4 +85,3 @@ export {
   type UriParams,
   uriEquals,
 } from './uri/uri.js';
-export { type FramerEvent, StreamFramer, type StreamFramerOptions } from './framing/stream-framer.js';

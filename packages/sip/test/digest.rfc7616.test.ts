@@ -63,9 +63,9 @@ describe('challenge and credentials parsing', () => {
   it('rejects a non-digest scheme and missing fields', () => {
     expect(() => parseDigestChallenge('Basic realm="x"')).toThrow(/Digest/);
     expect(() => parseDigestChallenge('Digest realm="x"')).toThrow(/nonce/);
-    expect(() => parseDigestCredentials('Digest username="a", realm="r", nonce="n", uri="u", response="x", qop=auth')).toThrow(
-      /nc/,
-    );
+    expect(() =>
+      parseDigestCredentials('Digest username="a", realm="r", nonce="n", uri="u", response="x", qop=auth'),
+    ).toThrow(/nc/);
   });
   it('prefers the strongest algorithm offered (RFC 8760 §2.4)', () => {
     const c = DigestClient.pick([

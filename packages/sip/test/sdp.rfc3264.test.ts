@@ -65,7 +65,9 @@ describe('SDP offer/answer (RFC 3264)', () => {
         address: '127.0.0.1',
         port: 6000,
         srtp: 'sdes',
-        crypto: [{ tag: 9, suite: 'AES_CM_128_HMAC_SHA1_32', keyParams: 'inline:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC' }],
+        crypto: [
+          { tag: 9, suite: 'AES_CM_128_HMAC_SHA1_32', keyParams: 'inline:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC' },
+        ],
       },
       info,
     );
@@ -90,7 +92,11 @@ describe('SDP offer/answer (RFC 3264)', () => {
     expect(offer).toContain('m=audio 5004 UDP/TLS/RTP/SAVP');
     expect(offer).toContain('a=setup:actpass');
     expect(offer).toContain('a=fingerprint:sha-256 AB:CD');
-    const ans = answerSdpOffer(offer, { address: '127.0.0.1', port: 6000, srtp: 'dtls', fingerprint: { hash: 'sha-256', value: '12:34' } }, info);
+    const ans = answerSdpOffer(
+      offer,
+      { address: '127.0.0.1', port: 6000, srtp: 'dtls', fingerprint: { hash: 'sha-256', value: '12:34' } },
+      info,
+    );
     expect(ans.media.dtlsRole).toBe('client');
     expect(ans.sdp).toContain('a=setup:active');
     expect(ans.media.remoteFingerprint).toEqual(fp);
@@ -106,7 +112,9 @@ describe('SDP offer/answer (RFC 3264)', () => {
     expect(a.media.direction).toBe('recvonly');
     expect(a.sdp).toContain('a=recvonly');
     const old = sippOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0');
-    expect(answerSdpOffer(old, { address: '127.0.0.1', port: 6000, srtp: 'none' }, info).media.direction).toBe('inactive');
+    expect(answerSdpOffer(old, { address: '127.0.0.1', port: 6000, srtp: 'none' }, info).media.direction).toBe(
+      'inactive',
+    );
   });
 
   it('rejects what it cannot do with 488, and rejects extra streams with port 0', () => {

@@ -1,3 +1,4 @@
+import { createLoop, ManualClock, type TimerId } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
 import {
   ClientInviteTransaction,
@@ -6,7 +7,6 @@ import {
   ServerNonInviteTransaction,
   type TransactionOutput,
 } from '../src/stack-layer.js';
-import { createLoop, ManualClock, type TimerId } from '@mdh/loop';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -41,7 +41,11 @@ function harness<M>(clock: ManualClock, tx: Machine<M>) {
 describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
   it('Timer A doubles from T1 and Timer B fires after 64×T1', () => {
     const clock = new ManualClock(0);
-    const tx = new ClientInviteTransaction<string>('b1', { reliable: false, request: enc('INVITE'), buildAck: () => enc('ACK') }, 0);
+    const tx = new ClientInviteTransaction<string>(
+      'b1',
+      { reliable: false, request: enc('INVITE'), buildAck: () => enc('ACK') },
+      0,
+    );
     const h = harness(clock, tx);
     clock.advance(64 * 500 - 1);
     expect(tx.state).toBe('calling');
@@ -68,7 +72,11 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
 
   it('no retransmission over a reliable transport, Timer B still applies', () => {
     const clock = new ManualClock(0);
-    const tx = new ClientInviteTransaction<string>('b', { reliable: true, request: enc('I'), buildAck: () => enc('A') }, 0);
+    const tx = new ClientInviteTransaction<string>(
+      'b',
+      { reliable: true, request: enc('I'), buildAck: () => enc('A') },
+      0,
+    );
     const h = harness(clock, tx);
     clock.advance(40_000);
     expect(h.sends()).toEqual([0]);
@@ -77,7 +85,11 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
 
   it('1xx stops retransmission; a non-2xx final is ACKed in the transaction and ACK resent on retransmits; Timer D = 32 s', () => {
     const clock = new ManualClock(0);
-    const tx = new ClientInviteTransaction<string>('b', { reliable: false, request: enc('I'), buildAck: (r) => enc(`ACK for ${r}`) }, 0);
+    const tx = new ClientInviteTransaction<string>(
+      'b',
+      { reliable: false, request: enc('I'), buildAck: (r) => enc(`ACK for ${r}`) },
+      0,
+    );
     const h = harness(clock, tx);
     clock.advance(100);
     tx.handleResponse(180, 'ringing', clock.now());
@@ -101,7 +113,11 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
 
   it('2xx goes to Accepted (RFC 6026) and later 2xx reach the TU until Timer M', () => {
     const clock = new ManualClock(0);
-    const tx = new ClientInviteTransaction<string>('b', { reliable: false, request: enc('I'), buildAck: () => enc('A') }, 0);
+    const tx = new ClientInviteTransaction<string>(
+      'b',
+      { reliable: false, request: enc('I'), buildAck: () => enc('A') },
+      0,
+    );
     const h = harness(clock, tx);
     tx.handleResponse(200, 'ok1', 10);
     h.pump();
@@ -120,7 +136,11 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
   });
 
   it('transport error terminates and informs the TU', () => {
-    const tx = new ClientInviteTransaction<string>('b', { reliable: true, request: enc('I'), buildAck: () => enc('A') }, 0);
+    const tx = new ClientInviteTransaction<string>(
+      'b',
+      { reliable: true, request: enc('I'), buildAck: () => enc('A') },
+      0,
+    );
     tx.pollOutput();
     tx.handleTransportError(1);
     expect(tx.pollOutput()?.type).toBe('transportError');
@@ -187,7 +207,9 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     tx.respond(180, enc('180'), 50);
     h.pump();
     clock.advance(1000);
-    expect(h.log.filter((e) => e.o.type === 'send').map((e) => dec((e.o as { data: Uint8Array }).data))).toEqual(['180']);
+    expect(h.log.filter((e) => e.o.type === 'send').map((e) => dec((e.o as { data: Uint8Array }).data))).toEqual([
+      '180',
+    ]);
   });
 
   it('non-2xx final: Timer G retransmits (T1 doubling to T2) until ACK; Timer I = T4', () => {

@@ -20,14 +20,24 @@ export { type SrtpKeyPair, type SrtpMasterKey, srtpKeysFromKeyingMaterial } from
 export {
   findSrtpProfile,
   getSrtpProfile,
-  SRTP_PROFILES,
   type SdesSuiteName,
+  SRTP_PROFILES,
   type SrtpCipher,
   type SrtpProfile,
   type SrtpProfileName,
   srtpProfileByDtlsId,
 } from './profiles.js';
 export { ReplayWindow } from './replay.js';
+export {
+  formatSdesCrypto,
+  generateSdesCrypto,
+  parseSdesCrypto,
+  type SdesCrypto,
+  type SdesGenerateOptions,
+  type SdesKeyParams,
+  sdesMkiBytes,
+  sdesSessionOptions,
+} from './sdes.js';
 export {
   type SrtpIntoResult,
   type SrtpResult,

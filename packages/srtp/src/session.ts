@@ -1,6 +1,13 @@
 import type { Aead, CtrCipher, Mac, SrtpBackend } from './crypto/backend.js';
 import { defaultBackend, resolveBackend, type SrtpBackendName } from './crypto/select.js';
-import { SrtpAuthError, SrtpConfigError, SrtpError, SrtpLimitError, SrtpParseError, SrtpReplayError } from './errors.js';
+import {
+  SrtpAuthError,
+  SrtpConfigError,
+  SrtpError,
+  SrtpLimitError,
+  SrtpParseError,
+  SrtpReplayError,
+} from './errors.js';
 import { deriveSrtpSessionKeys, type SrtpSessionKeys } from './kdf.js';
 import { getSrtpProfile, type SrtpProfile } from './profiles.js';
 import { ReplayWindow } from './replay.js';
@@ -32,6 +39,12 @@ export interface SrtpSessionOptions {
   backend?: SrtpBackendName | SrtpBackend;
   /** Maximum SSRC streams per direction (default 1024); further new SSRCs fail with SrtpLimitError. */
   maxStreams?: number;
+  /**
+   * Override the SRTCP tag length of an HMAC-SHA1 profile (4 or 10 octets). The _32 profiles keep 80-bit SRTCP
+   * tags (RFC 3711 §5.2, RFC 5764 §4.1.2) as libsrtp does; ffmpeg applies the 32-bit tag to SRTCP too when the
+   * suite is named `AES_CM_128_HMAC_SHA1_32`, so talking to it needs `srtcpTagLength: 4`.
+   */
+  srtcpTagLength?: 4 | 10;
 }
 
 /** Result of the non-throwing calls. */
@@ -144,6 +157,12 @@ export class SrtpSession {
     this.mki = mki.slice();
     this.tagLen = prof.srtpTagLength;
     this.rtcpTagLen = prof.srtcpTagLength;
+    if (opts.srtcpTagLength !== undefined) {
+      if (prof.aead || (opts.srtcpTagLength !== 4 && opts.srtcpTagLength !== 10)) {
+        throw new SrtpConfigError('srtcpTagLength must be 4 or 10, and only for HMAC-SHA1 profiles');
+      }
+      this.rtcpTagLen = opts.srtcpTagLength;
+    }
     this.encryptRtcp = prof.cipher !== 'NULL' && opts.encryptRtcp !== false;
 
     let keys: { srtp: SrtpSessionKeys; srtcp: SrtpSessionKeys };
@@ -434,7 +453,10 @@ export class SrtpSession {
       if (h + 4 > avail) return this.parseFail('RTP header extension runs past the packet', 'length');
       h += 4 + 4 * ((p[h + 2]! << 8) | p[h + 3]!);
     }
-    if (h > avail) return this.parseFail(`RTP header (${h} octets) runs past the packet (${avail})`, 'length');
+    if (h > avail) {
+      const what = b0 & 0x10 ? 'RTP header extension' : 'RTP header with its CSRC list';
+      return this.parseFail(`${what} (${h} octets) runs past the packet (${avail})`, 'length');
+    }
     return h;
   }
 
@@ -460,7 +482,8 @@ export class SrtpSession {
     const seq = (rtp[2]! << 8) | rtp[3]!;
     let st = this.tx.get(ssrc);
     if (!st) {
-      if (this.tx.size >= this.maxStreams) return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
+      if (this.tx.size >= this.maxStreams)
+        return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
       st = { top: -1, initRoc: 0, rtcpIndex: 1 };
       this.tx.set(ssrc, st);
     }
@@ -612,7 +635,8 @@ export class SrtpSession {
     const ssrc = ((rtcp[4]! << 24) | (rtcp[5]! << 16) | (rtcp[6]! << 8) | rtcp[7]!) >>> 0;
     let st = this.tx.get(ssrc);
     if (!st) {
-      if (this.tx.size >= this.maxStreams) return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
+      if (this.tx.size >= this.maxStreams)
+        return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
       st = { top: -1, initRoc: 0, rtcpIndex: 1 };
       this.tx.set(ssrc, st);
     }
@@ -679,7 +703,8 @@ export class SrtpSession {
     for (let i = 0; i < mkiLen; i++) {
       if (srtcp[mkiAt + i] !== this.mki[i]) return this.parseFail('unknown MKI', 'mki');
     }
-    const word = ((srtcp[wordAt]! << 24) | (srtcp[wordAt + 1]! << 16) | (srtcp[wordAt + 2]! << 8) | srtcp[wordAt + 3]!) >>> 0;
+    const word =
+      ((srtcp[wordAt]! << 24) | (srtcp[wordAt + 1]! << 16) | (srtcp[wordAt + 2]! << 8) | srtcp[wordAt + 3]!) >>> 0;
     const e = word >>> 31 === 1;
     const index = word & 0x7fffffff;
     const ssrc = ((srtcp[4]! << 24) | (srtcp[5]! << 16) | (srtcp[6]! << 8) | srtcp[7]!) >>> 0;
@@ -689,7 +714,9 @@ export class SrtpSession {
       if (r !== 0) {
         this.stats.replays++;
         return new SrtpReplayError(
-          r === 1 ? `replayed SRTCP packet (SSRC ${ssrc}, index ${index})` : 'SRTCP packet older than the replay window',
+          r === 1
+            ? `replayed SRTCP packet (SSRC ${ssrc}, index ${index})`
+            : 'SRTCP packet older than the replay window',
           ssrc,
           index,
         );

@@ -45,6 +45,6 @@ export function serializeCertificateRequest(m: CertificateRequest): Uint8Array {
   for (const s of m.signatureSchemes) w.u16(s);
   const slot = w.reserve(2);
   for (const a of m.authorities) w.u16(a.length).bytes(a);
-  w.patchU16(slot, w.since(slot) - 2);
+  w.patchU16(slot, w.since(slot));
   return w.finish();
 }

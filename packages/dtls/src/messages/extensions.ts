@@ -30,7 +30,7 @@ export function parseExtensions(r: ByteReader): Extension[] {
 export function writeExtensions(w: ByteWriter, exts: readonly Extension[]): void {
   const slot = w.reserve(2);
   for (const e of exts) w.u16(e.type).u16(e.data.length).bytes(e.data);
-  w.patchU16(slot, w.since(slot) - 2);
+  w.patchU16(slot, w.since(slot));
 }
 
 /** Builds a `u16 length || u16 values…` body (supported_groups, signature_algorithms). */
@@ -79,7 +79,7 @@ export function serializeAlpn(names: readonly string[]): Uint8Array {
   const w = new ByteWriter(2 + parts.reduce((a, p) => a + 1 + p.length, 0));
   const slot = w.reserve(2);
   for (const p of parts) w.u8(p.length).bytes(p);
-  w.patchU16(slot, w.since(slot) - 2);
+  w.patchU16(slot, w.since(slot));
   return w.finish();
 }
 

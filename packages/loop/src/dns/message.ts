@@ -1,5 +1,11 @@
 import { DnsFormatError } from './errors.js';
-import { decodeNaptrRdata, encodeCharString, encodeNameUncompressed, encodeNaptrRdata, type NaptrData } from './naptr.js';
+import {
+  decodeNaptrRdata,
+  encodeCharString,
+  encodeNameUncompressed,
+  encodeNaptrRdata,
+  type NaptrData,
+} from './naptr.js';
 
 /** Resource record types this codec understands (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 3403, RFC 6891). */
 export const RRType = {
@@ -294,34 +300,7 @@ export function decodeMessage(buf: Uint8Array): DnsMessage {
   return msg;
 }
 
-/** Parses presentation text of a name into wire labels (handles `\.`, `\\` and `\DDD` escapes). */
-function encodeName(name: string): Uint8Array {
-  if (!/\\/.test(name)) return encodeNameUncompressed(name);
-  const labels: number[][] = [[]];
-  for (let i = 0; i < name.length; i++) {
-    const ch = name[i]!;
-    if (ch === '\\') {
-      const d = name.slice(i + 1, i + 4);
-      if (/^\d{3}$/.test(d)) {
-        labels[labels.length - 1]!.push(Number(d) & 0xff);
-        i += 3;
-      } else if (i + 1 < name.length) {
-        labels[labels.length - 1]!.push(name.charCodeAt(++i) & 0xff);
-      }
-    } else if (ch === '.') labels.push([]);
-    else for (const b of new TextEncoder().encode(ch)) labels[labels.length - 1]!.push(b);
-  }
-  if (labels.length > 1 && labels[labels.length - 1]!.length === 0) labels.pop();
-  if (labels.length === 1 && labels[0]!.length === 0) return new Uint8Array([0]);
-  const out: number[] = [];
-  for (const l of labels) {
-    if (l.length === 0 || l.length > 63) throw new RangeError(`bad label length in ${JSON.stringify(name)}`);
-    out.push(l.length, ...l);
-  }
-  out.push(0);
-  if (out.length > 255) throw new RangeError(`name longer than 255 octets: ${JSON.stringify(name)}`);
-  return Uint8Array.from(out);
-}
+const encodeName = encodeNameUncompressed;
 
 function parseIpv4(s: string): Uint8Array {
   const parts = s.split('.').map(Number);
@@ -393,7 +372,9 @@ function rdataOf(rr: DnsRecord): Uint8Array {
         out.set(r, m.length);
         const v = new DataView(out.buffer, m.length + r.length);
         const s = rr.soa;
-        [s.serial, s.refresh, s.retry, s.expire, s.minimum].forEach((x, i) => v.setUint32(4 * i, x >>> 0));
+        [s.serial, s.refresh, s.retry, s.expire, s.minimum].forEach((x, i) => {
+          v.setUint32(4 * i, x >>> 0);
+        });
         return out;
       }
       break;

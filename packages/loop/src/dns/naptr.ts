@@ -40,28 +40,48 @@ export function encodeCharString(text: string): Uint8Array {
 }
 
 /**
- * Encodes a domain name as uncompressed labels (RFC 1035 §3.1). Accepts a trailing dot; '' and '.'
- * are the root. Throws RangeError for an empty label, a label over 63 octets or a name over 255.
+ * Encodes a domain name in presentation form (RFC 1035 §5.1: `\.`, `\\` and `\DDD` escapes, as
+ * produced by the decoder) as uncompressed labels (RFC 1035 §3.1). A trailing dot is optional; ''
+ * and '.' are the root. Throws RangeError for an empty label, a label over 63 octets or a name over
+ * 255 octets.
  */
 export function encodeNameUncompressed(name: string): Uint8Array {
-  const n = name.endsWith('.') ? name.slice(0, -1) : name;
-  const labels = n.length === 0 ? [] : n.split('.');
-  const parts: Uint8Array[] = [];
+  if (name === '' || name === '.') return new Uint8Array([0]);
+  const labels: number[][] = [[]];
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    const cur = labels[labels.length - 1]!;
+    if (ch === '\\') {
+      const d = name.slice(i + 1, i + 4);
+      if (/^\d{3}$/.test(d) && Number(d) <= 255) {
+        cur.push(Number(d));
+        i += 3;
+      } else if (i + 1 < name.length) {
+        for (const b of enc.encode(name[++i]!)) cur.push(b);
+      } else throw new RangeError(`dangling escape in ${JSON.stringify(name)}`);
+    } else if (ch === '.') labels.push([]);
+    else if (ch.charCodeAt(0) < 0x80) cur.push(ch.charCodeAt(0));
+    else {
+      const cp = name.codePointAt(i)!;
+      const s = String.fromCodePoint(cp);
+      for (const b of enc.encode(s)) cur.push(b);
+      i += s.length - 1;
+    }
+  }
+  if (labels.length > 1 && labels[labels.length - 1]!.length === 0) labels.pop();
   let total = 1;
   for (const l of labels) {
-    const b = enc.encode(l);
-    if (b.length === 0) throw new RangeError(`empty label in ${JSON.stringify(name)}`);
-    if (b.length > 63) throw new RangeError(`label longer than 63 octets in ${JSON.stringify(name)}`);
-    total += b.length + 1;
-    parts.push(b);
+    if (l.length === 0) throw new RangeError(`empty label in ${JSON.stringify(name)}`);
+    if (l.length > 63) throw new RangeError(`label longer than 63 octets in ${JSON.stringify(name)}`);
+    total += l.length + 1;
   }
   if (total > 255) throw new RangeError(`name longer than 255 octets: ${JSON.stringify(name)}`);
   const out = new Uint8Array(total);
   let p = 0;
-  for (const b of parts) {
-    out[p++] = b.length;
-    out.set(b, p);
-    p += b.length;
+  for (const l of labels) {
+    out[p++] = l.length;
+    out.set(l, p);
+    p += l.length;
   }
   out[p] = 0;
   return out;

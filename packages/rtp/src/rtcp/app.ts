@@ -3,7 +3,7 @@
  * ASCII name, then application-dependent data (a multiple of 32 bits).
  */
 import { latin1Decode, latin1Encode } from '@mdh/bytes';
-import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
 
 /** Fields of an {@link AppPacket}. */
 export interface AppPacketInit {

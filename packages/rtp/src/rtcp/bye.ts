@@ -2,9 +2,9 @@
  * Goodbye, RFC 3550 §6.6 (PT 203): SC SSRC/CSRC identifiers, then optionally a length octet and a UTF-8 reason,
  * padded with zeros to a 32-bit boundary.
  */
-import { utf8Decode, utf8Encode } from '@mdh/bytes';
+import { utf8Encode } from '@mdh/bytes';
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
+import { checkRange, decodeText, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
 
 /** An RTCP BYE packet (RFC 3550 §6.6). */
 export class Goodbye extends RtcpPacketBase {
@@ -32,8 +32,9 @@ export class Goodbye extends RtcpPacketBase {
     for (let i = 0; i < v.count; i++, o += 4) bye.ssrcs.push(r32(b, o));
     if (o < v.bodyEnd) {
       const len = b[o]!;
-      if (o + 1 + len > v.bodyEnd) throw new RtcpParseError('bad-bye', o, `reason of ${len} octets runs past the packet`);
-      bye.reason = utf8Decode(b.subarray(o + 1, o + 1 + len));
+      if (o + 1 + len > v.bodyEnd)
+        throw new RtcpParseError('bad-bye', o, `reason of ${len} octets runs past the packet`);
+      bye.reason = decodeText(b, o + 1, o + 1 + len);
     }
     bye.paddingLength = v.paddingLength;
     return bye;

@@ -7,6 +7,7 @@
  * ```
  * `length` is the packet's size in 32-bit words minus one, including the header and any padding.
  */
+import { utf8Decode } from '@mdh/bytes';
 import { RtcpParseError } from '../errors.js';
 
 /** RTCP packet types (RFC 3550 §12.1, RFC 4585 §6.1, RFC 3611 §2). */
@@ -61,6 +62,23 @@ export function w32(b: Uint8Array, o: number, v: number): void {
 export function w16(b: Uint8Array, o: number, v: number): void {
   b[o] = v >>> 8;
   b[o + 1] = v;
+}
+
+/**
+ * Decodes RTCP text (UTF-8, RFC 3550 §6.5) from `b[start, end)`. Short ASCII strings (CNAMEs, reasons) skip
+ * TextDecoder, whose per-call cost dominates small inputs; anything else goes through it (invalid → U+FFFD).
+ */
+export function decodeText(b: Uint8Array, start: number, end: number): string {
+  if (end - start <= 64) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) return utf8Decode(b.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8Decode(b.subarray(start, end));
 }
 
 /** Throws a RangeError unless `v` is an integer in 0..max. */

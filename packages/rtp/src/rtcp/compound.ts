@@ -7,7 +7,7 @@
 import { RtcpParseError } from '../errors.js';
 import { AppPacket } from './app.js';
 import { Goodbye } from './bye.js';
-import { r16, RtcpType, type RtcpView } from './common.js';
+import { RtcpType, type RtcpView, r16 } from './common.js';
 import { FeedbackPacket, PsfbFmt, RtpfbFmt } from './feedback.js';
 import { FullIntraRequest } from './fir.js';
 import { GenericNack } from './nack.js';
@@ -95,7 +95,15 @@ function viewAt(buf: Uint8Array, o: number): RtcpView {
       throw new RtcpParseError('bad-padding', end - 1, `padding count ${pad} in a ${byteLen}-octet packet`);
     }
   }
-  return { buf, offset: o, count: b0 & 31, packetType: buf[o + 1]!, bodyStart: o + 4, bodyEnd: end - pad, paddingLength: pad };
+  return {
+    buf,
+    offset: o,
+    count: b0 & 31,
+    packetType: buf[o + 1]!,
+    bodyStart: o + 4,
+    bodyEnd: end - pad,
+    paddingLength: pad,
+  };
 }
 
 /** Decodes one located packet by its type (and FMT for feedback). */
@@ -131,10 +139,7 @@ function parseView(v: RtcpView): RtcpPacket {
  * (unless `allowReducedSize`, RFC 5506 §3.1), padding only in the last packet, and the lengths add up to the
  * datagram exactly. Returns the first violation, or null.
  */
-export function validateRtcpCompound(
-  buf: Uint8Array,
-  opts?: { allowReducedSize?: boolean },
-): RtcpParseError | null {
+export function validateRtcpCompound(buf: Uint8Array, opts?: { allowReducedSize?: boolean }): RtcpParseError | null {
   const n = buf.length;
   if (n < 4) return new RtcpParseError('truncated', 0, 'RTCP datagram shorter than a header');
   const first = buf[1]!;

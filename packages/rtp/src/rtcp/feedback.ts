@@ -3,7 +3,7 @@
  * packet sender, SSRC of the media source, then Feedback Control Information. Used as a typed passthrough for
  * FMT values without a dedicated class (e.g. transport-wide CC, RFC 6051 RRR, SLI, RPSI, TMMBR).
  */
-import { checkRange, need, r32, RtcpPacketBase, type RtcpView, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, type RtcpView, r32, w32 } from './common.js';
 
 /** RTPFB (205) FMT values (RFC 4585 §6.2, RFC 5104 §4.2, RFC 6051, draft-holmer-rmcat-transport-wide-cc). */
 export const RtpfbFmt = { NACK: 1, TMMBR: 3, TMMBN: 4, RRR: 5, TWCC: 15 } as const;

@@ -3,7 +3,7 @@
  * 8-octet FCI entry names the target SSRC and a command sequence number, then 24 reserved bits.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
 
 /** One FIR FCI entry. */
 export interface FirEntry {

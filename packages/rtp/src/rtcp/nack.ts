@@ -3,7 +3,7 @@
  * BLP bitmask: bit i (LSB = 0) set means PID+i+1 (mod 2^16) is lost too.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, r16, r32, RtcpPacketBase, RtcpType, type RtcpView, w16, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r16, r32, w16, w32 } from './common.js';
 
 /** One NACK FCI entry. */
 export interface NackPair {

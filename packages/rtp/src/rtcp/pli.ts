@@ -1,5 +1,5 @@
 /** Picture Loss Indication, RFC 4585 §6.3.1 (PT 206 PSFB, FMT 1): no FCI. */
-import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
 
 /** An RTCP PLI (RFC 4585 §6.3.1). */
 export class PictureLossIndication extends RtcpPacketBase {

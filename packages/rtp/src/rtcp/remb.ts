@@ -4,7 +4,7 @@
  * Bitrate = mantissa × 2^exp bits per second.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
 
 const REMB_ID = 0x52454d42; // 'REMB'
 

@@ -3,8 +3,8 @@
  * profile-specific extensions.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
-import { type ReportBlock, readReportBlock, REPORT_BLOCK_SIZE, writeReportBlock } from './report-block.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import { REPORT_BLOCK_SIZE, type ReportBlock, readReportBlock, writeReportBlock } from './report-block.js';
 
 /** Fields of a {@link ReceiverReport}. */
 export interface ReceiverReportInit {

@@ -3,9 +3,9 @@
  * (type, length, UTF-8 text) and terminated by one or more null octets up to the next 32-bit boundary.
  * PRIV items (§6.5.8) carry a prefix length and prefix before the value.
  */
-import { utf8Decode, utf8Encode } from '@mdh/bytes';
+import { utf8Encode } from '@mdh/bytes';
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
+import { checkRange, decodeText, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
 
 /** SDES item types (RFC 3550 §12.2). */
 export const SdesType = {
@@ -80,11 +80,11 @@ export class SourceDescription extends RtcpPacketBase {
           if (len === 0 || 1 + pl > len) throw new RtcpParseError('bad-sdes', s, 'PRIV prefix longer than the item');
           chunk.items.push({
             type,
-            prefix: utf8Decode(b.subarray(s + 1, s + 1 + pl)),
-            text: utf8Decode(b.subarray(s + 1 + pl, s + len)),
+            prefix: decodeText(b, s + 1, s + 1 + pl),
+            text: decodeText(b, s + 1 + pl, s + len),
           });
         } else {
-          chunk.items.push({ type, text: utf8Decode(b.subarray(s, s + len)) });
+          chunk.items.push({ type, text: decodeText(b, s, s + len) });
         }
         o = s + len;
       }

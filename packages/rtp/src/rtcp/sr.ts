@@ -4,8 +4,8 @@
  * then RC report blocks and optional profile-specific extensions.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, r32, RtcpPacketBase, RtcpType, type RtcpView, w32 } from './common.js';
-import { type ReportBlock, readReportBlock, REPORT_BLOCK_SIZE, writeReportBlock } from './report-block.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import { REPORT_BLOCK_SIZE, type ReportBlock, readReportBlock, writeReportBlock } from './report-block.js';
 
 /** Fields of a {@link SenderReport}. */
 export interface SenderReportInit {

@@ -5,7 +5,7 @@
  * (BT 4, §4.4) and DLRR (BT 5, §4.5) blocks also have decoders and builders.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, r16, r32, RtcpPacketBase, RtcpType, type RtcpView, w16, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r16, r32, w16, w32 } from './common.js';
 
 /** XR block types (RFC 3611 §4). */
 export const XrBlockType = {

@@ -371,7 +371,8 @@ export class DigestServer {
 
   /** Checks credentials (the Authorization values of a request) for `method`. */
   verify(authorizations: readonly string[] | string | undefined, method: string, body?: Uint8Array): DigestVerdict {
-    const list = authorizations === undefined ? [] : typeof authorizations === 'string' ? [authorizations] : authorizations;
+    const list =
+      authorizations === undefined ? [] : typeof authorizations === 'string' ? [authorizations] : authorizations;
     const fail = (reason: Exclude<DigestVerdict, { ok: true }>['reason'], stale = false): DigestVerdict => ({
       ok: false,
       reason,

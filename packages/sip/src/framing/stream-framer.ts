@@ -164,15 +164,20 @@ export class StreamFramer {
         while (nl + 1 < head.length && (head.charCodeAt(nl + 1) === 32 || head.charCodeAt(nl + 1) === 9)) {
           let n2 = head.indexOf('\n', nl + 1);
           if (n2 < 0) n2 = head.length;
-          full += ` ${head.slice(nl + 1, n2).replace(/\r$/, '').trim()}`;
+          full += ` ${head
+            .slice(nl + 1, n2)
+            .replace(/\r$/, '')
+            .trim()}`;
           nl = n2;
         }
         const m = CL_LINE.exec(full);
         if (m) {
           const v = m[1] ?? '';
-          if (!/^\d{1,10}$/.test(v)) return this.fatal(out, 'bad-content-length', `malformed Content-Length '${v.slice(0, 20)}'`);
+          if (!/^\d{1,10}$/.test(v))
+            return this.fatal(out, 'bad-content-length', `malformed Content-Length '${v.slice(0, 20)}'`);
           const n = Number(v);
-          if (cl >= 0 && n !== cl) return this.fatal(out, 'content-length-conflict', 'several different Content-Length values');
+          if (cl >= 0 && n !== cl)
+            return this.fatal(out, 'content-length-conflict', 'several different Content-Length values');
           cl = n;
         }
       }
@@ -180,8 +185,9 @@ export class StreamFramer {
       if (nx < 0) break;
       pos = nx + 1;
     }
-    const bodyLen = cl < 0 ? 0 : cl;
-    if (bodyLen > this.maxBody) return this.fatal(out, 'body-too-large', `Content-Length ${bodyLen} exceeds the limit`, 413);
+    const bodyLen = Math.max(cl, 0);
+    if (bodyLen > this.maxBody)
+      return this.fatal(out, 'body-too-large', `Content-Length ${bodyLen} exceeds the limit`, 413);
     const total = bodyStart + bodyLen;
     if (total > e) return false;
     const bytes = b.slice(s, total);

@@ -87,7 +87,8 @@ export function createRequest(o: CreateRequestOptions): SipRequest {
   req.add('To', o.to);
   req.add('Call-ID', o.callId ?? newCallId(undefined, random));
   req.add('CSeq', `${o.cseq ?? 1} ${o.method}`);
-  if (o.contact !== undefined) for (const c of typeof o.contact === 'string' ? [o.contact] : o.contact) req.add('Contact', c);
+  if (o.contact !== undefined)
+    for (const c of typeof o.contact === 'string' ? [o.contact] : o.contact) req.add('Contact', c);
   for (const [n, v] of o.headers ?? []) req.add(n, v);
   if (o.body !== undefined) req.setBody(o.body, o.contentType);
   else if (o.contentType !== undefined) req.set('Content-Type', o.contentType);
@@ -96,20 +97,63 @@ export function createRequest(o: CreateRequestOptions): SipRequest {
 
 /** Reason phrases of RFC 3261 §21 and common extensions. */
 export const REASON_PHRASES: Readonly<Record<number, string>> = {
-  100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
-  199: 'Early Dialog Terminated', 200: 'OK', 202: 'Accepted', 204: 'No Notification', 300: 'Multiple Choices',
-  301: 'Moved Permanently', 302: 'Moved Temporarily', 305: 'Use Proxy', 380: 'Alternative Service',
-  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
-  405: 'Method Not Allowed', 406: 'Not Acceptable', 407: 'Proxy Authentication Required',
-  408: 'Request Timeout', 410: 'Gone', 412: 'Conditional Request Failed', 413: 'Request Entity Too Large',
-  414: 'Request-URI Too Long', 415: 'Unsupported Media Type', 416: 'Unsupported URI Scheme',
-  420: 'Bad Extension', 421: 'Extension Required', 422: 'Session Interval Too Small', 423: 'Interval Too Brief',
-  480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected',
-  483: 'Too Many Hops', 484: 'Address Incomplete', 485: 'Ambiguous', 486: 'Busy Here', 487: 'Request Terminated',
-  488: 'Not Acceptable Here', 489: 'Bad Event', 491: 'Request Pending', 493: 'Undecipherable',
-  500: 'Server Internal Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
-  504: 'Server Time-out', 505: 'Version Not Supported', 513: 'Message Too Large', 580: 'Precondition Failure',
-  600: 'Busy Everywhere', 603: 'Decline', 604: 'Does Not Exist Anywhere', 606: 'Not Acceptable',
+  100: 'Trying',
+  180: 'Ringing',
+  181: 'Call Is Being Forwarded',
+  182: 'Queued',
+  183: 'Session Progress',
+  199: 'Early Dialog Terminated',
+  200: 'OK',
+  202: 'Accepted',
+  204: 'No Notification',
+  300: 'Multiple Choices',
+  301: 'Moved Permanently',
+  302: 'Moved Temporarily',
+  305: 'Use Proxy',
+  380: 'Alternative Service',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  410: 'Gone',
+  412: 'Conditional Request Failed',
+  413: 'Request Entity Too Large',
+  414: 'Request-URI Too Long',
+  415: 'Unsupported Media Type',
+  416: 'Unsupported URI Scheme',
+  420: 'Bad Extension',
+  421: 'Extension Required',
+  422: 'Session Interval Too Small',
+  423: 'Interval Too Brief',
+  480: 'Temporarily Unavailable',
+  481: 'Call/Transaction Does Not Exist',
+  482: 'Loop Detected',
+  483: 'Too Many Hops',
+  484: 'Address Incomplete',
+  485: 'Ambiguous',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  488: 'Not Acceptable Here',
+  489: 'Bad Event',
+  491: 'Request Pending',
+  493: 'Undecipherable',
+  500: 'Server Internal Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Server Time-out',
+  505: 'Version Not Supported',
+  513: 'Message Too Large',
+  580: 'Precondition Failure',
+  600: 'Busy Everywhere',
+  603: 'Decline',
+  604: 'Does Not Exist Anywhere',
+  606: 'Not Acceptable',
 };
 
 /** Options of {@link createResponse}. */
@@ -133,7 +177,8 @@ export interface CreateResponseOptions {
  * @example createResponse(req, 180, { toTag: newTag() })
  */
 export function createResponse(req: SipRequest, status: number, opts: CreateResponseOptions = {}): SipResponse {
-  if (!Number.isInteger(status) || status < 100 || status > 699) throw new RangeError(`status ${status} is not 100..699`);
+  if (!Number.isInteger(status) || status < 100 || status > 699)
+    throw new RangeError(`status ${status} is not 100..699`);
   const res = new SipResponse(status, opts.reason ?? REASON_PHRASES[status] ?? '');
   for (const v of req.getAll('via')) res.add('Via', v);
   if (status > 100 && status < 300) for (const v of req.getAll('record-route')) res.add('Record-Route', v);

@@ -1,8 +1,8 @@
-import { isToken } from '../uri/chars.js';
-import { parseUri } from '../uri/uri.js';
+import { isToken, TOKEN } from '../uri/chars.js';
+import type { parseUri } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
-import { canonicalForKey, headerKey, LIST_HEADERS } from './header-names.js';
-import { SipRequest, SipResponse, type SipMessage } from './message.js';
+import { COMPACT_FORMS, canonicalForKey, headerKey, KNOWN_HEADER_KEYS, LIST_HEADERS } from './header-names.js';
+import { type SipMessage, SipRequest, SipResponse } from './message.js';
 import { splitList } from './scan.js';
 import { parseSipDate } from './views.js';
 
@@ -30,8 +30,20 @@ export interface ParseOptions {
 
 /** Methods defined by RFC 3261 and its extensions (an unknown method with a bad CSeq answers 501). */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([
-  'INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'UPDATE',
-  'MESSAGE', 'REFER', 'PUBLISH',
+  'INVITE',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'REGISTER',
+  'OPTIONS',
+  'INFO',
+  'PRACK',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'UPDATE',
+  'MESSAGE',
+  'REFER',
+  'PUBLISH',
 ]);
 
 const NodeBuffer = (
@@ -39,7 +51,7 @@ const NodeBuffer = (
     Buffer?: { from(b: ArrayBufferLike, o: number, l: number): { latin1Slice(s: number, e: number): string } };
   }
 ).Buffer;
-const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Enc = new TextEncoder();
 
 /** Decodes bytes as Latin-1 (one char per octet). @internal */
@@ -64,6 +76,53 @@ export function latin1ToUtf8(s: string): string {
 }
 
 const HIGH = /[\x80-\xff]/;
+
+const CRLFCRLF = '\r\n\r\n';
+
+interface NameInfo {
+  key: string;
+  name: string;
+  list: boolean;
+  /** lower-case spelling this entry matches ('' for uncached names) */
+  lname: string;
+}
+
+/** Known header names (long and compact) by a case-insensitive hash, verified char by char. */
+const NAME_TABLE = new Map<number, NameInfo[]>();
+
+function hashLower(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+function addName(lname: string): void {
+  const key = headerKey(lname);
+  const info: NameInfo = { key, name: canonicalForKey(key) ?? lname, list: LIST_HEADERS.has(key), lname };
+  const h = hashLower(lname);
+  const l = NAME_TABLE.get(h);
+  if (l) l.push(info);
+  else NAME_TABLE.set(h, [info]);
+}
+for (const c of Object.keys(COMPACT_FORMS)) addName(c);
+for (const n of KNOWN_HEADER_KEYS) addName(n);
+
+function lookupName(head: string, a: number, e: number, h: number): NameInfo | undefined {
+  const l = NAME_TABLE.get(h);
+  if (l === undefined) return undefined;
+  outer: for (let k = 0; k < l.length; k++) {
+    const info = l[k]!;
+    const ln = info.lname;
+    if (ln.length !== e - a) continue;
+    for (let i = 0; i < ln.length; i++) {
+      let c = head.charCodeAt(a + i);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== ln.charCodeAt(i)) continue outer;
+    }
+    return info;
+  }
+  return undefined;
+}
 
 /**
  * Finds the end of the header section: returns [index of the empty line's first octet, body start],
@@ -104,107 +163,168 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   let start = 0;
   while (start < b.length && (b[start] === 13 || b[start] === 10)) start++;
   if (start >= b.length) throw new SipParseError('empty', 'empty message', start);
-  const he = findHeaderEnd(b, start, Math.min(b.length, start + maxHeaderBytes + 4));
-  if (!he) {
-    if (b.length - start > maxHeaderBytes) throw new SipParseError('headers-too-large', 'header section too large', start, 413);
-    throw new SipParseError('no-header-end', 'header section not terminated by an empty line', b.length);
+  let emptyLine = -1;
+  let bodyStart = -1;
+  let head = '';
+  // fast path: one native search for CRLFCRLF, then make sure no bare-LF empty line comes earlier
+  if (NodeBuffer) {
+    const p = NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(CRLFCRLF, start);
+    if (p >= 0 && p - start <= maxHeaderBytes) {
+      head = latin1(b, start, p + 2);
+      if (head.indexOf('\n\n') < 0 && head.indexOf('\n\r\n') < 0) {
+        emptyLine = p + 2;
+        bodyStart = p + 4;
+      }
+    }
   }
-  const [emptyLine, bodyStart] = he;
-  const head = latin1(b, start, emptyLine);
-  const high = HIGH.test(head);
+  if (emptyLine < 0) {
+    const he = findHeaderEnd(b, start, Math.min(b.length, start + maxHeaderBytes + 4));
+    if (!he) {
+      if (b.length - start > maxHeaderBytes)
+        throw new SipParseError('headers-too-large', 'header section too large', start, 413);
+      throw new SipParseError('no-header-end', 'header section not terminated by an empty line', b.length);
+    }
+    emptyLine = he[0];
+    bodyStart = he[1];
+    head = latin1(b, start, emptyLine);
+  }
   // ---- start line
   let eol = head.indexOf('\n');
   const line0 = head.charCodeAt(eol - 1) === 13 ? head.slice(0, eol - 1) : head.slice(0, eol);
   let msg: SipMessage;
   let isReq: boolean;
-  if (line0.startsWith('SIP/') || line0.startsWith('sip/')) {
+  if (line0.charCodeAt(0) === 83 && line0.startsWith('SIP/')) {
     isReq = false;
     const sp1 = line0.indexOf(' ');
     if (sp1 < 0) throw new SipParseError('bad-status-line', `malformed status line '${line0.slice(0, 80)}'`, start);
     checkVersion(line0.slice(0, sp1), start, false);
     const sp2 = line0.indexOf(' ', sp1 + 1);
     const code = sp2 < 0 ? line0.slice(sp1 + 1) : line0.slice(sp1 + 1, sp2);
-    if (code.length !== 3 || !/^[1-6]\d\d$/.test(code)) {
-      throw new SipParseError('bad-status-code', `status code must be 100..699, got '${code.slice(0, 20)}'`, start + sp1 + 1);
+    const c0 = code.charCodeAt(0);
+    const c1 = code.charCodeAt(1);
+    const c2 = code.charCodeAt(2);
+    if (code.length !== 3 || c0 < 49 || c0 > 54 || c1 < 48 || c1 > 57 || c2 < 48 || c2 > 57) {
+      throw new SipParseError(
+        'bad-status-code',
+        `status code must be 100..699, got '${code.slice(0, 20)}'`,
+        start + sp1 + 1,
+      );
     }
     let reason = sp2 < 0 ? '' : line0.slice(sp2 + 1);
-    if (high) reason = latin1ToUtf8(reason);
-    msg = new SipResponse(Number(code), reason, 'SIP/2.0');
+    if (HIGH.test(reason)) reason = latin1ToUtf8(reason);
+    msg = new SipResponse((c0 - 48) * 100 + (c1 - 48) * 10 + (c2 - 48), reason, 'SIP/2.0');
   } else {
     isReq = true;
     const sp1 = line0.indexOf(' ');
     const sp2 = line0.lastIndexOf(' ');
-    if (sp1 <= 0 || sp2 === sp1) throw new SipParseError('bad-request-line', `malformed request line '${line0.slice(0, 80)}'`, start);
+    if (sp1 <= 0 || sp2 === sp1)
+      throw new SipParseError('bad-request-line', `malformed request line '${line0.slice(0, 80)}'`, start);
     const method = line0.slice(0, sp1);
     const uri = line0.slice(sp1 + 1, sp2);
     const version = line0.slice(sp2 + 1);
-    if (!isToken(method)) throw new SipParseError('bad-method', `method is not a token: '${method.slice(0, 40)}'`, start);
-    if (uri.length === 0 || uri.indexOf(' ') >= 0 || uri.indexOf('\t') >= 0) {
-      throw new SipParseError('bad-request-line', 'Request-URI contains whitespace or the request line has extra spaces', start + sp1 + 1);
+    if (!isToken(method))
+      throw new SipParseError('bad-method', `method is not a token: '${method.slice(0, 40)}'`, start);
+    for (let i = 0; i < uri.length; i++) {
+      const c = uri.charCodeAt(i);
+      if (c === 32 || c === 9) {
+        throw new SipParseError(
+          'bad-request-line',
+          'Request-URI contains whitespace or the request line has extra spaces',
+          start + sp1 + 1,
+        );
+      }
     }
+    if (uri.length === 0) throw new SipParseError('bad-request-line', 'empty Request-URI', start + sp1 + 1);
     checkVersion(version, start + sp2 + 1, true);
     msg = new SipRequest(method, uri, 'SIP/2.0');
   }
-  // ---- header lines
+  // ---- header lines (RFC 3261 §7.3), one charCodeAt pass
   const names = msg._n;
   const keys = msg._k;
   const values = msg._v;
   let pos = eol + 1;
-  let pendName = '';
-  let pendVal = '';
-  let pendOff = 0;
-  let have = false;
-  const flush = () => {
-    const k = headerKey(pendName);
-    const canon = canonicalForKey(k) ?? pendName;
-    let v = pendVal;
-    if (high && HIGH.test(v)) v = latin1ToUtf8(v);
-    if (LIST_HEADERS.has(k)) {
+  const hl = head.length;
+  while (pos < hl) {
+    // name: token chars, hashed case-insensitively on the way
+    let i = pos;
+    let h = 0;
+    let c = head.charCodeAt(i);
+    if (c === 32 || c === 9) throw new SipParseError('bad-folding', 'continuation line before any header', start + pos);
+    while (i < hl) {
+      c = head.charCodeAt(i);
+      if (c === 58 || c === 32 || c === 9 || c === 10 || c === 13) break;
+      if (c >= 128 || TOKEN[c] !== 1) throw new SipParseError('bad-header-name', 'bad character in header name', start + i);
+      h = (Math.imul(h, 31) + (c >= 65 && c <= 90 ? c + 32 : c)) | 0;
+      i++;
+    }
+    const ne = i;
+    while (i < hl && (c === 32 || c === 9)) c = head.charCodeAt(++i);
+    if (c !== 58 || ne === pos) throw new SipParseError('bad-header-line', 'header line without ":"', start + pos);
+    let info = lookupName(head, pos, ne, h);
+    if (info === undefined) {
+      const rawName = head.slice(pos, ne);
+      const k = headerKey(rawName);
+      info = { key: k, name: canonicalForKey(k) ?? rawName, list: LIST_HEADERS.has(k), lname: '' };
+    }
+    // value
+    i++;
+    while (i < hl) {
+      c = head.charCodeAt(i);
+      if (c !== 32 && c !== 9) break;
+      i++;
+    }
+    const vs = i;
+    let acc = 0;
+    while (i < hl) {
+      c = head.charCodeAt(i);
+      if (c === 10) break;
+      acc |= c;
+      i++;
+    }
+    eol = i;
+    let e = eol;
+    while (e > vs) {
+      const d = head.charCodeAt(e - 1);
+      if (d !== 32 && d !== 9 && d !== 13) break;
+      e--;
+    }
+    let v = head.slice(vs, e);
+    // RFC 3261 §7.3.1: folded continuation lines (starting with SP/HT) join with one SP
+    let f = head.charCodeAt(eol + 1);
+    while (eol + 1 < hl && (f === 32 || f === 9)) {
+      const p2 = eol + 1;
+      let j = p2;
+      while (j < hl) {
+        const d = head.charCodeAt(j);
+        if (d === 10) break;
+        acc |= d;
+        j++;
+      }
+      eol = j;
+      const more = trimWs(head, p2, j);
+      if (more.length > 0) v = v.length > 0 ? `${v} ${more}` : more;
+      f = head.charCodeAt(eol + 1);
+    }
+    if (acc >= 128 && HIGH.test(v)) v = latin1ToUtf8(v);
+    if (info.list && v.length > 0) {
       const parts = splitList(v);
-      if (parts.length > 1 || v.length > 0) {
-        for (const p of parts) {
-          if (p.length === 0) throw new SipParseError('empty-list-element', `empty element in ${canon} list`, pendOff);
-          names.push(canon);
-          keys.push(k);
-          values.push(p);
-        }
-      } else {
-        names.push(canon);
-        keys.push(k);
-        values.push(v);
+      for (let j = 0; j < parts.length; j++) {
+        const part = parts[j]!;
+        if (part.length === 0)
+          throw new SipParseError('empty-list-element', `empty element in ${info.name} list`, start + pos);
+        names.push(info.name);
+        keys.push(info.key);
+        values.push(part);
       }
     } else {
-      names.push(canon);
-      keys.push(k);
+      names.push(info.name);
+      keys.push(info.key);
       values.push(v);
     }
-    if (keys.length > maxHeaders) throw new SipParseError('too-many-headers', 'too many header fields', start + pendOff, 413);
-  };
-  while (pos < head.length) {
-    eol = head.indexOf('\n', pos);
-    if (eol < 0) eol = head.length;
-    const lineEnd = head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
-    const c = head.charCodeAt(pos);
-    if (c === 32 || c === 9) {
-      // RFC 3261 §7.3.1: folded continuation line
-      if (!have) throw new SipParseError('bad-folding', 'continuation line before any header', start + pos);
-      const more = trimWs(head, pos, lineEnd);
-      if (more.length > 0) pendVal = pendVal.length > 0 ? `${pendVal} ${more}` : more;
-    } else {
-      if (have) flush();
-      const colon = head.indexOf(':', pos);
-      if (colon < 0 || colon > lineEnd) throw new SipParseError('bad-header-line', 'header line without ":"', start + pos);
-      let ne = colon;
-      while (ne > pos && (head.charCodeAt(ne - 1) === 32 || head.charCodeAt(ne - 1) === 9)) ne--;
-      pendName = head.slice(pos, ne);
-      if (!isToken(pendName)) throw new SipParseError('bad-header-name', `bad header name '${pendName.slice(0, 40)}'`, start + pos);
-      pendVal = trimWs(head, colon + 1, lineEnd);
-      pendOff = pos;
-      have = true;
-    }
+    if (keys.length > maxHeaders)
+      throw new SipParseError('too-many-headers', 'too many header fields', start + pos, 413);
     pos = eol + 1;
   }
-  if (have) flush();
   // ---- Content-Length (RFC 3261 §18.3, §20.14)
   let cl = -1;
   for (let i = 0; i < keys.length; i++) {
@@ -218,7 +338,8 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
       else n = n * 10 + (ch - 48);
     }
     if (n < 0) throw new SipParseError('bad-content-length', `malformed Content-Length '${v.slice(0, 20)}'`, start);
-    if (cl >= 0 && n !== cl) throw new SipParseError('content-length-conflict', 'several different Content-Length values', start);
+    if (cl >= 0 && n !== cl)
+      throw new SipParseError('content-length-conflict', 'several different Content-Length values', start);
     cl = n;
   }
   const avail = b.length - bodyStart;
@@ -263,7 +384,12 @@ function trimWs(s: string, a: number, e: number): string {
 function checkVersion(v: string, off: number, req: boolean): void {
   if (v === 'SIP/2.0') return;
   const m = /^SIP\/(\d+)\.(\d+)$/i.exec(v);
-  if (!m) throw new SipParseError(req ? 'bad-request-line' : 'bad-status-line', `malformed SIP-Version '${v.slice(0, 20)}'`, off);
+  if (!m)
+    throw new SipParseError(
+      req ? 'bad-request-line' : 'bad-status-line',
+      `malformed SIP-Version '${v.slice(0, 20)}'`,
+      off,
+    );
   if (Number(m[1]) !== 2 || Number(m[2]) !== 0) {
     throw new SipParseError('version-not-supported', `SIP-Version ${v} not supported`, off, 505);
   }

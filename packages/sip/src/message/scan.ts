@@ -1,5 +1,5 @@
-import { SipParseError } from './errors.js';
 import { TOKEN } from '../uri/chars.js';
+import { SipParseError } from './errors.js';
 
 /**
  * A tiny cursor over one header value (already unfolded), with the LWS rules of RFC 3261 §25.1.

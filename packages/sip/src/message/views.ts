@@ -34,8 +34,8 @@ export interface Via {
 export interface NameAddr {
   /** Display name (unquoted, quoted-pairs resolved), if any. */
   displayName?: string;
-  /** The parsed URI. */
-  uri: Uri;
+  /** The parsed URI (parsed on first access; throws SipParseError when malformed). */
+  readonly uri: Uri;
   /** The URI text as written. */
   uriText: string;
   /** Header parameters after the address (`tag`, `expires`, `q`, `lr` outside <>...). */
@@ -252,15 +252,9 @@ export function parseNameAddr(value: string, what = 'address'): NameAddr {
     sc.i = i;
   }
   if (uriText.length === 0) throw sc.fail('empty URI');
-  let uri: Uri;
-  try {
-    uri = parseUri(uriText);
-  } catch (e) {
-    throw e instanceof SipParseError ? sc.fail(e.message) : e;
-  }
   const params: HeaderParams = {};
   sc.params(params, false);
-  const na: NameAddr = { uri, uriText, params };
+  const na = new LazyNameAddr(uriText, params, what);
   if (displayName !== undefined) na.displayName = displayName;
   const tag = params.tag;
   if (tag !== undefined) {
@@ -268,6 +262,38 @@ export function parseNameAddr(value: string, what = 'address'): NameAddr {
     na.tag = tag;
   }
   return na;
+}
+
+/** A NameAddr whose URI is parsed on first access (RFC 3261 URIs are costly and often not needed). */
+class LazyNameAddr implements NameAddr {
+  displayName?: string;
+  uriText: string;
+  params: HeaderParams;
+  tag?: string;
+  expires?: number;
+  q?: number;
+  private u: Uri | undefined;
+  private readonly what: string;
+
+  constructor(uriText: string, params: HeaderParams, what: string) {
+    this.uriText = uriText;
+    this.params = params;
+    this.what = what;
+    this.u = undefined;
+  }
+
+  get uri(): Uri {
+    if (this.u === undefined) {
+      try {
+        this.u = parseUri(this.uriText);
+      } catch (e) {
+        if (e instanceof SipParseError)
+          throw new SipParseError(`bad-${this.what.toLowerCase()}`, `malformed ${this.what}: ${e.message}`);
+        throw e;
+      }
+    }
+    return this.u;
+  }
 }
 
 /** Parses one Contact value (not `*`): a name-addr with `expires` and `q`. */

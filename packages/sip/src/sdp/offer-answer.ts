@@ -137,7 +137,15 @@ function ipVer(a: string): number {
   return a.includes(':') ? 6 : 4;
 }
 
-function audioSection(local: LocalMedia, codecs: { codec: AudioCodec; pt: number }[], te: number | undefined, dir: MediaDirection, setup: SdpSetup | undefined, crypto: SdpCrypto[] | undefined, mux: boolean): MediaDescription {
+function audioSection(
+  local: LocalMedia,
+  codecs: { codec: AudioCodec; pt: number }[],
+  te: number | undefined,
+  dir: MediaDirection,
+  setup: SdpSetup | undefined,
+  crypto: SdpCrypto[] | undefined,
+  mux: boolean,
+): MediaDescription {
   const rtp: MediaAttributes['rtp'] = codecs.map((c) => ({ payload: c.pt, codec: c.codec, rate: 8000 }));
   const fmtp: MediaAttributes['fmtp'] = [];
   const pts = codecs.map((c) => c.pt);
@@ -157,7 +165,13 @@ function audioSection(local: LocalMedia, codecs: { codec: AudioCodec; pt: number
     direction: dir,
   };
   if (mux) m.rtcpMux = 'rtcp-mux';
-  if (crypto?.length) m.crypto = crypto.map((c) => ({ id: c.tag, suite: c.suite, config: c.keyParams, ...(c.sessionParams ? { sessionConfig: c.sessionParams } : {}) }));
+  if (crypto?.length)
+    m.crypto = crypto.map((c) => ({
+      id: c.tag,
+      suite: c.suite,
+      config: c.keyParams,
+      ...(c.sessionParams ? { sessionConfig: c.sessionParams } : {}),
+    }));
   if (local.srtp === 'dtls') {
     if (!local.fingerprint) throw new TypeError('DTLS-SRTP needs local.fingerprint');
     m.fingerprint = { type: local.fingerprint.hash, hash: local.fingerprint.value };
@@ -348,7 +362,14 @@ export function answerSdpOffer(offer: string, local: LocalMedia, info: SdpSessio
   const sections = s.media.map((m, i) => {
     if (i !== chosen) {
       // RFC 3264 §6: a rejected stream keeps its m-line with port 0.
-      return { type: m.type, port: 0, protocol: m.protocol, payloads: m.payloads ?? '0', rtp: [], fmtp: [] } as MediaDescription;
+      return {
+        type: m.type,
+        port: 0,
+        protocol: m.protocol,
+        payloads: m.payloads ?? '0',
+        rtp: [],
+        fmtp: [],
+      } as MediaDescription;
     }
     const localForAnswer: LocalMedia = { ...local, srtp: n.srtp };
     return audioSection(

@@ -29,6 +29,8 @@ export interface InboundPacket {
   transport: SipTransport;
   /** Stream transports: the connection it arrived on (responses go back on it, RFC 3261 §18.2.2). */
   flow?: string;
+  /** The message, when the transport already parsed it while framing. */
+  message?: import('../message/message.js').SipMessage;
 }
 
 /** A SIP transport: sends and receives whole messages. */

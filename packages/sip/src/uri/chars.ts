@@ -84,7 +84,7 @@ export function unescapeIn(s: string, t: Uint8Array): string | undefined {
   }
   const bytes = Uint8Array.from(out);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     let r = '';
     for (const b of bytes) r += String.fromCharCode(b);

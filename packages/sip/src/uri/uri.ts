@@ -1,5 +1,5 @@
 import { SipParseError } from '../message/errors.js';
-import { allIn, escapeFor, HNVCHAR, HOSTCHAR, PARAMCHAR, PASSWORD, unescapeIn, URIC, USER } from './chars.js';
+import { allIn, escapeFor, HNVCHAR, PARAMCHAR, PASSWORD, URIC, USER, unescapeIn } from './chars.js';
 
 /** URI parameters (`;name=value`, `;flag` → null). Names are lower-cased (RFC 3261 §19.1.4), values unescaped. */
 export type UriParams = Record<string, string | null>;
@@ -95,16 +95,28 @@ export function validIpv4(s: string): boolean {
 
 /** Validates a `host` (hostname, IPv4address, IPv6reference) of RFC 3261 §25.1. */
 export function isValidHost(h: string): boolean {
-  if (h.length === 0) return false;
-  if (h.charCodeAt(0) === 91) return h.charCodeAt(h.length - 1) === 93 && validIpv6(h.slice(1, -1));
-  if (!allIn(h, HOSTCHAR)) return false;
-  // hostname labels: no empty label except an optional trailing dot; labels do not start/end with "-"
-  const labels = h.endsWith('.') ? h.slice(0, -1).split('.') : h.split('.');
-  for (const l of labels) {
-    if (l.length === 0 || l.length > 63 || l.startsWith('-') || l.endsWith('-')) return false;
+  const n = h.length;
+  if (n === 0) return false;
+  if (h.charCodeAt(0) === 91) return h.charCodeAt(n - 1) === 93 && validIpv6(h.slice(1, -1));
+  // hostname = *( domainlabel "." ) toplabel [ "." ]; labels of alphanum and "-", not starting/ending with "-"
+  let labelStart = 0;
+  let lastLabelStart = 0;
+  let prev = 46;
+  for (let i = 0; i < n; i++) {
+    const c = h.charCodeAt(i);
+    if (c === 46) {
+      if (prev === 46 || prev === 45) return false;
+      lastLabelStart = labelStart;
+      labelStart = i + 1;
+    } else if (c === 45) {
+      if (prev === 46) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
+    if (i - labelStart >= 63) return false;
+    prev = c;
   }
-  const last = labels[labels.length - 1]!;
-  if (isDigit(last.charCodeAt(0))) return validIpv4(h);
+  if (prev === 45) return false;
+  const top = prev === 46 ? lastLabelStart : labelStart;
+  if (isDigit(h.charCodeAt(top))) return validIpv4(prev === 46 ? h.slice(0, -1) : h);
   return true;
 }
 

@@ -5,10 +5,10 @@
  */
 
 const SBOX = new Uint8Array(256);
-const TE0 = new Uint32Array(256);
-const TE1 = new Uint32Array(256);
-const TE2 = new Uint32Array(256);
-const TE3 = new Uint32Array(256);
+const TE0 = new Int32Array(256);
+const TE1 = new Int32Array(256);
+const TE2 = new Int32Array(256);
+const TE3 = new Int32Array(256);
 
 (function buildTables(): void {
   // GF(2^8) exp/log tables with generator 3.
@@ -32,11 +32,11 @@ const TE3 = new Uint32Array(256);
     SBOX[i] = s;
     const s2 = ((s << 1) ^ (s & 0x80 ? 0x1b : 0)) & 0xff;
     const s3 = s2 ^ s;
-    const t = ((s2 << 24) | (s << 16) | (s << 8) | s3) >>> 0;
+    const t = (s2 << 24) | (s << 16) | (s << 8) | s3;
     TE0[i] = t;
-    TE1[i] = ((t >>> 8) | (t << 24)) >>> 0;
-    TE2[i] = ((t >>> 16) | (t << 16)) >>> 0;
-    TE3[i] = ((t >>> 24) | (t << 8)) >>> 0;
+    TE1[i] = (t >>> 8) | (t << 24);
+    TE2[i] = (t >>> 16) | (t << 16);
+    TE3[i] = (t >>> 24) | (t << 8);
   }
 })();
 
@@ -50,7 +50,7 @@ function subWord(w: number): number {
 /** An expanded AES encryption key. */
 export interface AesKey {
   /** Round keys, 4·(rounds+1) big-endian words. */
-  readonly rk: Uint32Array;
+  readonly rk: Int32Array;
   /** 10, 12 or 14. */
   readonly rounds: number;
 }
@@ -60,7 +60,7 @@ export function expandAesKey(key: Uint8Array): AesKey {
   const nk = key.length / 4;
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new RangeError('AES key must be 16/24/32');
   const rounds = nk + 6;
-  const rk = new Uint32Array(4 * (rounds + 1));
+  const rk = new Int32Array(4 * (rounds + 1));
   for (let i = 0; i < nk; i++) {
     rk[i] = ((key[4 * i]! << 24) | (key[4 * i + 1]! << 16) | (key[4 * i + 2]! << 8) | key[4 * i + 3]!) >>> 0;
   }
@@ -166,19 +166,26 @@ export function aesCtrXor(
   const te2 = TE2;
   const te3 = TE3;
   const sb = SBOX;
-  // Round 1 inputs of words 0..2 never change inside a packet: fold AddRoundKey once.
+  // Only word 3 of the counter block changes inside a packet, so the round-1 table lookups on words 0..2 are
+  // done once per packet (12 of every block's 16 round-1 lookups).
   const a0 = c0 ^ rk[0]!;
   const a1 = c1 ^ rk[1]!;
   const a2 = c2 ^ rk[2]!;
+  const p0 = te0[a0 >>> 24]! ^ te1[(a1 >>> 16) & 0xff]! ^ te2[(a2 >>> 8) & 0xff]! ^ rk[4]!;
+  const p1 = te0[a1 >>> 24]! ^ te1[(a2 >>> 16) & 0xff]! ^ te3[a0 & 0xff]! ^ rk[5]!;
+  const p2 = te0[a2 >>> 24]! ^ te2[(a0 >>> 8) & 0xff]! ^ te3[a1 & 0xff]! ^ rk[6]!;
+  const p3 = te1[(a0 >>> 16) & 0xff]! ^ te2[(a1 >>> 8) & 0xff]! ^ te3[a2 & 0xff]! ^ rk[7]!;
+  const rk3 = rk[3]!;
   let ctr = c3;
   let off = 0;
   while (off < len) {
-    let s0 = a0;
-    let s1 = a1;
-    let s2 = a2;
-    let s3 = ctr ^ rk[3]!;
+    const x3 = ctr ^ rk3;
     ctr = (ctr + 1) | 0;
-    let r = 4;
+    let s0 = p0 ^ te3[x3 & 0xff]!;
+    let s1 = p1 ^ te2[(x3 >>> 8) & 0xff]!;
+    let s2 = p2 ^ te1[(x3 >>> 16) & 0xff]!;
+    let s3 = p3 ^ te0[x3 >>> 24]!;
+    let r = 8;
     while (r < last) {
       const t0 = te0[s0 >>> 24]! ^ te1[(s1 >>> 16) & 0xff]! ^ te2[(s2 >>> 8) & 0xff]! ^ te3[s3 & 0xff]! ^ rk[r]!;
       const t1 = te0[s1 >>> 24]! ^ te1[(s2 >>> 16) & 0xff]! ^ te2[(s3 >>> 8) & 0xff]! ^ te3[s0 & 0xff]! ^ rk[r + 1]!;

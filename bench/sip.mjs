@@ -1,0 +1,168 @@
+// pnpm bench sip — @mdh/sip parse/serialize vs the npm packages `sip`, `jssip` and `sip.js`, same run.
+// Parse = start line + every header split + the typed views of Via/From/To/CSeq/Call-ID/Contact read.
+import { createRequire } from 'node:module';
+import { parseMessage, serializeMessage } from '@mdh/sip';
+
+const require = createRequire(import.meta.url);
+const sipPkg = require('sip');
+const JsSIPParser = require('jssip/lib/Parser.js');
+const JsSIPMessage = require('jssip/lib/SIPMessage.js');
+const JsSIPUri = require('jssip/lib/URI.js');
+const { Parser: SipJsParser } = require('sip.js/lib/core/messages/parser.js');
+
+const sdp = [
+  'v=0',
+  'o=alice 2890844526 2890844526 IN IP4 client.atlanta.example.com',
+  's=Session SDP',
+  'c=IN IP4 192.0.2.101',
+  't=0 0',
+  'm=audio 49172 RTP/AVP 0 8 97 101',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:97 iLBC/8000',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=fmtp:101 0-15',
+  'a=sendrecv',
+  '',
+].join('\r\n');
+const head = [
+  'INVITE sip:bob@biloxi.example.com SIP/2.0',
+  'Via: SIP/2.0/UDP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;rport',
+  'Via: SIP/2.0/UDP proxy.atlanta.example.com:5060;branch=z9hG4bK2d4790.1;received=192.0.2.20',
+  'Max-Forwards: 69',
+  'From: "Alice Liddell" <sip:alice@atlanta.example.com>;tag=9fxced76sl',
+  'To: "Bob" <sip:bob@biloxi.example.com>',
+  'Call-ID: 3848276298220188511@atlanta.example.com',
+  'CSeq: 31862 INVITE',
+  'Contact: <sip:alice@client.atlanta.example.com;transport=udp>;expires=3600',
+  'Record-Route: <sip:proxy.atlanta.example.com;lr>',
+  'Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE',
+  'User-Agent: mdh-bench/1.0',
+  'Content-Type: application/sdp',
+  `Content-Length: ${Buffer.byteLength(sdp)}`,
+  '',
+  '',
+].join('\r\n');
+let text = head + sdp;
+// pad the User-Agent value so the message is exactly 972 bytes
+const pad = 972 - Buffer.byteLength(text);
+text = text.replace('mdh-bench/1.0', `mdh-bench/1.0${pad > 0 ? ` ${'x'.repeat(pad - 1)}` : ''}`);
+const bytes = new Uint8Array(Buffer.from(text, 'latin1'));
+if (bytes.length !== 972) throw new Error(`message is ${bytes.length} bytes, want 972`);
+
+function bench(fn, ms = 1500, maxIter = 5_000_000) {
+  for (let i = 0; i < 2000; i++) fn();
+  let n = 0;
+  const t0 = process.hrtime.bigint();
+  const limit = BigInt(ms) * 1_000_000n;
+  let dt = 0n;
+  while (n < maxIter) {
+    for (let i = 0; i < 200; i++) fn();
+    n += 200;
+    dt = process.hrtime.bigint() - t0;
+    if (dt > limit) break;
+  }
+  return n / (Number(dt) / 1e9);
+}
+
+let sink = 0;
+// ---- parse
+const oursParse = () => {
+  const m = parseMessage(bytes);
+  const v = m.vias;
+  sink += v.length + m.from.uriText.length + m.to.uriText.length + m.cseq.seq + m.callId.length + m.contacts.length;
+};
+const sipParse = () => {
+  // `sip` parses Via/From/To/CSeq/Contact eagerly inside parse()
+  const m = sipPkg.parse(text);
+  sink +=
+    m.headers.via.length +
+    m.headers.from.uri.length +
+    m.headers.to.uri.length +
+    m.headers.cseq.seq +
+    m.headers['call-id'].length +
+    m.headers.contact.length;
+};
+const fakeUa = {
+  configuration: { uri: new JsSIPUri('sip', 'alice', 'atlanta.example.com'), jssip_id: 'bench' },
+  contact: {},
+};
+const jssipParse = () => {
+  const m = JsSIPParser.parseMessage(text, fakeUa);
+  sink +=
+    m.getHeaders('via').length +
+    m.from.uri.user.length +
+    m.to.uri.user.length +
+    m.cseq +
+    m.call_id.length +
+    m.parseHeader('contact').uri.host.length;
+};
+const sipjsParse = () => {
+  const m = SipJsParser.parseMessage(text, { warn() {}, log() {}, error() {}, debug() {} });
+  sink +=
+    m.getHeaders('via').length +
+    m.from.uri.user.length +
+    m.to.uri.user.length +
+    m.cseq +
+    m.callId.length +
+    m.parseHeader('contact').uri.host.length;
+};
+// sanity: every parser accepts the message
+oursParse();
+sipParse();
+jssipParse();
+sipjsParse();
+
+// ---- serialize
+const ours = parseMessage(bytes);
+const oursSer = () => {
+  sink += serializeMessage(ours).length;
+};
+const sipMsg = sipPkg.parse(text);
+const sipSer = () => {
+  sink += sipPkg.stringify(sipMsg).length;
+};
+const jsReq = new JsSIPMessage.OutgoingRequest(
+  'INVITE',
+  new JsSIPUri('sip', 'bob', 'biloxi.example.com'),
+  fakeUa,
+  {
+    to_uri: new JsSIPUri('sip', 'bob', 'biloxi.example.com'),
+    from_tag: '9fxced76sl',
+    call_id: '3848276298220188511@atlanta.example.com',
+    cseq: 31862,
+  },
+  ['Contact: <sip:alice@client.atlanta.example.com;transport=udp>;expires=3600', 'Content-Type: application/sdp'],
+  sdp,
+);
+jsReq.setHeader('via', ['SIP/2.0/UDP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;rport']);
+const jssipSer = () => {
+  sink += jsReq.toString().length;
+};
+
+const rows = [];
+const pOurs = bench(oursParse);
+const pSip = bench(sipParse);
+const pJs = bench(jssipParse);
+const pSipJs = bench(sipjsParse, 1000, 200_000);
+const sOurs = bench(oursSer);
+const sSip = bench(sipSer);
+const sJs = bench(jssipSer);
+rows.push(['parse', '@mdh/sip', pOurs, 1]);
+rows.push(['parse', 'sip 0.0.6', pSip, pOurs / pSip]);
+rows.push(['parse', 'jssip', pJs, pOurs / pJs]);
+rows.push(['parse', 'sip.js', pSipJs, pOurs / pSipJs]);
+rows.push(['serialize', '@mdh/sip (bytes)', sOurs, 1]);
+rows.push(['serialize', 'sip 0.0.6 (string)', sSip, sOurs / sSip]);
+rows.push(['serialize', 'jssip (string)', sJs, sOurs / sJs]);
+console.log(`SIP message benchmark — ${bytes.length}-byte INVITE with SDP, node ${process.version}`);
+console.log('op'.padEnd(11) + 'library'.padEnd(22) + 'ops/s'.padStart(12) + '   ours ÷ theirs');
+for (const [op, lib, ops, ratio] of rows) {
+  console.log(
+    op.padEnd(11) +
+      lib.padEnd(22) +
+      Math.round(ops).toLocaleString('en-US').padStart(12) +
+      `   ${lib.startsWith('@mdh') ? '—' : `${ratio.toFixed(2)}×`}`,
+  );
+}
+if (sink === 0) console.log('');

@@ -1,0 +1,263 @@
+import {
+  answerSdpOffer,
+  type Call,
+  DigestServer,
+  type IncomingCall,
+  listenTransport,
+  MediaEndpoint,
+  type MediaStats,
+  makeSdesCrypto,
+  parseSdp,
+  SdpNegotiationError,
+  type SipTransport,
+  type SrtpMode,
+  type TransportProtocol,
+  UserAgent,
+} from '@mdh/sip';
+import { parseArgs, parseHostPort } from '../args.js';
+
+/** Usage of `mdh echo`. */
+export const usage = `usage: mdh echo [--sip HOST:PORT] [--transport udp|tcp|tls|ws] [--srtp any|none|sdes|dtls]
+                [--auth USER:PASS] [--no-media] [--quiet] [--json] [--cert FILE --key FILE]
+
+Answers every call (and REGISTER when --auth is given, as a registrar with digest), echoes the caller's
+RTP back (decrypting and re-encrypting SRTP), prints one line per call and, on Ctrl-C, the totals.
+--srtp any (default) answers with whatever protection the offer uses; --no-media answers without media.`;
+
+/** Options of {@link startEcho}. */
+export interface EchoOptions {
+  host?: string;
+  port?: number;
+  transport?: TransportProtocol;
+  srtp?: SrtpMode | 'any';
+  auth?: { username: string; password: string };
+  media?: boolean;
+  /** TLS identity (PEM) for --transport tls/wss; a self-signed one is made when absent. */
+  tls?: { cert: string; key: string };
+  /** Called with a line per finished call. */
+  onCall?: (line: EchoCallRecord) => void;
+}
+
+/** One finished call as `mdh echo` reports it. */
+export interface EchoCallRecord {
+  n: number;
+  from: string;
+  srtp: SrtpMode;
+  setupMs: number;
+  durationS: number;
+  ended: string;
+  media: MediaStats | undefined;
+}
+
+/** Totals printed at exit. */
+export interface EchoTotals {
+  calls: number;
+  answered: number;
+  rejected: number;
+  failed: number;
+  registrations: number;
+  packetsEchoed: number;
+}
+
+/** A running echo server. */
+export interface EchoServer {
+  readonly ua: UserAgent;
+  readonly transport: SipTransport;
+  readonly host: string;
+  readonly port: number;
+  readonly totals: EchoTotals;
+  stop(): Promise<void>;
+}
+
+function offeredMode(sdp: string): SrtpMode {
+  const m = parseSdp(sdp).media.find((x) => x.type === 'audio' && x.port !== 0);
+  const p = (m?.protocol ?? '').toUpperCase();
+  if (p.startsWith('UDP/TLS/RTP/SAVP')) return 'dtls';
+  if (p.startsWith('RTP/SAVP')) return 'sdes';
+  return 'none';
+}
+
+/** Starts the echo user agent (the library behind `mdh echo`). */
+export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
+  const host = o.host ?? '127.0.0.1';
+  const transport = await listenTransport(o.transport ?? 'udp', {
+    host,
+    port: o.port ?? 5060,
+    ...(o.tls ? { tls: o.tls } : {}),
+  });
+  const transports: SipTransport[] = [transport];
+  const authServer = o.auth
+    ? new DigestServer({
+        realm: 'mdh',
+        lookup: (u) => (u === o.auth!.username ? o.auth!.password : undefined),
+        algorithms: ['MD5'],
+      })
+    : undefined;
+  const ua = new UserAgent({
+    transports,
+    user: 'echo',
+    ...(authServer ? { authServer, registrar: true } : {}),
+  });
+  const totals: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
+  const media = o.media !== false;
+  let seq = 0;
+  ua.stack.onError = () => {};
+  ua.on('invite', (inv: IncomingCall) => {
+    const n = ++seq;
+    totals.calls++;
+    void answer(inv, n);
+  });
+  const answer = async (inv: IncomingCall, n: number): Promise<void> => {
+    const offer = inv.remoteSdp;
+    if (offer === undefined) {
+      inv.reject(488, 'Not Acceptable Here (no offer)');
+      totals.rejected++;
+      return;
+    }
+    let mode: SrtpMode;
+    try {
+      mode = o.srtp && o.srtp !== 'any' ? o.srtp : offeredMode(offer);
+    } catch {
+      inv.reject(400, 'Bad Request (SDP)');
+      totals.rejected++;
+      return;
+    }
+    let ep: MediaEndpoint | undefined;
+    let answerSdp: string;
+    let neg: ReturnType<typeof answerSdpOffer>['media'];
+    try {
+      if (media) {
+        ep = await MediaEndpoint.open({
+          srtp: mode,
+          host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
+        });
+        const a = answerSdpOffer(offer, ep.local, { sessionId: String(Date.now()), version: 1 });
+        answerSdp = a.sdp;
+        neg = a.media;
+      } else {
+        // Signalling only (load tests): a valid answer whose media goes to the discard port.
+        const local = {
+          address: host,
+          port: 9,
+          srtp: mode,
+          crypto: makeSdesCrypto(),
+          fingerprint: { hash: 'sha-256', value: '00' },
+        };
+        const a = answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
+        answerSdp = a.sdp;
+        neg = a.media;
+      }
+    } catch (e) {
+      await ep?.close();
+      inv.reject(e instanceof SdpNegotiationError ? 488 : 500);
+      totals.rejected++;
+      return;
+    }
+    if (inv.cancelled) {
+      await ep?.close();
+      return;
+    }
+    let call: Call;
+    const started = ep?.start(neg, 'echo').catch(() => undefined);
+    try {
+      call = await inv.answer(answerSdp);
+    } catch {
+      totals.failed++;
+      await ep?.close();
+      return;
+    }
+    totals.answered++;
+    const t0 = Date.now();
+    call.on('ended', (why) => {
+      void (async () => {
+        await started;
+        const st = ep?.stats();
+        if (st) totals.packetsEchoed += st.packetsSent;
+        await ep?.close();
+        o.onCall?.({
+          n,
+          from: call.dialog.remoteUri,
+          srtp: mode,
+          setupMs: call.setupMs,
+          durationS: Math.round((Date.now() - t0) / 100) / 10,
+          ended: why,
+          media: st,
+        });
+      })();
+    });
+  };
+  if (ua.registrar) {
+    const orig = ua.registrar.handle.bind(ua.registrar);
+    ua.registrar.handle = (req, src) => {
+      const res = orig(req, src);
+      if (res.status === 200) totals.registrations++;
+      return res;
+    };
+  }
+  return {
+    ua,
+    transport,
+    host: transport.localAddress,
+    port: transport.localPort,
+    totals,
+    stop: () => ua.close(),
+  };
+}
+
+/** `mdh echo` */
+export async function run(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, ['quiet', 'json', 'no-media']);
+  const hp = parseHostPort(String(a.flags.get('sip') ?? '127.0.0.1:5060'), 5060);
+  const transport = String(a.flags.get('transport') ?? 'udp') as TransportProtocol;
+  const srtp = String(a.flags.get('srtp') ?? 'any') as SrtpMode | 'any';
+  if (!['any', 'none', 'sdes', 'dtls'].includes(srtp)) throw new Error(`bad --srtp '${srtp}'`);
+  const authArg = a.flags.get('auth');
+  let auth: { username: string; password: string } | undefined;
+  if (typeof authArg === 'string') {
+    const i = authArg.indexOf(':');
+    if (i <= 0) throw new Error('--auth needs USER:PASS');
+    auth = { username: authArg.slice(0, i), password: authArg.slice(i + 1) };
+  }
+  const quiet = a.flags.has('quiet');
+  const json = a.flags.has('json');
+  let tls: { cert: string; key: string } | undefined;
+  const certFile = a.flags.get('cert');
+  const keyFile = a.flags.get('key');
+  if (typeof certFile === 'string' && typeof keyFile === 'string') {
+    const { readFileSync } = await import('node:fs');
+    tls = { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  }
+  const server = await startEcho({
+    host: hp.host,
+    port: hp.port,
+    transport,
+    srtp,
+    ...(auth ? { auth } : {}),
+    media: !a.flags.has('no-media'),
+    ...(tls ? { tls } : {}),
+    onCall: (r) => {
+      if (quiet) return;
+      if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else
+        process.stdout.write(
+          `call ${r.n} from ${r.from} srtp=${r.srtp} setup=${r.setupMs}ms duration=${r.durationS}s ` +
+            `echoed=${r.media?.packetsSent ?? 0} ended=${r.ended}\n`,
+        );
+    },
+  });
+  process.stderr.write(`mdh echo: listening on ${transport}:${server.host}:${server.port}\n`);
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await server.stop();
+  const t = server.totals;
+  if (json) process.stdout.write(`${JSON.stringify({ totals: t })}\n`);
+  else
+    process.stdout.write(
+      `totals: calls=${t.calls} answered=${t.answered} rejected=${t.rejected} failed=${t.failed} ` +
+        `registrations=${t.registrations} echoed=${t.packetsEchoed}\n`,
+    );
+  return 0;
+}

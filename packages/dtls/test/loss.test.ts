@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { DtlsEngine, generateCertificate } from '../src/index.js';
+import { connectedInfo, runNet } from './net.js';
+
+const serverCert = generateCertificate();
+const clientCert = generateCertificate();
+
+describe('handshake over a lossy, reordering, duplicating network (manual clock)', () => {
+  it('completes for 100 seeds with 30% loss, reordering and duplication, small MTU', () => {
+    let totalRetransmits = 0;
+    for (let seed = 1; seed <= 100; seed++) {
+      const client = new DtlsEngine({
+        role: 'client',
+        certificate: clientCert,
+        srtpProfiles: [1],
+        mtu: seed % 2 === 0 ? 300 : 1200,
+        handshakeTimeoutMs: 600_000,
+      });
+      const server = new DtlsEngine({
+        role: 'server',
+        certificate: serverCert,
+        srtpProfiles: [1],
+        mtu: seed % 3 === 0 ? 250 : 1200,
+        handshakeTimeoutMs: 600_000,
+      });
+      const r = runNet(client, server, { seed, loss: 0.3, duplicate: 0.2, reorder: 0.3, maxTimeMs: 600_000 });
+      let ci: ReturnType<typeof connectedInfo>;
+      let si: ReturnType<typeof connectedInfo>;
+      try {
+        ci = connectedInfo(r.clientEvents);
+        si = connectedInfo(r.serverEvents);
+      } catch (e) {
+        throw new Error(`seed ${seed}: ${(e as Error).message}; client ${JSON.stringify(client.stats)} server ${JSON.stringify(server.stats)}`);
+      }
+      expect(ci.cipherSuite).toBe(si.cipherSuite);
+      expect(Buffer.from(client.srtpKeyingMaterial()!.material)).toEqual(Buffer.from(server.srtpKeyingMaterial()!.material));
+      totalRetransmits += client.stats.retransmits + server.stats.retransmits;
+    }
+    // 30% loss cannot be survived without retransmission: the timers really ran
+    expect(totalRetransmits).toBeGreaterThan(100);
+  });
+
+  it('doubles the retransmission timeout up to the cap and gives up at the handshake deadline', () => {
+    const client = new DtlsEngine({ role: 'client', initialRetransmitMs: 1000, maxRetransmitMs: 8000, handshakeTimeoutMs: 30_000 });
+    client.start(0);
+    const sendTimes: number[] = [];
+    let now = 0;
+    for (let i = 0; i < 100; i++) {
+      let o = client.pollOutput();
+      while (o.kind !== 'deadline') {
+        if (o.kind === 'datagram') sendTimes.push(now);
+        if (o.kind === 'event') {
+          expect(o.event.type).toBe('error');
+          if (o.event.type === 'error') expect(o.event.error.message).toMatch(/timed out/);
+          expect(sendTimes).toEqual([0, 1000, 3000, 7000, 15_000, 23_000]);
+          return;
+        }
+        o = client.pollOutput();
+      }
+      if (o.at === null) break;
+      now = o.at;
+      client.handleTimeout(now);
+    }
+    throw new Error('never timed out');
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * DNS: a stub resolver (A, AAAA, SRV, NAPTR, CNAME chains, cache) and the message codec.
+ * @packageDocumentation
+ */
+export { DnsCache, type NowSource } from './cache.js';
+export { NAPTR_TYPE, registerNaptrWithDns2 } from './dns2-naptr.js';
+export { DnsError, type DnsErrorCode, DnsFormatError } from './errors.js';
+export {
+  type DnsMessage,
+  type DnsQuestion,
+  type DnsRecord,
+  decodeMessage,
+  decodeName,
+  encodeMessage,
+  encodeQuery,
+  Rcode,
+  RRType,
+  rrTypeName,
+  type SoaData,
+  type SrvData,
+} from './message.js';
+export { decodeNaptrRdata, encodeNaptrRdata, type NaptrData } from './naptr.js';
+export {
+  type AddressRecord,
+  type NaptrRecord,
+  Resolver,
+  type ResolverOptions,
+  type ResolverStats,
+  type SrvRecord,
+} from './resolver.js';
+export { type DnsServer, HostsFile, parseHosts, parseResolvConf, parseServer, readResolvConf } from './system.js';

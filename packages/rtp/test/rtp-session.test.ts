@@ -1,0 +1,231 @@
+import { createLoop, ManualClock } from '@mdh/loop';
+import { describe, expect, it } from 'vitest';
+import { isRtcpPacket, parseRtcp, type RtcpPacket, RtpPacket, RtpSession, type SrtpTransform } from '../src/index.js';
+import { MemNet } from './mem-net.js';
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function pair(opts: { mux?: boolean; srtp?: () => SrtpTransform } = {}) {
+  const clock = new ManualClock(0);
+  const loop = createLoop({ clock });
+  const net = new MemNet();
+  const mk = (ssrc: number, rtpPort: number, peerPort: number) =>
+    new RtpSession({
+      loop,
+      rtpSocket: net.socket(rtpPort),
+      ...(opts.mux ? {} : { rtcpSocket: net.socket(rtpPort + 1) }),
+      remote: { address: '127.0.0.1', rtpPort: peerPort },
+      ssrc,
+      cname: `cname-${ssrc}`,
+      random: seeded(ssrc),
+      wallClock: () => 1_700_000_000_000 + clock.now(),
+      ownsSockets: true,
+      ...(opts.srtp ? { srtp: opts.srtp() } : {}),
+    });
+  const a = mk(0xaaaa, 5000, 6000);
+  const b = mk(0xbbbb, 6000, 5000);
+  return { clock, loop, net, a, b };
+}
+
+function sendTone(a: RtpSession, clock: ManualClock, n: number, ts0 = 1000): void {
+  for (let i = 0; i < n; i++) {
+    a.send(new Uint8Array(160).fill(0xff), { payloadType: 0, timestamp: ts0 + i * 160 });
+    clock.advance(20);
+  }
+}
+
+describe('RtpSession over separate RTP/RTCP ports (ManualClock)', () => {
+  it('delivers RTP, keeps statistics and exchanges SR/RR on the A.7 schedule', async () => {
+    const { clock, a, b, net } = pair();
+    const got: RtpPacket[] = [];
+    b.onRtp((p) => got.push(p));
+    const rtcpAtA: RtcpPacket[][] = [];
+    const rtcpAtB: RtcpPacket[][] = [];
+    a.onRtcp((p) => rtcpAtA.push(p));
+    b.onRtcp((p) => rtcpAtB.push(p));
+    sendTone(a, clock, 100);
+    // The first probation packet is not delivered (RFC 3550 A.1).
+    expect(got.length).toBe(99);
+    const st = b.sources.get(0xaaaa)!;
+    expect(st.received).toBe(99);
+    expect(st.cumulativeLost).toBe(0);
+    expect(st.jitter).toBe(0);
+    expect(a.sender.packetCount).toBe(100);
+    expect(a.sender.octetCount).toBe(16000);
+    // Within the first 2 s both sides have sent their first compound (initial interval ≤ 1.5 × 2.5 s / 1.218).
+    clock.advance(3100 - clock.now());
+    const srs = rtcpAtB.flat().filter((p) => p.kind === 'sr');
+    expect(srs.length).toBeGreaterThanOrEqual(1);
+    const rrFromB = rtcpAtA.flat().filter((p) => p.kind === 'rr');
+    expect(rrFromB.length).toBeGreaterThanOrEqual(1);
+    // Every RTCP datagram is a valid compound: SR/RR first then SDES with the CNAME.
+    const rtcpDatagrams = net.log.filter((d) => d.to % 2 === 1);
+    for (const d of rtcpDatagrams) {
+      const pk = parseRtcp(d.data, { strict: true, allowReducedSize: false });
+      expect(pk[1]!.kind).toBe('sdes');
+    }
+    // Keep sending so A's later SR is seen by B, then B's RR carries LSR/DLSR and A computes an RTT.
+    for (let i = 0; i < 600; i++) {
+      a.send(new Uint8Array(160), { payloadType: 0, timestamp: 1000 + (100 + i) * 160 });
+      clock.advance(20);
+    }
+    const rep = a.remoteReports.get(0xbbbb);
+    expect(rep).toBeDefined();
+    expect(rep!.block.ssrc).toBe(0xaaaa);
+    expect(rep!.block.cumulativeLost).toBe(0);
+    expect(rep!.block.lsr).not.toBe(0);
+    // In-memory delivery is instant: the RTT is 0 up to the 1/65536 s resolution.
+    expect(rep!.rttMs).toBeLessThan(1);
+    // RTCP stays near its bandwidth share: 12 s of session → a handful of reports per side.
+    const fromA = rtcpDatagrams.length;
+    expect(fromA).toBeLessThan(20);
+    await a.close();
+    await b.close();
+  });
+
+  it('sends a BYE on close and the peer forgets the source', async () => {
+    const { clock, a, b } = pair();
+    const byes: [number, string | undefined][] = [];
+    b.onBye((s, r) => byes.push([s, r]));
+    sendTone(a, clock, 10);
+    expect(b.sources.has(0xaaaa)).toBe(true);
+    await a.close('done');
+    expect(byes).toEqual([[0xaaaa, 'done']]);
+    expect(b.sources.has(0xaaaa)).toBe(false);
+    expect(() => a.send(new Uint8Array(1), { payloadType: 0, timestamp: 0 })).toThrow();
+    await b.close();
+  });
+
+  it('does not send a BYE if it never sent anything (§6.3.7)', async () => {
+    const { b, net } = pair();
+    await b.close();
+    expect(net.log.length).toBe(0);
+  });
+
+  it('counts malformed datagrams, collisions and drops them', async () => {
+    const { clock, a, b, net } = pair();
+    net.deliver(5000, 6000, Uint8Array.of(1, 2, 3));
+    net.deliver(5001, 6001, Uint8Array.of(0x80, 201, 0, 9));
+    expect(b.counters.malformedRtp).toBe(1);
+    expect(b.counters.malformedRtcp).toBe(1);
+    const own = new RtpPacket({ ssrc: 0xbbbb, payloadType: 0 });
+    net.deliver(5000, 6000, own.serialize());
+    expect(b.counters.ssrcCollisions).toBe(1);
+    sendTone(a, clock, 3);
+    expect(b.counters.rtpReceived).toBe(3);
+    await a.close();
+    await b.close();
+  });
+
+  it('expires a silent member after 5 deterministic intervals (§6.3.5)', async () => {
+    const { clock, a, b, net } = pair();
+    sendTone(a, clock, 10);
+    expect(b.sources.has(0xaaaa)).toBe(true);
+    net.filter = (from) => from !== 5000 && from !== 5001; // A goes silent
+    clock.advance(20_000);
+    expect(b.sources.has(0xaaaa)).toBe(true); // < 5 × Td (Td = 5 s)
+    clock.advance(40_000);
+    expect(b.sources.has(0xaaaa)).toBe(false);
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('RtpSession with rtcp-mux (RFC 5761)', () => {
+  it('demultiplexes RTP and RTCP on one port', async () => {
+    const { clock, a, b, net } = pair({ mux: true });
+    sendTone(a, clock, 20);
+    clock.advance(5000);
+    const toB = net.log.filter((d) => d.to === 6000);
+    expect(toB.some((d) => isRtcpPacket(d.data))).toBe(true);
+    expect(toB.some((d) => !isRtcpPacket(d.data))).toBe(true);
+    expect(b.counters.rtcpReceived).toBeGreaterThan(0);
+    expect(b.sources.get(0xaaaa)!.received).toBe(19);
+    expect(a.rtcpMux).toBe(true);
+    expect(a.rtcpPort).toBe(a.rtpPort);
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('RtpSession with an SRTP transform', () => {
+  /** A toy transform with SRTP's shape: appends a 1-octet checksum tag, rejects a bad one. */
+  const toy = (): SrtpTransform => {
+    const tag = (b: Uint8Array) => b.reduce((x, y) => (x + y) & 0xff, 0x5a);
+    const protect = (b: Uint8Array) => {
+      const out = new Uint8Array(b.length + 1);
+      out.set(b);
+      out[b.length] = tag(b);
+      return out;
+    };
+    const unprotect = (b: Uint8Array) => {
+      const body = b.subarray(0, b.length - 1);
+      if (b.length < 2 || tag(body) !== b[b.length - 1]) throw new Error('auth failed');
+      return body;
+    };
+    return { protect, unprotect, protectRtcp: protect, unprotectRtcp: unprotect };
+  };
+
+  it('protects everything sent, unprotects everything received, drops forgeries', async () => {
+    const { clock, a, b, net } = pair({ srtp: toy });
+    sendTone(a, clock, 10);
+    clock.advance(4000);
+    expect(b.sources.get(0xaaaa)!.received).toBe(9);
+    expect(b.counters.rtcpReceived).toBeGreaterThan(0);
+    // Every RTP datagram on the wire is one octet longer than the packet.
+    expect(net.log.filter((d) => d.to === 6000).every((d) => d.data.length === 12 + 160 + 1)).toBe(true);
+    net.deliver(5000, 6000, new RtpPacket({ ssrc: 0xaaaa, sequenceNumber: 1 }).serialize());
+    expect(b.counters.srtpFailures).toBe(1);
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('RtpSession over real UDP sockets', () => {
+  it('opens an even/odd port pair and exchanges RTP and RTCP on 127.0.0.1', async () => {
+    const clock = new ManualClock(0);
+    const loop = createLoop({ clock });
+    const rx = await RtpSession.open({ loop, random: seeded(1) });
+    const tx = await RtpSession.open({
+      loop,
+      random: seeded(2),
+      remote: { address: '127.0.0.1', rtpPort: rx.rtpPort },
+    });
+    try {
+      expect(rx.rtpPort % 2).toBe(0);
+      expect(rx.rtcpPort).toBe(rx.rtpPort + 1);
+      const received = new Promise<number>((resolve, reject) => {
+        let n = 0;
+        const t = setTimeout(() => reject(new Error('timeout waiting for RTP')), 5000);
+        rx.onRtp(() => {
+          if (++n === 9) {
+            clearTimeout(t);
+            resolve(n);
+          }
+        });
+      });
+      for (let i = 0; i < 10; i++) tx.send(new Uint8Array(160), { payloadType: 0, timestamp: i * 160 });
+      expect(await received).toBe(9);
+      expect(rx.remoteAddress).toEqual({ address: '127.0.0.1', rtpPort: tx.rtpPort });
+      const rtcp = new Promise<RtcpPacket[]>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('timeout waiting for RTCP')), 5000);
+        rx.onRtcp((p) => {
+          clearTimeout(t);
+          resolve(p);
+        });
+      });
+      clock.advance(4000);
+      const pk = await rtcp;
+      expect(pk[0]!.kind).toBe('sr');
+    } finally {
+      await tx.close();
+      await rx.close();
+    }
+  });
+});

@@ -1,0 +1,112 @@
+import { EventEmitter } from 'node:events';
+import type { Dialog } from '../dialog/dialog.js';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import type { SendTarget } from './stack.js';
+
+/** Why a call ended. */
+export type CallEndReason = 'local-bye' | 'remote-bye' | 'no-ack' | 'timeout' | 'error';
+
+/** Hooks a {@link Call} uses to reach its user agent. @internal */
+export interface CallOwner {
+  sendInDialog(call: Call, method: string, opts?: { body?: string; contentType?: string }): Promise<SipResponse>;
+  forget(call: Call): void;
+}
+
+/** Events of a {@link Call}. */
+export interface CallEvents {
+  /** The call ended (BYE either way, no ACK, or a failed refresh). */
+  ended: [reason: CallEndReason];
+  /** The peer sent a re-INVITE; `remoteSdp` is its new offer (hold/resume). */
+  updated: [remoteSdp: string | undefined];
+  /** Any other in-dialog request (INFO, OPTIONS...) after it was answered 200. */
+  request: [req: SipRequest];
+}
+
+/**
+ * An established INVITE dialog (RFC 3261 §13-15): the SDP of both sides, re-INVITE (hold/resume) and BYE.
+ *
+ * ```ts
+ * const call = await ua.invite('sip:echo@127.0.0.1:5060', { sdp: offer }).result;
+ * await call.hangup();
+ * ```
+ */
+export class Call extends EventEmitter<CallEvents> {
+  /** 'outgoing' when we sent the INVITE. */
+  readonly direction: 'outgoing' | 'incoming';
+  readonly dialog: Dialog;
+  /** Our current SDP. */
+  localSdp: string | undefined;
+  /** The peer's current SDP. */
+  remoteSdp: string | undefined;
+  /** Whether the call is up. */
+  state: 'confirmed' | 'ended' = 'confirmed';
+  /** The INVITE that created the call. */
+  readonly invite: SipRequest;
+  /** Time (loop clock ms) from sending the INVITE to the 2xx (UAC) or from receiving it to the ACK (UAS). */
+  setupMs = 0;
+  /**
+   * Answers a re-INVITE's offer (default: the current local SDP with its version bumped is not enough for
+   * media changes, so media layers set this). Returns the answer SDP.
+   */
+  onOffer: ((offer: string | undefined) => string | undefined) | undefined;
+  /** @internal where in-dialog requests go when the peer is reached over a flow (stream transports). */
+  flowTarget: SendTarget | undefined;
+  private readonly owner: CallOwner;
+
+  /** @internal */
+  constructor(owner: CallOwner, direction: 'outgoing' | 'incoming', dialog: Dialog, invite: SipRequest) {
+    super();
+    this.owner = owner;
+    this.direction = direction;
+    this.dialog = dialog;
+    this.invite = invite;
+  }
+
+  /** Dialog id. */
+  get id(): string {
+    return this.dialog.id;
+  }
+
+  /** Sends BYE (RFC 3261 §15.1.1) and ends the call; resolves with the BYE's final response status. */
+  async hangup(): Promise<number> {
+    if (this.state === 'ended') return 0;
+    const bye = this.owner.sendInDialog(this, 'BYE'); // built synchronously, before the dialog ends
+    this.end('local-bye');
+    try {
+      const res = await bye;
+      return res.status;
+    } catch {
+      return 408;
+    }
+  }
+
+  /**
+   * Sends a re-INVITE with a new offer (RFC 3261 §14.1), e.g. to put the call on hold (a=sendonly) or resume;
+   * resolves with the answer SDP. A non-2xx leaves the session unchanged (§14.1) and rejects.
+   */
+  async reinvite(sdp: string): Promise<string | undefined> {
+    if (this.state === 'ended') throw new Error('call has ended');
+    const res = await this.owner.sendInDialog(this, 'INVITE', { body: sdp, contentType: 'application/sdp' });
+    if (res.status < 200 || res.status >= 300) throw new Error(`re-INVITE failed: ${res.status} ${res.reason}`);
+    this.localSdp = sdp;
+    if (res.body.length) this.remoteSdp = res.bodyText;
+    return this.remoteSdp;
+  }
+
+  /** Sends another in-dialog request (INFO, OPTIONS, ...); resolves with the final response. */
+  request(method: string, body?: { data: string; contentType: string }): Promise<SipResponse> {
+    if (method === 'INVITE' || method === 'BYE' || method === 'ACK' || method === 'CANCEL') {
+      throw new Error(`use the dedicated method for ${method}`);
+    }
+    return this.owner.sendInDialog(this, method, body ? { body: body.data, contentType: body.contentType } : {});
+  }
+
+  /** @internal */
+  end(reason: CallEndReason): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.dialog.terminate();
+    this.owner.forget(this);
+    this.emit('ended', reason);
+  }
+}

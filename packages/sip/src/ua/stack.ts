@@ -1,0 +1,588 @@
+import type { Loop, TimerId } from '@mdh/loop';
+import { createResponse, newBranch, REASON_PHRASES } from '../message/build.js';
+import { SipParseError } from '../message/errors.js';
+import { type SipMessage, SipRequest, type SipResponse } from '../message/message.js';
+import { parseMessage } from '../message/parse.js';
+import { serializeMessage } from '../message/serialize.js';
+import { formatVia, type Via } from '../message/views.js';
+import { ClientInviteTransaction } from '../transaction/client-invite.js';
+import { ClientNonInviteTransaction } from '../transaction/client-non-invite.js';
+import { ServerInviteTransaction } from '../transaction/server-invite.js';
+import { ServerNonInviteTransaction } from '../transaction/server-non-invite.js';
+import type { TransactionTimers } from '../transaction/timers.js';
+import type { TransactionOutput } from '../transaction/types.js';
+import {
+  type InboundPacket,
+  type Peer,
+  type SipTransport,
+  SipTransportError,
+  type TransportProtocol,
+  viaTransport,
+} from '../transport/transport.js';
+
+/** Where a request is sent: a transport and a peer (result of target selection, RFC 3263). */
+export interface SendTarget {
+  transport: SipTransport;
+  peer: Peer;
+  /** Stream flow to reuse (responses, in-dialog requests over the same connection). */
+  flow?: string;
+}
+
+/** Why a client transaction ended without a final response. */
+export type ClientFailure = 'timeout' | 'transport';
+
+/** Callbacks of a client transaction. */
+export interface ClientRequestHandlers {
+  /** Every response passed up (provisional and final; several 2xx when forked). */
+  onResponse(res: SipResponse): void;
+  /** Timer B/F fired or the transport failed (RFC 3261 §8.1.3.1: treat as 408 / 503). */
+  onFailure?(why: ClientFailure): void;
+}
+
+/** A client transaction as seen by its user. */
+export interface ClientRequest {
+  /** The request as sent (with its Via). */
+  readonly request: SipRequest;
+  /** Where it went. */
+  readonly target: SendTarget;
+}
+
+/** An incoming request with its server transaction; answer it with {@link IncomingRequest.respond}. */
+export interface IncomingRequest {
+  readonly request: SipRequest;
+  /** Source and transport it arrived on. */
+  readonly source: Peer;
+  readonly transport: SipTransport;
+  readonly flow?: string;
+  /** Sends a response through the server transaction (RFC 3261 §17.2). */
+  respond(res: SipResponse): void;
+  /** Convenience: builds the response with createResponse and sends it. */
+  reply(status: number, opts?: Parameters<typeof createResponse>[2]): SipResponse;
+  /** Whether a final response was sent. */
+  readonly answered: boolean;
+}
+
+/** Options of {@link SipStack}. */
+export interface SipStackOptions {
+  loop: Loop;
+  transports: SipTransport[];
+  timers?: Partial<TransactionTimers>;
+  /** Value of the User-Agent/Server header (omitted when empty). */
+  userAgent?: string;
+  /** Largest message accepted (default 65535 bytes). */
+  maxMessageBytes?: number;
+  /** Cap on live transactions; new requests beyond it get 503 (default 50 000). */
+  maxTransactions?: number;
+  /** Address to advertise in Via/Contact when bound to a wildcard address. */
+  advertisedAddress?: string;
+}
+
+/** Counters of the stack. */
+export interface SipStackStats {
+  requestsIn: number;
+  responsesIn: number;
+  retransmissionsIn: number;
+  parseErrors: number;
+  strayResponses: number;
+  clientTransactions: number;
+  serverTransactions: number;
+  timeouts: number;
+  callbackErrors: number;
+}
+
+type AnyServerTx = ServerInviteTransaction<SipRequest> | ServerNonInviteTransaction<SipRequest>;
+type AnyClientTx = ClientInviteTransaction<SipResponse> | ClientNonInviteTransaction<SipResponse>;
+
+interface ServerEntry {
+  tx: AnyServerTx;
+  key: string;
+  req: SipRequest;
+  target: SendTarget;
+  timer: TimerId | undefined;
+  onAck?: (ack: SipRequest) => void;
+  onCancel?: () => void;
+  onTimeout?: () => void;
+}
+
+interface ClientEntry {
+  tx: AnyClientTx;
+  key: string;
+  handlers: ClientRequestHandlers;
+  target: SendTarget;
+  timer: TimerId | undefined;
+}
+
+const MTU_LIMIT = 1300; // RFC 3261 §18.1.1: MTU (1500) − 200 bytes
+
+/**
+ * The transaction and transport layers of RFC 3261 (§17, §18) joined: parses what the transports receive,
+ * matches it to transactions (§17.1.3, §17.2.3 with the RFC 2543 fallback), drives every transaction's
+ * timers with the Loop, and passes new requests, ACKs for 2xx and stray responses to its user (the UA core).
+ */
+export class SipStack {
+  readonly loop: Loop;
+  readonly transports: SipTransport[];
+  readonly timers: Partial<TransactionTimers>;
+  readonly userAgent: string;
+  readonly stats: SipStackStats = {
+    requestsIn: 0,
+    responsesIn: 0,
+    retransmissionsIn: 0,
+    parseErrors: 0,
+    strayResponses: 0,
+    clientTransactions: 0,
+    serverTransactions: 0,
+    timeouts: 0,
+    callbackErrors: 0,
+  };
+  private readonly maxBytes: number;
+  private readonly maxTx: number;
+  private readonly advertised: string | undefined;
+  private readonly server = new Map<string, ServerEntry>();
+  private readonly client = new Map<string, ClientEntry>();
+  /** New requests (not retransmissions, not ACK). */
+  onRequest: (r: IncomingRequest) => void = (r) => {
+    if (r.request.method !== 'ACK') r.reply(501);
+  };
+  /** ACKs matching no server transaction (ACK for a 2xx, RFC 3261 §13.3.1.4). */
+  onAck: (ack: SipRequest, source: Peer) => void = () => {};
+  /** Receives exceptions thrown by the stack's user callbacks (default: console.error); the stack keeps running. */
+  onError: (err: unknown) => void = (err) => {
+    console.error('@mdh/sip: callback threw', err);
+  };
+  /** Responses matching no client transaction (a retransmitted 2xx after Timer M; RFC 6026 §7.1). */
+  onStrayResponse: (res: SipResponse) => void = () => {};
+
+  constructor(o: SipStackOptions) {
+    this.loop = o.loop;
+    this.transports = o.transports;
+    this.timers = o.timers ?? {};
+    this.userAgent = o.userAgent ?? 'mdh';
+    this.maxBytes = o.maxMessageBytes ?? 65535;
+    this.maxTx = o.maxTransactions ?? 50_000;
+    this.advertised = o.advertisedAddress;
+    for (const t of o.transports) t.onPacket((p) => this.receive(p));
+  }
+
+  /** The transport for a protocol, if the stack has one. */
+  transport(p: TransportProtocol): SipTransport | undefined {
+    return this.transports.find((t) => t.protocol === p);
+  }
+
+  /** The host to put in Via/Contact for a transport. */
+  hostFor(t: SipTransport): string {
+    let h = this.advertised ?? t.localAddress;
+    if (h === '0.0.0.0') h = '127.0.0.1';
+    if (h === '::') h = '::1';
+    return h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
+  }
+
+  /** `host:port` of a transport as used in Via sent-by and Contact. */
+  hostPortFor(t: SipTransport): string {
+    return `${this.hostFor(t)}:${t.localPort}`;
+  }
+
+  /** Live transaction counts. */
+  get liveTransactions(): { client: number; server: number } {
+    return { client: this.client.size, server: this.server.size };
+  }
+
+  // ---------------------------------------------------------------- client side
+
+  /**
+   * Sends a request through a new client transaction: adds the top Via (with rport, RFC 3581), chooses
+   * INVITE or non-INVITE machine. Requests over MTU−200 bytes go over TCP when the target is UDP and a TCP
+   * transport exists (§18.1.1). ACK must go through {@link sendStateless}.
+   */
+  sendRequest(req: SipRequest, target: SendTarget, handlers: ClientRequestHandlers, branchIn?: string): ClientRequest {
+    if (req.method === 'ACK') throw new Error('ACK is not sent in a client transaction: use sendStateless');
+    let t = target;
+    // A CANCEL reuses the branch of the request it cancels (RFC 3261 §9.1).
+    const branch = branchIn ?? newBranch();
+    let bytes = this.stamp(req, t.transport, branch);
+    if (!t.transport.reliable && bytes.length > MTU_LIMIT) {
+      const tcp = this.transport('tcp');
+      if (tcp) {
+        t = { transport: tcp, peer: t.peer };
+        bytes = this.stamp(req, tcp, branch);
+      }
+    }
+    const method = req.method;
+    const key = `${branch}|${method}`;
+    const now = this.loop.now();
+    const opts = { reliable: t.transport.reliable, timers: this.timers, request: bytes };
+    const tx: AnyClientTx =
+      method === 'INVITE'
+        ? new ClientInviteTransaction<SipResponse>(
+            key,
+            { ...opts, buildAck: (res) => serializeMessage(this.ackForNon2xx(req, res)) },
+            now,
+          )
+        : new ClientNonInviteTransaction<SipResponse>(key, opts, now);
+    const entry: ClientEntry = { tx, key, handlers, target: t, timer: undefined };
+    this.client.set(key, entry);
+    this.stats.clientTransactions++;
+    this.pumpClient(entry);
+    return { request: req, target: t };
+  }
+
+  /** Sends a message outside any transaction (ACK for 2xx, §13.2.2.4; stateless responses). */
+  sendStateless(msg: SipMessage, target: SendTarget): void {
+    if (msg.kind === 'request' && msg.method === 'ACK' && !msg.has('via'))
+      this.stamp(msg, target.transport, newBranch());
+    const bytes = serializeMessage(msg);
+    target.transport.send(bytes, target.peer, target.flow).catch(() => {});
+  }
+
+  /** Adds the top Via and returns the serialized request. */
+  private stamp(req: SipRequest, t: SipTransport, branch: string): Uint8Array {
+    req.removeFirst('via');
+    const own = req.getAll('via').length;
+    const via = formatVia({
+      transport: viaTransport(t.protocol),
+      host: this.hostFor(t),
+      port: t.localPort,
+      params: { rport: null },
+      branch,
+    });
+    if (own) req.prepend('Via', via);
+    else req.set('Via', via);
+    if (this.userAgent && !req.has('user-agent')) req.add('User-Agent', this.userAgent);
+    if (!req.has('max-forwards')) req.add('Max-Forwards', '70');
+    return serializeMessage(req);
+  }
+
+  /** RFC 3261 §17.1.1.3: the ACK for a non-2xx has the INVITE's Request-URI, Call-ID, From, CSeq number, top Via, Route; To from the response. */
+  private ackForNon2xx(inv: SipRequest, res: SipResponse): SipRequest {
+    const ack = new SipRequest('ACK', inv.uri);
+    const via = inv.get('via');
+    if (via) ack.add('Via', via);
+    ack.add('Max-Forwards', '70');
+    ack.add('From', inv.get('from') ?? '');
+    ack.add('To', res.get('to') ?? inv.get('to') ?? '');
+    ack.add('Call-ID', inv.get('call-id') ?? '');
+    ack.add('CSeq', `${inv.cseq?.seq ?? 1} ACK`);
+    for (const r of inv.getAll('route')) ack.add('Route', r);
+    return ack;
+  }
+
+  private pumpClient(e: ClientEntry): void {
+    const tx = e.tx;
+    for (let o = tx.pollOutput(); o; o = tx.pollOutput()) this.clientOutput(e, o);
+    this.reschedule(e, () => this.pumpClient(e));
+  }
+
+  private clientOutput(e: ClientEntry, o: TransactionOutput<SipResponse>): void {
+    switch (o.type) {
+      case 'send':
+        e.target.transport.send(o.data, e.target.peer, e.target.flow).catch(() => {
+          e.tx.handleTransportError(this.loop.now());
+          queueMicrotask(() => this.pumpClient(e));
+        });
+        return;
+      case 'response':
+        this.safe(() => e.handlers.onResponse(o.message));
+        return;
+      case 'timeout':
+        this.stats.timeouts++;
+        this.safe(() => e.handlers.onFailure?.('timeout'));
+        return;
+      case 'transportError':
+        this.safe(() => e.handlers.onFailure?.('transport'));
+        return;
+      case 'terminated':
+        this.client.delete(e.key);
+        if (e.timer !== undefined) this.loop.cancel(e.timer);
+        e.timer = undefined;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private reschedule(
+    e: { tx: { nextDeadline(): number | undefined; terminated: boolean }; timer: TimerId | undefined },
+    pump: () => void,
+  ): void {
+    if (e.timer !== undefined) {
+      this.loop.cancel(e.timer);
+      e.timer = undefined;
+    }
+    if (e.tx.terminated) return;
+    const d = e.tx.nextDeadline();
+    if (d === undefined) return;
+    e.timer = this.loop.after(Math.max(0, d - this.loop.now()), () => {
+      e.timer = undefined;
+      (e.tx as AnyClientTx | AnyServerTx).handleTimeout(this.loop.now());
+      pump();
+    });
+  }
+
+  // ---------------------------------------------------------------- server side
+
+  /** Sends a response through the server transaction of `inc`. */
+  private respond(e: ServerEntry, res: SipResponse): void {
+    if (this.userAgent && !res.has('server')) res.add('Server', this.userAgent);
+    const bytes = serializeMessage(res);
+    const now = this.loop.now();
+    e.tx.respond(res.status, bytes, now);
+    this.pumpServer(e);
+  }
+
+  private pumpServer(e: ServerEntry): void {
+    const tx = e.tx;
+    for (let o = tx.pollOutput(); o; o = tx.pollOutput()) {
+      switch (o.type) {
+        case 'send':
+          e.target.transport.send(o.data, e.target.peer, e.target.flow).catch(() => {
+            tx.handleTransportError(this.loop.now());
+            queueMicrotask(() => this.pumpServer(e));
+          });
+          break;
+        case 'ack':
+          this.safe(() => e.onAck?.(o.message));
+          break;
+        case 'timeout':
+          this.stats.timeouts++;
+          this.safe(() => e.onTimeout?.());
+          break;
+        case 'terminated':
+          this.server.delete(e.key);
+          if (e.timer !== undefined) this.loop.cancel(e.timer);
+          e.timer = undefined;
+          break;
+        default:
+          break;
+      }
+    }
+    this.reschedule(e, () => this.pumpServer(e));
+  }
+
+  /** RFC 3261 §18.2.2: where responses to a request go. */
+  responseTarget(req: SipRequest, source: Peer, transport: SipTransport, flow: string | undefined): SendTarget {
+    if (transport.reliable) return flow !== undefined ? { transport, peer: source, flow } : { transport, peer: source };
+    const via = req.via;
+    if (via?.maddr) return { transport, peer: { address: via.maddr, port: via.port ?? 5060 } };
+    // RFC 3581 §4: with rport, to the source address and port; else to received (= source) and the Via port.
+    if (via && via.rport === undefined && via.port !== undefined)
+      return { transport, peer: { address: source.address, port: via.port } };
+    return { transport, peer: source };
+  }
+
+  // ---------------------------------------------------------------- receive
+
+  /** Feeds one inbound message (transports call this; tests may too). */
+  receive(p: InboundPacket): void {
+    if (p.data.length > this.maxBytes) {
+      this.stats.parseErrors++;
+      return;
+    }
+    let msg: SipMessage;
+    try {
+      msg = p.message ?? parseMessage(p.data, { transport: p.transport.reliable ? 'stream' : 'datagram' });
+    } catch (e) {
+      this.stats.parseErrors++;
+      p.transport.stats.dropped++;
+      if (e instanceof SipParseError) this.rejectMalformed(p, e);
+      return;
+    }
+    try {
+      if (msg.kind === 'response') this.receiveResponse(msg);
+      else this.receiveRequest(msg, p);
+    } catch (e) {
+      // A header the message layer validates lazily turned out malformed: noise, dropped and counted.
+      this.stats.parseErrors++;
+      p.transport.stats.dropped++;
+      if (!(e instanceof SipParseError)) throw e;
+    }
+  }
+
+  /** §21.4.1: answer 400 (or the parse error's status) to a malformed request when we can still route it. */
+  private rejectMalformed(p: InboundPacket, err: SipParseError): void {
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(p.data, { transport: p.transport.reliable ? 'stream' : 'datagram', strict: false });
+    } catch {
+      return;
+    }
+    if (msg.kind !== 'request' || msg.method === 'ACK') return;
+    try {
+      if (!msg.via || !msg.get('call-id') || !msg.get('from') || !msg.get('to') || !msg.get('cseq')) return;
+      const res = createResponse(msg, err.status, {
+        reason: `${REASON_PHRASES[err.status] ?? 'Bad Request'} (${err.reason})`,
+      });
+      this.sendStateless(res, this.responseTarget(msg, p.source, p.transport, p.flow));
+    } catch {}
+  }
+
+  private receiveResponse(res: SipResponse): void {
+    this.stats.responsesIn++;
+    const via = res.via;
+    const cseq = res.cseq;
+    if (!via?.branch || !cseq) {
+      this.stats.strayResponses++;
+      return;
+    }
+    const e = this.client.get(`${via.branch}|${cseq.method === 'ACK' ? 'INVITE' : cseq.method}`);
+    if (!e) {
+      this.stats.strayResponses++;
+      this.safe(() => this.onStrayResponse(res));
+      return;
+    }
+    e.tx.handleResponse(res.status, res, this.loop.now());
+    this.pumpClient(e);
+  }
+
+  private serverKey(req: SipRequest, method: string): string {
+    const via = req.via as Via;
+    if (via.branch?.startsWith('z9hG4bK')) return `${via.branch}|${via.host}:${via.port ?? ''}|${method}`;
+    // RFC 3261 §17.2.3 fallback for RFC 2543 peers: Request-URI, From tag, Call-ID, CSeq number, top Via.
+    return `2543|${req.from?.tag ?? ''}|${req.callId ?? ''}|${req.cseq?.seq ?? ''}|${req.get('via') ?? ''}|${method}`;
+  }
+
+  private receiveRequest(req: SipRequest, p: InboundPacket): void {
+    this.stats.requestsIn++;
+    const via = req.via;
+    if (!via || !req.cseq || !req.callId || !req.from || !req.to) {
+      this.stats.parseErrors++;
+      return;
+    }
+    // RFC 3261 §18.2.1 / RFC 3581 §4: record where the request really came from.
+    if (!p.transport.reliable || via.rport !== undefined || via.host !== p.source.address) {
+      const params = { ...via.params };
+      if (via.host.replace(/^\[|\]$/g, '') !== p.source.address) params.received = p.source.address;
+      if (via.rport !== undefined) params.rport = String(p.source.port);
+      const v2: Via = { ...via, params };
+      delete v2.received;
+      delete v2.rport;
+      delete v2.branch;
+      delete v2.maddr;
+      delete v2.ttl;
+      req.removeFirst('via');
+      req.prepend('Via', formatVia(v2));
+    }
+    const method = req.method;
+    if (method === 'ACK') {
+      const e = this.server.get(this.serverKey(req, 'INVITE'));
+      if (e && e.tx instanceof ServerInviteTransaction && e.tx.state === 'completed') {
+        e.tx.handleAck(req, this.loop.now());
+        this.pumpServer(e);
+        return;
+      }
+      if (e) {
+        this.stats.retransmissionsIn++;
+        return;
+      }
+      this.safe(() => this.onAck(req, p.source));
+      return;
+    }
+    const key = this.serverKey(req, method);
+    const existing = this.server.get(key);
+    if (existing) {
+      this.stats.retransmissionsIn++;
+      existing.tx.handleRequestRetransmit(this.loop.now());
+      this.pumpServer(existing);
+      return;
+    }
+    const target = this.responseTarget(req, p.source, p.transport, p.flow);
+    if (this.server.size + this.client.size >= this.maxTx) {
+      const busy = createResponse(req, 503, { headers: [['Retry-After', '5']] });
+      this.sendStateless(busy, target);
+      return;
+    }
+    const now = this.loop.now();
+    const tx: AnyServerTx =
+      method === 'INVITE'
+        ? new ServerInviteTransaction<SipRequest>(
+            key,
+            {
+              reliable: p.transport.reliable,
+              timers: this.timers,
+              buildTrying: () => serializeMessage(createResponse(req, 100)),
+            },
+            now,
+          )
+        : new ServerNonInviteTransaction<SipRequest>(key, { reliable: p.transport.reliable, timers: this.timers }, now);
+    const e: ServerEntry = { tx, key, req, target, timer: undefined };
+    this.server.set(key, e);
+    this.stats.serverTransactions++;
+    this.pumpServer(e);
+    if (method === 'CANCEL') {
+      // §9.2: CANCEL matches the INVITE server transaction with the same branch (method INVITE).
+      const inv = this.server.get(this.serverKey(req, 'INVITE'));
+      if (!inv) {
+        this.respond(e, createResponse(req, 481));
+        return;
+      }
+      this.respond(e, createResponse(req, 200));
+      if (inv.tx.state === 'proceeding') this.safe(() => inv.onCancel?.());
+      return;
+    }
+    let answered = false;
+    const inc: IncomingRequest = {
+      request: req,
+      source: p.source,
+      transport: p.transport,
+      ...(p.flow !== undefined ? { flow: p.flow } : {}),
+      respond: (res: SipResponse) => {
+        if (answered && !(res.status >= 200 && res.status < 300 && method === 'INVITE')) {
+          throw new Error(`request ${method} already has a final response`);
+        }
+        if (res.status >= 200) answered = true;
+        this.respond(e, res);
+      },
+      reply: (status, opts) => {
+        const res = createResponse(req, status, opts);
+        inc.respond(res);
+        return res;
+      },
+      get answered() {
+        return answered;
+      },
+    };
+    this.safe(() => this.onRequest(inc));
+  }
+
+  /**
+   * Lets the UA core observe the server INVITE transaction of `inc`: the ACK of a non-2xx, a CANCEL while
+   * proceeding, or Timer H.
+   */
+  watchServer(
+    inc: IncomingRequest,
+    h: { onAck?: (ack: SipRequest) => void; onCancel?: () => void; onTimeout?: () => void },
+  ): void {
+    for (const e of this.server.values()) {
+      if (e.req === inc.request) {
+        if (h.onAck) e.onAck = h.onAck;
+        if (h.onCancel) e.onCancel = h.onCancel;
+        if (h.onTimeout) e.onTimeout = h.onTimeout;
+        return;
+      }
+    }
+  }
+
+  /** Registers a watch by transaction key directly (cheaper than {@link watchServer}). @internal */
+  _watchByRequest(req: SipRequest, h: { onCancel?: () => void }): void {
+    const e = this.server.get(this.serverKey(req, req.method));
+    if (e && h.onCancel) e.onCancel = h.onCancel;
+  }
+
+  private safe(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.stats.callbackErrors++;
+      if (e instanceof SipTransportError) return;
+      this.onError(e);
+    }
+  }
+
+  /** Cancels every timer and closes the transports. */
+  async close(): Promise<void> {
+    for (const e of this.client.values()) if (e.timer !== undefined) this.loop.cancel(e.timer);
+    for (const e of this.server.values()) if (e.timer !== undefined) this.loop.cancel(e.timer);
+    this.client.clear();
+    this.server.clear();
+    await Promise.all(this.transports.map((t) => t.close()));
+  }
+}

@@ -1,0 +1,925 @@
+import { EventEmitter } from 'node:events';
+import { createLoop, type Loop, type TimerId } from '@mdh/loop';
+import { DigestClient, type DigestServer } from '../auth/digest.js';
+import { Dialog, dialogId } from '../dialog/dialog.js';
+import { createRequest, createResponse, newCallId, newTag } from '../message/build.js';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import { serializeMessage } from '../message/serialize.js';
+import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
+import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
+import { sipResolve } from '../resolve/sip-resolve.js';
+import { parseUri, type SipUri, stripBrackets } from '../uri/uri.js';
+import { Call, type CallOwner } from './call.js';
+import { Registrar } from './registrar.js';
+import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
+
+/** A call attempt that failed with a final response (or 408 on timeout, 503 on transport error). */
+export class SipCallError extends Error {
+  readonly status: number;
+  readonly response: SipResponse | undefined;
+  constructor(status: number, reason: string, response?: SipResponse) {
+    super(`${status} ${reason}`);
+    this.name = 'SipCallError';
+    this.status = status;
+    this.response = response;
+  }
+}
+
+/** Resolves a SIP URI to ordered targets (RFC 3263). The default handles IP literals and `localhost`. */
+export type TargetResolver = (
+  uri: SipUri,
+  protocol: TransportProtocol,
+) => Promise<{ protocol: TransportProtocol; address: string; port: number }[]>;
+
+/** Options of {@link UserAgent}. */
+export interface UserAgentOptions {
+  /** The transports (at least one). */
+  transports: SipTransport[];
+  /** Event loop (default: a new one on the system clock). Tests pass one on a ManualClock. */
+  loop?: Loop;
+  /** User part of our AOR and Contact (default `mdh`). */
+  user?: string;
+  displayName?: string;
+  /** Credentials for 401/407 challenges (RFC 3261 §22.2). */
+  credentials?: { username: string; password: string };
+  /** Challenges incoming INVITEs (and REGISTERs when the registrar has no auth of its own). */
+  authServer?: DigestServer;
+  /** Act as a registrar for REGISTER (RFC 3261 §10.3); true for one with default options. */
+  registrar?: Registrar | boolean;
+  timers?: Partial<TransactionTimers>;
+  /** User-Agent / Server header value. */
+  userAgent?: string;
+  /** Address to advertise in Via/Contact/SDP when bound to a wildcard. */
+  advertisedAddress?: string;
+  /** Target resolution (RFC 3263); default: IP literals and localhost directly, names through `sipResolve`. */
+  resolver?: TargetResolver;
+  /** How long a UAC waits for a final response to INVITE before CANCEL (default: Timer B only). */
+  inviteTimeoutMs?: number;
+}
+
+/** Options of {@link UserAgent.invite}. */
+export interface InviteOptions {
+  /** SDP offer (omit for a late offer: the 2xx then carries the offer and `answerFor` builds the ACK's answer). */
+  sdp?: string;
+  /** Builds the ACK's SDP answer for a late offer. */
+  answerFor?: (offer: string) => string;
+  /** Extra headers. */
+  headers?: [string, string][];
+  /** Called for every provisional response. */
+  onProgress?: (res: SipResponse) => void;
+  /** From URI (default our AOR). */
+  from?: string;
+}
+
+/** A call being placed: `result` settles on the final response; `cancel()` sends CANCEL (RFC 3261 §9.1). */
+export interface OutgoingInvite {
+  readonly result: Promise<Call>;
+  cancel(): void;
+}
+
+/** Events of {@link UserAgent}. */
+export interface UserAgentEvents {
+  /** A new INVITE: call `answer`, `ring` or `reject` on it. */
+  invite: [call: IncomingCall];
+  /** An out-of-dialog request other than INVITE, REGISTER (with a registrar), OPTIONS, ACK, CANCEL. */
+  request: [req: IncomingRequest];
+  /** A call ended. */
+  callEnded: [call: Call];
+}
+
+/**
+ * An incoming INVITE waiting for an answer (RFC 3261 §13.3). `answer(sdp)` sends 200 OK, retransmits it
+ * until the ACK arrives (§13.3.1.4) and resolves with the {@link Call}.
+ */
+export class IncomingCall extends EventEmitter<{ cancel: [] }> {
+  /** The INVITE. */
+  readonly request: SipRequest;
+  /** The offer (undefined for a late offer). */
+  readonly remoteSdp: string | undefined;
+  /** The To tag of our responses. */
+  readonly toTag: string;
+  /** Whether a CANCEL arrived. */
+  cancelled = false;
+  private finalSent = false;
+
+  /** @internal */
+  constructor(
+    private readonly ua: UserAgent,
+    private readonly inc: IncomingRequest,
+    private readonly receivedAt: number,
+  ) {
+    super();
+    this.request = inc.request;
+    this.remoteSdp = inc.request.body.length ? inc.request.bodyText : undefined;
+    this.toTag = newTag();
+  }
+
+  /** Sends 180 Ringing (or another provisional). */
+  ring(status = 180): void {
+    if (this.finalSent) return;
+    this.inc.respond(
+      createResponse(this.request, status, {
+        toTag: this.toTag,
+        headers: [['Contact', this.ua.contactFor(this.inc.transport)]],
+      }),
+    );
+  }
+
+  /** Rejects the call with a final status (486, 603, 488...). */
+  reject(status = 486, reason?: string, headers: [string, string][] = []): void {
+    if (this.finalSent) return;
+    this.finalSent = true;
+    this.inc.respond(
+      createResponse(this.request, status, { toTag: this.toTag, headers, ...(reason ? { reason } : {}) }),
+    );
+  }
+
+  /** Answers with 200 OK carrying `sdp`; resolves with the call once the ACK arrives. */
+  answer(sdp: string | undefined): Promise<Call> {
+    if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
+    this.finalSent = true;
+    return this.ua._answer(this, this.inc, sdp, this.receivedAt);
+  }
+
+  /** @internal */
+  _cancelled(): void {
+    if (this.finalSent) return;
+    this.cancelled = true;
+    this.finalSent = true;
+    // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
+    this.inc.respond(createResponse(this.request, 487, { toTag: this.toTag }));
+    this.emit('cancel');
+  }
+}
+
+interface PendingAnswer {
+  resolve: (c: Call) => void;
+  reject: (e: Error) => void;
+  call: Call;
+  bytes: Uint8Array;
+  target: SendTarget;
+  interval: number;
+  deadline: number;
+  timer: TimerId | undefined;
+}
+
+interface AckRecord {
+  bytes: Uint8Array;
+  target: SendTarget;
+  until: number;
+}
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
+
+/**
+ * A SIP user agent (RFC 3261 §8, §12-15): places and answers calls with their dialogs, BYE, CANCEL,
+ * re-INVITE, OPTIONS, REGISTER (client with refresh, and a registrar), digest auth both ways, forked 2xx.
+ *
+ * ```ts
+ * const ua = new UserAgent({ transports: [await UdpTransport.listen({ port: 5060 })] });
+ * ua.on('invite', (inv) => inv.answer(answerSdp).then((call) => call.on('ended', () => {})));
+ * ```
+ */
+export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwner {
+  readonly stack: SipStack;
+  readonly loop: Loop;
+  readonly user: string;
+  readonly registrar: Registrar | undefined;
+  private readonly o: UserAgentOptions;
+  private readonly t: TransactionTimers;
+  private readonly calls = new Map<string, Call>();
+  private readonly pending = new Map<string, PendingAnswer>();
+  private readonly acks = new Map<string, AckRecord>();
+  private readonly digest: DigestClient | undefined;
+  private ackSweep: TimerId | undefined;
+  private readonly firstCall = new WeakSet<SipRequest>();
+
+  constructor(o: UserAgentOptions) {
+    super();
+    if (!o.transports.length) throw new Error('UserAgent needs at least one transport');
+    this.o = o;
+    this.loop = o.loop ?? createLoop();
+    this.user = o.user ?? 'mdh';
+    this.t = resolveTimers(o.timers);
+    this.stack = new SipStack({
+      loop: this.loop,
+      transports: o.transports,
+      timers: this.t,
+      userAgent: o.userAgent ?? 'mdh',
+      ...(o.advertisedAddress ? { advertisedAddress: o.advertisedAddress } : {}),
+    });
+    this.registrar =
+      o.registrar === true
+        ? new Registrar({ now: () => this.loop.now(), ...(o.authServer ? { auth: o.authServer } : {}) })
+        : o.registrar || undefined;
+    if (o.credentials) this.digest = new DigestClient(o.credentials);
+    this.stack.onRequest = (r) => this.onRequest(r);
+    this.stack.onAck = (ack) => this.onAck(ack);
+    this.stack.onStrayResponse = (res) => this.onStray(res);
+  }
+
+  /** Live calls. */
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  /** Our AOR on the first transport, e.g. `sip:mdh@127.0.0.1:5060`. */
+  get aor(): string {
+    const t = this.o.transports[0]!;
+    return `${t.secure ? 'sips' : 'sip'}:${this.user}@${this.stack.hostPortFor(t)}`;
+  }
+
+  /** Our Contact header value for a transport (with `;transport=` for non-UDP, RFC 3261 §19.1.4). */
+  contactFor(t: SipTransport): string {
+    const scheme = t.protocol === 'tls' || t.protocol === 'wss' ? 'sips' : 'sip';
+    const tp =
+      t.protocol === 'udp'
+        ? ''
+        : `;transport=${t.protocol === 'wss' ? 'wss' : t.protocol === 'tls' ? 'tls' : t.protocol}`;
+    return `<${scheme}:${this.user}@${this.stack.hostPortFor(t)}${tp}>`;
+  }
+
+  // ------------------------------------------------------------------ targets
+
+  /** Resolves a request URI to send targets, in order (RFC 3263 §4; failover on transport error/503, §4.3). */
+  async targets(uriText: string): Promise<SendTarget[]> {
+    const u = parseUri(uriText);
+    if (u.kind !== 'sip') throw new Error(`cannot route a ${u.scheme}: URI`);
+    const tp = (u.params.transport ?? '').toLowerCase();
+    const explicit = tp === 'tcp' || tp === 'tls' || tp === 'ws' || tp === 'wss' || tp === 'udp';
+    let protocol: TransportProtocol = explicit ? (tp as TransportProtocol) : u.scheme === 'sips' ? 'tls' : 'udp';
+    if (u.scheme === 'sips' && protocol === 'tcp') protocol = 'tls';
+    if (u.scheme === 'sips' && protocol === 'ws') protocol = 'wss';
+    // Without an explicit transport, a UA that has no transport of the default kind uses its first one.
+    if (!explicit && !this.stack.transport(protocol)) protocol = this.o.transports[0]!.protocol;
+    const host = stripBrackets(typeof u.params.maddr === 'string' ? u.params.maddr : u.host);
+    let list: { protocol: TransportProtocol; address: string; port: number }[];
+    if (/^[\d.]+$/.test(host) || host.includes(':')) list = [{ protocol, address: host, port: u.port ?? defaultPort(protocol) }];
+    else if (host === 'localhost') list = [{ protocol, address: '127.0.0.1', port: u.port ?? defaultPort(protocol) }];
+    else if (this.o.resolver) list = await this.o.resolver(u, protocol);
+    else {
+      // RFC 3263: NAPTR → SRV → A/AAAA, as an ordered failover list.
+      const found = await sipResolve(uriText, {
+        ...(explicit || !this.stack.transport('udp') ? { transport: protocol } : {}),
+        websocket: !!(this.stack.transport('ws') || this.stack.transport('wss')),
+      });
+      list = found.map((x) => ({ protocol: x.transport, address: x.host, port: x.port }));
+    }
+    const out: SendTarget[] = [];
+    for (const x of list) {
+      const t = this.stack.transport(x.protocol);
+      if (t) out.push({ transport: t, peer: { address: x.address, port: x.port } });
+    }
+    if (!out.length) throw new SipCallError(503, `no usable target for ${uriText}`);
+    return out;
+  }
+
+  private async targetFor(uri: string, req: SipRequest): Promise<SendTarget[]> {
+    const route = req.routes[0];
+    return this.targets(route ? route.uriText : uri);
+  }
+
+  // ------------------------------------------------------------------ UAC: non-INVITE
+
+  /**
+   * Sends a request and resolves with its final response, answering one 401/407 with credentials (RFC 3261
+   * §22.2; again when the nonce was stale), trying the next target on transport error or 503.
+   */
+  async send(req: SipRequest, targets?: SendTarget[]): Promise<SipResponse> {
+    const list = targets ?? (await this.targetFor(req.uri, req));
+    let lastErr: SipResponse | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i]!;
+      const res = await this.sendWithAuth(req, t);
+      if ((res.status === 503 || res.status === 0) && i + 1 < list.length) {
+        lastErr = res;
+        continue;
+      }
+      return res;
+    }
+    return lastErr ?? createResponse(req, 503);
+  }
+
+  private async sendWithAuth(
+    req: SipRequest,
+    target: SendTarget,
+    onProgress?: (r: SipResponse) => void,
+  ): Promise<SipResponse> {
+    let current = req;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const res = await this.sendOnce(current, target, onProgress);
+      if ((res.status === 401 || res.status === 407) && this.digest) {
+        const ch = res.getAll(res.status === 401 ? 'www-authenticate' : 'proxy-authenticate');
+        const picked = DigestClient.pick(ch);
+        if (!picked || (attempt > 0 && !picked.stale)) return res;
+        const next = this.retryWithAuth(current, res.status, picked);
+        current = next;
+        continue;
+      }
+      return res;
+    }
+    return createResponse(req, 401);
+  }
+
+  private retryWithAuth(
+    req: SipRequest,
+    status: number,
+    ch: NonNullable<ReturnType<typeof DigestClient.pick>>,
+  ): SipRequest {
+    const n = createRequest({
+      method: req.method,
+      uri: req.uri,
+      from: req.get('from') ?? '',
+      to: req.get('to') ?? '',
+      callId: req.callId ?? newCallId(),
+      cseq: (req.cseq?.seq ?? 1) + 1,
+    });
+    for (const h of req.headers) {
+      const k = h.name.toLowerCase();
+      if (['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'authorization', 'proxy-authorization'].includes(k))
+        continue;
+      n.add(h.name, h.value);
+    }
+    n.body = req.body;
+    const hdr = status === 401 ? 'Authorization' : 'Proxy-Authorization';
+    n.add(hdr, this.digest!.authorizeWith(ch, req.method, req.uri));
+    return n;
+  }
+
+  private sendOnce(req: SipRequest, target: SendTarget, onProgress?: (r: SipResponse) => void): Promise<SipResponse> {
+    return new Promise((resolve) => {
+      this.stack.sendRequest(req, target, {
+        onResponse: (res) => {
+          if (res.status < 200) onProgress?.(res);
+          else resolve(res);
+        },
+        onFailure: (why) => resolve(createResponse(req, why === 'timeout' ? 408 : 503)),
+      });
+    });
+  }
+
+  /** Sends OPTIONS (RFC 3261 §11) and resolves with the final response. */
+  options(uri: string): Promise<SipResponse> {
+    const t = this.o.transports[0]!;
+    const req = createRequest({
+      method: 'OPTIONS',
+      uri,
+      from: `<${this.aor}>`,
+      to: `<${uri}>`,
+      contact: this.contactFor(t),
+    });
+    req.add('Accept', 'application/sdp');
+    return this.send(req);
+  }
+
+  /**
+   * Registers our Contact with a registrar (RFC 3261 §10.2) and keeps the binding refreshed before it
+   * expires; `unregister()` removes it.
+   */
+  async register(registrarUri: string, opts: { aor?: string; expires?: number } = {}): Promise<Registration> {
+    const reg = new Registration(this, registrarUri, opts.aor ?? this.aor, opts.expires ?? 3600);
+    await reg.refresh();
+    return reg;
+  }
+
+  // ------------------------------------------------------------------ UAC: INVITE
+
+  /** Places a call (RFC 3261 §13.2). */
+  invite(target: string, opts: InviteOptions = {}): OutgoingInvite {
+    const t0 = this.loop.now();
+    let cancelRequested = false;
+    let sendCancel: (() => void) | undefined;
+    const result = (async (): Promise<Call> => {
+      const targets = await this.targets(target);
+      let lastStatus = 503;
+      let lastRes: SipResponse | undefined;
+      for (let i = 0; i < targets.length; i++) {
+        const tg = targets[i]!;
+        let req = this.buildInvite(target, tg.transport, opts);
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const outcome = await this.inviteOnce(req, tg, opts, t0, (f) => {
+            sendCancel = f;
+            if (cancelRequested) f();
+          });
+          if ('call' in outcome) return outcome.call;
+          const res = outcome.response;
+          lastStatus = res?.status ?? outcome.status;
+          lastRes = res;
+          if (res && (res.status === 401 || res.status === 407) && this.digest && !cancelRequested) {
+            const picked = DigestClient.pick(
+              res.getAll(res.status === 401 ? 'www-authenticate' : 'proxy-authenticate'),
+            );
+            if (picked && (attempt === 0 || picked.stale)) {
+              req = this.retryWithAuth(req, res.status, picked);
+              continue;
+            }
+          }
+          break;
+        }
+        if (lastStatus !== 503 || cancelRequested) break;
+      }
+      throw new SipCallError(
+        lastStatus,
+        lastRes?.reason ?? (lastStatus === 408 ? 'Request Timeout' : 'Service Unavailable'),
+        lastRes,
+      );
+    })();
+    return {
+      result,
+      cancel: () => {
+        cancelRequested = true;
+        sendCancel?.();
+      },
+    };
+  }
+
+  private buildInvite(target: string, t: SipTransport, opts: InviteOptions): SipRequest {
+    const req = createRequest({
+      method: 'INVITE',
+      uri: target,
+      from: opts.from ? `<${opts.from}>` : `<${this.aor}>`,
+      to: `<${target}>`,
+      cseq: 1,
+      contact: this.contactFor(t),
+      headers: [['Allow', ALLOW], ...(opts.headers ?? [])],
+    });
+    if (opts.sdp !== undefined) req.setBody(opts.sdp, 'application/sdp');
+    return req;
+  }
+
+  private inviteOnce(
+    req: SipRequest,
+    target: SendTarget,
+    opts: InviteOptions,
+    t0: number,
+    setCancel: (f: () => void) => void,
+  ): Promise<{ call: Call } | { status: number; response?: SipResponse }> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let gotProvisional = false;
+      let wantCancel = false;
+      let established: Call | undefined;
+      let branch = '';
+      const doCancel = () => {
+        if (settled || established) return;
+        wantCancel = true;
+        // §9.1: a CANCEL must not be sent before a provisional response arrived.
+        if (!gotProvisional) return;
+        const c = createRequest({
+          method: 'CANCEL',
+          uri: req.uri,
+          from: req.get('from') ?? '',
+          to: req.get('to') ?? '',
+          callId: req.callId ?? '',
+          cseq: req.cseq?.seq ?? 1,
+          route: req.getAll('route'),
+        });
+        this.stack.sendRequest(c, target, { onResponse: () => {} }, branch);
+      };
+      setCancel(doCancel);
+      const sent = this.stack.sendRequest(req, target, {
+        onResponse: (res) => {
+          if (res.status < 200) {
+            gotProvisional = true;
+            if (wantCancel) doCancel();
+            opts.onProgress?.(res);
+            return;
+          }
+          if (res.status < 300) {
+            this.on2xx(req, res, target, opts, t0, (call) => {
+              if (!established) {
+                established = call;
+                settled = true;
+                if (wantCancel) void call.hangup();
+                resolve({ call });
+              }
+            });
+            return;
+          }
+          if (!settled) {
+            settled = true;
+            resolve({ status: res.status, response: res });
+          }
+        },
+        onFailure: (why) => {
+          if (!settled) {
+            settled = true;
+            resolve({ status: why === 'timeout' ? 408 : 503 });
+          }
+        },
+      });
+      branch = sent.request.via?.branch ?? '';
+      if (this.o.inviteTimeoutMs !== undefined) {
+        this.loop.after(this.o.inviteTimeoutMs, () => {
+          if (!settled && !established) doCancel();
+        });
+      }
+    });
+  }
+
+  /** A 2xx to our INVITE: a dialog per To tag; ACK each (§13.2.2.4); BYE the forks we do not keep. */
+  private on2xx(
+    req: SipRequest,
+    res: SipResponse,
+    target: SendTarget,
+    opts: InviteOptions,
+    t0: number,
+    first: (c: Call) => void,
+  ): void {
+    const toTag = res.to?.tag;
+    const fromTag = req.from?.tag;
+    const callId = req.callId;
+    if (!toTag || !fromTag || !callId) return;
+    const id = dialogId(callId, fromTag, toTag);
+    const rec = this.acks.get(id);
+    if (rec) {
+      // A retransmitted 2xx: the ACK is retransmitted, not rebuilt (§13.2.2.4).
+      rec.target.transport.send(rec.bytes, rec.target.peer, rec.target.flow).catch(() => {});
+      return;
+    }
+    const dialog = Dialog.fromUacResponse(req, res);
+    const call = new Call(this, 'outgoing', dialog, req);
+    call.localSdp = req.body.length ? req.bodyText : undefined;
+    call.remoteSdp = res.body.length ? res.bodyText : undefined;
+    call.setupMs = this.loop.now() - t0;
+    let ackBody: { contentType: string; data: string } | undefined;
+    if (call.localSdp === undefined && call.remoteSdp !== undefined && opts.answerFor) {
+      call.localSdp = opts.answerFor(call.remoteSdp);
+      ackBody = { contentType: 'application/sdp', data: call.localSdp };
+    }
+    const ack = dialog.createAck(req.cseq?.seq ?? 1, ackBody);
+    const ackTarget = this.inDialogTargetSync(call, target);
+    call.flowTarget = target.transport.reliable ? target : undefined;
+    this.stack.sendStateless(ack, ackTarget);
+    this.acks.set(id, { bytes: serializeMessage(ack), target: ackTarget, until: this.loop.now() + 64 * this.t.t1 });
+    this.armAckSweep();
+    this.calls.set(id, call);
+    if (this.firstCall.has(req)) {
+      // A forked 2xx after we kept another dialog: ACKed above, then ended with BYE (RFC 3261 §13.2.2.4).
+      void call.hangup();
+      return;
+    }
+    this.firstCall.add(req);
+    first(call);
+  }
+
+  private armAckSweep(): void {
+    if (this.ackSweep !== undefined) return;
+    this.ackSweep = this.loop.after(this.t.t1 * 8, () => {
+      this.ackSweep = undefined;
+      const now = this.loop.now();
+      for (const [k, r] of this.acks) if (r.until <= now) this.acks.delete(k);
+      if (this.acks.size) this.armAckSweep();
+    });
+  }
+
+  private onStray(res: SipResponse): void {
+    // RFC 6026 §7.1: a 2xx retransmission after the client transaction ended still gets its ACK.
+    if (res.status < 200 || res.status >= 300 || res.cseq?.method !== 'INVITE') return;
+    const id = dialogId(res.callId ?? '', res.from?.tag ?? '', res.to?.tag ?? '');
+    const rec = this.acks.get(id);
+    if (rec) rec.target.transport.send(rec.bytes, rec.target.peer, rec.target.flow).catch(() => {});
+  }
+
+  private inDialogTargetSync(call: Call, fallback: SendTarget): SendTarget {
+    if (fallback.transport.reliable) return fallback;
+    const d = call.dialog;
+    const uri = d.routeSet[0] ? d.routeSet[0].replace(/^[^<]*<([^>]*)>.*$/, '$1') : d.remoteTarget;
+    try {
+      const u = parseUri(uri);
+      if (u.kind === 'sip') {
+        const host = stripBrackets(u.host);
+        if (/^[\d.]+$/.test(host) || host.includes(':')) {
+          const tp = (u.params.transport ?? 'udp').toLowerCase() as TransportProtocol;
+          const t = this.stack.transport(tp) ?? fallback.transport;
+          return { transport: t, peer: { address: host, port: u.port ?? defaultPort(t.protocol) } };
+        }
+      }
+    } catch {}
+    return fallback;
+  }
+
+  /** @internal CallOwner: sends an in-dialog request and resolves with its final response. */
+  sendInDialog(call: Call, method: string, opts: { body?: string; contentType?: string } = {}): Promise<SipResponse> {
+    const req = call.dialog.createRequest(
+      method,
+      opts.body !== undefined ? { body: { contentType: opts.contentType ?? 'application/sdp', data: opts.body } } : {},
+    );
+    const target = call.flowTarget ?? this.inDialogTargetSync(call, this.fallbackTarget(call));
+    return new Promise((resolve) => {
+      this.stack.sendRequest(req, target, {
+        onResponse: (res) => {
+          if (res.status < 200) return;
+          if (method === 'INVITE' && res.status < 300) {
+            call.dialog.handleRefreshResponse(res);
+            const ack = call.dialog.createAck(req.cseq?.seq ?? 1);
+            this.stack.sendStateless(ack, target);
+          }
+          resolve(res);
+        },
+        onFailure: (why) => {
+          // §12.2.1.2: a 408/481 or timeout on an in-dialog request ends the dialog.
+          if (method !== 'BYE') call.end('timeout');
+          resolve(createResponse(req, why === 'timeout' ? 408 : 503));
+        },
+      });
+    });
+  }
+
+  private fallbackTarget(call: Call): SendTarget {
+    const t = this.o.transports[0]!;
+    return { transport: t, peer: { address: '127.0.0.1', port: defaultPort(t.protocol) }, ...(call.flowTarget ?? {}) };
+  }
+
+  /** @internal CallOwner */
+  forget(call: Call): void {
+    if (this.calls.get(call.id) === call) {
+      this.calls.delete(call.id);
+      this.emit('callEnded', call);
+    }
+  }
+
+  // ------------------------------------------------------------------ UAS
+
+  private onRequest(r: IncomingRequest): void {
+    const req = r.request;
+    const toTag = req.to?.tag;
+    if (toTag) {
+      this.inDialog(r, toTag);
+      return;
+    }
+    switch (req.method) {
+      case 'INVITE':
+        this.onInvite(r);
+        return;
+      case 'OPTIONS':
+        r.reply(200, {
+          headers: [
+            ['Allow', ALLOW],
+            ['Accept', 'application/sdp'],
+            ['Supported', ''],
+          ],
+        });
+        return;
+      case 'REGISTER':
+        if (this.registrar) {
+          r.respond(this.registrar.handle(req, `${r.source.address}:${r.source.port}`));
+          return;
+        }
+        r.reply(405, { headers: [['Allow', ALLOW]] });
+        return;
+      case 'BYE':
+        r.reply(481);
+        return;
+      default:
+        if (this.listenerCount('request') > 0) this.emit('request', r);
+        else r.reply(405, { headers: [['Allow', ALLOW]] });
+    }
+  }
+
+  private onInvite(r: IncomingRequest): void {
+    const req = r.request;
+    if (this.o.authServer) {
+      const v = this.o.authServer.verify(
+        req.getAll('proxy-authorization').concat(req.getAll('authorization')),
+        'INVITE',
+      );
+      if (!v.ok) {
+        r.reply(401, {
+          toTag: newTag(),
+          headers: v.challenges.map((c) => ['WWW-Authenticate', c] as [string, string]),
+        });
+        return;
+      }
+    }
+    const unsupported = req.require.filter((x) => x !== 'timer');
+    if (unsupported.length) {
+      r.reply(420, { headers: [['Unsupported', unsupported.join(', ')]] });
+      return;
+    }
+    const call = new IncomingCall(this, r, this.loop.now());
+    this.stack.watchServer(r, { onCancel: () => call._cancelled() });
+    if (this.listenerCount('invite') === 0) {
+      call.reject(480);
+      return;
+    }
+    this.emit('invite', call);
+  }
+
+  /** @internal sends the 2xx and retransmits it until the ACK (RFC 3261 §13.3.1.4). */
+  _answer(ic: IncomingCall, r: IncomingRequest, sdp: string | undefined, receivedAt: number): Promise<Call> {
+    const req = r.request;
+    const contact = this.contactFor(r.transport);
+    const res = createResponse(req, 200, {
+      toTag: ic.toTag,
+      headers: [
+        ['Contact', contact],
+        ['Allow', ALLOW],
+      ],
+      ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
+    });
+    const dialog = Dialog.fromUasRequest(req, ic.toTag, contact);
+    const call = new Call(this, 'incoming', dialog, req);
+    call.remoteSdp = ic.remoteSdp;
+    call.localSdp = sdp;
+    call.flowTarget = r.transport.reliable ? this.stack.responseTarget(req, r.source, r.transport, r.flow) : undefined;
+    this.calls.set(call.id, call);
+    r.respond(res);
+    return new Promise<Call>((resolve, reject) => {
+      const p: PendingAnswer = {
+        resolve: (c) => {
+          c.setupMs = this.loop.now() - receivedAt;
+          resolve(c);
+        },
+        reject,
+        call,
+        bytes: serializeMessage(res),
+        target: this.stack.responseTarget(req, r.source, r.transport, r.flow),
+        interval: this.t.t1,
+        deadline: this.loop.now() + 64 * this.t.t1,
+        timer: undefined,
+      };
+      this.pending.set(call.id, p);
+      if (!r.transport.reliable) this.arm2xx(p);
+      else p.timer = this.loop.after(64 * this.t.t1, () => this.noAck(p));
+    });
+  }
+
+  private arm2xx(p: PendingAnswer): void {
+    const now = this.loop.now();
+    const at = Math.min(now + p.interval, p.deadline);
+    p.timer = this.loop.after(at - now, () => {
+      p.timer = undefined;
+      if (this.loop.now() >= p.deadline) {
+        this.noAck(p);
+        return;
+      }
+      p.target.transport.send(p.bytes, p.target.peer, p.target.flow).catch(() => {});
+      p.interval = Math.min(2 * p.interval, this.t.t2);
+      this.arm2xx(p);
+    });
+  }
+
+  private noAck(p: PendingAnswer): void {
+    // §13.3.1.4: no ACK within 64*T1: the dialog is confirmed then terminated with a BYE.
+    this.pending.delete(p.call.id);
+    const bye = this.sendInDialog(p.call, 'BYE');
+    p.call.end('no-ack');
+    void bye;
+    p.reject(new SipCallError(408, 'no ACK for 2xx'));
+  }
+
+  private onAck(ack: SipRequest): void {
+    const id = dialogId(ack.callId ?? '', ack.to?.tag ?? '', ack.from?.tag ?? '');
+    const p = this.pending.get(id);
+    if (!p) return; // retransmitted ACK, or ACK for an unknown dialog: absorbed
+    this.pending.delete(id);
+    if (p.timer !== undefined) this.loop.cancel(p.timer);
+    if (ack.body.length && p.call.remoteSdp === undefined) p.call.remoteSdp = ack.bodyText;
+    p.resolve(p.call);
+  }
+
+  private inDialog(r: IncomingRequest, toTag: string): void {
+    const req = r.request;
+    const id = dialogId(req.callId ?? '', toTag, req.from?.tag ?? '');
+    const call = this.calls.get(id);
+    if (!call) {
+      // §12.2.2: no such dialog.
+      r.reply(481);
+      return;
+    }
+    try {
+      call.dialog.handleRemoteRequest(req);
+    } catch {
+      r.reply(500, { reason: 'Server Internal Error (CSeq out of order)' });
+      return;
+    }
+    switch (req.method) {
+      case 'BYE':
+        r.reply(200);
+        call.end('remote-bye');
+        return;
+      case 'INVITE': {
+        // re-INVITE (§14.2): answer the new offer.
+        if (this.pending.has(id)) {
+          r.reply(491);
+          return;
+        }
+        const offer = req.body.length ? req.bodyText : undefined;
+        let answer: string | undefined;
+        try {
+          answer = call.onOffer ? call.onOffer(offer) : call.localSdp;
+        } catch {
+          r.reply(488);
+          return;
+        }
+        if (offer !== undefined) call.remoteSdp = offer;
+        if (answer !== undefined) call.localSdp = answer;
+        const res = createResponse(req, 200, {
+          headers: [['Contact', call.dialog.localContact]],
+          ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
+        });
+        r.respond(res);
+        const p: PendingAnswer = {
+          resolve: () => call.emit('updated', offer),
+          reject: () => {},
+          call,
+          bytes: serializeMessage(res),
+          target: this.stack.responseTarget(req, r.source, r.transport, r.flow),
+          interval: this.t.t1,
+          deadline: this.loop.now() + 64 * this.t.t1,
+          timer: undefined,
+        };
+        this.pending.set(id, p);
+        if (!r.transport.reliable) this.arm2xx(p);
+        else p.timer = this.loop.after(64 * this.t.t1, () => this.noAck(p));
+        return;
+      }
+      case 'UPDATE':
+      case 'INFO':
+      case 'OPTIONS':
+      case 'MESSAGE':
+      case 'NOTIFY':
+        r.reply(200);
+        call.emit('request', req);
+        return;
+      default:
+        r.reply(405, { headers: [['Allow', ALLOW]] });
+    }
+  }
+
+  /** Ends every call (BYE), stops timers and closes the transports. */
+  async close(): Promise<void> {
+    const byes = [...this.calls.values()].map((c) => c.hangup());
+    await Promise.race([Promise.all(byes), new Promise((r) => setTimeout(r, 200))]);
+    for (const p of this.pending.values()) if (p.timer !== undefined) this.loop.cancel(p.timer);
+    this.pending.clear();
+    if (this.ackSweep !== undefined) this.loop.cancel(this.ackSweep);
+    await this.stack.close();
+  }
+}
+
+/**
+ * A registration of our Contact (RFC 3261 §10.2): same Call-ID across refreshes, CSeq increasing; refreshed
+ * at half the granted expiry (never later than 32 s before it).
+ */
+export class Registration {
+  /** Granted expiry in seconds (0 when not registered). */
+  expires = 0;
+  /** Last final status. */
+  status = 0;
+  private readonly callId = newCallId();
+  private readonly fromTag = newTag();
+  private cseq = 0;
+  private timer: TimerId | undefined;
+
+  /** @internal */
+  constructor(
+    private readonly ua: UserAgent,
+    readonly registrarUri: string,
+    readonly aor: string,
+    private readonly wanted: number,
+  ) {}
+
+  private build(expires: number): SipRequest {
+    const t = this.ua.stack.transports[0]!;
+    return createRequest({
+      method: 'REGISTER',
+      uri: this.registrarUri,
+      from: `<${this.aor}>;tag=${this.fromTag}`,
+      to: `<${this.aor}>`,
+      callId: this.callId,
+      cseq: ++this.cseq,
+      contact: `${this.ua.contactFor(t)};expires=${expires}`,
+      headers: [['Expires', String(expires)]],
+    });
+  }
+
+  /** Sends (or refreshes) the binding; rejects with SipCallError on a non-2xx. */
+  async refresh(): Promise<void> {
+    const res = await this.ua.send(this.build(this.wanted));
+    this.cseq = Math.max(this.cseq, res.cseq?.seq ?? this.cseq);
+    this.status = res.status;
+    if (res.status < 200 || res.status >= 300) throw new SipCallError(res.status, res.reason, res);
+    const mine = res.contacts.find((c) => c.uriText.includes(`${this.ua.user}@`));
+    this.expires = mine?.expires ?? res.expires ?? this.wanted;
+    if (this.timer !== undefined) this.ua.loop.cancel(this.timer);
+    if (this.expires > 0) {
+      const ms = Math.max(1000, Math.min(this.expires * 500, (this.expires - 32) * 1000));
+      this.timer = this.ua.loop.after(ms, () => {
+        this.timer = undefined;
+        this.refresh().catch(() => {});
+      });
+    }
+  }
+
+  /** Removes the binding (Expires: 0) and stops refreshing. */
+  async unregister(): Promise<number> {
+    if (this.timer !== undefined) this.ua.loop.cancel(this.timer);
+    this.timer = undefined;
+    const res = await this.ua.send(this.build(0));
+    this.status = res.status;
+    this.expires = 0;
+    return res.status;
+  }
+}

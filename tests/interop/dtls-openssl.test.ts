@@ -1,0 +1,250 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type CipherSuiteName,
+  connect,
+  type DtlsCertificate,
+  type DtlsServerConnection,
+  type GroupName,
+  fingerprint,
+  generateCertificate,
+  listen,
+  loadCertificate,
+  privateKeyPem,
+  toPem,
+} from '@mdh/dtls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasPeer } from './peers.js';
+
+const OPENSSL_CIPHER: Record<CipherSuiteName, string> = {
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
+};
+
+const children: ChildProcess[] = [];
+let dir = '';
+const certs: Record<string, { cert: DtlsCertificate; certFile: string; keyFile: string }> = {};
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createSocket('udp4');
+    s.once('error', rej);
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+interface Peer {
+  proc: ChildProcess;
+  out: () => string;
+  waitFor: (re: RegExp, ms: number) => Promise<RegExpExecArray>;
+}
+
+function runOpenssl(args: string[]): Peer {
+  const proc = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(proc);
+  let buf = '';
+  const waiters: (() => void)[] = [];
+  const onData = (d: Buffer) => {
+    buf += d.toString('latin1');
+    for (const w of waiters.splice(0)) w();
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  proc.on('exit', () => {
+    for (const w of waiters.splice(0)) w();
+  });
+  const waitFor = (re: RegExp, ms: number) =>
+    new Promise<RegExpExecArray>((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`timeout waiting for ${re} in openssl output:\n${buf}`)), ms);
+      const check = () => {
+        const m = re.exec(buf);
+        if (m) {
+          clearTimeout(t);
+          res(m);
+        } else if (proc.exitCode !== null) {
+          clearTimeout(t);
+          rej(new Error(`openssl exited (${proc.exitCode}) before ${re}:\n${buf}`));
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { proc, out: () => buf, waitFor };
+}
+
+function kill(p: Peer): void {
+  if (p.proc.exitCode === null) p.proc.kill('SIGKILL');
+}
+
+function ourGroup(g: string): GroupName {
+  return g === 'X25519' ? 'x25519' : g === 'P-384' ? 'secp384r1' : 'secp256r1';
+}
+
+const KM_RE = /Keying material: ([0-9A-Fa-f]+)/;
+
+describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mdh-dtls-'));
+    for (const [name, type] of [
+      ['ec', 'ecdsa-p256'],
+      ['rsa', 'rsa-2048'],
+      ['client', 'ecdsa-p256'],
+    ] as const) {
+      const cert = generateCertificate({ keyType: type, commonName: `mdh-${name}` });
+      const certFile = join(dir, `${name}.crt`);
+      const keyFile = join(dir, `${name}.key`);
+      writeFileSync(certFile, toPem(cert.chain[0]!));
+      writeFileSync(keyFile, privateKeyPem(cert));
+      certs[name] = { cert: loadCertificate(toPem(cert.chain[0]!), privateKeyPem(cert)), certFile, keyFile };
+    }
+  });
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cases: { suite: CipherSuiteName; cert: 'ec' | 'rsa'; mtu?: number; group?: string }[] = [
+    { suite: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', cert: 'ec' },
+    { suite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', cert: 'rsa' },
+    { suite: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', cert: 'ec', group: 'P-384' },
+    { suite: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', cert: 'rsa', group: 'P-256' },
+    { suite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', cert: 'rsa', mtu: 300 },
+    { suite: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', cert: 'ec', mtu: 300, group: 'X25519' },
+  ];
+
+  for (const c of cases) {
+    it(`our client ↔ openssl s_server: ${c.suite}${c.mtu ? ` mtu ${c.mtu}` : ''}${c.group ? ` ${c.group}` : ''}, mutual auth`, async () => {
+      const port = await freeUdpPort();
+      const s = certs[c.cert]!;
+      const args = [
+        's_server',
+        '-dtls1_2',
+        '-accept',
+        `127.0.0.1:${port}`,
+        '-cert',
+        s.certFile,
+        '-key',
+        s.keyFile,
+        '-cipher',
+        OPENSSL_CIPHER[c.suite],
+        '-use_srtp',
+        'SRTP_AES128_CM_SHA1_80',
+        '-keymatexport',
+        'EXTRACTOR-dtls_srtp',
+        '-keymatexportlen',
+        '60',
+        '-Verify',
+        '1',
+      ];
+      if (c.mtu) args.push('-mtu', String(c.mtu));
+      // OpenSSL also checks the client's ECDSA key curve (P-256) against its group list, so P-256 stays allowed.
+      if (c.group) args.push('-groups', c.group === 'P-256' ? 'P-256' : `${c.group}:P-256`);
+      const srv = runOpenssl(args);
+      try {
+        await srv.waitFor(/ACCEPT/, 10_000);
+        const conn = await connect({
+          host: '127.0.0.1',
+          port,
+          certificate: certs.client!.cert,
+          srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
+          expectedFingerprints: [fingerprint(s.cert.chain[0]!)],
+          handshakeTimeoutMs: 15_000,
+          // supported_groups also names the curves we accept for ECDSA certificates (RFC 8422 §5.1.1): keep P-256.
+          ...(c.group ? { groups: [...new Set([ourGroup(c.group), 'secp256r1' as const])] } : {}),
+        });
+        try {
+          expect(conn.info.cipherSuite).toBe(c.suite);
+          expect(conn.info.srtpProfile?.name).toBe('SRTP_AES128_CM_HMAC_SHA1_80');
+          if (c.group) expect(conn.info.group).toBe(ourGroup(c.group));
+          const ours = Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex');
+          const m = await srv.waitFor(KM_RE, 10_000);
+          expect(ours).toBe(m[1]!.toLowerCase());
+          // application data both ways
+          const got = new Promise<string>((res) => conn.session.onData((d) => res(Buffer.from(d).toString())));
+          srv.proc.stdin!.write('from-openssl\n');
+          expect((await got).trim()).toBe('from-openssl');
+          conn.session.send(new TextEncoder().encode('from-mdh\n'));
+          await srv.waitFor(/from-mdh/, 5_000);
+          // OpenSSL verified our client certificate's presence (mutual auth)
+          expect(srv.out()).toMatch(/Client certificate|subject=.*mdh-client/);
+        } finally {
+          await conn.close();
+        }
+      } finally {
+        kill(srv);
+      }
+    });
+  }
+
+  for (const c of cases) {
+    it(`openssl s_client ↔ our server: ${c.suite}${c.mtu ? ` mtu ${c.mtu}` : ''}${c.group ? ` ${c.group}` : ''}, mutual auth`, async () => {
+      const s = certs[c.cert]!;
+      let resolveConn!: (c: DtlsServerConnection) => void;
+      const accepted = new Promise<DtlsServerConnection>((r) => {
+        resolveConn = r;
+      });
+      const errors: Error[] = [];
+      const server = await listen(
+        {
+          host: '127.0.0.1',
+          port: 0,
+          certificate: s.cert,
+          cipherSuites: [c.suite],
+          srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
+          expectedFingerprints: [fingerprint(certs.client!.cert.chain[0]!)],
+          ...(c.mtu ? { mtu: c.mtu } : {}),
+          ...(c.group ? { groups: [ourGroup(c.group)] } : {}),
+          handshakeTimeoutMs: 15_000,
+        },
+        resolveConn,
+        (e) => errors.push(e),
+      );
+      const args = [
+        's_client',
+        '-dtls1_2',
+        '-connect',
+        `127.0.0.1:${server.port}`,
+        '-cert',
+        certs.client!.certFile,
+        '-key',
+        certs.client!.keyFile,
+        '-use_srtp',
+        'SRTP_AES128_CM_SHA1_80',
+        '-keymatexport',
+        'EXTRACTOR-dtls_srtp',
+        '-keymatexportlen',
+        '60',
+      ];
+      if (c.mtu) args.push('-mtu', String(c.mtu));
+      const cli = runOpenssl(args);
+      try {
+        const conn = await Promise.race([
+          accepted,
+          cli.waitFor(/ThisNeverMatches/, 15_000).then(() => {
+            throw new Error('unreachable');
+          }),
+        ]);
+        expect(conn.info.cipherSuite).toBe(c.suite);
+        expect(conn.info.peerFingerprint).toBe(fingerprint(certs.client!.cert.chain[0]!));
+        if (c.group) expect(conn.info.group).toBe(ourGroup(c.group));
+        const m = await cli.waitFor(KM_RE, 10_000);
+        const ours = Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex');
+        expect(ours).toBe(m[1]!.toLowerCase());
+        const got = new Promise<string>((res) => conn.session.onData((d) => res(Buffer.from(d).toString())));
+        cli.proc.stdin!.write('hello-from-s_client\n');
+        expect((await got).trim()).toBe('hello-from-s_client');
+        expect(errors).toEqual([]);
+      } finally {
+        kill(cli);
+        await server.close();
+      }
+    });
+  }
+});

@@ -1,0 +1,211 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { placeCall } from '../../packages/cli/src/commands/call.js';
+import { type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
+import { hasPeer } from './peers.js';
+
+const children = new Set<ChildProcess>();
+const dirs: string[] = [];
+
+interface SippResult {
+  code: number | null;
+  out: string;
+  successful: number;
+  failed: number;
+}
+
+/** Runs sipp with a global timeout (and a hard kill as a backstop); resolves with its counters. */
+function sipp(args: string[], hardMs = 90_000): Promise<SippResult> {
+  const p = spawn('sipp', [...args, '-nostdin', '-buff_size', '1048576'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(p);
+  let out = '';
+  p.stdout?.on('data', (d) => {
+    out += d;
+    if (out.length > 200_000) out = out.slice(-100_000);
+  });
+  p.stderr?.on('data', (d) => {
+    out += d;
+  });
+  const kill = setTimeout(() => p.kill('SIGKILL'), hardMs);
+  return new Promise((resolve) => {
+    p.on('exit', (code) => {
+      clearTimeout(kill);
+      children.delete(p);
+      const num = (name: string) => {
+        const m = [...out.matchAll(new RegExp(`${name}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))].at(-1);
+        return m ? Number(m[1]) : -1;
+      };
+      resolve({ code, out, successful: num('Successful call'), failed: num('Failed call') });
+    });
+  });
+}
+
+/** Starts sipp as a long-running peer (killed in afterAll). */
+function sippServer(args: string[]): ChildProcess {
+  const p = spawn('sipp', [...args, '-nostdin'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  children.add(p);
+  p.on('exit', () => children.delete(p));
+  return p;
+}
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function freeUdpPort(): Promise<number> {
+  return import('node:dgram').then(
+    (dgram) =>
+      new Promise((resolve) => {
+        const s = dgram.createSocket('udp4');
+        s.bind(0, '127.0.0.1', () => {
+          const port = s.address().port;
+          s.close(() => resolve(port));
+        });
+      }),
+  );
+}
+
+describe.skipIf(!hasPeer('sipp'))('sipp against mdh', () => {
+  it('sipp -sn uac: 1000 calls at 200 cps over UDP, 0 failed', async () => {
+    const echo: EchoServer = await startEcho({ host: '127.0.0.1', port: 0 });
+    try {
+      const r = await sipp([
+        '-sn',
+        'uac',
+        `127.0.0.1:${echo.port}`,
+        '-i',
+        '127.0.0.1',
+        '-m',
+        '1000',
+        '-r',
+        '200',
+        '-timeout',
+        '60s',
+        '-timeout_error',
+        '-max_recv_loops',
+        '1000',
+      ]);
+      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.successful).toBe(1000);
+      expect(r.code).toBe(0);
+      expect(echo.totals.answered).toBe(1000);
+      expect(echo.ua.activeCalls).toBe(0);
+    } finally {
+      await echo.stop();
+    }
+  }, 90_000);
+
+  it('sipp -sn uac -t t1: 1000 calls at 200 cps over TCP, 0 failed', async () => {
+    const echo: EchoServer = await startEcho({ host: '127.0.0.1', port: 0, transport: 'tcp' });
+    try {
+      const r = await sipp([
+        '-sn',
+        'uac',
+        '-t',
+        't1',
+        `127.0.0.1:${echo.port}`,
+        '-i',
+        '127.0.0.1',
+        '-m',
+        '1000',
+        '-r',
+        '200',
+        '-timeout',
+        '60s',
+        '-timeout_error',
+        '-max_recv_loops',
+        '1000',
+      ]);
+      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.successful).toBe(1000);
+      expect(r.code).toBe(0);
+      expect(echo.totals.answered).toBe(1000);
+    } finally {
+      await echo.stop();
+    }
+  }, 90_000);
+
+  it('REGISTER with [authentication] against our registrar (digest MD5, qop=auth)', async () => {
+    const echo = await startEcho({ host: '127.0.0.1', port: 0, auth: { username: 'alice', password: 'secret' } });
+    const dir = mkdtempSync(join(tmpdir(), 'mdh-sipp-'));
+    dirs.push(dir);
+    const req = (cseq: number, auth: string) => `
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:alice@[remote_ip]>;tag=[call_number]
+      To: <sip:alice@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: ${cseq} REGISTER
+      Contact: <sip:alice@[local_ip]:[local_port]>
+      ${auth}
+      Max-Forwards: 70
+      Expires: 3600
+      Content-Length: 0
+`;
+    writeFileSync(
+      join(dir, 'register.xml'),
+      `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register with digest">
+  <send retrans="500"><![CDATA[${req(1, '')}]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[${req(2, '[authentication username=alice password=secret]')}]]></send>
+  <recv response="200"/>
+</scenario>
+`,
+    );
+    try {
+      const r = await sipp([
+        '-sf',
+        join(dir, 'register.xml'),
+        `127.0.0.1:${echo.port}`,
+        '-i',
+        '127.0.0.1',
+        '-m',
+        '5',
+        '-r',
+        '5',
+        '-timeout',
+        '20s',
+        '-timeout_error',
+      ]);
+      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.successful).toBe(5);
+      expect(echo.totals.registrations).toBe(5);
+      expect(echo.ua.registrar?.lookup('sip:alice@127.0.0.1')).toHaveLength(1);
+    } finally {
+      await echo.stop();
+    }
+  }, 40_000);
+
+  it('mdh call against sipp -sn uas (with -rtp_echo): the call succeeds and the tone comes back', async () => {
+    const port = await freeUdpPort();
+    const mp = await freeUdpPort();
+    sippServer([
+      '-sn',
+      'uas',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-mp',
+      String(mp),
+      '-rtp_echo',
+      '-m',
+      '1',
+      '-timeout',
+      '30s',
+    ]);
+    await new Promise((r) => setTimeout(r, 500));
+    const report = await placeCall({ target: `sip:service@127.0.0.1:${port}`, durationS: 1.5 });
+    expect(report.ok, JSON.stringify(report)).toBe(true);
+    expect(report.status).toBe(200);
+    expect(report.byeStatus).toBe(200);
+    expect(report.media?.packetsSent).toBeGreaterThan(60);
+    expect(report.media?.packetsReceived).toBeGreaterThan(60);
+    expect(Math.abs((report.media?.receivedToneHz ?? 0) - 440)).toBeLessThan(3);
+  }, 40_000);
+});
