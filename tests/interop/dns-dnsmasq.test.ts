@@ -171,4 +171,10 @@ describe.skipIf(!HAVE)('Resolver ↔ dnsmasq', () => {
     expect(r.stats.tcpQueries).toBe(1);
     if (HAVE_DIG) expect(dig('A', 'big.example.test').length).toBe(60);
   });
+
+  it('with EDNS(0) (1232 octets) the 60-record answer comes over UDP', async () => {
+    const r = new Resolver({ servers: [`127.0.0.1:${port}`], timeoutMs: 1000, hostsFile: false, ednsUdpSize: 1232 });
+    expect((await r.a('big.example.test')).length).toBe(60);
+    expect(r.stats.truncated).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,15 +8,16 @@ import {
   connect,
   type DtlsCertificate,
   type DtlsServerConnection,
-  type GroupName,
   fingerprint,
+  type GroupName,
   generateCertificate,
   listen,
   loadCertificate,
   privateKeyPem,
   toPem,
 } from '@mdh/dtls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run as runDtlsCommand } from '../../packages/cli/src/commands/dtls.js';
 import { hasPeer } from './peers.js';
 
 const OPENSSL_CIPHER: Record<CipherSuiteName, string> = {
@@ -247,4 +248,346 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       }
     });
   }
+
+  async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+      out += c.toString();
+      return true;
+    });
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+      err += c.toString();
+      return true;
+    });
+    try {
+      const code = await runDtlsCommand(argv);
+      return { code, out, err };
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+  }
+
+  it("mdh dtls connect ↔ openssl s_server prints the negotiated parameters and OpenSSL's keying material", async () => {
+    const port = await freeUdpPort();
+    const s = certs.ec!;
+    const srv = runOpenssl([
+      's_server',
+      '-dtls1_2',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      s.certFile,
+      '-key',
+      s.keyFile,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+    ]);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const r = await cli([
+        'connect',
+        `127.0.0.1:${port}`,
+        '--srtp',
+        'SRTP_AES128_CM_HMAC_SHA1_80',
+        '--mtu',
+        '300',
+        '--fingerprint',
+        fingerprint(s.cert.chain[0]!),
+        '--json',
+      ]);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.out.trim());
+      expect(j).toEqual({
+        version: 'DTLSv1.2',
+        cipherSuite: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+        srtpProfile: 'SRTP_AES128_CM_HMAC_SHA1_80',
+        keyingMaterial: expect.stringMatching(/^[0-9a-f]{120}$/),
+        peerFingerprint: fingerprint(s.cert.chain[0]!),
+      });
+      const m = await srv.waitFor(KM_RE, 10_000);
+      expect(j.keyingMaterial).toBe(m[1]!.toLowerCase());
+    } finally {
+      kill(srv);
+    }
+  });
+
+  it('mdh dtls connect fails with a non-zero exit and a reason on a wrong fingerprint', async () => {
+    const port = await freeUdpPort();
+    const s = certs.rsa!;
+    const srv = runOpenssl([
+      's_server',
+      '-dtls1_2',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      s.certFile,
+      '-key',
+      s.keyFile,
+    ]);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const r = await cli([
+        'connect',
+        `127.0.0.1:${port}`,
+        '--fingerprint',
+        fingerprint(certs.ec!.cert.chain[0]!),
+        '--json',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/fingerprint mismatch/);
+      expect(r.out).toBe('');
+    } finally {
+      kill(srv);
+    }
+  });
+
+  it('openssl s_client ↔ mdh dtls listen --once with a PEM certificate (RSA)', async () => {
+    const port = await freeUdpPort();
+    const s = certs.rsa!;
+    const pending = cli([
+      'listen',
+      `127.0.0.1:${port}`,
+      '--once',
+      '--json',
+      '--cert',
+      s.certFile,
+      '--key',
+      s.keyFile,
+      '--srtp',
+      'SRTP_AEAD_AES_128_GCM,SRTP_AES128_CM_HMAC_SHA1_80',
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    const cl = runOpenssl([
+      's_client',
+      '-dtls1_2',
+      '-connect',
+      `127.0.0.1:${port}`,
+      '-cert',
+      certs.client!.certFile,
+      '-key',
+      certs.client!.keyFile,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '56',
+    ]);
+    try {
+      const r = await pending;
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.out.trim());
+      expect(j.cipherSuite).toMatch(/^TLS_ECDHE_RSA_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)$/);
+      expect(j.srtpProfile).toBe('SRTP_AEAD_AES_128_GCM'); // the server's preference wins
+      expect(j.peerFingerprint).toBe(fingerprint(certs.client!.cert.chain[0]!));
+      const m = await cl.waitFor(KM_RE, 10_000);
+      expect(j.keyingMaterial).toBe(m[1]!.toLowerCase());
+    } finally {
+      kill(cl);
+    }
+  });
+
+  function sh(cmd: string[]): void {
+    const r = spawnSync('openssl', cmd, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${cmd.join(' ')} failed: ${r.stderr}`);
+  }
+
+  it('our client verifies an OpenSSL-made chain (P-384 leaf signed by a P-256 CA) by CA, against s_server', async () => {
+    const ca = join(dir, 'ca');
+    sh([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=mdh-test-ca',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+      '-days',
+      '2',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ]);
+    const leaf = join(dir, 'leaf384');
+    sh([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-384',
+      '-nodes',
+      '-subj',
+      '/CN=leaf',
+      '-keyout',
+      `${leaf}.key`,
+      '-out',
+      `${leaf}.csr`,
+    ]);
+    sh([
+      'x509',
+      '-req',
+      '-in',
+      `${leaf}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${leaf}.crt`,
+      '-days',
+      '2',
+    ]);
+    const port = await freeUdpPort();
+    const srv = runOpenssl([
+      's_server',
+      '-dtls1_2',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      `${leaf}.crt`,
+      '-key',
+      `${leaf}.key`,
+      '-cert_chain',
+      `${ca}.crt`,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+    ]);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const caPem = readFileSync(`${ca}.crt`, 'utf8');
+      const conn = await connect({
+        host: '127.0.0.1',
+        port,
+        certificate: certs.client!.cert,
+        srtpProfiles: [1],
+        ca: [caPem],
+        handshakeTimeoutMs: 15_000,
+      });
+      try {
+        expect(conn.info.peerCertificates.length).toBe(2);
+        expect(conn.info.cipherSuite).toMatch(/ECDSA/);
+        const m = await srv.waitFor(KM_RE, 10_000);
+        expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+      } finally {
+        await conn.close();
+      }
+      // the same server is refused when the client trusts another CA
+      const other = generateCertificate();
+      await expect(
+        connect({
+          host: '127.0.0.1',
+          port,
+          certificate: certs.client!.cert,
+          ca: [toPem(other.chain[0]!)],
+          handshakeTimeoutMs: 5_000,
+        }),
+      ).rejects.toThrow(/does not verify/);
+    } finally {
+      kill(srv);
+    }
+  });
+
+  it('openssl s_client with -verify_return_error accepts our self-signed certificate as its CAfile; OpenSSL-made RSA key loads', async () => {
+    const rsa = join(dir, 'ossl-rsa');
+    sh([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=ossl-rsa',
+      '-keyout',
+      `${rsa}.key`,
+      '-out',
+      `${rsa}.crt`,
+      '-days',
+      '2',
+    ]);
+    const serverCert = loadCertificate(readFileSync(`${rsa}.crt`, 'utf8'), readFileSync(`${rsa}.key`, 'utf8'));
+    let resolveConn!: (c: DtlsServerConnection) => void;
+    const accepted = new Promise<DtlsServerConnection>((r) => {
+      resolveConn = r;
+    });
+    const server = await listen(
+      { host: '127.0.0.1', port: 0, certificate: serverCert, srtpProfiles: [1] },
+      resolveConn,
+    );
+    const cl = runOpenssl([
+      's_client',
+      '-dtls1_2',
+      '-connect',
+      `127.0.0.1:${server.port}`,
+      '-CAfile',
+      `${rsa}.crt`,
+      '-verify_return_error',
+      '-verify',
+      '2',
+      '-cert',
+      certs.client!.certFile,
+      '-key',
+      certs.client!.keyFile,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+    ]);
+    try {
+      const conn = await accepted;
+      await cl.waitFor(/Verify return code: 0 \(ok\)/, 10_000);
+      const m = await cl.waitFor(KM_RE, 10_000);
+      expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+    } finally {
+      kill(cl);
+      await server.close();
+    }
+  });
+
+  it('openssl s_client verifies our generated ECDSA certificate (-verify_return_error, CAfile = our cert)', async () => {
+    let resolveConn!: (c: DtlsServerConnection) => void;
+    const accepted = new Promise<DtlsServerConnection>((r) => {
+      resolveConn = r;
+    });
+    const server = await listen(
+      { host: '127.0.0.1', port: 0, certificate: certs.ec!.cert, requestClientCertificate: false },
+      resolveConn,
+    );
+    const cl = runOpenssl([
+      's_client',
+      '-dtls1_2',
+      '-connect',
+      `127.0.0.1:${server.port}`,
+      '-CAfile',
+      certs.ec!.certFile,
+      '-verify_return_error',
+      '-verify',
+      '2',
+    ]);
+    try {
+      await accepted;
+      await cl.waitFor(/Verify return code: 0 \(ok\)/, 10_000);
+    } finally {
+      kill(cl);
+      await server.close();
+    }
+  });
 });

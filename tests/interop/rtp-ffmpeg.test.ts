@@ -4,6 +4,9 @@
  * (step 160), small jitter, and parse ffmpeg's SRs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLoop, createUdpSocket, type Loop } from '@mdh/loop';
 import {
   ntpMiddle32,
@@ -13,6 +16,7 @@ import {
   RtpSession,
   type SenderReport,
 } from '@mdh/rtp';
+import { SrtpSession } from '@mdh/srtp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasPeer } from './peers.js';
 
@@ -37,20 +41,30 @@ async function freeEvenPort(): Promise<number> {
 }
 
 const children: ChildProcess[] = [];
-let loop: Loop | undefined;
-let session: RtpSession | undefined;
+const loops: Loop[] = [];
+const sessions: RtpSession[] = [];
+const tmpDirs: string[] = [];
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await session?.close();
-  loop?.stop();
+  for (const s of sessions) await s.close();
+  for (const l of loops) l.stop();
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** G.711 μ-law expansion (ITU-T G.711, the table every decoder uses). */
+function ulawToLinear(u: number): number {
+  const v = ~u & 0xff;
+  const t = (((v & 0x0f) << 3) + 0x84) << ((v & 0x70) >> 4);
+  return v & 0x80 ? 0x84 - t : t - 0x84;
+}
 
 describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () => {
   it('receives ~150 continuous packets with no loss and parses ffmpeg RTCP SRs', async () => {
-    loop = createLoop();
+    const loop = createLoop();
+    loops.push(loop);
     const s = await RtpSession.open({ loop, clockRate: 8000 });
-    session = s;
+    sessions.push(s);
     const lport = await freeEvenPort();
     const packets: { seq: number; ts: number; ssrc: number; pt: number; len: number }[] = [];
     const srs: SenderReport[] = [];
@@ -148,5 +162,216 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
     expect(block.highestSeq & 0xffff).toBe(packets[packets.length - 1]!.seq);
     // If ffmpeg said BYE at the end (some versions do), it was for its own SSRC.
     if (byeFrom !== undefined) expect(byeFrom).toBe(ssrc);
+  });
+
+  it('ffmpeg decodes the PCMU stream an RtpSession sends (in order, no loss, exact samples)', async () => {
+    const loop = createLoop();
+    loops.push(loop);
+    const port = await freeEvenPort();
+    const s = await RtpSession.open({ loop, clockRate: 8000, remote: { address: '127.0.0.1', rtpPort: port } });
+    sessions.push(s);
+    const dir = mkdtempSync(join(tmpdir(), 'mdh-rtp-'));
+    tmpDirs.push(dir);
+    const sdp = join(dir, 'in.sdp');
+    writeFileSync(
+      sdp,
+      [
+        'v=0',
+        'o=- 0 0 IN IP4 127.0.0.1',
+        's=mdh',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        `m=audio ${port} RTP/AVP 0`,
+        'a=rtpmap:0 PCMU/8000',
+        '',
+      ].join('\r\n'),
+    );
+    // 2 s of output = 100 packets of 160 samples; ffmpeg exits when it has them.
+    const ff = spawn(
+      'ffmpeg',
+      [
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-protocol_whitelist',
+        'file,udp,rtp',
+        '-i',
+        sdp,
+        '-t',
+        '2',
+        '-f',
+        's16le',
+        '-',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(ff);
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    ff.stdout!.on('data', (d: Buffer) => chunks.push(d));
+    ff.stderr!.on('data', (d) => {
+      stderr += String(d);
+    });
+    // Packet i carries 160 copies of the μ-law octet (i mod 256), so the decoded audio says which packet it was.
+    let i = 0;
+    const timer = loop.every(20, () => {
+      if (i >= 600) return;
+      s.send(new Uint8Array(160).fill(i & 0xff), { payloadType: 0, timestamp: (i * 160) >>> 0, marker: i === 0 });
+      i++;
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`ffmpeg did not finish in 20 s: ${stderr}`)), 20_000);
+      ff.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    loop.cancel(timer);
+    expect(code, stderr).toBe(0);
+    const pcm = Buffer.concat(chunks);
+    expect(pcm.length).toBe(2 * 8000 * 2);
+    const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2);
+    const byLinear = new Map<number, number>();
+    for (let u = 0; u < 256; u++) if (!byLinear.has(ulawToLinear(u))) byLinear.set(ulawToLinear(u), u);
+    // Blocks of 160 identical samples, each the μ-law expansion of the next octet value (mod 256; 0x7f/0xff both
+    // decode to 0, the only ambiguity).
+    const octets: number[] = [];
+    for (let b = 0; b < samples.length / 160; b++) {
+      const v = samples[b * 160]!;
+      for (let k = 1; k < 160; k++) expect(samples[b * 160 + k]).toBe(v);
+      const u = byLinear.get(v);
+      expect(u, `sample ${v} is not a μ-law value`).toBeDefined();
+      octets.push(u!);
+    }
+    for (let b = 1; b < octets.length; b++) {
+      const prev = octets[b - 1]!;
+      const next = octets[b]!;
+      const ok = next === ((prev + 1) & 0xff) || ulawToLinear(next) === ulawToLinear((prev + 1) & 0xff);
+      expect(ok, `block ${b}: ${prev} then ${next}`).toBe(true);
+    }
+    expect(s.counters.rtpSent).toBeGreaterThanOrEqual(100);
+  });
+
+  it('rtcp-mux (RFC 5761): ffmpeg sends RTCP to the RTP port and the session demultiplexes it', async () => {
+    const loop = createLoop();
+    loops.push(loop);
+    const s = await RtpSession.open({ loop, clockRate: 8000, rtcpMux: true });
+    sessions.push(s);
+    const lport = await freeEvenPort();
+    const srs: SenderReport[] = [];
+    s.onRtcp((pk) => {
+      for (const p of pk) if (p.kind === 'sr') srs.push(p);
+    });
+    const ff = spawn(
+      'ffmpeg',
+      [
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=8000:duration=1:samples_per_frame=160',
+        '-c:a',
+        'pcm_mulaw',
+        '-f',
+        'rtp',
+        '-payload_type',
+        '0',
+        `rtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}&rtcpport=${s.rtpPort}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    children.push(ff);
+    let stderr = '';
+    ff.stderr!.on('data', (d) => {
+      stderr += String(d);
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`ffmpeg did not finish in 20 s: ${stderr}`)), 20_000);
+      ff.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    expect(code, stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.rtcpMux).toBe(true);
+    expect(s.counters.rtpReceived).toBeGreaterThanOrEqual(48);
+    expect(s.counters.malformedRtp).toBe(0);
+    expect(s.counters.malformedRtcp).toBe(0);
+    expect(srs.length).toBeGreaterThanOrEqual(1);
+    const stats = s.sources.get(srs[0]!.ssrc);
+    expect(stats).toBeDefined();
+    expect(stats!.cumulativeLost).toBe(0);
+  });
+
+  it('SRTP: ffmpeg protects with AES_CM_128_HMAC_SHA1_80 and the session unprotects via @mdh/srtp', async () => {
+    const loop = createLoop();
+    loops.push(loop);
+    const key = new Uint8Array(16).map((_, i) => i * 7 + 1);
+    const salt = new Uint8Array(14).map((_, i) => 0xa0 + i);
+    const params = Buffer.concat([key, salt]).toString('base64');
+    const srtp = new SrtpSession({ profile: 'AES_CM_128_HMAC_SHA1_80', key, salt });
+    const s = await RtpSession.open({ loop, clockRate: 8000, srtp });
+    sessions.push(s);
+    const lport = await freeEvenPort();
+    const srs: SenderReport[] = [];
+    s.onRtcp((pk) => {
+      for (const p of pk) if (p.kind === 'sr') srs.push(p);
+    });
+    const seqs: number[] = [];
+    const lengths = new Set<number>();
+    s.onRtp((p) => {
+      seqs.push(p.sequenceNumber);
+      lengths.add(p.payloadLength);
+    });
+    const ff = spawn(
+      'ffmpeg',
+      [
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=8000:duration=1:samples_per_frame=160',
+        '-c:a',
+        'pcm_mulaw',
+        '-f',
+        'rtp',
+        '-payload_type',
+        '0',
+        '-srtp_out_suite',
+        'AES_CM_128_HMAC_SHA1_80',
+        '-srtp_out_params',
+        params,
+        `srtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    children.push(ff);
+    let stderr = '';
+    ff.stderr!.on('data', (d) => {
+      stderr += String(d);
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`ffmpeg did not finish in 20 s: ${stderr}`)), 20_000);
+      ff.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    expect(code, stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.counters.srtpFailures).toBe(0);
+    expect(s.counters.malformedRtp).toBe(0);
+    expect(s.counters.rtpReceived).toBeGreaterThanOrEqual(48);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1]! + 1) & 0xffff);
+    expect([...lengths]).toEqual([160]);
+    // ffmpeg's SR arrives as SRTCP on RTP + 1 and authenticates too.
+    expect(srs.length).toBeGreaterThanOrEqual(1);
   });
 });

@@ -168,7 +168,19 @@ describe.skipIf(!hasPeer('ffmpeg'))('SRTP interop with ffmpeg', () => {
     it(`@mdh/srtp → ffmpeg: ${suite}, ffmpeg decodes exactly the audio we sent`, async () => {
       const ref = await referencePcmu();
       writeFileSync(join(dir, 'ref.ulaw'), ref);
-      const decodedRef = await run(['-f', 'mulaw', '-ar', '8000', '-ac', '1', '-i', join(dir, 'ref.ulaw'), '-f', 's16le', '-']);
+      const decodedRef = await run([
+        '-f',
+        'mulaw',
+        '-ar',
+        '8000',
+        '-ac',
+        '1',
+        '-i',
+        join(dir, 'ref.ulaw'),
+        '-f',
+        's16le',
+        '-',
+      ]);
       expect(decodedRef.code, decodedRef.stderr).toBe(0);
       expect(decodedRef.stdout.length).toBe(16000);
 

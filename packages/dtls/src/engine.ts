@@ -1,5 +1,13 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
 import {
+  certificatePublicKey,
+  type DtlsCertificate,
+  fingerprint,
+  matchesFingerprint,
+  pemBlocks,
+  verifyChain,
+} from './certificate.js';
+import {
   AlertDescription,
   AlertLevel,
   CIPHER_SUITES,
@@ -18,7 +26,6 @@ import {
   type SrtpProfileInfo,
   srtpProfileInfo,
 } from './constants.js';
-import { certificatePublicKey, type DtlsCertificate, fingerprint, matchesFingerprint, pemBlocks, verifyChain } from './certificate.js';
 import { computeCookie, verifyCookie } from './cookie.js';
 import { DtlsError, DtlsUsageError } from './errors.js';
 import { type EcdheKeyPair, generateEcdhe, groupName } from './keyexchange.js';
@@ -30,7 +37,7 @@ import {
   serializeCertificateRequest,
 } from './messages/certificate-request.js';
 import { parseCertificateVerify, serializeCertificateVerify } from './messages/certificate-verify.js';
-import { type ClientHello, parseClientHello, serializeClientHello } from './messages/client-hello.js';
+import { parseClientHello, serializeClientHello } from './messages/client-hello.js';
 import { parseClientKeyExchange, serializeClientKeyExchange } from './messages/client-key-exchange.js';
 import {
   type Extension,
@@ -251,7 +258,8 @@ export class DtlsEngine {
     droppedUnexpected: 0,
     retransmits: 0,
   };
-  private readonly role: 'client' | 'server';
+  /** Which side of the handshake this engine plays. */
+  readonly role: 'client' | 'server';
   private readonly opts: DtlsEngineOptions;
   private readonly random: (n: number) => Uint8Array;
   private readonly suites: CipherSuiteInfo[];
@@ -333,11 +341,15 @@ export class DtlsEngine {
     });
     this.srtpProfiles = (opts.srtpProfiles ?? []).map((p) => {
       const info = srtpProfileInfo(p);
-      if (!info) throw new DtlsUsageError(`unknown SRTP profile ${p}; use one of ${SRTP_PROFILES.map((x) => x.name).join(', ')}`);
+      if (!info)
+        throw new DtlsUsageError(
+          `unknown SRTP profile ${p}; use one of ${SRTP_PROFILES.map((x) => x.name).join(', ')}`,
+        );
       return info;
     });
     this.mtu = opts.mtu ?? 1200;
-    if (!Number.isInteger(this.mtu) || this.mtu < 100 || this.mtu > 65507) throw new DtlsUsageError('mtu must be 100..65507');
+    if (!Number.isInteger(this.mtu) || this.mtu < 100 || this.mtu > 65507)
+      throw new DtlsUsageError('mtu must be 100..65507');
     this.rto = opts.initialRetransmitMs ?? 1000;
     this.replay = new ReplayWindow(opts.replayWindow ?? 64);
     this.cookieSecret = opts.cookieSecret ?? this.random(32);
@@ -430,8 +442,10 @@ export class DtlsEngine {
 
   /** Sends application data (one record, one datagram). Throws DtlsUsageError when not connected or too large. */
   send(data: Uint8Array): void {
-    if (this.state !== 'connected' || !this.writeCipher) throw new DtlsUsageError('send() before the handshake completed');
-    if (data.length > MAX_PLAINTEXT) throw new DtlsUsageError(`application data must be at most ${MAX_PLAINTEXT} octets`);
+    if (this.state !== 'connected' || !this.writeCipher)
+      throw new DtlsUsageError('send() before the handshake completed');
+    if (data.length > MAX_PLAINTEXT)
+      throw new DtlsUsageError(`application data must be at most ${MAX_PLAINTEXT} octets`);
     this.outputs.push({ kind: 'datagram', data: this.sealRecord(ContentType.applicationData, data) });
   }
 
@@ -453,9 +467,18 @@ export class DtlsEngine {
     if (!this.master || !this.suite || this.state !== 'connected') {
       throw new DtlsUsageError('exportKeyingMaterial() needs a connected association');
     }
-    if (RESERVED_EXPORTER_LABELS.has(label)) throw new DtlsUsageError(`exporter label '${label}' is reserved (RFC 5705 §4)`);
+    if (RESERVED_EXPORTER_LABELS.has(label))
+      throw new DtlsUsageError(`exporter label '${label}' is reserved (RFC 5705 §4)`);
     if (!Number.isInteger(length) || length < 1 || length > 65535) throw new DtlsUsageError('length must be 1..65535');
-    return exportKeyingMaterial(this.suite.hash, this.master, label, this.clientRandom, this.serverRandom, length, context);
+    return exportKeyingMaterial(
+      this.suite.hash,
+      this.master,
+      label,
+      this.clientRandom,
+      this.serverRandom,
+      length,
+      context,
+    );
   }
 
   /**
@@ -748,7 +771,10 @@ export class DtlsEngine {
   private onMessage(type: number, body: Uint8Array, seq: number, now: number): void {
     const full = () => serializeHandshake(type, seq, body);
     const unexpected = () =>
-      new DtlsError(`unexpected handshake message ${type} while expecting ${this.expect}`, AlertDescription.unexpectedMessage);
+      new DtlsError(
+        `unexpected handshake message ${type} while expecting ${this.expect}`,
+        AlertDescription.unexpectedMessage,
+      );
     switch (this.expect) {
       case 'serverHello':
         if (type !== HandshakeType.serverHello) throw unexpected();
@@ -794,7 +820,11 @@ export class DtlsEngine {
         return;
       case 'clientKeyExchange': {
         if (type !== HandshakeType.clientKeyExchange) throw unexpected();
-        if (this.certRequested && this.peerChain.length === 0 && (this.opts.requireClientCertificate ?? this.opts.requestClientCertificate ?? true)) {
+        if (
+          this.certRequested &&
+          this.peerChain.length === 0 &&
+          (this.opts.requireClientCertificate ?? this.opts.requestClientCertificate ?? true)
+        ) {
           throw new DtlsError('client certificate required', AlertDescription.handshakeFailure);
         }
         const point = parseClientKeyExchange(body);
@@ -829,7 +859,8 @@ export class DtlsEngine {
           this.role === 'server',
           digest(this.suite!.hash, this.transcript),
         );
-        if (!timingSafe(vd, expected)) throw new DtlsError('Finished verify_data mismatch', AlertDescription.decryptError);
+        if (!timingSafe(vd, expected))
+          throw new DtlsError('Finished verify_data mismatch', AlertDescription.decryptError);
         this.transcript.push(full());
         if (this.role === 'server') this.sendServerFlight6(now);
         else this.retransmitAt = null;
@@ -914,7 +945,8 @@ export class DtlsEngine {
     if (this.srtpProfiles.length > 0) {
       exts.push({ type: ExtensionType.useSrtp, data: serializeUseSrtp(this.srtpProfiles.map((p) => p.id)) });
     }
-    if (this.opts.alpn && this.opts.alpn.length > 0) exts.push({ type: ExtensionType.alpn, data: serializeAlpn(this.opts.alpn) });
+    if (this.opts.alpn && this.opts.alpn.length > 0)
+      exts.push({ type: ExtensionType.alpn, data: serializeAlpn(this.opts.alpn) });
     return exts;
   }
 
@@ -944,7 +976,8 @@ export class DtlsEngine {
     if (hvr.version !== DTLS_1_2 && hvr.version !== DTLS_1_0) {
       throw new DtlsError('HelloVerifyRequest version', AlertDescription.protocolVersion);
     }
-    if (hvr.cookie.length === 0 || hvr.cookie.length > 255) throw new DtlsError('empty cookie', AlertDescription.illegalParameter);
+    if (hvr.cookie.length === 0 || hvr.cookie.length > 255)
+      throw new DtlsError('empty cookie', AlertDescription.illegalParameter);
     if (timingSafe(hvr.cookie, this.cookie)) {
       // A duplicate of the HelloVerifyRequest we already answered: our flight timer covers a lost ClientHello.
       this.stats.droppedUnexpected++;
@@ -960,7 +993,8 @@ export class DtlsEngine {
 
   private onServerHello(body: Uint8Array): void {
     const sh = parseServerHello(body);
-    if (sh.version !== DTLS_1_2) throw new DtlsError('server did not choose DTLS 1.2', AlertDescription.protocolVersion);
+    if (sh.version !== DTLS_1_2)
+      throw new DtlsError('server did not choose DTLS 1.2', AlertDescription.protocolVersion);
     const suite = this.suites.find((s) => s.id === sh.cipherSuite);
     if (!suite) throw new DtlsError('server chose a suite we did not offer', AlertDescription.illegalParameter);
     if (sh.compressionMethod !== 0) throw new DtlsError('server chose compression', AlertDescription.illegalParameter);
@@ -969,7 +1003,8 @@ export class DtlsEngine {
     let ems = false;
     const offered = new Set(this.clientExtensions().map((e) => e.type));
     for (const e of sh.extensions) {
-      if (!offered.has(e.type)) throw new DtlsError(`unsolicited extension ${e.type}`, AlertDescription.unsupportedExtension);
+      if (!offered.has(e.type))
+        throw new DtlsError(`unsolicited extension ${e.type}`, AlertDescription.unsupportedExtension);
       switch (e.type) {
         case ExtensionType.extendedMasterSecret:
           if (e.data.length !== 0) throw new DtlsError('bad extended_master_secret', AlertDescription.decodeError);
@@ -983,7 +1018,8 @@ export class DtlsEngine {
         case ExtensionType.useSrtp: {
           const u = parseUseSrtp(e.data);
           const p = u.profiles.length === 1 ? this.srtpProfiles.find((x) => x.id === u.profiles[0]) : undefined;
-          if (!p) throw new DtlsError('server chose an SRTP profile we did not offer', AlertDescription.illegalParameter);
+          if (!p)
+            throw new DtlsError('server chose an SRTP profile we did not offer', AlertDescription.illegalParameter);
           this.srtp = p;
           break;
         }
@@ -1042,8 +1078,12 @@ export class DtlsEngine {
 
   private onServerKeyExchange(body: Uint8Array): void {
     const ske = parseServerKeyExchange(body);
-    if (!this.groups.includes(ske.group)) throw new DtlsError('server chose a group we did not offer', AlertDescription.illegalParameter);
-    if (!DEFAULT_SIGNATURE_SCHEMES.includes(ske.signatureScheme) || schemeKind(ske.signatureScheme) !== this.suite!.auth) {
+    if (!this.groups.includes(ske.group))
+      throw new DtlsError('server chose a group we did not offer', AlertDescription.illegalParameter);
+    if (
+      !DEFAULT_SIGNATURE_SCHEMES.includes(ske.signatureScheme) ||
+      schemeKind(ske.signatureScheme) !== this.suite!.auth
+    ) {
       throw new DtlsError('ServerKeyExchange signature scheme not offered', AlertDescription.illegalParameter);
     }
     const signed = concatAll([this.clientRandom, this.serverRandom, ske.params]);
@@ -1069,7 +1109,8 @@ export class DtlsEngine {
       if (cert) {
         const kind = keyKind(cert.privateKey)!;
         cvScheme = chooseScheme(kind, this.certRequestSchemes, cert.privateKey.asymmetricKeyDetails?.namedCurve);
-        if (cvScheme === undefined) throw new DtlsError('no common signature scheme for CertificateVerify', AlertDescription.handshakeFailure);
+        if (cvScheme === undefined)
+          throw new DtlsError('no common signature scheme for CertificateVerify', AlertDescription.handshakeFailure);
         this.queueHandshake(HandshakeType.certificate, serializeCertificate(cert.chain));
       } else this.queueHandshake(HandshakeType.certificate, serializeCertificate([]));
     }
@@ -1077,7 +1118,10 @@ export class DtlsEngine {
     this.deriveKeys();
     if (cert && cvScheme !== undefined) {
       const sig = signWith(cvScheme, cert.privateKey, concatAll(this.transcript));
-      this.queueHandshake(HandshakeType.certificateVerify, serializeCertificateVerify({ signatureScheme: cvScheme, signature: sig }));
+      this.queueHandshake(
+        HandshakeType.certificateVerify,
+        serializeCertificateVerify({ signatureScheme: cvScheme, signature: sig }),
+      );
     }
     this.queueChangeCipherSpec();
     this.writeEpoch = 1;
@@ -1096,14 +1140,21 @@ export class DtlsEngine {
     const peer = this.opts.peerId ?? '';
     if ((this.opts.cookieExchange ?? true) && !verifyCookie(this.cookieSecret, peer, ch)) {
       // Stateless HelloVerifyRequest (RFC 6347 §4.2.1): same record sequence number as the ClientHello.
-      const hvr = serializeHelloVerifyRequest({ version: DTLS_1_0, cookie: computeCookie(this.cookieSecret, peer, ch) });
+      const hvr = serializeHelloVerifyRequest({
+        version: DTLS_1_0,
+        cookie: computeCookie(this.cookieSecret, peer, ch),
+      });
       const hs = serializeHandshake(HandshakeType.helloVerifyRequest, messageSeq, hvr);
-      this.outputs.push({ kind: 'datagram', data: serializePlainRecord(ContentType.handshake, 0, rec.seq, hs, DTLS_1_0) });
+      this.outputs.push({
+        kind: 'datagram',
+        data: serializePlainRecord(ContentType.handshake, 0, rec.seq, hs, DTLS_1_0),
+      });
       return;
     }
     // DTLS versions count down: 0xfefd (1.2) is newer than 0xfeff (1.0). A client offering 1.2 or newer gets 1.2.
     if (ch.version > DTLS_1_2) throw new DtlsError('client does not offer DTLS 1.2', AlertDescription.protocolVersion);
-    if (!ch.compressionMethods.includes(0)) throw new DtlsError('null compression not offered', AlertDescription.illegalParameter);
+    if (!ch.compressionMethods.includes(0))
+      throw new DtlsError('null compression not offered', AlertDescription.illegalParameter);
     this.clientRandom = ch.random.slice();
     // Our HelloVerifyRequest reused the first ClientHello's record sequence number (RFC 6347 §4.2.1); continue from
     // this ClientHello's so the client's epoch-0 replay window does not drop the ServerHello.
@@ -1137,7 +1188,8 @@ export class DtlsEngine {
       throw new DtlsError('client did not offer extended_master_secret', AlertDescription.handshakeFailure);
     }
     const ri = exts.get(ExtensionType.renegotiationInfo);
-    if (ri && !(ri.length === 1 && ri[0] === 0)) throw new DtlsError('bad renegotiation_info', AlertDescription.handshakeFailure);
+    if (ri && !(ri.length === 1 && ri[0] === 0))
+      throw new DtlsError('bad renegotiation_info', AlertDescription.handshakeFailure);
     this.offeredRenegotiationInfo = ri !== undefined || ch.cipherSuites.includes(EMPTY_RENEGOTIATION_INFO_SCSV);
 
     const shExts: Extension[] = [];

@@ -2,48 +2,59 @@
  * @mdh/dtls — a sans-I/O DTLS 1.2 client and server (RFC 6347) with DTLS-SRTP (RFC 5764).
  * @packageDocumentation
  */
+
 export {
+  type DtlsCertificate,
+  fingerprint,
+  type GenerateCertificateOptions,
+  generateCertificate,
+  loadCertificate,
+  matchesFingerprint,
+  pemBlocks,
+  privateKeyPem,
+  toPem,
+  verifyChain,
+} from './certificate.js';
+export {
+  AlertDescription,
+  CIPHER_SUITES,
   type CipherSuiteInfo,
   type CipherSuiteName,
-  CIPHER_SUITES,
   cipherSuiteInfo,
   type GroupName,
   SRTP_PROFILES,
   type SrtpProfileInfo,
   srtpProfileInfo,
-  AlertDescription,
 } from './constants.js';
-export { DtlsError, DtlsUsageError } from './errors.js';
+export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export {
-  type DtlsCertificate,
-  type GenerateCertificateOptions,
-  generateCertificate,
-  loadCertificate,
-  fingerprint,
-  matchesFingerprint,
-  toPem,
-  pemBlocks,
-  privateKeyPem,
-  verifyChain,
-} from './certificate.js';
-export { prf, exportKeyingMaterial, masterSecret, extendedMasterSecret, keyBlock, type KeyBlock, type PrfHash } from './prf.js';
-export { ReplayWindow } from './record.js';
-export {
+  type DtlsConnectionInfo,
   DtlsEngine,
   type DtlsEngineOptions,
-  type DtlsConnectionInfo,
   type DtlsEvent,
   type DtlsOutput,
   type DtlsStats,
 } from './engine.js';
-export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
+export { DtlsError, DtlsUsageError } from './errors.js';
+export {
+  exportKeyingMaterial,
+  extendedMasterSecret,
+  type KeyBlock,
+  keyBlock,
+  masterSecret,
+  type PrfHash,
+  prf,
+} from './prf.js';
+export { ReplayWindow } from './record.js';
 export { DtlsSession, type DtlsSessionOptions } from './session.js';
+export { type DtlsSrtpOptions, type DtlsSrtpSessions, srtpSessionsFromDtls } from './srtp.js';
+export { type HelloVerifyDecision, statelessHelloVerify } from './stateless.js';
 export {
   connect,
-  listen,
   type DtlsConnectOptions,
   type DtlsListenOptions,
   type DtlsServer,
   type DtlsServerConnection,
   type DtlsUdpConnection,
+  listen,
 } from './udp.js';

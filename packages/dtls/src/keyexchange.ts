@@ -1,4 +1,11 @@
-import { createECDH, createPublicKey, diffieHellman, type ECDH, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createECDH,
+  createPublicKey,
+  diffieHellman,
+  type ECDH,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import { AlertDescription, type GroupName, NamedGroup } from './constants.js';
 import { DtlsError } from './errors.js';
 

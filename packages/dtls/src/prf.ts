@@ -43,7 +43,12 @@ function cat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** master_secret = PRF(pre_master_secret, "master secret", client_random || server_random)[48] (RFC 5246 §8.1). */
-export function masterSecret(hash: PrfHash, pms: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array): Uint8Array {
+export function masterSecret(
+  hash: PrfHash,
+  pms: Uint8Array,
+  clientRandom: Uint8Array,
+  serverRandom: Uint8Array,
+): Uint8Array {
   return prf(hash, pms, 'master secret', cat(clientRandom, serverRandom), 48);
 }
 
@@ -103,6 +108,11 @@ export function exportKeyingMaterial(
 }
 
 /** verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[12] (RFC 5246 §7.4.9). */
-export function finishedVerifyData(hash: PrfHash, master: Uint8Array, client: boolean, transcriptHash: Uint8Array): Uint8Array {
+export function finishedVerifyData(
+  hash: PrfHash,
+  master: Uint8Array,
+  client: boolean,
+  transcriptHash: Uint8Array,
+): Uint8Array {
   return prf(hash, master, client ? 'client finished' : 'server finished', transcriptHash, 12);
 }

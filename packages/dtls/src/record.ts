@@ -33,7 +33,11 @@ export function parseRecords(datagram: Uint8Array): { records: DtlsRecord[]; mal
     const type = d[off]!;
     const version = (d[off + 1]! << 8) | d[off + 2]!;
     const epoch = (d[off + 3]! << 8) | d[off + 4]!;
-    const seq = (d[off + 5]! * 2 ** 40) + (d[off + 6]! * 2 ** 32) + ((d[off + 7]! << 24) >>> 0) + ((d[off + 8]! << 16) | (d[off + 9]! << 8) | d[off + 10]!);
+    const seq =
+      d[off + 5]! * 2 ** 40 +
+      d[off + 6]! * 2 ** 32 +
+      ((d[off + 7]! << 24) >>> 0) +
+      ((d[off + 8]! << 16) | (d[off + 9]! << 8) | d[off + 10]!);
     const len = (d[off + 11]! << 8) | d[off + 12]!;
     if (off + RECORD_HEADER_LENGTH + len > datagram.length) return { records, malformed: true };
     records.push({
@@ -64,7 +68,13 @@ function writeEpochSeq(out: Uint8Array, off: number, epoch: number, seq: number)
 }
 
 /** Serializes a plaintext (epoch 0) record. */
-export function serializePlainRecord(type: number, epoch: number, seq: number, body: Uint8Array, version = DTLS_1_2): Uint8Array {
+export function serializePlainRecord(
+  type: number,
+  epoch: number,
+  seq: number,
+  body: Uint8Array,
+  version = DTLS_1_2,
+): Uint8Array {
   const out = new Uint8Array(RECORD_HEADER_LENGTH + body.length);
   out[0] = type;
   out[1] = version >> 8;
@@ -165,7 +175,7 @@ export class ReplayWindow {
     if (seq > this.top) return true;
     const d = this.top - seq;
     if (d >= this.size) return false;
-    return !this.bit((seq % this.size));
+    return !this.bit(seq % this.size);
   }
   /** Marks `seq` as seen, sliding the window forward as needed. */
   update(seq: number): void {

@@ -47,8 +47,13 @@ export function schemeKind(scheme: number): KeyKind | undefined {
 }
 
 /** Picks the first scheme of `offered` (peer preference) that fits our key and that we support. */
-export function chooseScheme(kind: KeyKind, offered: readonly number[] | undefined, ecCurve?: string): number | undefined {
-  const list = offered ?? (kind === 'ecdsa' ? [SignatureScheme.ecdsa_secp256r1_sha256] : [SignatureScheme.rsa_pkcs1_sha256]);
+export function chooseScheme(
+  kind: KeyKind,
+  offered: readonly number[] | undefined,
+  ecCurve?: string,
+): number | undefined {
+  const list =
+    offered ?? (kind === 'ecdsa' ? [SignatureScheme.ecdsa_secp256r1_sha256] : [SignatureScheme.rsa_pkcs1_sha256]);
   const preferred = kind === 'ecdsa' && ecCurve === 'secp384r1' ? SignatureScheme.ecdsa_secp384r1_sha384 : undefined;
   if (preferred !== undefined && list.includes(preferred)) return preferred;
   for (const s of list) if (SCHEMES.get(s)?.kind === kind) return s;
@@ -61,7 +66,11 @@ export function signWith(scheme: number, key: KeyObject, data: Uint8Array): Uint
   if (!s) throw new RangeError(`unsupported signature scheme ${scheme}`);
   if (s.pss) {
     return new Uint8Array(
-      sign(s.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }),
+      sign(s.hash, data, {
+        key,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+      }),
     );
   }
   return new Uint8Array(sign(s.hash, data, key));

@@ -1,15 +1,15 @@
-import { createSocket, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
-import { createLoop, type Loop } from '@mdh/loop';
+import { randomBytes } from 'node:crypto';
+import { createLoop, createUdpSocket, type Loop, type UdpSocket } from '@mdh/loop';
 import type { DtlsConnectionInfo } from './engine.js';
 import { DtlsUsageError } from './errors.js';
 import { DtlsSession, type DtlsSessionOptions } from './session.js';
+import { statelessHelloVerify } from './stateless.js';
 
 /** Options for {@link connect}. */
 export interface DtlsConnectOptions extends Omit<DtlsSessionOptions, 'role'> {
   host: string;
   port: number;
-  /** Local address to bind (default: any). */
+  /** Local address to bind (default: any address of the host's family). */
   localAddress?: string;
   /** Local port (default 0 = chosen by the OS). */
   localPort?: number;
@@ -24,54 +24,51 @@ export interface DtlsUdpConnection {
   close(): Promise<void>;
 }
 
-function bindSocket(host: string, port: number, address?: string): Promise<Socket> {
-  const type = isIP(address ?? host) === 6 ? 'udp6' : 'udp4';
-  const sock = createSocket({ type });
-  return new Promise((res, rej) => {
-    sock.once('error', rej);
-    sock.bind(port, address, () => {
-      sock.off('error', rej);
-      res(sock);
-    });
-  });
-}
-
-function closeSocket(sock: Socket): Promise<void> {
-  return new Promise((res) => {
-    try {
-      sock.close(() => res());
-    } catch {
-      res();
-    }
-  });
+function family(host: string): 'udp4' | 'udp6' {
+  return host.includes(':') ? 'udp6' : 'udp4';
 }
 
 /**
- * Connects to a DTLS server over UDP and resolves when the handshake completes (rejects with the DtlsError that
- * failed it, e.g. a wrong fingerprint or the handshake timeout).
+ * Connects to a DTLS server over an @mdh/loop UDP socket and resolves when the handshake completes (rejects with
+ * the DtlsError that failed it, e.g. a wrong fingerprint or the handshake timeout).
  */
 export async function connect(options: DtlsConnectOptions): Promise<DtlsUdpConnection> {
   const { host, port, localAddress, localPort, ...rest } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new DtlsUsageError('port must be 1..65535');
-  const sock = await bindSocket(host, localPort ?? 0, localAddress);
-  const session = new DtlsSession({ ...rest, role: 'client' }, (d) => sock.send(d, port, host));
-  sock.on('message', (msg, rinfo) => {
-    if (rinfo.port === port) session.handleDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
+  const sock: UdpSocket = await createUdpSocket({
+    type: family(localAddress ?? host),
+    ...(localAddress !== undefined ? { address: localAddress } : {}),
+    port: localPort ?? 0,
   });
-  sock.on('error', () => {});
+  let closing: Promise<void>[] | undefined;
+  const session = new DtlsSession({ ...rest, role: 'client' }, (d) => {
+    try {
+      // While closing, wait for the close_notify to leave before the socket closes.
+      if (closing) closing.push(sock.sendAsync(d, port, host).catch(() => {}));
+      else sock.send(d, port, host);
+    } catch {
+      // socket closed: the engine's timers end the handshake
+    }
+  });
+  const shutdown = async () => {
+    closing = [];
+    session.close();
+    await Promise.all(closing);
+    await sock.close();
+  };
+  sock.onMessage((m) => {
+    if (m.port === port) session.handleDatagram(m.data);
+  });
   try {
     const info = await session.start();
     return {
       session,
       info,
-      localPort: sock.address().port,
-      close: async () => {
-        session.close();
-        await closeSocket(sock);
-      },
+      localPort: sock.port,
+      close: shutdown,
     };
   } catch (e) {
-    await closeSocket(sock);
+    await shutdown();
     throw e;
   }
 }
@@ -80,7 +77,7 @@ export async function connect(options: DtlsConnectOptions): Promise<DtlsUdpConne
 export interface DtlsListenOptions extends Omit<DtlsSessionOptions, 'role' | 'peerId'> {
   host?: string;
   port?: number;
-  /** Most concurrent associations (default 1024); ClientHellos beyond it are dropped. */
+  /** Most concurrent associations (default 1024); new peers beyond it are dropped. */
   maxAssociations?: number;
 }
 
@@ -96,13 +93,16 @@ export interface DtlsServerConnection {
 export interface DtlsServer {
   address: string;
   port: number;
+  /** Live associations (handshaking or connected). */
+  readonly associations: number;
   /** Closes every association and the socket. */
   close(): Promise<void>;
 }
 
 /**
- * Listens for DTLS clients on UDP. Each peer (address:port) gets its own engine; the cookie exchange binds the
- * peer address into the HMAC cookie. `onConnection` runs after each completed handshake; `onError` for failures.
+ * Listens for DTLS clients on an @mdh/loop UDP socket. A peer gets an engine only after it returned a valid cookie
+ * (the stateless HelloVerifyRequest exchange, RFC 6347 §4.2.1, with the peer's address bound into the HMAC).
+ * `onConnection` runs after each completed handshake; `onError` for each failed one.
  */
 export async function listen(
   options: DtlsListenOptions,
@@ -111,38 +111,54 @@ export async function listen(
 ): Promise<DtlsServer> {
   const { host = '127.0.0.1', port = 0, maxAssociations = 1024, loop: givenLoop, ...rest } = options;
   const loop: Loop = givenLoop ?? createLoop();
-  const sock = await bindSocket(host, port, host);
-  const cookieSecret = rest.cookieSecret ?? new Uint8Array((await import('node:crypto')).randomBytes(32));
+  const sock = await createUdpSocket({ type: family(host), address: host, port });
+  const cookieSecret = rest.cookieSecret ?? new Uint8Array(randomBytes(32));
+  const cookieExchange = rest.cookieExchange ?? true;
   const peers = new Map<string, DtlsSession>();
-  sock.on('error', () => {});
-  sock.on('message', (msg, rinfo) => {
-    const key = `${rinfo.address}:${rinfo.port}`;
+  sock.onMessage((m) => {
+    const key = `${m.address}:${m.port}`;
     let s = peers.get(key);
     if (!s) {
       if (peers.size >= maxAssociations) return;
-      const session = new DtlsSession({ ...rest, loop, cookieSecret, role: 'server', peerId: key }, (d) =>
-        sock.send(d, rinfo.port, rinfo.address),
-      );
+      if (cookieExchange) {
+        const d = statelessHelloVerify(m.data, cookieSecret, key);
+        if (d.action === 'drop') return;
+        if (d.action === 'reply') {
+          sock.send(d.datagram, m.port, m.address);
+          return;
+        }
+      }
+      const session = new DtlsSession({ ...rest, loop, cookieSecret, role: 'server', peerId: key }, (d) => {
+        try {
+          sock.send(d, m.port, m.address);
+        } catch {
+          // socket closed
+        }
+      });
       s = session;
       peers.set(key, session);
       session.onClose(() => {
         if (peers.get(key) === session) peers.delete(key);
       });
       session.ready.then(
-        (info) => onConnection({ session, info, remoteAddress: rinfo.address, remotePort: rinfo.port }),
-        (err: Error) => onError?.(err, { address: rinfo.address, port: rinfo.port }),
+        (info) => onConnection({ session, info, remoteAddress: m.address, remotePort: m.port }),
+        (err: Error) => onError?.(err, { address: m.address, port: m.port }),
       );
     }
-    s.handleDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
+    s.handleDatagram(m.data);
   });
-  const addr = sock.address();
   return {
-    address: addr.address,
-    port: addr.port,
+    address: sock.address,
+    port: sock.port,
+    get associations() {
+      return peers.size;
+    },
     close: async () => {
-      for (const s of peers.values()) s.close();
+      for (const s of [...peers.values()]) s.close();
       peers.clear();
-      await closeSocket(sock);
+      // let the close_notify alerts leave before the socket closes
+      await sock.sendAsync(new Uint8Array(0), sock.port, sock.address).catch(() => {});
+      await sock.close();
     },
   };
 }

@@ -24,7 +24,14 @@ function onlyTypedErrors(e: DtlsEngine): void {
 
 describe('fuzzed input never throws untyped errors or hangs', () => {
   it('decoders throw only DtlsError', () => {
-    const parsers = [parseClientHello, parseServerHello, parseServerKeyExchange, parseCertificate, parseCertificateRequest, parseHandshakeFragments];
+    const parsers = [
+      parseClientHello,
+      parseServerHello,
+      parseServerKeyExchange,
+      parseCertificate,
+      parseCertificateRequest,
+      parseHandshakeFragments,
+    ];
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
         for (const p of parsers) {
@@ -67,8 +74,24 @@ describe('fuzzed input never throws untyped errors or hangs', () => {
         msgType: fc.constantFrom(1, 2, 3, 11, 12, 13, 14, 15, 16, 20),
       })
       .map(({ type, epoch, seq, body, msgType }) => {
-        const inner = type === 22 ? new Uint8Array([msgType, 0, 0, body.length, 0, 0, 0, 0, 0, 0, 0, body.length, ...body]) : body;
-        return new Uint8Array([type, 0xfe, 0xfd, 0, epoch, 0, 0, 0, 0, 0, seq, inner.length >> 8, inner.length & 0xff, ...inner]);
+        const inner =
+          type === 22 ? new Uint8Array([msgType, 0, 0, body.length, 0, 0, 0, 0, 0, 0, 0, body.length, ...body]) : body;
+        return new Uint8Array([
+          type,
+          0xfe,
+          0xfd,
+          0,
+          epoch,
+          0,
+          0,
+          0,
+          0,
+          0,
+          seq,
+          inner.length >> 8,
+          inner.length & 0xff,
+          ...inner,
+        ]);
       });
     fc.assert(
       fc.property(fc.array(record, { minLength: 1, maxLength: 6 }), (recs) => {

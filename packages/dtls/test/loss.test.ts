@@ -30,10 +30,14 @@ describe('handshake over a lossy, reordering, duplicating network (manual clock)
         ci = connectedInfo(r.clientEvents);
         si = connectedInfo(r.serverEvents);
       } catch (e) {
-        throw new Error(`seed ${seed}: ${(e as Error).message}; client ${JSON.stringify(client.stats)} server ${JSON.stringify(server.stats)}`);
+        throw new Error(
+          `seed ${seed}: ${(e as Error).message}; client ${JSON.stringify(client.stats)} server ${JSON.stringify(server.stats)}`,
+        );
       }
       expect(ci.cipherSuite).toBe(si.cipherSuite);
-      expect(Buffer.from(client.srtpKeyingMaterial()!.material)).toEqual(Buffer.from(server.srtpKeyingMaterial()!.material));
+      expect(Buffer.from(client.srtpKeyingMaterial()!.material)).toEqual(
+        Buffer.from(server.srtpKeyingMaterial()!.material),
+      );
       totalRetransmits += client.stats.retransmits + server.stats.retransmits;
     }
     // 30% loss cannot be survived without retransmission: the timers really ran
@@ -41,7 +45,12 @@ describe('handshake over a lossy, reordering, duplicating network (manual clock)
   });
 
   it('doubles the retransmission timeout up to the cap and gives up at the handshake deadline', () => {
-    const client = new DtlsEngine({ role: 'client', initialRetransmitMs: 1000, maxRetransmitMs: 8000, handshakeTimeoutMs: 30_000 });
+    const client = new DtlsEngine({
+      role: 'client',
+      initialRetransmitMs: 1000,
+      maxRetransmitMs: 8000,
+      handshakeTimeoutMs: 30_000,
+    });
     client.start(0);
     const sendTimes: number[] = [];
     let now = 0;

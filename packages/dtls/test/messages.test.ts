@@ -10,7 +10,11 @@ import { parseAlpn, parseUseSrtp, serializeAlpn, serializeUseSrtp } from '../src
 import { parseHandshakeFragments, serializeHandshake } from '../src/messages/handshake-header.js';
 import { parseHelloVerifyRequest, serializeHelloVerifyRequest } from '../src/messages/hello-verify-request.js';
 import { parseServerHello, serializeServerHello } from '../src/messages/server-hello.js';
-import { parseServerKeyExchange, serializeEcdhParams, serializeServerKeyExchange } from '../src/messages/server-key-exchange.js';
+import {
+  parseServerKeyExchange,
+  serializeEcdhParams,
+  serializeServerKeyExchange,
+} from '../src/messages/server-key-exchange.js';
 import { GcmRecordCipher, parseRecords, ReplayWindow, serializePlainRecord } from '../src/record.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -43,12 +47,21 @@ describe('wire messages round-trip byte-exact', () => {
 
   it('ALPN body (RFC 7301 §3.1)', () => {
     const b = serializeAlpn(['webrtc', 'c-webrtc']);
-    expect(hex(b)).toBe(`0010 06${Buffer.from('webrtc').toString('hex')}08${Buffer.from('c-webrtc').toString('hex')}`.replace(' ', ''));
+    expect(hex(b)).toBe(
+      `0010 06${Buffer.from('webrtc').toString('hex')}08${Buffer.from('c-webrtc').toString('hex')}`.replace(' ', ''),
+    );
     expect(parseAlpn(b)).toEqual(['webrtc', 'c-webrtc']);
   });
 
   it('ServerHello, HelloVerifyRequest, Certificate, CertificateRequest, SKE, CKE, CertificateVerify, Alert', () => {
-    const sh = { version: 0xfefd, random: new Uint8Array(32).fill(1), sessionId: Uint8Array.of(5), cipherSuite: 0xc02b, compressionMethod: 0, extensions: [{ type: 23, data: new Uint8Array(0) }] };
+    const sh = {
+      version: 0xfefd,
+      random: new Uint8Array(32).fill(1),
+      sessionId: Uint8Array.of(5),
+      cipherSuite: 0xc02b,
+      compressionMethod: 0,
+      extensions: [{ type: 23, data: new Uint8Array(0) }],
+    };
     expect(parseServerHello(serializeServerHello(sh))).toEqual(sh);
     const hvr = { version: 0xfeff, cookie: Uint8Array.of(9, 9) };
     expect(hex(serializeHelloVerifyRequest(hvr))).toBe('feff020909');
@@ -68,8 +81,13 @@ describe('wire messages round-trip byte-exact', () => {
     expect(hex(pske.signature)).toBe('aabb');
     expect(hex(serializeClientKeyExchange(Uint8Array.of(4, 1)))).toBe('020401');
     expect(parseClientKeyExchange(Uint8Array.of(2, 4, 1))).toEqual(Uint8Array.of(4, 1));
-    expect(hex(serializeCertificateVerify({ signatureScheme: 0x0804, signature: Uint8Array.of(1) }))).toBe('0804000101');
-    expect(parseCertificateVerify(Uint8Array.of(4, 3, 0, 1, 7))).toEqual({ signatureScheme: 0x0403, signature: Uint8Array.of(7) });
+    expect(hex(serializeCertificateVerify({ signatureScheme: 0x0804, signature: Uint8Array.of(1) }))).toBe(
+      '0804000101',
+    );
+    expect(parseCertificateVerify(Uint8Array.of(4, 3, 0, 1, 7))).toEqual({
+      signatureScheme: 0x0403,
+      signature: Uint8Array.of(7),
+    });
     expect(parseAlert(serializeAlert({ level: 2, description: 40 }))).toEqual({ level: 2, description: 40 });
   });
 
@@ -85,7 +103,9 @@ describe('wire messages round-trip byte-exact', () => {
       [4, 3],
       [0, 10],
     ]);
-    expect(() => parseHandshakeFragments(Uint8Array.from([11, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0]))).toThrow(DtlsError);
+    expect(() => parseHandshakeFragments(Uint8Array.from([11, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0]))).toThrow(
+      DtlsError,
+    );
   });
 
   it('truncated messages fail with decode_error, never a RangeError', () => {

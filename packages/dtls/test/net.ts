@@ -106,5 +106,7 @@ export function connectedInfo(events: DtlsEvent[]) {
   const c = events.find((e) => e.type === 'connected');
   if (c && c.type === 'connected') return c.info;
   const err = events.find((e) => e.type === 'error');
-  throw new Error(`not connected: ${err && err.type === 'error' ? `${err.error.message} (${err.error.alertName})` : 'no event'}`);
+  throw new Error(
+    `not connected: ${err && err.type === 'error' ? `${err.error.message} (${err.error.alertName})` : 'no event'}`,
+  );
 }

@@ -28,7 +28,14 @@ describe('TLS 1.2 PRF (RFC 5246 §5) known answers', () => {
   it('RFC 5705 exporter EXTRACTOR-dtls_srtp', () => {
     const e = V.exporter_vectors;
     for (const c of e.cases) {
-      const out = exportKeyingMaterial('sha256', hex(e.master_secret), e.label, hex(c.client_random), hex(c.server_random), c.length);
+      const out = exportKeyingMaterial(
+        'sha256',
+        hex(e.master_secret),
+        e.label,
+        hex(c.client_random),
+        hex(c.server_random),
+        c.length,
+      );
       expect(toHex(out)).toBe(c.output);
     }
   });

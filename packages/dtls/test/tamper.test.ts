@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AlertDescription, DtlsEngine, type DtlsEvent, DtlsError, fingerprint, generateCertificate } from '../src/index.js';
+import {
+  AlertDescription,
+  DtlsEngine,
+  DtlsError,
+  type DtlsEvent,
+  fingerprint,
+  generateCertificate,
+} from '../src/index.js';
 import { drain, runNet } from './net.js';
 
 const serverCert = generateCertificate();
@@ -8,7 +15,7 @@ const rsaCert = generateCertificate({ keyType: 'rsa-2048' });
 
 function errorOf(events: DtlsEvent[]): DtlsError {
   const e = events.find((x) => x.type === 'error');
-  if (!e || e.type !== 'error') throw new Error(`no error event in ${JSON.stringify(events.map((x) => x.type))}`);
+  if (e?.type !== 'error') throw new Error(`no error event in ${JSON.stringify(events.map((x) => x.type))}`);
   expect(e.error).toBeInstanceOf(DtlsError);
   return e.error;
 }
@@ -66,7 +73,7 @@ describe('verification failures end the handshake with the right alert', () => {
     expect(errorOf(r.clientEvents).remote).toBe(true);
   });
 
-  it("a tampered server Finished → decrypt_error at the client", () => {
+  it('a tampered server Finished → decrypt_error at the client', () => {
     const client = new DtlsEngine({ role: 'client', certificate: clientCert });
     const server = new DtlsEngine({
       role: 'server',

@@ -32,6 +32,11 @@ export interface StreamConnectionOptions {
   idleTimeoutMs?: number;
   /** Pull mode: pause reading from the OS while more than this many bytes are queued (default 1 MiB). */
   highWaterMark?: number;
+  /**
+   * Keep our side open after the peer's FIN (default true: half-close, like a BSD socket; call
+   * `end()` when done). With false, our side ends automatically and `onClose` follows the peer's FIN.
+   */
+  allowHalfOpen?: boolean;
 }
 
 function checkMax(maxBytes: number | undefined): void {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { AsyncQueue } from './async-queue.js';
 import type { Watchable } from './loop.js';
-import { checkHost, checkPort, checkTimeout, SocketError, toSocketError } from './socket-error.js';
+import { checkHost, checkPort, checkTimeout, SocketError, toSocketError, UnsupportedError } from './socket-error.js';
 import { StreamConnection, type StreamConnectionOptions } from './stream.js';
 
 /** Options of {@link connectTcp}. */
@@ -32,6 +32,10 @@ export interface TcpListenOptions extends StreamConnectionOptions {
   acceptQueueLimit?: number;
   /** Stop accepting beyond this many simultaneous connections (default 10000). */
   maxConnections?: number;
+  /** SO_REUSEADDR: Node always sets it on listening sockets (Unix), so `false` throws {@link UnsupportedError}. */
+  reuseAddr?: boolean;
+  /** SO_REUSEPORT: not available to Node 20's net.Server, so `true` throws {@link UnsupportedError}. */
+  reusePort?: boolean;
 }
 
 /** Counters of a {@link StreamServer}. */
@@ -73,6 +77,7 @@ export class StreamServer<C extends StreamConnection = StreamConnection> impleme
   private isClosed = false;
   private readonly onConnection: ((c: C) => void) | undefined;
   private readonly maxConnections: number;
+  private readonly acceptLimit: number;
 
   /** @internal use listenTcp/listenTls. */
   constructor(server: net.Server, onConnection: ((c: C) => void) | undefined, opts: TcpListenOptions) {
@@ -82,7 +87,10 @@ export class StreamServer<C extends StreamConnection = StreamConnection> impleme
     this.port = a.port;
     this.onConnection = onConnection;
     this.maxConnections = opts.maxConnections ?? 10000;
-    this.pending = new AsyncQueue<C>(opts.acceptQueueLimit ?? 128, () => this.notify());
+    this.acceptLimit = opts.acceptQueueLimit ?? 128;
+    if (!Number.isInteger(this.acceptLimit) || this.acceptLimit < 1)
+      throw new RangeError('acceptQueueLimit must be >= 1');
+    this.pending = new AsyncQueue<C>(Number.POSITIVE_INFINITY, () => this.notify());
     server.on('error', (err) => {
       this.stats.acceptErrors++;
       this.lastAcceptError = toSocketError(err, 'accept');
@@ -112,7 +120,14 @@ export class StreamServer<C extends StreamConnection = StreamConnection> impleme
       }
       return;
     }
-    if (!this.pending.push(c)) this.stats.rejected++;
+    if (this.pending.length >= this.acceptLimit) {
+      // Accept queue full: refuse the newcomer (never drop, and leak, an already-queued one).
+      this.stats.rejected++;
+      this.conns.delete(c);
+      c.close();
+      return;
+    }
+    this.pending.push(c);
   }
 
   /** @internal */
@@ -146,6 +161,16 @@ export class StreamServer<C extends StreamConnection = StreamConnection> impleme
   tryAccept(): C | undefined {
     if (this.isClosed) throw new SocketError('ERR_SOCKET_CLOSED', 'accept', 'server is closed');
     return this.pending.shift();
+  }
+
+  /** Listening-socket options, read back. */
+  getOptions(): { reuseAddr: boolean; reusePort: boolean; maxConnections: number; acceptQueueLimit: number } {
+    return {
+      reuseAddr: process.platform !== 'win32',
+      reusePort: false,
+      maxConnections: this.maxConnections,
+      acceptQueueLimit: this.acceptLimit,
+    };
   }
 
   /** Live connections accepted by this server. */
@@ -208,7 +233,7 @@ export function connectTcp(opts: TcpConnectOptions): Promise<StreamConnection> {
   const timeoutMs = checkConnectOptions(opts);
   if (opts.localPort !== undefined) checkPort(opts.localPort, 'localPort');
   return new Promise<StreamConnection>((resolve, reject) => {
-    const co: net.NetConnectOpts = { host: opts.host, port: opts.port, allowHalfOpen: true };
+    const co: net.NetConnectOpts = { host: opts.host, port: opts.port, allowHalfOpen: opts.allowHalfOpen ?? true };
     if (opts.localAddress !== undefined) co.localAddress = opts.localAddress;
     if (opts.localPort !== undefined) co.localPort = opts.localPort;
     if (opts.family !== undefined) co.family = opts.family;
@@ -240,6 +265,12 @@ export function listenServer<C extends StreamConnection>(
 ): Promise<StreamServer<C>> {
   const port = checkPort(opts.port ?? 0);
   if (opts.host !== undefined) checkHost(opts.host);
+  if (opts.reusePort) {
+    throw new UnsupportedError('listen', 'SO_REUSEPORT is not available to net.Server in this Node version');
+  }
+  if (opts.reuseAddr === false && process.platform !== 'win32') {
+    throw new UnsupportedError('listen', 'Node always sets SO_REUSEADDR on listening TCP sockets');
+  }
   if (onConnection !== undefined && typeof onConnection !== 'function') {
     throw new TypeError('onConnection must be a function');
   }
@@ -268,7 +299,7 @@ export async function listenTcp(
   opts: TcpListenOptions = {},
   onConnection?: (c: StreamConnection) => void,
 ): Promise<StreamServer> {
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+  const server = net.createServer({ allowHalfOpen: opts.allowHalfOpen ?? true, pauseOnConnect: false });
   let srv: StreamServer | undefined;
   const early: net.Socket[] = [];
   server.on('connection', (sock) => {

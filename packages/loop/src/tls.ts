@@ -123,7 +123,7 @@ export function connectTls(opts: TlsConnectOptions): Promise<TlsConnection> {
     if (opts.cert !== undefined) co.cert = pem(opts.cert);
     if (opts.key !== undefined) co.key = pem(opts.key);
     if (opts.alpn !== undefined) co.ALPNProtocols = opts.alpn;
-    (co as { allowHalfOpen?: boolean }).allowHalfOpen = true;
+    (co as { allowHalfOpen?: boolean }).allowHalfOpen = opts.allowHalfOpen ?? true;
     let connected = false;
     const sock = tls.connect(co);
     const timer = setTimeout(() => {
@@ -170,7 +170,7 @@ export async function listenTls(
     rejectUnauthorized: opts.rejectUnauthorized ?? opts.requestCert ?? false,
     handshakeTimeout,
     minVersion: opts.minVersion ?? 'TLSv1.2',
-    allowHalfOpen: true,
+    allowHalfOpen: opts.allowHalfOpen ?? true,
   };
   if (opts.ca !== undefined) so.ca = pems(opts.ca);
   if (opts.alpn !== undefined) so.ALPNProtocols = opts.alpn;

@@ -11,6 +11,7 @@ import {
   encodeMessage,
   ManualClock,
   NAPTR_TYPE,
+  orderSrv,
   parseResolvConf,
   parseServer,
   Resolver,
@@ -211,7 +212,7 @@ afterAll(async () => {
 });
 
 const mk = (servers: string[], extra: Partial<ConstructorParameters<typeof Resolver>[0]> = {}) =>
-  new Resolver({ servers, timeoutMs: 300, retries: 0, hostsFile: false, ...extra });
+  new Resolver({ servers, timeoutMs: 2000, retries: 0, hostsFile: false, ...extra });
 
 describe('Resolver against an in-process dns2 server', () => {
   it('A and AAAA with TTLs', async () => {
@@ -282,6 +283,13 @@ describe('Resolver against an in-process dns2 server', () => {
     expect(r.stats.tcpQueries).toBe(1);
   });
 
+  it('with EDNS(0) advertising 4096 octets the same answer fits in UDP (RFC 6891)', async () => {
+    const r = mk([good], { ednsUdpSize: 4096 });
+    expect((await r.a('big.example.test')).length).toBe(60);
+    expect(r.stats.truncated).toBe(0);
+    expect(r.stats.tcpQueries).toBe(0);
+  });
+
   it('caches answers for their TTL and negative answers per RFC 2308 (on a ManualClock)', async () => {
     const clock = new ManualClock(0);
     const r = mk([good], { clock });
@@ -322,7 +330,7 @@ describe('Resolver against an in-process dns2 server', () => {
 
   it('fails over to the next server on timeout, REFUSED and malformed answers', async () => {
     for (const bad of [silent, refuser, garbage]) {
-      const r = mk([bad, good], { timeoutMs: 100 });
+      const r = mk([bad, good], { timeoutMs: 500 });
       expect((await r.a('example.test')).length).toBe(2);
     }
     await expect(mk([refuser]).a('example.test')).rejects.toMatchObject({ code: 'REFUSED' });
@@ -384,5 +392,67 @@ describe('Resolver against an in-process dns2 server', () => {
     expect(() => new Resolver({ servers: [] })).toThrow(TypeError);
     expect(() => new Resolver({ servers: [good], timeoutMs: 0 })).toThrow(RangeError);
     return expect(mk([good]).query('', RRType.A)).rejects.toThrow(TypeError);
+  });
+
+  it("dns2's own client decodes NAPTR through the registered codec", async () => {
+    const resolve = (dns2 as unknown as { UDPClient: (o: object) => (n: string, t: string) => Promise<any> }).UDPClient(
+      {
+        dns: '127.0.0.1',
+        port,
+      },
+    );
+    const res = await resolve('example.test', 'NAPTR');
+    const recs = res.answers.map((a: any) => [a.order, a.preference, a.flags, a.services, a.regexp, a.replacement]);
+    expect(recs).toContainEqual([10, 50, 's', 'SIPS+D2T', '', '_sips._tcp.example.test']);
+    expect(recs).toContainEqual([20, 50, 's', 'SIP+D2U', '', '_sip._udp.example.test']);
+  });
+
+  it('queries a server over IPv6 (::1)', async () => {
+    const s = dgram.createSocket('udp6');
+    await new Promise<void>((r) => s.bind(0, '::1', () => r()));
+    s.on('message', (m, rinfo) =>
+      s.send(
+        answerFor(decodeMessage(new Uint8Array(m)), decodeMessage(new Uint8Array(m)).id),
+        rinfo.port,
+        rinfo.address,
+      ),
+    );
+    try {
+      const r = mk([`[::1]:${s.address().port}`]);
+      expect(await r.a('v6.test')).toEqual([{ address: '203.0.113.5', ttl: 5 }]);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('orderSrv (RFC 2782 usage rules)', () => {
+  const recs = [
+    { priority: 20, weight: 0, port: 1, target: 'c', ttl: 1 },
+    { priority: 10, weight: 90, port: 1, target: 'a', ttl: 1 },
+    { priority: 10, weight: 10, port: 1, target: 'b', ttl: 1 },
+  ];
+
+  it('keeps priority order and picks by weight', () => {
+    let firstA = 0;
+    let seed = 12345;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const o = orderSrv(recs, rnd);
+      expect(o.map((r) => r.priority)).toEqual([10, 10, 20]);
+      expect(new Set(o.map((r) => r.target)).size).toBe(3);
+      if (o[0]!.target === 'a') firstA++;
+    }
+    // 'a' has 90 of 100 weight: chosen first about 90% of the time.
+    expect(firstA / 2000).toBeGreaterThan(0.85);
+    expect(firstA / 2000).toBeLessThan(0.95);
+  });
+
+  it('a lone "." target means the service is not available', () => {
+    expect(orderSrv([{ priority: 0, weight: 0, port: 0, target: '' }])).toEqual([]);
+    expect(orderSrv([])).toEqual([]);
   });
 });

@@ -97,6 +97,31 @@ describe('TCP', () => {
     await expect(s.read(10, 0)).rejects.toThrow(RangeError);
   });
 
+  it('a full accept queue refuses newcomers and keeps the queued ones', async () => {
+    const srv = await listenTcp({ host: '127.0.0.1', acceptQueueLimit: 2 });
+    servers.push(srv);
+    const clients: StreamConnection[] = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await connectTcp({ host: '127.0.0.1', port: srv.port });
+      conns.push(c);
+      clients.push(c);
+    }
+    for (let i = 0; i < 200 && srv.stats.accepted + srv.stats.rejected < 4; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(srv.stats.rejected).toBe(2);
+    const a = srv.tryAccept();
+    const b = srv.tryAccept();
+    expect(a?.remotePort).toBe(clients[0]!.localPort);
+    expect(b?.remotePort).toBe(clients[1]!.localPort);
+    expect(srv.tryAccept()).toBeUndefined();
+    // The refused client sees its peer go away (FIN or RST).
+    await new Promise<void>((r) => {
+      clients[3]!.onEnd(r);
+      clients[3]!.onClose(() => r());
+    });
+    conns.push(a!, b!);
+  });
+
   it('the peer closing is an event with no error; writes after close reject with a typed error', async () => {
     const srv = await listenTcp({ host: '127.0.0.1' });
     servers.push(srv);
@@ -110,6 +135,21 @@ describe('TCP', () => {
     c.end();
     expect(await closed).toBeUndefined();
     await expect(c.write(enc('x'))).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
+  });
+
+  it('allowHalfOpen: false closes our side when the peer ends', async () => {
+    const srv = await listenTcp({ host: '127.0.0.1' });
+    servers.push(srv);
+    const c = await connectTcp({ host: '127.0.0.1', port: srv.port, allowHalfOpen: false });
+    conns.push(c);
+    const s = await srv.accept(5000);
+    conns.push(s);
+    await s.write(enc('bye'));
+    s.end();
+    const closed = new Promise<SocketError | undefined>((r) => c.onClose(r));
+    expect(dec(await readAll(c))).toBe('bye');
+    expect(await closed).toBeUndefined();
+    expect(c.closed).toBe(true);
   });
 
   it('a reset by the peer reaches onClose as ECONNRESET', async () => {
@@ -200,6 +240,9 @@ describe('TCP', () => {
     });
     expect(() => c.setTtl(64)).toThrow(UnsupportedError);
     expect(() => c.setRecvBufferSize(1)).toThrow(UnsupportedError);
+    expect(srv.getOptions()).toMatchObject({ reuseAddr: true, reusePort: false, acceptQueueLimit: 128 });
+    await expect(listenTcp({ host: '127.0.0.1', reusePort: true })).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(listenTcp({ host: '127.0.0.1', reuseAddr: false })).rejects.toBeInstanceOf(UnsupportedError);
   });
 
   it('connections and servers are watchable (readable data, pending accepts)', async () => {

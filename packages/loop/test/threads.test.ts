@@ -54,6 +54,11 @@ describe('spawn', () => {
     await d.terminate();
   });
 
+  it('accepts an absolute path and a file: URL string', async () => {
+    expect(await spawn(fileURLToPath(fx('add.mjs')), [1, 2]).join(10_000)).toEqual({ sum: 3 });
+    expect(await spawn(fx('add.mjs').href, [3, 4]).join(10_000)).toEqual({ sum: 7 });
+  });
+
   it('rejects relative module paths', () => {
     expect(() => spawn('./x.mjs')).toThrow(TypeError);
   });
@@ -71,6 +76,22 @@ describe('Mutex', () => {
     expect(new Int32Array(counter)[0]).toBe(100_000);
     expect(m.locked).toBe(false);
   }, 60_000);
+
+  it('lockAsync keeps the event loop running while a worker holds the lock', async () => {
+    const m = new Mutex();
+    const flag = new AtomicInt(0);
+    const t = spawn(fx('hold-mutex.mjs'), [m.handle, flag.handle, 150]);
+    for (let i = 0; i < 1000 && flag.load() === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(flag.load()).toBe(1);
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 5);
+    const got = await m.lockAsync(10_000);
+    clearInterval(iv);
+    expect(got).toBe(true);
+    expect(ticks).toBeGreaterThan(3); // timers kept firing while we waited
+    m.unlock();
+    expect(await t.join(10_000)).toBe(true);
+  });
 
   it('tryLock / lockAsync / unlock misuse', async () => {
     const m = new Mutex();

@@ -5,7 +5,7 @@
  * (the value is in `rt.rv`). Every statement leaves its value in `rt.last` for the implicit result of a
  * `dae` body (SPEC.md §6).
  */
-import type { SuspendInfo } from './analysis.js';
+import { forEachChild, type SuspendInfo, stmtChildren } from './analysis.js';
 import type { DPattern, Expr, Item, LitValue, Pattern, Stmt } from './ast.js';
 import { arityError, callableError, indexError, keyError, MdhError, typeError, undefinedError } from './errors.js';
 import { add, binop, div, eq, ge, gt, le, lt, mod, mul, neg, sub } from './ops.js';
@@ -58,6 +58,8 @@ export interface Runtime {
   fetchSync(canon: string | null, path: string, line: number): Map<string, Value>;
   /** Runs a `fetch` statement that may suspend. */
   fetchAsync(canon: string | null, path: string, line: number): Promise<Map<string, Value>>;
+  /** The global scope (builtins and the main program's top level). */
+  readonly globals: Scope;
   /** Resolves a module at compile time: canonical path and whether running it may suspend. */
   resolveModule(path: string, fromDir: string): { canon: string; suspends: boolean } | null;
 }
@@ -261,15 +263,79 @@ function lookup(env: Scope, name: string, line: number): Value {
   return lookupFail(name, line);
 }
 
+/** Names bound directly in a scope by these statements (null: unknowable, a `fetch` injects names). */
+export function bindingsOf(ss: Stmt[], into: Set<string> = new Set()): Set<string> | null {
+  let dynamic = false;
+  const inExpr = (e: Expr | null): void => {
+    if (e === null || dynamic) return;
+    if (e.k === 'blockexpr') {
+      if (bindingsOf(e.body, into) === null) dynamic = true;
+      return;
+    }
+    if (e.k === 'lambda') return;
+    forEachChild(e, inExpr, () => undefined);
+  };
+  for (const s of ss) {
+    switch (s.k) {
+      case 'ken':
+      case 'dae':
+        into.add(s.name);
+        break;
+      case 'kendes':
+        for (const p of s.pats) if (p.k !== 'dwild' && p.name) into.add(p.name);
+        break;
+      case 'for':
+        into.add(s.v);
+        break;
+      case 'try':
+        into.add(s.err);
+        break;
+      case 'fetch':
+        if (s.alias) into.add(s.alias);
+        else return null;
+        break;
+      case 'keek':
+        for (const a of s.arms) {
+          if (a.pat.k === 'pvar') into.add(a.pat.name);
+          if (!a.block && bindingsOf(a.body, into) === null) return null;
+        }
+        break;
+    }
+    if (s.k !== 'dae') stmtChildren(s, inExpr, () => undefined);
+    if (dynamic) return null;
+  }
+  return into;
+}
+
 /** Compiles the statements of one file. */
 export class Compiler {
+  /** Static scopes between the code being compiled and the file's top scope (null: dynamic). */
+  private readonly stack: (Set<string> | null)[] = [];
+
   constructor(
     private readonly rt: Runtime,
     private readonly info: SuspendInfo,
     /** Absolute path of the file being compiled (for function origins and fetch resolution). */
     private readonly file: string,
     private readonly dir: string,
+    /** The file's top scope at run time (the global scope, or the module's scope). */
+    private readonly topRef: { scope: Scope } = { scope: rt.globals },
   ) {}
+
+  /** Whether no scope between here and the file's top scope can bind `name`. */
+  private topLevelName(name: string): boolean {
+    for (const s of this.stack) if (s === null || s.has(name)) return false;
+    return true;
+  }
+
+  private within<T>(names: Set<string> | null, f: () => T): T {
+    this.stack.push(names);
+    try {
+      return f();
+    } finally {
+      this.stack.pop();
+    }
+  }
 
   // ---------------- expressions ----------------
 
@@ -286,6 +352,19 @@ export class Compiler {
       }
       case 'var': {
         const name = e.name;
+        if (this.topLevelName(name)) {
+          const tr = this.topRef;
+          const g = this.rt.globals;
+          return {
+            s: () => {
+              const t = tr.scope;
+              let x = (t.v as Map<string, Value>).get(name);
+              if (x === undefined && t !== g) x = (g.v as Map<string, Value>).get(name);
+              return x === undefined ? lookupFail(name, line) : x;
+            },
+            a: null,
+          };
+        }
         return {
           s: (env) => {
             for (let s: Scope | null = env; s !== null; s = s.p) {
@@ -626,7 +705,17 @@ export class Compiler {
   private assign(target: Expr, r: CE, line: number): CE {
     if (target.k === 'var') {
       const name = target.name;
+      const top = this.topLevelName(name) ? this.topRef : null;
+      const g = this.rt.globals;
       const set = (env: Scope, v: Value): Value => {
+        if (top !== null) {
+          const t = top.scope;
+          const tm = t.v as Map<string, Value>;
+          if (tm.has(name)) tm.set(name, v);
+          else if (t !== g && (g.v as Map<string, Value>).has(name)) (g.v as Map<string, Value>).set(name, v);
+          else throw undefinedError(name, line);
+          return v;
+        }
         assignVar(env, name, v, line);
         return v;
       };
@@ -754,11 +843,19 @@ export class Compiler {
     kind: 'dae' | 'block' | 'expr',
   ): FuncCode {
     const rt = this.rt;
-    const defs = defaults.map((d) => (d ? this.expr(d) : null));
+    const names = new Set(params);
+    let bound: Set<string> | null = names;
+    if (block) bound = bindingsOf(block, names);
+    else if (body) bound = bindingsOf([{ k: 'expr', e: body, line: body.line, pos: body.pos }], names);
+    for (const d of defaults)
+      if (d && bound && bindingsOf([{ k: 'expr', e: d, line: d.line, pos: d.pos }], bound) === null) bound = null;
+    const { defs, bodyS, bodyE } = this.within(bound, () => ({
+      defs: defaults.map((d) => (d ? this.expr(d) : null)),
+      bodyS: block ? this.stmts(block) : null,
+      bodyE: body ? this.expr(body) : null,
+    }));
     const required = defaults.filter((d) => d === null).length;
     const np = params.length;
-    const bodyS = block ? this.stmts(block) : null;
-    const bodyE = body ? this.expr(body) : null;
     const defaultsSuspend = defs.some((d) => d !== null && d.a !== null);
     const bodySuspends = (bodyS !== null && bodyS.a !== null) || (bodyE !== null && bodyE.a !== null);
     const maxDepth = rt.maxDepth;
@@ -875,7 +972,7 @@ export class Compiler {
 
   /** Compiles a block that opens a new scope. */
   private scoped(ss: Stmt[]): CS {
-    const b = this.stmts(ss);
+    const b = this.within(bindingsOf(ss), () => this.stmts(ss));
     const bs = b.s;
     const rt = this.rt;
     return {
@@ -1019,7 +1116,8 @@ export class Compiler {
       }
       case 'while': {
         const c = this.expr(st.c);
-        const b = this.stmts(st.body);
+        const body = st.body;
+        const b = this.within(bindingsOf(body), () => this.stmts(body));
         const cs = c.s;
         const bs = b.s;
         const s: SSt = (env) => {
@@ -1050,7 +1148,8 @@ export class Compiler {
       }
       case 'for': {
         const e = this.expr(st.e);
-        const b = this.stmts(st.body);
+        const body = st.body;
+        const b = this.within(bindingsOf(body), () => this.stmts(body));
         const v = st.v;
         const bs = b.s;
         const s: SSt = (env) => {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Clock, SystemClock } from '@mdh/loop';
 import { SuspendInfo } from './analysis.js';
 import type { Stmt } from './ast.js';
 import { registerBytes } from './builtins/bytes.js';
@@ -17,7 +18,7 @@ import { registerTls } from './builtins/tls.js';
 import { Compiler, type CS, type Runtime, toMdhError } from './compiler.js';
 import { MdhError } from './errors.js';
 import { parseProgram } from './parser.js';
-import { type MFunc, MNative, Scope, type Value } from './values.js';
+import { type MFunc, MNative, normBig, Scope, type Value } from './values.js';
 
 /** Options for an {@link Interpreter}. */
 export interface InterpreterOptions {
@@ -33,6 +34,8 @@ export interface InterpreterOptions {
   maxDepth?: number;
   /** Environment visible to `env_get` (default process.env). */
   env?: Record<string, string | undefined>;
+  /** Time source of `mono_ms`, `mono_ns`, timers and polls (default: the system monotonic clock). */
+  clock?: Clock;
   /** Internal: this interpreter runs inside a thread worker. */
   worker?: boolean;
   /** Internal: first handle number for shared objects created in this thread. */
@@ -74,6 +77,8 @@ export class Interpreter implements Runtime {
   readonly closers: (() => void | Promise<void>)[] = [];
   /** Hooks run when {@link stopAll} is called (signal handling). */
   readonly stoppers: (() => void)[] = [];
+  /** The time source (SystemClock unless a ManualClock was given). */
+  readonly clock: Clock;
   /** Main file path (for thread workers). */
   mainFile: string | null = null;
   /** Concurrency state (threads, channels, mutexes, condvars, atomics). */
@@ -93,6 +98,7 @@ export class Interpreter implements Runtime {
     this.args = opts.args ?? [];
     this.env = opts.env ?? process.env;
     this.maxDepth = opts.maxDepth ?? 3000;
+    this.clock = opts.clock ?? new SystemClock();
     const r = this.registry;
     registerCore(r);
     registerBytes(r);
@@ -102,6 +108,11 @@ export class Interpreter implements Runtime {
     this.threads = new ThreadState(opts.idBase ?? 0);
     this.threads.isWorker = opts.worker ?? false;
     registerThreads(r, this, this.threads);
+    const clock = this.clock;
+    if (opts.clock) {
+      r.def('mono_ms', 0, () => Math.floor(clock.now()));
+      r.def('mono_ns', 0, () => normBig(BigInt(Math.round(clock.now() * 1e6))));
+    }
     r.def('script_args', 0, () => this.args.slice());
     r.def('env_get', 2, ([name, dflt]) => {
       const v = typeof name === 'string' ? this.env[name] : undefined;
@@ -374,9 +385,18 @@ export class Interpreter implements Runtime {
     }
     st.loading = true;
     this.loadStack.push(canon);
-    const c = new Compiler(this, this.info, canon, dirname(canon));
-    const cs = st.ast.map((s) => c.stmt(s));
-    return { st, cs, scope: new Scope(this.globals) };
+    const scope = new Scope(this.globals);
+    scope.v = new Map();
+    const c = new Compiler(this, this.info, canon, dirname(canon), { scope });
+    let cs: CS[];
+    try {
+      cs = st.ast.map((s) => c.stmt(s));
+    } catch (e) {
+      st.loading = false;
+      this.loadStack.pop();
+      throw e;
+    }
+    return { st, cs, scope };
   }
 
   private endModule(st: ModuleState, scope: Scope): Map<string, Value> {

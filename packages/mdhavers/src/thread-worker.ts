@@ -22,6 +22,7 @@ export default async function runThread(payload: ThreadPayload): Promise<Wire> {
       interp.mainFile = payload.file;
       interp.sources.set(payload.file, src);
       const ast = await interp.declareOnly(src, payload.file);
+      for (const [k, w] of payload.captured) interp.globals.def(k, fromWire(w));
       const top = payload.topLevel ? interp.globals.v?.get(payload.name) : undefined;
       fn = top instanceof MFunc ? top : (interp.functionAt(ast, payload.file, payload.offset) ?? undefined);
     }

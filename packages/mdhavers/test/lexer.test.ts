@@ -14,7 +14,11 @@ describe('§1 lexical structure', () => {
   });
 
   it('identifiers: longest match, keywords inside names are fine', async () => {
-    expect(await out('ken kenny = 1\nken nae_x = 2\nken naething2 = 3\nken andy = 4\nblether kenny + nae_x + naething2 + andy')).toBe('10\n');
+    expect(
+      await out(
+        'ken kenny = 1\nken nae_x = 2\nken naething2 = 3\nken andy = 4\nblether kenny + nae_x + naething2 + andy',
+      ),
+    ).toBe('10\n');
   });
 
   it('lone _ is not an identifier', async () => {
@@ -46,9 +50,11 @@ describe('§1 lexical structure', () => {
   });
 
   it('strings: both quotes, raw newlines, escapes', async () => {
-    expect(await out('blether "a\\tb"\nblether \'it\\\'s\'\nblether "x\ny"\nblether "\\q"\nblether "\\x41\\x4"\nblether len("\\xe9")')).toBe(
-      'a\tb\nit\'s\nx\ny\n\\q\nA\\x4\n2\n',
-    );
+    expect(
+      await out(
+        'blether "a\\tb"\nblether \'it\\\'s\'\nblether "x\ny"\nblether "\\q"\nblether "\\x41\\x4"\nblether len("\\xe9")',
+      ),
+    ).toBe("a\tb\nit's\nx\ny\n\\q\nA\\x4\n2\n");
   });
 
   it('line numbers count newlines inside multi-line strings', async () => {
@@ -134,9 +140,9 @@ describe('§2 grammar', () => {
   });
 
   it('block expressions run in the current scope and give the gie value', async () => {
-    expect(await out('ken v = { ken q = 2\n gie q * 21 }\nblether v\nblether q\nken w = { ken z = 1 }\nblether w')).toBe(
-      '42\n2\nnaething\n',
-    );
+    expect(
+      await out('ken v = { ken q = 2\n gie q * 21 }\nblether v\nblether q\nken w = { ken z = 1 }\nblether w'),
+    ).toBe('42\n2\nnaething\n');
   });
 
   it('newlines inside list and dict literals, not inside calls', async () => {
@@ -158,9 +164,11 @@ describe('§2 grammar', () => {
   });
 
   it('lambdas: expression and block bodies; {…} body is always a block', async () => {
-    expect(await out('ken f = |x| x * 2\nken g = |x| { gie x + 1 }\nblether f(4)\nblether g(4)\nken h = |x| ({"a": x})\nblether h(1)')).toBe(
-      '8\n5\n{"a": 1}\n',
-    );
+    expect(
+      await out(
+        'ken f = |x| x * 2\nken g = |x| { gie x + 1 }\nblether f(4)\nblether g(4)\nken h = |x| ({"a": x})\nblether h(1)',
+      ),
+    ).toBe('8\n5\n{"a": 1}\n');
     expect((await run('ken h = |x| {"a": x}')).error?.kind).toBe('parse');
   });
 
@@ -173,7 +181,14 @@ describe('§2 grammar', () => {
   });
 
   it('out-of-scope constructs are rejected cleanly (§16)', async () => {
-    for (const src of ['kin Foo { }', 'thing P { x }', 'speir "name?"', 'log_blether "x"', 'ken a = 1\nblether a is 1', 'ken s = creel([1])']) {
+    for (const src of [
+      'kin Foo { }',
+      'thing P { x }',
+      'speir "name?"',
+      'log_blether "x"',
+      'ken a = 1\nblether a is 1',
+      'ken s = creel([1])',
+    ]) {
       const r = await run(src);
       expect(r.error, src).not.toBeNull();
     }
@@ -188,9 +203,9 @@ describe('§2 grammar', () => {
 
 describe('§3 precedence', () => {
   it('arithmetic and comparison levels', async () => {
-    expect(await out('blether 1 + 2 * 3\nblether (1 + 2) * 3\nblether 10 - 4 - 3\nblether 2 * 3 % 4\nblether 1 + 1 == 2')).toBe(
-      '7\n9\n3\n2\naye\n',
-    );
+    expect(
+      await out('blether 1 + 2 * 3\nblether (1 + 2) * 3\nblether 10 - 4 - 3\nblether 2 * 3 % 4\nblether 1 + 1 == 2'),
+    ).toBe('7\n9\n3\n2\naye\n');
   });
 
   it('nae a == b means (nae a) == b; nae as a literal when no operand follows', async () => {
@@ -204,13 +219,17 @@ describe('§3 precedence', () => {
   });
 
   it('an/or short-circuit and return operands', async () => {
-    expect(await out('blether 0 an boom()\nblether 5 an 6\nblether 0 or "x"\nblether 3 or boom()')).toBe('0\n6\nx\n3\n');
+    expect(await out('blether 0 an boom()\nblether 5 an 6\nblether 0 or "x"\nblether 3 or boom()')).toBe(
+      '0\n6\nx\n3\n',
+    );
   });
 
   it('ternary is right-associative; pipe is below ternary', async () => {
-    expect(await out('ken x = 5\nblether gin x > 3 than "big" ither gin x > 1 than "mid" ither "wee"\nblether 4 |> |v| v * 2 |> |v| v + 1')).toBe(
-      'big\n9\n',
-    );
+    expect(
+      await out(
+        'ken x = 5\nblether gin x > 3 than "big" ither gin x > 1 than "mid" ither "wee"\nblether 4 |> |v| v * 2 |> |v| v + 1',
+      ),
+    ).toBe('big\n9\n');
   });
 
   it('assignment is right-associative and an expression', async () => {

@@ -24,26 +24,33 @@ describe('§4 values and display', () => {
 
   it('list, dict, bytes, function display', async () => {
     expect(
-      await out('dae f() { gie 1 }\nblether [1, "two", 3.5, [aye]]\nblether {"a": "x", 1: 2, 2.5: nae}\nblether {}\nblether bytes(3)\nblether f\nblether |x| x\nblether len'),
-    ).toBe('[1, two, 3.5, [aye]]\n{"a": x, "1": 2, "2.5": nae}\n{}\nbytes[3]\n<dae f>\n<dae <lambda>>\n<native dae len>\n');
+      await out(
+        'dae f() { gie 1 }\nblether [1, "two", 3.5, [aye]]\nblether {"a": "x", 1: 2, 2.5: nae}\nblether {}\nblether bytes(3)\nblether f\nblether |x| x\nblether len',
+      ),
+    ).toBe(
+      '[1, two, 3.5, [aye]]\n{"a": x, "1": 2, "2.5": nae}\n{}\nbytes[3]\n<dae f>\n<dae <lambda>>\n<native dae len>\n',
+    );
   });
 
   it('64-bit integers print exactly and overflow is an error', async () => {
-    expect(await out('blether 9007199254740993\nblether 9007199254740992 + 1\nblether 9223372036854775807 - 1\nblether -9223372036854775807 - 1')).toBe(
-      '9007199254740993\n9007199254740993\n9223372036854775806\n-9223372036854775808\n',
-    );
+    expect(
+      await out(
+        'blether 9007199254740993\nblether 9007199254740992 + 1\nblether 9223372036854775807 - 1\nblether -9223372036854775807 - 1',
+      ),
+    ).toBe('9007199254740993\n9007199254740993\n9223372036854775806\n-9223372036854775808\n');
     expect((await run('blether 9223372036854775807 + 1')).error?.kind).toBe('overflow');
     expect((await run('blether 3037000500 * 3037000500')).error?.kind).toBe('overflow');
     expect((await run('ken m = -9223372036854775807 - 1\nblether -m')).error?.kind).toBe('overflow');
     expect((await run('ken m = -9223372036854775807 - 1\nblether m / -1')).error?.kind).toBe('overflow');
-    expect(await out('blether 4611686018427387904 * 2 - 1 + 4611686018427387904 * 2 - 9223372036854775807')).toBe(
-      '9223372036854775808'.length > 0 ? '9223372036854775808\n'.replace('9223372036854775808', String(2n ** 63n * 2n - 1n - 9223372036854775807n)) : '',
-    );
+    expect(await out('blether 4611686018427387903 * 2 + 1')).toBe('9223372036854775807\n');
+    expect((await run('blether 4611686018427387904 * 2')).error?.kind).toBe('overflow');
   });
 
   it('truthiness', async () => {
     expect(
-      await out('fer v in [nae, naething, 0, 0.0, -0.0, "", [], bytes(0), {}, "0", tae_float("NaN"), len, 1] { gin v { blether "T" } ither { blether "F" } }'),
+      await out(
+        'fer v in [nae, naething, 0, 0.0, -0.0, "", [], bytes(0), {}, "0", tae_float("NaN"), len, 1] { gin v { blether "T" } ither { blether "F" } }',
+      ),
     ).toBe('F\nF\nF\nF\nF\nF\nF\nF\nT\nT\nT\nT\nT\n');
   });
 
@@ -56,14 +63,18 @@ describe('§4 values and display', () => {
   });
 
   it('ordering: numbers and strings only', async () => {
-    expect(await out('blether 1 < 1.5\nblether "abc" < "abd"\nblether "b" > "a"\nblether 2 >= 2')).toBe('aye\naye\naye\naye\n');
+    expect(await out('blether 1 < 1.5\nblether "abc" < "abd"\nblether "b" > "a"\nblether 2 >= 2')).toBe(
+      'aye\naye\naye\naye\n',
+    );
     expect((await run('blether [1] < [2]')).error?.kind).toBe('type');
     expect((await run('blether "a" < 1')).error?.kind).toBe('type');
   });
 
   it('dict keys: 1 and 1.0 are distinct, position kept on update, d.name == d["name"]', async () => {
     expect(
-      await out('ken d = {}\nd[1] = "int"\nd[1.0] = "float"\nd["a"] = 1\nd[1] = "int2"\nblether d\nblether len(d)\nd.b = 5\nblether d["b"]\nblether d.a\nblether keys(d)'),
+      await out(
+        'ken d = {}\nd[1] = "int"\nd[1.0] = "float"\nd["a"] = 1\nd[1] = "int2"\nblether d\nblether len(d)\nd.b = 5\nblether d["b"]\nblether d.a\nblether keys(d)',
+      ),
     ).toBe('{"1": int2, "1": float, "a": 1}\n3\n5\n1\n[1, 1, a, b]\n');
   });
 
@@ -72,13 +83,17 @@ describe('§4 values and display', () => {
   });
 
   it('lists, dicts and bytes have reference semantics', async () => {
-    expect(await out('ken a = [1]\nken b = a\nshove(b, 2)\nblether a\ndae add(l) { shove(l, 3) }\nadd(a)\nblether b')).toBe('[1, 2]\n[1, 2, 3]\n');
+    expect(
+      await out('ken a = [1]\nken b = a\nshove(b, 2)\nblether a\ndae add(l) { shove(l, 3) }\nadd(a)\nblether b'),
+    ).toBe('[1, 2]\n[1, 2, 3]\n');
   });
 });
 
 describe('§5 scope and closures', () => {
   it('ken defines in the current scope; blocks shadow', async () => {
-    expect(await out('ken x = 1\n{ ken x = 2\n blether x }\nblether x\ngin aye { ken x = 3 }\nblether x')).toBe('2\n1\n1\n');
+    expect(await out('ken x = 1\n{ ken x = 2\n blether x }\nblether x\ngin aye { ken x = 3 }\nblether x')).toBe(
+      '2\n1\n1\n',
+    );
   });
 
   it('assignment goes to the nearest scope holding the name; undefined is an error', async () => {
@@ -102,35 +117,51 @@ describe('§5 scope and closures', () => {
 
   it('no hoisting; mutual recursion via call-time lookup', async () => {
     expect((await run('f()\ndae f() { gie 1 }')).error?.kind).toBe('undefined');
-    expect(await out('dae ev(n) { gin n == 0 { gie aye }\n gie od(n - 1) }\ndae od(n) { gin n == 0 { gie nae }\n gie ev(n - 1) }\nblether ev(10)')).toBe('aye\n');
+    expect(
+      await out(
+        'dae ev(n) { gin n == 0 { gie aye }\n gie od(n - 1) }\ndae od(n) { gin n == 0 { gie nae }\n gie ev(n - 1) }\nblether ev(10)',
+      ),
+    ).toBe('aye\n');
   });
 
   it('closures capture the scope (a counter works)', async () => {
     expect(
-      await out('dae counter() {\n ken n = 0\n gie || { n = n + 1\n gie n }\n}\nken c = counter()\nc()\nc()\nblether c()\nken c2 = counter()\nblether c2()'),
+      await out(
+        'dae counter() {\n ken n = 0\n gie || { n = n + 1\n gie n }\n}\nken c = counter()\nc()\nc()\nblether c()\nken c2 = counter()\nblether c2()',
+      ),
     ).toBe('3\n1\n');
   });
 
   it('fer binds its variable in the enclosing scope; closures see the last value', async () => {
     expect(
-      await out('ken fs = []\nfer v in [1, 2, 3] { shove(fs, || v) }\nblether v\nblether fs[0]()\nken gs = []\nfer v in [1, 2] { ken j = v\n shove(gs, || j) }\nblether gs[0]()'),
+      await out(
+        'ken fs = []\nfer v in [1, 2, 3] { shove(fs, || v) }\nblether v\nblether fs[0]()\nken gs = []\nfer v in [1, 2] { ken j = v\n shove(gs, || j) }\nblether gs[0]()',
+      ),
     ).toBe('3\n3\n1\n');
   });
 
   it('defaults are evaluated per call after earlier params', async () => {
     expect(
-      await out('dae f(a, b = a * 2, acc = []) { shove(acc, a)\n gie [b, acc] }\nblether f(1)\nblether f(2)\nblether f(1, 5)'),
+      await out(
+        'dae f(a, b = a * 2, acc = []) { shove(acc, a)\n gie [b, acc] }\nblether f(1)\nblether f(2)\nblether f(1, 5)',
+      ),
     ).toBe('[2, [1]]\n[4, [2]]\n[5, [1]]\n');
   });
 
   it('each loop iteration gets a fresh body scope', async () => {
-    expect(await out('ken fs = []\nken i = 0\nwhiles i < 3 { ken j = i\n shove(fs, || j)\n i += 1 }\nblether fs[0]() + fs[2]()')).toBe('2\n');
+    expect(
+      await out(
+        'ken fs = []\nken i = 0\nwhiles i < 3 { ken j = i\n shove(fs, || j)\n i += 1 }\nblether fs[0]() + fs[2]()',
+      ),
+    ).toBe('2\n');
   });
 });
 
 describe('§6 statements', () => {
   it('whiles, fer over lists and strings (snapshotted)', async () => {
-    expect(await out('ken l = [1, 2]\nfer x in l { shove(l, x) }\nblether l\nfer c in "hé" { blether c }')).toBe('[1, 2, 1, 2]\nh\né\n');
+    expect(await out('ken l = [1, 2]\nfer x in l { shove(l, x) }\nblether l\nfer c in "hé" { blether c }')).toBe(
+      '[1, 2, 1, 2]\nh\né\n',
+    );
     expect((await run('fer x in {"a": 1} { }')).error?.kind).toBe('type');
     expect((await run('fer x in bytes(2) { }')).error?.kind).toBe('type');
   });
@@ -144,9 +175,11 @@ describe('§6 statements', () => {
   });
 
   it('haud_yer_wheesht and gang_on are continue', async () => {
-    expect(await out('fer i in 0..3 { gin i == 1 { gang_on }\n blether i }\nfer i in 0..3 { gin i == 0 { haud_yer_wheesht }\n blether i }')).toBe(
-      '0\n2\n1\n2\n',
-    );
+    expect(
+      await out(
+        'fer i in 0..3 { gin i == 1 { gang_on }\n blether i }\nfer i in 0..3 { gin i == 0 { haud_yer_wheesht }\n blether i }',
+      ),
+    ).toBe('0\n2\n1\n2\n');
   });
 
   it('gie at top level ends only that statement', async () => {
@@ -170,7 +203,9 @@ describe('§6 statements', () => {
   });
 
   it('gie inside a try propagates; errors in the handler propagate', async () => {
-    expect(await out('dae f() { hae_a_bash { gie 1 } gin_it_gangs_wrang e { gie 2 }\n gie 3 }\nblether f()')).toBe('1\n');
+    expect(await out('dae f() { hae_a_bash { gie 1 } gin_it_gangs_wrang e { gie 2 }\n gie 3 }\nblether f()')).toBe(
+      '1\n',
+    );
     expect((await run('hae_a_bash { hurl "a" } gin_it_gangs_wrang e { hurl "b" }')).error?.message).toContain('b');
   });
 
@@ -216,7 +251,9 @@ keek 3 { whan _ -> blether "any" }
 describe('§7 expressions', () => {
   it('arithmetic: int division truncates, % takes the dividend sign, floats', async () => {
     expect(
-      await out('blether 7 / 2\nblether -7 / 2\nblether -7 % 3\nblether 7 % -3\nblether 7.0 / 2\nblether floor(-7 / 2)\nblether floor(-7.0 / 2)\nblether 5.5 % 2.0\nblether 1 + 2.5'),
+      await out(
+        'blether 7 / 2\nblether -7 / 2\nblether -7 % 3\nblether 7 % -3\nblether 7.0 / 2\nblether floor(-7 / 2)\nblether floor(-7.0 / 2)\nblether 5.5 % 2.0\nblether 1 + 2.5',
+      ),
     ).toBe('3\n-3\n-1\n1\n3.5\n-3\n-4\n1.5\n3.5\n');
     expect((await run('blether 1 / 0')).error?.kind).toBe('division');
     expect((await run('blether 1.0 / 0.0')).error?.kind).toBe('division');
@@ -226,16 +263,20 @@ describe('§7 expressions', () => {
   });
 
   it('string and list operators', async () => {
-    expect(await out('blether "n=" + 5\nblether 1 + "a"\nblether "ab" * 3\nblether 2 * "x"\nblether [1] + [2, 3]')).toBe('n=5\n1a\nababab\nxx\n[1, 2, 3]\n');
+    expect(
+      await out('blether "n=" + 5\nblether 1 + "a"\nblether "ab" * 3\nblether 2 * "x"\nblether [1] + [2, 3]'),
+    ).toBe('n=5\n1a\nababab\nxx\n[1, 2, 3]\n');
     expect((await run('blether [1] * 2')).error?.kind).toBe('type');
     expect((await run('blether "a" * -1')).error?.kind).toBe('type');
     expect((await run('blether -"a"')).error?.kind).toBe('type');
   });
 
   it('calls: any callee expression, strict arity, not callable', async () => {
-    expect(await out('dae f(a) { gie |b| a + b }\nblether f(1)(2)\nken fs = [len]\nblether fs[0]("abc")\nken d = {"cb": |e| e * 2}\nblether d["cb"](4)\nblether d.cb(5)')).toBe(
-      '3\n3\n8\n10\n',
-    );
+    expect(
+      await out(
+        'dae f(a) { gie |b| a + b }\nblether f(1)(2)\nken fs = [len]\nblether fs[0]("abc")\nken d = {"cb": |e| e * 2}\nblether d["cb"](4)\nblether d.cb(5)',
+      ),
+    ).toBe('3\n3\n8\n10\n');
     const a = await errOf('dae f(a, b = 1) { gie a }\nf(1, 2, 3)');
     expect(a).toContain("'f'");
     expect(a).toContain('line 2');
@@ -244,19 +285,27 @@ describe('§7 expressions', () => {
   });
 
   it('spread in calls and list literals', async () => {
-    expect(await out('dae add(a, b, c) { gie a + b + c }\nken xs = [1, 2, 3]\nblether add(...xs)\nblether [0, ...xs, ..."ab"]')).toBe('6\n[0, 1, 2, 3, a, b]\n');
+    expect(
+      await out(
+        'dae add(a, b, c) { gie a + b + c }\nken xs = [1, 2, 3]\nblether add(...xs)\nblether [0, ...xs, ..."ab"]',
+      ),
+    ).toBe('6\n[0, 1, 2, 3, a, b]\n');
   });
 
   it('ranges', async () => {
-    expect(await out('blether 0..3\nblether 0..=3\nblether 3..1\nblether (1.7)..4\nblether whit_kind(0..0)')).toBe('[0, 1, 2]\n[0, 1, 2, 3]\n[]\n[1, 2, 3]\nlist\n');
+    expect(await out('blether 0..3\nblether 0..=3\nblether 3..1\nblether (1.7)..4\nblether whit_kind(0..0)')).toBe(
+      '[0, 1, 2]\n[0, 1, 2, 3]\n[]\n[1, 2, 3]\nlist\n',
+    );
     expect((await run('blether "a"..3')).error?.kind).toBe('parse');
     expect((await run('ken a = "x"\nblether a..3')).error?.kind).toBe('type');
   });
 
   it('indexing: negatives, bounds, dict keys, strings by character', async () => {
-    expect(await out('ken l = [1, 2, 3]\nblether l[-1]\nblether "héllo"[1]\nblether "héllo"[-1]\nken g = [[0, 0], [0, 0]]\ng[1][0] = 5\nblether g\nl[-1] = 9\nblether l')).toBe(
-      '3\né\no\n[[0, 0], [5, 0]]\n[1, 2, 9]\n',
-    );
+    expect(
+      await out(
+        'ken l = [1, 2, 3]\nblether l[-1]\nblether "héllo"[1]\nblether "héllo"[-1]\nken g = [[0, 0], [0, 0]]\ng[1][0] = 5\nblether g\nl[-1] = 9\nblether l',
+      ),
+    ).toBe('3\né\no\n[[0, 0], [5, 0]]\n[1, 2, 9]\n');
     const e = await errOf('ken l = [1]\nblether l[3]');
     expect(e).toContain('3');
     expect(e).toContain('1');
@@ -269,18 +318,26 @@ describe('§7 expressions', () => {
 
   it('slices on lists and strings', async () => {
     expect(
-      await out('ken l = [0, 1, 2, 3, 4]\nblether l[1:3]\nblether l[:2]\nblether l[3:]\nblether l[::2]\nblether l[::-1]\nblether l[-2:]\nblether l[1:100]\nblether "héllo"[1:3]\nblether "abc"[::-1]'),
+      await out(
+        'ken l = [0, 1, 2, 3, 4]\nblether l[1:3]\nblether l[:2]\nblether l[3:]\nblether l[::2]\nblether l[::-1]\nblether l[-2:]\nblether l[1:100]\nblether "héllo"[1:3]\nblether "abc"[::-1]',
+      ),
     ).toBe('[1, 2]\n[0, 1]\n[3, 4]\n[0, 2, 4]\n[4, 3, 2, 1, 0]\n[3, 4]\n[1, 2, 3, 4]\nél\ncba\n');
     expect((await run('blether [1][::0]')).error?.kind).toBe('type');
     expect((await run('blether {}[1:2]')).error?.kind).toBe('type');
   });
 
   it('compound assignment on plain variables', async () => {
-    expect(await out('ken a = 1\na += 4\na *= 3\na -= 1\na /= 2\nblether a\nken s = "a"\ns += "b"\nblether s')).toBe('7\nab\n');
+    expect(await out('ken a = 1\na += 4\na *= 3\na -= 1\na /= 2\nblether a\nken s = "a"\ns += "b"\nblether s')).toBe(
+      '7\nab\n',
+    );
   });
 
   it('destructuring with wildcard and rest (T2)', async () => {
-    expect(await out('ken [a, _, b] = [1, 2, 3]\nblether a + b\nken [h, ...t] = [1, 2, 3]\nblether t\nken [x, y] = "hi"\nblether y')).toBe('4\n[2, 3]\ni\n');
+    expect(
+      await out(
+        'ken [a, _, b] = [1, 2, 3]\nblether a + b\nken [h, ...t] = [1, 2, 3]\nblether t\nken [x, y] = "hi"\nblether y',
+      ),
+    ).toBe('4\n[2, 3]\ni\n');
   });
 
   it('deep recursion is a runtime error, not a crash', async () => {

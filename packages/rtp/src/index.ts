@@ -44,7 +44,7 @@ export {
 export { ReceiverStats, type ReceiverStatsOptions } from './receiver-stats.js';
 export { AppPacket, type AppPacketInit } from './rtcp/app.js';
 export { Goodbye } from './rtcp/bye.js';
-export { RtcpPacketBase, RtcpType, type RtcpView } from './rtcp/common.js';
+export { RtcpPacketBase, RtcpType, type RtcpView, singleView, viewAt } from './rtcp/common.js';
 export {
   isRtcpPacket,
   type ParseRtcpOptions,
@@ -65,6 +65,13 @@ export { REPORT_BLOCK_SIZE, type ReportBlock } from './rtcp/report-block.js';
 export { ReceiverReport, type ReceiverReportInit } from './rtcp/rr.js';
 export { type SdesChunk, type SdesItem, SdesType, SourceDescription } from './rtcp/sdes.js';
 export { SenderReport, type SenderReportInit } from './rtcp/sr.js';
+export {
+  decodeTransportWideCc,
+  encodeTransportWideCc,
+  type TransportWideCc,
+  type TwccPacketStatus,
+  TwccStatus,
+} from './rtcp/twcc.js';
 export { UnknownRtcpPacket } from './rtcp/unknown.js';
 export { type DlrrItem, ExtendedReport, type XrBlock, XrBlockType } from './rtcp/xr.js';
 export {

@@ -107,8 +107,10 @@ export interface RtpSessionCounters {
   malformedRtcp: number;
   /** Datagrams the SRTP transform rejected. */
   srtpFailures: number;
-  /** Packets carrying our own SSRC from the network (collision or loop, RFC 3550 §8.2). */
+  /** Packets from another transport address carrying our SSRC (RFC 3550 §8.2); each makes us change SSRC. */
   ssrcCollisions: number;
+  /** Our own packets coming back to us (a forwarding loop, RFC 3550 §8.2), dropped. */
+  loopedPackets: number;
   /** Packets of new sources dropped because `maxSources` was reached. */
   droppedSources: number;
 }
@@ -128,12 +130,10 @@ const UDP_IP_OVERHEAD = 28;
 
 /** An RTP session: send/receive, statistics, scheduled RTCP, BYE on close. */
 export class RtpSession {
-  /** Our SSRC. */
-  readonly ssrc: number;
+  private _ssrc: number;
   /** Our CNAME. */
   readonly cname: string;
-  /** Statistics of what we send. */
-  readonly sender: SenderStats;
+  private _sender: SenderStats;
   /** Reception statistics per remote SSRC. */
   readonly sources = new Map<number, ReceiverStats>();
   /** The RTCP timer. */
@@ -150,6 +150,7 @@ export class RtpSession {
     malformedRtcp: 0,
     srtpFailures: 0,
     ssrcCollisions: 0,
+    loopedPackets: 0,
     droppedSources: 0,
   };
 
@@ -162,6 +163,8 @@ export class RtpSession {
   private readonly maxSources: number;
   private readonly ownsSockets: boolean;
   private readonly clockRate: number;
+  private readonly random: () => number;
+  private readonly ssrcListeners = new Set<(newSsrc: number, oldSsrc: number) => void>();
   private remote: RtpRemote | undefined;
   private seq: number;
   private timer: TimerId | undefined;
@@ -188,13 +191,14 @@ export class RtpSession {
     this.probation = opts.probation ?? 2;
     this.maxSources = opts.maxSources ?? 64;
     this.ownsSockets = opts.ownsSockets ?? false;
-    this.ssrc = opts.ssrc ?? Math.floor(random() * 0x100000000) >>> 0;
+    this.random = random;
+    this._ssrc = opts.ssrc ?? Math.floor(random() * 0x100000000) >>> 0;
     this.cname = opts.cname ?? `mdh-${Math.floor(random() * 0x100000000).toString(16)}@rtp`;
     this.seq = Math.floor(random() * 0x10000) & 0xffff;
     const startWall = Date.now();
     const startLoop = this.loop.now();
     this.wallClock = opts.wallClock ?? (() => startWall + (this.loop.now() - startLoop));
-    this.sender = new SenderStats({ ssrc: this.ssrc, clockRate: this.clockRate });
+    this._sender = new SenderStats({ ssrc: this._ssrc, clockRate: this.clockRate });
     const now = this.loop.now();
     this.scheduler = new RtcpScheduler({
       sessionBandwidth: opts.sessionBandwidth ?? 80000,
@@ -241,6 +245,22 @@ export class RtpSession {
       }
     }
     throw new Error('RtpSession.open: could not bind an even/odd RTP/RTCP port pair in 32 attempts');
+  }
+
+  /** Our SSRC (it changes after an SSRC collision, RFC 3550 §8.2; see {@link RtpSession.onSsrcChange}). */
+  get ssrc(): number {
+    return this._ssrc;
+  }
+
+  /** Statistics of what we send (replaced, with fresh counts, when our SSRC changes). */
+  get sender(): SenderStats {
+    return this._sender;
+  }
+
+  /** Calls `cb(newSsrc, oldSsrc)` when a collision makes us pick a new SSRC. Returns an unsubscribe function. */
+  onSsrcChange(cb: (newSsrc: number, oldSsrc: number) => void): () => void {
+    this.ssrcListeners.add(cb);
+    return () => this.ssrcListeners.delete(cb);
   }
 
   /** Local RTP port. */
@@ -468,7 +488,7 @@ export class RtpSession {
       return;
     }
     if (p.ssrc === this.ssrc) {
-      this.counters.ssrcCollisions++;
+      this.ownSsrcSeen(m);
       return;
     }
     const now = this.loop.now();
@@ -510,14 +530,22 @@ export class RtpSession {
     for (const p of packets) {
       switch (p.kind) {
         case 'sr': {
+          if (p.ssrc === this.ssrc) {
+            this.ownSsrcSeen(m);
+            break;
+          }
           // An SR may precede the source's first RTP packet (ffmpeg sends one before any media).
-          const st = p.ssrc === this.ssrc ? undefined : this.sourceStats(p.ssrc);
+          const st = this.sourceStats(p.ssrc);
           st?.onSenderReport(p.ntpSeconds, p.ntpFraction, now);
           this.heard(p.ssrc, now);
           this.noteReports(p.ssrc, p.reports, now);
           break;
         }
         case 'rr':
+          if (p.ssrc === this.ssrc) {
+            this.ownSsrcSeen(m);
+            break;
+          }
           this.heard(p.ssrc, now);
           this.noteReports(p.ssrc, p.reports, now);
           break;
@@ -542,6 +570,39 @@ export class RtpSession {
     for (const cb of this.rtcpListeners) cb(packets, from);
   }
 
+  /** Whether `m` came from one of our own sockets (a loop back to ourselves). */
+  private fromSelf(m: UdpMessage): boolean {
+    if (m.port !== this.rtpSocket.port && m.port !== this.rtcpSocket?.port) return false;
+    const local = this.rtpSocket.address;
+    return (
+      m.address === local || local === '0.0.0.0' || local === '::' || m.address === '127.0.0.1' || m.address === '::1'
+    );
+  }
+
+  /**
+   * RFC 3550 §8.2: a packet carrying our SSRC. Our own packets looped back are dropped and counted; from anyone
+   * else it is a collision: send a BYE for the old SSRC (if we sent anything), pick a new random SSRC not in use,
+   * and restart the sender statistics.
+   */
+  private ownSsrcSeen(m: UdpMessage): void {
+    if (this.fromSelf(m)) {
+      this.counters.loopedPackets++;
+      return;
+    }
+    this.counters.ssrcCollisions++;
+    const old = this._ssrc;
+    if (this.remote && (this.counters.rtpSent > 0 || this.sentRtcp)) {
+      this.trySendRtcp([...this.buildReport(this.loop.now()), new Goodbye([old], 'SSRC collision')]);
+    }
+    let next = old;
+    for (let i = 0; i < 16 && (next === old || this.sources.has(next)); i++) {
+      next = Math.floor(this.random() * 0x100000000) >>> 0;
+    }
+    this._ssrc = next;
+    this._sender = new SenderStats({ ssrc: next, clockRate: this.clockRate });
+    for (const cb of this.ssrcListeners) cb(next, old);
+  }
+
   /** The statistics of `ssrc`, created on first sight unless `maxSources` is reached. */
   private sourceStats(ssrc: number): ReceiverStats | undefined {
     let st = this.sources.get(ssrc);
@@ -555,7 +616,9 @@ export class RtpSession {
 
   private heard(ssrc: number, now: number): void {
     if (ssrc === this.ssrc) return;
-    if (this.lastHeard.has(ssrc) || this.lastHeard.size < this.maxSources) this.lastHeard.set(ssrc, now);
+    const known = this.lastHeard.has(ssrc);
+    if (known || this.lastHeard.size < this.maxSources) this.lastHeard.set(ssrc, now);
+    if (!known && this.lastHeard.has(ssrc)) this.updateMembership(now); // §6.3.3: a new member
   }
 
   private noteReports(reporter: number, blocks: ReportBlock[], now: number): void {

@@ -1,13 +1,25 @@
 import { fromHex, toHex } from '@mdh/bytes';
 import { describe, expect, it } from 'vitest';
 import {
+  AppPacket,
+  ExtendedReport,
+  FeedbackPacket,
+  FullIntraRequest,
+  GenericNack,
+  Goodbye,
   isRtcpPacket,
+  PictureLossIndication,
   parseRtcp,
+  ReceiverReport,
+  Remb,
   RtcpParseError,
   rtcpCompoundSize,
+  SenderReport,
+  SourceDescription,
   serializeRtcp,
   serializeRtcpInto,
   tryParseRtcp,
+  UnknownRtcpPacket,
   validateRtcpCompound,
 } from '../src/index.js';
 import { bytesOf, checkDecoded, rtcpSample, rtcpSamples } from './vectors.js';
@@ -106,5 +118,48 @@ describe('RTCP length and header errors are typed and never over-read', () => {
     expect(isRtcpPacket(fromHex('80df'))).toBe(true);
     expect(isRtcpPacket(fromHex('80e0'))).toBe(false);
     expect(isRtcpPacket(fromHex('80'))).toBe(false);
+  });
+});
+
+describe('per-class parse(buf, offset)', () => {
+  const cases: [string, { parse(b: Uint8Array, o?: number): { serialize(): Uint8Array } }][] = [
+    ['rtcp-sr-no-blocks', SenderReport],
+    ['rtcp-rr-one-block', ReceiverReport],
+    ['rtcp-sdes-cname', SourceDescription],
+    ['rtcp-bye-reason', Goodbye],
+    ['rtcp-app', AppPacket],
+    ['rtcp-nack', GenericNack],
+    ['rtcp-pli', PictureLossIndication],
+    ['rtcp-fir', FullIntraRequest],
+    ['rtcp-remb', Remb],
+    ['rtcp-twcc-capture', FeedbackPacket],
+    ['rtcp-app', UnknownRtcpPacket],
+  ];
+  for (const [id, cls] of cases) {
+    it(`${id} via its class`, () => {
+      const s = rtcpSample(id);
+      expect(toHex(cls.parse(bytesOf(s)).serialize())).toBe(s.hex);
+      const shifted = fromHex(`deadbeef${s.hex}`);
+      expect(toHex(cls.parse(shifted, 4).serialize())).toBe(s.hex);
+    });
+  }
+
+  it('parses the first packet of a compound and refuses another type', () => {
+    const c = bytesOf(rtcpSample('rtcp-compound-real-rr-sdes-bye-pli-rrr-app'));
+    expect(ReceiverReport.parse(c).ssrc).toBe(0x902f9e2e);
+    expect(SourceDescription.parse(c, 32).getCname()).toBe('{9c00eb92-1afb-9d49-a47d-91f64eee69f5}');
+    const e = (() => {
+      try {
+        SenderReport.parse(c);
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(RtcpParseError);
+    expect((e as RtcpParseError).reason).toBe('wrong-type');
+    expect(() => PictureLossIndication.parse(bytesOf(rtcpSample('rtcp-fir')))).toThrow(RtcpParseError);
+    expect(() => Remb.parse(fromHex('8fce0003000000010000000041424344'))).toThrow(RtcpParseError);
+    expect(() => FeedbackPacket.parse(c)).toThrow(RtcpParseError);
+    expect(() => ExtendedReport.parse(c)).toThrow(RtcpParseError);
   });
 });

@@ -1,6 +1,14 @@
 import { createLoop, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
-import { isRtcpPacket, parseRtcp, type RtcpPacket, RtpPacket, RtpSession, type SrtpTransform } from '../src/index.js';
+import {
+  isRtcpPacket,
+  parseRtcp,
+  ReceiverReport,
+  type RtcpPacket,
+  RtpPacket,
+  RtpSession,
+  type SrtpTransform,
+} from '../src/index.js';
 import { MemNet } from './mem-net.js';
 
 function seeded(seed: number): () => number {
@@ -102,6 +110,30 @@ describe('RtpSession over separate RTP/RTCP ports (ManualClock)', () => {
     await b.close();
   });
 
+  it('with more than 50 members the BYE waits for the back-off (§6.3.7)', async () => {
+    const { clock, a, b, net } = pair();
+    sendTone(b, clock, 3);
+    for (let i = 1; i <= 60; i++) net.deliver(5001, 6001, new ReceiverReport({ ssrc: 0x1000 + i }).serialize());
+    expect(b.scheduler.members).toBe(61);
+    const byes: number[] = [];
+    a.onBye((s) => byes.push(s));
+    let closed = false;
+    const done = b.close().then(() => {
+      closed = true;
+    });
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    expect(b.scheduler.leaving).toBe(true);
+    expect(b.scheduler.members).toBe(1);
+    expect(byes).toEqual([]);
+    // T = 2.5 s × [0.5, 1.5] / (e − 1.5) ≤ 3.08 s with the back-off's reset state.
+    clock.advance(3100);
+    await done;
+    expect(closed).toBe(true);
+    expect(byes).toEqual([0xbbbb]);
+    await a.close();
+  });
+
   it('does not send a BYE if it never sent anything (§6.3.7)', async () => {
     const { b, net } = pair();
     await b.close();
@@ -114,9 +146,10 @@ describe('RtpSession over separate RTP/RTCP ports (ManualClock)', () => {
     net.deliver(5001, 6001, Uint8Array.of(0x80, 201, 0, 9));
     expect(b.counters.malformedRtp).toBe(1);
     expect(b.counters.malformedRtcp).toBe(1);
-    const own = new RtpPacket({ ssrc: 0xbbbb, payloadType: 0 });
-    net.deliver(5000, 6000, own.serialize());
-    expect(b.counters.ssrcCollisions).toBe(1);
+    // Our own packet looped back from our own port: dropped, not a collision.
+    net.deliver(6000, 6000, new RtpPacket({ ssrc: 0xbbbb, payloadType: 0 }).serialize());
+    expect(b.counters.loopedPackets).toBe(1);
+    expect(b.ssrc).toBe(0xbbbb);
     sendTone(a, clock, 3);
     expect(b.counters.rtpReceived).toBe(3);
     await a.close();
@@ -132,6 +165,33 @@ describe('RtpSession over separate RTP/RTCP ports (ManualClock)', () => {
     expect(b.sources.has(0xaaaa)).toBe(true); // < 5 × Td (Td = 5 s)
     clock.advance(40_000);
     expect(b.sources.has(0xaaaa)).toBe(false);
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('RtpSession SSRC collisions (RFC 3550 §8.2)', () => {
+  it('a peer using our SSRC makes us send a BYE for it and pick a new one', async () => {
+    const { clock, a, b, net } = pair();
+    const byes: [number, string | undefined][] = [];
+    a.onBye((ssrc, reason) => byes.push([ssrc, reason]));
+    const changes: [number, number][] = [];
+    b.onSsrcChange((n, o) => changes.push([n, o]));
+    sendTone(b, clock, 5); // b is an active sender as 0xbbbb
+    expect(b.sender.packetCount).toBe(5);
+    net.deliver(5000, 6000, new RtpPacket({ ssrc: 0xbbbb, payloadType: 0, sequenceNumber: 9 }).serialize());
+    expect(b.counters.ssrcCollisions).toBe(1);
+    expect(b.ssrc).not.toBe(0xbbbb);
+    expect(changes).toEqual([[b.ssrc, 0xbbbb]]);
+    expect(byes).toEqual([[0xbbbb, 'SSRC collision']]);
+    expect(b.sender.packetCount).toBe(0);
+    sendTone(b, clock, 3);
+    expect(a.sources.get(b.ssrc)?.received).toBe(2);
+    // An RTCP report carrying our SSRC from elsewhere is a collision too.
+    const again = b.ssrc;
+    net.deliver(5001, 6001, new ReceiverReport({ ssrc: again }).serialize());
+    expect(b.counters.ssrcCollisions).toBe(2);
+    expect(b.ssrc).not.toBe(again);
     await a.close();
     await b.close();
   });

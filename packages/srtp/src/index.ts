@@ -16,7 +16,12 @@ export {
   SrtpReplayError,
 } from './errors.js';
 export { deriveSrtpSessionKeys, SrtpLabel, type SrtpSessionKeys, srtpPrf } from './kdf.js';
-export { type SrtpKeyPair, type SrtpMasterKey, srtpKeysFromKeyingMaterial } from './keying.js';
+export {
+  type SrtpKeyPair,
+  type SrtpMasterKey,
+  srtpKeysFromKeyingMaterial,
+  srtpSessionsFromKeyingMaterial,
+} from './keying.js';
 export {
   findSrtpProfile,
   getSrtpProfile,

@@ -1,5 +1,6 @@
 import { SrtpConfigError } from './errors.js';
 import { getSrtpProfile, type SrtpProfile } from './profiles.js';
+import { SrtpSession, type SrtpSessionOptions } from './session.js';
 
 /** A master key and master salt for one direction. */
 export interface SrtpMasterKey {
@@ -46,4 +47,21 @@ export function srtpKeysFromKeyingMaterial(
   return role === 'client'
     ? { profile: prof, local: client, remote: server }
     : { profile: prof, local: server, remote: client };
+}
+
+/**
+ * Both SrtpSessions of a DTLS-SRTP association in one call: `tx` protects with our write key, `rx` unprotects
+ * with the peer's (RFC 5764 §4.2). `options` (replay window, MKI, backend...) apply to both.
+ */
+export function srtpSessionsFromKeyingMaterial(
+  profile: string | SrtpProfile,
+  material: Uint8Array,
+  role: 'client' | 'server',
+  options: Omit<SrtpSessionOptions, 'profile' | 'key' | 'salt' | 'sessionKeys'> = {},
+): { tx: SrtpSession; rx: SrtpSession } {
+  const k = srtpKeysFromKeyingMaterial(profile, material, role);
+  return {
+    tx: new SrtpSession({ ...options, profile: k.profile, key: k.local.key, salt: k.local.salt }),
+    rx: new SrtpSession({ ...options, profile: k.profile, key: k.remote.key, salt: k.remote.salt }),
+  };
 }

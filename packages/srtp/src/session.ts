@@ -9,6 +9,7 @@ import {
   SrtpReplayError,
 } from './errors.js';
 import { deriveSrtpSessionKeys, type SrtpSessionKeys } from './kdf.js';
+import { allocPacket } from './pool.js';
 import { getSrtpProfile, type SrtpProfile } from './profiles.js';
 import { ReplayWindow } from './replay.js';
 
@@ -328,6 +329,10 @@ export class SrtpSession {
     if (this.closed) return;
     this.closed = true;
     for (const c of [this.rtp, this.rtcp]) {
+      c.ctr?.wipe?.();
+      c.ctrMasked?.wipe?.();
+      c.mac?.wipe?.();
+      c.gcm?.wipe?.();
       c.keys.cipherKey.fill(0);
       c.keys.authKey.fill(0);
       c.keys.salt.fill(0);
@@ -359,9 +364,9 @@ export class SrtpSession {
     return s;
   }
 
-  private target(need: number, out: Uint8Array | null, offset: number): Uint8Array | SrtpError {
+  private target(need: number, out: Uint8Array | null, offset: number, pool: 0 | 1): Uint8Array | SrtpError {
     if (out === null) {
-      this.out = new Uint8Array(need);
+      this.out = allocPacket(need, pool);
       return this.out;
     }
     if (!Number.isInteger(offset) || offset < 0 || offset + need > out.length) {
@@ -496,7 +501,7 @@ export class SrtpSession {
     const c = this.rtp;
     const prof = this.profile;
     const need = len + mkiLen + this.tagLen;
-    const out = this.target(need, outArg, off);
+    const out = this.target(need, outArg, off, 0);
     if (out instanceof SrtpError) return out;
     if (out !== rtp || off !== 0) out.set(rtp.subarray(0, h), off);
     const plen = len - h;
@@ -575,7 +580,7 @@ export class SrtpSession {
     if (prof.aead) {
       const clen = authEnd - h;
       outLen = h + clen;
-      const o = this.target(outLen, outArg, off);
+      const o = this.target(outLen, outArg, off, 1);
       if (o instanceof SrtpError) return o;
       out = o;
       // AAD is the header of the received packet; verify before writing anything.
@@ -596,7 +601,7 @@ export class SrtpSession {
         return new SrtpAuthError(`SRTP authentication failed (SSRC ${ssrc}, index ${index})`, ssrc);
       }
       outLen = authEnd;
-      const o = this.target(outLen, outArg, off);
+      const o = this.target(outLen, outArg, off, 1);
       if (o instanceof SrtpError) return o;
       out = o;
       if (out !== srtp || off !== 0) out.set(srtp.subarray(0, h), off);
@@ -649,7 +654,7 @@ export class SrtpSession {
     const mkiLen = this.mki.length;
     const tagLen = this.rtcpTagLen;
     const need = len + 4 + tagLen + mkiLen;
-    const out = this.target(need, outArg, off);
+    const out = this.target(need, outArg, off, 0);
     if (out instanceof SrtpError) return out;
     const c = this.rtcp;
     if (this.profile.aead) {
@@ -727,7 +732,7 @@ export class SrtpSession {
     }
     if (e && this.profile.cipher === 'NULL') return this.parseFail('SRTCP E flag set under a NULL cipher', 'eflag');
     const c = this.rtcp;
-    const out = this.target(body, outArg, off);
+    const out = this.target(body, outArg, off, 1);
     if (out instanceof SrtpError) return out;
     if (aead) {
       const iv = this.gcmIv(c.salt, ssrc, 0, index, 4);

@@ -6,6 +6,7 @@ import {
   SrtpSession,
   srtpKeysFromKeyingMaterial,
   srtpProfileByDtlsId,
+  srtpSessionsFromKeyingMaterial,
 } from '@mdh/srtp';
 import { describe, expect, it } from 'vitest';
 import { loadVectors, toh } from './vectors.js';
@@ -80,6 +81,16 @@ describe('srtpKeysFromKeyingMaterial (RFC 5764 §4.2 layout)', () => {
       expect(toh(rx.unprotect(tx.protect(rtp)))).toBe(toh(rtp));
     });
   }
+  it('srtpSessionsFromKeyingMaterial pairs client tx with server rx and vice versa', () => {
+    const km = Uint8Array.from({ length: 88 }, (_, i) => 255 - i);
+    const c = srtpSessionsFromKeyingMaterial('SRTP_AEAD_AES_256_GCM', km, 'client', { replayWindow: 512 });
+    const s = srtpSessionsFromKeyingMaterial('SRTP_AEAD_AES_256_GCM', km, 'server');
+    const rtp = Uint8Array.of(0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 42);
+    expect(toh(s.rx.unprotect(c.tx.protect(rtp)))).toBe(toh(rtp));
+    expect(toh(c.rx.unprotect(s.tx.protect(rtp)))).toBe(toh(rtp));
+    expect(c.rx.tryUnprotect(c.tx.protect(rtp)).ok).toBe(false);
+  });
+
   it('refuses material of the wrong length or a bad role', () => {
     expect(() => srtpKeysFromKeyingMaterial('SRTP_AEAD_AES_128_GCM', new Uint8Array(60), 'client')).toThrow(
       /56 octets/,

@@ -327,6 +327,24 @@ describe('garbage in gives typed errors', () => {
     }
   });
 
+  it('every truncation of a valid packet is a typed error, never an untyped throw', () => {
+    for (const profile of NAMES) {
+      const { tx } = pair(profile, { mki: Uint8Array.of(7) });
+      const s = tx.protect(rtp(5, 1, 40, { cc: 1, ext: 1 }));
+      const c = tx.protectRtcp(rtcp());
+      for (let n = 0; n < s.length; n++) {
+        const r = pair(profile, { mki: Uint8Array.of(7) }).rx.tryUnprotect(s.subarray(0, n));
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.error).toBeInstanceOf(SrtpError);
+      }
+      for (let n = 0; n < c.length; n++) {
+        const r = pair(profile, { mki: Uint8Array.of(7) }).rx.tryUnprotectRtcp(c.subarray(0, n));
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.error).toBeInstanceOf(SrtpError);
+      }
+    }
+  });
+
   it('names what is wrong', () => {
     const { tx, rx } = pair('SRTP_AES128_CM_HMAC_SHA1_80');
     expect(() => tx.protect(new Uint8Array(5))).toThrow(/too short/);
@@ -411,9 +429,25 @@ describe('caller buffers and limits', () => {
   });
 
   it('close wipes keys and refuses further use', () => {
-    const { tx } = pair('SRTP_AES128_CM_HMAC_SHA1_80');
-    tx.close();
-    expect(() => tx.protect(rtp(1))).toThrow(/closed/);
+    for (const profile of ['SRTP_AES128_CM_HMAC_SHA1_80', 'SRTP_AEAD_AES_128_GCM']) {
+      const { tx } = pair(profile);
+      tx.protect(rtp(1));
+      tx.close();
+      expect(() => tx.protect(rtp(2))).toThrow(/closed/);
+      expect(tx.tryUnprotect(rtp(2)).ok).toBe(false);
+      expect(() => tx.setRoc(1, 1)).toThrow(SrtpConfigError);
+    }
+  });
+
+  it('protected and unprotected packets never share an ArrayBuffer', () => {
+    const { tx, rx } = pair('SRTP_AES128_CM_HMAC_SHA1_80');
+    const s = tx.protect(rtp(1));
+    const p = rx.unprotect(s);
+    expect(s.buffer).not.toBe(p.buffer);
+    const s2 = tx.protect(rtp(2));
+    expect(s2.byteOffset % 8).toBe(0);
+    expect(toh(rx.unprotect(s2))).toBe(toh(rtp(2)));
+    expect(toh(p)).toBe(toh(rtp(1)));
   });
 
   it('NULL profiles send SRTCP with E = 0 and plaintext RTP', () => {
@@ -424,6 +458,16 @@ describe('caller buffers and limits', () => {
     const c = tx.protectRtcp(rtcp());
     expect(c[28]! & 0x80).toBe(0);
     expect(rx.unprotectRtcp(c).length).toBe(28);
+  });
+
+  it('srtcpTagLength: 4 makes 4-octet SRTCP tags (ffmpeg SDES _32); refused for AEAD and other sizes', () => {
+    const { tx, rx } = pair('SRTP_AES128_CM_HMAC_SHA1_32', { srtcpTagLength: 4 });
+    const s = tx.protectRtcp(rtcp());
+    expect(s.length).toBe(28 + 4 + 4);
+    expect(rx.unprotectRtcp(s).length).toBe(28);
+    expect(pair('SRTP_AES128_CM_HMAC_SHA1_32').rx.tryUnprotectRtcp(s).ok).toBe(false);
+    expect(() => pair('SRTP_AEAD_AES_128_GCM', { srtcpTagLength: 4 })).toThrow(SrtpConfigError);
+    expect(() => pair('SRTP_AES128_CM_HMAC_SHA1_80', { srtcpTagLength: 7 as 4 })).toThrow(SrtpConfigError);
   });
 
   it('encryptRtcp: false sends authenticated-only SRTCP that still verifies', () => {

@@ -55,7 +55,9 @@ export interface CallReport {
 export async function placeCall(o: CallOptions): Promise<CallReport> {
   const srtp = o.srtp ?? 'none';
   const tp: TransportProtocol =
-    o.transport ?? (/;transport=(\w+)/i.exec(o.target)?.[1]?.toLowerCase() as TransportProtocol) ?? 'udp';
+    o.transport ??
+    (/;transport=(\w+)/i.exec(o.target)?.[1]?.toLowerCase() as TransportProtocol | undefined) ??
+    (/^sips:/i.test(o.target) ? 'tls' : 'udp');
   const v6 = /@\[|^sips?:\[/.test(o.target);
   const bind = o.bind ?? (v6 ? '::1' : '127.0.0.1');
   const loop = createLoop();

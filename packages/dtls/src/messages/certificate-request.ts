@@ -24,7 +24,8 @@ export function parseCertificateRequest(data: Uint8Array): CertificateRequest {
     const certificateTypes: number[] = [];
     for (let i = 0; i < nTypes; i++) certificateTypes.push(r.u8());
     const sLen = r.u16();
-    if (sLen % 2 !== 0 || sLen < 2) throw new DtlsError('bad supported_signature_algorithms', AlertDescription.decodeError);
+    if (sLen % 2 !== 0 || sLen < 2)
+      throw new DtlsError('bad supported_signature_algorithms', AlertDescription.decodeError);
     const signatureSchemes: number[] = [];
     for (let i = 0; i < sLen / 2; i++) signatureSchemes.push(r.u16());
     const aLen = r.u16();

@@ -21,5 +21,9 @@ export function parseCertificateVerify(data: Uint8Array): DigitallySigned {
 
 /** Serializes a CertificateVerify body. */
 export function serializeCertificateVerify(m: DigitallySigned): Uint8Array {
-  return new ByteWriter(4 + m.signature.length).u16(m.signatureScheme).u16(m.signature.length).bytes(m.signature).finish();
+  return new ByteWriter(4 + m.signature.length)
+    .u16(m.signatureScheme)
+    .u16(m.signature.length)
+    .bytes(m.signature)
+    .finish();
 }

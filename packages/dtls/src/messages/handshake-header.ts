@@ -1,5 +1,5 @@
-import { DtlsError, decodeError } from '../errors.js';
 import { AlertDescription } from '../constants.js';
+import { DtlsError, decodeError } from '../errors.js';
 
 /** Handshake header length in DTLS (RFC 6347 §4.2.2). */
 export const HANDSHAKE_HEADER_LENGTH = 12;
@@ -35,7 +35,14 @@ export function parseHandshakeFragments(data: Uint8Array): HandshakeFragment[] {
     }
     const start = off + HANDSHAKE_HEADER_LENGTH;
     if (start + fragmentLength > data.length) decodeError('handshake fragment length');
-    out.push({ msgType, length, messageSeq, fragmentOffset, fragmentLength, body: d.subarray(start, start + fragmentLength) });
+    out.push({
+      msgType,
+      length,
+      messageSeq,
+      fragmentOffset,
+      fragmentLength,
+      body: d.subarray(start, start + fragmentLength),
+    });
     off = start + fragmentLength;
   }
   return out;

@@ -1,4 +1,4 @@
-import { BytesRangeError, ByteReader } from '@mdh/bytes';
+import { ByteReader, BytesRangeError } from '@mdh/bytes';
 import { AlertDescription } from '../constants.js';
 import { DtlsError } from '../errors.js';
 

@@ -38,7 +38,11 @@ export function parseServerKeyExchange(data: Uint8Array): ServerKeyExchange {
 }
 
 /** Serializes a ServerKeyExchange body. */
-export function serializeServerKeyExchange(params: Uint8Array, signatureScheme: number, signature: Uint8Array): Uint8Array {
+export function serializeServerKeyExchange(
+  params: Uint8Array,
+  signatureScheme: number,
+  signature: Uint8Array,
+): Uint8Array {
   return new ByteWriter(params.length + 4 + signature.length)
     .bytes(params)
     .u16(signatureScheme)

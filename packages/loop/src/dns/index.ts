@@ -28,4 +28,5 @@ export {
   type ResolverStats,
   type SrvRecord,
 } from './resolver.js';
+export { orderSrv } from './srv.js';
 export { type DnsServer, HostsFile, parseHosts, parseResolvConf, parseServer, readResolvConf } from './system.js';

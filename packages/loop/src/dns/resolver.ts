@@ -242,6 +242,11 @@ export class Resolver {
       if (!cn || cn.target === undefined) break;
       owner = normName(cn.target);
     }
+    if (msg.tc) {
+      // Still truncated (TCP fallback disabled): use complete-looking data, never cache it (RFC 2181 §9).
+      if (found.length > 0) return found;
+      throw new DnsError('BADRESPONSE', name, tname, 'truncated answer and TCP fallback disabled');
+    }
     if (msg.rcode === Rcode.NXDOMAIN) {
       this.cacheNegative(name, type, 'NXDOMAIN', msg);
       throw new DnsError('NXDOMAIN', name, tname);

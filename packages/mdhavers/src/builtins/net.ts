@@ -5,11 +5,11 @@
 import { lookup as sysLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import {
+  type Clock,
   connectTcp,
   createUdpSocket,
   errnoOf,
   listenTcp,
-  monoMs,
   SocketError,
   type StreamConnection,
   type StreamServer,
@@ -118,6 +118,10 @@ async function resolveHost(host: string, prefer: 4 | 6 | 0 = 0): Promise<string>
 
 /** Socket and loop registries of one interpreter. */
 export class NetState {
+  constructor(
+    /** Time source of timers and polls (a ManualClock in tests). */
+    readonly clock: Clock,
+  ) {}
   readonly socks = new Map<number, SockRec>();
   private nextSock = 1;
   readonly loops = new Map<number, LoopRec>();
@@ -209,13 +213,25 @@ export class NetState {
   }
 }
 
+/** Sends on a UDP socket; a connected socket sends to its peer (node:dgram refuses an address there). */
+export function udpSendTo(u: UdpSocket, data: Uint8Array, port: number, host: string): Promise<void> {
+  const remote = u.remoteAddress;
+  if (remote) {
+    if (remote.port !== port) {
+      return Promise.reject(new SocketError('EISCONN', 'send', 'the socket is connected to another peer'));
+    }
+    return u.sendAsync(data);
+  }
+  return u.sendAsync(data, port, host);
+}
+
 function addrDict(host: string, port: number): MDict {
   return dict({ host, port });
 }
 
 /** Registers socket, DNS and event-loop builtins. */
 export function registerNet(r: Registry, interp: Interpreter): NetState {
-  const st = new NetState();
+  const st = new NetState(interp.clock);
   interp.closers.push(() => st.closeAll());
   interp.stoppers.push(() => {
     for (const l of st.loops.values()) {
@@ -373,7 +389,7 @@ export function registerNet(r: Registry, interp: Interpreter): NetState {
       const addr = await resolveHost(h, rec.udp ? (rec.udp.family === 'IPv6' ? 6 : 4) : 0);
       const u = await st.ensureUdp(rec, isIP(addr) === 6 ? 6 : 4);
       const data = buf.view().slice();
-      await u.sendAsync(data, port, addr);
+      await udpSendTo(u, data, port, addr);
       return ok(data.length);
     } catch (e) {
       return err(msgOf('udp_send_to', e), errno(e));
@@ -483,7 +499,7 @@ export function registerNet(r: Registry, interp: Interpreter): NetState {
       const id = loop.nextTimer++;
       loop.timers.push({
         id,
-        due: Math.floor(monoMs()) + ms,
+        due: Math.floor(st.clock.now()) + ms,
         interval: periodic ? ms : 0,
         cb: cb as Value,
         cancelled: false,
@@ -528,8 +544,8 @@ function ready(st: NetState, loop: LoopRec): { w: Watch; read: boolean; write: b
     const rec = st.socks.get(w.sock);
     if (!rec) continue;
     const wa = st.watchable(rec);
-    const rr = w.read && wa?.readable;
-    const ww = w.write && wa?.writable;
+    const rr = w.read !== null && wa !== null && wa.readable;
+    const ww = w.write !== null && wa !== null && wa.writable;
     if (rr || ww) out.push({ w, read: rr, write: ww });
   }
   return out;
@@ -537,7 +553,7 @@ function ready(st: NetState, loop: LoopRec): { w: Watch; read: boolean; write: b
 
 async function poll(st: NetState, loop: LoopRec, timeoutMs: number): Promise<Value> {
   if (loop.stopped) return [dict({ kind: 'stop' })];
-  const now = monoMs();
+  const now = st.clock.now();
   let due: number | null = null;
   for (const t of loop.timers) {
     if (t.cancelled) continue;
@@ -569,7 +585,17 @@ async function poll(st: NetState, loop: LoopRec, timeoutMs: number): Promise<Val
           );
       }
       loop.wake = done;
-      if (Number.isFinite(wait)) timer = setTimeout(done, Math.min(Math.ceil(wait), 2 ** 31 - 1));
+      if (Number.isFinite(wait)) {
+        const manual = st.clock as Clock & { subscribe?: (l: (t: number) => void) => () => void };
+        if (typeof manual.subscribe === 'function') {
+          const deadline = now + wait;
+          unsubs.push(
+            manual.subscribe((t) => {
+              if (t >= deadline) queueMicrotask(done);
+            }),
+          );
+        } else timer = setTimeout(done, Math.min(Math.ceil(wait), 2 ** 31 - 1));
+      }
     });
     if (loop.stopped) return [dict({ kind: 'stop' })];
     rs = ready(st, loop);
@@ -579,7 +605,7 @@ async function poll(st: NetState, loop: LoopRec, timeoutMs: number): Promise<Val
     if (r.read) events.push(dict({ kind: 'read', sock: r.w.sock, callback: r.w.read }));
     if (r.write) events.push(dict({ kind: 'write', sock: r.w.sock, callback: r.w.write }));
   }
-  const now2 = monoMs();
+  const now2 = st.clock.now();
   for (const t of loop.timers) {
     if (t.cancelled || t.due > now2) continue;
     events.push(dict({ kind: 'timer', id: t.id, callback: t.cb }));

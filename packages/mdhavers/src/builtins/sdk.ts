@@ -15,7 +15,7 @@ import { fail } from '../errors.js';
 import type { Interpreter } from '../interpreter.js';
 import { display, isInt, kindOf, MBytes, MDict, MFloat, truthy, type Value } from '../values.js';
 import { argList, floatToInt } from './core.js';
-import { argHandle, type NetState } from './net.js';
+import { argHandle, type NetState, udpSendTo } from './net.js';
 import type { Registry } from './registry.js';
 import { dict, err, ok } from './result.js';
 
@@ -406,7 +406,7 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
       for (;;) {
         for (;;) {
           const o = engine.pollOutput();
-          if (o.kind === 'datagram') await u.sendAsync(o.data, port, host);
+          if (o.kind === 'datagram') await udpSendTo(u, o.data, port, host);
           else if (o.kind === 'deadline') {
             next = o.at;
             break;

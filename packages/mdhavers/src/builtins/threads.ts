@@ -21,7 +21,7 @@ import {
 } from '@mdh/loop';
 import { fail } from '../errors.js';
 import type { Interpreter } from '../interpreter.js';
-import { kindOf, MBytes, MDict, MFloat, MFunc, MNative, type Value } from '../values.js';
+import { kindOf, MBytes, MDict, MFloat, MFunc, MNative, type Scope, type Value } from '../values.js';
 import { argHandle } from './net.js';
 import type { Registry } from './registry.js';
 
@@ -78,6 +78,8 @@ export interface ThreadPayload {
   topLevel: boolean;
   args: Wire[];
   shared: SharedSnapshot;
+  /** Copies of the variables the function can see (its scope chain), innermost first. */
+  captured: [string, Wire][];
   idBase: number;
   stdlibRoot: string | undefined;
 }
@@ -192,7 +194,24 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
     const av = a as Value;
     if (av !== null && !Array.isArray(av)) fail(`thread_spawn() args must be a list or naething`);
     let payload: ThreadPayload;
+    const captured: [string, Wire][] = [];
+    if (fv instanceof MFunc) {
+      const seen = new Set<string>();
+      for (let sc: Scope | null = fv.scope; sc !== null; sc = sc.p) {
+        for (const [k, v] of sc.v ?? []) {
+          if (seen.has(k)) continue;
+          seen.add(k);
+          if (v instanceof MNative || v instanceof MFunc) continue;
+          try {
+            captured.push([k, toWire(v)]);
+          } catch {
+            // a value that cannot cross threads stays behind
+          }
+        }
+      }
+    }
     const base = {
+      captured,
       args: (av ?? []).map(toWire),
       shared: st.snapshot(),
       idBase: st.nextBase(),

@@ -4,7 +4,13 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { createSecureContext, type TLSSocket, TLSSocket as TLSSocketCtor, connect as tlsConnect } from 'node:tls';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  type TLSSocket,
+  TLSSocket as TLSSocketCtor,
+  connect as tlsConnect,
+} from 'node:tls';
 import { fail } from '../errors.js';
 import { kindOf, MBytes, MDict, truthy, type Value } from '../values.js';
 import { argBytes } from './bytes.js';
@@ -102,7 +108,7 @@ export function registerTls(r: Registry, net: NetState): void {
       const sock = await new Promise<TLSSocket>((resolve, reject) => {
         let ts: TLSSocket;
         if (s.mode === 'client') {
-          const opts: Parameters<typeof tlsConnect>[0] = {
+          const opts: ConnectionOptions = {
             socket: duplex,
             servername: s.serverName,
             rejectUnauthorized: !s.insecure,

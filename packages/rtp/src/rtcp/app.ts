@@ -3,7 +3,18 @@
  * ASCII name, then application-dependent data (a multiple of 32 bits).
  */
 import { latin1Decode, latin1Encode } from '@mdh/bytes';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import {
+  checkRange,
+  EMPTY_BYTES,
+  need,
+  RtcpPacketBase,
+  RtcpType,
+  type RtcpView,
+  r32,
+  singleView,
+  slice,
+  w32,
+} from './common.js';
 
 /** Fields of an {@link AppPacket}. */
 export interface AppPacketInit {
@@ -16,8 +27,13 @@ export interface AppPacketInit {
 /** An RTCP APP packet (RFC 3550 §6.7). */
 export class AppPacket extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'app';
-  readonly packetType = RtcpType.APP;
+  get kind(): 'app' {
+    return 'app';
+  }
+  /** RTCP packet type (APP). */
+  get packetType(): typeof RtcpType.APP {
+    return RtcpType.APP;
+  }
   /** Subtype (0..31). */
   subtype: number;
   /** SSRC/CSRC of the originator. */
@@ -33,7 +49,16 @@ export class AppPacket extends RtcpPacketBase {
     this.subtype = init.subtype ?? 0;
     this.ssrc = init.ssrc;
     this.name = init.name;
-    this.data = init.data ?? new Uint8Array(0);
+    this.data = init.data ?? EMPTY_BYTES;
+  }
+
+  /**
+   * Parses one AppPacket from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): AppPacket {
+    const v = singleView(buf, offset, RtcpType.APP);
+    return AppPacket.parseView(v);
   }
 
   /** Parses the APP packet at `v` (called by the compound parser). Throws {@link RtcpParseError}. */
@@ -45,7 +70,7 @@ export class AppPacket extends RtcpPacketBase {
       subtype: v.count,
       ssrc: r32(b, o),
       name: latin1Decode(b.subarray(o + 4, o + 8)),
-      data: b.subarray(o + 8, v.bodyEnd),
+      data: slice(b, o + 8, v.bodyEnd),
     });
     app.paddingLength = v.paddingLength;
     return app;

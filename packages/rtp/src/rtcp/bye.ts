@@ -4,13 +4,28 @@
  */
 import { utf8Encode } from '@mdh/bytes';
 import { RtcpParseError } from '../errors.js';
-import { checkRange, decodeText, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import {
+  checkRange,
+  decodeText,
+  need,
+  RtcpPacketBase,
+  RtcpType,
+  type RtcpView,
+  r32,
+  singleView,
+  w32,
+} from './common.js';
 
 /** An RTCP BYE packet (RFC 3550 §6.6). */
 export class Goodbye extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'bye';
-  readonly packetType = RtcpType.BYE;
+  get kind(): 'bye' {
+    return 'bye';
+  }
+  /** RTCP packet type (BYE). */
+  get packetType(): typeof RtcpType.BYE {
+    return RtcpType.BYE;
+  }
   /** Sources leaving (at most 31). */
   ssrcs: number[];
   /** Reason for leaving, if any (at most 255 UTF-8 octets). */
@@ -21,6 +36,15 @@ export class Goodbye extends RtcpPacketBase {
     super();
     this.ssrcs = ssrcs;
     this.reason = reason;
+  }
+
+  /**
+   * Parses one Goodbye from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): Goodbye {
+    const v = singleView(buf, offset, RtcpType.BYE);
+    return Goodbye.parseView(v);
   }
 
   /** Parses the BYE at `v` (called by the compound parser). Throws {@link RtcpParseError}. */

@@ -40,6 +40,14 @@ export interface RtcpView {
   readonly paddingLength: number;
 }
 
+/** A shared empty byte array (typed-array creation is costly on the hot path; an empty one cannot be mutated). */
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+
+/** `b.subarray(start, end)`, or the shared empty array when the range is empty. */
+export function slice(b: Uint8Array, start: number, end: number): Uint8Array {
+  return end > start ? b.subarray(start, end) : EMPTY_BYTES;
+}
+
 /** Reads a big-endian u32. Callers have checked bounds. */
 export function r32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
@@ -93,10 +101,55 @@ export function need(v: RtcpView, at: number, n: number, what: string): void {
   }
 }
 
+/** Locates and checks the header of the packet at `o`: version, length and padding (RFC 3550 §6.4.1). */
+export function viewAt(buf: Uint8Array, o: number): RtcpView {
+  const n = buf.length;
+  if (n - o < 4) throw new RtcpParseError('truncated', o, `${n - o} trailing octets, a header needs 4`);
+  const b0 = buf[o]!;
+  if (b0 >> 6 !== 2) throw new RtcpParseError('bad-version', o, `version ${b0 >> 6}`);
+  const byteLen = (r16(buf, o + 2) + 1) * 4;
+  if (o + byteLen > n) {
+    throw new RtcpParseError('bad-length', o + 2, `length field says ${byteLen} octets, ${n - o} left`);
+  }
+  const end = o + byteLen;
+  let pad = 0;
+  if (b0 & 0x20) {
+    pad = buf[end - 1]!;
+    if (pad === 0 || pad > byteLen - 4) {
+      throw new RtcpParseError('bad-padding', end - 1, `padding count ${pad} in a ${byteLen}-octet packet`);
+    }
+  }
+  return {
+    buf,
+    offset: o,
+    count: b0 & 31,
+    packetType: buf[o + 1]!,
+    bodyStart: o + 4,
+    bodyEnd: end - pad,
+    paddingLength: pad,
+  };
+}
+
+/**
+ * The view of the single packet of type `packetType` (and FMT `fmt`, when given) at `offset`, for the per-class
+ * `parse()`; bytes after that packet are not examined. Throws {@link RtcpParseError}.
+ */
+export function singleView(buf: Uint8Array, offset: number, packetType: number, fmt?: number): RtcpView {
+  const v = viewAt(buf, offset);
+  if (v.packetType !== packetType || (fmt !== undefined && v.count !== fmt)) {
+    throw new RtcpParseError(
+      'wrong-type',
+      offset + 1,
+      `expected PT ${packetType}${fmt === undefined ? '' : ` FMT ${fmt}`}, got PT ${v.packetType} count ${v.count}`,
+    );
+  }
+  return v;
+}
+
 /** The shared shape of every RTCP packet class: `size()`, `serializeInto()`, `serialize()`. */
 export abstract class RtcpPacketBase {
   /** RTCP packet type (octet 1). */
-  abstract readonly packetType: number;
+  abstract get packetType(): number;
   /**
    * Padding octets to append, including the final count octet (RFC 3550 §6.4.1 P bit); 0 for none.
    * Set by the parser from the P bit; must keep the packet a multiple of 4 octets.

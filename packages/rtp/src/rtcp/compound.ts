@@ -7,7 +7,7 @@
 import { RtcpParseError } from '../errors.js';
 import { AppPacket } from './app.js';
 import { Goodbye } from './bye.js';
-import { RtcpType, type RtcpView, r16 } from './common.js';
+import { RtcpType, type RtcpView, r16, viewAt } from './common.js';
 import { FeedbackPacket, PsfbFmt, RtpfbFmt } from './feedback.js';
 import { FullIntraRequest } from './fir.js';
 import { GenericNack } from './nack.js';
@@ -75,35 +75,6 @@ export function tryParseRtcp(buf: Uint8Array, opts?: ParseRtcpOptions): RtcpPack
     if (e instanceof RtcpParseError) return e;
     throw e;
   }
-}
-
-/** Locates and checks the header of the packet at `o`: version, length and padding (RFC 3550 §6.4.1). */
-function viewAt(buf: Uint8Array, o: number): RtcpView {
-  const n = buf.length;
-  if (n - o < 4) throw new RtcpParseError('truncated', o, `${n - o} trailing octets, a header needs 4`);
-  const b0 = buf[o]!;
-  if (b0 >> 6 !== 2) throw new RtcpParseError('bad-version', o, `version ${b0 >> 6}`);
-  const byteLen = (r16(buf, o + 2) + 1) * 4;
-  if (o + byteLen > n) {
-    throw new RtcpParseError('bad-length', o + 2, `length field says ${byteLen} octets, ${n - o} left`);
-  }
-  const end = o + byteLen;
-  let pad = 0;
-  if (b0 & 0x20) {
-    pad = buf[end - 1]!;
-    if (pad === 0 || pad > byteLen - 4) {
-      throw new RtcpParseError('bad-padding', end - 1, `padding count ${pad} in a ${byteLen}-octet packet`);
-    }
-  }
-  return {
-    buf,
-    offset: o,
-    count: b0 & 31,
-    packetType: buf[o + 1]!,
-    bodyStart: o + 4,
-    bodyEnd: end - pad,
-    paddingLength: pad,
-  };
 }
 
 /** Decodes one located packet by its type (and FMT for feedback). */

@@ -3,7 +3,8 @@
  * packet sender, SSRC of the media source, then Feedback Control Information. Used as a typed passthrough for
  * FMT values without a dedicated class (e.g. transport-wide CC, RFC 6051 RRR, SLI, RPSI, TMMBR).
  */
-import { checkRange, need, RtcpPacketBase, type RtcpView, r32, w32 } from './common.js';
+import { RtcpParseError } from '../errors.js';
+import { checkRange, EMPTY_BYTES, need, RtcpPacketBase, type RtcpView, r32, slice, viewAt, w32 } from './common.js';
 
 /** RTPFB (205) FMT values (RFC 4585 §6.2, RFC 5104 §4.2, RFC 6051, draft-holmer-rmcat-transport-wide-cc). */
 export const RtpfbFmt = { NACK: 1, TMMBR: 3, TMMBN: 4, RRR: 5, TWCC: 15 } as const;
@@ -22,7 +23,9 @@ export interface FeedbackPacketInit {
 /** An RTPFB or PSFB message kept with its raw FCI. */
 export class FeedbackPacket extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'feedback';
+  get kind(): 'feedback' {
+    return 'feedback';
+  }
   readonly packetType: 205 | 206;
   /** Feedback message type (count field). */
   fmt: number;
@@ -40,7 +43,16 @@ export class FeedbackPacket extends RtcpPacketBase {
     this.fmt = init.fmt;
     this.senderSsrc = init.senderSsrc;
     this.mediaSsrc = init.mediaSsrc;
-    this.fci = init.fci ?? new Uint8Array(0);
+    this.fci = init.fci ?? EMPTY_BYTES;
+  }
+
+  /** Parses one RTPFB/PSFB message from `buf` at `offset` (any FMT; kept raw). Throws {@link RtcpParseError}. */
+  static parse(buf: Uint8Array, offset = 0): FeedbackPacket {
+    const v = viewAt(buf, offset);
+    if (v.packetType !== 205 && v.packetType !== 206) {
+      throw new RtcpParseError('wrong-type', offset + 1, `expected PT 205 or 206, got ${v.packetType}`);
+    }
+    return FeedbackPacket.parseView(v);
   }
 
   /** Parses a feedback message at `v`. Throws {@link RtcpParseError}. */
@@ -51,7 +63,7 @@ export class FeedbackPacket extends RtcpPacketBase {
       fmt: v.count,
       senderSsrc: r32(v.buf, v.bodyStart),
       mediaSsrc: r32(v.buf, v.bodyStart + 4),
-      fci: v.buf.subarray(v.bodyStart + 8, v.bodyEnd),
+      fci: slice(v.buf, v.bodyStart + 8, v.bodyEnd),
     });
     fb.paddingLength = v.paddingLength;
     return fb;

@@ -3,7 +3,7 @@
  * 8-octet FCI entry names the target SSRC and a command sequence number, then 24 reserved bits.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, singleView, w32 } from './common.js';
 
 /** One FIR FCI entry. */
 export interface FirEntry {
@@ -16,8 +16,13 @@ export interface FirEntry {
 /** An RTCP FIR (RFC 5104 §4.3.1). */
 export class FullIntraRequest extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'fir';
-  readonly packetType = RtcpType.PSFB;
+  get kind(): 'fir' {
+    return 'fir';
+  }
+  /** RTCP packet type (PSFB). */
+  get packetType(): typeof RtcpType.PSFB {
+    return RtcpType.PSFB;
+  }
   /** SSRC of the packet sender. */
   senderSsrc: number;
   /** Media source SSRC field (SHALL be 0, RFC 5104 §4.3.1.2). */
@@ -30,6 +35,15 @@ export class FullIntraRequest extends RtcpPacketBase {
     super();
     this.senderSsrc = senderSsrc;
     this.entries = entries;
+  }
+
+  /**
+   * Parses one FullIntraRequest from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): FullIntraRequest {
+    const v = singleView(buf, offset, RtcpType.PSFB, 4);
+    return FullIntraRequest.parseView(v);
   }
 
   /** Parses the FIR at `v`. Throws {@link RtcpParseError}. */

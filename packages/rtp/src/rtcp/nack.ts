@@ -3,7 +3,7 @@
  * BLP bitmask: bit i (LSB = 0) set means PID+i+1 (mod 2^16) is lost too.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r16, r32, w16, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r16, r32, singleView, w16, w32 } from './common.js';
 
 /** One NACK FCI entry. */
 export interface NackPair {
@@ -16,8 +16,13 @@ export interface NackPair {
 /** An RTCP Generic NACK (RFC 4585 §6.2.1). */
 export class GenericNack extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'nack';
-  readonly packetType = RtcpType.RTPFB;
+  get kind(): 'nack' {
+    return 'nack';
+  }
+  /** RTCP packet type (RTPFB). */
+  get packetType(): typeof RtcpType.RTPFB {
+    return RtcpType.RTPFB;
+  }
   /** SSRC of the packet sender. */
   senderSsrc: number;
   /** SSRC of the media source the losses belong to. */
@@ -54,6 +59,15 @@ export class GenericNack extends RtcpPacketBase {
       pairs.push(cur);
     }
     return new GenericNack(senderSsrc, mediaSsrc, pairs);
+  }
+
+  /**
+   * Parses one GenericNack from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): GenericNack {
+    const v = singleView(buf, offset, RtcpType.RTPFB, 1);
+    return GenericNack.parseView(v);
   }
 
   /** Parses the NACK at `v`. Throws {@link RtcpParseError}. */

@@ -1,11 +1,16 @@
 /** Picture Loss Indication, RFC 4585 §6.3.1 (PT 206 PSFB, FMT 1): no FCI. */
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, singleView, w32 } from './common.js';
 
 /** An RTCP PLI (RFC 4585 §6.3.1). */
 export class PictureLossIndication extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'pli';
-  readonly packetType = RtcpType.PSFB;
+  get kind(): 'pli' {
+    return 'pli';
+  }
+  /** RTCP packet type (PSFB). */
+  get packetType(): typeof RtcpType.PSFB {
+    return RtcpType.PSFB;
+  }
   /** SSRC of the packet sender. */
   senderSsrc: number;
   /** SSRC of the media source whose picture was lost. */
@@ -16,6 +21,15 @@ export class PictureLossIndication extends RtcpPacketBase {
     super();
     this.senderSsrc = senderSsrc;
     this.mediaSsrc = mediaSsrc;
+  }
+
+  /**
+   * Parses one PictureLossIndication from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): PictureLossIndication {
+    const v = singleView(buf, offset, RtcpType.PSFB, 1);
+    return PictureLossIndication.parseView(v);
   }
 
   /** Parses the PLI at `v` (extra FCI octets, which §6.3.1 forbids, are ignored). */

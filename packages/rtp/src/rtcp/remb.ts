@@ -4,15 +4,20 @@
  * Bitrate = mantissa × 2^exp bits per second.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, singleView, w32 } from './common.js';
 
 const REMB_ID = 0x52454d42; // 'REMB'
 
 /** An RTCP REMB message. */
 export class Remb extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'remb';
-  readonly packetType = RtcpType.PSFB;
+  get kind(): 'remb' {
+    return 'remb';
+  }
+  /** RTCP packet type (PSFB). */
+  get packetType(): typeof RtcpType.PSFB {
+    return RtcpType.PSFB;
+  }
   /** SSRC of the packet sender. */
   senderSsrc: number;
   /** Media source SSRC field (always 0 for REMB). */
@@ -33,6 +38,16 @@ export class Remb extends RtcpPacketBase {
   /** Whether the PSFB FMT 15 message at `v` carries the "REMB" identifier. */
   static matches(v: RtcpView): boolean {
     return v.bodyEnd - v.bodyStart >= 12 && r32(v.buf, v.bodyStart + 8) === REMB_ID;
+  }
+
+  /**
+   * Parses one Remb from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): Remb {
+    const v = singleView(buf, offset, RtcpType.PSFB, 15);
+    if (!Remb.matches(v)) throw new RtcpParseError('wrong-type', v.bodyStart + 8, 'PSFB FMT 15 without "REMB"');
+    return Remb.parseView(v);
   }
 
   /** Parses the REMB at `v`. Throws {@link RtcpParseError}. */

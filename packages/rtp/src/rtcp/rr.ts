@@ -3,7 +3,18 @@
  * profile-specific extensions.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import {
+  checkRange,
+  EMPTY_BYTES,
+  need,
+  RtcpPacketBase,
+  RtcpType,
+  type RtcpView,
+  r32,
+  singleView,
+  slice,
+  w32,
+} from './common.js';
 import { REPORT_BLOCK_SIZE, type ReportBlock, readReportBlock, writeReportBlock } from './report-block.js';
 
 /** Fields of a {@link ReceiverReport}. */
@@ -16,8 +27,13 @@ export interface ReceiverReportInit {
 /** An RTCP Receiver Report (RFC 3550 §6.4.2). */
 export class ReceiverReport extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'rr';
-  readonly packetType = RtcpType.RR;
+  get kind(): 'rr' {
+    return 'rr';
+  }
+  /** RTCP packet type (RR). */
+  get packetType(): typeof RtcpType.RR {
+    return RtcpType.RR;
+  }
   /** SSRC of the packet sender. */
   ssrc: number;
   /** Reception report blocks (at most 31). */
@@ -30,7 +46,16 @@ export class ReceiverReport extends RtcpPacketBase {
     super();
     this.ssrc = init.ssrc;
     this.reports = init.reports ?? [];
-    this.extension = init.extension ?? new Uint8Array(0);
+    this.extension = init.extension ?? EMPTY_BYTES;
+  }
+
+  /**
+   * Parses one ReceiverReport from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): ReceiverReport {
+    const v = singleView(buf, offset, RtcpType.RR);
+    return ReceiverReport.parseView(v);
   }
 
   /** Parses the RR at `v` (called by the compound parser). Throws {@link RtcpParseError}. */
@@ -44,7 +69,7 @@ export class ReceiverReport extends RtcpPacketBase {
       throw new RtcpParseError('bad-count', v.offset, `RC=${v.count} report blocks do not fit in the RR length`);
     }
     for (let i = 0; i < v.count; i++, o += REPORT_BLOCK_SIZE) rr.reports.push(readReportBlock(b, o));
-    rr.extension = b.subarray(o, v.bodyEnd);
+    rr.extension = slice(b, o, v.bodyEnd);
     rr.paddingLength = v.paddingLength;
     return rr;
   }

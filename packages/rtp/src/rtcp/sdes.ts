@@ -5,7 +5,17 @@
  */
 import { utf8Encode } from '@mdh/bytes';
 import { RtcpParseError } from '../errors.js';
-import { checkRange, decodeText, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import {
+  checkRange,
+  decodeText,
+  need,
+  RtcpPacketBase,
+  RtcpType,
+  type RtcpView,
+  r32,
+  singleView,
+  w32,
+} from './common.js';
 
 /** SDES item types (RFC 3550 §12.2). */
 export const SdesType = {
@@ -41,8 +51,13 @@ export interface SdesChunk {
 /** An RTCP Source Description packet (RFC 3550 §6.5). */
 export class SourceDescription extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'sdes';
-  readonly packetType = RtcpType.SDES;
+  get kind(): 'sdes' {
+    return 'sdes';
+  }
+  /** RTCP packet type (SDES). */
+  get packetType(): typeof RtcpType.SDES {
+    return RtcpType.SDES;
+  }
   /** Chunks (at most 31). */
   chunks: SdesChunk[];
 
@@ -55,6 +70,15 @@ export class SourceDescription extends RtcpPacketBase {
   /** An SDES packet with a single CNAME item for `ssrc` (RFC 3550 §6.5.1). */
   static cname(ssrc: number, cname: string): SourceDescription {
     return new SourceDescription([{ ssrc, items: [{ type: SdesType.CNAME, text: cname }] }]);
+  }
+
+  /**
+   * Parses one SourceDescription from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): SourceDescription {
+    const v = singleView(buf, offset, RtcpType.SDES);
+    return SourceDescription.parseView(v);
   }
 
   /** Parses the SDES at `v` (called by the compound parser). Throws {@link RtcpParseError}. */

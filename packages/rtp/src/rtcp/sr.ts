@@ -4,7 +4,18 @@
  * then RC report blocks and optional profile-specific extensions.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, w32 } from './common.js';
+import {
+  checkRange,
+  EMPTY_BYTES,
+  need,
+  RtcpPacketBase,
+  RtcpType,
+  type RtcpView,
+  r32,
+  singleView,
+  slice,
+  w32,
+} from './common.js';
 import { REPORT_BLOCK_SIZE, type ReportBlock, readReportBlock, writeReportBlock } from './report-block.js';
 
 /** Fields of a {@link SenderReport}. */
@@ -22,8 +33,13 @@ export interface SenderReportInit {
 /** An RTCP Sender Report (RFC 3550 §6.4.1). */
 export class SenderReport extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'sr';
-  readonly packetType = RtcpType.SR;
+  get kind(): 'sr' {
+    return 'sr';
+  }
+  /** RTCP packet type (SR). */
+  get packetType(): typeof RtcpType.SR {
+    return RtcpType.SR;
+  }
   /** SSRC of the sender. */
   ssrc: number;
   /** NTP timestamp, integer seconds since 1900 (RFC 3550 §4). */
@@ -51,7 +67,16 @@ export class SenderReport extends RtcpPacketBase {
     this.packetCount = init.packetCount;
     this.octetCount = init.octetCount;
     this.reports = init.reports ?? [];
-    this.extension = init.extension ?? new Uint8Array(0);
+    this.extension = init.extension ?? EMPTY_BYTES;
+  }
+
+  /**
+   * Parses one SenderReport from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): SenderReport {
+    const v = singleView(buf, offset, RtcpType.SR);
+    return SenderReport.parseView(v);
   }
 
   /** Parses the SR at `v` (called by the compound parser). Throws {@link RtcpParseError}. */
@@ -72,7 +97,7 @@ export class SenderReport extends RtcpPacketBase {
       throw new RtcpParseError('bad-count', v.offset, `RC=${v.count} report blocks do not fit in the SR length`);
     }
     for (let i = 0; i < v.count; i++, o += REPORT_BLOCK_SIZE) sr.reports.push(readReportBlock(b, o));
-    sr.extension = b.subarray(o, v.bodyEnd);
+    sr.extension = slice(b, o, v.bodyEnd);
     sr.paddingLength = v.paddingLength;
     return sr;
   }

@@ -1,10 +1,12 @@
 /** An RTCP packet of a type this library does not decode, kept raw (RFC 3550 §6.1: unknown types are ignored). */
-import { checkRange, RtcpPacketBase, type RtcpView } from './common.js';
+import { checkRange, RtcpPacketBase, type RtcpView, slice, viewAt } from './common.js';
 
 /** A raw RTCP packet: its type, count field and body (without header and padding). */
 export class UnknownRtcpPacket extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'unknown';
+  get kind(): 'unknown' {
+    return 'unknown';
+  }
   readonly packetType: number;
   /** The 5-bit count / FMT field. */
   count: number;
@@ -20,9 +22,14 @@ export class UnknownRtcpPacket extends RtcpPacketBase {
     this.body = body;
   }
 
+  /** Reads one RTCP packet of any type from `buf` at `offset`, raw. Throws {@link RtcpParseError}. */
+  static parse(buf: Uint8Array, offset = 0): UnknownRtcpPacket {
+    return UnknownRtcpPacket.parseView(viewAt(buf, offset));
+  }
+
   /** Wraps the packet at `v`. */
   static parseView(v: RtcpView): UnknownRtcpPacket {
-    const u = new UnknownRtcpPacket(v.packetType, v.count, v.buf.subarray(v.bodyStart, v.bodyEnd));
+    const u = new UnknownRtcpPacket(v.packetType, v.count, slice(v.buf, v.bodyStart, v.bodyEnd));
     u.paddingLength = v.paddingLength;
     return u;
   }

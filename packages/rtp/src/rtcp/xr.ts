@@ -5,7 +5,7 @@
  * (BT 4, §4.4) and DLRR (BT 5, §4.5) blocks also have decoders and builders.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r16, r32, w16, w32 } from './common.js';
+import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r16, r32, singleView, w16, w32 } from './common.js';
 
 /** XR block types (RFC 3611 §4). */
 export const XrBlockType = {
@@ -37,8 +37,13 @@ export interface DlrrItem {
 /** An RTCP XR packet (RFC 3611). */
 export class ExtendedReport extends RtcpPacketBase {
   /** Discriminant of the RTCP packet union. */
-  readonly kind = 'xr';
-  readonly packetType = RtcpType.XR;
+  get kind(): 'xr' {
+    return 'xr';
+  }
+  /** RTCP packet type (XR). */
+  get packetType(): typeof RtcpType.XR {
+    return RtcpType.XR;
+  }
   /** SSRC of the packet originator. */
   ssrc: number;
   /** Report blocks in wire order. */
@@ -83,6 +88,15 @@ export class ExtendedReport extends RtcpPacketBase {
     const b = block.body;
     for (let o = 0; o + 12 <= b.length; o += 12) out.push({ ssrc: r32(b, o), lrr: r32(b, o + 4), dlrr: r32(b, o + 8) });
     return out;
+  }
+
+  /**
+   * Parses one ExtendedReport from `buf` at `offset` (header included; bytes after the packet are not examined).
+   * Throws {@link RtcpParseError}, also when the packet is of another type.
+   */
+  static parse(buf: Uint8Array, offset = 0): ExtendedReport {
+    const v = singleView(buf, offset, RtcpType.XR);
+    return ExtendedReport.parseView(v);
   }
 
   /** Parses the XR at `v`. Throws {@link RtcpParseError}. */

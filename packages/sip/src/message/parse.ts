@@ -48,7 +48,9 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
 
 const NodeBuffer = (
   globalThis as unknown as {
-    Buffer?: { from(b: ArrayBufferLike, o: number, l: number): { latin1Slice(s: number, e: number): string } };
+    Buffer?: {
+      from(b: ArrayBufferLike, o: number, l: number): { latin1Slice(s: number, e: number): string; indexOf(s: string, from: number): number };
+    };
   }
 ).Buffer;
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -79,6 +81,9 @@ const HIGH = /[\x80-\xff]/;
 
 const CRLFCRLF = '\r\n\r\n';
 
+/** One unfolded header line: token name, optional WS, colon, value up to CRLF (RFC 3261 §7.3.1). */
+const HDR_LINE = /([!%'*+\-.0-9A-Z_`a-z~]+)[ \t]*:[ \t]*([\x00-\x09\x0b\x0c\x0e-\x7f]*)\r?\n/y;
+
 interface NameInfo {
   key: string;
   name: string;
@@ -86,6 +91,9 @@ interface NameInfo {
   /** lower-case spelling this entry matches ('' for uncached names) */
   lname: string;
 }
+
+const BY_LENGTH: [string, NameInfo][][] = [];
+const COMPACT_INFO: (NameInfo | undefined)[] = [];
 
 /** Known header names (long and compact) by a case-insensitive hash, verified char by char. */
 const NAME_TABLE = new Map<number, NameInfo[]>();
@@ -106,6 +114,43 @@ function addName(lname: string): void {
 }
 for (const c of Object.keys(COMPACT_FORMS)) addName(c);
 for (const n of KNOWN_HEADER_KEYS) addName(n);
+for (const l of NAME_TABLE.values()) {
+  for (const info of l) {
+    if (info.lname.length === 1) COMPACT_INFO[info.lname.charCodeAt(0)] = info;
+    else if (info.lname === info.key) {
+      const len = info.name.length;
+      BY_LENGTH[len] ??= [];
+      BY_LENGTH[len]!.push([info.name, info]);
+    }
+  }
+}
+// most frequent first (RFC 3261 §8.1.1 mandatory headers)
+for (const l of BY_LENGTH) {
+  if (!l) continue;
+  const top = ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type'];
+  const rank = (n: string) => (top.includes(n) ? top.indexOf(n) : 99);
+  l.sort((a, b) => rank(a[0]) - rank(b[0]));
+}
+
+/** Known names in their canonical spelling, by length (compared with ===, no hashing). */
+
+function canonicalSpelling(raw: string): NameInfo | undefined {
+  const n = raw.length;
+  if (n === 1) {
+    const c = raw.charCodeAt(0);
+    return COMPACT_INFO[c >= 65 && c <= 90 ? c + 32 : c];
+  }
+  const l = BY_LENGTH[n];
+  if (l === undefined) return undefined;
+  for (let i = 0; i < l.length; i++) {
+    const e = l[i]!;
+    if (e[0] === raw) return e[1];
+  }
+  return undefined;
+}
+
+/** Exact spellings of known names seen on the wire (bounded). */
+const SPELLINGS = new Map<string, NameInfo>();
 
 function lookupName(head: string, a: number, e: number, h: number): NameInfo | undefined {
   const l = NAME_TABLE.get(h);
@@ -245,7 +290,55 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   let pos = eol + 1;
   const hl = head.length;
   while (pos < hl) {
-    // name: token chars, hashed case-insensitively on the way
+    // fast path: a whole unfolded line matched natively by one sticky regex
+    HDR_LINE.lastIndex = pos;
+    const m = HDR_LINE.exec(head);
+    if (m !== null) {
+      const next = HDR_LINE.lastIndex;
+      const nc = head.charCodeAt(next);
+      if (next >= hl || (nc !== 32 && nc !== 9)) {
+        const rawName = m[1]!;
+        let info = canonicalSpelling(rawName);
+        if (info === undefined) info = SPELLINGS.get(rawName);
+        if (info === undefined) {
+          info = lookupName(head, pos, pos + rawName.length, hashLower(rawName.toLowerCase()));
+          if (info !== undefined && SPELLINGS.size < 1024) SPELLINGS.set(rawName, info);
+        }
+        if (info === undefined) {
+          const k = headerKey(rawName);
+          info = { key: k, name: canonicalForKey(k) ?? rawName, list: LIST_HEADERS.has(k), lname: '' };
+        }
+        let v = m[2]!;
+        const lc = v.charCodeAt(v.length - 1);
+        if (lc === 32 || lc === 9) v = v.trimEnd();
+        if (info.list && v.length > 0) {
+          if (v.indexOf(',') < 0) {
+            names.push(info.name);
+            keys.push(info.key);
+            values.push(v);
+          } else {
+            const parts = splitList(v);
+            for (let j = 0; j < parts.length; j++) {
+              const part = parts[j]!;
+              if (part.length === 0)
+                throw new SipParseError('empty-list-element', `empty element in ${info.name} list`, start + pos);
+              names.push(info.name);
+              keys.push(info.key);
+              values.push(part);
+            }
+          }
+        } else {
+          names.push(info.name);
+          keys.push(info.key);
+          values.push(v);
+        }
+        if (keys.length > maxHeaders)
+          throw new SipParseError('too-many-headers', 'too many header fields', start + pos, 413);
+        pos = next;
+        continue;
+      }
+    }
+    // general path: folding, odd whitespace, bad lines (exact errors)
     let i = pos;
     let h = 0;
     let c = head.charCodeAt(i);

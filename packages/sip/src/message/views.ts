@@ -1,5 +1,5 @@
 import { isToken, WORD } from '../uri/chars.js';
-import { parseHostPort, parseUri, type Uri } from '../uri/uri.js';
+import { isValidHost, parseHostPort, parseUri, type Uri, validIpv4 } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
 import { clip, Scan } from './scan.js';
 
@@ -97,7 +97,59 @@ export function parseUint(s: string, max = MAX_U32): number {
  * Parses one Via value: `SIP / 2.0 / UDP host:port ;params` with LWS allowed around `/` and `:`.
  * @example parseVia('SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport').rport // null
  */
+/** Common shape of a Via value: `SIP/2.0/UDP host[:port];params` with token params, no LWS. */
+const FAST_VIA =
+  /^SIP\/2\.0\/([A-Za-z0-9]+) ((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?((?:;[A-Za-z0-9\-_.!%*+`'~]+(?:=[A-Za-z0-9\-_.!%*+`'~:[\]]+)?)*)$/;
+
+/** Splits `;a=b;c` (already validated by a fast regex) into lower-cased params. @internal */
+export function splitSimpleParams(s: string, into: HeaderParams): void {
+  const n = s.length;
+  let i = 1;
+  while (i < n) {
+    let eq = -1;
+    let upper = false;
+    let j = i;
+    for (; j < n; j++) {
+      const c = s.charCodeAt(j);
+      if (c === 59) break;
+      if (eq < 0) {
+        if (c === 61) eq = j;
+        else if (c >= 65 && c <= 90) upper = true;
+      }
+    }
+    let name = eq < 0 ? s.slice(i, j) : s.slice(i, eq);
+    if (upper) name = name.toLowerCase();
+    into[name] = eq < 0 ? null : s.slice(eq + 1, j);
+    i = j + 1;
+  }
+}
+
+/**
+ * Parses one Via value: `SIP / 2.0 / UDP host:port ;params` with LWS allowed around `/` and `:`.
+ * @example parseVia('SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport').rport // null
+ */
 export function parseVia(value: string): Via {
+  const m = FAST_VIA.exec(value);
+  if (m === null) return parseViaSlow(value);
+  const host = m[2]!;
+  const c0 = host.charCodeAt(0);
+  if (host.length > 63 || (c0 === 91 ? !isValidHost(host) : c0 >= 48 && c0 <= 57 && !validIpv4(host))) {
+    return parseViaSlow(value);
+  }
+  const params: HeaderParams = {};
+  const ps = m[4]!;
+  if (ps.length > 0) splitSimpleParams(ps, params);
+  const via: Via = { protocol: 'SIP/2.0', transport: m[1]!.toUpperCase(), host, params };
+  const port = m[3];
+  if (port !== undefined) {
+    const n = Number(port);
+    if (n > 65535) return parseViaSlow(value);
+    via.port = n;
+  }
+  return finishVia(via, undefined);
+}
+
+function parseViaSlow(value: string): Via {
   const sc = new Scan(value, 'Via');
   sc.ws();
   const name = sc.token();
@@ -143,14 +195,23 @@ export function parseVia(value: string): Via {
     params,
   };
   if (hp.port !== undefined) via.port = hp.port;
+  return finishVia(via, sc);
+}
+
+function viaFail(scan: Scan | undefined, via: Via, why: string): SipParseError {
+  return (scan ?? new Scan(`${via.host}`, 'Via')).fail(why);
+}
+
+function finishVia(via: Via, scan: Scan | undefined): Via {
+  const params = via.params;
   const b = params.branch;
   if (b !== undefined) {
-    if (b === null || !isToken(b)) throw sc.fail('bad branch');
+    if (b === null || !isToken(b)) throw viaFail(scan, via, 'bad branch');
     via.branch = b;
   }
   const rec = params.received;
   if (rec !== undefined) {
-    if (rec === null) throw sc.fail('received without value');
+    if (rec === null) throw viaFail(scan, via, 'received without value');
     via.received = rec;
   }
   const rp = params.rport;
@@ -158,7 +219,7 @@ export function parseVia(value: string): Via {
     if (rp === null) via.rport = null;
     else {
       const n = parseUint(rp, 65535);
-      if (n < 0) throw sc.fail('bad rport');
+      if (n < 0) throw viaFail(scan, via, 'bad rport');
       via.rport = n;
     }
   }
@@ -167,11 +228,12 @@ export function parseVia(value: string): Via {
   const t = params.ttl;
   if (t !== undefined) {
     const n = t === null ? -1 : parseUint(t, 255);
-    if (n < 0) throw sc.fail('bad ttl');
+    if (n < 0) throw viaFail(scan, via, 'bad ttl');
     via.ttl = n;
   }
   return via;
 }
+
 
 /** Formats a {@link Via} back to a header value. */
 export function formatVia(v: Pick<Via, 'transport' | 'host'> & Partial<Via>): string {
@@ -205,6 +267,41 @@ export function formatParams(params: HeaderParams): string {
  * URI may not contain `,`, `;` or `?` — RFC 3261 §20).
  */
 export function parseNameAddr(value: string, what = 'address'): NameAddr {
+  let m = FAST_NAME_ADDR.exec(value);
+  let uriText: string;
+  let displayName: string | undefined;
+  let ps: string;
+  if (m !== null) {
+    uriText = m[3]!;
+    displayName = m[1] ?? m[2];
+    ps = m[4]!;
+  } else {
+    m = FAST_ADDR_SPEC.exec(value);
+    if (m === null) return parseNameAddrSlow(value, what);
+    uriText = m[1]!;
+    ps = m[2]!;
+  }
+  const params: HeaderParams = {};
+  if (ps.length > 0) splitSimpleParams(ps, params);
+  const na = new LazyNameAddr(uriText, params, what);
+  if (displayName !== undefined) na.displayName = displayName;
+  const tag = params.tag;
+  if (tag !== undefined) {
+    if (tag === null || !isToken(tag)) return parseNameAddrSlow(value, what);
+    na.tag = tag;
+  }
+  return na;
+}
+
+const PARAMS_RE = "((?:;[A-Za-z0-9\\-_.!%*+`'~]+(?:=[A-Za-z0-9\\-_.!%*+`'~:[\\]]+)?)*)";
+/** `"Display" <uri>;params`, `Token Display <uri>;params` or `<uri>;params` without unusual LWS. */
+const FAST_NAME_ADDR = new RegExp(
+  `^(?:"([^"\\\\\\r\\n]*)" ?|([A-Za-z0-9\\-.!%*_+\`'~]+(?: [A-Za-z0-9\\-.!%*_+\`'~]+)*) ?)?<([A-Za-z][A-Za-z0-9+.\\-]*:[^<>\\s"]+)>${PARAMS_RE}$`,
+);
+/** `scheme:rest;params` (addr-spec form: the URI ends at the first ";", no "?", RFC 3261 §20). */
+const FAST_ADDR_SPEC = new RegExp(`^([A-Za-z][A-Za-z0-9+.\\-]*:[^;,?<>\\s"]+)${PARAMS_RE}$`);
+
+function parseNameAddrSlow(value: string, what: string): NameAddr {
   const sc = new Scan(value, what);
   sc.ws();
   let displayName: string | undefined;

@@ -120,7 +120,7 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     this.inc.respond(
       createResponse(this.request, status, {
         toTag: this.toTag,
-        headers: [['Contact', this.ua.contactFor(this.inc.transport)]],
+        headers: [['Contact', this.ua.contactFor(this.inc.transport, /^sips:/i.test(this.request.uri))]],
       }),
     );
   }
@@ -226,16 +226,17 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   /** Our AOR on the first transport, e.g. `sip:mdh@127.0.0.1:5060`. */
   get aor(): string {
     const t = this.o.transports[0]!;
-    return `${t.secure ? 'sips' : 'sip'}:${this.user}@${this.stack.hostPortFor(t)}`;
+    return `sip:${this.user}@${this.stack.hostPortFor(t)}`;
   }
 
-  /** Our Contact header value for a transport (with `;transport=` for non-UDP, RFC 3261 §19.1.4). */
-  contactFor(t: SipTransport): string {
-    const scheme = t.protocol === 'tls' || t.protocol === 'wss' ? 'sips' : 'sip';
-    const tp =
-      t.protocol === 'udp'
-        ? ''
-        : `;transport=${t.protocol === 'wss' ? 'wss' : t.protocol === 'tls' ? 'tls' : t.protocol}`;
+  /**
+   * Our Contact header value for a transport (with `;transport=` for non-UDP, RFC 3261 §19.1.4). A SIPS URI
+   * only when the dialog must be secure (§12.1.1: the request was to a SIPS URI); otherwise `sip:` with
+   * `;transport=tls`, which every peer understands.
+   */
+  contactFor(t: SipTransport, sips = false): string {
+    const scheme = sips && t.secure ? 'sips' : 'sip';
+    const tp = t.protocol === 'udp' ? '' : `;transport=${t.protocol}`;
     return `<${scheme}:${this.user}@${this.stack.hostPortFor(t)}${tp}>`;
   }
 
@@ -440,7 +441,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       from: opts.from ? `<${opts.from}>` : `<${this.aor}>`,
       to: `<${target}>`,
       cseq: 1,
-      contact: this.contactFor(t),
+      contact: this.contactFor(t, /^sips:/i.test(target)),
       headers: [['Allow', ALLOW], ...(opts.headers ?? [])],
     });
     if (opts.sdp !== undefined) req.setBody(opts.sdp, 'application/sdp');
@@ -709,7 +710,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   /** @internal sends the 2xx and retransmits it until the ACK (RFC 3261 §13.3.1.4). */
   _answer(ic: IncomingCall, r: IncomingRequest, sdp: string | undefined, receivedAt: number): Promise<Call> {
     const req = r.request;
-    const contact = this.contactFor(r.transport);
+    const contact = this.contactFor(r.transport, /^sips:/i.test(req.uri));
     const res = createResponse(req, 200, {
       toTag: ic.toTag,
       headers: [

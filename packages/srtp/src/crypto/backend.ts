@@ -13,19 +13,23 @@ export interface CtrCipher {
   xor(iv: Uint8Array, src: Uint8Array, s: number, dst: Uint8Array, d: number, len: number): void;
   /** Encrypts one 16-octet block (AES-f8 needs the raw block cipher). */
   encryptBlock(inp: Uint8Array, io: number, out: Uint8Array, oo: number): void;
+  /** Zeroes the key schedule, where the implementation can. */
+  wipe?(): void;
 }
 
 /** HMAC-SHA1 keyed once (RFC 3711 §4.2.1). */
 export interface Mac {
   /** Writes the first `tagLen` octets of HMAC(data[start..end) || ROC(4, if roc ≥ 0)) to out[oo..]. */
   sign(data: Uint8Array, start: number, end: number, roc: number, out: Uint8Array, oo: number, tagLen: number): void;
+  /** Zeroes the keyed state, where the implementation can. */
+  wipe?(): void;
 }
 
 /** AES-GCM with a 12-octet IV and 16-octet tag, keyed once (RFC 7714 §§8-9). */
 export interface Aead {
   /**
    * Encrypts src[s..s+len) into dst[d..d+len) and writes the 16-octet tag at dst[d+len..]. The AAD is
-   * aad[a..a+alen) followed, when `tail ≥ 0`... (`tail` given as a 32-bit word, -1 for none).
+   * aad[a..a+alen), followed by the 32-bit word `tail` when `tail ≥ 0` (the SRTCP E|index word).
    */
   seal(
     iv: Uint8Array,
@@ -55,6 +59,8 @@ export interface Aead {
     dst: Uint8Array,
     d: number,
   ): boolean;
+  /** Zeroes the key schedule and GHASH tables, where the implementation can. */
+  wipe?(): void;
 }
 
 /** A crypto backend: a factory of keyed primitives. */

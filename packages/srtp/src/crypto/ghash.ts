@@ -147,32 +147,120 @@ export function ghashBlock(key: GhashKey, x0: number, x1: number, x2: number, x3
   y[3] = z3;
 }
 
-/** Absorbs data[s..s+len) zero-padded to whole blocks (SP 800-38D §7.1 step 5). */
+/** Absorbs data[s..s+len) zero-padded to whole blocks (SP 800-38D §7.1 step 5), state kept in locals. */
 export function ghashBytes(key: GhashKey, data: Uint8Array, s: number, len: number): void {
+  const t = key.t;
   const end = s + len;
+  let y0 = ghY[0]!;
+  let y1 = ghY[1]!;
+  let y2 = ghY[2]!;
+  let y3 = ghY[3]!;
   let o = s;
-  while (end - o >= 16) {
-    ghashBlock(
-      key,
-      (data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!,
-      (data[o + 4]! << 24) | (data[o + 5]! << 16) | (data[o + 6]! << 8) | data[o + 7]!,
-      (data[o + 8]! << 24) | (data[o + 9]! << 16) | (data[o + 10]! << 8) | data[o + 11]!,
-      (data[o + 12]! << 24) | (data[o + 13]! << 16) | (data[o + 14]! << 8) | data[o + 15]!,
-    );
+  const p = pad16;
+  while (o < end) {
+    let b: Uint8Array = data;
+    let i = o;
+    if (end - o < 16) {
+      p.fill(0);
+      for (let k = 0; o + k < end; k++) p[k] = data[o + k]!;
+      b = p;
+      i = 0;
+    }
+    const a0 = y0 ^ ((b[i + 0]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!);
+    const a1 = y1 ^ ((b[i + 4]! << 24) | (b[i + 5]! << 16) | (b[i + 6]! << 8) | b[i + 7]!);
+    const a2 = y2 ^ ((b[i + 8]! << 24) | (b[i + 9]! << 16) | (b[i + 10]! << 8) | b[i + 11]!);
+    const a3 = y3 ^ ((b[i + 12]! << 24) | (b[i + 13]! << 16) | (b[i + 14]! << 8) | b[i + 15]!);
+    let e = 0;
+    e = (a0 >>> 24) << 2;
+    let z0 = t[e]!;
+    let z1 = t[e + 1]!;
+    let z2 = t[e + 2]!;
+    let z3 = t[e + 3]!;
+    e = 1024 + (((a0 >>> 16) & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 2048 + (((a0 >>> 8) & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 3072 + ((a0 & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 4096 + ((a1 >>> 24) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 5120 + (((a1 >>> 16) & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 6144 + (((a1 >>> 8) & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 7168 + ((a1 & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 8192 + ((a2 >>> 24) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 9216 + (((a2 >>> 16) & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 10240 + (((a2 >>> 8) & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 11264 + ((a2 & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 12288 + ((a3 >>> 24) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 13312 + (((a3 >>> 16) & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 14336 + (((a3 >>> 8) & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    e = 15360 + ((a3 & 0xff) << 2);
+    z0 ^= t[e]!;
+    z1 ^= t[e + 1]!;
+    z2 ^= t[e + 2]!;
+    z3 ^= t[e + 3]!;
+    y0 = z0;
+    y1 = z1;
+    y2 = z2;
+    y3 = z3;
     o += 16;
   }
-  if (o < end) {
-    const p = pad16;
-    p.fill(0);
-    for (let i = 0; o < end; i++, o++) p[i] = data[o]!;
-    ghashBlock(
-      key,
-      (p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!,
-      (p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!,
-      (p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!,
-      (p[12]! << 24) | (p[13]! << 16) | (p[14]! << 8) | p[15]!,
-    );
-  }
+  ghY[0] = y0;
+  ghY[1] = y1;
+  ghY[2] = y2;
+  ghY[3] = y3;
 }
 
 const pad16 = new Uint8Array(16);

@@ -14,6 +14,9 @@ class JsCtr implements CtrCipher {
   encryptBlock(inp: Uint8Array, io: number, out: Uint8Array, oo: number): void {
     aesEncryptBlock(this.k, inp, io, out, oo);
   }
+  wipe(): void {
+    this.k.rk.fill(0);
+  }
 }
 
 const tailBuf = new Uint8Array(4);
@@ -110,6 +113,11 @@ class JsGcm implements Aead {
     if (diff !== 0) return false;
     aesCtrXor(this.k, rd32(iv, 0), rd32(iv, 4), rd32(iv, 8), 2, src, s, dst, d, len);
     return true;
+  }
+
+  wipe(): void {
+    this.k.rk.fill(0);
+    this.h.t.fill(0);
   }
 }
 

@@ -7,17 +7,12 @@ import { nodeBackend, nodeBackendAvailable } from './node-backend.js';
 export type SrtpBackendName = 'node' | 'js' | 'noble' | 'auto';
 
 /**
- * 'auto': per primitive, whichever measured faster on Node 20 (bench/srtp.mjs): see README "Backends".
- * Falls back to the portable backend where node:crypto is unavailable.
+ * 'auto' — the default — is chosen by measurement (bench/srtp.mjs, Node 20, x86-64 with AES-NI): the portable
+ * backend is faster for every primitive at RTP packet sizes, because node:crypto pays a native call and a Buffer
+ * per packet (and a cipher object per packet for GCM, whose IV changes), which costs more than the AES, SHA-1 or
+ * GHASH work itself on 100-1500 octet packets. See README "Backends" for the figures.
  */
-const autoBackend: SrtpBackend = nodeBackendAvailable
-  ? Object.freeze({
-      name: 'auto',
-      ctr: jsBackend.ctr,
-      hmacSha1: jsBackend.hmacSha1,
-      gcm: jsBackend.gcm,
-    })
-  : jsBackend;
+const autoBackend: SrtpBackend = jsBackend;
 
 let current: SrtpBackend = autoBackend;
 

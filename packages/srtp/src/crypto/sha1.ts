@@ -400,4 +400,13 @@ export class HmacSha1 {
     sha1Compress(st, ob, 0);
     for (let i = 0; i < tagLen; i++) out[oo + i] = st[i >> 2]! >>> (24 - 8 * (i & 3));
   }
+
+  /** Zeroes the precomputed states. */
+  wipe(): void {
+    this.inner.fill(0);
+    this.outer.fill(0);
+    this.st.fill(0);
+    this.tail.fill(0);
+    this.outerBlock.fill(0, 0, 20);
+  }
 }
