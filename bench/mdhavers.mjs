@@ -132,7 +132,9 @@ try {
   }
   const pad = (s, n) => String(s).padEnd(n);
   console.log(`mdhavers interpreter vs plain JavaScript (whole process, best of ${RUNS})`);
-  console.log(`${pad('case', 20)}${pad('mdhavers s', 12)}${pad('ops/s', 10)}${pad('plain JS s', 12)}${pad('ops/s', 10)}${pad('ratio', 8)}Rust ref s`);
+  console.log(
+    `${pad('case', 20)}${pad('mdhavers s', 12)}${pad('ops/s', 10)}${pad('plain JS s', 12)}${pad('ops/s', 10)}${pad('ratio', 8)}Rust ref s`,
+  );
   for (const { c, m, j } of rows) {
     console.log(
       `${pad(c.name, 20)}${pad(m.toFixed(3), 12)}${pad((1 / m).toFixed(2), 10)}${pad(j.toFixed(3), 12)}${pad((1 / j).toFixed(2), 10)}${pad(`${(m / j).toFixed(1)}x`, 8)}${c.ref === null ? '-' : `${c.ref} (ours/ref ${(m / c.ref).toFixed(2)})`}`,

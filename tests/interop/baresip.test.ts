@@ -101,7 +101,10 @@ function baresipDir(port: number, srtp: SrtpMode, tls: boolean, toneHz: number):
     ].join('\n'),
   );
   const tp = tls ? ';transport=tls' : '';
-  writeFileSync(join(dir, 'accounts'), `<sip:br@127.0.0.1${tp}>;regint=0;answermode=auto;audio_codecs=PCMU${ENC[srtp]}\n`);
+  writeFileSync(
+    join(dir, 'accounts'),
+    `<sip:br@127.0.0.1${tp}>;regint=0;answermode=auto;audio_codecs=PCMU${ENC[srtp]}\n`,
+  );
   return dir;
 }
 
@@ -147,7 +150,12 @@ describe.skipIf(!hasPeer('baresip'))('baresip interop', () => {
 
     it(`baresip calls mdh echo (${name}): established, and its tone comes back`, async () => {
       const records: EchoCallRecord[] = [];
-      const echo = await startEcho({ host: '127.0.0.1', port: 0, transport: c.tls ? 'tls' : 'udp', onCall: (r) => records.push(r) });
+      const echo = await startEcho({
+        host: '127.0.0.1',
+        port: 0,
+        transport: c.tls ? 'tls' : 'udp',
+        onCall: (r) => records.push(r),
+      });
       try {
         const port = await freePortPair();
         const dir = baresipDir(port, c.srtp, c.tls, 440);

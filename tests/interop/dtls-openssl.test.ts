@@ -25,6 +25,8 @@ const OPENSSL_CIPHER: Record<CipherSuiteName, string> = {
   TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
   TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
   TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
 };
 
 const children: ChildProcess[] = [];
@@ -118,6 +120,8 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     { suite: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', cert: 'rsa', group: 'P-256' },
     { suite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', cert: 'rsa', mtu: 300 },
     { suite: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', cert: 'ec', mtu: 300, group: 'X25519' },
+    { suite: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', cert: 'ec' },
+    { suite: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256', cert: 'rsa', mtu: 300 },
   ];
 
   for (const c of cases) {

@@ -86,7 +86,25 @@ describe.skipIf(!hasPeer('sipp'))('mdhavers showcase answers sipp', () => {
     const sc = await startShowcase(sip, rtp, 30_000);
     const r = spawnSync(
       'sipp',
-      ['-sn', 'uac', `127.0.0.1:${sip}`, '-i', '127.0.0.1', '-p', String(local), '-m', '3', '-r', '10', '-l', '3', '-nostdin', '-timeout', '20', '-timeout_error'],
+      [
+        '-sn',
+        'uac',
+        `127.0.0.1:${sip}`,
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(local),
+        '-m',
+        '3',
+        '-r',
+        '10',
+        '-l',
+        '3',
+        '-nostdin',
+        '-timeout',
+        '20',
+        '-timeout_error',
+      ],
       { encoding: 'utf8', timeout: 25_000 },
     );
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);

@@ -107,6 +107,10 @@ export interface CipherSuiteInfo {
   auth: 'ecdsa' | 'rsa';
   /** AEAD key length in octets. */
   keyLength: 16 | 32;
+  /** Record protection: AES-GCM (RFC 5288) or ChaCha20-Poly1305 (RFC 7905). */
+  aead: 'aes-gcm' | 'chacha20-poly1305';
+  /** Implicit IV length from the key block: 4 for AES-GCM, 12 for ChaCha20-Poly1305. */
+  ivLength: 4 | 12;
   /** PRF / transcript hash. */
   hash: 'sha256' | 'sha384';
 }
@@ -116,14 +120,21 @@ export type CipherSuiteName =
   | 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'
   | 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'
   | 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'
-  | 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384';
+  | 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384'
+  | 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'
+  | 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256';
 
-/** Cipher suite table, in default preference order. */
+const gcm = { aead: 'aes-gcm', ivLength: 4 } as const;
+const chacha = { aead: 'chacha20-poly1305', ivLength: 12, keyLength: 32, hash: 'sha256' } as const;
+
+/** Cipher suite table (RFC 5289 §3, RFC 7905 §2), in default preference order. */
 export const CIPHER_SUITES: readonly CipherSuiteInfo[] = [
-  { id: 0xc02b, name: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', auth: 'ecdsa', keyLength: 16, hash: 'sha256' },
-  { id: 0xc02f, name: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', auth: 'rsa', keyLength: 16, hash: 'sha256' },
-  { id: 0xc02c, name: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', auth: 'ecdsa', keyLength: 32, hash: 'sha384' },
-  { id: 0xc030, name: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', auth: 'rsa', keyLength: 32, hash: 'sha384' },
+  { id: 0xc02b, name: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', auth: 'ecdsa', keyLength: 16, hash: 'sha256', ...gcm },
+  { id: 0xc02f, name: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', auth: 'rsa', keyLength: 16, hash: 'sha256', ...gcm },
+  { id: 0xc02c, name: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', auth: 'ecdsa', keyLength: 32, hash: 'sha384', ...gcm },
+  { id: 0xc030, name: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', auth: 'rsa', keyLength: 32, hash: 'sha384', ...gcm },
+  { id: 0xcca9, name: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', auth: 'ecdsa', ...chacha },
+  { id: 0xcca8, name: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256', auth: 'rsa', ...chacha },
 ];
 
 /** Looks up a cipher suite by id or name. */

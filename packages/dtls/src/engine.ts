@@ -74,11 +74,13 @@ import {
 } from './prf.js';
 import {
   AEAD_OVERHEAD,
+  ChaChaRecordCipher,
   type DtlsRecord,
   GcmRecordCipher,
   MAX_PLAINTEXT,
   parseRecords,
   RECORD_HEADER_LENGTH,
+  type RecordCipher,
   ReplayWindow,
   serializePlainRecord,
 } from './record.js';
@@ -301,10 +303,10 @@ export class DtlsEngine {
   // record layer
   private writeEpoch = 0;
   private writeSeq = [0, 0];
-  private writeCipher: GcmRecordCipher | undefined;
+  private writeCipher: RecordCipher | undefined;
   private readEpoch = 0;
-  private readCipher: GcmRecordCipher | undefined;
-  private nextReadCipher: GcmRecordCipher | undefined;
+  private readCipher: RecordCipher | undefined;
+  private nextReadCipher: RecordCipher | undefined;
   private readonly replay: ReplayWindow;
   private pendingRecords: DtlsRecord[] = [];
   private earlyAppData: Uint8Array[] = [];
@@ -572,6 +574,8 @@ export class DtlsEngine {
 
   private sealRecord(type: number, body: Uint8Array, epoch = this.writeEpoch): Uint8Array {
     const seq = this.writeSeq[epoch]!;
+    // RFC 6347 §4.1: the 48-bit sequence number must not wrap; without renegotiation the association ends.
+    if (seq >= 2 ** 48 - 1) throw new DtlsError('record sequence numbers exhausted', AlertDescription.internalError);
     this.writeSeq[epoch] = seq + 1;
     if (epoch === 0) return serializePlainRecord(type, 0, seq, body);
     const c = this.writeCipher;
@@ -600,6 +604,8 @@ export class DtlsEngine {
 
   private wipe(): void {
     this.pms?.fill(0);
+    this.master?.fill(0);
+    this.master = undefined;
     this.flight = [];
     this.reasm.clear();
     this.pendingRecords = [];
@@ -674,7 +680,10 @@ export class DtlsEngine {
         continue;
       }
       epoch = e.epoch;
-      const overhead = RECORD_HEADER_LENGTH + HANDSHAKE_HEADER_LENGTH + (epoch > 0 ? AEAD_OVERHEAD : 0);
+      const overhead =
+        RECORD_HEADER_LENGTH +
+        HANDSHAKE_HEADER_LENGTH +
+        (epoch > 0 ? (this.writeCipher?.overhead ?? AEAD_OVERHEAD) : 0);
       let off = 0;
       do {
         let room = this.mtu - curLen - overhead;
@@ -904,9 +913,10 @@ export class DtlsEngine {
       this.master = masterSecret(s.hash, this.pms!, this.clientRandom, this.serverRandom);
     }
     this.pms!.fill(0);
-    const kb = keyBlock(s.hash, this.master, this.clientRandom, this.serverRandom, s.keyLength);
-    const client = new GcmRecordCipher(kb.clientWriteKey, kb.clientWriteIv);
-    const server = new GcmRecordCipher(kb.serverWriteKey, kb.serverWriteIv);
+    const kb = keyBlock(s.hash, this.master, this.clientRandom, this.serverRandom, s.keyLength, s.ivLength);
+    const Cipher = s.aead === 'aes-gcm' ? GcmRecordCipher : ChaChaRecordCipher;
+    const client = new Cipher(kb.clientWriteKey, kb.clientWriteIv);
+    const server = new Cipher(kb.serverWriteKey, kb.serverWriteIv);
     this.writeCipher = this.role === 'client' ? client : server;
     this.nextReadCipher = this.role === 'client' ? server : client;
   }

@@ -86,12 +86,23 @@ export function serializePlainRecord(
   return out;
 }
 
+/** AEAD protection of the records of one direction of one epoch. */
+export interface RecordCipher {
+  /** Octets a protected record adds to its plaintext (explicit nonce + tag). */
+  readonly overhead: number;
+  /** Protects `plaintext` as a full record (header included). */
+  seal(type: number, epoch: number, seq: number, plaintext: Uint8Array): Uint8Array;
+  /** Opens a record; undefined when authentication fails. */
+  open(rec: DtlsRecord): Uint8Array | undefined;
+}
+
 /**
  * AES-GCM record protection for one direction of one epoch (RFC 5288 §3, RFC 6347 §4.1.2.1).
  * nonce = fixed_iv(4) || explicit_nonce(8) where explicit_nonce = epoch||seq;
  * additional_data = epoch||seq(8) || type || version || plaintext length.
  */
-export class GcmRecordCipher {
+export class GcmRecordCipher implements RecordCipher {
+  readonly overhead = AEAD_OVERHEAD;
   private readonly algo: string;
   private readonly key: Uint8Array;
   private readonly nonce = new Uint8Array(12);
@@ -148,6 +159,78 @@ export class GcmRecordCipher {
       d.setAAD(this.aad);
       d.setAuthTag(f.subarray(8 + ptLen));
       const pt = d.update(f.subarray(8, 8 + ptLen));
+      d.final();
+      return new Uint8Array(pt.buffer, pt.byteOffset, pt.length);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * ChaCha20-Poly1305 record protection (RFC 7905 §2): no explicit nonce; nonce = client/server_write_IV(12) XOR
+ * (0^32 || epoch(2) || seq(6)); the additional data is that of RFC 5246 §6.2.3.3 with the DTLS epoch||seq.
+ */
+export class ChaChaRecordCipher implements RecordCipher {
+  readonly overhead = 16;
+  private readonly key: Uint8Array;
+  private readonly iv: Uint8Array;
+  private readonly nonce = new Uint8Array(12);
+  private readonly aad = new Uint8Array(13);
+
+  constructor(key: Uint8Array, iv: Uint8Array) {
+    if (key.length !== 32 || iv.length !== 12)
+      throw new RangeError('ChaCha20-Poly1305 needs a 32-octet key and 12-octet IV');
+    this.key = key;
+    this.iv = iv;
+  }
+
+  private setNonce(epochSeq: Uint8Array): void {
+    this.nonce.set(this.iv);
+    for (let i = 0; i < 8; i++) this.nonce[4 + i]! ^= epochSeq[i]!;
+  }
+
+  seal(type: number, epoch: number, seq: number, plaintext: Uint8Array): Uint8Array {
+    const len = plaintext.length + 16;
+    const out = new Uint8Array(RECORD_HEADER_LENGTH + len);
+    out[0] = type;
+    out[1] = DTLS_1_2 >> 8;
+    out[2] = DTLS_1_2 & 0xff;
+    writeEpochSeq(out, 3, epoch, seq);
+    out[11] = len >> 8;
+    out[12] = len & 0xff;
+    const es = out.subarray(3, 11);
+    this.setNonce(es);
+    this.aad.set(es, 0);
+    this.aad[8] = type;
+    this.aad[9] = DTLS_1_2 >> 8;
+    this.aad[10] = DTLS_1_2 & 0xff;
+    this.aad[11] = plaintext.length >> 8;
+    this.aad[12] = plaintext.length & 0xff;
+    const c = createCipheriv('chacha20-poly1305', this.key, this.nonce, { authTagLength: 16 });
+    c.setAAD(this.aad, { plaintextLength: plaintext.length });
+    out.set(c.update(plaintext), RECORD_HEADER_LENGTH);
+    c.final();
+    out.set(c.getAuthTag(), RECORD_HEADER_LENGTH + plaintext.length);
+    return out;
+  }
+
+  open(rec: DtlsRecord): Uint8Array | undefined {
+    const f = rec.fragment;
+    if (f.length < 16) return undefined;
+    const ptLen = f.length - 16;
+    this.setNonce(rec.header.subarray(3, 11));
+    this.aad.set(rec.header.subarray(3, 11), 0);
+    this.aad[8] = rec.type;
+    this.aad[9] = rec.version >> 8;
+    this.aad[10] = rec.version & 0xff;
+    this.aad[11] = ptLen >> 8;
+    this.aad[12] = ptLen & 0xff;
+    try {
+      const d = createDecipheriv('chacha20-poly1305', this.key, this.nonce, { authTagLength: 16 });
+      d.setAAD(this.aad, { plaintextLength: ptLen });
+      d.setAuthTag(f.subarray(ptLen));
+      const pt = d.update(f.subarray(0, ptLen));
       d.final();
       return new Uint8Array(pt.buffer, pt.byteOffset, pt.length);
     } catch {

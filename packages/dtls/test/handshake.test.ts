@@ -12,6 +12,8 @@ describe('in-process handshake', () => {
     ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', rsaCert],
     ['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', ecCert],
     ['TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', rsaCert],
+    ['TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', ecCert],
+    ['TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256', rsaCert],
   ] as const) {
     it(`completes with ${suite}, mutual auth and use_srtp`, () => {
       const client = new DtlsEngine({

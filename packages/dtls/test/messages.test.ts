@@ -15,7 +15,13 @@ import {
   serializeEcdhParams,
   serializeServerKeyExchange,
 } from '../src/messages/server-key-exchange.js';
-import { GcmRecordCipher, parseRecords, ReplayWindow, serializePlainRecord } from '../src/record.js';
+import {
+  ChaChaRecordCipher,
+  GcmRecordCipher,
+  parseRecords,
+  ReplayWindow,
+  serializePlainRecord,
+} from '../src/record.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -161,6 +167,21 @@ describe('record layer', () => {
       const wrong = new GcmRecordCipher(new Uint8Array(keyLen).fill(4), iv);
       expect(wrong.open(r!)).toBeUndefined();
     }
+  });
+
+  it('ChaCha20-Poly1305 records (RFC 7905): no explicit nonce, IV xor epoch||seq', () => {
+    const key = new Uint8Array(32).fill(5);
+    const iv = new Uint8Array(12).fill(6);
+    const tx = new ChaChaRecordCipher(key, iv);
+    const rec = tx.seal(23, 1, 5, Uint8Array.of(1, 2, 3));
+    expect(rec.length).toBe(13 + 3 + 16);
+    const [r] = parseRecords(rec).records;
+    expect(new ChaChaRecordCipher(key, iv).open(r!)).toEqual(Uint8Array.of(1, 2, 3));
+    const bad = rec.slice();
+    bad[4]! ^= 1; // epoch is in the nonce and the additional data
+    expect(new ChaChaRecordCipher(key, iv).open(parseRecords(bad).records[0]!)).toBeUndefined();
+    // the same plaintext under a different sequence number gives a different ciphertext
+    expect(hex(tx.seal(23, 1, 6, Uint8Array.of(1, 2, 3)).subarray(13, 16))).not.toBe(hex(rec.subarray(13, 16)));
   });
 
   it('replay window (RFC 6347 §4.1.2.6)', () => {

@@ -114,6 +114,22 @@ describe('UdpSocket', () => {
     expect(a.remoteAddress).toBeUndefined();
   });
 
+  it('ICMP port unreachable on a connected socket is counted, never thrown', async () => {
+    const dead = await createUdpSocket({ address: '127.0.0.1' });
+    const port = dead.port;
+    await dead.close();
+    const a = await sock();
+    await a.connect(port, '127.0.0.1');
+    a.send(bytes(1));
+    for (let i = 0; i < 100 && a.stats.sendErrors === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (i % 10 === 9) a.send(bytes(1));
+    }
+    expect(a.stats.sendErrors).toBeGreaterThan(0);
+    expect(a.lastError).toBeInstanceOf(SocketError);
+    expect(a.lastError?.code).toBe('ECONNREFUSED');
+  });
+
   it('misuse throws clearly: bad port, bad host, closed socket', async () => {
     const a = await sock();
     expect(() => a.send(bytes(1), 0, '127.0.0.1')).toThrow(RangeError);

@@ -972,9 +972,27 @@ export class Compiler {
 
   /** Compiles a block that opens a new scope. */
   private scoped(ss: Stmt[]): CS {
-    const b = this.within(bindingsOf(ss), () => this.stmts(ss));
-    const bs = b.s;
+    const names = bindingsOf(ss);
     const rt = this.rt;
+    if (names !== null && names.size === 0) {
+      // Nothing can ever be defined in this block's scope, so it runs in the enclosing one.
+      const b = this.stmts(ss);
+      const bs = b.s;
+      return {
+        s: (env) => {
+          rt.last = null;
+          return bs(env);
+        },
+        a: b.a
+          ? (env) => {
+              rt.last = null;
+              return (b.a as ASt)(env);
+            }
+          : null,
+      };
+    }
+    const b = this.within(names, () => this.stmts(ss));
+    const bs = b.s;
     return {
       s: (env) => {
         rt.last = null;
@@ -1117,12 +1135,14 @@ export class Compiler {
       case 'while': {
         const c = this.expr(st.c);
         const body = st.body;
-        const b = this.within(bindingsOf(body), () => this.stmts(body));
+        const names = bindingsOf(body);
+        const fresh = names === null || names.size > 0;
+        const b = fresh ? this.within(names, () => this.stmts(body)) : this.stmts(body);
         const cs = c.s;
         const bs = b.s;
         const s: SSt = (env) => {
           while (truthy(cs(env))) {
-            const code = bs(new Scope(env));
+            const code = bs(fresh ? new Scope(env) : env);
             if (code === 1) break;
             if (code === 3) return 3;
           }
@@ -1136,7 +1156,7 @@ export class Compiler {
             for (;;) {
               const cv = c.a ? await c.a(env) : c.s(env);
               if (!truthy(cv)) break;
-              const scope = new Scope(env);
+              const scope = fresh ? new Scope(env) : env;
               const code = b.a ? await b.a(scope) : b.s(scope);
               if (code === 1) break;
               if (code === 3) return 3;
@@ -1149,14 +1169,16 @@ export class Compiler {
       case 'for': {
         const e = this.expr(st.e);
         const body = st.body;
-        const b = this.within(bindingsOf(body), () => this.stmts(body));
+        const names = bindingsOf(body);
+        const fresh = names === null || names.size > 0;
+        const b = fresh ? this.within(names, () => this.stmts(body)) : this.stmts(body);
         const v = st.v;
         const bs = b.s;
         const s: SSt = (env) => {
           const items = iterList(e.s(env), line);
           for (let i = 0; i < items.length; i++) {
             env.def(v, items[i] as Value);
-            const code = bs(new Scope(env));
+            const code = bs(fresh ? new Scope(env) : env);
             if (code === 1) break;
             if (code === 3) return 3;
           }
@@ -1170,7 +1192,7 @@ export class Compiler {
             const items = iterList(e.a ? await e.a(env) : e.s(env), line);
             for (const it of items) {
               env.def(v, it);
-              const scope = new Scope(env);
+              const scope = fresh ? new Scope(env) : env;
               const code = b.a ? await b.a(scope) : b.s(scope);
               if (code === 1) break;
               if (code === 3) return 3;

@@ -59,6 +59,8 @@ export interface RtpSessionOptions {
   clockRate?: number;
   /** Our SSRC (default random). */
   ssrc?: number;
+  /** First RTP sequence number (default random, RFC 3550 §5.1). */
+  initialSequenceNumber?: number;
   /** Our CNAME for SDES (default a random string). */
   cname?: string;
   /** Session bandwidth in bits/s for the RTCP interval (default 64000 + IP/UDP/RTP overhead: 80000). */
@@ -195,6 +197,7 @@ export class RtpSession {
     this._ssrc = opts.ssrc ?? Math.floor(random() * 0x100000000) >>> 0;
     this.cname = opts.cname ?? `mdh-${Math.floor(random() * 0x100000000).toString(16)}@rtp`;
     this.seq = Math.floor(random() * 0x10000) & 0xffff;
+    if (opts.initialSequenceNumber !== undefined) this.seq = opts.initialSequenceNumber & 0xffff;
     const startWall = Date.now();
     const startLoop = this.loop.now();
     this.wallClock = opts.wallClock ?? (() => startWall + (this.loop.now() - startLoop));
@@ -261,6 +264,11 @@ export class RtpSession {
   onSsrcChange(cb: (newSsrc: number, oldSsrc: number) => void): () => void {
     this.ssrcListeners.add(cb);
     return () => this.ssrcListeners.delete(cb);
+  }
+
+  /** The sequence number the next {@link RtpSession.send} will use. */
+  get nextSequenceNumber(): number {
+    return this.seq;
   }
 
   /** Local RTP port. */
@@ -458,6 +466,11 @@ export class RtpSession {
         this.sources.delete(ssrc);
       }
     }
+    // Sources still on probation (never validated, never heard over RTCP) do not hold a slot for long: random
+    // SSRCs from noise must not fill the table.
+    for (const [ssrc, st] of this.sources) {
+      if (!st.valid && !this.lastHeard.has(ssrc) && now - st.firstSeenMs > limit) this.sources.delete(ssrc);
+    }
   }
 
   private updateMembership(now: number): void {
@@ -609,6 +622,7 @@ export class RtpSession {
     if (st === undefined) {
       if (this.sources.size >= this.maxSources) return undefined;
       st = new ReceiverStats({ ssrc, clockRate: this.clockRate, probation: this.probation });
+      st.firstSeenMs = this.loop.now();
       this.sources.set(ssrc, st);
     }
     return st;

@@ -19,7 +19,7 @@ function seeded(seed: number): () => number {
   };
 }
 
-function pair(opts: { mux?: boolean; srtp?: () => SrtpTransform } = {}) {
+function pair(opts: { mux?: boolean; srtp?: () => SrtpTransform; firstSeq?: number } = {}) {
   const clock = new ManualClock(0);
   const loop = createLoop({ clock });
   const net = new MemNet();
@@ -34,6 +34,7 @@ function pair(opts: { mux?: boolean; srtp?: () => SrtpTransform } = {}) {
       random: seeded(ssrc),
       wallClock: () => 1_700_000_000_000 + clock.now(),
       ownsSockets: true,
+      ...(opts.firstSeq !== undefined ? { initialSequenceNumber: opts.firstSeq } : {}),
       ...(opts.srtp ? { srtp: opts.srtp() } : {}),
     });
   const a = mk(0xaaaa, 5000, 6000);
@@ -140,6 +141,22 @@ describe('RtpSession over separate RTP/RTCP ports (ManualClock)', () => {
     expect(net.log.length).toBe(0);
   });
 
+  it('sources that never pass probation are forgotten (no table exhaustion by noise)', async () => {
+    const { clock, a, b, net } = pair();
+    for (let i = 0; i < 64; i++) {
+      net.deliver(5000, 6000, new RtpPacket({ ssrc: 0x5000 + i, sequenceNumber: i * 7 }).serialize());
+    }
+    expect(b.sources.size).toBe(64);
+    net.deliver(5000, 6000, new RtpPacket({ ssrc: 0x9999 }).serialize());
+    expect(b.counters.droppedSources).toBe(1);
+    clock.advance(60_000);
+    expect(b.sources.size).toBe(0);
+    sendTone(a, clock, 3);
+    expect(b.sources.get(0xaaaa)?.received).toBe(2);
+    await a.close();
+    await b.close();
+  });
+
   it('counts malformed datagrams, collisions and drops them', async () => {
     const { clock, a, b, net } = pair();
     net.deliver(5000, 6000, Uint8Array.of(1, 2, 3));
@@ -165,6 +182,72 @@ describe('RtpSession over separate RTP/RTCP ports (ManualClock)', () => {
     expect(b.sources.has(0xaaaa)).toBe(true); // < 5 × Td (Td = 5 s)
     clock.advance(40_000);
     expect(b.sources.has(0xaaaa)).toBe(false);
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('RtpSession over a lossy, reordering in-memory network (ManualClock)', () => {
+  it('loss is counted by the receiver and reported back to the sender in RRs', async () => {
+    // Start at a multiple of 10 (and across the 16-bit wrap) so the two probation packets are delivered.
+    const { clock, a, b, net } = pair({ firstSeq: 65500 });
+    let dropped = 0;
+    net.filter = (_from, to, data) => {
+      if (to !== 6000 || isRtcpPacket(data)) return true;
+      const seq = RtpPacket.parse(data).sequenceNumber;
+      if (seq % 10 === 5) {
+        dropped++;
+        return false;
+      }
+      return true;
+    };
+    sendTone(a, clock, 200);
+    // The last sent packet ends in 9: every drop falls between base_seq and max_seq.
+    const st = b.sources.get(0xaaaa)!;
+    expect(dropped).toBe(20);
+    expect(st.cumulativeLost).toBe(dropped);
+    expect(st.expected - st.received).toBe(dropped);
+    // Let RTCP flow (no more loss of RTP since none is sent): A learns B's view of its stream.
+    clock.advance(12_000);
+    const rep = a.remoteReports.get(0xbbbb)!;
+    expect(rep.block.cumulativeLost).toBe(dropped);
+    expect(rep.block.highestSeq & 0xffff).toBe((a.nextSequenceNumber - 1) & 0xffff);
+    expect(rep.block.highestSeq).toBe(65500 + 199); // extended: one wrap (cycles = 65536) + 163
+    await a.close();
+    await b.close();
+  });
+
+  it('reordering is not loss; it shows up as jitter', async () => {
+    const { clock, a, b, net } = pair();
+    let held: Uint8Array | undefined;
+    let n = 0;
+    net.filter = (from, to, data) => {
+      if (to !== 6000 || isRtcpPacket(data)) return true;
+      n++;
+      if (n > 2 && n < 97 && n % 4 === 0 && held === undefined) {
+        held = data;
+        return false;
+      }
+      if (held) {
+        const h = held;
+        held = undefined;
+        queueMicrotask(() =>
+          net.sockets.get(6000)?.receive({ data: h, address: '127.0.0.1', port: from, family: 'IPv4' }),
+        );
+      }
+      return true;
+    };
+    for (let i = 0; i < 100; i++) {
+      a.send(new Uint8Array(160), { payloadType: 0, timestamp: i * 160 });
+      await Promise.resolve();
+      clock.advance(20);
+    }
+    await Promise.resolve();
+    const st = b.sources.get(0xaaaa)!;
+    expect(st.cumulativeLost).toBe(0);
+    expect(st.received).toBe(99);
+    // Late packets arrive in the same instant as their successors: each swap gives |D| = 160 twice.
+    expect(st.jitter).toBeGreaterThan(0);
     await a.close();
     await b.close();
   });

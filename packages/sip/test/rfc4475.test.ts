@@ -32,7 +32,7 @@ function rejected(f: string): SipParseError | { status: number } {
     const m = parseMessage(load(f));
     if (m.kind === 'request') {
       const r = validateRequest(m);
-      if (r) return r;
+      if (r) return r.error ?? r;
     }
   } catch (e) {
     if (e instanceof SipParseError) return e;

@@ -40,7 +40,8 @@ describe('transports between our UAC and UAS', () => {
 
   it('reuses one connection for every request to the same peer (TCP)', async () => {
     const { st, ct, uac } = await pair('tcp');
-    for (let i = 0; i < 5; i++) expect((await uac.options(`sip:bob@127.0.0.1:${st.localPort};transport=tcp`)).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await uac.options(`sip:bob@127.0.0.1:${st.localPort};transport=tcp`)).status).toBe(200);
     expect(st.stats.connections).toBe(1);
     expect(ct.stats.connections).toBe(1);
   });

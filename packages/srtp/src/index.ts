@@ -45,6 +45,7 @@ export {
 } from './sdes.js';
 export {
   type SrtpIntoResult,
+  type SrtpMasterKeyWithMki,
   type SrtpResult,
   SrtpSession,
   type SrtpSessionOptions,

@@ -165,17 +165,27 @@ export function sdesMkiBytes(mki: { value: bigint; length: number }): Uint8Array
 }
 
 /**
- * SrtpSession options for one key of a parsed `a=crypto` line: profile, key, salt, MKI, and the session
- * parameters that map onto options (KDR → keyDerivationRate, WSH → replayWindow, UNENCRYPTED_SRTCP →
- * encryptRtcp false). Throws SrtpConfigError for an unknown suite or a parameter this library cannot honour
- * (UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP, FEC_*).
+ * SrtpSession options for a parsed `a=crypto` line: profile, key, salt, MKI, and the session parameters that map
+ * onto options (KDR → keyDerivationRate, WSH → replayWindow, UNENCRYPTED_SRTCP → encryptRtcp false). When the
+ * line carries several keys, all with MKIs, they become `masterKeys` (the receiver picks one per packet by MKI;
+ * `keyIndex` is the one to send with); otherwise only key `keyIndex` is used. Throws SrtpConfigError for an unknown
+ * suite or a parameter this library cannot honour (UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP, FEC_*).
  */
 export function sdesSessionOptions(c: SdesCrypto, keyIndex = 0): SrtpSessionOptions {
   if (!c.profile) throw new SrtpConfigError(`unknown SDES crypto-suite '${c.suite}'`);
   const k = c.keyParams[keyIndex];
   if (!k) throw new SrtpConfigError(`no key parameter ${keyIndex}`);
-  const o: SrtpSessionOptions = { profile: c.profile, key: k.key, salt: k.salt };
-  if (k.mki) o.mki = sdesMkiBytes(k.mki);
+  let o: SrtpSessionOptions;
+  if (c.keyParams.length > 1 && c.keyParams.every((x) => x.mki)) {
+    const ordered = [k, ...c.keyParams.filter((x) => x !== k)];
+    o = {
+      profile: c.profile,
+      masterKeys: ordered.map((x) => ({ key: x.key, salt: x.salt, mki: sdesMkiBytes(x.mki!) })),
+    };
+  } else {
+    o = { profile: c.profile, key: k.key, salt: k.salt };
+    if (k.mki) o.mki = sdesMkiBytes(k.mki);
+  }
   for (const p of c.sessionParams) {
     const [name, value] = p.split('=', 2) as [string, string | undefined];
     switch (name.toUpperCase()) {

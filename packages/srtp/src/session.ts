@@ -34,6 +34,12 @@ export interface SrtpSessionOptions {
   replayProtection?: boolean;
   /** Master Key Identifier sent on every packet and required on every received one (RFC 3711 §3.1), 1-128 octets. */
   mki?: Uint8Array;
+  /**
+   * Several master keys told apart by their MKI (RFC 3711 §3.1; several `inline:` keys of one SDES line), instead
+   * of `key`/`salt`/`mki`. All MKIs have the same length. The first one protects until {@link SrtpSession.useMasterKey};
+   * every one is accepted on receive. More can be added with {@link SrtpSession.addMasterKey}.
+   */
+  masterKeys?: SrtpMasterKeyWithMki[];
   /** Encrypt outgoing SRTCP (E flag). Default true; always false for NULL profiles (RFC 3711 §3.4). */
   encryptRtcp?: boolean;
   /** Crypto backend: 'node' (node:crypto), 'js' (portable; alias 'noble'), or a backend object. */
@@ -46,6 +52,16 @@ export interface SrtpSessionOptions {
    * suite is named `AES_CM_128_HMAC_SHA1_32`, so talking to it needs `srtcpTagLength: 4`.
    */
   srtcpTagLength?: 4 | 10;
+}
+
+/** A master key, its salt and its MKI. */
+export interface SrtpMasterKeyWithMki {
+  /** Master key. */
+  key: Uint8Array;
+  /** Master salt. */
+  salt: Uint8Array;
+  /** Master Key Identifier, 1-128 octets. */
+  mki: Uint8Array;
 }
 
 /** Result of the non-throwing calls. */
@@ -80,6 +96,13 @@ interface Crypto {
   readonly mac: Mac | null;
   readonly gcm: Aead | null;
   readonly keys: SrtpSessionKeys;
+}
+
+/** The session keys of one master key, and its MKI. */
+interface KeySet {
+  readonly mki: Uint8Array;
+  readonly rtp: Crypto;
+  readonly rtcp: Crypto;
 }
 
 interface TxStream {
@@ -122,9 +145,11 @@ export class SrtpSession {
     replays: 0,
     parseErrors: 0,
   };
-  private readonly rtp: Crypto;
-  private readonly rtcp: Crypto;
-  private readonly mki: Uint8Array;
+  private readonly keySets: KeySet[] = [];
+  private sendKey: KeySet;
+  private readonly mkiLen: number;
+  private readonly be: SrtpBackend;
+  private readonly kdr: number;
   private readonly tagLen: number;
   private readonly rtcpTagLen: number;
   private readonly window: number;
@@ -153,9 +178,8 @@ export class SrtpSession {
     const maxStreams = opts.maxStreams ?? 1024;
     if (!Number.isInteger(maxStreams) || maxStreams < 1) throw new SrtpConfigError('maxStreams must be ≥ 1');
     this.maxStreams = maxStreams;
-    const mki = opts.mki ?? new Uint8Array(0);
-    if (!(mki instanceof Uint8Array) || mki.length > 128) throw new SrtpConfigError('mki must be 0-128 octets');
-    this.mki = mki.slice();
+    this.be = be;
+    this.kdr = opts.keyDerivationRate ?? 0;
     this.tagLen = prof.srtpTagLength;
     this.rtcpTagLen = prof.srtcpTagLength;
     if (opts.srtcpTagLength !== undefined) {
@@ -166,28 +190,100 @@ export class SrtpSession {
     }
     this.encryptRtcp = prof.cipher !== 'NULL' && opts.encryptRtcp !== false;
 
-    let keys: { srtp: SrtpSessionKeys; srtcp: SrtpSessionKeys };
-    if (opts.sessionKeys) {
-      const sk = opts.sessionKeys;
-      keys = { srtp: checkSessionKeys(prof, sk.srtp), srtcp: checkSessionKeys(prof, sk.srtcp ?? sk.srtp) };
-    } else {
-      if (opts.key === undefined || opts.salt === undefined) {
-        throw new SrtpConfigError('SrtpSession needs `key` and `salt` (the master key and salt) or `sessionKeys`');
+    if (opts.masterKeys !== undefined) {
+      if (opts.key !== undefined || opts.salt !== undefined || opts.mki !== undefined || opts.sessionKeys) {
+        throw new SrtpConfigError('give either masterKeys, or key/salt/mki, or sessionKeys');
       }
-      keys = deriveSrtpSessionKeys(prof, opts.key, opts.salt, opts.keyDerivationRate ?? 0);
+      if (!Array.isArray(opts.masterKeys) || opts.masterKeys.length === 0) {
+        throw new SrtpConfigError('masterKeys needs at least one key');
+      }
+      const first = opts.masterKeys[0]!;
+      this.mkiLen = checkMki(first.mki, true).length;
+      this.sendKey = this.derive(first.key, first.salt, first.mki);
+      for (const k of opts.masterKeys.slice(1)) this.addMasterKey(k);
+    } else {
+      const mki = checkMki(opts.mki ?? new Uint8Array(0), false);
+      this.mkiLen = mki.length;
+      if (opts.sessionKeys) {
+        const sk = opts.sessionKeys;
+        const srtp = checkSessionKeys(prof, sk.srtp);
+        const srtcp = checkSessionKeys(prof, sk.srtcp ?? sk.srtp);
+        this.sendKey = { mki: mki.slice(), rtp: makeCrypto(prof, be, srtp), rtcp: makeCrypto(prof, be, srtcp) };
+        this.keySets.push(this.sendKey);
+      } else {
+        if (opts.key === undefined || opts.salt === undefined) {
+          throw new SrtpConfigError('SrtpSession needs `key` and `salt` (the master key and salt) or `sessionKeys`');
+        }
+        this.sendKey = this.derive(opts.key, opts.salt, mki);
+      }
     }
-    this.rtp = makeCrypto(prof, be, keys.srtp);
-    this.rtcp = makeCrypto(prof, be, keys.srtcp);
+  }
+
+  private derive(key: Uint8Array, salt: Uint8Array, mki: Uint8Array): KeySet {
+    const keys = deriveSrtpSessionKeys(this.profile, key, salt, this.kdr);
+    const ks: KeySet = {
+      mki: mki.slice(),
+      rtp: makeCrypto(this.profile, this.be, keys.srtp),
+      rtcp: makeCrypto(this.profile, this.be, keys.srtcp),
+    };
+    this.keySets.push(ks);
+    return ks;
+  }
+
+  /**
+   * Adds a master key that received packets may select by its MKI (RFC 3711 §3.1, §9.1 re-keying). The session
+   * must have been made with an MKI (or `masterKeys`), and the new MKI must have the same length and be new.
+   */
+  addMasterKey(k: SrtpMasterKeyWithMki): void {
+    this.usable();
+    if (k === null || typeof k !== 'object') throw new SrtpConfigError('addMasterKey needs { key, salt, mki }');
+    const mki = checkMki(k.mki, true);
+    if (this.mkiLen === 0) throw new SrtpConfigError('this session has no MKI: it cannot hold several master keys');
+    if (mki.length !== this.mkiLen) throw new SrtpConfigError(`MKI must be ${this.mkiLen} octets like the others`);
+    if (this.findKey(mki, 0) !== undefined) throw new SrtpConfigError('a master key with this MKI exists already');
+    if (this.keySets.length >= 64) throw new SrtpConfigError('at most 64 master keys per session');
+    this.derive(k.key, k.salt, mki);
+  }
+
+  /** Protects from now on with the master key of this MKI (it must have been added). */
+  useMasterKey(mki: Uint8Array): void {
+    this.usable();
+    const ks = mki instanceof Uint8Array ? this.findKey(mki, 0) : undefined;
+    if (!ks) throw new SrtpConfigError('no master key with this MKI');
+    this.sendKey = ks;
+  }
+
+  /** Forgets (and wipes) the master key of this MKI; the one in use for sending cannot be removed. */
+  removeMasterKey(mki: Uint8Array): void {
+    this.usable();
+    const ks = mki instanceof Uint8Array ? this.findKey(mki, 0) : undefined;
+    if (!ks) throw new SrtpConfigError('no master key with this MKI');
+    if (ks === this.sendKey) throw new SrtpConfigError('cannot remove the master key used for sending');
+    this.keySets.splice(this.keySets.indexOf(ks), 1);
+    wipeKeySet(ks);
+  }
+
+  /** The key set whose MKI equals buf[at..at+mkiLen). */
+  private findKey(buf: Uint8Array, at: number): KeySet | undefined {
+    const sets = this.keySets;
+    const n = this.mkiLen;
+    for (let k = 0; k < sets.length; k++) {
+      const m = sets[k]!.mki;
+      let i = 0;
+      while (i < n && buf[at + i] === m[i]) i++;
+      if (i === n) return sets[k];
+    }
+    return undefined;
   }
 
   /** Octets `protect` adds to an RTP packet (tag + MKI). */
   get rtpOverhead(): number {
-    return this.tagLen + this.mki.length;
+    return this.tagLen + this.mkiLen;
   }
 
   /** Octets `protectRtcp` adds to an RTCP packet (E|index word + tag + MKI). */
   get rtcpOverhead(): number {
-    return 4 + this.rtcpTagLen + this.mki.length;
+    return 4 + this.rtcpTagLen + this.mkiLen;
   }
 
   // ---------------------------------------------------------------- SRTP
@@ -328,15 +424,7 @@ export class SrtpSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const c of [this.rtp, this.rtcp]) {
-      c.ctr?.wipe?.();
-      c.ctrMasked?.wipe?.();
-      c.mac?.wipe?.();
-      c.gcm?.wipe?.();
-      c.keys.cipherKey.fill(0);
-      c.keys.authKey.fill(0);
-      c.keys.salt.fill(0);
-    }
+    for (const ks of this.keySets) wipeKeySet(ks);
     this.tx.clear();
     this.rx.clear();
     this.rxRtcp.clear();
@@ -497,8 +585,9 @@ export class SrtpSession {
       return new SrtpLimitError('SRTP packet index out of range: re-key (RFC 3711 §9.2)', 'index');
     }
     const roc = Math.floor(index / 65536);
-    const mkiLen = this.mki.length;
-    const c = this.rtp;
+    const mkiLen = this.mkiLen;
+    const ks = this.sendKey;
+    const c = ks.rtp;
     const prof = this.profile;
     const need = len + mkiLen + this.tagLen;
     const out = this.target(need, outArg, off, 0);
@@ -508,7 +597,7 @@ export class SrtpSession {
     if (prof.aead) {
       const iv = this.gcmIv(c.salt, ssrc, roc, seq, 2);
       c.gcm!.seal(iv, out, off, h, -1, rtp, h, plen, out, off + h);
-      if (mkiLen) out.set(this.mki, off + len + 16);
+      if (mkiLen) out.set(ks.mki, off + len + 16);
     } else {
       if (prof.cipher === 'AES_CM') {
         c.ctr!.xor(this.cmIv(c.salt, ssrc, roc, seq), rtp, h, out, off + h, plen);
@@ -517,7 +606,7 @@ export class SrtpSession {
       } else if (out !== rtp || off !== 0) {
         out.set(rtp.subarray(h, len), off + h);
       }
-      if (mkiLen) out.set(this.mki, off + len);
+      if (mkiLen) out.set(ks.mki, off + len);
       c.mac!.sign(out, off, off + len, roc, out, off + len + mkiLen, this.tagLen);
     }
     if (index > st.top) st.top = index;
@@ -540,16 +629,15 @@ export class SrtpSession {
   private unprotectCore(srtp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
     if (this.closed) return new SrtpConfigError('SrtpSession is closed');
     const len = srtp?.length ?? 0;
-    const mkiLen = this.mki.length;
+    const mkiLen = this.mkiLen;
     const tagLen = this.tagLen;
     const authEnd = len - mkiLen - tagLen;
     const h = this.rtpHeader(srtp, authEnd);
     if (typeof h !== 'number') return h;
     const prof = this.profile;
     const mkiAt = prof.aead ? len - mkiLen : authEnd;
-    for (let i = 0; i < mkiLen; i++) {
-      if (srtp[mkiAt + i] !== this.mki[i]) return this.parseFail('unknown MKI', 'mki');
-    }
+    const ks = mkiLen === 0 ? this.sendKey : this.findKey(srtp, mkiAt);
+    if (ks === undefined) return this.parseFail('unknown MKI', 'mki');
     const ssrc = ((srtp[8]! << 24) | (srtp[9]! << 16) | (srtp[10]! << 8) | srtp[11]!) >>> 0;
     const seq = (srtp[2]! << 8) | srtp[3]!;
     const st = this.rx.get(ssrc);
@@ -574,7 +662,7 @@ export class SrtpSession {
       return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
     }
     const roc = Math.floor(index / 65536);
-    const c = this.rtp;
+    const c = ks.rtp;
     let outLen: number;
     let out: Uint8Array;
     if (prof.aead) {
@@ -651,12 +739,13 @@ export class SrtpSession {
     }
     const e = this.encryptRtcp;
     const word = ((e ? 0x80000000 : 0) | index) >>> 0;
-    const mkiLen = this.mki.length;
+    const mkiLen = this.mkiLen;
     const tagLen = this.rtcpTagLen;
     const need = len + 4 + tagLen + mkiLen;
     const out = this.target(need, outArg, off, 0);
     if (out instanceof SrtpError) return out;
-    const c = this.rtcp;
+    const ks = this.sendKey;
+    const c = ks.rtcp;
     if (this.profile.aead) {
       // RFC 7714 §9: header+SSRC || ciphertext || tag || E|index || MKI; AAD = 8 octets || word (E=1)
       // or the whole packet || word (E=0, empty plaintext).
@@ -665,7 +754,7 @@ export class SrtpSession {
       if (e) c.gcm!.seal(iv, out, off, 8, word, rtcp, 8, len - 8, out, off + 8);
       else c.gcm!.seal(iv, out, off, len, word, rtcp, len, 0, out, off + len);
       writeU32(out, off + len + 16, word);
-      if (mkiLen) out.set(this.mki, off + len + 20);
+      if (mkiLen) out.set(ks.mki, off + len + 20);
     } else {
       // RFC 3711 §3.4: header+SSRC || (encrypted) rest || E|index || MKI || tag; auth covers up to the word.
       if (out !== rtcp || off !== 0) out.set(rtcp.subarray(0, 8), off);
@@ -677,7 +766,7 @@ export class SrtpSession {
         out.set(rtcp.subarray(8, len), off + 8);
       }
       writeU32(out, off + len, word);
-      if (mkiLen) out.set(this.mki, off + len + 4);
+      if (mkiLen) out.set(ks.mki, off + len + 4);
       c.mac!.sign(out, off, off + len + 4, -1, out, off + len + 4 + mkiLen, tagLen);
     }
     st.rtcpIndex = index + 1;
@@ -697,7 +786,7 @@ export class SrtpSession {
   private unprotectRtcpCore(srtcp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
     if (this.closed) return new SrtpConfigError('SrtpSession is closed');
     const len = srtcp?.length ?? 0;
-    const mkiLen = this.mki.length;
+    const mkiLen = this.mkiLen;
     const tagLen = this.rtcpTagLen;
     const aead = this.profile.aead;
     const body = len - 4 - tagLen - mkiLen; // RTCP octets
@@ -705,9 +794,8 @@ export class SrtpSession {
     if (bad) return bad;
     const wordAt = aead ? len - mkiLen - 4 : body;
     const mkiAt = aead ? len - mkiLen : body + 4;
-    for (let i = 0; i < mkiLen; i++) {
-      if (srtcp[mkiAt + i] !== this.mki[i]) return this.parseFail('unknown MKI', 'mki');
-    }
+    const ks = mkiLen === 0 ? this.sendKey : this.findKey(srtcp, mkiAt);
+    if (ks === undefined) return this.parseFail('unknown MKI', 'mki');
     const word =
       ((srtcp[wordAt]! << 24) | (srtcp[wordAt + 1]! << 16) | (srtcp[wordAt + 2]! << 8) | srtcp[wordAt + 3]!) >>> 0;
     const e = word >>> 31 === 1;
@@ -731,7 +819,7 @@ export class SrtpSession {
       return new SrtpLimitError(`more than ${this.maxStreams} SSRC streams`, 'streams');
     }
     if (e && this.profile.cipher === 'NULL') return this.parseFail('SRTCP E flag set under a NULL cipher', 'eflag');
-    const c = this.rtcp;
+    const c = ks.rtcp;
     const out = this.target(body, outArg, off, 1);
     if (out instanceof SrtpError) return out;
     if (aead) {
@@ -780,6 +868,25 @@ function writeU32(b: Uint8Array, o: number, v: number): void {
   b[o + 1] = (v >>> 16) & 0xff;
   b[o + 2] = (v >>> 8) & 0xff;
   b[o + 3] = v & 0xff;
+}
+
+function checkMki(mki: unknown, required: boolean): Uint8Array {
+  if (!(mki instanceof Uint8Array) || mki.length > 128 || (required && mki.length === 0)) {
+    throw new SrtpConfigError(`mki must be ${required ? '1' : '0'}-128 octets`);
+  }
+  return mki;
+}
+
+function wipeKeySet(ks: KeySet): void {
+  for (const c of [ks.rtp, ks.rtcp]) {
+    c.ctr?.wipe?.();
+    c.ctrMasked?.wipe?.();
+    c.mac?.wipe?.();
+    c.gcm?.wipe?.();
+    c.keys.cipherKey.fill(0);
+    c.keys.authKey.fill(0);
+    c.keys.salt.fill(0);
+  }
 }
 
 function checkSessionKeys(prof: SrtpProfile, k: SrtpSessionKeys): SrtpSessionKeys {

@@ -45,7 +45,15 @@ describe('SDES a=crypto (RFC 4568)', () => {
     const o = sdesSessionOptions(c, 1);
     expect(o.encryptRtcp).toBe(false);
     expect(o.replayWindow).toBe(256);
-    expect(toh(o.mki!)).toBe('06');
+    expect(o.masterKeys!.map((m) => toh(m.mki))).toEqual(['06', '05']);
+    // a receiver holding both keys accepts packets under either MKI
+    const rx = new SrtpSession(sdesSessionOptions(c, 0));
+    const tx1 = new SrtpSession(o);
+    const rtp = Uint8Array.of(0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3);
+    expect(toh(rx.unprotect(tx1.protect(rtp)))).toBe(toh(rtp));
+    tx1.useMasterKey(Uint8Array.of(5));
+    rtp[3] = 2;
+    expect(toh(rx.unprotect(tx1.protect(rtp)))).toBe(toh(rtp));
     const unknown = parseSdesCrypto('a=crypto:2 SOME_FUTURE_SUITE inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd');
     expect(unknown.profile).toBeUndefined();
     expect(() => sdesSessionOptions(unknown)).toThrow(SrtpConfigError);

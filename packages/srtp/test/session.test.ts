@@ -304,6 +304,45 @@ describe('MKI (RFC 3711 §3.1)', () => {
   }
 });
 
+describe('several master keys selected by MKI (RFC 3711 §3.1)', () => {
+  for (const profile of ['SRTP_AES128_CM_HMAC_SHA1_80', 'SRTP_AEAD_AES_128_GCM']) {
+    it(`${profile}: re-keying mid-stream keeps ROC and replay state; unknown MKIs are refused`, () => {
+      const k1 = { ...keysFor(profile, 1), mki: Uint8Array.of(0, 1) };
+      const k2 = { ...keysFor(profile, 2), mki: Uint8Array.of(0, 2) };
+      const tx = new SrtpSession({ profile, masterKeys: [k1] });
+      const rx = new SrtpSession({ profile, masterKeys: [k1, k2] });
+      const ssrc = 0x0a0b0c0d;
+      rx.unprotect(tx.protect(rtp(65534, ssrc)));
+      const a = tx.protect(rtp(65535, ssrc));
+      expect(toh(a.subarray(a.length - tx.profile.srtpTagLength - 2, a.length - tx.profile.srtpTagLength))).toBe(
+        profile.includes('GCM') ? toh(a.subarray(a.length - 18, a.length - 16)) : '0001',
+      );
+      tx.addMasterKey(k2);
+      tx.useMasterKey(k2.mki);
+      const b = tx.protect(rtp(0, ssrc)); // crosses the wrap under the new key
+      expect(toh(rx.unprotect(b).subarray(0, 4))).toBe(toh(rtp(0, ssrc).subarray(0, 4)));
+      expect(rx.unprotect(a)[3]).toBe(0xff); // late packet under the old key
+      expect(rx.getRoc(ssrc)).toBe(1);
+      expect(() => rx.unprotect(b)).toThrow(SrtpReplayError);
+      const rc = tx.protectRtcp(rtcp(ssrc));
+      expect(rx.unprotectRtcp(rc).length).toBe(28);
+      rx.useMasterKey(k2.mki);
+      rx.removeMasterKey(k1.mki);
+      expect(() => rx.unprotect(tx.protect(rtp(1, ssrc)).slice())).not.toThrow();
+      tx.useMasterKey(k1.mki);
+      expect(() => rx.unprotect(tx.protect(rtp(2, ssrc)))).toThrow(/unknown MKI/);
+      // misuse
+      expect(() => tx.addMasterKey(k2)).toThrow(/exists/);
+      expect(() => tx.addMasterKey({ ...k2, mki: Uint8Array.of(9) })).toThrow(/2 octets/);
+      expect(() => tx.useMasterKey(Uint8Array.of(7, 7))).toThrow(SrtpConfigError);
+      expect(() => tx.removeMasterKey(k1.mki)).toThrow(/sending/);
+      expect(() => new SrtpSession({ profile, masterKeys: [] })).toThrow(SrtpConfigError);
+      expect(() => new SrtpSession({ profile, ...keysFor(profile) }).addMasterKey(k2)).toThrow(/no MKI/);
+      expect(() => new SrtpSession({ profile, masterKeys: [k1], key: k1.key })).toThrow(/either/);
+    });
+  }
+});
+
 describe('garbage in gives typed errors', () => {
   it('never throws an untyped error on random input', () => {
     for (const profile of NAMES) {

@@ -544,8 +544,8 @@ function ready(st: NetState, loop: LoopRec): { w: Watch; read: boolean; write: b
     const rec = st.socks.get(w.sock);
     if (!rec) continue;
     const wa = st.watchable(rec);
-    const rr = w.read !== null && wa !== null && wa.readable;
-    const ww = w.write !== null && wa !== null && wa.writable;
+    const rr = w.read !== null && wa?.readable === true;
+    const ww = w.write !== null && wa?.writable === true;
     if (rr || ww) out.push({ w, read: rr, write: ww });
   }
   return out;

@@ -50,7 +50,8 @@ export function fromJs(v: unknown): Value {
   if (v instanceof Uint8Array) return new MBytes(v);
   if (Array.isArray(v)) return v.map(fromJs);
   const d = new MDict();
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) d.m.set(k, fromJs(x));
+  const o = v as Record<string, unknown>;
+  for (const k in o) d.m.set(k, fromJs(o[k]));
   return d;
 }
 

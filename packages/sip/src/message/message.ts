@@ -32,6 +32,19 @@ export interface SipHeader {
 const utf8 = new TextDecoder();
 const utf8Enc = new TextEncoder();
 
+/** Cached typed views (reset on any header change). @internal */
+class ViewCache {
+  vias: Via[] | undefined = undefined;
+  from: NameAddr | null | undefined = undefined;
+  to: NameAddr | null | undefined = undefined;
+  callId: string | null | undefined = undefined;
+  cseq: CSeq | null | undefined = undefined;
+  contacts: Contact[] | undefined = undefined;
+  ruri: Uri | undefined = undefined;
+  ruriText: string | undefined = undefined;
+  other: Record<string, unknown> | undefined = undefined;
+}
+
 /**
  * Common part of requests and responses: ordered headers (one entry per value of list headers,
  * RFC 3261 §7.3.1), the body bytes, and lazily parsed, cached typed views.
@@ -44,7 +57,7 @@ export abstract class SipMessageBase {
   /** @internal values */
   _v: string[];
   /** @internal view cache */
-  _c: Record<string, unknown> | undefined;
+  _c: ViewCache | undefined;
   /** The body (may be a zero-copy view into the parsed input). */
   body: Uint8Array;
 
@@ -173,20 +186,54 @@ export abstract class SipMessageBase {
 
   /** @internal cached view */
   _view<T>(key: string, make: () => T): T {
+    const c = this._cache();
+    let o = c.other;
+    if (o === undefined) {
+      o = {};
+      c.other = o;
+    }
+    if (key in o) return o[key] as T;
+    const v = make();
+    o[key] = v;
+    return v;
+  }
+
+  /** @internal */
+  _cache(): ViewCache {
     let c = this._c;
     if (c === undefined) {
-      c = {};
+      c = new ViewCache();
       this._c = c;
     }
-    if (key in c) return c[key] as T;
-    const v = make();
-    c[key] = v;
-    return v;
+    return c;
+  }
+
+  /** @internal first value for a lower-case long key */
+  _first(key: string): string | undefined {
+    const keys = this._k;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this._v[i];
+    return undefined;
+  }
+
+  /** @internal all values for a lower-case long key */
+  _all(key: string): string[] {
+    const keys = this._k;
+    const out: string[] = [];
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) out.push(this._v[i]!);
+    return out;
   }
 
   /** All Via values, top first (RFC 3261 §20.42). Throws SipParseError if one is malformed. */
   get vias(): Via[] {
-    return this._view('vias', () => this.getAll('via').map(parseVia));
+    const c = this._cache();
+    let v = c.vias;
+    if (v === undefined) {
+      const all = this._all('via');
+      v = new Array<Via>(all.length);
+      for (let i = 0; i < all.length; i++) v[i] = parseVia(all[i]!);
+      c.vias = v;
+    }
+    return v;
   }
 
   /** The top Via. */
@@ -196,34 +243,50 @@ export abstract class SipMessageBase {
 
   /** From (RFC 3261 §20.20). */
   get from(): NameAddr | undefined {
-    return this._view('from', () => {
-      const v = this.get('from');
-      return v === undefined ? undefined : parseNameAddr(v, 'From');
-    });
+    const c = this._cache();
+    let r = c.from;
+    if (r === undefined) {
+      const v = this._first('from');
+      r = v === undefined ? null : parseNameAddr(v, 'From');
+      c.from = r;
+    }
+    return r ?? undefined;
   }
 
   /** To (RFC 3261 §20.39). */
   get to(): NameAddr | undefined {
-    return this._view('to', () => {
-      const v = this.get('to');
-      return v === undefined ? undefined : parseNameAddr(v, 'To');
-    });
+    const c = this._cache();
+    let r = c.to;
+    if (r === undefined) {
+      const v = this._first('to');
+      r = v === undefined ? null : parseNameAddr(v, 'To');
+      c.to = r;
+    }
+    return r ?? undefined;
   }
 
   /** Call-ID (RFC 3261 §20.8). */
   get callId(): string | undefined {
-    return this._view('callId', () => {
-      const v = this.get('call-id');
-      return v === undefined ? undefined : parseCallId(v);
-    });
+    const c = this._cache();
+    let r = c.callId;
+    if (r === undefined) {
+      const v = this._first('call-id');
+      r = v === undefined ? null : parseCallId(v);
+      c.callId = r;
+    }
+    return r ?? undefined;
   }
 
   /** CSeq (RFC 3261 §20.16). */
   get cseq(): CSeq | undefined {
-    return this._view('cseq', () => {
-      const v = this.get('cseq');
-      return v === undefined ? undefined : parseCSeq(v);
-    });
+    const c = this._cache();
+    let r = c.cseq;
+    if (r === undefined) {
+      const v = this._first('cseq');
+      r = v === undefined ? null : parseCSeq(v);
+      c.cseq = r;
+    }
+    return r ?? undefined;
   }
 
   /** Max-Forwards (RFC 3261 §20.22). */
@@ -236,14 +299,21 @@ export abstract class SipMessageBase {
 
   /** Contact values; empty for `Contact: *` (see {@link SipMessageBase.contactStar}). */
   get contacts(): Contact[] {
-    return this._view('contacts', () => {
-      const all = this.getAll('contact');
+    const c = this._cache();
+    if (c.contacts !== undefined) return c.contacts;
+    c.contacts = this._contacts();
+    return c.contacts;
+  }
+
+  private _contacts(): Contact[] {
+    {
+      const all = this._all('contact');
       if (all.length === 1 && all[0] === '*') return [];
       return all.map((v) => {
         if (v === '*') throw new SipParseError('bad-contact', 'Contact "*" mixed with other values');
         return parseContact(v);
       });
-    });
+    }
   }
 
   /** True for `Contact: *` (REGISTER removing all bindings, RFC 3261 §10.2.2). */
@@ -349,10 +419,11 @@ export class SipRequest extends SipMessageBase {
 
   /** The parsed Request-URI (cached; re-parsed when `uri` changes). */
   get requestUri(): Uri {
-    const c = this._view<{ t: string; u: Uri } | undefined>('ruri', () => undefined);
-    if (c !== undefined && c.t === this.uri) return c.u;
+    const c = this._cache();
+    if (c.ruri !== undefined && c.ruriText === this.uri) return c.ruri;
     const u = parseUri(this.uri);
-    (this._c as Record<string, unknown>).ruri = { t: this.uri, u };
+    c.ruri = u;
+    c.ruriText = this.uri;
     return u;
   }
 }

@@ -4,7 +4,6 @@ import { SipParseError } from './errors.js';
 import { COMPACT_FORMS, canonicalForKey, headerKey, KNOWN_HEADER_KEYS, LIST_HEADERS } from './header-names.js';
 import { type SipMessage, SipRequest, SipResponse } from './message.js';
 import { splitList } from './scan.js';
-import { parseSipDate } from './views.js';
 
 /** Options of {@link parseMessage}. */
 export interface ParseOptions {
@@ -15,8 +14,9 @@ export interface ParseOptions {
    */
   transport?: 'datagram' | 'stream';
   /**
-   * Validate the core headers eagerly (Via, From, To, Call-ID, CSeq and its method, Max-Forwards, Contact,
-   * Route, Record-Route, Date, the Request-URI). Default true. With false only the framing is checked and
+   * Validate eagerly what the transaction and dialog layers read (the Request-URI, Via, From, To, Call-ID,
+   * CSeq and its method, Max-Forwards, Contact). Default true. Other views (Route, Record-Route, Date...)
+   * are checked when read and by {@link validateRequest}. With false only the framing is checked and
    * the typed views throw lazily when read.
    */
   strict?: boolean;
@@ -78,11 +78,11 @@ export function latin1ToUtf8(s: string): string {
 }
 
 const HIGH = /[\x80-\xff]/;
+/** Octets that need the careful path: non-ASCII (UTF-8 to decode), a CR not followed by LF, or a bare-LF empty line. */
+const SPECIAL = /[\x80-\xff]|\r[^\n]|\n\r?\n/;
 
 const CRLFCRLF = '\r\n\r\n';
 
-/** One unfolded header line: token name, optional WS, colon, value up to CRLF (RFC 3261 §7.3.1). */
-const HDR_LINE = /([!%'*+\-.0-9A-Z_`a-z~]+)[ \t]*:[ \t]*([\x00-\x09\x0b\x0c\x0e-\x7f]*)\r?\n/y;
 
 interface NameInfo {
   key: string;
@@ -211,12 +211,14 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   let emptyLine = -1;
   let bodyStart = -1;
   let head = '';
+  let special = true;
   // fast path: one native search for CRLFCRLF, then make sure no bare-LF empty line comes earlier
   if (NodeBuffer) {
     const p = NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(CRLFCRLF, start);
     if (p >= 0 && p - start <= maxHeaderBytes) {
       head = latin1(b, start, p + 2);
-      if (head.indexOf('\n\n') < 0 && head.indexOf('\n\r\n') < 0) {
+      special = SPECIAL.test(head);
+      if (!special || (head.indexOf('\n\n') < 0 && head.indexOf('\n\r\n') < 0)) {
         emptyLine = p + 2;
         bodyStart = p + 4;
       }
@@ -232,6 +234,7 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
     emptyLine = he[0];
     bodyStart = he[1];
     head = latin1(b, start, emptyLine);
+    special = SPECIAL.test(head);
   }
   // ---- start line
   let eol = head.indexOf('\n');
@@ -289,28 +292,36 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   const values = msg._v;
   let pos = eol + 1;
   const hl = head.length;
+  const plain = !special;
   while (pos < hl) {
-    // fast path: a whole unfolded line matched natively by one sticky regex
-    HDR_LINE.lastIndex = pos;
-    const m = HDR_LINE.exec(head);
-    if (m !== null) {
-      const next = HDR_LINE.lastIndex;
-      const nc = head.charCodeAt(next);
-      if (next >= hl || (nc !== 32 && nc !== 9)) {
-        const rawName = m[1]!;
-        let info = canonicalSpelling(rawName);
+    // fast path (plain ASCII head, no bare CR): locate ':' and LF natively, no folding on the next line
+    if (plain) {
+      const colon = head.indexOf(':', pos);
+      const lf = head.indexOf('\n', pos);
+      const nc = head.charCodeAt(lf + 1);
+      const lc = head.charCodeAt(colon - 1);
+      let info: NameInfo | undefined;
+      if (colon > pos && colon < lf && nc !== 32 && nc !== 9 && lc !== 32 && lc !== 9) {
+        const rawName = head.slice(pos, colon);
+        info = canonicalSpelling(rawName);
         if (info === undefined) info = SPELLINGS.get(rawName);
-        if (info === undefined) {
-          info = lookupName(head, pos, pos + rawName.length, hashLower(rawName.toLowerCase()));
+        if (info === undefined && isToken(rawName)) {
+          info = lookupName(head, pos, colon, hashLower(rawName.toLowerCase()));
           if (info !== undefined && SPELLINGS.size < 1024) SPELLINGS.set(rawName, info);
+          else if (info === undefined) {
+            const k = headerKey(rawName);
+            info = { key: k, name: canonicalForKey(k) ?? rawName, list: LIST_HEADERS.has(k), lname: '' };
+          }
         }
-        if (info === undefined) {
-          const k = headerKey(rawName);
-          info = { key: k, name: canonicalForKey(k) ?? rawName, list: LIST_HEADERS.has(k), lname: '' };
-        }
-        let v = m[2]!;
-        const lc = v.charCodeAt(v.length - 1);
-        if (lc === 32 || lc === 9) v = v.trimEnd();
+      }
+      if (info !== undefined) {
+        let vs = colon + 1;
+        let c = head.charCodeAt(vs);
+        while (c === 32 || c === 9) c = head.charCodeAt(++vs);
+        let ve = lf;
+        c = head.charCodeAt(ve - 1);
+        while (ve > vs && (c === 13 || c === 32 || c === 9)) c = head.charCodeAt(--ve - 1);
+        const v = head.slice(vs, ve);
         if (info.list && v.length > 0) {
           if (v.indexOf(',') < 0) {
             names.push(info.name);
@@ -334,7 +345,7 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
         }
         if (keys.length > maxHeaders)
           throw new SipParseError('too-many-headers', 'too many header fields', start + pos, 413);
-        pos = next;
+        pos = lf + 1;
         continue;
       }
     }
@@ -506,10 +517,6 @@ function validateSyntax(msg: SipMessage, isReq: boolean): void {
   const cseq = msg.cseq;
   msg.maxForwards;
   msg.contacts;
-  msg.routes;
-  msg.recordRoutes;
-  const date = msg.get('date');
-  if (date !== undefined) parseSipDate(date);
   if (isReq && cseq) {
     const req = msg as SipRequest;
     if (cseq.method !== req.method) {

@@ -2,7 +2,7 @@ import { SipParseError } from './errors.js';
 import { SINGLETON_HEADERS } from './header-names.js';
 import type { SipRequest } from './message.js';
 import { KNOWN_METHODS } from './parse.js';
-import { parseMediaType } from './views.js';
+import { parseMediaType, parseSipDate } from './views.js';
 
 /** Options of {@link validateRequest}: what this element supports. */
 export interface ValidateOptions {
@@ -28,6 +28,8 @@ export interface RequestRejection {
   reason: string;
   /** Headers to include in the response (Unsupported for 420, Accept for 415). */
   headers: [string, string][];
+  /** The parse error behind the rejection, when a typed view was malformed. */
+  error?: SipParseError;
 }
 
 /**
@@ -42,7 +44,7 @@ export function validateRequest(req: SipRequest, opts: ValidateOptions = {}): Re
   try {
     return check(req, opts);
   } catch (e) {
-    if (e instanceof SipParseError) return { status: e.status, reason: e.message, headers: [] };
+    if (e instanceof SipParseError) return { status: e.status, reason: e.message, headers: [], error: e };
     throw e;
   }
 }
@@ -59,6 +61,12 @@ function check(req: SipRequest, o: ValidateOptions): RequestRejection | undefine
   req.vias;
   req.from;
   req.to;
+  req.contacts;
+  req.routes;
+  req.recordRoutes;
+  // RFC 3261 §20.17: SIP-date is an RFC 1123 date in GMT (RFC 4475 §3.1.2.12)
+  const date = req.get('date');
+  if (date !== undefined) parseSipDate(date);
   const cseq = req.cseq;
   if (cseq && cseq.method !== req.method) {
     return rej(KNOWN_METHODS.has(req.method) ? 400 : 501, 'CSeq method does not match the request method');

@@ -12,8 +12,8 @@ import {
   type InboundPacket,
   newTransportStats,
   type Peer,
-  SipTransportError,
   type SipTransport,
+  SipTransportError,
   type TransportStats,
 } from './transport.js';
 
@@ -77,7 +77,12 @@ export class StreamTransport implements SipTransport {
   static async listen(o: StreamTransportOptions = {}): Promise<StreamTransport> {
     const t = new StreamTransport(o);
     const host = o.host ?? '127.0.0.1';
-    const common = { host, port: o.port ?? 0, maxConnections: o.maxConnections ?? 10_000, idleTimeoutMs: o.idleTimeoutMs ?? 600_000 };
+    const common = {
+      host,
+      port: o.port ?? 0,
+      maxConnections: o.maxConnections ?? 10_000,
+      idleTimeoutMs: o.idleTimeoutMs ?? 600_000,
+    };
     if (t.protocol === 'tls') {
       if (!o.cert || !o.key) throw new Error('a TLS transport needs cert and key (PEM)');
       t.server = await listenTls({ ...common, cert: o.cert, key: o.key }, (c) => t.adopt(c));

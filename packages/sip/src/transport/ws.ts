@@ -5,8 +5,8 @@ import {
   type InboundPacket,
   newTransportStats,
   type Peer,
-  SipTransportError,
   type SipTransport,
+  SipTransportError,
   type TransportStats,
 } from './transport.js';
 

@@ -140,6 +140,7 @@ export class SipStack {
   private readonly advertised: string | undefined;
   private readonly server = new Map<string, ServerEntry>();
   private readonly client = new Map<string, ClientEntry>();
+  private readonly byRequest = new WeakMap<SipRequest, ServerEntry>();
   /** New requests (not retransmissions, not ACK). */
   onRequest: (r: IncomingRequest) => void = (r) => {
     if (r.request.method !== 'ACK') r.reply(501);
@@ -505,6 +506,7 @@ export class SipStack {
         : new ServerNonInviteTransaction<SipRequest>(key, { reliable: p.transport.reliable, timers: this.timers }, now);
     const e: ServerEntry = { tx, key, req, target, timer: undefined };
     this.server.set(key, e);
+    this.byRequest.set(req, e);
     this.stats.serverTransactions++;
     this.pumpServer(e);
     if (method === 'CANCEL') {
@@ -551,20 +553,11 @@ export class SipStack {
     inc: IncomingRequest,
     h: { onAck?: (ack: SipRequest) => void; onCancel?: () => void; onTimeout?: () => void },
   ): void {
-    for (const e of this.server.values()) {
-      if (e.req === inc.request) {
-        if (h.onAck) e.onAck = h.onAck;
-        if (h.onCancel) e.onCancel = h.onCancel;
-        if (h.onTimeout) e.onTimeout = h.onTimeout;
-        return;
-      }
-    }
-  }
-
-  /** Registers a watch by transaction key directly (cheaper than {@link watchServer}). @internal */
-  _watchByRequest(req: SipRequest, h: { onCancel?: () => void }): void {
-    const e = this.server.get(this.serverKey(req, req.method));
-    if (e && h.onCancel) e.onCancel = h.onCancel;
+    const e = this.byRequest.get(inc.request);
+    if (!e) return;
+    if (h.onAck) e.onAck = h.onAck;
+    if (h.onCancel) e.onCancel = h.onCancel;
+    if (h.onTimeout) e.onTimeout = h.onTimeout;
   }
 
   private safe(f: () => void): void {

@@ -5,9 +5,9 @@ import { Dialog, dialogId } from '../dialog/dialog.js';
 import { createRequest, createResponse, newCallId, newTag } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { serializeMessage } from '../message/serialize.js';
+import { sipResolve } from '../resolve/sip-resolve.js';
 import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
-import { sipResolve } from '../resolve/sip-resolve.js';
 import { parseUri, type SipUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
 import { Registrar } from './registrar.js';
@@ -255,7 +255,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     if (!explicit && !this.stack.transport(protocol)) protocol = this.o.transports[0]!.protocol;
     const host = stripBrackets(typeof u.params.maddr === 'string' ? u.params.maddr : u.host);
     let list: { protocol: TransportProtocol; address: string; port: number }[];
-    if (/^[\d.]+$/.test(host) || host.includes(':')) list = [{ protocol, address: host, port: u.port ?? defaultPort(protocol) }];
+    if (/^[\d.]+$/.test(host) || host.includes(':'))
+      list = [{ protocol, address: host, port: u.port ?? defaultPort(protocol) }];
     else if (host === 'localhost') list = [{ protocol, address: '127.0.0.1', port: u.port ?? defaultPort(protocol) }];
     else if (this.o.resolver) list = await this.o.resolver(u, protocol);
     else {
@@ -634,6 +635,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   /** @internal CallOwner */
   forget(call: Call): void {
+    const p = this.pending.get(call.id);
+    if (p && p.call === call) {
+      // The call ended before the ACK (e.g. a BYE overtook it): stop retransmitting the 2xx.
+      this.pending.delete(call.id);
+      if (p.timer !== undefined) this.loop.cancel(p.timer);
+      p.resolve(call);
+    }
     if (this.calls.get(call.id) === call) {
       this.calls.delete(call.id);
       this.emit('callEnded', call);
@@ -764,9 +772,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private noAck(p: PendingAnswer): void {
     // §13.3.1.4: no ACK within 64*T1: the dialog is confirmed then terminated with a BYE.
     this.pending.delete(p.call.id);
-    const bye = this.sendInDialog(p.call, 'BYE');
-    p.call.end('no-ack');
-    void bye;
+    if (p.call.state !== 'ended') {
+      const bye = this.sendInDialog(p.call, 'BYE');
+      p.call.end('no-ack');
+      void bye;
+    }
     p.reject(new SipCallError(408, 'no ACK for 2xx'));
   }
 

@@ -1,0 +1,166 @@
+// `pnpm bench uas`: SIP signalling load. sipp -sn uac at rising call rates against
+//   (1) `mdh echo --no-media` (full transactions + dialogs, UDP),
+//   (2) a minimal UAS on the npm `sip` package (same run, same machine),
+//   (3) sipp's own -sn uas (the native ceiling).
+// Each rate is bounded (calls = rate × SECONDS, sipp -timeout); a rate is "clean" with 0 failed calls and
+// 0 retransmissions. Prints the highest clean rate per server, CPU per call, and the ratios.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SECONDS = Number(process.env.UAS_SECONDS ?? 3);
+const RATES = (process.env.UAS_RATES ?? '500,1000,2000,3000,4000,5000,6000,8000').split(',').map(Number);
+const TICK = 100; // clock ticks per second for /proc/<pid>/stat (Linux USER_HZ)
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(parts[11]) + Number(parts[12])) * 1000) / TICK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until a UDP SIP server at `port` answers an OPTIONS (bounded: 15 s). */
+async function ready(port) {
+  const s = createSocket('udp4');
+  await new Promise((r) => s.bind(0, '127.0.0.1', r));
+  let got = false;
+  s.on('message', () => {
+    got = true;
+  });
+  const me = s.address().port;
+  for (let i = 0; i < 75 && !got; i++) {
+    const msg = [
+      `OPTIONS sip:probe@127.0.0.1:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKprobe${i}${Date.now()}`,
+      'From: <sip:probe@127.0.0.1>;tag=p',
+      `To: <sip:probe@127.0.0.1:${port}>`,
+      `Call-ID: probe-${i}-${Date.now()}`,
+      'CSeq: 1 OPTIONS',
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    s.send(msg, port, '127.0.0.1');
+    await sleep(200);
+  }
+  s.close();
+  return got;
+}
+
+const SIP_UAS = `
+const sip = require(${JSON.stringify(join(root, 'bench/node_modules/sip'))});
+const port = Number(process.argv.at(-1));
+let n = 0;
+const sdp = 'v=0\\r\\no=- 1 1 IN IP4 127.0.0.1\\r\\ns=-\\r\\nc=IN IP4 127.0.0.1\\r\\nt=0 0\\r\\nm=audio 9 RTP/AVP 0\\r\\n';
+sip.start({ address: '127.0.0.1', port, tcp: false }, (rq) => {
+  if (rq.method === 'INVITE') {
+    const rs = sip.makeResponse(rq, 200, 'OK');
+    rs.headers.to.params.tag = 't' + (++n);
+    rs.headers.contact = [{ uri: 'sip:uas@127.0.0.1:' + port }];
+    rs.headers['content-type'] = 'application/sdp';
+    rs.content = sdp;
+    sip.send(rs);
+  } else if (rq.method === 'BYE') sip.send(sip.makeResponse(rq, 200, 'OK'));
+  else if (rq.method !== 'ACK') sip.send(sip.makeResponse(rq, 405, 'Method Not Allowed'));
+});
+`;
+
+function startServer(kind, port) {
+  if (kind === 'mdh')
+    return spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'echo', '--sip', `127.0.0.1:${port}`, '--no-media', '--quiet'], {
+      stdio: 'ignore',
+    });
+  if (kind === 'sip-npm') return spawn(process.execPath, ['-e', SIP_UAS, String(port)], { stdio: 'ignore' });
+  return spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-buff_size', '1048576', '-timeout', '600s'], {
+    stdio: 'ignore',
+  });
+}
+
+function runSipp(port, rate) {
+  const calls = rate * SECONDS;
+  const args = ['-sn', 'uac', `127.0.0.1:${port}`, '-i', '127.0.0.1', '-m', String(calls), '-r', String(rate), '-l', String(rate * 4)];
+  args.push('-nostdin', '-buff_size', '1048576', '-timeout', `${SECONDS * 4 + 10}s`, '-max_recv_loops', '10000', '-timeout_error');
+  const p = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  p.stdout.on('data', (d) => {
+    out += d;
+    if (out.length > 400_000) out = out.slice(-200_000);
+  });
+  const kill = setTimeout(() => p.kill('SIGKILL'), (SECONDS * 4 + 20) * 1000);
+  return new Promise((resolve) => {
+    p.on('exit', () => {
+      clearTimeout(kill);
+      const last = out.slice(out.lastIndexOf('Messages  Retrans'));
+      const num = (name) => {
+        const m = [...out.matchAll(new RegExp(`${name}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))].at(-1);
+        return m ? Number(m[1]) : -1;
+      };
+      let retrans = 0;
+      for (const line of last.split('\n')) {
+        const m = /^\s*(INVITE|ACK|BYE) -+>\s+(?:E-RTD\d\s+)?(\d+)\s+(\d+)/.exec(line);
+        if (m) retrans += Number(m[3]);
+      }
+      resolve({ calls, ok: num('Successful call'), failed: num('Failed call'), retrans });
+    });
+  });
+}
+
+const servers = ['mdh', 'sip-npm', 'sipp-uas'];
+const best = {};
+const cpu = {};
+const rows = [];
+for (const kind of servers) {
+  best[kind] = 0;
+  for (const rate of RATES) {
+    const port = await freePort();
+    const srv = startServer(kind, port);
+    if (kind === 'sipp-uas') await sleep(500);
+    else if (!(await ready(port))) throw new Error(`${kind} did not start`);
+    await sleep(300);
+    const c0 = cpuMs(srv.pid);
+    const r = await runSipp(port, rate);
+    const c1 = cpuMs(srv.pid);
+    srv.kill('SIGKILL');
+    await sleep(200);
+    const clean = r.failed === 0 && r.ok === r.calls && r.retrans === 0;
+    const cpuPerCall = r.ok > 0 ? (c1 - c0) / r.ok : Number.NaN;
+    rows.push({ server: kind, rate, ...r, clean, cpuMsPerCall: Number(cpuPerCall.toFixed(3)) });
+    console.error(`${kind.padEnd(8)} ${String(rate).padStart(5)} cps: ok ${r.ok}/${r.calls} failed ${r.failed} retrans ${r.retrans} cpu/call ${cpuPerCall.toFixed(3)} ms`);
+    if (clean) {
+      best[kind] = rate;
+      cpu[kind] = cpuPerCall;
+    } else break;
+  }
+}
+
+console.log('\nSIP UAS load (sipp -sn uac, UDP, calls = rate × %d s; clean = 0 failed and 0 retransmissions)\n', SECONDS);
+console.log('server     rate   ok/calls      failed  retrans  cpu ms/call');
+for (const r of rows) {
+  console.log(
+    `${r.server.padEnd(9)} ${String(r.rate).padStart(5)}  ${`${r.ok}/${r.calls}`.padEnd(12)} ${String(r.failed).padStart(6)}  ${String(r.retrans).padStart(7)}  ${String(r.cpuMsPerCall).padStart(8)}`,
+  );
+}
+console.log('\nhighest clean rate (calls/s):');
+for (const k of servers) console.log(`  ${k.padEnd(9)} ${String(best[k]).padStart(6)}   cpu/call ${cpu[k] !== undefined ? cpu[k].toFixed(3) : 'n/a'} ms`);
+const ratio = (a, b) => (best[b] ? (best[a] / best[b]).toFixed(2) : 'n/a');
+console.log(`\nratio mdh / sip-npm  = ${ratio('mdh', 'sip-npm')}  (target >= 1.5)`);
+console.log(`ratio mdh / sipp-uas = ${ratio('mdh', 'sipp-uas')}  (target >= 0.75)`);
