@@ -1377,10 +1377,11 @@ function destructure(env: Scope, pats: DPattern[], v: Value, line: number): void
 export function toMdhError(e: unknown, line: number): MdhError {
   if (e instanceof MdhError) return e;
   if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    const at = line > 0 ? ` at line ${line}` : '';
     return new MdhError(
       'recursion',
-      `Stack's fair puggled! Too many nested calls at line ${line} - yer recursion's gone radge!`,
-      line,
+      `Stack's fair puggled! Too many nested calls${at} - yer recursion's gone radge!`,
+      line || null,
     );
   }
   const msg = e instanceof Error ? e.message : String(e);

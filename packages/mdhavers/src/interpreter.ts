@@ -30,7 +30,7 @@ export interface InterpreterOptions {
   args?: string[];
   /** Treat every call as suspending (used by the REPL, where later input can redefine names). */
   allAsync?: boolean;
-  /** Maximum call depth before a recursion error (default 3000). */
+  /** Maximum call depth before a recursion error (default 1500). */
   maxDepth?: number;
   /** Environment visible to `env_get` (default process.env). */
   env?: Record<string, string | undefined>;
@@ -97,7 +97,7 @@ export class Interpreter implements Runtime {
     this.stdlibRoot = opts.stdlibRoot ?? join(PACKAGE_ROOT, 'stdlib');
     this.args = opts.args ?? [];
     this.env = opts.env ?? process.env;
-    this.maxDepth = opts.maxDepth ?? 3000;
+    this.maxDepth = opts.maxDepth ?? 1500;
     this.clock = opts.clock ?? new SystemClock();
     const r = this.registry;
     registerCore(r);
@@ -195,6 +195,7 @@ export class Interpreter implements Runtime {
       const c = new Compiler(this, this.info, file, dirname(file));
       const cs = ast.map((s) => c.stmt(s));
       this.last = null;
+      this.depth = 0;
       await this.runTop(cs, this.globals);
       return this.last;
     } catch (e) {

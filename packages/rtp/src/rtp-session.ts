@@ -353,17 +353,24 @@ export class RtpSession {
     this.sentRtcp = true;
   }
 
-  /** The SR or RR (by whether we sent RTP recently) with report blocks for our sources, plus SDES CNAME. */
+  /**
+   * The SR or RR (by whether we sent RTP recently) with report blocks for our valid sources (more RRs when there
+   * are over 31, §6.4.2), then SDES CNAME. Closes each source's fraction-lost interval.
+   */
   buildReport(now: number = this.loop.now()): RtcpPacket[] {
     const blocks: ReportBlock[] = [];
-    for (const s of this.sources.values()) {
-      if (!s.valid || blocks.length >= 31) continue;
-      blocks.push(s.reportBlock(now));
-    }
+    for (const s of this.sources.values()) if (s.valid) blocks.push(s.reportBlock(now));
+    const first = blocks.slice(0, 31);
     const head = this.weSentRecently(now)
-      ? this.sender.senderReport(now, this.wallClock(), blocks)
-      : new ReceiverReport({ ssrc: this.ssrc, reports: blocks });
-    return [head, SourceDescription.cname(this.ssrc, this.cname)];
+      ? this.sender.senderReport(now, this.wallClock(), first)
+      : new ReceiverReport({ ssrc: this.ssrc, reports: first });
+    const out: RtcpPacket[] = [head];
+    // §6.4.2: with more than 31 sources, additional RR packets follow the first SR/RR.
+    for (let i = 31; i < blocks.length; i += 31) {
+      out.push(new ReceiverReport({ ssrc: this.ssrc, reports: blocks.slice(i, i + 31) }));
+    }
+    out.push(SourceDescription.cname(this.ssrc, this.cname));
+    return out;
   }
 
   /**

@@ -32,6 +32,21 @@ describe('Goodbye (RFC 3550 §6.6)', () => {
     expect(r.reason).toBe('Hasta la vista');
   });
 
+  it('re-serialises a padded BYE whose body shrank (fuzz regression): padding keeps it 32-bit aligned', () => {
+    // P=1, 3 padding octets; reason of length 0 followed by 4 stray octets the encoder will not reproduce.
+    const raw = Uint8Array.of(0xa0, 203, 0, 2, 0, 0xaa, 0xbb, 0xcc, 0xdd, 0, 0, 3);
+    const [p] = parseRtcp(raw);
+    if (p?.kind !== 'bye') throw new Error('not BYE');
+    expect(p.reason).toBe('');
+    expect(p.paddingLength).toBe(3);
+    const out = p.serialize();
+    expect(out.length % 4).toBe(0);
+    expect(out.length).toBe(p.size());
+    const [q] = parseRtcp(out);
+    if (q?.kind !== 'bye') throw new Error('not BYE');
+    expect(q.reason).toBe('');
+  });
+
   it('rejects a reason that runs past the packet and an SSRC list that does not fit', () => {
     expect(
       (tryParseRtcp(Uint8Array.of(0x81, 203, 0, 2, 0, 0, 0, 1, 9, 0x61, 0x62, 0x63)) as RtcpParseError).reason,

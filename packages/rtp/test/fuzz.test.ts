@@ -115,7 +115,7 @@ describe('fuzz: parsers never throw untyped errors and never hang', () => {
           rtcpRoundTrip(b);
         },
       ),
-      { numRuns: 5000 },
+      { numRuns: 10000 },
     );
   });
 

@@ -8,6 +8,7 @@ import {
   RtpPacket,
   RtpSession,
   type SrtpTransform,
+  serializeRtcp,
 } from '../src/index.js';
 import { MemNet } from './mem-net.js';
 
@@ -154,6 +155,22 @@ describe('RtpSession over separate RTP/RTCP ports (ManualClock)', () => {
     sendTone(a, clock, 3);
     expect(b.sources.get(0xaaaa)?.received).toBe(2);
     await a.close();
+    await b.close();
+  });
+
+  it('reports on more than 31 sources with additional RRs (§6.4.2)', async () => {
+    const { clock, b, net } = pair();
+    for (let src = 0; src < 40; src++) {
+      for (let k = 0; k < 3; k++) {
+        net.deliver(5000, 6000, new RtpPacket({ ssrc: 0x7000 + src, sequenceNumber: 100 + k }).serialize());
+      }
+    }
+    const report = b.buildReport(clock.now());
+    expect(report.map((p) => p.kind)).toEqual(['rr', 'rr', 'sdes']);
+    const blocks = report.flatMap((p) => (p.kind === 'rr' ? p.reports : []));
+    expect(blocks.length).toBe(40);
+    expect(new Set(blocks.map((x) => x.ssrc)).size).toBe(40);
+    expect(parseRtcp(serializeRtcp(report), { strict: true, allowReducedSize: false }).length).toBe(3);
     await b.close();
   });
 

@@ -132,9 +132,9 @@ export function findSrtpProfile(name: string): SrtpProfile | undefined {
 /** Like {@link findSrtpProfile} but accepts a profile object too, and throws SrtpConfigError when unknown. */
 export function getSrtpProfile(name: string | SrtpProfile): SrtpProfile {
   if (typeof name !== 'string') {
-    const found = byName.get(name.name);
+    const found = name !== null && typeof name === 'object' ? byName.get(String(name.name)) : undefined;
     if (found) return found;
-    throw new SrtpConfigError(`unknown SRTP profile object '${String(name.name)}'`);
+    throw new SrtpConfigError(`unknown SRTP profile ${typeof name === 'object' ? `'${String(name?.name)}'` : String(name)}`);
   }
   const prof = findSrtpProfile(name);
   if (!prof) {

@@ -44,6 +44,9 @@ describe('DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2)', ()
     expect(findSrtpProfile('SRTP_AES128_CM_SHA1_32')?.dtlsId).toBe(0x0002);
     expect(findSrtpProfile('nope')).toBeUndefined();
     expect(() => getSrtpProfile('nope')).toThrow(SrtpConfigError);
+    expect(() => getSrtpProfile(null as unknown as string)).toThrow(SrtpConfigError);
+    expect(() => getSrtpProfile(7 as unknown as string)).toThrow(SrtpConfigError);
+    expect(() => getSrtpProfile({ name: 'x' } as unknown as string)).toThrow(SrtpConfigError);
     // pion's 0x0003/0x0004 are not IANA-registered
     expect(srtpProfileByDtlsId(3)).toBeUndefined();
     expect(new Set(SRTP_PROFILES.map((p) => p.sdesName)).size).toBe(SRTP_PROFILES.length);

@@ -165,14 +165,27 @@ export abstract class RtcpPacketBase {
 
   /** Total size in octets, header and padding included. */
   size(): number {
-    return 4 + this.bodySize() + this.paddingLength;
+    const body = this.bodySize();
+    return 4 + body + this.effectivePadding(body);
+  }
+
+  /**
+   * The padding actually written: `paddingLength`, adjusted (up, or down past 255) so the packet stays a multiple
+   * of 4 octets when the body's size changed since parsing (e.g. a BYE reason re-encoded without stray octets).
+   */
+  private effectivePadding(body: number): number {
+    const pad = this.paddingLength;
+    if (pad === 0) return 0;
+    const mis = (4 + body + pad) & 3;
+    if (mis === 0) return pad;
+    return pad + 4 - mis <= 255 ? pad + 4 - mis : pad - mis;
   }
 
   /** Writes the packet at `offset`; returns the octets written. Throws RangeError if it does not fit. */
   serializeInto(buf: Uint8Array, offset = 0): number {
-    const pad = this.paddingLength;
-    checkRange(pad, 255, 'padding length');
+    checkRange(this.paddingLength, 255, 'padding length');
     const body = this.bodySize();
+    const pad = this.effectivePadding(body);
     const total = 4 + body + pad;
     if (total % 4 !== 0) throw new RangeError(`RTCP packet length ${total} is not a multiple of 4 (RFC 3550 §6.4.1)`);
     if (total > 0x40000) throw new RangeError(`RTCP packet of ${total} octets exceeds the 16-bit length field`);

@@ -50,6 +50,7 @@ const NodeBuffer = (
   globalThis as unknown as {
     Buffer?: {
       from(b: ArrayBufferLike, o: number, l: number): { latin1Slice(s: number, e: number): string; indexOf(s: string, from: number): number };
+      byteLength(s: string, enc: 'utf8'): number;
     };
   }
 ).Buffer;
@@ -78,8 +79,6 @@ export function latin1ToUtf8(s: string): string {
 }
 
 const HIGH = /[\x80-\xff]/;
-/** Octets that need the careful path: non-ASCII (UTF-8 to decode), a CR not followed by LF, or a bare-LF empty line. */
-const SPECIAL = /[\x80-\xff]|\r[^\n]|\n\r?\n/;
 
 const CRLFCRLF = '\r\n\r\n';
 
@@ -211,17 +210,14 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   let emptyLine = -1;
   let bodyStart = -1;
   let head = '';
-  let special = true;
   // fast path: one native search for CRLFCRLF, then make sure no bare-LF empty line comes earlier
   if (NodeBuffer) {
     const p = NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(CRLFCRLF, start);
     if (p >= 0 && p - start <= maxHeaderBytes) {
+      // (an earlier bare-LF empty line is found by the header loop, which then ends the section there)
       head = latin1(b, start, p + 2);
-      special = SPECIAL.test(head);
-      if (!special || (head.indexOf('\n\n') < 0 && head.indexOf('\n\r\n') < 0)) {
-        emptyLine = p + 2;
-        bodyStart = p + 4;
-      }
+      emptyLine = p + 2;
+      bodyStart = p + 4;
     }
   }
   if (emptyLine < 0) {
@@ -234,7 +230,6 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
     emptyLine = he[0];
     bodyStart = he[1];
     head = latin1(b, start, emptyLine);
-    special = SPECIAL.test(head);
   }
   // ---- start line
   let eol = head.indexOf('\n');
@@ -272,15 +267,12 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
     const version = line0.slice(sp2 + 1);
     if (!isToken(method))
       throw new SipParseError('bad-method', `method is not a token: '${method.slice(0, 40)}'`, start);
-    for (let i = 0; i < uri.length; i++) {
-      const c = uri.charCodeAt(i);
-      if (c === 32 || c === 9) {
-        throw new SipParseError(
-          'bad-request-line',
-          'Request-URI contains whitespace or the request line has extra spaces',
-          start + sp1 + 1,
-        );
-      }
+    if (line0.indexOf(' ', sp1 + 1) !== sp2 || uri.indexOf('\t') >= 0) {
+      throw new SipParseError(
+        'bad-request-line',
+        'Request-URI contains whitespace or the request line has extra spaces',
+        start + sp1 + 1,
+      );
     }
     if (uri.length === 0) throw new SipParseError('bad-request-line', 'empty Request-URI', start + sp1 + 1);
     checkVersion(version, start + sp2 + 1, true);
@@ -292,16 +284,26 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   const values = msg._v;
   let pos = eol + 1;
   const hl = head.length;
-  const plain = !special;
+  // fast path only for pure ASCII (no UTF-8 to decode)
+  const plain = NodeBuffer ? NodeBuffer.byteLength(head, 'utf8') === hl : !HIGH.test(head);
   while (pos < hl) {
     // fast path (plain ASCII head, no bare CR): locate ':' and LF natively, no folding on the next line
     if (plain) {
-      const colon = head.indexOf(':', pos);
       const lf = head.indexOf('\n', pos);
+      const colon = head.indexOf(':', pos);
       const nc = head.charCodeAt(lf + 1);
       const lc = head.charCodeAt(colon - 1);
       let info: NameInfo | undefined;
-      if (colon > pos && colon < lf && nc !== 32 && nc !== 9 && lc !== 32 && lc !== 9) {
+      if (
+        colon > pos &&
+        colon < lf &&
+        head.charCodeAt(lf - 1) === 13 &&
+        head.indexOf('\r', pos) === lf - 1 &&
+        nc !== 32 &&
+        nc !== 9 &&
+        lc !== 32 &&
+        lc !== 9
+      ) {
         const rawName = head.slice(pos, colon);
         info = canonicalSpelling(rawName);
         if (info === undefined) info = SPELLINGS.get(rawName);
@@ -353,6 +355,13 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
     let i = pos;
     let h = 0;
     let c = head.charCodeAt(i);
+    if (c === 10 || (c === 13 && head.charCodeAt(i + 1) === 10)) {
+      // an empty line: the header section ends here (bare-LF message), the body follows it
+      const lfAt = c === 10 ? i : i + 1;
+      emptyLine = start + i;
+      bodyStart = start + lfAt + 1;
+      break;
+    }
     if (c === 32 || c === 9) throw new SipParseError('bad-folding', 'continuation line before any header', start + pos);
     while (i < hl) {
       c = head.charCodeAt(i);

@@ -180,6 +180,10 @@ export function parseUri(text: string): Uri {
     if (!(isAlpha(c) || isDigit(c) || c === 43 || c === 45 || c === 46)) throw bad(text, 'bad scheme');
   }
   const scheme = text.slice(0, colon).toLowerCase();
+  if (scheme === 'sip' || scheme === 'sips') {
+    const fast = fastSipUri(text);
+    if (fast !== undefined) return fast;
+  }
   const rest = text.slice(colon + 1);
   if (scheme === 'sip' || scheme === 'sips') return parseSipRest(text, scheme, rest);
   if (scheme === 'tel') {
@@ -193,6 +197,40 @@ export function parseUri(text: string): Uri {
   }
   if (!allIn(rest, URIC)) throw bad(text, 'character not allowed in URI');
   return { kind: 'absolute', scheme, opaque: rest };
+}
+
+/** The common shape of a SIP URI: no escapes, no password, no headers (anything else takes the full parser). */
+const FAST_SIP_URI =
+  /^(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,;?/]+)@)?((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?((?:;[A-Za-z0-9\-_.!~*'()[\]/:&+$]+(?:=[A-Za-z0-9\-_.!~*'()[\]/:&+$]+)?)*)$/;
+
+function fastSipUri(text: string): SipUri | undefined {
+  const m = FAST_SIP_URI.exec(text);
+  if (m === null) return undefined;
+  const host = m[3]!;
+  const c0 = host.charCodeAt(0);
+  if (host.length > 63 || (c0 === 91 ? !isValidHost(host) : isDigit(c0) && !validIpv4(host))) return undefined;
+  const uri: SipUri = { kind: 'sip', scheme: m[1] as 'sip' | 'sips', host, params: {}, headers: {} };
+  const user = m[2];
+  if (user !== undefined) uri.user = user;
+  const port = m[4];
+  if (port !== undefined) {
+    const n = Number(port);
+    if (n > 65535) return undefined;
+    uri.port = n;
+  }
+  const ps = m[5]!;
+  if (ps.length > 0) {
+    let i = 1;
+    while (i < ps.length) {
+      let e = ps.indexOf(';', i);
+      if (e < 0) e = ps.length;
+      const eq = ps.indexOf('=', i);
+      if (eq >= 0 && eq < e) uri.params[ps.slice(i, eq).toLowerCase()] = ps.slice(eq + 1, e);
+      else uri.params[ps.slice(i, e).toLowerCase()] = null;
+      i = e + 1;
+    }
+  }
+  return uri;
 }
 
 function parseSipRest(text: string, scheme: 'sip' | 'sips', rest: string): SipUri {

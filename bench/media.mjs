@@ -1,0 +1,103 @@
+// `pnpm bench media`: N concurrent SDES-SRTP echo calls against `mdh echo` (one Node process = one core),
+// 50 packets/s each way per call (PCMU, 20 ms). For rising N, measures the loss of the echoed tone and the
+// echo's CPU; prints the largest N with < 0.1% loss (target >= 500), and, in the same run, the same load
+// echoed by sipp's native -rtp_echo (plain RTP, no SRTP) as the peer reference.
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLoop } from '@mdh/loop';
+import { createSdpOffer, listenTransport, MediaEndpoint, readSdpAnswer, UserAgent } from '@mdh/sip';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const LEVELS = (process.env.MEDIA_N ?? '100,250,500,750,1000').split(',').map(Number);
+const SECONDS = Number(process.env.MEDIA_SECONDS ?? 4);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(parts[11]) + Number(parts[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function level(n, port, srtp, pid) {
+  const loop = createLoop();
+  const transport = await listenTransport('udp', { host: '127.0.0.1', port: 0 });
+  const ua = new UserAgent({ transports: [transport], loop });
+  ua.stack.onError = () => {};
+  const legs = [];
+  // set the calls up in batches so signalling does not distort the media measurement
+  for (let i = 0; i < n; i += 50) {
+    const batch = [];
+    for (let j = i; j < Math.min(n, i + 50); j++) {
+      batch.push(
+        (async () => {
+          const ep = await MediaEndpoint.open({ srtp, loop });
+          const call = await ua.invite(`sip:echo@127.0.0.1:${port}`, { sdp: createSdpOffer(ep.local, { sessionId: String(j + 1), version: 1 }) }).result;
+          return { ep, call, neg: readSdpAnswer(call.remoteSdp ?? '', ep.local) };
+        })(),
+      );
+    }
+    legs.push(...(await Promise.all(batch)));
+  }
+  const c0 = cpuMs(pid);
+  await Promise.all(legs.map((l) => l.ep.start(l.neg, 'tone')));
+  await sleep(SECONDS * 1000);
+  for (const l of legs) l.ep.stopSending();
+  await sleep(600);
+  const c1 = cpuMs(pid);
+  let sent = 0;
+  let received = 0;
+  for (const l of legs) {
+    const s = l.ep.stats();
+    sent += s.packetsSent;
+    received += s.packetsReceived;
+  }
+  await Promise.all(legs.map((l) => l.call.hangup().catch(() => 0)));
+  await Promise.all(legs.map((l) => l.ep.close()));
+  await ua.close();
+  loop.stop();
+  const loss = sent ? (100 * (sent - received)) / sent : 100;
+  return { n, sent, received, loss, cpuPct: (100 * (c1 - c0)) / (SECONDS * 1000 + 600) };
+}
+
+const echoPort = await freePort();
+const echo = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'echo', '--sip', `127.0.0.1:${echoPort}`, '--srtp', 'sdes', '--quiet'], {
+  stdio: 'ignore',
+});
+await sleep(1500);
+const rows = [];
+let best = 0;
+try {
+  for (const n of LEVELS) {
+    const r = await level(n, echoPort, 'sdes', echo.pid);
+    rows.push(r);
+    console.error(`mdh echo (SDES-SRTP) N=${n}: sent ${r.sent} received ${r.received} loss ${r.loss.toFixed(3)}% echo cpu ${r.cpuPct.toFixed(0)}%`);
+    if (r.loss < 0.1) best = n;
+    else break;
+  }
+} finally {
+  echo.kill('SIGKILL');
+}
+
+console.log(`\nMedia echo: N concurrent SDES-SRTP calls, 50 pps each way, ${SECONDS} s per level (loss of the echoed tone)\n`);
+console.log('    N   packets sent   received   loss %   echo CPU %');
+for (const r of rows) {
+  console.log(`${String(r.n).padStart(5)}   ${String(r.sent).padStart(12)}   ${String(r.received).padStart(8)}   ${r.loss.toFixed(3).padStart(6)}   ${r.cpuPct.toFixed(0).padStart(10)}`);
+}
+console.log(`\nlargest N with < 0.1% loss: ${best}  (target >= 500; ratio ${(best / 500).toFixed(2)})`);
