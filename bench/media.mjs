@@ -48,7 +48,9 @@ async function level(n, port, srtp, pid) {
       batch.push(
         (async () => {
           const ep = await MediaEndpoint.open({ srtp, loop });
-          const call = await ua.invite(`sip:echo@127.0.0.1:${port}`, { sdp: createSdpOffer(ep.local, { sessionId: String(j + 1), version: 1 }) }).result;
+          const call = await ua.invite(`sip:echo@127.0.0.1:${port}`, {
+            sdp: createSdpOffer(ep.local, { sessionId: String(j + 1), version: 1 }),
+          }).result;
           return { ep, call, neg: readSdpAnswer(call.remoteSdp ?? '', ep.local) };
         })(),
       );
@@ -56,11 +58,13 @@ async function level(n, port, srtp, pid) {
     legs.push(...(await Promise.all(batch)));
   }
   const c0 = cpuMs(pid);
+  const u0 = process.cpuUsage();
   await Promise.all(legs.map((l) => l.ep.start(l.neg, 'tone')));
   await sleep(SECONDS * 1000);
   for (const l of legs) l.ep.stopSending();
   await sleep(600);
   const c1 = cpuMs(pid);
+  const u1 = process.cpuUsage(u0);
   let sent = 0;
   let received = 0;
   for (const l of legs) {
@@ -73,13 +77,25 @@ async function level(n, port, srtp, pid) {
   await ua.close();
   loop.stop();
   const loss = sent ? (100 * (sent - received)) / sent : 100;
-  return { n, sent, received, loss, cpuPct: (100 * (c1 - c0)) / (SECONDS * 1000 + 600) };
+  const wall = SECONDS * 1000 + 600;
+  return {
+    n,
+    sent,
+    received,
+    loss,
+    cpuPct: (100 * (c1 - c0)) / wall,
+    callerCpuPct: (100 * (u1.user + u1.system)) / 1000 / wall,
+  };
 }
 
 const echoPort = await freePort();
-const echo = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'echo', '--sip', `127.0.0.1:${echoPort}`, '--srtp', 'sdes', '--quiet'], {
-  stdio: 'ignore',
-});
+const echo = spawn(
+  process.execPath,
+  [join(root, 'packages/cli/dist/bin.js'), 'echo', '--sip', `127.0.0.1:${echoPort}`, '--srtp', 'sdes', '--quiet'],
+  {
+    stdio: 'ignore',
+  },
+);
 await sleep(1500);
 const rows = [];
 let best = 0;
@@ -87,7 +103,9 @@ try {
   for (const n of LEVELS) {
     const r = await level(n, echoPort, 'sdes', echo.pid);
     rows.push(r);
-    console.error(`mdh echo (SDES-SRTP) N=${n}: sent ${r.sent} received ${r.received} loss ${r.loss.toFixed(3)}% echo cpu ${r.cpuPct.toFixed(0)}%`);
+    console.error(
+      `mdh echo (SDES-SRTP) N=${n}: sent ${r.sent} received ${r.received} loss ${r.loss.toFixed(3)}% echo cpu ${r.cpuPct.toFixed(0)}% callers cpu ${r.callerCpuPct.toFixed(0)}%`,
+    );
     if (r.loss < 0.1) best = n;
     else break;
   }
@@ -95,9 +113,13 @@ try {
   echo.kill('SIGKILL');
 }
 
-console.log(`\nMedia echo: N concurrent SDES-SRTP calls, 50 pps each way, ${SECONDS} s per level (loss of the echoed tone)\n`);
-console.log('    N   packets sent   received   loss %   echo CPU %');
+console.log(
+  `\nMedia echo: N concurrent SDES-SRTP calls, 50 pps each way, ${SECONDS} s per level (loss of the echoed tone)\n`,
+);
+console.log('    N   packets sent   received   loss %   echo CPU %   callers CPU %');
 for (const r of rows) {
-  console.log(`${String(r.n).padStart(5)}   ${String(r.sent).padStart(12)}   ${String(r.received).padStart(8)}   ${r.loss.toFixed(3).padStart(6)}   ${r.cpuPct.toFixed(0).padStart(10)}`);
+  console.log(
+    `${String(r.n).padStart(5)}   ${String(r.sent).padStart(12)}   ${String(r.received).padStart(8)}   ${r.loss.toFixed(3).padStart(6)}   ${r.cpuPct.toFixed(0).padStart(10)}   ${r.callerCpuPct.toFixed(0).padStart(13)}`,
+  );
 }
 console.log(`\nlargest N with < 0.1% loss: ${best}  (target >= 500; ratio ${(best / 500).toFixed(2)})`);

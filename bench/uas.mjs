@@ -5,8 +5,8 @@
 // Each rate is bounded (calls = rate × SECONDS, sipp -timeout); a rate is "clean" with 0 failed calls and
 // 0 retransmissions. Prints the highest clean rate per server, CPU per call, and the ratios.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -86,19 +86,48 @@ sip.start({ address: '127.0.0.1', port, tcp: false }, (rq) => {
 
 function startServer(kind, port) {
   if (kind === 'mdh')
-    return spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'echo', '--sip', `127.0.0.1:${port}`, '--no-media', '--quiet'], {
-      stdio: 'ignore',
-    });
+    return spawn(
+      process.execPath,
+      [join(root, 'packages/cli/dist/bin.js'), 'echo', '--sip', `127.0.0.1:${port}`, '--no-media', '--quiet'],
+      {
+        stdio: 'ignore',
+      },
+    );
   if (kind === 'sip-npm') return spawn(process.execPath, ['-e', SIP_UAS, String(port)], { stdio: 'ignore' });
-  return spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-buff_size', '1048576', '-timeout', '600s'], {
-    stdio: 'ignore',
-  });
+  return spawn(
+    'sipp',
+    ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-buff_size', '1048576', '-timeout', '600s'],
+    {
+      stdio: 'ignore',
+    },
+  );
 }
 
 function runSipp(port, rate) {
   const calls = rate * SECONDS;
-  const args = ['-sn', 'uac', `127.0.0.1:${port}`, '-i', '127.0.0.1', '-m', String(calls), '-r', String(rate), '-l', String(rate * 4)];
-  args.push('-nostdin', '-buff_size', '1048576', '-timeout', `${SECONDS * 4 + 10}s`, '-max_recv_loops', '10000', '-timeout_error');
+  const args = [
+    '-sn',
+    'uac',
+    `127.0.0.1:${port}`,
+    '-i',
+    '127.0.0.1',
+    '-m',
+    String(calls),
+    '-r',
+    String(rate),
+    '-l',
+    String(rate * 4),
+  ];
+  args.push(
+    '-nostdin',
+    '-buff_size',
+    '1048576',
+    '-timeout',
+    `${SECONDS * 4 + 10}s`,
+    '-max_recv_loops',
+    '10000',
+    '-timeout_error',
+  );
   const p = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   p.stdout.on('data', (d) => {
@@ -144,7 +173,9 @@ for (const kind of servers) {
     const clean = r.failed === 0 && r.ok === r.calls && r.retrans === 0;
     const cpuPerCall = r.ok > 0 ? (c1 - c0) / r.ok : Number.NaN;
     rows.push({ server: kind, rate, ...r, clean, cpuMsPerCall: Number(cpuPerCall.toFixed(3)) });
-    console.error(`${kind.padEnd(8)} ${String(rate).padStart(5)} cps: ok ${r.ok}/${r.calls} failed ${r.failed} retrans ${r.retrans} cpu/call ${cpuPerCall.toFixed(3)} ms`);
+    console.error(
+      `${kind.padEnd(8)} ${String(rate).padStart(5)} cps: ok ${r.ok}/${r.calls} failed ${r.failed} retrans ${r.retrans} cpu/call ${cpuPerCall.toFixed(3)} ms`,
+    );
     if (clean) {
       best[kind] = rate;
       cpu[kind] = cpuPerCall;
@@ -152,7 +183,10 @@ for (const kind of servers) {
   }
 }
 
-console.log('\nSIP UAS load (sipp -sn uac, UDP, calls = rate × %d s; clean = 0 failed and 0 retransmissions)\n', SECONDS);
+console.log(
+  '\nSIP UAS load (sipp -sn uac, UDP, calls = rate × %d s; clean = 0 failed and 0 retransmissions)\n',
+  SECONDS,
+);
 console.log('server     rate   ok/calls      failed  retrans  cpu ms/call');
 for (const r of rows) {
   console.log(
@@ -160,7 +194,10 @@ for (const r of rows) {
   );
 }
 console.log('\nhighest clean rate (calls/s):');
-for (const k of servers) console.log(`  ${k.padEnd(9)} ${String(best[k]).padStart(6)}   cpu/call ${cpu[k] !== undefined ? cpu[k].toFixed(3) : 'n/a'} ms`);
+for (const k of servers)
+  console.log(
+    `  ${k.padEnd(9)} ${String(best[k]).padStart(6)}   cpu/call ${cpu[k] !== undefined ? cpu[k].toFixed(3) : 'n/a'} ms`,
+  );
 const ratio = (a, b) => (best[b] ? (best[a] / best[b]).toFixed(2) : 'n/a');
 console.log(`\nratio mdh / sip-npm  = ${ratio('mdh', 'sip-npm')}  (target >= 1.5)`);
 console.log(`ratio mdh / sipp-uas = ${ratio('mdh', 'sipp-uas')}  (target >= 0.75)`);

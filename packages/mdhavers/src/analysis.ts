@@ -117,6 +117,7 @@ export class SuspendInfo {
   /** Whether a call of callee `f` with `args` may suspend (not counting argument evaluation). */
   callSuspends(f: Expr, args: Item[]): boolean {
     if (this.allAsync) return true;
+    if (f.k === 'lambda') return this.fnArgSuspends(f);
     if (f.k !== 'var') return true;
     if (this.nameSuspends(f.name)) return true;
     if (this.hofBuiltins.has(f.name) && !this.defNames.has(f.name)) {

@@ -13,6 +13,8 @@ export default async function runThread(payload: ThreadPayload): Promise<Wire> {
   const opts: ConstructorParameters<typeof Interpreter>[0] = { worker: true, idBase: payload.idBase };
   if (payload.stdlibRoot !== undefined) opts.stdlibRoot = payload.stdlibRoot;
   const interp = new Interpreter(opts);
+  // Shared-memory waits (Atomics.waitAsync) do not keep a worker alive on their own.
+  const keep = setInterval(() => undefined, 1000);
   interp.threads.adopt(payload.shared);
   try {
     let fn: Value | undefined;
@@ -30,6 +32,7 @@ export default async function runThread(payload: ThreadPayload): Promise<Wire> {
     const result = await interp.call(fn, payload.args.map(fromWire));
     return toWire(result);
   } finally {
+    clearInterval(keep);
     await interp.close();
   }
 }

@@ -57,7 +57,9 @@ describe('Dialog (RFC 3261 §12)', () => {
   });
 
   it('strict router: the first route becomes the Request-URI and the remote target the last Route', () => {
-    const text = new TextDecoder().decode(serializeMessage(ok)).replace('<sip:p1.example.com;lr>', '<sip:p1.example.com>');
+    const text = new TextDecoder()
+      .decode(serializeMessage(ok))
+      .replace('<sip:p1.example.com;lr>', '<sip:p1.example.com>');
     const d = Dialog.fromUacResponse(invite, parseMessage(text) as SipResponse);
     const bye = d.createRequest('BYE');
     expect(bye.uri).toBe('sip:p1.example.com');

@@ -263,4 +263,49 @@ describe('UserAgent on a simulated network (manual clock)', () => {
     expect(updates).toHaveLength(2);
     expect(call.dialog.localSeq).toBeGreaterThan(1);
   });
+
+  it('fails over to the next RFC 3263 target on 503 (RFC 3263 §4.3)', async () => {
+    const w = world();
+    const busy = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.5', 5060)] });
+    busy.on('invite', (inv) => inv.reject(503));
+    const good = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.6', 5060)] });
+    good.on('invite', (inv) => void inv.answer(offer));
+    const uac = new UserAgent({
+      loop: w.loop,
+      transports: [w.net.attach('127.0.0.1', 5060)],
+      resolver: async () => [
+        { protocol: 'udp', address: '127.0.0.5', port: 5060 },
+        { protocol: 'udp', address: '127.0.0.6', port: 5060 },
+      ],
+    });
+    const p = uac.invite('sip:svc@example.invalid', { sdp: offer }).result;
+    await w.run(100);
+    const call = await p;
+    expect(call.state).toBe('confirmed');
+    expect(good.activeCalls).toBe(1);
+    expect(busy.activeCalls).toBe(0);
+  });
+
+  it('a request larger than MTU−200 bytes goes over TCP when the UA has a TCP transport (§18.1.1)', async () => {
+    const w = world();
+    const uasUdp = w.net.attach('127.0.0.2', 5060, 'udp');
+    const uasTcp = w.net.attach('127.0.0.2', 5061, 'tcp');
+    const uas = new UserAgent({ loop: w.loop, transports: [uasUdp, uasTcp] });
+    const got: string[] = [];
+    uas.on('invite', (inv) => {
+      got.push(inv.request.via?.transport ?? '');
+      void inv.answer(offer);
+    });
+    const cu = w.net.attach('127.0.0.1', 5060, 'udp');
+    const ct = w.net.attach('127.0.0.1', 5061, 'tcp');
+    const uac = new UserAgent({ loop: w.loop, transports: [cu, ct] });
+    const big = `${offer}${'a=x-filler:'.padEnd(200, 'x')}\r\n`.repeat(1);
+    const padded = big + Array.from({ length: 8 }, (_, i) => `a=x-pad${i}:${'y'.repeat(150)}\r\n`).join('');
+    // the TCP memory transport listens on 5061, so target it through the URI port of the TCP peer
+    const p = uac.invite('sip:bob@127.0.0.2:5061', { sdp: padded }).result;
+    await w.run(50);
+    await p;
+    expect(got).toEqual(['TCP']);
+    expect(ct.stats.sent).toBeGreaterThan(0);
+  });
 });

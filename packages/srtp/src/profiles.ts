@@ -134,7 +134,9 @@ export function getSrtpProfile(name: string | SrtpProfile): SrtpProfile {
   if (typeof name !== 'string') {
     const found = name !== null && typeof name === 'object' ? byName.get(String(name.name)) : undefined;
     if (found) return found;
-    throw new SrtpConfigError(`unknown SRTP profile ${typeof name === 'object' ? `'${String(name?.name)}'` : String(name)}`);
+    throw new SrtpConfigError(
+      `unknown SRTP profile ${typeof name === 'object' ? `'${String(name?.name)}'` : String(name)}`,
+    );
   }
   const prof = findSrtpProfile(name);
   if (!prof) {

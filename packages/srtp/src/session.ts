@@ -197,7 +197,9 @@ export class SrtpSession {
       if (!Array.isArray(opts.masterKeys) || opts.masterKeys.length === 0) {
         throw new SrtpConfigError('masterKeys needs at least one key');
       }
-      const first = opts.masterKeys[0]!;
+      const first = opts.masterKeys[0];
+      if (first === null || typeof first !== 'object')
+        throw new SrtpConfigError('masterKeys entries are { key, salt, mki }');
       this.mkiLen = checkMki(first.mki, true).length;
       this.sendKey = this.derive(first.key, first.salt, first.mki);
       for (const k of opts.masterKeys.slice(1)) this.addMasterKey(k);

@@ -189,6 +189,47 @@ describe('rollover counter and index estimation (RFC 3711 §3.3.1)', () => {
     });
   }
 
+  it('property: any start near the wrap, loss, reordering within 64 packets, duplicates refused', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 100, max: 400 }),
+        fc.array(fc.integer({ min: 0, max: 99 }), { minLength: 400, maxLength: 400 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.boolean(),
+        (start, count, noise, span, gcm) => {
+          const profile = gcm ? 'SRTP_AEAD_AES_128_GCM' : 'SRTP_AES128_CM_HMAC_SHA1_32';
+          const { tx, rx } = pair(profile);
+          const ssrc = 0x77;
+          // start within 200 of the wrap, so that most runs cross it (start = 0 begins right at 0)
+          const first = (65536 - (start % 200)) & 0xffff;
+          const pk: { seq: number; idx: number; pkt: Uint8Array }[] = [];
+          for (let i = 0; i < count; i++) {
+            const seq = (first + i) & 0xffff;
+            pk.push({ seq, idx: first + i, pkt: tx.protect(rtp(seq, ssrc, 8)) });
+          }
+          // the first packet arrives first (the receiver learns ROC from it); then loss (~10%), bounded reorder
+          const rest = pk.slice(1).filter((_, i) => noise[i % noise.length]! >= 10);
+          for (let i = 0; i < rest.length; i += span) {
+            const chunk = rest.slice(i, i + span).reverse();
+            rest.splice(i, chunk.length, ...chunk);
+          }
+          expect(rx.unprotect(pk[0]!.pkt)[3]).toBe(pk[0]!.seq & 0xff);
+          for (const p of rest) {
+            const out = rx.unprotect(p.pkt);
+            expect((out[2]! << 8) | out[3]!).toBe(p.seq);
+          }
+          for (const p of rest.slice(-5)) expect(rx.tryUnprotect(p.pkt).ok).toBe(false);
+          // the receiver's ROC is that of the highest index it got (the last packets may have been lost)
+          const top = Math.max(pk[0]!.idx, ...rest.map((p) => p.idx));
+          expect(rx.getRoc(ssrc)).toBe(Math.floor(top / 65536));
+          expect(tx.getRoc(ssrc)).toBe(Math.floor((first + count - 1) / 65536));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
   it('a late packet from before the wrap authenticates with ROC-1; the window catches its replay', () => {
     const { tx, rx } = pair('SRTP_AES128_CM_HMAC_SHA1_80');
     const ssrc = 7;

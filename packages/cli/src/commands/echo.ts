@@ -100,6 +100,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   });
   const totals: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
   const media = o.media !== false;
+  const noMediaCrypto = makeSdesCrypto();
   let seq = 0;
   ua.stack.onError = () => {};
   ua.on('invite', (inv: IncomingCall) => {
@@ -136,13 +137,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         neg = a.media;
       } else {
         // Signalling only (load tests): a valid answer whose media goes to the discard port.
-        const local = {
-          address: host,
-          port: 9,
-          srtp: mode,
-          crypto: makeSdesCrypto(),
-          fingerprint: { hash: 'sha-256', value: '00' },
-        };
+        const local = { address: host, port: 9, srtp: mode, crypto: noMediaCrypto, fingerprint: { hash: 'sha-256', value: '00' } };
         const a = answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
         answerSdp = a.sdp;
         neg = a.media;

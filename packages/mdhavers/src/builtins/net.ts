@@ -568,9 +568,12 @@ async function poll(st: NetState, loop: LoopRec, timeoutMs: number): Promise<Val
     await new Promise<void>((resolve) => {
       const unsubs: (() => void)[] = [];
       let timer: NodeJS.Timeout | null = null;
+      // A wait without a deadline must keep the process alive, as a blocking poll would.
+      const keep = Number.isFinite(wait) ? null : setInterval(() => undefined, 60_000);
       const done = (): void => {
         for (const u of unsubs) u();
         if (timer) clearTimeout(timer);
+        if (keep) clearInterval(keep);
         loop.wake = null;
         resolve();
       };

@@ -178,10 +178,16 @@ function intVal(name: string, v: Value): number {
 
 /** Waits in slices of `sliceMs` while another thread is alive; `attempt` returns true when done. */
 async function waitSliced(st: ThreadState, attempt: (sliceMs: number) => Promise<boolean>): Promise<boolean> {
-  while (st.othersAlive()) {
-    if (await attempt(50)) return true;
+  // Atomics.waitAsync holds no reference on the event loop: keep the thread alive while waiting.
+  const keep = setInterval(() => undefined, 1000);
+  try {
+    while (st.othersAlive()) {
+      if (await attempt(50)) return true;
+    }
+    return false;
+  } finally {
+    clearInterval(keep);
   }
-  return false;
 }
 
 /** Registers the concurrency builtins. */

@@ -31,21 +31,45 @@ export function serializeHead(msg: SipMessage): string {
   return `${s}\r\n`;
 }
 
+const SLAB_SIZE = 65536;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabView = new Uint8Array(slab);
+let slabOff = 0;
+
 /**
  * Serialises a message to bytes: header values UTF-8 encoded, unknown headers preserved, every list
  * element on its own line, Content-Length always the body's length in octets.
+ *
+ * Small results are views into a shared 64 KiB slab (like Node's Buffer pool) to avoid a backing-store
+ * allocation per message: use `byteOffset`/`byteLength`, not `.buffer` alone.
  *
  * @example serializeMessage(createResponse(req, 200)) // Uint8Array
  */
 export function serializeMessage(msg: SipMessage): Uint8Array {
   const head = serializeHead(msg);
-  const need = head.length * 3;
-  if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2));
-  const { written } = enc.encodeInto(head, scratch);
-  const out = new Uint8Array(written + msg.body.length);
-  out.set(scratch.subarray(0, written), 0);
-  out.set(msg.body, written);
-  return out;
+  const body = msg.body;
+  const worst = head.length * 3 + body.length;
+  if (worst > 8192) {
+    const need = head.length * 3;
+    if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2));
+    const { written } = enc.encodeInto(head, scratch);
+    const out = new Uint8Array(written + body.length);
+    out.set(scratch.subarray(0, written), 0);
+    out.set(body, written);
+    return out;
+  }
+  if (slabOff + worst > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabView = new Uint8Array(slab);
+    slabOff = 0;
+  }
+  const start = slabOff;
+  const { written } = enc.encodeInto(head, slabView.subarray(start, start + head.length * 3));
+  if (body.length > 0) slabView.set(body, start + written);
+  const len = written + body.length;
+  // keep 8-byte alignment for the next message
+  slabOff = (start + len + 7) & ~7;
+  return new Uint8Array(slab, start, len);
 }
 
 /** Serialises a message to a string (body decoded as UTF-8) — handy for logs and tests. */

@@ -398,21 +398,27 @@ export function parseContact(value: string): Contact {
   const na = parseNameAddr(value, 'Contact') as Contact;
   const e = na.params.expires;
   if (e !== undefined) {
-    if (e === null) throw new SipParseError('bad-contact', 'Contact expires without value');
     // delta-seconds larger than 2^32-1 are clamped (RFC 3261 §20.19 / RFC 4475 §3.1.2.4 tolerance)
-    if (!/^\d+$/.test(e)) throw new SipParseError('bad-contact', `bad Contact expires '${e}'`);
-    na.expires = Math.min(Number(e), MAX_U32);
+    let n = e === null || e.length === 0 ? -1 : 0;
+    if (e !== null) {
+      for (let i = 0; i < e.length && n >= 0; i++) {
+        const c = e.charCodeAt(i);
+        n = c < 48 || c > 57 ? -1 : Math.min(n * 10 + (c - 48), MAX_U32);
+      }
+    }
+    if (n < 0) throw new SipParseError('bad-contact', `bad Contact expires '${e}'`);
+    na.expires = n;
   }
   const q = na.params.q;
   if (q !== undefined) {
-    const n = q === null ? Number.NaN : Number(q);
-    if (!/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q ?? '') || Number.isNaN(n)) {
-      throw new SipParseError('bad-contact', `bad Contact q '${q}'`);
-    }
-    na.q = n;
+    // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )  (RFC 3261 §25.1)
+    if (q === null || !QVALUE.test(q)) throw new SipParseError('bad-contact', `bad Contact q '${q}'`);
+    na.q = Number(q);
   }
   return na;
 }
+
+const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 
 /** Formats a name-addr: `"Display" <uri>;params` (the display name is quoted when needed). */
 export function formatNameAddr(na: { displayName?: string; uri: string; params?: HeaderParams; tag?: string }): string {

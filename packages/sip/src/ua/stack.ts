@@ -11,6 +11,7 @@ import { ServerInviteTransaction } from '../transaction/server-invite.js';
 import { ServerNonInviteTransaction } from '../transaction/server-non-invite.js';
 import type { TransactionTimers } from '../transaction/timers.js';
 import type { TransactionOutput } from '../transaction/types.js';
+import { pooledRandom } from './random.js';
 import {
   type InboundPacket,
   type Peer,
@@ -199,7 +200,7 @@ export class SipStack {
     if (req.method === 'ACK') throw new Error('ACK is not sent in a client transaction: use sendStateless');
     let t = target;
     // A CANCEL reuses the branch of the request it cancels (RFC 3261 §9.1).
-    const branch = branchIn ?? newBranch();
+    const branch = branchIn ?? newBranch(pooledRandom);
     let bytes = this.stamp(req, t.transport, branch);
     if (!t.transport.reliable && bytes.length > MTU_LIMIT) {
       const tcp = this.transport('tcp');
@@ -230,7 +231,7 @@ export class SipStack {
   /** Sends a message outside any transaction (ACK for 2xx, §13.2.2.4; stateless responses). */
   sendStateless(msg: SipMessage, target: SendTarget): void {
     if (msg.kind === 'request' && msg.method === 'ACK' && !msg.has('via'))
-      this.stamp(msg, target.transport, newBranch());
+      this.stamp(msg, target.transport, newBranch(pooledRandom));
     const bytes = serializeMessage(msg);
     target.transport.send(bytes, target.peer, target.flow).catch(() => {});
   }
@@ -449,9 +450,10 @@ export class SipStack {
       return;
     }
     // RFC 3261 §18.2.1 / RFC 3581 §4: record where the request really came from.
-    if (!p.transport.reliable || via.rport !== undefined || via.host !== p.source.address) {
+    const hostDiffers = via.host.replace(/^\[|\]$/g, '') !== p.source.address;
+    if (via.rport !== undefined || hostDiffers) {
       const params = { ...via.params };
-      if (via.host.replace(/^\[|\]$/g, '') !== p.source.address) params.received = p.source.address;
+      if (hostDiffers) params.received = p.source.address;
       if (via.rport !== undefined) params.rport = String(p.source.port);
       const v2: Via = { ...via, params };
       delete v2.received;

@@ -10,6 +10,7 @@ import { resolveTimers, type TransactionTimers } from '../transaction/timers.js'
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, type SipUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
+import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
 
@@ -111,7 +112,7 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     super();
     this.request = inc.request;
     this.remoteSdp = inc.request.body.length ? inc.request.bodyText : undefined;
-    this.toTag = newTag();
+    this.toTag = newTag(pooledRandom);
   }
 
   /** Sends 180 Ringing (or another provisional). */
@@ -333,7 +334,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       uri: req.uri,
       from: req.get('from') ?? '',
       to: req.get('to') ?? '',
-      callId: req.callId ?? newCallId(),
+      callId: req.callId ?? newCallId(undefined, pooledRandom),
       cseq: (req.cseq?.seq ?? 1) + 1,
     });
     for (const h of req.headers) {
@@ -437,6 +438,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   private buildInvite(target: string, t: SipTransport, opts: InviteOptions): SipRequest {
     const req = createRequest({
+      random: pooledRandom,
       method: 'INVITE',
       uri: target,
       from: opts.from ? `<${opts.from}>` : `<${this.aor}>`,
@@ -695,7 +697,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       );
       if (!v.ok) {
         r.reply(401, {
-          toTag: newTag(),
+          toTag: newTag(pooledRandom),
           headers: v.challenges.map((c) => ['WWW-Authenticate', c] as [string, string]),
         });
         return;
@@ -879,8 +881,8 @@ export class Registration {
   expires = 0;
   /** Last final status. */
   status = 0;
-  private readonly callId = newCallId();
-  private readonly fromTag = newTag();
+  private readonly callId = newCallId(undefined, pooledRandom);
+  private readonly fromTag = newTag(pooledRandom);
   private cseq = 0;
   private timer: TimerId | undefined;
 
