@@ -162,7 +162,9 @@ const rows = [
   ['serialize', 'sip 0.0.6 (string)', ser.sip, ser.ours / ser.sip],
   ['serialize', 'jssip (string)', ser.jssip, ser.ours / ser.jssip],
 ];
-console.log(`SIP message benchmark — ${bytes.length}-byte INVITE with SDP, node ${process.version} (ops per CPU-second)`);
+console.log(
+  `SIP message benchmark — ${bytes.length}-byte INVITE with SDP, node ${process.version} (ops per CPU-second)`,
+);
 console.log('op'.padEnd(11) + 'library'.padEnd(22) + 'ops/s'.padStart(12) + '   ours ÷ theirs');
 for (const [op, lib, ops, ratio] of rows) {
   console.log(

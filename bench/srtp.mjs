@@ -1,5 +1,5 @@
 // pnpm bench srtp — SRTP protect/unprotect of 172-octet RTP packets (12-octet header + 160-octet payload):
-// @mdh/srtp (both backends, allocating and caller-buffer APIs), werift-rtp and libsrtp2 (bench/native/srtp_bench.c,
+// @mdh/srtp (js and node backends, allocating and caller-buffer APIs; the noble backend allocating only), werift-rtp and libsrtp2 (bench/native/srtp_bench.c,
 // compiled here when libsrtp2-dev is present), interleaved in rounds in the same run. Each figure is the best
 // round, in packets per second of process CPU time (the machine is shared; CPU time is the fairer clock).
 import { spawn, spawnSync } from 'node:child_process';
@@ -169,6 +169,8 @@ for (const mode of ['cm', 'gcm']) {
 const MODES = (process.env.SRTP_BENCH_ONLY ?? 'cm,gcm').split(',');
 for (let r = 0; r < ROUNDS; r++) {
   for (const mode of MODES) {
+    note(`${mode} protect ours-noble`, oursProtect(mode, 'noble', false));
+    note(`${mode} unprotect ours-noble`, oursUnprotect(mode, 'noble', false, corpora[mode]));
     for (const backend of ['js', 'node']) {
       note(`${mode} protect ours-${backend}`, oursProtect(mode, backend, false));
       note(`${mode} protect ours-${backend} (into)`, oursProtect(mode, backend, true));
@@ -189,18 +191,26 @@ const fmt = (x) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-U
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
 console.log(`\nSRTP, 172-octet RTP packets, best of ${ROUNDS} rounds × ${N} packets, packets/s of CPU time\n`);
 console.log(
-  `${'profile / op'.padEnd(38)}${'ops/s'.padStart(12)}${'vs werift'.padStart(11)}${'vs libsrtp'.padStart(12)}`,
+  `${'profile / op'.padEnd(46)}${'ops/s'.padStart(12)}${'vs werift'.padStart(11)}${'vs libsrtp'.padStart(12)}`,
 );
 for (const mode of MODES) {
   for (const op of ['protect', 'unprotect']) {
     const w = best.get(`${mode} ${op} werift`);
     const l = best.get(`${mode} ${op} libsrtp`);
     const name = mode === 'cm' ? 'AES_CM_128_HMAC_SHA1_80' : 'AEAD_AES_128_GCM';
-    for (const who of ['ours-js', 'ours-js (into)', 'ours-node', 'ours-node (into)', 'werift', 'libsrtp']) {
+    for (const who of [
+      'ours-js',
+      'ours-js (into)',
+      'ours-noble',
+      'ours-node',
+      'ours-node (into)',
+      'werift',
+      'libsrtp',
+    ]) {
       const v = best.get(`${mode} ${op} ${who}`);
       rows.push({ name, op, who, v });
       console.log(
-        `${`${name} ${op} ${who}`.padEnd(38)}${fmt(v).padStart(12)}${(who === 'werift' ? '' : ratio(v, w)).padStart(11)}${(who === 'libsrtp' ? '' : ratio(v, l)).padStart(12)}`,
+        `${`${name} ${op} ${who}`.padEnd(46)}${fmt(v).padStart(12)}${(who === 'werift' ? '' : ratio(v, w)).padStart(11)}${(who === 'libsrtp' ? '' : ratio(v, l)).padStart(12)}`,
       );
     }
     console.log('');

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.UAS_SECONDS ?? 3);
-const RATES = (process.env.UAS_RATES ?? '500,1000,2000,3000,4000,5000,6000,8000').split(',').map(Number);
+const RATES = (process.env.UAS_RATES ?? '250,500,750,1000,1500,2000,3000,4000,6000').split(',').map(Number);
 const TICK = 100; // clock ticks per second for /proc/<pid>/stat (Linux USER_HZ)
 
 function freePort() {

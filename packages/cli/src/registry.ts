@@ -14,6 +14,10 @@ const loaders: Record<string, () => Promise<Command>> = {
   demo: () => import('./commands/demo.js'),
   parse: () => import('./commands/parse.js'),
   resolve: () => import('./commands/resolve.js'),
+  mdhavers: async () => ({
+    usage: 'mdh mdhavers [run] FILE.braw | check FILE.braw | (no file: REPL)',
+    run: (await import('@mdh/mdhavers')).runCli,
+  }),
 };
 
 /** Names of the available sub-commands. */

@@ -798,6 +798,10 @@ export class Compiler {
       const a0 = (args[0] as { c: CE }).c.s;
       s = (env) => {
         const fv = fs(env);
+        if (fv instanceof MFunc) {
+          const one = fv.code.call1;
+          if (one !== null) return one(fv, a0(env));
+        }
         return callSync(fv, [a0(env)], line);
       };
     } else if (!hasSpread && args.length === 2) {
@@ -929,7 +933,36 @@ export class Compiler {
         rt.depth--;
       }
     };
-    return { params, required, callSync: callSyncFn, callAsync: callAsyncFn };
+    // Fast path for the commonest shape: one parameter, no default, synchronous body.
+    let call1: ((fn: MFunc, a: Value) => Value) | null = null;
+    if (callSyncFn !== null && np === 1 && required === 1) {
+      const p0 = params[0] as string;
+      if (bodyE !== null) {
+        const es = bodyE.s;
+        call1 = (fn, a) => {
+          const env = new Scope(fn.scope);
+          env.v = new Map([[p0, a]]);
+          if (++rt.depth > maxDepth) enter();
+          const v = es(env);
+          rt.depth--;
+          return v;
+        };
+      } else {
+        const ss = (bodyS as CS).s;
+        const isDae = kind === 'dae';
+        call1 = (fn, a) => {
+          const env = new Scope(fn.scope);
+          env.v = new Map([[p0, a]]);
+          if (++rt.depth > maxDepth) enter();
+          rt.last = null;
+          const code = ss(env);
+          rt.depth--;
+          if (code === 3) return rt.rv;
+          return isDae && code === 0 ? rt.last : null;
+        };
+      }
+    }
+    return { params, required, callSync: callSyncFn, callAsync: callAsyncFn, call1 };
   }
 
   // ---------------- statements ----------------

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Clock, SystemClock } from '@mdh/loop';
+import type { Clock } from '@mdh/loop';
 import { SuspendInfo } from './analysis.js';
 import type { Stmt } from './ast.js';
 import { registerBytes } from './builtins/bytes.js';
@@ -17,6 +17,7 @@ import { registerThreads, ThreadState } from './builtins/threads.js';
 import { registerTls } from './builtins/tls.js';
 import { Compiler, type CS, type Runtime, toMdhError } from './compiler.js';
 import { MdhError } from './errors.js';
+import { MonoClock } from './loop-lazy.js';
 import { parseProgram } from './parser.js';
 import { type MFunc, MNative, normBig, Scope, type Value } from './values.js';
 
@@ -98,7 +99,7 @@ export class Interpreter implements Runtime {
     this.args = opts.args ?? [];
     this.env = opts.env ?? process.env;
     this.maxDepth = opts.maxDepth ?? 1500;
-    this.clock = opts.clock ?? new SystemClock();
+    this.clock = opts.clock ?? new MonoClock();
     const r = this.registry;
     registerCore(r);
     registerBytes(r);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fromWire, type ThreadPayload, toWire, type Wire } from './builtins/threads.js';
 import { Interpreter } from './interpreter.js';
+import { loadLoop } from './loop-lazy.js';
 import { MFunc, type Value } from './values.js';
 
 /** Runs one spawned function and returns its (cloneable) result. */
@@ -15,6 +16,7 @@ export default async function runThread(payload: ThreadPayload): Promise<Wire> {
   const interp = new Interpreter(opts);
   // Shared-memory waits (Atomics.waitAsync) do not keep a worker alive on their own.
   const keep = setInterval(() => undefined, 1000);
+  await loadLoop();
   interp.threads.adopt(payload.shared);
   try {
     let fn: Value | undefined;

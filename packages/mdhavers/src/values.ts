@@ -164,6 +164,8 @@ export interface FuncCode {
   callSync: ((fn: MFunc, args: Value[]) => Value) | null;
   /** Binds arguments and runs the body (always available). */
   callAsync: (fn: MFunc, args: Value[]) => Promise<Value>;
+  /** Fast path for exactly one argument (one required parameter, synchronous body), or null. */
+  call1: ((fn: MFunc, a: Value) => Value) | null;
 }
 
 /** `whit_kind` names (SPEC.md §4.1). */

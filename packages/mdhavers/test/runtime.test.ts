@@ -182,6 +182,49 @@ blether unwatch(loop, b)
     expect(await out(src)).toBe('[one, two, three]\naye\nnae\n');
   });
 
+  it('port scanning: a TCP port in use fails at listen, the scan moves on; writes are level-triggered', async () => {
+    const busy = await freePort();
+    const src = `ken holder = socket_tcp()["value"]
+socket_bind(holder, "127.0.0.1", ${busy})
+blether socket_listen(holder, 1)["ok"]
+ken server = naething
+ken port = -1
+fer p in ${busy}..${busy + 50} {
+    ken s = socket_tcp()
+    gin nae s["ok"] { haud }
+    ken sock = s["value"]
+    socket_set_reuseaddr(sock, aye)
+    ken b = socket_bind(sock, "127.0.0.1", p)
+    gin b["ok"] {
+        ken l = socket_listen(sock, 1)
+        gin l["ok"] {
+            server = sock
+            port = p
+            brak
+        } ither {
+            blether [l["ok"], l["code"] > 0]
+            socket_close(sock)
+        }
+    } ither {
+        socket_close(sock)
+    }
+}
+blether port > ${busy}
+ken client = socket_tcp()["value"]
+blether socket_connect(client, "127.0.0.1", port)["ok"]
+ken loop = event_loop_new()
+event_watch_write(loop, client, len)
+ken u = socket_udp()["value"]
+event_watch_write(loop, u, len)
+fer round in 0..2 {
+    blether gaun(event_loop_poll(loop, 50), |e| [e["kind"], e["sock"] == client])
+}
+`;
+    expect(await out(src)).toBe(
+      'aye\n[nae, aye]\naye\naye\n[[write, aye], [write, nae]]\n[[write, aye], [write, nae]]\n',
+    );
+  });
+
   it('dns_lookup returns a result dict', async () => {
     expect(
       await out(

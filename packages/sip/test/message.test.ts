@@ -41,7 +41,12 @@ describe('parseMessage', () => {
     const r = parseMessage(INVITE) as SipRequest;
     expect(r.kind).toBe('request');
     expect(r.vias.length).toBe(2);
-    expect(r.via).toMatchObject({ transport: 'UDP', host: 'pc33.atlanta.com', branch: 'z9hG4bK776asdhds', rport: null });
+    expect(r.via).toMatchObject({
+      transport: 'UDP',
+      host: 'pc33.atlanta.com',
+      branch: 'z9hG4bK776asdhds',
+      rport: null,
+    });
     expect(r.vias[1]).toMatchObject({ transport: 'TCP', port: 5070, received: '192.0.2.1' });
     expect(r.from?.tag).toBe('1928301774');
     expect(r.to?.displayName).toBe('Bob');
@@ -84,9 +89,19 @@ describe('parseMessage', () => {
     expect(e3.reason).toBe('bad-header-line');
   });
   it('parses digest challenges and credentials', () => {
-    expect(parseAuth('Digest realm="atlanta.com", nonce="84a4cc6f3082121f32b42a2187831a9e", qop="auth,auth-int", algorithm=MD5, stale=FALSE')).toEqual({
+    expect(
+      parseAuth(
+        'Digest realm="atlanta.com", nonce="84a4cc6f3082121f32b42a2187831a9e", qop="auth,auth-int", algorithm=MD5, stale=FALSE',
+      ),
+    ).toEqual({
       scheme: 'Digest',
-      params: { realm: 'atlanta.com', nonce: '84a4cc6f3082121f32b42a2187831a9e', qop: 'auth,auth-int', algorithm: 'MD5', stale: 'FALSE' },
+      params: {
+        realm: 'atlanta.com',
+        nonce: '84a4cc6f3082121f32b42a2187831a9e',
+        qop: 'auth,auth-int',
+        algorithm: 'MD5',
+        stale: 'FALSE',
+      },
     });
   });
   it('lazy views throw SipParseError only when read (strict: false)', () => {

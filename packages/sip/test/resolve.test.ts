@@ -175,3 +175,66 @@ describe('orderSrv (RFC 2782)', () => {
     expect(first.light! / 3000).toBeCloseTo(0.1, 1);
   });
 });
+
+describe('sipResolve over the wire (in-process DNS server + @mdh/loop Resolver)', async () => {
+  const { createSocket } = await import('node:dgram');
+  const { decodeMessage, encodeMessage, ManualClock, Resolver, RRType } = await import('@mdh/loop');
+  type Rec = Parameters<typeof encodeMessage>[0]['answers'][number];
+  const zoneRecords: Rec[] = [
+    { name: 'wire.test', type: RRType.NAPTR, class: 1, ttl: 300, rdata: new Uint8Array(0), naptr: { order: 10, preference: 10, flags: 'S', services: 'SIP+D2T', regexp: '', replacement: '_sip._tcp.wire.test' } },
+    { name: 'wire.test', type: RRType.NAPTR, class: 1, ttl: 300, rdata: new Uint8Array(0), naptr: { order: 20, preference: 10, flags: 's', services: 'SIP+D2U', regexp: '', replacement: '_sip._udp.wire.test' } },
+    { name: '_sip._tcp.wire.test', type: RRType.SRV, class: 1, ttl: 120, rdata: new Uint8Array(0), srv: { priority: 1, weight: 0, port: 5070, target: 'a.wire.test' } },
+    { name: '_sip._udp.wire.test', type: RRType.SRV, class: 1, ttl: 120, rdata: new Uint8Array(0), srv: { priority: 1, weight: 0, port: 5080, target: 'b.wire.test' } },
+    { name: 'a.wire.test', type: RRType.A, class: 1, ttl: 60, rdata: new Uint8Array(0), address: '192.0.2.51' },
+    { name: 'a.wire.test', type: RRType.AAAA, class: 1, ttl: 60, rdata: new Uint8Array(0), address: '2001:db8::51' },
+    { name: 'b.wire.test', type: RRType.A, class: 1, ttl: 60, rdata: new Uint8Array(0), address: '192.0.2.52' },
+    { name: 'b.wire.test', type: RRType.AAAA, class: 1, ttl: 90, rdata: new Uint8Array(0), address: '2001:db8::52' },
+  ];
+  const sock = createSocket('udp4');
+  let queries = 0;
+  sock.on('message', (msg, rinfo) => {
+    queries++;
+    const q = decodeMessage(new Uint8Array(msg));
+    const question = q.questions[0]!;
+    const answers = zoneRecords.filter((r) => r.name === question.name.replace(/\.$/, '') && r.type === question.type);
+    const known = zoneRecords.some((r) => r.name === question.name.replace(/\.$/, ''));
+    const res = encodeMessage({
+      ...q,
+      qr: true,
+      aa: true,
+      ra: false,
+      rcode: known ? 0 : 3,
+      answers,
+      authorities: [],
+      additionals: [],
+    });
+    sock.send(res, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const port = sock.address().port;
+  const clock = new ManualClock(0);
+  const resolver = new Resolver({ servers: [`127.0.0.1:${port}`], timeoutMs: 1000, retries: 1, clock, hostsFile: false });
+
+  it('NAPTR → SRV → A/AAAA with the smallest TTL of the chain', async () => {
+    const r = await sipResolve('sip:wire.test', { resolver });
+    expect(r).toEqual([
+      { host: '192.0.2.51', port: 5070, transport: 'tcp', priority: 1, weight: 0, ttl: 60, target: 'a.wire.test' },
+      { host: '2001:db8::51', port: 5070, transport: 'tcp', priority: 1, weight: 0, ttl: 60, target: 'a.wire.test' },
+      { host: '192.0.2.52', port: 5080, transport: 'udp', priority: 1, weight: 0, ttl: 60, target: 'b.wire.test' },
+      { host: '2001:db8::52', port: 5080, transport: 'udp', priority: 1, weight: 0, ttl: 90, target: 'b.wire.test' },
+    ]);
+  });
+
+  it('honours TTLs through the resolver cache (no queries until they expire)', async () => {
+    await sipResolve('sip:wire.test', { resolver });
+    const before = queries;
+    clock.advance(30_000);
+    const again = await sipResolve('sip:wire.test', { resolver });
+    expect(queries).toBe(before);
+    expect(again[0]?.ttl).toBe(30);
+    clock.advance(31_000);
+    await sipResolve('sip:wire.test', { resolver });
+    expect(queries).toBeGreaterThan(before);
+    sock.close();
+  });
+});

@@ -35,7 +35,11 @@ describe('parseUri (RFC 3261 §19.1, §25.1)', () => {
       number: '+1-201-555-0123',
       params: { 'phone-context': 'example.com' },
     });
-    expect(parseUri('http://www.example.com/a?b')).toEqual({ kind: 'absolute', scheme: 'http', opaque: '//www.example.com/a?b' });
+    expect(parseUri('http://www.example.com/a?b')).toEqual({
+      kind: 'absolute',
+      scheme: 'http',
+      opaque: '//www.example.com/a?b',
+    });
   });
   it('rejects malformed URIs with SipParseError', () => {
     for (const bad of [
@@ -59,7 +63,15 @@ describe('parseUri (RFC 3261 §19.1, §25.1)', () => {
     }
   });
   it('formats with escaping and round-trips', () => {
-    const u: SipUri = { kind: 'sip', scheme: 'sip', user: 'a b@c', host: 'x.org', port: 5060, params: { lr: null, maddr: '239.255.255.1' }, headers: { Subject: 'hi there' } };
+    const u: SipUri = {
+      kind: 'sip',
+      scheme: 'sip',
+      user: 'a b@c',
+      host: 'x.org',
+      port: 5060,
+      params: { lr: null, maddr: '239.255.255.1' },
+      headers: { Subject: 'hi there' },
+    };
     const t = formatUri(u);
     expect(t).toBe('sip:a%20b%40c@x.org:5060;lr;maddr=239.255.255.1?Subject=hi%20there');
     expect(parseUri(t)).toEqual(u);
@@ -71,8 +83,14 @@ describe('uriEquals (RFC 3261 §19.1.4 examples)', () => {
     ['sip:%61lice@atlanta.com;transport=TCP', 'sip:alice@AtLanTa.CoM;Transport=tcp'],
     ['sip:carol@chicago.com', 'sip:carol@chicago.com;newparam=5'],
     ['sip:carol@chicago.com', 'sip:carol@chicago.com;security=on'],
-    ['sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com', 'sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com'],
-    ['sip:alice@atlanta.com?subject=project%20x&priority=urgent', 'sip:alice@atlanta.com?priority=urgent&subject=project%20x'],
+    [
+      'sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com',
+      'sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com',
+    ],
+    [
+      'sip:alice@atlanta.com?subject=project%20x&priority=urgent',
+      'sip:alice@atlanta.com?priority=urgent&subject=project%20x',
+    ],
   ];
   const different: [string, string][] = [
     ['SIP:ALICE@AtLanTa.CoM;Transport=udp', 'sip:alice@AtLanTa.CoM;Transport=UDP'],

@@ -5,6 +5,7 @@
  */
 export type { Aead, CtrCipher, Mac, SrtpBackend } from './crypto/backend.js';
 export { jsBackend } from './crypto/js-backend.js';
+export { nobleBackend } from './crypto/noble-backend.js';
 export { nodeBackend, nodeBackendAvailable } from './crypto/node-backend.js';
 export { defaultBackend, resolveBackend, type SrtpBackendName, setDefaultSrtpBackend } from './crypto/select.js';
 export {
@@ -33,6 +34,7 @@ export {
   srtpProfileByDtlsId,
 } from './profiles.js';
 export { ReplayWindow } from './replay.js';
+export { estimateSrtpIndex } from './rollover.js';
 export {
   formatSdesCrypto,
   generateSdesCrypto,

@@ -166,10 +166,11 @@ export function sdesMkiBytes(mki: { value: bigint; length: number }): Uint8Array
 
 /**
  * SrtpSession options for a parsed `a=crypto` line: profile, key, salt, MKI, and the session parameters that map
- * onto options (KDR → keyDerivationRate, WSH → replayWindow, UNENCRYPTED_SRTCP → encryptRtcp false). When the
+ * onto options (KDR → keyDerivationRate, WSH → replayWindow, UNENCRYPTED_SRTCP/SRTP → encryptRtcp/encryptRtp
+ * false; FEC_ORDER and FEC_KEY are ignored, no FEC being used). When the
  * line carries several keys, all with MKIs, they become `masterKeys` (the receiver picks one per packet by MKI;
  * `keyIndex` is the one to send with); otherwise only key `keyIndex` is used. Throws SrtpConfigError for an unknown
- * suite or a parameter this library cannot honour (UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP, FEC_*).
+ * suite or a parameter this library cannot honour (UNAUTHENTICATED_SRTP, unknown ones).
  */
 export function sdesSessionOptions(c: SdesCrypto, keyIndex = 0): SrtpSessionOptions {
   if (!c.profile) throw new SrtpConfigError(`unknown SDES crypto-suite '${c.suite}'`);
@@ -199,6 +200,13 @@ export function sdesSessionOptions(c: SdesCrypto, keyIndex = 0): SrtpSessionOpti
         break;
       case 'UNENCRYPTED_SRTCP':
         o.encryptRtcp = false;
+        break;
+      case 'UNENCRYPTED_SRTP':
+        o.encryptRtp = false;
+        break;
+      case 'FEC_ORDER':
+      case 'FEC_KEY':
+        // RFC 4568 §6.3.5/§6.3.6 only matter when FEC (RFC 2733) is used, which this library does not do.
         break;
       default:
         throw new SrtpConfigError(`SDES session parameter '${p}' is not supported`);

@@ -12,6 +12,7 @@ import { deriveSrtpSessionKeys, type SrtpSessionKeys } from './kdf.js';
 import { allocPacket } from './pool.js';
 import { getSrtpProfile, type SrtpProfile } from './profiles.js';
 import { ReplayWindow } from './replay.js';
+import { estimateSrtpIndex } from './rollover.js';
 
 /** Options of {@link SrtpSession}. */
 export interface SrtpSessionOptions {
@@ -42,7 +43,12 @@ export interface SrtpSessionOptions {
   masterKeys?: SrtpMasterKeyWithMki[];
   /** Encrypt outgoing SRTCP (E flag). Default true; always false for NULL profiles (RFC 3711 §3.4). */
   encryptRtcp?: boolean;
-  /** Crypto backend: 'node' (node:crypto), 'js' (portable; alias 'noble'), or a backend object. */
+  /**
+   * Encrypt the RTP payload. Default true; false is SDES `UNENCRYPTED_SRTP` (RFC 4568 §6.3.2: authenticated,
+   * clear payload), for HMAC-SHA1 profiles only (AEAD always encrypts, RFC 7714 §8).
+   */
+  encryptRtp?: boolean;
+  /** Crypto backend: 'js' (default, portable), 'noble' (@noble primitives), 'node' (node:crypto), or an object. */
   backend?: SrtpBackendName | SrtpBackend;
   /** Maximum SSRC streams per direction (default 1024); further new SSRCs fail with SrtpLimitError. */
   maxStreams?: number;
@@ -155,6 +161,7 @@ export class SrtpSession {
   private readonly window: number;
   private readonly replayOn: boolean;
   private readonly encryptRtcp: boolean;
+  private readonly rtpCipher: 'AES_CM' | 'AES_F8' | 'NULL' | 'AES_GCM';
   private readonly maxStreams: number;
   private readonly tx = new Map<number, TxStream>();
   private readonly rx = new Map<number, RxStream>();
@@ -189,6 +196,8 @@ export class SrtpSession {
       this.rtcpTagLen = opts.srtcpTagLength;
     }
     this.encryptRtcp = prof.cipher !== 'NULL' && opts.encryptRtcp !== false;
+    if (opts.encryptRtp === false && prof.aead) throw new SrtpConfigError('AEAD profiles always encrypt RTP');
+    this.rtpCipher = opts.encryptRtp === false ? 'NULL' : prof.cipher;
 
     if (opts.masterKeys !== undefined) {
       if (opts.key !== undefined || opts.salt !== undefined || opts.mki !== undefined || opts.sessionKeys) {
@@ -459,6 +468,7 @@ export class SrtpSession {
       this.out = allocPacket(need, pool);
       return this.out;
     }
+    if (!(out instanceof Uint8Array)) return new SrtpConfigError('the output buffer must be a Uint8Array');
     if (!Number.isInteger(offset) || offset < 0 || offset + need > out.length) {
       return new SrtpLimitError(`output buffer too small: need ${need} octets at offset ${offset}`, 'buffer');
     }
@@ -555,19 +565,6 @@ export class SrtpSession {
     return h;
   }
 
-  /** Index estimate of RFC 3711 §3.3.1 / Appendix A from the highest index `top` seen. */
-  private static estimate(top: number, seq: number): number {
-    const roc = Math.floor(top / 65536);
-    const sl = top % 65536;
-    let v = roc;
-    if (sl < 32768) {
-      if (seq - sl > 32768) v = roc - 1;
-    } else if (sl - 32768 > seq) {
-      v = roc + 1;
-    }
-    return v * 65536 + seq;
-  }
-
   private protectCore(rtp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
     if (this.closed) return new SrtpConfigError('SrtpSession is closed');
     const len = rtp?.length ?? 0;
@@ -582,7 +579,7 @@ export class SrtpSession {
       st = { top: -1, initRoc: 0, rtcpIndex: 1 };
       this.tx.set(ssrc, st);
     }
-    const index = st.top < 0 ? st.initRoc * 65536 + seq : SrtpSession.estimate(st.top, seq);
+    const index = st.top < 0 ? st.initRoc * 65536 + seq : estimateSrtpIndex(st.top, seq);
     if (index < 0 || index > MAX_INDEX) {
       return new SrtpLimitError('SRTP packet index out of range: re-key (RFC 3711 §9.2)', 'index');
     }
@@ -601,9 +598,9 @@ export class SrtpSession {
       c.gcm!.seal(iv, out, off, h, -1, rtp, h, plen, out, off + h);
       if (mkiLen) out.set(ks.mki, off + len + 16);
     } else {
-      if (prof.cipher === 'AES_CM') {
+      if (this.rtpCipher === 'AES_CM') {
         c.ctr!.xor(this.cmIv(c.salt, ssrc, roc, seq), rtp, h, out, off + h, plen);
-      } else if (prof.cipher === 'AES_F8') {
+      } else if (this.rtpCipher === 'AES_F8') {
         this.f8(c, this.f8RtpIv(rtp, roc), rtp, h, out, off + h, plen);
       } else if (out !== rtp || off !== 0) {
         out.set(rtp.subarray(h, len), off + h);
@@ -644,7 +641,7 @@ export class SrtpSession {
     const seq = (srtp[2]! << 8) | srtp[3]!;
     const st = this.rx.get(ssrc);
     const top = st ? st.win.top : -1;
-    const index = top < 0 ? (st ? st.initRoc : 0) * 65536 + seq : SrtpSession.estimate(top, seq);
+    const index = top < 0 ? (st ? st.initRoc : 0) * 65536 + seq : estimateSrtpIndex(top, seq);
     if (index < 0 || index > MAX_INDEX) {
       this.stats.replays++;
       return new SrtpReplayError(`SRTP index out of range for SSRC ${ssrc}`, ssrc, index);
@@ -695,9 +692,9 @@ export class SrtpSession {
       if (o instanceof SrtpError) return o;
       out = o;
       if (out !== srtp || off !== 0) out.set(srtp.subarray(0, h), off);
-      if (prof.cipher === 'AES_CM') {
+      if (this.rtpCipher === 'AES_CM') {
         c.ctr!.xor(this.cmIv(c.salt, ssrc, roc, seq), srtp, h, out, off + h, authEnd - h);
-      } else if (prof.cipher === 'AES_F8') {
+      } else if (this.rtpCipher === 'AES_F8') {
         this.f8(c, this.f8RtpIv(srtp, roc), srtp, h, out, off + h, authEnd - h);
       } else if (out !== srtp || off !== 0) {
         out.set(srtp.subarray(h, authEnd), off + h);

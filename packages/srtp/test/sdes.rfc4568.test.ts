@@ -54,6 +54,25 @@ describe('SDES a=crypto (RFC 4568)', () => {
     tx1.useMasterKey(Uint8Array.of(5));
     rtp[3] = 2;
     expect(toh(rx.unprotect(tx1.protect(rtp)))).toBe(toh(rtp));
+    const clearRtp = sdesSessionOptions(
+      parseSdesCrypto(
+        `${formatSdesCrypto(generateSdesCrypto('AES_CM_128_HMAC_SHA1_80'))} UNENCRYPTED_SRTP FEC_ORDER=FEC_SRTP`,
+      ),
+    );
+    expect(clearRtp.encryptRtp).toBe(false);
+    const ctx = new SrtpSession(clearRtp);
+    const pkt = Uint8Array.of(0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3);
+    const sp = ctx.protect(pkt);
+    expect(toh(sp.subarray(0, 15))).toBe(toh(pkt));
+    expect(toh(new SrtpSession(clearRtp).unprotect(sp))).toBe(toh(pkt));
+    expect(() =>
+      sdesSessionOptions(
+        parseSdesCrypto(`${formatSdesCrypto(generateSdesCrypto('AEAD_AES_128_GCM'))} UNAUTHENTICATED_SRTP`),
+      ),
+    ).toThrow(SrtpConfigError);
+    expect(
+      () => new SrtpSession({ ...sdesSessionOptions(generateSdesCrypto('AEAD_AES_128_GCM')), encryptRtp: false }),
+    ).toThrow(/AEAD/);
     const unknown = parseSdesCrypto('a=crypto:2 SOME_FUTURE_SUITE inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd');
     expect(unknown.profile).toBeUndefined();
     expect(() => sdesSessionOptions(unknown)).toThrow(SrtpConfigError);

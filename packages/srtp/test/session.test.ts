@@ -1,4 +1,6 @@
 import {
+  estimateSrtpIndex,
+  ReplayWindow,
   SRTP_PROFILES,
   SrtpAuthError,
   SrtpConfigError,
@@ -126,30 +128,51 @@ describe('profiles round-trip and properties', () => {
   }
 });
 
-describe('backends give identical bytes', () => {
+describe('backends give identical bytes (js, noble, node)', () => {
   for (const profile of NAMES) {
     it(profile, () => {
       fc.assert(
         fc.property(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 1400 }), (seq, len) => {
           const k = keysFor(profile, seq & 7);
-          const a = new SrtpSession({ profile, ...k, backend: 'js' });
-          const b = new SrtpSession({ profile, ...k, backend: 'node' });
+          const [a, ...others] = BACKENDS.map((backend) => new SrtpSession({ profile, ...k, backend }));
           const p = rtp(seq, 0x5555aaaa, len);
-          const sa = a.protect(p);
-          expect(toh(b.protect(p))).toBe(toh(sa));
           const c = rtcp(0x5555aaaa, 1 + (len % 40));
-          expect(toh(b.protectRtcp(c))).toBe(toh(a.protectRtcp(c)));
-          // cross: node unprotects what js protected
-          const rb = new SrtpSession({ profile, ...k, backend: 'node' });
-          expect(toh(rb.unprotect(sa))).toBe(toh(p));
+          const sa = a!.protect(p);
+          const ca = a!.protectRtcp(c);
+          for (const b of others) {
+            expect(toh(b.protect(p))).toBe(toh(sa));
+            expect(toh(b.protectRtcp(c))).toBe(toh(ca));
+          }
+          // cross: every backend unprotects what js protected
+          for (const backend of BACKENDS) {
+            const r = new SrtpSession({ profile, ...k, backend });
+            expect(toh(r.unprotect(sa))).toBe(toh(p));
+            expect(toh(r.unprotectRtcp(ca))).toBe(toh(c));
+            expect(r.backend).toBe(backend);
+          }
         }),
-        { numRuns: 20 },
+        { numRuns: 15 },
       );
     });
   }
 });
 
 describe('rollover counter and index estimation (RFC 3711 §3.3.1)', () => {
+  it('estimateSrtpIndex follows Appendix A on both sides of the wrap', () => {
+    // s_l < 2^15: a big jump ahead is a late packet of the previous ROC
+    expect(estimateSrtpIndex(5 * 65536 + 10, 11)).toBe(5 * 65536 + 11);
+    expect(estimateSrtpIndex(5 * 65536 + 10, 65530)).toBe(4 * 65536 + 65530);
+    expect(estimateSrtpIndex(5 * 65536 + 10, 32778)).toBe(5 * 65536 + 32778); // exactly 2^15 ahead: same ROC
+    expect(estimateSrtpIndex(5 * 65536 + 10, 32779)).toBe(4 * 65536 + 32779);
+    // s_l ≥ 2^15: a small SEQ far behind is the next ROC
+    expect(estimateSrtpIndex(5 * 65536 + 65530, 3)).toBe(6 * 65536 + 3);
+    expect(estimateSrtpIndex(5 * 65536 + 65530, 65000)).toBe(5 * 65536 + 65000);
+    expect(estimateSrtpIndex(5 * 65536 + 40000, 7232)).toBe(5 * 65536 + 7232); // s_l - 2^15 = SEQ: same ROC
+    expect(estimateSrtpIndex(5 * 65536 + 40000, 7231)).toBe(6 * 65536 + 7231);
+    // before ROC 0
+    expect(estimateSrtpIndex(3, 65535)).toBe(-1);
+  });
+
   for (const backend of BACKENDS) {
     it(`follows the 65535→0 wrap with loss and reordering, several times (${backend})`, () => {
       const { tx, rx } = pair('SRTP_AES128_CM_HMAC_SHA1_80', { backend });
@@ -281,6 +304,31 @@ describe('rollover counter and index estimation (RFC 3711 §3.3.1)', () => {
 });
 
 describe('replay window (RFC 3711 §3.3.2)', () => {
+  it('ReplayWindow matches a reference set on random traffic for several sizes', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(64, 100, 128, 1000, 32768),
+        fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 300 }),
+        (size, idx) => {
+          const w = new ReplayWindow(size);
+          const seen = new Set<number>();
+          let top = -1;
+          for (const i of idx) {
+            const expected = top >= 0 && i <= top ? (top - i >= size ? 2 : seen.has(i) ? 1 : 0) : 0;
+            expect(w.check(i)).toBe(expected);
+            if (expected === 0) {
+              w.commit(i);
+              seen.add(i);
+              top = Math.max(top, i);
+            }
+          }
+          expect(w.top).toBe(top);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('default 128: accepts out-of-order packets once, rejects too-old ones', () => {
     const { tx, rx } = pair('SRTP_AES128_CM_HMAC_SHA1_80');
     const pk = Array.from({ length: 400 }, (_, i) => tx.protect(rtp(i, 1)));

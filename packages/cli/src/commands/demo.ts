@@ -21,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     srtp,
     onCall: (r) =>
       lines.push(
-        `echo: call ${r.n} srtp=${r.srtp} setup=${r.setupMs}ms echoed=${r.media?.packetsSent ?? 0} packets (${r.media?.srtpProfile ?? 'plain RTP'}), ended by ${r.ended}`,
+        `echo: call ${r.n} srtp=${r.srtp} setup=${r.setupMs} ms echoed=${r.media?.packetsSent ?? 0} packets (${r.media?.srtpProfile ?? 'plain RTP'}), ended by ${r.ended}`,
       ),
   });
   const target = `sip:echo@127.0.0.1:${echo.port}`;

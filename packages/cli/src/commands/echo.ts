@@ -137,7 +137,13 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         neg = a.media;
       } else {
         // Signalling only (load tests): a valid answer whose media goes to the discard port.
-        const local = { address: host, port: 9, srtp: mode, crypto: noMediaCrypto, fingerprint: { hash: 'sha-256', value: '00' } };
+        const local = {
+          address: host,
+          port: 9,
+          srtp: mode,
+          crypto: noMediaCrypto,
+          fingerprint: { hash: 'sha-256', value: '00' },
+        };
         const a = answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
         answerSdp = a.sdp;
         neg = a.media;
@@ -173,7 +179,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           n,
           from: call.dialog.remoteUri,
           srtp: mode,
-          setupMs: call.setupMs,
+          setupMs: Math.round(call.setupMs * 100) / 100,
           durationS: Math.round((Date.now() - t0) / 100) / 10,
           ended: why,
           media: st,
@@ -240,7 +246,8 @@ export async function run(argv: string[]): Promise<number> {
         );
     },
   });
-  process.stderr.write(`mdh echo: listening on ${transport}:${server.host}:${server.port}\n`);
+  const shown = server.host.includes(':') ? `[${server.host}]` : server.host;
+  process.stderr.write(`mdh echo: listening on ${transport} ${shown}:${server.port}\n`);
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGINT', done);

@@ -2,9 +2,9 @@
  * Core builtins (SPEC.md §11): types and conversion, numbers, strings, lists and dicts, higher-order
  * builtins, time.
  */
-import { monoMs, monoNs } from '@mdh/loop';
 import { callAsync, callSync } from '../compiler.js';
 import { fail } from '../errors.js';
+import { monoMs, monoNs } from '../loop-lazy.js';
 import { eq } from '../ops.js';
 import {
   chars,
@@ -249,6 +249,7 @@ export function registerCore(r: Registry): void {
   d('lower', 1, ([s]) => argStr('lower', s as Value).toLowerCase());
   d('upper', 1, ([s]) => argStr('upper', s as Value).toUpperCase());
   d('trim', 1, ([s]) => argStr('trim', s as Value).trim());
+  d('wheesht', 1, ([s]) => argStr('wheesht', s as Value).trim());
   d('split', 2, ([s, sep]) => {
     const str = argStr('split', s as Value);
     const p = argStr('split', sep as Value);

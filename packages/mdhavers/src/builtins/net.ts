@@ -4,19 +4,10 @@
  */
 import { lookup as sysLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import {
-  type Clock,
-  connectTcp,
-  createUdpSocket,
-  errnoOf,
-  listenTcp,
-  SocketError,
-  type StreamConnection,
-  type StreamServer,
-  type UdpSocket,
-} from '@mdh/loop';
+import type { Clock, StreamConnection, StreamServer, UdpSocket } from '@mdh/loop';
 import { fail } from '../errors.js';
 import type { Interpreter } from '../interpreter.js';
+import { loopIfLoaded, loopMod } from '../loop-lazy.js';
 import { display, kindOf, MBytes, type MDict, MFloat, MFunc, MNative, truthy, type Value } from '../values.js';
 import { argBytes } from './bytes.js';
 import type { Registry } from './registry.js';
@@ -75,12 +66,14 @@ interface LoopRec {
 const EAGAIN = 11;
 
 function errno(e: unknown): number {
-  if (e instanceof SocketError) {
+  const L = loopIfLoaded();
+  if (L === null) return -1;
+  if (e instanceof L.SocketError) {
     if (typeof e.errno === 'number' && e.errno > 0) return e.errno;
-    return errnoOf(e.code);
+    return L.errnoOf(e.code);
   }
   const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' ? errnoOf(code) : -1;
+  return typeof code === 'string' ? L.errnoOf(code) : -1;
 }
 
 function msgOf(name: string, e: unknown): string {
@@ -164,7 +157,7 @@ export class NetState {
     if (r.udp) return r.udp;
     const host = r.bindHost;
     const fam = host && isIP(host) === 6 ? 6 : family;
-    const opts: Parameters<typeof createUdpSocket>[0] = {
+    const opts: Parameters<ReturnType<typeof loopMod>['createUdpSocket']>[0] = {
       type: fam === 6 ? 'udp6' : 'udp4',
       port: r.bindPort,
       reuseAddr: r.reuseAddr,
@@ -174,7 +167,7 @@ export class NetState {
     if (r.rcvbuf !== null && r.rcvbuf > 0) opts.recvBufferSize = r.rcvbuf;
     if (r.sndbuf !== null && r.sndbuf > 0) opts.sendBufferSize = r.sndbuf;
     if (r.ttl !== null && r.ttl > 0) opts.ttl = r.ttl;
-    r.udp = await createUdpSocket(opts);
+    r.udp = await loopMod().createUdpSocket(opts);
     return r.udp;
   }
 
@@ -218,7 +211,7 @@ export function udpSendTo(u: UdpSocket, data: Uint8Array, port: number, host: st
   const remote = u.remoteAddress;
   if (remote) {
     if (remote.port !== port) {
-      return Promise.reject(new SocketError('EISCONN', 'send', 'the socket is connected to another peer'));
+      return Promise.reject(new (loopMod().SocketError)('EISCONN', 'send', 'the socket is connected to another peer'));
     }
     return u.sendAsync(data);
   }
@@ -277,10 +270,10 @@ export function registerNet(r: Registry, interp: Interpreter): NetState {
         return ok(null);
       }
       if (rec.conn) return err('socket_connect() already connected', 106);
-      const opts: Parameters<typeof connectTcp>[0] = { host: addr, port, timeoutMs: 10_000 };
+      const opts: Parameters<ReturnType<typeof loopMod>['connectTcp']>[0] = { host: addr, port, timeoutMs: 10_000 };
       if (rec.bindHost) opts.localAddress = rec.bindHost;
       if (rec.bindPort) opts.localPort = rec.bindPort;
-      rec.conn = await connectTcp(opts);
+      rec.conn = await loopMod().connectTcp(opts);
       if (rec.nodelay) rec.conn.setNoDelay(true);
       rec.peer = { host: addr, port };
       return ok(null);
@@ -295,9 +288,12 @@ export function registerNet(r: Registry, interp: Interpreter): NetState {
     if (rec.kind !== 'tcp') return err('socket_listen() needs a TCP socket', 95);
     if (rec.server) return ok(null);
     try {
-      const opts: Parameters<typeof listenTcp>[0] = { port: rec.bindPort, backlog: Math.max(1, backlog) };
+      const opts: Parameters<ReturnType<typeof loopMod>['listenTcp']>[0] = {
+        port: rec.bindPort,
+        backlog: Math.max(1, backlog),
+      };
       if (rec.bindHost) opts.host = rec.bindHost;
-      rec.server = await listenTcp(opts);
+      rec.server = await loopMod().listenTcp(opts);
       return ok(null);
     } catch (e) {
       return err(msgOf('socket_listen', e), errno(e));
@@ -545,7 +541,8 @@ function ready(st: NetState, loop: LoopRec): { w: Watch; read: boolean; write: b
     if (!rec) continue;
     const wa = st.watchable(rec);
     const rr = w.read !== null && wa?.readable === true;
-    const ww = w.write !== null && wa?.writable === true;
+    // A UDP socket not bound yet is still writable (sending binds it).
+    const ww = w.write !== null && (wa === null ? rec.kind === 'udp' && !rec.closed : wa.writable);
     if (rr || ww) out.push({ w, read: rr, write: ww });
   }
   return out;

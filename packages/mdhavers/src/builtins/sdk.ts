@@ -6,13 +6,14 @@
 import { latin1Decode, utf8Encode } from '@mdh/bytes';
 import type * as DtlsMod from '@mdh/dtls';
 import type { DtlsEngineOptions } from '@mdh/dtls';
-import { monoMs, Resolver } from '@mdh/loop';
+import type { Resolver } from '@mdh/loop';
 import type * as RtpMod from '@mdh/rtp';
 import type * as SipMod from '@mdh/sip';
 import type * as SrtpMod from '@mdh/srtp';
 import type { SrtpSession } from '@mdh/srtp';
 import { fail } from '../errors.js';
 import type { Interpreter } from '../interpreter.js';
+import { loadLoop, loopMod, monoMs } from '../loop-lazy.js';
 import { display, isInt, kindOf, MBytes, MDict, MFloat, truthy, type Value } from '../values.js';
 import { argList, floatToInt } from './core.js';
 import { argHandle, type NetState, udpSendTo } from './net.js';
@@ -29,6 +30,8 @@ export async function loadSdkFor(names: ReadonlySet<string>): Promise<void> {
     return false;
   };
   const jobs: Promise<unknown>[] = [];
+  if (any(/^(socket_|udp_|tcp_|event_|timer_|dns_|thread_|mutex_|condvar_|atomic_|chan_|tls_|dtls_)/))
+    jobs.push(loadLoop());
   if (!mods.rtp && any(/^mdh_(rtp|rtcp)_/)) jobs.push(import('@mdh/rtp').then((m) => (mods.rtp = m)));
   if (!mods.sip && any(/^mdh_sip_/)) jobs.push(import('@mdh/sip').then((m) => (mods.sip = m)));
   if (!mods.srtp && any(/^(srtp_|dtls_)/)) jobs.push(import('@mdh/srtp').then((m) => (mods.srtp = m)));
@@ -215,7 +218,7 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
   const getResolver = (): Resolver => {
     if (!resolver) {
       const servers = interp.env.MDH_DNS_SERVERS;
-      resolver = new Resolver(
+      resolver = new (loopMod().Resolver)(
         servers ? { servers: servers.split(',').map((x) => x.trim()), timeoutMs: 2000 } : { timeoutMs: 2000 },
       );
     }

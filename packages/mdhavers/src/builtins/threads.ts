@@ -8,19 +8,10 @@
  * shims do (never block), so programs written for the reference keep working.
  */
 import { fileURLToPath } from 'node:url';
-import {
-  AtomicInt,
-  Channel,
-  ChannelClosedError,
-  ChannelTimeoutError,
-  Condvar,
-  Mutex,
-  type SharedHandle,
-  spawn,
-  type ThreadHandle,
-} from '@mdh/loop';
+import type { AtomicInt, Channel, Condvar, Mutex, SharedHandle, ThreadHandle } from '@mdh/loop';
 import { fail } from '../errors.js';
 import type { Interpreter } from '../interpreter.js';
+import { loopMod } from '../loop-lazy.js';
 import { kindOf, MBytes, MDict, MFloat, MFunc, MNative, type Scope, type Value } from '../values.js';
 import { argHandle } from './net.js';
 import type { Registry } from './registry.js';
@@ -138,10 +129,10 @@ export class ThreadState {
   }
 
   adopt(s: SharedSnapshot): void {
-    for (const [i, h] of s.chan) this.chans.set(i, Channel.from<Wire>(h));
-    for (const [i, h] of s.mutex) this.mutexes.set(i, Mutex.from(h));
-    for (const [i, h] of s.condvar) this.condvars.set(i, Condvar.from(h));
-    for (const [i, h] of s.atomic) this.atomics.set(i, AtomicInt.from(h));
+    for (const [i, h] of s.chan) this.chans.set(i, loopMod().Channel.from<Wire>(h));
+    for (const [i, h] of s.mutex) this.mutexes.set(i, loopMod().Mutex.from(h));
+    for (const [i, h] of s.condvar) this.condvars.set(i, loopMod().Condvar.from(h));
+    for (const [i, h] of s.atomic) this.atomics.set(i, loopMod().AtomicInt.from(h));
   }
 
   track(h: ThreadHandle<Wire>): Promise<Wire> {
@@ -244,7 +235,7 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
         topLevel: fv.origin.topLevel,
       };
     } else return fail(`thread_spawn() needs a function, no' a ${kindOf(fv)}`);
-    const h = spawn<Wire>(workerUrl(), [payload], { name: `mdhavers:${payload.name}` });
+    const h = loopMod().spawn<Wire>(workerUrl(), [payload], { name: `mdhavers:${payload.name}` });
     const result = st.track(h);
     const id = st.id('thread');
     st.threads.set(id, { h, result, detached: false });
@@ -272,7 +263,7 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
 
   d('mutex_new', 0, () => {
     const id = st.id('mutex');
-    st.mutexes.set(id, new Mutex());
+    st.mutexes.set(id, new (loopMod().Mutex)());
     return id;
   });
   da('mutex_lock', 1, async ([m]) => {
@@ -290,7 +281,7 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
 
   d('condvar_new', 0, () => {
     const id = st.id('condvar');
-    st.condvars.set(id, new Condvar());
+    st.condvars.set(id, new (loopMod().Condvar)());
     return id;
   });
   da('condvar_wait', 2, async ([c, m]) => {
@@ -328,7 +319,7 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
 
   d('atomic_new', 1, ([n]) => {
     const id = st.id('atomic');
-    st.atomics.set(id, new AtomicInt(intVal('atomic_new', n as Value)));
+    st.atomics.set(id, new (loopMod().AtomicInt)(intVal('atomic_new', n as Value)));
     return id;
   });
   d('atomic_load', 1, ([a]) => get('atomic_load', st.atomics, a as Value, 'atomic').load());
@@ -350,7 +341,8 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
     const cap = intVal('chan_new', c as Value);
     if (cap < 0) fail('chan_new() capacity must be zero or mair');
     const id = st.id('chan');
-    st.chans.set(id, new Channel<Wire>(cap > 0 ? { capacity: cap } : {}));
+    const L = loopMod();
+    st.chans.set(id, new L.Channel<Wire>(cap > 0 ? { capacity: cap } : {}));
     return id;
   });
   d('chan_send', 2, ([c, v]) => {
@@ -369,8 +361,8 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
         got = fromWire(await ch.recv(ms));
         return true;
       } catch (e) {
-        if (e instanceof ChannelClosedError) return true;
-        if (e instanceof ChannelTimeoutError) return false;
+        if (e instanceof loopMod().ChannelClosedError) return true;
+        if (e instanceof loopMod().ChannelTimeoutError) return false;
         throw e;
       }
     });

@@ -4,13 +4,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import {
-  type ConnectionOptions,
-  createSecureContext,
-  type TLSSocket,
-  TLSSocket as TLSSocketCtor,
-  connect as tlsConnect,
-} from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { fail } from '../errors.js';
 import { kindOf, MBytes, MDict, truthy, type Value } from '../values.js';
 import { argBytes } from './bytes.js';
@@ -104,6 +98,8 @@ export function registerTls(r: Registry, net: NetState): void {
     }
     conn.onData((chunk) => duplex.push(chunk));
     conn.onEnd(() => duplex.push(null));
+    // node:tls is loaded on first use (it is costly to load at start-up).
+    const { connect: tlsConnect, createSecureContext, TLSSocket: TLSSocketCtor } = await import('node:tls');
     try {
       const sock = await new Promise<TLSSocket>((resolve, reject) => {
         let ts: TLSSocket;

@@ -30,19 +30,20 @@ export interface SipHeader {
 }
 
 const utf8 = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 const utf8Enc = new TextEncoder();
 
 /** Cached typed views (reset on any header change). @internal */
-class ViewCache {
-  vias: Via[] | undefined = undefined;
-  from: NameAddr | null | undefined = undefined;
-  to: NameAddr | null | undefined = undefined;
-  callId: string | null | undefined = undefined;
-  cseq: CSeq | null | undefined = undefined;
-  contacts: Contact[] | undefined = undefined;
-  ruri: Uri | undefined = undefined;
-  ruriText: string | undefined = undefined;
-  other: Record<string, unknown> | undefined = undefined;
+interface ViewCache {
+  vias: Via[] | undefined;
+  from: NameAddr | null | undefined;
+  to: NameAddr | null | undefined;
+  callId: string | null | undefined;
+  cseq: CSeq | null | undefined;
+  contacts: Contact[] | undefined;
+  ruri: Uri | undefined;
+  ruriText: string | undefined;
+  other: Record<string, unknown> | undefined;
 }
 
 /**
@@ -51,17 +52,17 @@ class ViewCache {
  */
 export abstract class SipMessageBase {
   /** @internal names */
-  _n: string[];
+  declare _n: string[];
   /** @internal lower-case keys */
-  _k: string[];
+  declare _k: string[];
   /** @internal values */
-  _v: string[];
+  declare _v: string[];
   /** @internal view cache */
-  _c: ViewCache | undefined;
+  declare _c: ViewCache | undefined;
   /** The body (may be a zero-copy view into the parsed input). */
-  body: Uint8Array;
+  declare body: Uint8Array;
 
-  constructor(names: string[] = [], keys: string[] = [], values: string[] = [], body: Uint8Array = new Uint8Array(0)) {
+  constructor(names: string[] = [], keys: string[] = [], values: string[] = [], body: Uint8Array = EMPTY) {
     this._n = names;
     this._k = keys;
     this._v = values;
@@ -202,7 +203,17 @@ export abstract class SipMessageBase {
   _cache(): ViewCache {
     let c = this._c;
     if (c === undefined) {
-      c = new ViewCache();
+      c = {
+        vias: undefined,
+        from: undefined,
+        to: undefined,
+        callId: undefined,
+        cseq: undefined,
+        contacts: undefined,
+        ruri: undefined,
+        ruriText: undefined,
+        other: undefined,
+      };
       this._c = c;
     }
     return c;
@@ -398,13 +409,13 @@ export abstract class SipMessageBase {
 /** A SIP request (RFC 3261 §7.1). */
 export class SipRequest extends SipMessageBase {
   /** Discriminant. */
-  readonly kind = 'request' as const;
+  declare readonly kind: 'request';
   /** Method, case-sensitive (RFC 3261 §7.1). */
-  method: string;
+  declare method: string;
   /** Request-URI text. */
-  uri: string;
+  declare uri: string;
   /** SIP-Version, `SIP/2.0`. */
-  version: string;
+  declare version: string;
 
   /**
    * @param method the method token
@@ -412,6 +423,7 @@ export class SipRequest extends SipMessageBase {
    */
   constructor(method: string, uri: string, version = 'SIP/2.0') {
     super();
+    (this as { kind: 'request' }).kind = 'request';
     this.method = method;
     this.uri = uri;
     this.version = version;
@@ -431,13 +443,13 @@ export class SipRequest extends SipMessageBase {
 /** A SIP response (RFC 3261 §7.2). */
 export class SipResponse extends SipMessageBase {
   /** Discriminant. */
-  readonly kind = 'response' as const;
+  declare readonly kind: 'response';
   /** Status code 100–699. */
-  status: number;
+  declare status: number;
   /** Reason-Phrase (may be empty, may contain UTF-8). */
-  reason: string;
+  declare reason: string;
   /** SIP-Version, `SIP/2.0`. */
-  version: string;
+  declare version: string;
 
   /**
    * @param status status code 100..699
@@ -445,6 +457,7 @@ export class SipResponse extends SipMessageBase {
    */
   constructor(status: number, reason: string, version = 'SIP/2.0') {
     super();
+    (this as { kind: 'response' }).kind = 'response';
     this.status = status;
     this.reason = reason;
     this.version = version;

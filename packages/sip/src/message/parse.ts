@@ -49,7 +49,11 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
 const NodeBuffer = (
   globalThis as unknown as {
     Buffer?: {
-      from(b: ArrayBufferLike, o: number, l: number): { latin1Slice(s: number, e: number): string; indexOf(s: string, from: number): number };
+      from(
+        b: ArrayBufferLike,
+        o: number,
+        l: number,
+      ): { latin1Slice(s: number, e: number): string; indexOf(s: string, from: number): number };
       byteLength(s: string, enc: 'utf8'): number;
     };
   }
@@ -81,7 +85,6 @@ export function latin1ToUtf8(s: string): string {
 const HIGH = /[\x80-\xff]/;
 
 const CRLFCRLF = '\r\n\r\n';
-
 
 interface NameInfo {
   key: string;
@@ -366,7 +369,8 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
     while (i < hl) {
       c = head.charCodeAt(i);
       if (c === 58 || c === 32 || c === 9 || c === 10 || c === 13) break;
-      if (c >= 128 || TOKEN[c] !== 1) throw new SipParseError('bad-header-name', 'bad character in header name', start + i);
+      if (c >= 128 || TOKEN[c] !== 1)
+        throw new SipParseError('bad-header-name', 'bad character in header name', start + i);
       h = (Math.imul(h, 31) + (c >= 65 && c <= 90 ? c + 32 : c)) | 0;
       i++;
     }

@@ -140,6 +140,11 @@ export function splitList(v: string): string[] {
     }
   }
   if (first < 0) return [v];
+  if (v.indexOf('"') < 0 && v.indexOf('<') < 0) {
+    const parts = v.split(',');
+    for (let i = 0; i < parts.length; i++) parts[i] = parts[i]!.trim();
+    return parts;
+  }
   const out: string[] = [];
   let st = 0;
   let inQ = false;

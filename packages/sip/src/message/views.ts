@@ -1,5 +1,5 @@
-import { isToken, WORD } from '../uri/chars.js';
-import { isValidHost, parseHostPort, parseUri, type Uri, validIpv4 } from '../uri/uri.js';
+import { isToken, TOKEN } from '../uri/chars.js';
+import { isValidHost, parseHostPort, parseUri, type Uri } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
 import { clip, Scan } from './scan.js';
 
@@ -97,9 +97,6 @@ export function parseUint(s: string, max = MAX_U32): number {
  * Parses one Via value: `SIP / 2.0 / UDP host:port ;params` with LWS allowed around `/` and `:`.
  * @example parseVia('SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport').rport // null
  */
-/** Common shape of a Via value: `SIP/2.0/UDP host[:port];params` with token params, no LWS. */
-const FAST_VIA =
-  /^SIP\/2\.0\/([A-Za-z0-9]+) ((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?((?:;[A-Za-z0-9\-_.!%*+`'~]+(?:=[A-Za-z0-9\-_.!%*+`'~:[\]]+)?)*)$/;
 
 /** Splits `;a=b;c` (already validated by a fast regex) into lower-cased params. @internal */
 export function splitSimpleParams(s: string, into: HeaderParams): void {
@@ -129,24 +126,155 @@ export function splitSimpleParams(s: string, into: HeaderParams): void {
  * @example parseVia('SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport').rport // null
  */
 export function parseVia(value: string): Via {
-  const m = FAST_VIA.exec(value);
-  if (m === null) return parseViaSlow(value);
-  const host = m[2]!;
-  const c0 = host.charCodeAt(0);
-  if (host.length > 63 || (c0 === 91 ? !isValidHost(host) : c0 >= 48 && c0 <= 57 && !validIpv4(host))) {
-    return parseViaSlow(value);
+  return fastVia(value) ?? parseViaSlow(value);
+}
+
+/** A Via whose parameter map is built on first access. @internal */
+class ViaView implements Via {
+  declare protocol: string;
+  declare transport: string;
+  declare host: string;
+  declare port?: number;
+  declare branch?: string;
+  declare received?: string;
+  declare rport?: number | null;
+  declare maddr?: string;
+  declare ttl?: number;
+  /** @internal raw `;a=b;c` text */
+  declare _ps: string;
+  declare private _p: HeaderParams | undefined;
+
+  constructor(transport: string, host: string) {
+    this.protocol = 'SIP/2.0';
+    this.transport = transport;
+    this.host = host;
+    this._ps = '';
+    this._p = undefined;
   }
-  const params: HeaderParams = {};
-  const ps = m[4]!;
-  if (ps.length > 0) splitSimpleParams(ps, params);
-  const via: Via = { protocol: 'SIP/2.0', transport: m[1]!.toUpperCase(), host, params };
-  const port = m[3];
-  if (port !== undefined) {
-    const n = Number(port);
-    if (n > 65535) return parseViaSlow(value);
-    via.port = n;
+
+  get params(): HeaderParams {
+    if (this._p === undefined) {
+      const p: HeaderParams = {};
+      if (this._ps.length > 0) splitSimpleParams(this._ps, p);
+      this._p = p;
+    }
+    return this._p;
   }
-  return finishVia(via, undefined);
+
+  set params(p: HeaderParams) {
+    this._p = p;
+  }
+}
+
+/** Param value characters of the fast paths: token chars plus ":" "[" "]" (IPv6 received/maddr). */
+const PVAL = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) t[c] = TOKEN[c] ?? 0;
+  t[58] = 1;
+  t[91] = 1;
+  t[93] = 1;
+  return t;
+})();
+
+/**
+ * Single-pass parse of the common Via shape `SIP/2.0/TRANSPORT host[:port](;name[=value])*` with no
+ * LWS or quoting; returns undefined for anything else (the full scanner then decides).
+ */
+function fastVia(v: string): Via | undefined {
+  if (!v.startsWith('SIP/2.0/')) return undefined;
+  const n = v.length;
+  let i = 8;
+  let c = 0;
+  let upper = true;
+  while (i < n) {
+    c = v.charCodeAt(i);
+    if (c >= 97 && c <= 122) upper = false;
+    else if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57))) break;
+    i++;
+  }
+  if (i === 8 || c !== 32) return undefined;
+  const transport = upper ? v.slice(8, i) : v.slice(8, i).toUpperCase();
+  const hs = ++i;
+  if (v.charCodeAt(i) === 91) {
+    const e = v.indexOf(']', i);
+    if (e < 0) return undefined;
+    i = e + 1;
+  } else {
+    while (i < n) {
+      c = v.charCodeAt(i);
+      if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45)) break;
+      i++;
+    }
+  }
+  const host = v.slice(hs, i);
+  if (!isValidHost(host)) return undefined;
+  const via = new ViaView(transport, host);
+  c = v.charCodeAt(i);
+  if (c === 58) {
+    const ps = ++i;
+    let port = 0;
+    while (i < n) {
+      c = v.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      port = port * 10 + (c - 48);
+      i++;
+    }
+    if (i === ps || i - ps > 5 || port > 65535) return undefined;
+    via.port = port;
+  }
+  // params: validated here, kept as text (parsed into `params` on first access); the fields the
+  // transaction layer needs (branch, received, rport, maddr, ttl) are picked out on the way
+  const pstart = i;
+  while (i < n) {
+    if (v.charCodeAt(i) !== 59) return undefined;
+    const ns = ++i;
+    let lower = true;
+    while (i < n) {
+      c = v.charCodeAt(i);
+      if (c >= 128 || TOKEN[c] !== 1) break;
+      if (c >= 65 && c <= 90) lower = false;
+      i++;
+    }
+    const nlen = i - ns;
+    if (nlen === 0) return undefined;
+    let value: string | null = null;
+    let vs = -1;
+    if (i < n && v.charCodeAt(i) === 61) {
+      vs = ++i;
+      while (i < n) {
+        c = v.charCodeAt(i);
+        if (c >= 128 || PVAL[c] !== 1) break;
+        i++;
+      }
+      if (i === vs) return undefined;
+    }
+    if (nlen === 3 || nlen === 5 || nlen === 6 || nlen === 8) {
+      const name = lower ? v.slice(ns, ns + nlen) : v.slice(ns, ns + nlen).toLowerCase();
+      if (vs >= 0) value = v.slice(vs, i);
+      if (name === 'branch') {
+        if (value === null || !isToken(value)) return undefined;
+        via.branch = value;
+      } else if (name === 'received') {
+        if (value === null) return undefined;
+        via.received = value;
+      } else if (name === 'rport') {
+        if (value === null) via.rport = null;
+        else {
+          const r = parseUint(value, 65535);
+          if (r < 0) return undefined;
+          via.rport = r;
+        }
+      } else if (name === 'maddr') {
+        if (value !== null) via.maddr = value;
+      } else if (name === 'ttl') {
+        const t = value === null ? -1 : parseUint(value, 255);
+        if (t < 0) return undefined;
+        via.ttl = t;
+      }
+    }
+  }
+  via._ps = pstart < n ? v.slice(pstart) : '';
+  return via;
 }
 
 function parseViaSlow(value: string): Via {
@@ -233,7 +361,6 @@ function finishVia(via: Via, scan: Scan | undefined): Via {
   }
   return via;
 }
-
 
 /** Formats a {@link Via} back to a header value. */
 export function formatVia(v: Pick<Via, 'transport' | 'host'> & Partial<Via>): string {
@@ -363,14 +490,14 @@ function parseNameAddrSlow(value: string, what: string): NameAddr {
 
 /** A NameAddr whose URI is parsed on first access (RFC 3261 URIs are costly and often not needed). */
 class LazyNameAddr implements NameAddr {
-  displayName?: string;
-  uriText: string;
-  params: HeaderParams;
-  tag?: string;
-  expires?: number;
-  q?: number;
-  private u: Uri | undefined;
-  private readonly what: string;
+  declare displayName?: string;
+  declare uriText: string;
+  declare params: HeaderParams;
+  declare tag?: string;
+  declare expires?: number;
+  declare q?: number;
+  declare private u: Uri | undefined;
+  declare private readonly what: string;
 
   constructor(uriText: string, params: HeaderParams, what: string) {
     this.uriText = uriText;
@@ -451,20 +578,12 @@ export function parseCSeq(value: string): CSeq {
 
 /** Parses Call-ID: `word [ "@" word ]` (RFC 3261 §25.1). */
 export function parseCallId(value: string): string {
-  const at = value.indexOf('@');
-  const ok = (w: string) => {
-    if (w.length === 0) return false;
-    for (let i = 0; i < w.length; i++) {
-      const c = w.charCodeAt(i);
-      if (c >= 128 || WORD[c] !== 1) return false;
-    }
-    return true;
-  };
-  if (at < 0 ? !ok(value) : !ok(value.slice(0, at)) || !ok(value.slice(at + 1))) {
-    throw new SipParseError('bad-call-id', `malformed Call-ID '${clip(value)}'`);
-  }
+  if (!CALL_ID.test(value)) throw new SipParseError('bad-call-id', `malformed Call-ID '${clip(value)}'`);
   return value;
 }
+
+/** callid = word [ "@" word ]; word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" / "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}") */
+const CALL_ID = /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/;
 
 /** Parses Max-Forwards: 0–255 (RFC 3261 §20.22). */
 export function parseMaxForwards(value: string): number {

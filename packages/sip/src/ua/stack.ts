@@ -11,7 +11,6 @@ import { ServerInviteTransaction } from '../transaction/server-invite.js';
 import { ServerNonInviteTransaction } from '../transaction/server-non-invite.js';
 import type { TransactionTimers } from '../transaction/timers.js';
 import type { TransactionOutput } from '../transaction/types.js';
-import { pooledRandom } from './random.js';
 import {
   type InboundPacket,
   type Peer,
@@ -20,6 +19,7 @@ import {
   type TransportProtocol,
   viaTransport,
 } from '../transport/transport.js';
+import { pooledRandom } from './random.js';
 
 /** Where a request is sent: a transport and a peer (result of target selection, RFC 3263). */
 export interface SendTarget {

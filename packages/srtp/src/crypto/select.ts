@@ -1,9 +1,10 @@
 import { SrtpConfigError } from '../errors.js';
 import type { SrtpBackend } from './backend.js';
 import { jsBackend } from './js-backend.js';
+import { nobleBackend } from './noble-backend.js';
 import { nodeBackend, nodeBackendAvailable } from './node-backend.js';
 
-/** Names accepted for the `backend` option. 'noble' is an alias of 'js' (the portable backend). */
+/** Names accepted for the `backend` option: 'js' (own TypeScript core), 'noble' (@noble primitives), 'node', 'auto'. */
 export type SrtpBackendName = 'node' | 'js' | 'noble' | 'auto';
 
 /**
@@ -29,12 +30,13 @@ export function resolveBackend(b: SrtpBackendName | SrtpBackend): SrtpBackend {
       if (!nodeBackendAvailable) throw new SrtpConfigError('the node:crypto backend is not available here');
       return nodeBackend;
     case 'js':
-    case 'noble':
       return jsBackend;
+    case 'noble':
+      return nobleBackend;
     case 'auto':
       return autoBackend;
     default:
-      throw new SrtpConfigError(`unknown SRTP backend '${String(b)}'; use 'node', 'js' or 'auto'`);
+      throw new SrtpConfigError(`unknown SRTP backend '${String(b)}'; use 'js', 'noble', 'node' or 'auto'`);
   }
 }
 
