@@ -158,7 +158,7 @@ function opensslRate(group, secs, warm) {
   if (built.status !== 0) return undefined;
   const r = spawnSync(exe, [group, String(secs), String(warm)], {
     encoding: 'utf8',
-    timeout: (secs + warm + 30) * 1000,
+    timeout: Math.ceil((secs + warm + 30) * 1000),
   });
   if (r.status !== 0) return undefined;
   return JSON.parse(r.stdout.trim()).perSecond;

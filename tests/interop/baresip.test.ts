@@ -108,25 +108,32 @@ function baresipDir(port: number, srtp: SrtpMode, tls: boolean, toneHz: number):
   return dir;
 }
 
-function baresip(dir: string, seconds: number, dial?: string): Promise<string> {
+/** Runs baresip (bounded by -t and a hard kill); `ready` resolves once it printed "baresip is ready". */
+function baresip(dir: string, seconds: number, dial?: string): { done: Promise<string>; ready: Promise<void> } {
   const args = ['-f', dir, '-t', String(seconds), ...(dial ? ['-e', `/dial ${dial}`] : [])];
   const p = spawn('baresip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(p);
   let out = '';
-  p.stdout?.on('data', (d) => {
-    if (out.length < 100_000) out += d;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((r) => {
+    markReady = r;
   });
-  p.stderr?.on('data', (d) => {
+  const onData = (d: Buffer) => {
     if (out.length < 100_000) out += d;
-  });
+    if (out.includes('baresip is ready')) markReady();
+  };
+  p.stdout?.on('data', onData);
+  p.stderr?.on('data', onData);
   const kill = setTimeout(() => p.kill('SIGKILL'), (seconds + 10) * 1000);
-  return new Promise((resolve) => {
+  const done = new Promise<string>((resolve) => {
     p.on('exit', () => {
       clearTimeout(kill);
       children.delete(p);
+      markReady();
       resolve(out);
     });
   });
+  return { done, ready };
 }
 
 function decodedFrequency(dir: string): number {
@@ -159,7 +166,7 @@ describe.skipIf(!hasPeer('baresip'))('baresip interop', () => {
       try {
         const port = await freePortPair();
         const dir = baresipDir(port, c.srtp, c.tls, 440);
-        const log = await baresip(dir, 4, `sip:echo@127.0.0.1:${echo.port}`);
+        const log = await baresip(dir, 4, `sip:echo@127.0.0.1:${echo.port}`).done;
         await new Promise((r) => setTimeout(r, 300));
         expect(log, log.slice(-3000)).toContain('Call established');
         expect(records).toHaveLength(1);
@@ -176,8 +183,9 @@ describe.skipIf(!hasPeer('baresip'))('baresip interop', () => {
     it(`mdh call calls baresip (${name}): established, tones cross both ways`, async () => {
       const port = await freePortPair();
       const dir = baresipDir(port, c.srtp, c.tls, 600);
-      const done = baresip(dir, 6);
-      await new Promise((r) => setTimeout(r, 700));
+      const { done, ready } = baresip(dir, 6);
+      await ready;
+      await new Promise((r) => setTimeout(r, 200));
       const target = c.tls ? `sip:br@127.0.0.1:${port + 1};transport=tls` : `sip:br@127.0.0.1:${port}`;
       const r = await placeCall({ target, srtp: c.srtp, durationS: 2, toneHz: 440, insecure: true });
       const log = await done;

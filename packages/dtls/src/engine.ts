@@ -364,6 +364,11 @@ export class DtlsEngine {
     return this.state === 'connected';
   }
 
+  /** The ClientHello random of this handshake (a public value; all zero before it is known). */
+  get clientHelloRandom(): Uint8Array {
+    return this.clientRandom.slice();
+  }
+
   /** Parameters of the established association (undefined before `connected`). */
   get info(): DtlsConnectionInfo | undefined {
     return this.connectedInfo;

@@ -8,7 +8,7 @@ import { parseRecords, serializePlainRecord } from './record.js';
 
 /** What a server should do with a datagram from a peer it holds no state for. */
 export type HelloVerifyDecision =
-  | { action: 'accept' }
+  | { action: 'accept'; clientRandom: Uint8Array }
   | { action: 'reply'; datagram: Uint8Array }
   | { action: 'drop'; reason: string };
 
@@ -28,7 +28,7 @@ export function statelessHelloVerify(datagram: Uint8Array, secret: Uint8Array, p
     if (f.fragmentOffset !== 0 || f.fragmentLength !== f.length)
       return { action: 'drop', reason: 'fragmented ClientHello' };
     const ch = parseClientHello(f.body);
-    if (verifyCookie(secret, peerId, ch)) return { action: 'accept' };
+    if (verifyCookie(secret, peerId, ch)) return { action: 'accept', clientRandom: ch.random };
     const hvr = serializeHelloVerifyRequest({ version: DTLS_1_0, cookie: computeCookie(secret, peerId, ch) });
     const hs = serializeHandshake(HandshakeType.helloVerifyRequest, f.messageSeq, hvr);
     return { action: 'reply', datagram: serializePlainRecord(ContentType.handshake, 0, rec.seq, hs, DTLS_1_0) };

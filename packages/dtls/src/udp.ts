@@ -115,9 +115,44 @@ export async function listen(
   const cookieSecret = rest.cookieSecret ?? new Uint8Array(randomBytes(32));
   const cookieExchange = rest.cookieExchange ?? true;
   const peers = new Map<string, DtlsSession>();
+  const open = (address: string, rport: number, key: string): DtlsSession => {
+    const session = new DtlsSession({ ...rest, loop, cookieSecret, role: 'server', peerId: key }, (d) => {
+      try {
+        sock.send(d, rport, address);
+      } catch {
+        // socket closed
+      }
+    });
+    peers.set(key, session);
+    session.onClose(() => {
+      if (peers.get(key) === session) peers.delete(key);
+    });
+    session.ready.then(
+      (info) => onConnection({ session, info, remoteAddress: address, remotePort: rport }),
+      (err: Error) => onError?.(err, { address, port: rport }),
+    );
+    return session;
+  };
   sock.onMessage((m) => {
     const key = `${m.address}:${m.port}`;
     let s = peers.get(key);
+    const isClientHello = m.data[0] === 22 && m.data[3] === 0 && m.data[4] === 0 && m.data[13] === 1;
+    if (s && cookieExchange && isClientHello && s.engine.connected) {
+      // RFC 6347 §4.2.8: a new ClientHello from the address of an established association may be a restarted peer.
+      // It must pass the cookie exchange; a retransmission of the old handshake's ClientHello goes to the old engine.
+      const d = statelessHelloVerify(m.data, cookieSecret, key);
+      if (d.action === 'drop') return;
+      if (d.action === 'reply') {
+        sock.send(d.datagram, m.port, m.address);
+        return;
+      }
+      const old = s.engine.clientHelloRandom;
+      if (!old.every((b, i) => b === d.clientRandom[i])) {
+        peers.delete(key);
+        s.close();
+        s = undefined;
+      }
+    }
     if (!s) {
       if (peers.size >= maxAssociations) return;
       if (cookieExchange) {
@@ -128,22 +163,7 @@ export async function listen(
           return;
         }
       }
-      const session = new DtlsSession({ ...rest, loop, cookieSecret, role: 'server', peerId: key }, (d) => {
-        try {
-          sock.send(d, m.port, m.address);
-        } catch {
-          // socket closed
-        }
-      });
-      s = session;
-      peers.set(key, session);
-      session.onClose(() => {
-        if (peers.get(key) === session) peers.delete(key);
-      });
-      session.ready.then(
-        (info) => onConnection({ session, info, remoteAddress: m.address, remotePort: m.port }),
-        (err: Error) => onError?.(err, { address: m.address, port: m.port }),
-      );
+      s = open(m.address, m.port, key);
     }
     s.handleDatagram(m.data);
   });

@@ -370,13 +370,19 @@ export class Interpreter implements Runtime {
   private beginModule(
     canon: string | null,
     path: string,
+    line: number,
   ): { st: ModuleState; cs: CS[]; scope: Scope } | Map<string, Value> {
     if (canon === null) {
       throw new MdhError('module', `Cannae find module '${path}' - hae ye checked the path is richt?`);
     }
     const st = this.moduleState(canon) as ModuleState & { err?: MdhError };
     if (st.err) {
-      throw new MdhError(st.err.kind, `in module '${path}': ${st.err.message}`, st.err.line);
+      // SPEC.md §8: a module's parse error is reported at the `fetch` site.
+      throw new MdhError(
+        st.err.kind,
+        `Yer code's a richt guddle! Parser gave up at line ${line}: in module '${path}': ${st.err.message}`,
+        line,
+      );
     }
     if (st.exports) return st.exports;
     if (st.loading) {
@@ -408,8 +414,8 @@ export class Interpreter implements Runtime {
     return st.exports;
   }
 
-  fetchSync(canon: string | null, path: string, _line: number): Map<string, Value> {
-    const b = this.beginModule(canon, path);
+  fetchSync(canon: string | null, path: string, line: number): Map<string, Value> {
+    const b = this.beginModule(canon, path, line);
     if (b instanceof Map) return b;
     const saveLast = this.last;
     try {
@@ -426,8 +432,8 @@ export class Interpreter implements Runtime {
     return this.endModule(b.st, b.scope);
   }
 
-  async fetchAsync(canon: string | null, path: string, _line: number): Promise<Map<string, Value>> {
-    const b = this.beginModule(canon, path);
+  async fetchAsync(canon: string | null, path: string, line: number): Promise<Map<string, Value>> {
+    const b = this.beginModule(canon, path, line);
     if (b instanceof Map) return b;
     try {
       await this.runTop(b.cs, b.scope);

@@ -181,7 +181,7 @@ export function ge(a: Value, b: Value, line: number): boolean {
 
 /** `a == b`. */
 export function eq(a: Value, b: Value): boolean {
-  if (a === b) return typeof a !== 'number' || !Number.isNaN(a);
+  if (a === b && !(a instanceof MFloat)) return true;
   return equals(a, b);
 }
 

@@ -532,7 +532,7 @@ class Parser {
       } else if (t.t === '.') {
         this.next();
         const name = this.cur;
-        if (name.t !== 'ident' && !/^[A-Za-z_]/.test(name.s)) this.fail('a property name');
+        if (name.t !== 'ident' && !(name.t === name.s && /^[A-Za-z_]\w*$/.test(name.s))) this.fail('a property name');
         this.next();
         e = { line: t.line, pos: this.pos(t), k: 'prop', o: e, name: name.s };
       } else if (t.t === '[') {

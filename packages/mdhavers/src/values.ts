@@ -268,7 +268,7 @@ export function truthy(v: Value): boolean {
 
 /** Equality (SPEC.md §4.4). */
 export function equals(a: Value, b: Value): boolean {
-  if (a === b) return typeof a !== 'number' || !Number.isNaN(a);
+  if (a === b) return !(a instanceof MFloat) || !Number.isNaN(a.v);
   const ta = typeof a;
   const tb = typeof b;
   if (ta === 'number' || ta === 'bigint') {

@@ -137,16 +137,23 @@ export class RtcpScheduler {
     this.tn = now + this.interval();
   }
 
-  /** On receiving a compound RTCP packet of `size` octets (incl. UDP/IP headers): updates the average (A.7). */
+  /**
+   * On receiving a compound RTCP packet of `size` octets (incl. UDP/IP headers): updates the average (A.7).
+   * Ignored while leaving: during the BYE back-off only BYEs count ({@link RtcpScheduler.byeReceivedWhileLeaving},
+   * §6.3.7).
+   */
   rtcpReceived(size: number): void {
+    if (this.leaving) return;
     this.avgRtcpSize = size / 16 + (15 / 16) * this.avgRtcpSize;
   }
 
   /**
    * Updates the member and sender counts. When members decrease, applies reverse reconsideration (§6.3.4):
-   * `tn = tc + (members/pmembers)(tn − tc)`, `tp = tc − (members/pmembers)(tc − tp)`.
+   * `tn = tc + (members/pmembers)(tn − tc)`, `tp = tc − (members/pmembers)(tc − tp)`. Ignored while leaving:
+   * during the BYE back-off `members` counts only the BYEs received and `senders` stays 0 (§6.3.7).
    */
   setMembers(members: number, senders: number, now: number): void {
+    if (this.leaving) return;
     if (members < 1) members = 1;
     if (senders < 0) senders = 0;
     const prev = this.members;

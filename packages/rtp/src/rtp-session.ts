@@ -440,8 +440,11 @@ export class RtpSession {
     if (this.closed) return;
     const now = this.loop.now();
     this.expireMembers(now);
-    this.scheduler.weSent = this.weSentRecently(now);
-    this.updateMembership(now);
+    // §6.3.7: during the BYE back-off we_sent stays false and members counts BYEs only.
+    if (!this.scheduler.leaving) {
+      this.scheduler.weSent = this.weSentRecently(now);
+      this.updateMembership(now);
+    }
     const action = this.scheduler.handleTimeout(now);
     if (action === 'send-report') {
       const compound = this.buildReport(now);
@@ -570,9 +573,12 @@ export class RtpSession {
           this.noteReports(p.ssrc, p.reports, now);
           break;
         case 'bye':
+          // §6.3.7: while backing off, each BYE packet from another participant adds one member.
+          if (this.scheduler.leaving && p.ssrcs.some((s) => s !== this.ssrc)) {
+            this.scheduler.byeReceivedWhileLeaving(data.length + UDP_IP_OVERHEAD);
+          }
           for (const s of p.ssrcs) {
             if (s === this.ssrc) continue;
-            if (this.scheduler.leaving) this.scheduler.byeReceivedWhileLeaving(data.length + UDP_IP_OVERHEAD);
             this.lastHeard.delete(s);
             this.lastRtpFrom.delete(s);
             this.sources.delete(s);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { orderSrv, type SipDnsResolver, sipResolve } from '../src/message-layer.js';
 
 type Zone = {
@@ -181,10 +181,52 @@ describe('sipResolve over the wire (in-process DNS server + @mdh/loop Resolver)'
   const { decodeMessage, encodeMessage, ManualClock, Resolver, RRType } = await import('@mdh/loop');
   type Rec = Parameters<typeof encodeMessage>[0]['answers'][number];
   const zoneRecords: Rec[] = [
-    { name: 'wire.test', type: RRType.NAPTR, class: 1, ttl: 300, rdata: new Uint8Array(0), naptr: { order: 10, preference: 10, flags: 'S', services: 'SIP+D2T', regexp: '', replacement: '_sip._tcp.wire.test' } },
-    { name: 'wire.test', type: RRType.NAPTR, class: 1, ttl: 300, rdata: new Uint8Array(0), naptr: { order: 20, preference: 10, flags: 's', services: 'SIP+D2U', regexp: '', replacement: '_sip._udp.wire.test' } },
-    { name: '_sip._tcp.wire.test', type: RRType.SRV, class: 1, ttl: 120, rdata: new Uint8Array(0), srv: { priority: 1, weight: 0, port: 5070, target: 'a.wire.test' } },
-    { name: '_sip._udp.wire.test', type: RRType.SRV, class: 1, ttl: 120, rdata: new Uint8Array(0), srv: { priority: 1, weight: 0, port: 5080, target: 'b.wire.test' } },
+    {
+      name: 'wire.test',
+      type: RRType.NAPTR,
+      class: 1,
+      ttl: 300,
+      rdata: new Uint8Array(0),
+      naptr: {
+        order: 10,
+        preference: 10,
+        flags: 'S',
+        services: 'SIP+D2T',
+        regexp: '',
+        replacement: '_sip._tcp.wire.test',
+      },
+    },
+    {
+      name: 'wire.test',
+      type: RRType.NAPTR,
+      class: 1,
+      ttl: 300,
+      rdata: new Uint8Array(0),
+      naptr: {
+        order: 20,
+        preference: 10,
+        flags: 's',
+        services: 'SIP+D2U',
+        regexp: '',
+        replacement: '_sip._udp.wire.test',
+      },
+    },
+    {
+      name: '_sip._tcp.wire.test',
+      type: RRType.SRV,
+      class: 1,
+      ttl: 120,
+      rdata: new Uint8Array(0),
+      srv: { priority: 1, weight: 0, port: 5070, target: 'a.wire.test' },
+    },
+    {
+      name: '_sip._udp.wire.test',
+      type: RRType.SRV,
+      class: 1,
+      ttl: 120,
+      rdata: new Uint8Array(0),
+      srv: { priority: 1, weight: 0, port: 5080, target: 'b.wire.test' },
+    },
     { name: 'a.wire.test', type: RRType.A, class: 1, ttl: 60, rdata: new Uint8Array(0), address: '192.0.2.51' },
     { name: 'a.wire.test', type: RRType.AAAA, class: 1, ttl: 60, rdata: new Uint8Array(0), address: '2001:db8::51' },
     { name: 'b.wire.test', type: RRType.A, class: 1, ttl: 60, rdata: new Uint8Array(0), address: '192.0.2.52' },
@@ -213,7 +255,13 @@ describe('sipResolve over the wire (in-process DNS server + @mdh/loop Resolver)'
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   const port = sock.address().port;
   const clock = new ManualClock(0);
-  const resolver = new Resolver({ servers: [`127.0.0.1:${port}`], timeoutMs: 1000, retries: 1, clock, hostsFile: false });
+  const resolver = new Resolver({
+    servers: [`127.0.0.1:${port}`],
+    timeoutMs: 1000,
+    retries: 1,
+    clock,
+    hostsFile: false,
+  });
 
   it('NAPTR → SRV → A/AAAA with the smallest TTL of the chain', async () => {
     const r = await sipResolve('sip:wire.test', { resolver });
@@ -235,6 +283,8 @@ describe('sipResolve over the wire (in-process DNS server + @mdh/loop Resolver)'
     clock.advance(31_000);
     await sipResolve('sip:wire.test', { resolver });
     expect(queries).toBeGreaterThan(before);
+  });
+  afterAll(() => {
     sock.close();
   });
 });

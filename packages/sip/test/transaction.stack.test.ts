@@ -17,7 +17,8 @@ function setup(maxTransactions?: number) {
     const m = parseMessage(p.data);
     if (m.kind === 'response') got.push(m);
   });
-  const send = (lines: string[]) => peer.send(enc(`${lines.join('\r\n')}\r\n\r\n`), { address: '127.0.0.2', port: 5060 });
+  const send = (lines: string[]) =>
+    peer.send(enc(`${lines.join('\r\n')}\r\n\r\n`), { address: '127.0.0.2', port: 5060 });
   return { clock, loop, stack, got, send };
 }
 
@@ -102,7 +103,9 @@ describe('SipStack matching (RFC 3261 §17.2.3, §18.2, RFC 3581)', () => {
     s.clock.advance(10_000);
     expect(s.got).toHaveLength(2);
     await s.send(
-      inv.map((l) => l.replace('INVITE sip', 'CANCEL sip').replace('1 INVITE', '1 CANCEL').replace('z9hG4bKinv', 'z9hG4bKother')),
+      inv.map((l) =>
+        l.replace('INVITE sip', 'CANCEL sip').replace('1 INVITE', '1 CANCEL').replace('z9hG4bKinv', 'z9hG4bKother'),
+      ),
     );
     expect(s.got.at(-1)?.status).toBe(481);
   });
@@ -133,7 +136,9 @@ describe('SipStack matching (RFC 3261 §17.2.3, §18.2, RFC 3581)', () => {
           }),
         ),
         (data) => {
-          expect(() => s.stack.receive({ data, source: { address: '127.0.0.1', port: 5070 }, transport: t })).not.toThrow();
+          expect(() =>
+            s.stack.receive({ data, source: { address: '127.0.0.1', port: 5070 }, transport: t }),
+          ).not.toThrow();
         },
       ),
       { numRuns: 500 },

@@ -13,6 +13,7 @@ import { allocPacket } from './pool.js';
 import { getSrtpProfile, type SrtpProfile } from './profiles.js';
 import { ReplayWindow } from './replay.js';
 import { estimateSrtpIndex } from './rollover.js';
+import { aesF8, cmIv, f8RtcpIv, f8RtpIv, gcmIv } from './transforms.js';
 
 /** Options of {@link SrtpSession}. */
 export interface SrtpSessionOptions {
@@ -480,73 +481,6 @@ export class SrtpSession {
     return new SrtpParseError(msg, code);
   }
 
-  /** AES-CM IV (RFC 3711 §4.1.1): k_s·2^16 XOR SSRC·2^64 XOR i·2^16, i = hi·2^16 + lo. */
-  private cmIv(salt: Uint8Array, ssrc: number, hi: number, lo: number): Uint8Array {
-    const iv = this.iv;
-    iv[0] = salt[0]!;
-    iv[1] = salt[1]!;
-    iv[2] = salt[2]!;
-    iv[3] = salt[3]!;
-    iv[4] = salt[4]! ^ (ssrc >>> 24);
-    iv[5] = salt[5]! ^ ((ssrc >>> 16) & 0xff);
-    iv[6] = salt[6]! ^ ((ssrc >>> 8) & 0xff);
-    iv[7] = salt[7]! ^ (ssrc & 0xff);
-    iv[8] = salt[8]! ^ (hi >>> 24);
-    iv[9] = salt[9]! ^ ((hi >>> 16) & 0xff);
-    iv[10] = salt[10]! ^ ((hi >>> 8) & 0xff);
-    iv[11] = salt[11]! ^ (hi & 0xff);
-    iv[12] = salt[12]! ^ (lo >>> 8);
-    iv[13] = salt[13]! ^ (lo & 0xff);
-    iv[14] = 0;
-    iv[15] = 0;
-    return iv;
-  }
-
-  /** GCM IV (RFC 7714 §8.1 / §9.1): (0x0000 || SSRC || a || b) XOR salt, a/b = ROC/SEQ or 0/index. */
-  private gcmIv(salt: Uint8Array, ssrc: number, a: number, b: number, bLen: 2 | 4): Uint8Array {
-    const iv = this.iv;
-    iv[0] = salt[0]!;
-    iv[1] = salt[1]!;
-    iv[2] = salt[2]! ^ (ssrc >>> 24);
-    iv[3] = salt[3]! ^ ((ssrc >>> 16) & 0xff);
-    iv[4] = salt[4]! ^ ((ssrc >>> 8) & 0xff);
-    iv[5] = salt[5]! ^ (ssrc & 0xff);
-    if (bLen === 2) {
-      iv[6] = salt[6]! ^ (a >>> 24);
-      iv[7] = salt[7]! ^ ((a >>> 16) & 0xff);
-      iv[8] = salt[8]! ^ ((a >>> 8) & 0xff);
-      iv[9] = salt[9]! ^ (a & 0xff);
-      iv[10] = salt[10]! ^ (b >>> 8);
-      iv[11] = salt[11]! ^ (b & 0xff);
-    } else {
-      iv[6] = salt[6]!;
-      iv[7] = salt[7]!;
-      iv[8] = salt[8]! ^ (b >>> 24);
-      iv[9] = salt[9]! ^ ((b >>> 16) & 0xff);
-      iv[10] = salt[10]! ^ ((b >>> 8) & 0xff);
-      iv[11] = salt[11]! ^ (b & 0xff);
-    }
-    return iv;
-  }
-
-  /** AES-f8 (RFC 3711 §4.1.2): IV' = E(k_e XOR m, IV); S(j) = E(k_e, IV' XOR j XOR S(j-1)). */
-  private f8(c: Crypto, iv: Uint8Array, src: Uint8Array, s: number, dst: Uint8Array, d: number, len: number): void {
-    const ivp = new Uint8Array(16);
-    c.ctrMasked!.encryptBlock(iv, 0, ivp, 0);
-    const sj = new Uint8Array(16);
-    const blk = new Uint8Array(16);
-    for (let j = 0, off = 0; off < len; j++, off += 16) {
-      for (let i = 0; i < 16; i++) blk[i] = ivp[i]! ^ sj[i]!;
-      blk[12] = blk[12]! ^ ((j >>> 24) & 0xff);
-      blk[13] = blk[13]! ^ ((j >>> 16) & 0xff);
-      blk[14] = blk[14]! ^ ((j >>> 8) & 0xff);
-      blk[15] = blk[15]! ^ (j & 0xff);
-      c.ctr!.encryptBlock(blk, 0, sj, 0);
-      const n = Math.min(16, len - off);
-      for (let i = 0; i < n; i++) dst[d + off + i] = src[s + off + i]! ^ sj[i]!;
-    }
-  }
-
   /** RTP header length (RFC 3550 §5.1, §5.3.1) or an error. */
   private rtpHeader(p: Uint8Array, avail: number): number | SrtpError {
     if (!(p instanceof Uint8Array)) return this.parseFail('packet must be a Uint8Array', 'type');
@@ -594,14 +528,14 @@ export class SrtpSession {
     if (out !== rtp || off !== 0) out.set(rtp.subarray(0, h), off);
     const plen = len - h;
     if (prof.aead) {
-      const iv = this.gcmIv(c.salt, ssrc, roc, seq, 2);
+      const iv = gcmIv(this.iv, c.salt, ssrc, roc, seq, 2);
       c.gcm!.seal(iv, out, off, h, -1, rtp, h, plen, out, off + h);
       if (mkiLen) out.set(ks.mki, off + len + 16);
     } else {
       if (this.rtpCipher === 'AES_CM') {
-        c.ctr!.xor(this.cmIv(c.salt, ssrc, roc, seq), rtp, h, out, off + h, plen);
+        c.ctr!.xor(cmIv(this.iv, c.salt, ssrc, roc, seq), rtp, h, out, off + h, plen);
       } else if (this.rtpCipher === 'AES_F8') {
-        this.f8(c, this.f8RtpIv(rtp, roc), rtp, h, out, off + h, plen);
+        aesF8(c.ctr!, c.ctrMasked!, f8RtpIv(this.iv, rtp, roc), rtp, h, out, off + h, plen);
       } else if (out !== rtp || off !== 0) {
         out.set(rtp.subarray(h, len), off + h);
       }
@@ -611,18 +545,6 @@ export class SrtpSession {
     if (index > st.top) st.top = index;
     this.stats.rtpProtected++;
     return need;
-  }
-
-  /** f8 SRTP IV (RFC 3711 §4.1.2.2): 0x00 || M||PT || SEQ || TS || SSRC || ROC. */
-  private f8RtpIv(rtp: Uint8Array, roc: number): Uint8Array {
-    const iv = this.iv;
-    iv.set(rtp.subarray(0, 12));
-    iv[0] = 0;
-    iv[12] = roc >>> 24;
-    iv[13] = (roc >>> 16) & 0xff;
-    iv[14] = (roc >>> 8) & 0xff;
-    iv[15] = roc & 0xff;
-    return iv;
   }
 
   private unprotectCore(srtp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
@@ -671,7 +593,7 @@ export class SrtpSession {
       if (o instanceof SrtpError) return o;
       out = o;
       // AAD is the header of the received packet; verify before writing anything.
-      const iv = this.gcmIv(c.salt, ssrc, roc, seq, 2);
+      const iv = gcmIv(this.iv, c.salt, ssrc, roc, seq, 2);
       if (!c.gcm!.open(iv, srtp, 0, h, -1, srtp, h, clen, out, off + h)) {
         this.stats.authFailures++;
         return new SrtpAuthError(`SRTP authentication failed (SSRC ${ssrc}, index ${index})`, ssrc);
@@ -693,9 +615,9 @@ export class SrtpSession {
       out = o;
       if (out !== srtp || off !== 0) out.set(srtp.subarray(0, h), off);
       if (this.rtpCipher === 'AES_CM') {
-        c.ctr!.xor(this.cmIv(c.salt, ssrc, roc, seq), srtp, h, out, off + h, authEnd - h);
+        c.ctr!.xor(cmIv(this.iv, c.salt, ssrc, roc, seq), srtp, h, out, off + h, authEnd - h);
       } else if (this.rtpCipher === 'AES_F8') {
-        this.f8(c, this.f8RtpIv(srtp, roc), srtp, h, out, off + h, authEnd - h);
+        aesF8(c.ctr!, c.ctrMasked!, f8RtpIv(this.iv, srtp, roc), srtp, h, out, off + h, authEnd - h);
       } else if (out !== srtp || off !== 0) {
         out.set(srtp.subarray(h, authEnd), off + h);
       }
@@ -749,7 +671,7 @@ export class SrtpSession {
       // RFC 7714 §9: header+SSRC || ciphertext || tag || E|index || MKI; AAD = 8 octets || word (E=1)
       // or the whole packet || word (E=0, empty plaintext).
       if (out !== rtcp || off !== 0) out.set(rtcp.subarray(0, e ? 8 : len), off);
-      const iv = this.gcmIv(c.salt, ssrc, 0, index, 4);
+      const iv = gcmIv(this.iv, c.salt, ssrc, 0, index, 4);
       if (e) c.gcm!.seal(iv, out, off, 8, word, rtcp, 8, len - 8, out, off + 8);
       else c.gcm!.seal(iv, out, off, len, word, rtcp, len, 0, out, off + len);
       writeU32(out, off + len + 16, word);
@@ -758,9 +680,9 @@ export class SrtpSession {
       // RFC 3711 §3.4: header+SSRC || (encrypted) rest || E|index || MKI || tag; auth covers up to the word.
       if (out !== rtcp || off !== 0) out.set(rtcp.subarray(0, 8), off);
       if (e && this.profile.cipher === 'AES_CM') {
-        c.ctr!.xor(this.cmIv(c.salt, ssrc, index >>> 16, index & 0xffff), rtcp, 8, out, off + 8, len - 8);
+        c.ctr!.xor(cmIv(this.iv, c.salt, ssrc, index >>> 16, index & 0xffff), rtcp, 8, out, off + 8, len - 8);
       } else if (e && this.profile.cipher === 'AES_F8') {
-        this.f8(c, this.f8RtcpIv(rtcp, word), rtcp, 8, out, off + 8, len - 8);
+        aesF8(c.ctr!, c.ctrMasked!, f8RtcpIv(this.iv, rtcp, word), rtcp, 8, out, off + 8, len - 8);
       } else if (out !== rtcp || off !== 0) {
         out.set(rtcp.subarray(8, len), off + 8);
       }
@@ -771,15 +693,6 @@ export class SrtpSession {
     st.rtcpIndex = index + 1;
     this.stats.rtcpProtected++;
     return need;
-  }
-
-  /** f8 SRTCP IV (RFC 3711 §4.1.2.3): 0..0 (32 bits) || E || SRTCP index || V..PT || length || SSRC. */
-  private f8RtcpIv(rtcp: Uint8Array, word: number): Uint8Array {
-    const iv = this.iv;
-    iv.fill(0, 0, 4);
-    writeU32(iv, 4, word);
-    iv.set(rtcp.subarray(0, 8), 8);
-    return iv;
   }
 
   private unprotectRtcpCore(srtcp: Uint8Array, outArg: Uint8Array | null, off: number): number | SrtpError {
@@ -822,7 +735,7 @@ export class SrtpSession {
     const out = this.target(body, outArg, off, 1);
     if (out instanceof SrtpError) return out;
     if (aead) {
-      const iv = this.gcmIv(c.salt, ssrc, 0, index, 4);
+      const iv = gcmIv(this.iv, c.salt, ssrc, 0, index, 4);
       const ok = e
         ? c.gcm!.open(iv, srtcp, 0, 8, word, srtcp, 8, body - 8, out, off + 8)
         : c.gcm!.open(iv, srtcp, 0, body, word, srtcp, body, 0, out, off + body);
@@ -843,9 +756,9 @@ export class SrtpSession {
       }
       if (out !== srtcp || off !== 0) out.set(srtcp.subarray(0, 8), off);
       if (e && this.profile.cipher === 'AES_CM') {
-        c.ctr!.xor(this.cmIv(c.salt, ssrc, index >>> 16, index & 0xffff), srtcp, 8, out, off + 8, body - 8);
+        c.ctr!.xor(cmIv(this.iv, c.salt, ssrc, index >>> 16, index & 0xffff), srtcp, 8, out, off + 8, body - 8);
       } else if (e && this.profile.cipher === 'AES_F8') {
-        this.f8(c, this.f8RtcpIv(srtcp, word), srtcp, 8, out, off + 8, body - 8);
+        aesF8(c.ctr!, c.ctrMasked!, f8RtcpIv(this.iv, srtcp, word), srtcp, 8, out, off + 8, body - 8);
       } else if (out !== srtcp || off !== 0) {
         out.set(srtcp.subarray(8, body), off + 8);
       }

@@ -374,8 +374,15 @@ export class Resolver {
           msg = decodeMessage(m.data);
         } catch (e) {
           // Malformed: if it is not even for our ID, it is noise; else the server is broken.
+          const ours = m.data.length >= 12 && ((m.data[0]! << 8) | m.data[1]!) === id;
+          if (ours && (m.data[2]! & 0x82) === 0x82 && ((m.data[2]! >> 3) & 0xf) === 0) {
+            // QR + TC: a server may cut a truncated answer inside a record, leaving the counts promising
+            // more than the datagram holds (RFC 2181 §9). That is truncation, not a broken server: the
+            // header is enough to retry over TCP (RFC 7766 §5).
+            return { kind: 'answer', msg: truncatedHeader(m.data) };
+          }
           this.stats.malformed++;
-          if (m.data.length >= 2 && ((m.data[0]! << 8) | m.data[1]!) === id) {
+          if (ours) {
             lastBad = (e as DnsFormatError).message;
             return { kind: 'error', code: 'BADRESPONSE', detail: lastBad };
           }
@@ -466,4 +473,22 @@ function sameAddress(a: string, b: string): boolean {
       .split('%')[0]!
       .toLowerCase();
   return strip(a) === strip(b);
+}
+
+/** The header of a truncated (TC) answer whose body could not be decoded: no records, just the flags. */
+function truncatedHeader(b: Uint8Array): DnsMessage {
+  return {
+    id: (b[0]! << 8) | b[1]!,
+    qr: true,
+    opcode: 0,
+    aa: (b[2]! & 0x04) !== 0,
+    tc: true,
+    rd: (b[2]! & 0x01) !== 0,
+    ra: (b[3]! & 0x80) !== 0,
+    rcode: b[3]! & 0x0f,
+    questions: [],
+    answers: [],
+    authorities: [],
+    additionals: [],
+  };
 }

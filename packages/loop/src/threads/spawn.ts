@@ -67,17 +67,27 @@ export class ThreadHandle<T = unknown> {
     this.threadId = worker.threadId;
     this.result = new Promise<T>((resolve, reject) => {
       let outcome: Outcome | undefined;
+      let settled = false;
+      const settle = (o: Outcome) => {
+        if (settled) return;
+        settled = true;
+        if (o.ok) resolve(o.value as T);
+        else reject(new ThreadError(`thread failed: ${o.error.message}`, o.error));
+      };
       worker.on('message', (m: Outcome) => {
-        outcome ??= m;
+        if (outcome) return;
+        outcome = m;
+        // The thread's function has returned (or thrown): that ends the thread, like a pthread's start
+        // routine returning. Stop the worker even if it left timers or sockets behind; 'exit' settles.
+        void worker.terminate().catch(() => {});
       });
       worker.on('error', (e: Error) => {
         outcome ??= { ok: false, error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } };
       });
       worker.on('exit', (code) => {
         this.finished = true;
-        if (outcome?.ok) resolve(outcome.value as T);
-        else if (outcome) reject(new ThreadError(`thread failed: ${outcome.error.message}`, outcome.error));
-        else reject(new ThreadError(`thread exited with code ${code} without a result`));
+        if (outcome) settle(outcome);
+        else settle({ ok: false, error: { message: `exited with code ${code} without a result` } });
       });
     });
     // A detached thread's failure must not become an unhandled rejection.

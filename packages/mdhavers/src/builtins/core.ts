@@ -26,14 +26,17 @@ import type { Registry } from './registry.js';
 const I64_MIN = -9223372036854775808n;
 const I64_MAX = 9223372036854775807n;
 
-/** Converts a finite float to an integer value (truncated), or fails. */
-export function floatToInt(name: string, x: number): number | bigint {
-  if (!Number.isFinite(x)) fail(`${name}() cannae turn ${display(new MFloat(x))} intae an integer`);
+/**
+ * Converts a float to an integer value like Rust's `f as i64`: truncated toward zero, saturating at
+ * the i64 bounds, NaN giving 0 (SPEC.md §11.1: a float is always accepted).
+ */
+export function floatToInt(_name: string, x: number): number | bigint {
+  if (Number.isNaN(x)) return 0;
   const t = Math.trunc(x);
   if (Number.isSafeInteger(t)) return t === 0 ? 0 : t;
-  const b = BigInt(t);
-  if (b < I64_MIN || b > I64_MAX) fail(`${name}() number's too muckle for an integer`);
-  return normBig(b);
+  if (t >= 9223372036854775807) return I64_MAX;
+  if (t <= -9223372036854775808) return I64_MIN;
+  return normBig(BigInt(t));
 }
 
 /** Reads an int argument (floats truncated when `truncate`). */
@@ -234,7 +237,7 @@ export function registerCore(r: Registry): void {
   d('tae_hex', 1, ([x]) => {
     const v = x as Value;
     if (!isInt(v)) fail(`tae_hex() needs an integer, no' a ${kindOf(v)}`);
-    return v < 0 ? `-${(-BigInt(v)).toString(16)}` : v.toString(16);
+    return v < 0 ? (BigInt(v) + (1n << 64n)).toString(16) : v.toString(16);
   });
 
   // ---- 11.3 strings ----

@@ -8,11 +8,13 @@
  * shims do (never block), so programs written for the reference keep working.
  */
 import { fileURLToPath } from 'node:url';
-import type { AtomicInt, Channel, Condvar, Mutex, SharedHandle, ThreadHandle } from '@mdh/loop';
+import type { Channel, Condvar, Mutex, SharedHandle, ThreadHandle } from '@mdh/loop';
+import { type AtomicI64Handle, AtomicI64 } from '../atomic64.js';
 import { fail } from '../errors.js';
 import type { Interpreter } from '../interpreter.js';
 import { loopMod } from '../loop-lazy.js';
-import { kindOf, MBytes, MDict, MFloat, MFunc, MNative, type Scope, type Value } from '../values.js';
+import { kindOf, MBytes, MDict, MFloat, MFunc, MNative, normBig, type Scope, type Value } from '../values.js';
+import { floatToInt } from './core.js';
 import { argHandle } from './net.js';
 import type { Registry } from './registry.js';
 
@@ -56,7 +58,7 @@ export interface SharedSnapshot {
   chan: [number, SharedHandle][];
   mutex: [number, SharedHandle][];
   condvar: [number, SharedHandle][];
-  atomic: [number, SharedHandle][];
+  atomic: [number, AtomicI64Handle][];
 }
 
 /** What a worker needs to run a spawned function. */
@@ -90,7 +92,7 @@ export class ThreadState {
   readonly chans = new Map<number, Channel<Wire>>();
   readonly mutexes = new Map<number, Mutex>();
   readonly condvars = new Map<number, Condvar>();
-  readonly atomics = new Map<number, AtomicInt>();
+  readonly atomics = new Map<number, AtomicI64>();
   readonly threads = new Map<number, { h: ThreadHandle<Wire>; result: Promise<Wire>; detached: boolean }>();
   private next = { chan: 1, mutex: 1, condvar: 1, atomic: 1, thread: 1 };
   private live = 0;
@@ -132,7 +134,7 @@ export class ThreadState {
     for (const [i, h] of s.chan) this.chans.set(i, loopMod().Channel.from<Wire>(h));
     for (const [i, h] of s.mutex) this.mutexes.set(i, loopMod().Mutex.from(h));
     for (const [i, h] of s.condvar) this.condvars.set(i, loopMod().Condvar.from(h));
-    for (const [i, h] of s.atomic) this.atomics.set(i, loopMod().AtomicInt.from(h));
+    for (const [i, h] of s.atomic) this.atomics.set(i, AtomicI64.from(h));
   }
 
   track(h: ThreadHandle<Wire>): Promise<Wire> {
@@ -158,6 +160,13 @@ function get<T>(name: string, map: Map<number, T>, v: Value, what: string): T {
   const x = map.get(id);
   if (x === undefined) fail(`${name}() unknown ${what} handle ${id}`);
   return x;
+}
+
+/** An i64 argument as a bigint (a float is truncated, saturating like Rust's `as i64`). */
+function bigVal(name: string, v: Value): bigint {
+  if (typeof v === 'number' || typeof v === 'bigint') return BigInt(v);
+  if (v instanceof MFloat) return BigInt(floatToInt(name, v.v));
+  return fail(`${name}() needs an integer, no' a ${kindOf(v)}`);
 }
 
 function intVal(name: string, v: Value): number {
@@ -319,21 +328,21 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
 
   d('atomic_new', 1, ([n]) => {
     const id = st.id('atomic');
-    st.atomics.set(id, new (loopMod().AtomicInt)(intVal('atomic_new', n as Value)));
+    st.atomics.set(id, new AtomicI64(bigVal('atomic_new', n as Value)));
     return id;
   });
-  d('atomic_load', 1, ([a]) => get('atomic_load', st.atomics, a as Value, 'atomic').load());
+  d('atomic_load', 1, ([a]) => normBig(get('atomic_load', st.atomics, a as Value, 'atomic').load()));
   d('atomic_store', 2, ([a, v]) => {
-    get('atomic_store', st.atomics, a as Value, 'atomic').store(intVal('atomic_store', v as Value));
+    get('atomic_store', st.atomics, a as Value, 'atomic').store(bigVal('atomic_store', v as Value));
     return null;
   });
   d('atomic_add', 2, ([a, v]) =>
-    get('atomic_add', st.atomics, a as Value, 'atomic').add(intVal('atomic_add', v as Value)),
+    normBig(get('atomic_add', st.atomics, a as Value, 'atomic').add(bigVal('atomic_add', v as Value))),
   );
   d('atomic_cas', 3, ([a, e, v]) =>
     get('atomic_cas', st.atomics, a as Value, 'atomic').cas(
-      intVal('atomic_cas', e as Value),
-      intVal('atomic_cas', v as Value),
+      bigVal('atomic_cas', e as Value),
+      bigVal('atomic_cas', v as Value),
     ),
   );
 

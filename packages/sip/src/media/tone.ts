@@ -15,6 +15,9 @@ export class ToneGenerator {
   private readonly amplitude: number;
   private readonly codec: 'PCMU' | 'PCMA';
   private n = 0;
+  /** Samples after which the frame sequence repeats (when small enough to cache), else undefined. */
+  private readonly cycle: number | undefined;
+  private readonly cache = new Map<number, Uint8Array>();
 
   constructor(
     o: { frequency?: number; sampleRate?: number; ptimeMs?: number; amplitude?: number; codec?: 'PCMU' | 'PCMA' } = {},
@@ -24,16 +27,39 @@ export class ToneGenerator {
     this.samplesPerFrame = Math.round((this.sampleRate * (o.ptimeMs ?? 20)) / 1000);
     this.amplitude = o.amplitude ?? 8000;
     this.codec = o.codec ?? 'PCMU';
+    // The waveform repeats every rate/gcd(f, rate) samples; the frames repeat every lcm(that, frame).
+    let cycle: number | undefined;
+    if (Number.isInteger(this.frequency) && this.frequency > 0) {
+      const period = this.sampleRate / gcd(this.frequency, this.sampleRate);
+      const frames = period / gcd(period, this.samplesPerFrame);
+      if (frames <= 400) cycle = frames * this.samplesPerFrame;
+    }
+    this.cycle = cycle;
   }
 
-  /** The next frame's encoded payload. */
+  /** The next frame's encoded payload (frames repeat with the tone's period, so they are computed once). */
   nextFrame(): Uint8Array {
+    const f = this.frame(this.n);
+    this.n += this.samplesPerFrame;
+    if (this.cycle !== undefined && this.n >= this.cycle) this.n -= this.cycle;
+    return f;
+  }
+
+  private frame(start: number): Uint8Array {
+    const hit = this.cache.get(start);
+    if (hit) return hit;
     const s = new Float64Array(this.samplesPerFrame);
     const w = (2 * Math.PI * this.frequency) / this.sampleRate;
-    for (let i = 0; i < s.length; i++) s[i] = this.amplitude * Math.sin(w * (this.n + i));
-    this.n += s.length;
-    return encodeG711(s, this.codec);
+    for (let i = 0; i < s.length; i++) s[i] = this.amplitude * Math.sin(w * (start + i));
+    const out = encodeG711(s, this.codec);
+    if (this.cycle !== undefined) this.cache.set(start, out);
+    return out;
   }
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }
 
 function goertzelPower(x: ArrayLike<number>, f: number, rate: number): number {

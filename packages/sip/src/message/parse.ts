@@ -95,6 +95,8 @@ interface NameInfo {
 }
 
 const BY_LENGTH: [string, NameInfo][][] = [];
+/** Same, indexed by length * 128 + first char code. */
+const BY_LEN_CHAR: [string, NameInfo][][] = [];
 const COMPACT_INFO: (NameInfo | undefined)[] = [];
 
 /** Known header names (long and compact) by a case-insensitive hash, verified char by char. */
@@ -132,17 +134,21 @@ for (const l of BY_LENGTH) {
   const top = ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type'];
   const rank = (n: string) => (top.includes(n) ? top.indexOf(n) : 99);
   l.sort((a, b) => rank(a[0]) - rank(b[0]));
+  for (const e of l) {
+    const k = e[0].length * 128 + e[0].charCodeAt(0);
+    BY_LEN_CHAR[k] ??= [];
+    BY_LEN_CHAR[k]!.push(e);
+  }
 }
 
 /** Known names in their canonical spelling, by length (compared with ===, no hashing). */
 
 function canonicalSpelling(raw: string): NameInfo | undefined {
   const n = raw.length;
-  if (n === 1) {
-    const c = raw.charCodeAt(0);
-    return COMPACT_INFO[c >= 65 && c <= 90 ? c + 32 : c];
-  }
-  const l = BY_LENGTH[n];
+  const c = raw.charCodeAt(0);
+  if (n === 1) return COMPACT_INFO[c >= 65 && c <= 90 ? c + 32 : c];
+  if (n > 40 || c >= 128) return undefined;
+  const l = BY_LEN_CHAR[n * 128 + c];
   if (l === undefined) return undefined;
   for (let i = 0; i < l.length; i++) {
     const e = l[i]!;
@@ -150,7 +156,6 @@ function canonicalSpelling(raw: string): NameInfo | undefined {
   }
   return undefined;
 }
-
 /** Exact spellings of known names seen on the wire (bounded). */
 const SPELLINGS = new Map<string, NameInfo>();
 

@@ -141,9 +141,17 @@ export function splitList(v: string): string[] {
   }
   if (first < 0) return [v];
   if (v.indexOf('"') < 0 && v.indexOf('<') < 0) {
-    const parts = v.split(',');
-    for (let i = 0; i < parts.length; i++) parts[i] = parts[i]!.trim();
-    return parts;
+    const parts: string[] = [];
+    let st = 0;
+    for (;;) {
+      const c = v.indexOf(',', st);
+      if (c < 0) {
+        parts.push(v.slice(st).trim());
+        return parts;
+      }
+      parts.push(v.slice(st, c).trim());
+      st = c + 1;
+    }
   }
   const out: string[] = [];
   let st = 0;

@@ -199,15 +199,29 @@ function fastVia(v: string): Via | undefined {
     const e = v.indexOf(']', i);
     if (e < 0) return undefined;
     i = e + 1;
+    if (!isValidHost(v.slice(hs, i))) return undefined;
   } else {
+    // hostname rules inline (RFC 3261 §25.1): labels of alphanum and "-", no empty label, no "-" at a
+    // label edge; a top label starting with a digit means an IPv4 address (checked by isValidHost)
+    let prev = 46;
+    let top = hs;
     while (i < n) {
       c = v.charCodeAt(i);
-      if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45)) break;
+      if (c === 46) {
+        if (prev === 46 || prev === 45) return undefined;
+        top = i + 1;
+      } else if (c === 45) {
+        if (prev === 46) return undefined;
+      } else if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57))) break;
+      prev = c;
       i++;
     }
+    if (i === hs || prev === 45 || i - hs > 63) return undefined;
+    if (top === i) top = v.lastIndexOf('.', i - 2) + 1;
+    const tc = v.charCodeAt(top);
+    if (tc >= 48 && tc <= 57 && !isValidHost(v.slice(hs, i))) return undefined;
   }
   const host = v.slice(hs, i);
-  if (!isValidHost(host)) return undefined;
   const via = new ViaView(transport, host);
   c = v.charCodeAt(i);
   if (c === 58) {
@@ -239,11 +253,13 @@ function fastVia(v: string): Via | undefined {
     if (nlen === 0) return undefined;
     let value: string | null = null;
     let vs = -1;
+    let tokenValue = true;
     if (i < n && v.charCodeAt(i) === 61) {
       vs = ++i;
       while (i < n) {
         c = v.charCodeAt(i);
         if (c >= 128 || PVAL[c] !== 1) break;
+        if (c === 58 || c === 91 || c === 93) tokenValue = false;
         i++;
       }
       if (i === vs) return undefined;
@@ -252,7 +268,7 @@ function fastVia(v: string): Via | undefined {
       const name = lower ? v.slice(ns, ns + nlen) : v.slice(ns, ns + nlen).toLowerCase();
       if (vs >= 0) value = v.slice(vs, i);
       if (name === 'branch') {
-        if (value === null || !isToken(value)) return undefined;
+        if (value === null || !tokenValue) return undefined;
         via.branch = value;
       } else if (name === 'received') {
         if (value === null) return undefined;
