@@ -82,9 +82,12 @@ const oursParse = () => {
   const v = m.vias;
   sink += v.length + m.from.uriText.length + m.to.uriText.length + m.cseq.seq + m.callId.length + m.contacts.length;
 };
+// each parser starts from what its transport hands it: `sip` (Node UDP/TCP) and @mdh/sip get the received
+// bytes (`sip` converts them with toString('binary') itself); JsSIP and SIP.js (WebSocket) get a string
+const received = Buffer.from(bytes);
 const sipParse = () => {
   // `sip` parses Via/From/To/CSeq/Contact eagerly inside parse()
-  const m = sipPkg.parse(text);
+  const m = sipPkg.parse(received);
   sink +=
     m.headers.via.length +
     m.headers.from.uri.length +

@@ -594,4 +594,127 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       await server.close();
     }
   });
+
+  it('retransmission interoperates: a lossy proxy drops datagrams of both sides (OpenSSL s_server -mtu 300)', async () => {
+    const port = await freeUdpPort();
+    const s = certs.ec!;
+    const srv = runOpenssl([
+      's_server',
+      '-dtls1_2',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      s.certFile,
+      '-key',
+      s.keyFile,
+      '-mtu',
+      '300',
+      '-Verify',
+      '1',
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+    ]);
+    const proxy = createSocket('udp4');
+    await new Promise<void>((r) => proxy.bind(0, '127.0.0.1', () => r()));
+    let clientAddr: { port: number } | undefined;
+    const seen = { up: 0, down: 0 };
+    const dropUp = new Set([1, 3]); // the first ClientHello and the first datagram of flight 5
+    const dropDown = new Set([2, 4]); // datagrams of the server's flight 4
+    proxy.on('message', (msg, rinfo) => {
+      if (rinfo.port === port) {
+        seen.down++;
+        if (!dropDown.has(seen.down) && clientAddr) proxy.send(msg, clientAddr.port, '127.0.0.1');
+      } else {
+        clientAddr = { port: rinfo.port };
+        seen.up++;
+        if (!dropUp.has(seen.up)) proxy.send(msg, port, '127.0.0.1');
+      }
+    });
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const conn = await connect({
+        host: '127.0.0.1',
+        port: (proxy.address() as { port: number }).port,
+        certificate: certs.client!.cert,
+        srtpProfiles: [1],
+        handshakeTimeoutMs: 20_000,
+      });
+      try {
+        expect(conn.session.engine.stats.retransmits).toBeGreaterThan(0);
+        const m = await srv.waitFor(KM_RE, 10_000);
+        expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      kill(srv);
+      proxy.close();
+    }
+  });
+
+  it('retransmission interoperates the other way: openssl s_client -mtu 300 through a lossy proxy to our server', async () => {
+    let resolveConn!: (c: DtlsServerConnection) => void;
+    const accepted = new Promise<DtlsServerConnection>((r) => {
+      resolveConn = r;
+    });
+    const server = await listen(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        certificate: certs.rsa!.cert,
+        srtpProfiles: [1],
+        mtu: 300,
+        handshakeTimeoutMs: 20_000,
+      },
+      resolveConn,
+    );
+    const proxy = createSocket('udp4');
+    await new Promise<void>((r) => proxy.bind(0, '127.0.0.1', () => r()));
+    let clientPort: number | undefined;
+    const seen = { up: 0, down: 0 };
+    const dropUp = new Set([2, 4]); // the ClientHello with the cookie, then a datagram of flight 5
+    const dropDown = new Set([3, 5]); // datagrams of our flight 4
+    proxy.on('message', (msg, rinfo) => {
+      if (rinfo.port === server.port) {
+        seen.down++;
+        if (!dropDown.has(seen.down) && clientPort) proxy.send(msg, clientPort, '127.0.0.1');
+      } else {
+        clientPort = rinfo.port;
+        seen.up++;
+        if (!dropUp.has(seen.up)) proxy.send(msg, server.port, '127.0.0.1');
+      }
+    });
+    const cl = runOpenssl([
+      's_client',
+      '-dtls1_2',
+      '-connect',
+      `127.0.0.1:${(proxy.address() as { port: number }).port}`,
+      '-mtu',
+      '300',
+      '-cert',
+      certs.client!.certFile,
+      '-key',
+      certs.client!.keyFile,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+    ]);
+    try {
+      const conn = await accepted;
+      const m = await cl.waitFor(KM_RE, 15_000);
+      expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+      expect(conn.session.engine.stats.retransmits).toBeGreaterThan(0);
+    } finally {
+      kill(cl);
+      proxy.close();
+      await server.close();
+    }
+  });
 });

@@ -268,6 +268,9 @@ export class DtlsEngine {
   private readonly groups: number[];
   private readonly srtpProfiles: SrtpProfileInfo[];
   private readonly mtu: number;
+  /** MTU used for flights; lowered after repeated timeouts (RFC 6347 §4.1.1.1). */
+  private sendMtu: number;
+  private flightTimeouts = 0;
   private readonly cookieSecret: Uint8Array;
   private readonly anchors: Uint8Array[];
 
@@ -350,6 +353,7 @@ export class DtlsEngine {
       return info;
     });
     this.mtu = opts.mtu ?? 1200;
+    this.sendMtu = this.mtu;
     if (!Number.isInteger(this.mtu) || this.mtu < 100 || this.mtu > 65507)
       throw new DtlsUsageError('mtu must be 100..65507');
     this.rto = opts.initialRetransmitMs ?? 1000;
@@ -430,6 +434,9 @@ export class DtlsEngine {
     }
     if (this.retransmitAt !== null && now >= this.retransmitAt && this.flight.length > 0) {
       this.rto = Math.min(this.rto * 2, this.opts.maxRetransmitMs ?? 60_000);
+      // RFC 6347 §4.1.1.1: when retransmissions get no answer, the path MTU may be smaller than assumed; after two
+      // silent timeouts, fragment to at most 576 octets (the IPv4 minimum reassembly size).
+      if (++this.flightTimeouts >= 2 && this.sendMtu > 576) this.sendMtu = 576;
       this.stats.retransmits++;
       this.sendFlight(now);
     }
@@ -652,6 +659,7 @@ export class DtlsEngine {
   /** Starts a new flight (the previous one is acknowledged by the peer's new flight). */
   private newFlight(): void {
     this.flight = [];
+    this.flightTimeouts = 0;
     this.rto = this.opts.initialRetransmitMs ?? 1000;
   }
 
@@ -673,7 +681,7 @@ export class DtlsEngine {
       curLen = 0;
     };
     const add = (rec: Uint8Array) => {
-      if (curLen + rec.length > this.mtu) flush();
+      if (curLen + rec.length > this.sendMtu) flush();
       cur.push(rec);
       curLen += rec.length;
     };
@@ -691,10 +699,10 @@ export class DtlsEngine {
         (epoch > 0 ? (this.writeCipher?.overhead ?? AEAD_OVERHEAD) : 0);
       let off = 0;
       do {
-        let room = this.mtu - curLen - overhead;
+        let room = this.sendMtu - curLen - overhead;
         if (room < Math.min(64, e.body.length - off)) {
           flush();
-          room = this.mtu - overhead;
+          room = this.sendMtu - overhead;
         }
         const n = Math.min(room, e.body.length - off);
         const frag = new Uint8Array(HANDSHAKE_HEADER_LENGTH + n);

@@ -27,6 +27,8 @@ export class DtlsSession {
   private timer: TimerId | undefined;
   private timerAt: number | null = null;
   private dataCbs: ((d: Uint8Array) => void)[] = [];
+  /** Application data that arrived before any onData listener (delivered to the first one; at most 64). */
+  private unread: Uint8Array[] = [];
   private closeCbs: ((err?: DtlsError) => void)[] = [];
   private peerCertCbs: ((chain: Uint8Array[], fingerprint: string) => void)[] = [];
   private readyResolve!: (i: DtlsConnectionInfo) => void;
@@ -48,9 +50,14 @@ export class DtlsSession {
       this.readyReject = rej;
     });
     this.ready.catch(() => {});
+    // A server session waits for its client from now on: its handshake deadline runs from construction.
+    if (this.engine.role === 'server') this.start();
   }
 
-  /** Starts the handshake (a client sends its ClientHello) and resolves when it completes. */
+  /**
+   * Starts the handshake (a client sends its ClientHello; a server session starts by itself when constructed) and
+   * resolves when it completes.
+   */
   start(): Promise<DtlsConnectionInfo> {
     if (!this.started) {
       this.started = true;
@@ -74,9 +81,12 @@ export class DtlsSession {
     this.flush();
   }
 
-  /** Receives application data. */
+  /** Receives application data (data that arrived before the first listener is handed to it first). */
   onData(cb: (data: Uint8Array) => void): void {
     this.dataCbs.push(cb);
+    const pending = this.unread;
+    this.unread = [];
+    for (const d of pending) cb(d);
   }
 
   /** Called once when the association ends (err set on failure). */
@@ -123,7 +133,9 @@ export class DtlsSession {
             for (const cb of this.peerCertCbs) cb(ev.chain, ev.fingerprint);
             break;
           case 'applicationData':
-            for (const cb of this.dataCbs) cb(ev.data);
+            if (this.dataCbs.length === 0) {
+              if (this.unread.length < 64) this.unread.push(ev.data);
+            } else for (const cb of this.dataCbs) cb(ev.data);
             break;
           case 'closed':
             this.end(undefined);

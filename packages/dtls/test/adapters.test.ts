@@ -1,4 +1,4 @@
-import { createLoop, ManualClock } from '@mdh/loop';
+import { createLoop, createUdpSocket, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
 import {
   AlertDescription,
@@ -61,11 +61,14 @@ describe('DtlsSession over a send(bytes) transport on a ManualClock loop', () =>
     await expect(server.ready).resolves.toMatchObject({ cipherSuite: info.cipherSuite });
     expect(client.engine.stats.retransmits).toBeGreaterThanOrEqual(2);
     expect(clock.now()).toBeGreaterThanOrEqual(3000); // 1 s + 2 s of doubled timeouts
+    // data that arrives before a listener exists is kept for the first one
+    client.send(Uint8Array.of(41));
+    for (const d of toServer.splice(0)) server.handleDatagram(d);
     const got: Uint8Array[] = [];
     server.onData((d) => got.push(d));
     client.send(Uint8Array.of(42));
     for (const d of toServer.splice(0)) server.handleDatagram(d);
-    expect(got).toEqual([Uint8Array.of(42)]);
+    expect(got).toEqual([Uint8Array.of(41), Uint8Array.of(42)]);
     expect(client.exportKeyingMaterial('EXTRACTOR-test', 8)).toEqual(server.exportKeyingMaterial('EXTRACTOR-test', 8));
   });
 
@@ -182,6 +185,36 @@ describe('UDP adapters on 127.0.0.1', () => {
       for (let i = 0; i < 50 && server.associations > 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(server.associations).toBe(0);
     } finally {
+      await server.close();
+    }
+  });
+
+  it('a peer that restarts on the same address gets a fresh association (RFC 6347 §4.2.8)', async () => {
+    const conns: string[] = [];
+    const server = await listen({ host: '127.0.0.1', port: 0, certificate: cert }, (c) =>
+      conns.push(c.info.peerFingerprint),
+    );
+    const sock = await createUdpSocket({ address: '127.0.0.1' });
+    try {
+      const handshake = async (certificate: ReturnType<typeof generateCertificate>) => {
+        const session = new DtlsSession({ role: 'client', certificate, handshakeTimeoutMs: 10_000 }, (d) =>
+          sock.send(d, server.port, '127.0.0.1'),
+        );
+        const off = sock.onMessage((m) => session.handleDatagram(m.data));
+        await session.start();
+        off();
+        return session;
+      };
+      const a = generateCertificate();
+      const b = generateCertificate();
+      await handshake(a); // then "crashes": no close_notify
+      const second = await handshake(b);
+      for (let i = 0; i < 50 && conns.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(conns).toEqual([fingerprint(a.chain[0]!), fingerprint(b.chain[0]!)]);
+      expect(server.associations).toBe(1);
+      second.close();
+    } finally {
+      await sock.close();
       await server.close();
     }
   });

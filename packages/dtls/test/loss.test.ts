@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DtlsEngine, generateCertificate } from '../src/index.js';
-import { connectedInfo, runNet } from './net.js';
+import { connectedInfo, drain, runNet } from './net.js';
 
 const serverCert = generateCertificate();
 const clientCert = generateCertificate();
@@ -71,5 +71,37 @@ describe('handshake over a lossy, reordering, duplicating network (manual clock)
       client.handleTimeout(now);
     }
     throw new Error('never timed out');
+  });
+
+  it('falls back to 576-octet datagrams after two unanswered retransmissions (RFC 6347 §4.1.1.1)', () => {
+    const rsa = generateCertificate({ keyType: 'rsa-2048' });
+    const client = new DtlsEngine({ role: 'client', certificate: clientCert });
+    const server = new DtlsEngine({ role: 'server', certificate: rsa, cookieExchange: false, mtu: 1400 });
+    client.start(0);
+    for (const d of drain(client).datagrams) server.handleInput(d, 0);
+    const sizes: number[][] = [drain(server).datagrams.map((d) => d.length)];
+    for (const t of [1000, 3000, 7000]) {
+      server.handleTimeout(t);
+      sizes.push(drain(server).datagrams.map((d) => d.length));
+    }
+    expect(Math.max(...sizes[0]!)).toBeGreaterThan(576);
+    expect(Math.max(...sizes[1]!)).toBeGreaterThan(576);
+    expect(Math.max(...sizes[2]!)).toBeLessThanOrEqual(576);
+    expect(Math.max(...sizes[3]!)).toBeLessThanOrEqual(576);
+    // the smaller fragments still reassemble
+    const c2 = new DtlsEngine({ role: 'client', certificate: clientCert });
+    const s2 = new DtlsEngine({ role: 'server', certificate: rsa, cookieExchange: false, mtu: 1400 });
+    c2.start(0);
+    for (const d of drain(c2).datagrams) s2.handleInput(d, 0);
+    drain(s2);
+    s2.handleTimeout(1000);
+    drain(s2);
+    s2.handleTimeout(3000);
+    for (const d of drain(s2).datagrams) c2.handleInput(d, 3000);
+    const flight5 = drain(c2).datagrams;
+    expect(flight5.length).toBeGreaterThan(0);
+    for (const d of flight5) s2.handleInput(d, 3001);
+    for (const d of drain(s2).datagrams) c2.handleInput(d, 3002);
+    expect(c2.connected && s2.connected).toBe(true);
   });
 });

@@ -103,7 +103,8 @@ function pems(p: Pem | Pem[]): (string | Buffer)[] {
 /**
  * Connects TLS over TCP and completes the handshake. Rejects with a {@link SocketError} whose op is
  * `handshake` for TLS failures (code e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`,
- * `ERR_SSL_...`) or `connect` for TCP ones (`ECONNREFUSED`).
+ * `ERR_SSL_...`), `connect` for TCP ones (`ECONNREFUSED`), or `configure` when OpenSSL rejects the PEM
+ * material (code e.g. `ERR_OSSL_PEM_BAD_BASE64_DECODE`).
  *
  * @example
  * const c = await connectTls({ host: '127.0.0.1', port: 5061, ca: caPem, servername: 'sip.test' });
@@ -125,7 +126,14 @@ export function connectTls(opts: TlsConnectOptions): Promise<TlsConnection> {
     if (opts.alpn !== undefined) co.ALPNProtocols = opts.alpn;
     (co as { allowHalfOpen?: boolean }).allowHalfOpen = opts.allowHalfOpen ?? true;
     let connected = false;
-    const sock = tls.connect(co);
+    let sock: tls.TLSSocket;
+    try {
+      sock = tls.connect(co);
+    } catch (e) {
+      // OpenSSL rejected the PEM material while building the context.
+      reject(toSocketError(e, 'configure'));
+      return;
+    }
     const timer = setTimeout(() => {
       sock.destroy();
       reject(
@@ -151,7 +159,8 @@ export function connectTls(opts: TlsConnectOptions): Promise<TlsConnection> {
 /**
  * Listens for TLS connections (PEM cert/key, optional CA list and client certificates, ALPN, SNI).
  * Handshake failures of incoming clients are counted in `server.stats.acceptErrors` and kept in
- * `server.lastAcceptError` (op `handshake`); they never reach the callback.
+ * `server.lastAcceptError` (op `handshake`); they never reach the callback. Bad PEM material rejects
+ * with a {@link SocketError} of op `configure`, before anything is bound.
  *
  * @example
  * const srv = await listenTls({ host: '127.0.0.1', cert, key, alpn: ['sip'] }, (c) => c.onData(console.log));
@@ -179,11 +188,20 @@ export async function listenTls(
     for (const [name, id] of Object.entries(opts.sni)) {
       const cOpts: tls.SecureContextOptions = { cert: pem(id.cert), key: pem(id.key) };
       if (opts.ca !== undefined) cOpts.ca = pems(opts.ca);
-      ctxs.set(name.toLowerCase(), tls.createSecureContext(cOpts));
+      try {
+        ctxs.set(name.toLowerCase(), tls.createSecureContext(cOpts));
+      } catch (e) {
+        throw toSocketError(e, 'configure');
+      }
     }
     so.SNICallback = (servername, cb) => cb(null, ctxs.get(servername.toLowerCase()));
   }
-  const server = tls.createServer(so);
+  let server: tls.Server;
+  try {
+    server = tls.createServer(so);
+  } catch (e) {
+    throw toSocketError(e, 'configure'); // bad PEM material: nothing was bound
+  }
   let srv: StreamServer<TlsConnection> | undefined;
   const early: tls.TLSSocket[] = [];
   server.on('secureConnection', (sock: tls.TLSSocket) => {

@@ -301,16 +301,22 @@ export class UdpSocket implements Watchable {
 
   /**
    * Queue mode: the next datagram. Rejects with `SocketError('ETIMEDOUT','recv')` after `timeoutMs`
-   * (default: wait without limit), or `ERR_SOCKET_CLOSED` when the socket is closed.
+   * (default: wait without limit), or `ERR_SOCKET_CLOSED` when the socket is closed, or a TypeError at
+   * once while an {@link onMessage} callback is registered (datagrams then go to it, never to the queue).
    */
   recv(timeoutMs?: number): Promise<UdpMessage> {
     if (timeoutMs !== undefined) checkTimeout(timeoutMs);
+    // With a callback registered nothing is queued: waiting would never end (misuse, like StreamConnection.read).
+    if (this.callbacks.length > 0) {
+      return Promise.reject(new TypeError('recv(): this socket is in callback mode (onMessage)'));
+    }
     if (this.isClosed && this.queue.length === 0) return Promise.reject(CLOSED('recv'));
     return this.queue.next(timeoutMs, 'recv');
   }
 
-  /** Queue mode, non-blocking: the next queued datagram or undefined. */
+  /** Queue mode, non-blocking: the next queued datagram or undefined (TypeError in callback mode). */
   tryRecv(): UdpMessage | undefined {
+    if (this.callbacks.length > 0) throw new TypeError('tryRecv(): this socket is in callback mode (onMessage)');
     if (this.isClosed && this.queue.length === 0) throw CLOSED('recv');
     return this.queue.shift();
   }

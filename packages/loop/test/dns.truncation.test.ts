@@ -88,7 +88,13 @@ describe('truncated UDP answers cut inside a record', () => {
   });
 
   it('without TCP fallback end in a typed BADRESPONSE, not a crash', async () => {
-    const r = new Resolver({ servers: [server], timeoutMs: 2000, retries: 0, hostsFile: false, tcpOnTruncation: false });
+    const r = new Resolver({
+      servers: [server],
+      timeoutMs: 2000,
+      retries: 0,
+      hostsFile: false,
+      tcpOnTruncation: false,
+    });
     await expect(r.a('big2.trunc.test')).rejects.toMatchObject({ name: 'DnsError', code: 'BADRESPONSE' });
   });
 });

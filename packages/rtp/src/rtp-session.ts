@@ -5,6 +5,7 @@
  * BYE on close. RTP and RTCP use separate ports (RTCP on RTP + 1 by default) or one port (rtcp-mux, RFC 5761).
  * An optional SRTP transform (structurally @mdh/srtp's SrtpSession) protects and unprotects every packet.
  */
+import { utf8Encode } from '@mdh/bytes';
 import { createUdpSocket, type Loop, type TimerId, type UdpMessage } from '@mdh/loop';
 import { RtpParseError } from './errors.js';
 import { ntpFromUnixMs, ntpMiddle32, roundTripTimeMs } from './ntp.js';
@@ -61,7 +62,7 @@ export interface RtpSessionOptions {
   ssrc?: number;
   /** First RTP sequence number (default random, RFC 3550 §5.1). */
   initialSequenceNumber?: number;
-  /** Our CNAME for SDES (default a random string). */
+  /** Our CNAME for SDES, 1..255 UTF-8 octets (default a random string); RangeError otherwise. */
   cname?: string;
   /** Session bandwidth in bits/s for the RTCP interval (default 64000 + IP/UDP/RTP overhead: 80000). */
   sessionBandwidth?: number;
@@ -196,6 +197,11 @@ export class RtpSession {
     this.random = random;
     this._ssrc = opts.ssrc ?? Math.floor(random() * 0x100000000) >>> 0;
     this.cname = opts.cname ?? `mdh-${Math.floor(random() * 0x100000000).toString(16)}@rtp`;
+    // RFC 3550 §6.5: an SDES item holds 1..255 octets. Refuse now rather than fail in every scheduled report.
+    const cnameOctets = utf8Encode(this.cname).length;
+    if (cnameOctets < 1 || cnameOctets > 255) {
+      throw new RangeError(`cname must encode to 1..255 UTF-8 octets (RFC 3550 §6.5), got ${cnameOctets}`);
+    }
     this.seq = Math.floor(random() * 0x10000) & 0xffff;
     if (opts.initialSequenceNumber !== undefined) this.seq = opts.initialSequenceNumber & 0xffff;
     const startWall = Date.now();
@@ -207,7 +213,7 @@ export class RtpSession {
       sessionBandwidth: opts.sessionBandwidth ?? 80000,
       random,
       now,
-      initialAvgRtcpSize: UDP_IP_OVERHEAD + 28 + 8 + 4 + this.cname.length + 4,
+      initialAvgRtcpSize: UDP_IP_OVERHEAD + 28 + 8 + 4 + cnameOctets + 4,
       ...(opts.rtcpMinIntervalMs !== undefined ? { minIntervalMs: opts.rtcpMinIntervalMs } : {}),
     });
     this.unsubscribes.push(this.rtpSocket.onMessage((m) => this.onDatagram(m, this.rtcpSocket === undefined)));
@@ -438,24 +444,29 @@ export class RtpSession {
   private onTimer(): void {
     this.timer = undefined;
     if (this.closed) return;
-    const now = this.loop.now();
-    this.expireMembers(now);
-    // §6.3.7: during the BYE back-off we_sent stays false and members counts BYEs only.
-    if (!this.scheduler.leaving) {
-      this.scheduler.weSent = this.weSentRecently(now);
-      this.updateMembership(now);
+    let bye = false;
+    try {
+      const now = this.loop.now();
+      this.expireMembers(now);
+      // §6.3.7: during the BYE back-off we_sent stays false and members counts BYEs only.
+      if (!this.scheduler.leaving) {
+        this.scheduler.weSent = this.weSentRecently(now);
+        this.updateMembership(now);
+      }
+      const action = this.scheduler.handleTimeout(now);
+      if (action === 'send-report') {
+        const compound = this.buildReport(now);
+        if (this.remote) this.trySendRtcp(compound);
+        this.scheduler.reportSent(now, rtcpCompoundSize(compound) + UDP_IP_OVERHEAD);
+      } else if (action === 'send-bye') {
+        bye = true;
+        this.trySendRtcp(this.byeCompound(now, this.byeReason));
+      }
+    } finally {
+      // Whatever happened above, the session keeps its RTCP timer (or finishes closing).
+      if (bye) void this.shutdown();
+      else this.arm();
     }
-    const action = this.scheduler.handleTimeout(now);
-    if (action === 'send-report') {
-      const compound = this.buildReport(now);
-      if (this.remote) this.trySendRtcp(compound);
-      this.scheduler.reportSent(now, rtcpCompoundSize(compound) + UDP_IP_OVERHEAD);
-    } else if (action === 'send-bye') {
-      this.trySendRtcp(this.byeCompound(now, this.byeReason));
-      void this.shutdown();
-      return;
-    }
-    this.arm();
   }
 
   private trySendRtcp(packets: RtcpPacket[]): void {

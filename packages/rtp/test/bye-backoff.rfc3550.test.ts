@@ -32,12 +32,13 @@ function receiverOnly() {
   });
   const byesOut: number[] = [];
   net.socket(5001).onMessage((m) => {
-    for (const p of [m.data]) if (p[1] === 203 || serializeHasBye(p)) byesOut.push(m.port);
+    if (hasBye(m.data)) byesOut.push(m.port);
   });
   return { clock, net, b, byesOut };
 }
 
-function serializeHasBye(d: Uint8Array): boolean {
+/** Whether a compound holds a BYE (walks the packets by their length fields). */
+function hasBye(d: Uint8Array): boolean {
   for (let o = 0; o + 4 <= d.length; o += (((d[o + 2]! << 8) | d[o + 3]!) + 1) * 4) if (d[o + 1] === 203) return true;
   return false;
 }
@@ -77,8 +78,25 @@ describe('BYE back-off state (RFC 3550 §6.3.7)', () => {
       clock.advance(100);
       await Promise.resolve();
     }
-    await Promise.race([done, Promise.resolve()]);
+    await done;
     expect(byesOut.length).toBe(1);
     expect(closed).toBe(true);
+  });
+});
+
+describe('RtpSession construction checks', () => {
+  it('a CNAME that cannot fit an SDES item (> 255 octets, RFC 3550 §6.5) is refused at once', () => {
+    const clock = new ManualClock(0);
+    const loop = createLoop({ clock });
+    const net = new MemNet();
+    const mk = (cname: string) =>
+      new RtpSession({ loop, rtpSocket: net.socket(), rtcpSocket: net.socket(), cname, random: seeded(1) });
+    expect(() => mk('x'.repeat(256))).toThrow(RangeError);
+    expect(() => mk('')).toThrow(RangeError);
+    // Otherwise the first scheduled report would throw inside the timer and RTCP would stop for good.
+    const ok = mk('é'.repeat(127)); // 254 octets
+    clock.advance(10_000);
+    expect(ok.counters.rtcpSent).toBe(0); // no remote yet, but the timer keeps running
+    expect(ok.scheduler.nextDeadline).toBeGreaterThan(10_000);
   });
 });

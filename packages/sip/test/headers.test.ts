@@ -59,7 +59,7 @@ describe('fast paths agree with the general scanner', () => {
           expect(fast).toEqual(slow);
         },
       ),
-      { numRuns: 600 },
+      { numRuns: 1500 },
     );
   });
   it('name-addr and Contact', () => {
@@ -80,7 +80,7 @@ describe('fast paths agree with the general scanner', () => {
           expect(fast).toEqual(slow);
         },
       ),
-      { numRuns: 600 },
+      { numRuns: 1500 },
     );
   });
   it('SIP URIs: fast form equals the escaped form', () => {
@@ -90,7 +90,7 @@ describe('fast paths agree with the general scanner', () => {
         const escaped = `sip:${user.replace(/^./, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}@${h}${ps.map((p) => `;${p}`).join('')}`;
         expect(outcome(() => parseUri(plain))).toEqual(outcome(() => parseUri(escaped)));
       }),
-      { numRuns: 600 },
+      { numRuns: 1500 },
     );
   });
 });

@@ -104,6 +104,24 @@ describe('parseMessage', () => {
       },
     });
   });
+  it('views serialise to plain JSON with their parameters', () => {
+    const r = parseMessage(INVITE);
+    expect(JSON.parse(JSON.stringify(r.via))).toEqual({
+      protocol: 'SIP/2.0',
+      transport: 'UDP',
+      host: 'pc33.atlanta.com',
+      branch: 'z9hG4bK776asdhds',
+      rport: null,
+      params: { branch: 'z9hG4bK776asdhds', rport: null },
+    });
+    expect(JSON.parse(JSON.stringify(r.from))).toEqual({
+      displayName: 'Alice',
+      uri: 'sip:alice@atlanta.com',
+      tag: '1928301774',
+      params: { tag: '1928301774' },
+    });
+    expect({ ...r.contacts[0]?.params }).toEqual({ expires: '60', q: '0.5' });
+  });
   it('lazy views throw SipParseError only when read (strict: false)', () => {
     const r = parseMessage('OPTIONS sip:a@b SIP/2.0\r\nVia: junk\r\nCSeq: x\r\n\r\n', { strict: false });
     expect(() => r.via).toThrow(SipParseError);

@@ -308,4 +308,27 @@ describe('UserAgent on a simulated network (manual clock)', () => {
     expect(got).toEqual(['TCP']);
     expect(ct.stats.sent).toBeGreaterThan(0);
   });
+
+  it('answers a 407 from a proxy with Proxy-Authorization (RFC 3261 §22.3), SHA-256 preferred', async () => {
+    const w = world();
+    const auth = new DigestServer({ realm: 'proxy', lookup: (u) => (u === 'alice' ? 'pw' : undefined), now: () => w.clock.now() });
+    const proxy = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.2', 5060)] });
+    const seen: string[] = [];
+    proxy.stack.onRequest = (r) => {
+      if (r.request.method !== 'INVITE') return;
+      const v = auth.verify(r.request.getAll('proxy-authorization'), 'INVITE');
+      seen.push(v.ok ? 'ok' : v.reason);
+      if (!v.ok) r.reply(407, { toTag: 'p1', headers: v.challenges.map((c) => ['Proxy-Authenticate', c] as [string, string]) });
+      else r.reply(486, { toTag: 'p2' });
+    };
+    const uac = new UserAgent({
+      loop: w.loop,
+      transports: [w.net.attach('127.0.0.1', 5060)],
+      credentials: { username: 'alice', password: 'pw' },
+    });
+    const res = uac.invite('sip:bob@127.0.0.2', { sdp: offer }).result.catch((e: unknown) => e);
+    await w.run(100);
+    expect(((await res) as SipCallError).status).toBe(486);
+    expect(seen).toEqual(['missing', 'ok']);
+  });
 });

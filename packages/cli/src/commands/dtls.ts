@@ -48,7 +48,7 @@ function result(info: DtlsConnectionInfo, session: DtlsSession) {
 /** Runs `mdh dtls`. */
 export async function run(argv: string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv, ['once', 'json', 'no-client-cert']);
-  const [mode, target] = positional;
+  const [mode, target, ...more] = positional;
   if ((mode !== 'connect' && mode !== 'listen') || !target) {
     process.stderr.write(`${usage}\n`);
     return 2;
@@ -73,7 +73,12 @@ export async function run(argv: string[]): Promise<number> {
       certFile && keyFile
         ? loadCertificate(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'))
         : generateCertificate();
-    srtpProfiles = (str('srtp') ?? SRTP_PROFILES.map((p) => p.name).join(',')).split(',').filter((s) => s.length > 0);
+    // `--srtp A,B` or `--srtp A B` (profiles after the first as extra words)
+    srtpProfiles = (str('srtp') ?? SRTP_PROFILES.map((p) => p.name).join(','))
+      .split(',')
+      .concat(str('srtp') !== undefined ? more.flatMap((w) => w.split(',')) : [])
+      .filter((s) => s.length > 0);
+    if (str('srtp') === undefined && more.length > 0) throw new Error(`unexpected argument '${more[0]}'`);
     for (const p of srtpProfiles) if (!srtpProfileInfo(p)) throw new Error(`unknown SRTP profile '${p}'`);
     const c = str('cipher');
     if (c) {

@@ -13,7 +13,8 @@ export type CacheEntry =
 /**
  * A bounded TTL cache of DNS answers keyed by (name, type). Positive entries live for the smallest
  * TTL of their records; negative ones (NXDOMAIN, NODATA) for min(SOA TTL, SOA MINIMUM) as RFC 2308
- * §5 says, capped by `maxNegativeTtl`. When full, the oldest entry is evicted.
+ * §5 says, capped by `maxNegativeTtl` — NODATA per (name, type), NXDOMAIN per name (any type). When
+ * full, the oldest entry is evicted.
  */
 export class DnsCache {
   private readonly map = new Map<string, CacheEntry>();
@@ -25,20 +26,28 @@ export class DnsCache {
     readonly maxNegativeTtl = 10_800,
   ) {}
 
-  private key(name: string, type: number): string {
+  private key(name: string, type: number | '*'): string {
     return `${type}|${name.toLowerCase().replace(/\.$/, '')}`;
   }
 
-  /** The live entry, with record TTLs decremented by the time spent in the cache. */
-  get(name: string, type: number): CacheEntry | undefined {
-    const k = this.key(name, type);
+  /** The live entry under `k`, dropping it when expired. */
+  private live(k: string, now: number): CacheEntry | undefined {
     const e = this.map.get(k);
-    if (!e) return undefined;
-    const now = this.clock.now();
-    if (now >= e.expiresAt) {
+    if (e && now >= e.expiresAt) {
       this.map.delete(k);
       return undefined;
     }
+    return e;
+  }
+
+  /**
+   * The live entry for (name, type), with record TTLs decremented by the time spent in the cache. A cached
+   * name error (NXDOMAIN) answers for every type of that name (RFC 2308 §5: it is cached per QNAME).
+   */
+  get(name: string, type: number): CacheEntry | undefined {
+    const now = this.clock.now();
+    const e = this.live(this.key(name, type), now) ?? this.live(this.key(name, '*'), now);
+    if (!e) return undefined;
     if (e.kind === 'negative') return e;
     const aged = Math.floor((now - e.storedAt) / 1000);
     return { ...e, records: e.records.map((r) => ({ ...r, ttl: Math.max(0, r.ttl - aged) })) };
@@ -53,12 +62,16 @@ export class DnsCache {
     this.set(this.key(name, type), { kind: 'records', records, storedAt: now, expiresAt: now + ttl * 1000 });
   }
 
-  /** Caches a negative answer for `ttl` seconds (from the SOA; RFC 2308 §5). */
+  /**
+   * Caches a negative answer for `ttl` seconds (from the SOA; RFC 2308 §5): NODATA for <name, type>,
+   * NXDOMAIN for the name whatever the type.
+   */
   putNegative(name: string, type: number, code: 'NXDOMAIN' | 'NODATA', ttl: number): void {
     const t = Math.min(this.maxNegativeTtl, ttl);
     if (t <= 0) return;
     const now = this.clock.now();
-    this.set(this.key(name, type), { kind: 'negative', code, storedAt: now, expiresAt: now + t * 1000 });
+    const k = this.key(name, code === 'NXDOMAIN' ? '*' : type);
+    this.set(k, { kind: 'negative', code, storedAt: now, expiresAt: now + t * 1000 });
   }
 
   private set(k: string, e: CacheEntry): void {

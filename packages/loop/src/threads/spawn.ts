@@ -44,6 +44,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 })();
 `;
 
+/** How long join() waits for the worker to exit after its function returned before giving the result anyway. */
+const JOIN_GRACE_MS = 500;
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: { name?: string; message: string; stack?: string } };
 
 /**
@@ -74,18 +77,26 @@ export class ThreadHandle<T = unknown> {
         if (o.ok) resolve(o.value as T);
         else reject(new ThreadError(`thread failed: ${o.error.message}`, o.error));
       };
+      let grace: ReturnType<typeof setTimeout> | undefined;
       worker.on('message', (m: Outcome) => {
         if (outcome) return;
         outcome = m;
-        // The thread's function has returned (or thrown): that ends the thread, like a pthread's start
-        // routine returning. Stop the worker even if it left timers or sockets behind; 'exit' settles.
-        void worker.terminate().catch(() => {});
+        // The function has returned (or thrown). Normally the worker exits right after and 'exit' settles;
+        // if it left timers or sockets behind it never would, so after a grace period the result is given
+        // anyway and the worker stops holding the process open. It is not terminated: that would cut off
+        // its pending output and any work it deliberately left running.
+        grace = setTimeout(() => {
+          settle(m);
+          worker.unref();
+        }, JOIN_GRACE_MS);
+        grace.unref();
       });
       worker.on('error', (e: Error) => {
         outcome ??= { ok: false, error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } };
       });
       worker.on('exit', (code) => {
         this.finished = true;
+        if (grace !== undefined) clearTimeout(grace);
         if (outcome) settle(outcome);
         else settle({ ok: false, error: { message: `exited with code ${code} without a result` } });
       });

@@ -135,6 +135,7 @@ export class MediaEndpoint {
   private readonly sentAt = new Map<number, number>();
   private rtts: number[] = [];
   private samples: number[] = [];
+  private toneCache: { n: number; hz: number } | undefined;
   private closed = false;
   private readonly s = {
     packetsSent: 0,
@@ -369,10 +370,23 @@ export class MediaEndpoint {
       lossPercent: round2(lossPercent),
       jitterMs: rs ? round2((rs.jitter / clock) * 1000) : 0,
       rttMs: rtt,
-      receivedToneHz: this.samples.length >= 800 ? round2(dominantFrequency(this.samples, clock)) : 0,
+      receivedToneHz: this.toneHz(clock),
       dropped: this.s.dropped,
       srtpProfile: this.profileName,
     };
+  }
+
+  /** Packet counters only (cheap; {@link stats} also analyses the received audio). */
+  counters(): { packetsSent: number; packetsReceived: number; dropped: number } {
+    return { packetsSent: this.s.packetsSent, packetsReceived: this.s.packetsReceived, dropped: this.s.dropped };
+  }
+
+  private toneHz(clock: number): number {
+    if (this.samples.length < 800) return 0;
+    if (this.toneCache && this.toneCache.n === this.samples.length) return this.toneCache.hz;
+    const hz = round2(dominantFrequency(this.samples, clock));
+    this.toneCache = { n: this.samples.length, hz };
+    return hz;
   }
 
   /** Stops sending (keeps receiving, so late echoes still count). */

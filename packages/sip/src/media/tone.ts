@@ -76,11 +76,11 @@ function goertzelPower(x: ArrayLike<number>, f: number, rate: number): number {
 }
 
 /**
- * The dominant frequency of a signal between `minHz` and `maxHz` (Goertzel scan, 5 Hz then 0.5 Hz steps),
- * or 0 for silence. Used to check that the audio coming back is the tone.
+ * The dominant frequency of a signal between `minHz` and `maxHz` (Goertzel scan, 10 Hz then 0.5 Hz steps),
+ * over the first second, or 0 for silence. Used to check that the audio coming back is the tone.
  */
 export function dominantFrequency(samples: ArrayLike<number>, sampleRate = 8000, minHz = 100, maxHz = 3500): number {
-  const n = Math.min(samples.length, sampleRate * 2);
+  const n = Math.min(samples.length, sampleRate);
   if (n < 64) return 0;
   const x = new Float64Array(n);
   let energy = 0;
@@ -91,7 +91,7 @@ export function dominantFrequency(samples: ArrayLike<number>, sampleRate = 8000,
   if (energy / n < 1) return 0;
   let best = minHz;
   let bestP = -1;
-  for (let f = minHz; f <= maxHz; f += 5) {
+  for (let f = minHz; f <= maxHz; f += 10) {
     const p = goertzelPower(x, f, sampleRate);
     if (p > bestP) {
       bestP = p;
@@ -99,7 +99,7 @@ export function dominantFrequency(samples: ArrayLike<number>, sampleRate = 8000,
     }
   }
   let fine = best;
-  for (let f = best - 5; f <= best + 5; f += 0.5) {
+  for (let f = best - 10; f <= best + 10; f += 0.5) {
     const p = goertzelPower(x, f, sampleRate);
     if (p > bestP) {
       bestP = p;

@@ -9,10 +9,11 @@ const enc = new TextEncoder();
  * @internal
  */
 export function serializeHead(msg: SipMessage): string {
+  // plain `+=` appends measure faster than template literals here
   let s =
     msg.kind === 'request'
-      ? `${msg.method} ${msg.uri} ${msg.version}\r\n`
-      : `${msg.version} ${msg.status} ${msg.reason}\r\n`;
+      ? msg.method + ' ' + msg.uri + ' ' + msg.version + '\r\n'
+      : msg.version + ' ' + msg.status + ' ' + msg.reason + '\r\n';
   const n = msg._n;
   const k = msg._k;
   const v = msg._v;
@@ -20,15 +21,24 @@ export function serializeHead(msg: SipMessage): string {
   for (let i = 0; i < n.length; i++) {
     if (k[i] === 'content-length') {
       if (!wroteCl) {
-        s += `Content-Length: ${msg.body.length}\r\n`;
+        s += 'Content-Length: ';
+        s += msg.body.length;
+        s += '\r\n';
         wroteCl = true;
       }
       continue;
     }
-    s += `${n[i]}: ${v[i]}\r\n`;
+    s += n[i];
+    s += ': ';
+    s += v[i];
+    s += '\r\n';
   }
-  if (!wroteCl) s += `Content-Length: ${msg.body.length}\r\n`;
-  return `${s}\r\n`;
+  if (!wroteCl) {
+    s += 'Content-Length: ';
+    s += msg.body.length;
+    s += '\r\n';
+  }
+  return s + '\r\n';
 }
 
 const SLAB_SIZE = 65536;

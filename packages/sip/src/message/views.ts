@@ -164,6 +164,18 @@ class ViaView implements Via {
   set params(p: HeaderParams) {
     this._p = p;
   }
+
+  /** Plain-object form (for JSON and logs). */
+  toJSON(): Via {
+    const o: Via = { protocol: this.protocol, transport: this.transport, host: this.host, params: this.params };
+    if (this.port !== undefined) o.port = this.port;
+    if (this.branch !== undefined) o.branch = this.branch;
+    if (this.received !== undefined) o.received = this.received;
+    if (this.rport !== undefined) o.rport = this.rport;
+    if (this.maddr !== undefined) o.maddr = this.maddr;
+    if (this.ttl !== undefined) o.ttl = this.ttl;
+    return o;
+  }
 }
 
 /** Param value characters of the fast paths: token chars plus ":" "[" "]" (IPv6 received/maddr). */
@@ -281,7 +293,9 @@ function fastVia(v: string): Via | undefined {
           via.rport = r;
         }
       } else if (name === 'maddr') {
+        // a later duplicate wins, as in the parameter map
         if (value !== null) via.maddr = value;
+        else delete via.maddr;
       } else if (name === 'ttl') {
         const t = value === null ? -1 : parseUint(value, 255);
         if (t < 0) return undefined;
@@ -424,11 +438,9 @@ export function parseNameAddr(value: string, what = 'address'): NameAddr {
     uriText = m[1]!;
     ps = m[2]!;
   }
-  const params: HeaderParams = {};
-  if (ps.length > 0) splitSimpleParams(ps, params);
-  const na = new LazyNameAddr(uriText, params, what);
+  const na = new LazyNameAddr(uriText, ps, what);
   if (displayName !== undefined) na.displayName = displayName;
-  const tag = params.tag;
+  const tag = ps.length > 0 ? na._param('tag') : undefined;
   if (tag !== undefined) {
     if (tag === null || !isToken(tag)) return parseNameAddrSlow(value, what);
     na.tag = tag;
@@ -508,18 +520,72 @@ function parseNameAddrSlow(value: string, what: string): NameAddr {
 class LazyNameAddr implements NameAddr {
   declare displayName?: string;
   declare uriText: string;
-  declare params: HeaderParams;
   declare tag?: string;
   declare expires?: number;
   declare q?: number;
   declare private u: Uri | undefined;
   declare private readonly what: string;
+  /** raw `;a=b;c` text (fast path) */
+  declare private _ps: string;
+  declare private _p: HeaderParams | undefined;
 
-  constructor(uriText: string, params: HeaderParams, what: string) {
+  constructor(uriText: string, params: HeaderParams | string, what: string) {
     this.uriText = uriText;
-    this.params = params;
     this.what = what;
     this.u = undefined;
+    if (typeof params === 'string') {
+      this._ps = params;
+      this._p = undefined;
+    } else {
+      this._ps = '';
+      this._p = params;
+    }
+  }
+
+  get params(): HeaderParams {
+    if (this._p === undefined) {
+      const p: HeaderParams = {};
+      if (this._ps.length > 0) splitSimpleParams(this._ps, p);
+      this._p = p;
+    }
+    return this._p;
+  }
+
+  set params(p: HeaderParams) {
+    this._p = p;
+  }
+
+  /** Plain-object form (for JSON and logs); the URI as text. */
+  toJSON(): Record<string, unknown> {
+    const o: Record<string, unknown> = {};
+    if (this.displayName !== undefined) o.displayName = this.displayName;
+    o.uri = this.uriText;
+    if (this.tag !== undefined) o.tag = this.tag;
+    if (this.expires !== undefined) o.expires = this.expires;
+    if (this.q !== undefined) o.q = this.q;
+    o.params = this.params;
+    return o;
+  }
+
+  /** One parameter (name lower-case) without building the whole map. @internal */
+  _param(name: string): string | null | undefined {
+    if (this._p !== undefined) return this._p[name];
+    const s = this._ps;
+    let found: string | null | undefined;
+    let i = 1;
+    while (i < s.length) {
+      let e = s.indexOf(';', i);
+      if (e < 0) e = s.length;
+      let eq = s.indexOf('=', i);
+      if (eq > e) eq = -1;
+      const ne = eq < 0 ? e : eq;
+      if (ne - i === name.length) {
+        const n = s.slice(i, ne);
+        if (n === name || n.toLowerCase() === name) found = eq < 0 ? null : s.slice(eq + 1, e);
+      }
+      i = e + 1;
+    }
+    return found;
   }
 
   get uri(): Uri {
@@ -539,7 +605,8 @@ class LazyNameAddr implements NameAddr {
 /** Parses one Contact value (not `*`): a name-addr with `expires` and `q`. */
 export function parseContact(value: string): Contact {
   const na = parseNameAddr(value, 'Contact') as Contact;
-  const e = na.params.expires;
+  const lazy = na instanceof LazyNameAddr ? na : undefined;
+  const e = lazy ? lazy._param('expires') : na.params.expires;
   if (e !== undefined) {
     // delta-seconds larger than 2^32-1 are clamped (RFC 3261 §20.19 / RFC 4475 §3.1.2.4 tolerance)
     let n = e === null || e.length === 0 ? -1 : 0;
@@ -552,7 +619,7 @@ export function parseContact(value: string): Contact {
     if (n < 0) throw new SipParseError('bad-contact', `bad Contact expires '${e}'`);
     na.expires = n;
   }
-  const q = na.params.q;
+  const q = lazy ? lazy._param('q') : na.params.q;
   if (q !== undefined) {
     // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )  (RFC 3261 §25.1)
     if (q === null || !QVALUE.test(q)) throw new SipParseError('bad-contact', `bad Contact q '${q}'`);
