@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DtlsEngine, generateCertificate } from '@mdh/dtls';
+import { DtlsEngine, fingerprint, generateCertificate } from '@mdh/dtls';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.argv[2] ?? 6);
@@ -17,15 +17,25 @@ const werift = require('werift-dtls/lib/dtls/src/index.js');
 // ---- @mdh/dtls -------------------------------------------------------------------------------------------------
 const serverCert = generateCertificate();
 const clientCert = generateCertificate();
+const serverFp = fingerprint(serverCert.chain[0]);
+const clientFp = fingerprint(clientCert.chain[0]);
 
 function mdhHandshake(group) {
+  // the WebRTC model: each side pins the other's certificate fingerprint (from SDP)
   const client = new DtlsEngine({
     role: 'client',
     certificate: clientCert,
     groups: [group, 'secp256r1'],
     srtpProfiles: [1],
+    expectedFingerprints: [serverFp],
   });
-  const server = new DtlsEngine({ role: 'server', certificate: serverCert, groups: [group], srtpProfiles: [1] });
+  const server = new DtlsEngine({
+    role: 'server',
+    certificate: serverCert,
+    groups: [group],
+    srtpProfiles: [1],
+    expectedFingerprints: [clientFp],
+  });
   client.start(0);
   let toServer = [];
   let toClient = [];

@@ -50,8 +50,8 @@ interface Peer {
   waitFor: (re: RegExp, ms: number) => Promise<RegExpExecArray>;
 }
 
-function runOpenssl(args: string[]): Peer {
-  const proc = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+function runOpenssl(args: string[], env?: Record<string, string>): Peer {
+  const proc = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(proc);
   let buf = '';
   const waiters: (() => void)[] = [];
@@ -715,6 +715,69 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       kill(cl);
       proxy.close();
       await server.close();
+    }
+  });
+
+  it('extended_master_secret is required by default: an OpenSSL server without EMS is refused', async () => {
+    const port = await freeUdpPort();
+    const s = certs.ec!;
+    // OpenSSL 3.0's s_server has no -no_ems: switch EMS off through the SSL_CONF system default
+    const cnf = join(dir, 'no-ems.cnf');
+    writeFileSync(
+      cnf,
+      'openssl_conf = default_conf\n[default_conf]\nssl_conf = ssl_sect\n[ssl_sect]\nsystem_default = sd\n[sd]\nOptions = -ExtendedMasterSecret\n',
+    );
+    const srv = runOpenssl(
+      ['s_server', '-dtls1_2', '-accept', `127.0.0.1:${port}`, '-cert', s.certFile, '-key', s.keyFile],
+      {
+        OPENSSL_CONF: cnf,
+      },
+    );
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      await expect(connect({ host: '127.0.0.1', port, handshakeTimeoutMs: 10_000 })).rejects.toThrow(
+        /extended_master_secret/,
+      );
+      // and allowed when the application opts out (RFC 7627 §5.3 leaves this to local policy)
+      const conn = await connect({
+        host: '127.0.0.1',
+        port,
+        requireExtendedMasterSecret: false,
+        handshakeTimeoutMs: 10_000,
+      });
+      expect(conn.info.extendedMasterSecret).toBe(false);
+      await conn.close();
+    } finally {
+      kill(srv);
+    }
+  });
+
+  it('openssl s_client without a client certificate ↔ mdh dtls listen --once (certificate requested, not required)', async () => {
+    const port = await freeUdpPort();
+    const pending = cli(['listen', `127.0.0.1:${port}`, '--once', '--json']);
+    await new Promise((r) => setTimeout(r, 300));
+    const cl = runOpenssl([
+      's_client',
+      '-dtls1_2',
+      '-connect',
+      `127.0.0.1:${port}`,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_32',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+    ]);
+    try {
+      const r = await pending;
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.out.trim());
+      expect(j.srtpProfile).toBe('SRTP_AES128_CM_HMAC_SHA1_32');
+      expect(j.peerFingerprint).toBeNull();
+      const m = await cl.waitFor(KM_RE, 10_000);
+      expect(j.keyingMaterial).toBe(m[1]!.toLowerCase());
+    } finally {
+      kill(cl);
     }
   });
 });

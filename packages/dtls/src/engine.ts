@@ -102,7 +102,10 @@ export interface DtlsEngineOptions {
   alpn?: readonly string[];
   /** Server: send a CertificateRequest (default true, as WebRTC requires mutual authentication). */
   requestClientCertificate?: boolean;
-  /** Server: fail when the client sends no certificate (default: same as requestClientCertificate). */
+  /**
+   * Server: fail when the client sends no certificate. Default: true when the peer is to be verified
+   * (`expectedFingerprints`, `ca` or `verifyCertificate` given) and a certificate is requested, else false.
+   */
   requireClientCertificate?: boolean;
   /** Accept the peer only if its leaf matches one of these RFC 8122 fingerprints (`sha-256 AB:…`). */
   expectedFingerprints?: readonly string[];
@@ -376,6 +379,15 @@ export class DtlsEngine {
   /** Parameters of the established association (undefined before `connected`). */
   get info(): DtlsConnectionInfo | undefined {
     return this.connectedInfo;
+  }
+
+  private clientCertificateRequired(): boolean {
+    if (this.opts.requireClientCertificate !== undefined) return this.opts.requireClientCertificate;
+    const verifies =
+      (this.opts.expectedFingerprints?.length ?? 0) > 0 ||
+      this.anchors.length > 0 ||
+      this.opts.verifyCertificate !== undefined;
+    return verifies && (this.opts.requestClientCertificate ?? true);
   }
 
   private isDead(): boolean {
@@ -842,11 +854,7 @@ export class DtlsEngine {
         return;
       case 'clientKeyExchange': {
         if (type !== HandshakeType.clientKeyExchange) throw unexpected();
-        if (
-          this.certRequested &&
-          this.peerChain.length === 0 &&
-          (this.opts.requireClientCertificate ?? this.opts.requestClientCertificate ?? true)
-        ) {
+        if (this.certRequested && this.peerChain.length === 0 && this.clientCertificateRequired()) {
           throw new DtlsError('client certificate required', AlertDescription.handshakeFailure);
         }
         const point = parseClientKeyExchange(body);

@@ -219,3 +219,27 @@ describe('UDP adapters on 127.0.0.1', () => {
     }
   });
 });
+
+describe('listen() keeps no state for peers that do not return the cookie', () => {
+  it('a burst of ClientHellos from unverified addresses allocates no association', async () => {
+    const server = await listen({ host: '127.0.0.1', port: 0, certificate: cert }, () => {});
+    const sock = await createUdpSocket({ address: '127.0.0.1' });
+    try {
+      let hvrs = 0;
+      sock.onMessage((m) => {
+        if (m.data[0] === 22 && m.data[13] === 3) hvrs++;
+      });
+      for (let i = 0; i < 50; i++) {
+        const c = new DtlsEngine({ role: 'client' });
+        c.start(0);
+        for (const d of drain(c).datagrams) sock.send(d, server.port, '127.0.0.1');
+      }
+      for (let i = 0; i < 100 && hvrs < 50; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(hvrs).toBe(50);
+      expect(server.associations).toBe(0);
+    } finally {
+      await sock.close();
+      await server.close();
+    }
+  });
+});

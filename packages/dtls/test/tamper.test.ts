@@ -125,16 +125,23 @@ describe('verification failures end the handshake with the right alert', () => {
     expect(errorOf(r.serverEvents).alert).toBe(AlertDescription.badCertificate);
   });
 
-  it('a server that requires a client certificate rejects a client without one', () => {
+  it('a server that verifies its peer rejects a client without a certificate', () => {
     const client = new DtlsEngine({ role: 'client' });
-    const server = new DtlsEngine({ role: 'server', certificate: serverCert });
+    const server = new DtlsEngine({
+      role: 'server',
+      certificate: serverCert,
+      expectedFingerprints: [fingerprint(clientCert.chain[0]!)],
+    });
     const r = runNet(client, server);
     expect(errorOf(r.serverEvents).alert).toBe(AlertDescription.handshakeFailure);
+    const strict = new DtlsEngine({ role: 'server', certificate: serverCert, requireClientCertificate: true });
+    const r2 = runNet(new DtlsEngine({ role: 'client' }), strict);
+    expect(errorOf(r2.serverEvents).alert).toBe(AlertDescription.handshakeFailure);
   });
 
-  it('a client without a certificate connects when the server does not require one', () => {
+  it('a client without a certificate connects when the server does not verify its peer', () => {
     const client = new DtlsEngine({ role: 'client' });
-    const server = new DtlsEngine({ role: 'server', certificate: serverCert, requireClientCertificate: false });
+    const server = new DtlsEngine({ role: 'server', certificate: serverCert });
     const r = runNet(client, server);
     expect(r.serverEvents.some((e) => e.type === 'connected')).toBe(true);
     expect(server.info?.peerCertificates).toEqual([]);

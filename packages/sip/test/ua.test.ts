@@ -311,14 +311,19 @@ describe('UserAgent on a simulated network (manual clock)', () => {
 
   it('answers a 407 from a proxy with Proxy-Authorization (RFC 3261 §22.3), SHA-256 preferred', async () => {
     const w = world();
-    const auth = new DigestServer({ realm: 'proxy', lookup: (u) => (u === 'alice' ? 'pw' : undefined), now: () => w.clock.now() });
+    const auth = new DigestServer({
+      realm: 'proxy',
+      lookup: (u) => (u === 'alice' ? 'pw' : undefined),
+      now: () => w.clock.now(),
+    });
     const proxy = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.2', 5060)] });
     const seen: string[] = [];
     proxy.stack.onRequest = (r) => {
       if (r.request.method !== 'INVITE') return;
       const v = auth.verify(r.request.getAll('proxy-authorization'), 'INVITE');
       seen.push(v.ok ? 'ok' : v.reason);
-      if (!v.ok) r.reply(407, { toTag: 'p1', headers: v.challenges.map((c) => ['Proxy-Authenticate', c] as [string, string]) });
+      if (!v.ok)
+        r.reply(407, { toTag: 'p1', headers: v.challenges.map((c) => ['Proxy-Authenticate', c] as [string, string]) });
       else r.reply(486, { toTag: 'p2' });
     };
     const uac = new UserAgent({

@@ -41,7 +41,7 @@ function result(info: DtlsConnectionInfo, session: DtlsSession) {
     cipherSuite: info.cipherSuite,
     srtpProfile: info.srtpProfile?.name ?? null,
     keyingMaterial: km ? Buffer.from(km.material).toString('hex') : null,
-    peerFingerprint: info.peerFingerprint,
+    peerFingerprint: info.peerFingerprint === '' ? null : info.peerFingerprint,
   };
 }
 

@@ -101,6 +101,8 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const totals: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
   const media = o.media !== false;
   const noMediaCrypto = makeSdesCrypto();
+  const noMediaAnswers = new Map<string, ReturnType<typeof answerSdpOffer>>();
+  const modeCache = new Map<string, SrtpMode>();
   let seq = 0;
   ua.stack.onError = () => {};
   ua.on('invite', (inv: IncomingCall) => {
@@ -117,7 +119,18 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     }
     let mode: SrtpMode;
     try {
-      mode = o.srtp && o.srtp !== 'any' ? o.srtp : offeredMode(offer);
+      if (o.srtp && o.srtp !== 'any') mode = o.srtp;
+      else {
+        // the profile of offers that differ only in their o= line is looked up once
+        const k = offer.replace(/^o=.*$/m, '');
+        let m = modeCache.get(k);
+        if (m === undefined) {
+          m = offeredMode(offer);
+          if (modeCache.size >= 64) modeCache.clear();
+          modeCache.set(k, m);
+        }
+        mode = m;
+      }
     } catch {
       inv.reject(400, 'Bad Request (SDP)');
       totals.rejected++;
@@ -136,15 +149,22 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         answerSdp = a.sdp;
         neg = a.media;
       } else {
-        // Signalling only (load tests): a valid answer whose media goes to the discard port.
-        const local = {
-          address: host,
-          port: 9,
-          srtp: mode,
-          crypto: noMediaCrypto,
-          fingerprint: { hash: 'sha-256', value: '00' },
-        };
-        const a = answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
+        // Signalling only (load tests): a valid answer whose media goes to the discard port. Offers that
+        // differ only in their o= line (a load generator's) get the same answer: it is computed once.
+        const key = `${mode}|${offer.replace(/^o=.*$/m, '')}`;
+        let a = noMediaAnswers.get(key);
+        if (!a) {
+          const local = {
+            address: host,
+            port: 9,
+            srtp: mode,
+            crypto: noMediaCrypto,
+            fingerprint: { hash: 'sha-256', value: '00' },
+          };
+          a = answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
+          if (noMediaAnswers.size >= 64) noMediaAnswers.clear();
+          noMediaAnswers.set(key, a);
+        }
         answerSdp = a.sdp;
         neg = a.media;
       }

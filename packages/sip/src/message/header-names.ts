@@ -144,6 +144,12 @@ export const LIST_HEADERS: ReadonlySet<string> = new Set([
   'reason',
 ]);
 
+/** List headers the parser splits at once (the transaction and dialog layers read them). @internal */
+export const EAGER_SPLIT: ReadonlySet<string> = new Set(['via', 'contact', 'route', 'record-route']);
+
+/** List headers split on first access (RFC 3261 §7.3.1 allows either form on the wire). @internal */
+export const LAZY_LIST: ReadonlySet<string> = new Set([...LIST_HEADERS].filter((k) => !EAGER_SPLIT.has(k)));
+
 /** Headers that may appear at most once in a message (RFC 3261 §7.3.1, §20). */
 export const SINGLETON_HEADERS: ReadonlySet<string> = new Set([
   'call-id',

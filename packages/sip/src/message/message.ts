@@ -1,6 +1,6 @@
 import { parseUri, type Uri } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
-import { canonicalForKey, headerKey, LIST_HEADERS } from './header-names.js';
+import { canonicalForKey, headerKey, LAZY_LIST, LIST_HEADERS } from './header-names.js';
 import { splitList } from './scan.js';
 import {
   type AuthParams,
@@ -59,6 +59,8 @@ export abstract class SipMessageBase {
   declare _v: string[];
   /** @internal view cache */
   declare _c: ViewCache | undefined;
+  /** @internal some list headers (other than Via/Contact/Route/Record-Route) are still unsplit */
+  declare _lazy: boolean;
   /** The body (may be a zero-copy view into the parsed input). */
   declare body: Uint8Array;
 
@@ -67,11 +69,47 @@ export abstract class SipMessageBase {
     this._k = keys;
     this._v = values;
     this._c = undefined;
+    this._lazy = false;
     this.body = body;
+  }
+
+  /**
+   * Splits list headers that the parser left whole (Allow, Supported, Accept...: only split when first
+   * asked for, RFC 3261 §7.3.1); empty elements are dropped. @internal
+   */
+  _expand(): void {
+    if (!this._lazy) return;
+    this._lazy = false;
+    const n: string[] = [];
+    const k: string[] = [];
+    const v: string[] = [];
+    for (let i = 0; i < this._k.length; i++) {
+      const key = this._k[i]!;
+      const val = this._v[i]!;
+      if (LIST_HEADERS.has(key) && val.indexOf(',') >= 0) {
+        const parts = splitList(val);
+        let any = false;
+        for (const part of parts) {
+          if (part.length === 0) continue;
+          n.push(this._n[i]!);
+          k.push(key);
+          v.push(part);
+          any = true;
+        }
+        if (any) continue;
+      }
+      n.push(this._n[i]!);
+      k.push(key);
+      v.push(val);
+    }
+    this._n = n;
+    this._k = k;
+    this._v = v;
   }
 
   /** Every header value, in order. */
   get headers(): SipHeader[] {
+    this._expand();
     const out: SipHeader[] = [];
     for (let i = 0; i < this._n.length; i++) out.push({ name: this._n[i]!, value: this._v[i]! });
     return out;
@@ -80,6 +118,7 @@ export abstract class SipMessageBase {
   /** First value of a header (name case-insensitive, compact forms accepted), or undefined. */
   get(name: string): string | undefined {
     const k = headerKey(name);
+    if (this._lazy && LAZY_LIST.has(k)) this._expand();
     const keys = this._k;
     for (let i = 0; i < keys.length; i++) if (keys[i] === k) return this._v[i];
     return undefined;
@@ -88,6 +127,7 @@ export abstract class SipMessageBase {
   /** Every value of a header in order (list headers already split per element). */
   getAll(name: string): string[] {
     const k = headerKey(name);
+    if (this._lazy && LAZY_LIST.has(k)) this._expand();
     const keys = this._k;
     const out: string[] = [];
     for (let i = 0; i < keys.length; i++) if (keys[i] === k) out.push(this._v[i]!);
@@ -102,6 +142,7 @@ export abstract class SipMessageBase {
   /** Number of values of a header. */
   count(name: string): number {
     const k = headerKey(name);
+    if (this._lazy && LAZY_LIST.has(k)) this._expand();
     let n = 0;
     for (const x of this._k) if (x === k) n++;
     return n;
@@ -109,12 +150,14 @@ export abstract class SipMessageBase {
 
   /** Appends a header value (list headers given as `a, b` are split into elements). */
   add(name: string, value: string | number): this {
+    this._expand();
     this._insert(this._k.length, name, String(value));
     return this;
   }
 
   /** Inserts a header value before the first existing value of the same header (e.g. a new top Via), else appends. */
   prepend(name: string, value: string | number): this {
+    this._expand();
     const i = this._k.indexOf(headerKey(name));
     this._insert(i < 0 ? this._k.length : i, name, String(value));
     return this;
@@ -122,6 +165,7 @@ export abstract class SipMessageBase {
 
   /** Replaces every value of a header by `value` (at the position of the first), or appends. */
   set(name: string, value: string | number | readonly string[]): this {
+    this._expand();
     const k = headerKey(name);
     const i = this._k.indexOf(k);
     this.remove(name);
@@ -133,6 +177,7 @@ export abstract class SipMessageBase {
 
   /** Removes every value of a header; returns how many were removed. */
   remove(name: string): number {
+    this._expand();
     const k = headerKey(name);
     let n = 0;
     for (let i = this._k.length - 1; i >= 0; i--) {
@@ -149,6 +194,7 @@ export abstract class SipMessageBase {
 
   /** Removes the first value of a header (e.g. the top Via, RFC 3261 §8.1.3.3); returns it. */
   removeFirst(name: string): string | undefined {
+    this._expand();
     const i = this._k.indexOf(headerKey(name));
     if (i < 0) return undefined;
     const v = this._v[i];
@@ -161,6 +207,7 @@ export abstract class SipMessageBase {
 
   /** @internal */
   _insert(at: number, name: string, value: string): number {
+    this._expand();
     const k = headerKey(name);
     const canon = canonicalForKey(k) ?? name;
     const vals = LIST_HEADERS.has(k) ? splitList(value.trim()) : [value.trim()];
@@ -221,6 +268,7 @@ export abstract class SipMessageBase {
 
   /** @internal first value for a lower-case long key */
   _first(key: string): string | undefined {
+    if (this._lazy && LAZY_LIST.has(key)) this._expand();
     const keys = this._k;
     for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this._v[i];
     return undefined;
@@ -228,6 +276,7 @@ export abstract class SipMessageBase {
 
   /** @internal all values for a lower-case long key */
   _all(key: string): string[] {
+    if (this._lazy && LAZY_LIST.has(key)) this._expand();
     const keys = this._k;
     const out: string[] = [];
     for (let i = 0; i < keys.length; i++) if (keys[i] === key) out.push(this._v[i]!);

@@ -1,7 +1,14 @@
 import { isToken, TOKEN } from '../uri/chars.js';
 import type { parseUri } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
-import { COMPACT_FORMS, canonicalForKey, headerKey, KNOWN_HEADER_KEYS, LIST_HEADERS } from './header-names.js';
+import {
+  COMPACT_FORMS,
+  canonicalForKey,
+  EAGER_SPLIT,
+  headerKey,
+  KNOWN_HEADER_KEYS,
+  LIST_HEADERS,
+} from './header-names.js';
 import { type SipMessage, SipRequest, SipResponse } from './message.js';
 import { splitList } from './scan.js';
 
@@ -220,10 +227,11 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   let head = '';
   // fast path: one native search for CRLFCRLF, then make sure no bare-LF empty line comes earlier
   if (NodeBuffer) {
-    const p = NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(CRLFCRLF, start);
+    const nb = NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const p = nb.indexOf(CRLFCRLF, start);
     if (p >= 0 && p - start <= maxHeaderBytes) {
       // (an earlier bare-LF empty line is found by the header loop, which then ends the section there)
-      head = latin1(b, start, p + 2);
+      head = nb.latin1Slice(start, p + 2);
       emptyLine = p + 2;
       bodyStart = p + 4;
     }
@@ -333,7 +341,9 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
         while (ve > vs && (c === 13 || c === 32 || c === 9)) c = head.charCodeAt(--ve - 1);
         const v = head.slice(vs, ve);
         if (info.list && v.length > 0) {
-          if (v.indexOf(',') < 0) {
+          if (v.indexOf(',') < 0 || !EAGER_SPLIT.has(info.key)) {
+            // lists the transaction/dialog layers read are split now; the others when first asked for
+            if (v.indexOf(',') >= 0) msg._lazy = true;
             names.push(info.name);
             keys.push(info.key);
             values.push(v);
@@ -428,7 +438,12 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
       f = head.charCodeAt(eol + 1);
     }
     if (acc >= 128 && HIGH.test(v)) v = latin1ToUtf8(v);
-    if (info.list && v.length > 0) {
+    if (info.list && v.length > 0 && !EAGER_SPLIT.has(info.key)) {
+      if (v.indexOf(',') >= 0) msg._lazy = true;
+      names.push(info.name);
+      keys.push(info.key);
+      values.push(v);
+    } else if (info.list && v.length > 0) {
       const parts = splitList(v);
       for (let j = 0; j < parts.length; j++) {
         const part = parts[j]!;

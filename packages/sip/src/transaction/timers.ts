@@ -23,11 +23,15 @@ export const TRYING_DELAY_MS = 200;
 
 /** Merges user overrides with the defaults and checks them (API misuse throws). */
 export function resolveTimers(t?: Partial<TransactionTimers>): TransactionTimers {
+  // Already resolved (frozen by this function): reuse it, transactions are created per message.
+  if (t === undefined) return DEFAULT_TIMERS;
+  if (Object.isFrozen(t) && t.t1 !== undefined && t.t2 !== undefined && t.t4 !== undefined)
+    return t as TransactionTimers;
   const r = { ...DEFAULT_TIMERS, ...t };
   for (const [k, v] of Object.entries(r)) {
     if (!Number.isFinite(v) || v <= 0) throw new RangeError(`timer ${k} must be a positive number of ms, got ${v}`);
   }
-  return r;
+  return Object.freeze(r);
 }
 
 /**

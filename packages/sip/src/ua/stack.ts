@@ -100,6 +100,7 @@ interface ServerEntry {
   req: SipRequest;
   target: SendTarget;
   timer: TimerId | undefined;
+  timerAt?: number | undefined;
   onAck?: (ack: SipRequest) => void;
   onCancel?: () => void;
   onTimeout?: () => void;
@@ -111,6 +112,7 @@ interface ClientEntry {
   handlers: ClientRequestHandlers;
   target: SendTarget;
   timer: TimerId | undefined;
+  timerAt?: number | undefined;
 }
 
 const MTU_LIMIT = 1300; // RFC 3261 §18.1.1: MTU (1500) − 200 bytes
@@ -303,16 +305,22 @@ export class SipStack {
   }
 
   private reschedule(
-    e: { tx: { nextDeadline(): number | undefined; terminated: boolean }; timer: TimerId | undefined },
+    e: {
+      tx: { nextDeadline(): number | undefined; terminated: boolean };
+      timer: TimerId | undefined;
+      timerAt?: number | undefined;
+    },
     pump: () => void,
   ): void {
+    const d = e.tx.terminated ? undefined : e.tx.nextDeadline();
+    // The armed loop timer already fires at the next deadline: keep it (one heap operation saved per message).
+    if (d !== undefined && e.timer !== undefined && e.timerAt === d) return;
     if (e.timer !== undefined) {
       this.loop.cancel(e.timer);
       e.timer = undefined;
     }
-    if (e.tx.terminated) return;
-    const d = e.tx.nextDeadline();
     if (d === undefined) return;
+    e.timerAt = d;
     e.timer = this.loop.after(Math.max(0, d - this.loop.now()), () => {
       e.timer = undefined;
       (e.tx as AnyClientTx | AnyServerTx).handleTimeout(this.loop.now());
