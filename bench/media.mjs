@@ -1,7 +1,8 @@
 // `pnpm bench media`: N concurrent SDES-SRTP echo calls against `mdh echo` (one Node process = one core),
 // 50 packets/s each way per call (PCMU, 20 ms). For rising N, measures the loss of the echoed tone over a
 // whole run (waiting for the last echoes) and the CPU of the echo and of the calling process; prints the largest
-// N with < 0.1% loss (target >= 500).
+// N with < 0.1% loss (target >= 500). The calls are placed from MEDIA_CALLERS (default 2) processes so the
+// callers are not the bottleneck.
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { createSdpOffer, listenTransport, MediaEndpoint, readSdpAnswer, UserAgen
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const LEVELS = (process.env.MEDIA_N ?? '100,250,500,750,1000').split(',').map(Number);
 const SECONDS = Number(process.env.MEDIA_SECONDS ?? 4);
+const CALLERS = Number(process.env.MEDIA_CALLERS ?? 2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function freePort() {
@@ -35,7 +37,11 @@ function cpuMs(pid) {
   }
 }
 
-async function level(n, port, srtp, pid) {
+/**
+ * One calling process (spawned with `--caller N PORT`): places N calls, then on "go" (stdin) sends the tone for
+ * 1 + SECONDS s, stops, waits for the last echoes and prints its counters as one JSON line.
+ */
+async function callerMain(n, port, srtp) {
   const loop = createLoop();
   const transport = await listenTransport('udp', { host: '127.0.0.1', port: 0 });
   const ua = new UserAgent({ transports: [transport], loop });
@@ -57,27 +63,26 @@ async function level(n, port, srtp, pid) {
     }
     legs.push(...(await Promise.all(batch)));
   }
-  const tStart = performance.now();
+  process.stdout.write('ready\n');
+  await new Promise((r) => process.stdin.once('data', r));
   await Promise.all(legs.map((l) => l.ep.start(l.neg, 'tone')));
-  await sleep(1000); // warm-up for the CPU measurement (packets are counted over the whole run)
+  const tStart = performance.now(); // every stream runs from here on (the first ones started a little earlier)
+  const u0 = process.cpuUsage();
+  await sleep((1 + SECONDS) * 1000);
+  for (const l of legs) l.ep.stopSending();
+  const sendingMs = performance.now() - tStart;
+  const u1 = process.cpuUsage(u0);
   const total = () => {
     let sent = 0;
     let received = 0;
     for (const l of legs) {
-      const s = l.ep.counters();
-      sent += s.packetsSent;
-      received += s.packetsReceived;
+      const c = l.ep.counters();
+      sent += c.packetsSent;
+      received += c.packetsReceived;
     }
     return { sent, received };
   };
-  const c0 = cpuMs(pid);
-  const u0 = process.cpuUsage();
-  await sleep(SECONDS * 1000);
-  const c1 = cpuMs(pid);
-  const u1 = process.cpuUsage(u0);
-  for (const l of legs) l.ep.stopSending();
-  const sendingMs = performance.now() - tStart;
-  // the last echoes of the window arrive: wait until the count stops moving (bounded: 5 s)
+  // the last echoes arrive: wait until the count stops moving (bounded: 5 s)
   let last = -1;
   for (let i = 0; i < 25; i++) {
     await sleep(200);
@@ -85,26 +90,79 @@ async function level(n, port, srtp, pid) {
     if (r === last) break;
     last = r;
   }
-  // every packet sent is either echoed back and received, or lost
-  const sent = total().sent;
-  const received = total().received;
+  const t = total();
+  process.stdout.write(`${JSON.stringify({ ...t, sendingMs, cpuMs: (u1.user + u1.system) / 1000 })}\n`);
   await Promise.all(legs.map((l) => l.call.hangup().catch(() => 0)));
   await Promise.all(legs.map((l) => l.ep.close()));
   await ua.close();
   loop.stop();
-  const loss = sent ? (100 * Math.max(0, sent - received)) / sent : 100;
-  const wall = SECONDS * 1000;
-  // the offered load: what the callers managed to send, against 50 packets/s per call while sending
-  const offered = (100 * sent) / ((n * 50 * sendingMs) / 1000);
-  return {
-    n,
-    sent,
-    received,
-    loss,
-    offered,
-    cpuPct: (100 * (c1 - c0)) / wall,
-    callerCpuPct: (100 * (u1.user + u1.system)) / 1000 / wall,
-  };
+  process.exit(0);
+}
+
+/** Runs one level with the calls spread over CALLERS processes; measures the echo's CPU while they send. */
+async function level(n, port, pid) {
+  const share = Array.from({ length: CALLERS }, (_, i) => Math.floor(n / CALLERS) + (i < n % CALLERS ? 1 : 0));
+  const kids = share.map((k) =>
+    spawn(process.execPath, [fileURLToPath(import.meta.url), '--caller', String(k), String(port)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      cwd: dirname(fileURLToPath(import.meta.url)),
+    }),
+  );
+  const lines = kids.map((k) => {
+    const q = [];
+    let buf = '';
+    let wake = () => {};
+    k.stdout.on('data', (d) => {
+      buf += d;
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        q.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        wake();
+      }
+    });
+    return async (ms) => {
+      const until = Date.now() + ms;
+      while (!q.length) {
+        if (Date.now() > until) throw new Error('caller process timed out');
+        await new Promise((r) => {
+          wake = r;
+          setTimeout(r, 200);
+        });
+      }
+      return q.shift();
+    };
+  });
+  try {
+    for (const next of lines) if ((await next(120_000)) !== 'ready') throw new Error('caller failed');
+    const c0 = cpuMs(pid);
+    const t0 = performance.now();
+    for (const k of kids) k.stdin.write('go\n');
+    const results = [];
+    for (const next of lines) results.push(JSON.parse(await next(60_000)));
+    const wall = performance.now() - t0;
+    const c1 = cpuMs(pid);
+    const sent = results.reduce((a, r) => a + r.sent, 0);
+    const received = results.reduce((a, r) => a + r.received, 0);
+    const offered =
+      (100 * results.reduce((a, r, i) => a + r.sent / ((share[i] * 50 * r.sendingMs) / 1000), 0)) / CALLERS;
+    const loss = sent ? (100 * Math.max(0, sent - received)) / sent : 100;
+    return {
+      n,
+      sent,
+      received,
+      loss,
+      offered,
+      cpuPct: (100 * (c1 - c0)) / wall,
+      callerCpuPct: results.reduce((a, r) => a + (100 * r.cpuMs) / r.sendingMs, 0),
+    };
+  } finally {
+    await sleep(500);
+    for (const k of kids) k.kill('SIGKILL');
+  }
+}
+
+if (process.argv[2] === '--caller') {
+  await callerMain(Number(process.argv[3]), Number(process.argv[4]), 'sdes');
 }
 
 const echoPort = await freePort();
@@ -120,7 +178,7 @@ const rows = [];
 let best = 0;
 try {
   for (const n of LEVELS) {
-    const r = await level(n, echoPort, 'sdes', echo.pid);
+    const r = await level(n, echoPort, echo.pid);
     rows.push(r);
     console.error(
       `mdh echo (SDES-SRTP) N=${n}: sent ${r.sent} received ${r.received} loss ${r.loss.toFixed(3)}% offered ${r.offered.toFixed(0)}% echo cpu ${r.cpuPct.toFixed(0)}% callers cpu ${r.callerCpuPct.toFixed(0)}%`,
@@ -135,7 +193,7 @@ try {
 console.log(
   `\nMedia echo: N concurrent SDES-SRTP calls, 50 pps each way, ${SECONDS} s per level (loss of the echoed tone)\n`,
 );
-console.log('    N   packets sent   received   loss %   offered %   echo CPU %   callers CPU %');
+console.log('    N   packets sent   received   loss %   offered %   echo CPU %   callers CPU % (sum)');
 for (const r of rows) {
   console.log(
     `${String(r.n).padStart(5)}   ${String(r.sent).padStart(12)}   ${String(r.received).padStart(8)}   ${r.loss.toFixed(3).padStart(6)}   ${r.offered.toFixed(0).padStart(9)}   ${r.cpuPct.toFixed(0).padStart(10)}   ${r.callerCpuPct.toFixed(0).padStart(13)}`,

@@ -11,6 +11,9 @@ import { Interpreter } from './interpreter.js';
 import { parseProgram } from './parser.js';
 import { display } from './values.js';
 
+/** How long a signalled program may take to stop on its own before the process exits. */
+const SIGNAL_GRACE_MS = 1500;
+
 const USAGE = `usage: mdhavers [run] FILE.braw [ARGS...]   run a program
        mdhavers check FILE.braw              parse only
        mdhavers                              interactive REPL`;
@@ -50,9 +53,26 @@ export async function runCli(argv: string[]): Promise<number> {
     return 2;
   }
   const interp = new Interpreter({ args });
-  const onSignal = (): void => interp.stopAll();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A signal stops every event loop, so a server script ends cleanly; a program that is not polling a
+  // loop (blocked in a receive, or computing) is ended after a short grace, or at once on a second signal.
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    const code = 128 + (sig === 'SIGINT' ? 2 : 15);
+    interp.flush();
+    if (signalled) process.exit(code);
+    signalled = true;
+    interp.stopAll();
+    setTimeout(() => {
+      interp.flush();
+      process.exit(code);
+    }, SIGNAL_GRACE_MS).unref();
+  };
+  // Installed only once the program has an event loop to stop: until then a signal ends the process
+  // at once (a handler could not even run while the program computes synchronously).
+  interp.onFirstLoop = () => {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  };
   try {
     await interp.runFile(file);
     return 0;

@@ -78,6 +78,9 @@ export class Interpreter implements Runtime {
   readonly closers: (() => void | Promise<void>)[] = [];
   /** Hooks run when {@link stopAll} is called (signal handling). */
   readonly stoppers: (() => void)[] = [];
+  /** Called once, when the program creates its first event loop (the CLI installs signal handlers then). */
+  onFirstLoop: (() => void) | null = null;
+  private lastFlush = 0;
   /** The time source (SystemClock unless a ManualClock was given). */
   readonly clock: Clock;
   /** Main file path (for thread workers). */
@@ -145,11 +148,20 @@ export class Interpreter implements Runtime {
       return;
     }
     this.out += s;
-    if (this.out.length > 16384) this.flush();
+    // Batched for speed, but never held long: a killed program has written (nearly) all its lines.
+    if (this.out.length > 16384 || performance.now() - this.lastFlush > 20) this.flush();
+  }
+
+  /** Notes that an event loop was created (fires {@link onFirstLoop} once). */
+  loopCreated(): void {
+    const f = this.onFirstLoop;
+    this.onFirstLoop = null;
+    f?.();
   }
 
   /** Flushes buffered output to stdout. */
   flush(): void {
+    this.lastFlush = performance.now();
     if (this.out) {
       process.stdout.write(this.out);
       this.out = '';

@@ -9,6 +9,7 @@ import {
   parseUri,
   parseVia,
   SipParseError,
+  serializeMessage,
 } from '../src/message-layer.js';
 
 // The common shapes go through single-pass fast paths; inserting LWS that RFC 3261 allows forces the
@@ -128,6 +129,32 @@ describe('header names (RFC 3261 §7.3.3)', () => {
     expect(m.getAll('authorization')).toEqual(['Digest username="a", realm="b"']);
     expect(m.getAll('unknown')).toEqual(['a, b']);
     expect(parseNameAddr('"A, B" <sip:a@b>').displayName).toBe('A, B');
+  });
+  it('lists other than Via/Contact/Route/Record-Route are split on first access, in order', () => {
+    const m = parseMessage(
+      'OPTIONS sip:a@b SIP/2.0\r\nAllow: INVITE, ACK,,BYE\r\nX-A: 1\r\nSupported: timer\r\nAllow: CANCEL\r\nRequire: 100rel, timer\r\n\r\n',
+    );
+    expect(m.get('x-a')).toBe('1');
+    expect(m.count('allow')).toBe(4);
+    expect(m.getAll('allow')).toEqual(['INVITE', 'ACK', 'BYE', 'CANCEL']);
+    expect(m.allow).toEqual(['INVITE', 'ACK', 'BYE', 'CANCEL']);
+    expect(m.require).toEqual(['100rel', 'timer']);
+    expect(m.headers.map((h) => h.name)).toEqual([
+      'Allow',
+      'Allow',
+      'Allow',
+      'X-A',
+      'Supported',
+      'Allow',
+      'Require',
+      'Require',
+    ]);
+    const m2 = parseMessage('OPTIONS sip:a@b SIP/2.0\r\nAllow: A, B\r\nX-B: 1\r\n\r\n');
+    m2.add('Allow', 'C');
+    m2.prepend('X-B', '0');
+    expect(m2.headers.map((h) => `${h.name}=${h.value}`)).toEqual(['Allow=A', 'Allow=B', 'X-B=0', 'X-B=1', 'Allow=C']);
+    const again = parseMessage(serializeMessage(m2));
+    expect(again.headers).toEqual([...m2.headers, { name: 'Content-Length', value: '0' }]);
   });
   it('a bare-LF empty line before a CRLF one ends the header section there', () => {
     const m = parseMessage('MESSAGE sip:a@b SIP/2.0\nCSeq: 1 MESSAGE\n\nbody\r\n\r\nmore');

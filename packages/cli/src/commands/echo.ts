@@ -20,8 +20,9 @@ import { parseArgs, parseHostPort } from '../args.js';
 export const usage = `usage: mdh echo [--sip HOST:PORT] [--transport udp|tcp|tls|ws] [--srtp any|none|sdes|dtls]
                 [--auth USER:PASS] [--no-media] [--quiet] [--json] [--cert FILE --key FILE]
 
-Answers every call (and REGISTER when --auth is given, as a registrar with digest), echoes the caller's
-RTP back (decrypting and re-encrypting SRTP), prints one line per call and, on Ctrl-C, the totals.
+Answers every call, echoes the caller's RTP back (decrypting and re-encrypting SRTP), prints one line per
+call and, on Ctrl-C, the totals. With --auth it is also a registrar for REGISTER, and both REGISTER and INVITE
+are challenged with digest (MD5, qop=auth).
 --srtp any (default) answers with whatever protection the offer uses; --no-media answers without media.`;
 
 /** Options of {@link startEcho}. */

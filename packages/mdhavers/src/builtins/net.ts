@@ -461,7 +461,10 @@ export function registerNet(r: Registry, interp: Interpreter): NetState {
   });
 
   // ---- event loop and timers (SPEC.md §12.5) ----
-  d('event_loop_new', 0, () => st.newLoop());
+  d('event_loop_new', 0, () => {
+    interp.loopCreated();
+    return st.newLoop();
+  });
   const watch = (name: string, dir: 'read' | 'write') =>
     d(name, 3, ([l, s, cb]) => {
       const loop = st.loop(name, l as Value);
