@@ -13,6 +13,7 @@ import {
   generateCertificate,
   listen,
   loadCertificate,
+  pemBlocks,
   privateKeyPem,
   toPem,
 } from '@mdh/dtls';
@@ -91,6 +92,12 @@ function ourGroup(g: string): GroupName {
 }
 
 const KM_RE = /Keying material: ([0-9A-Fa-f]+)/;
+
+function pemBlocksOf(pem: string): Uint8Array {
+  const der = pemBlocks(pem)[0];
+  if (!der) throw new Error('no certificate in PEM');
+  return der;
+}
 
 describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
   beforeAll(() => {
@@ -778,6 +785,191 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       expect(j.keyingMaterial).toBe(m[1]!.toLowerCase());
     } finally {
       kill(cl);
+    }
+  });
+  /** An OpenSSL-made self-signed certificate; `args` are extra `openssl req` options (e.g. `-sha1`). */
+  function opensslCert(name: string, keyArgs: string[], args: string[] = []): { certFile: string; keyFile: string } {
+    const certFile = join(dir, `${name}.crt`);
+    const keyFile = join(dir, `${name}.key`);
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        ...keyArgs,
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '30',
+        '-subj',
+        `/CN=${name}`,
+        ...args,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
+    return { certFile, keyFile };
+  }
+
+  it('our client ↔ s_server -verify 1 -client_sigalgs RSA+SHA256: no fitting scheme for our ECDSA key → empty Certificate, optional auth goes on', async () => {
+    const port = await freeUdpPort();
+    const s = certs.ec!;
+    const srv = runOpenssl([
+      's_server',
+      '-dtls1_2',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      s.certFile,
+      '-key',
+      s.keyFile,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+      '-verify',
+      '1',
+      '-client_sigalgs',
+      'RSA+SHA256',
+      '-no_ticket',
+    ]);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const conn = await connect({
+        host: '127.0.0.1',
+        port,
+        certificate: certs.client!.cert,
+        srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
+        expectedFingerprints: [fingerprint(s.cert.chain[0]!).toLowerCase()],
+        handshakeTimeoutMs: 15_000,
+      });
+      try {
+        const ours = Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex');
+        const m = await srv.waitFor(KM_RE, 10_000);
+        expect(ours).toBe(m[1]!.toLowerCase());
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      kill(srv);
+    }
+  });
+
+  it('our client ↔ s_server with a SHA-1-signed RSA certificate (as baresip makes), -sigalgs/-curves/-cipher/-no_ticket/-Verify 1, accepted by a lowercase sha-1 fingerprint', async () => {
+    const port = await freeUdpPort();
+    const old = opensslCert('sha1rsa', ['-newkey', 'rsa:2048'], ['-sha1']);
+    const der = pemBlocksOf(readFileSync(old.certFile, 'utf8'));
+    const srv = runOpenssl([
+      's_server',
+      '-dtls1_2',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      old.certFile,
+      '-key',
+      old.keyFile,
+      '-use_srtp',
+      'SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '56',
+      '-Verify',
+      '1',
+      '-no_ticket',
+      '-cipher',
+      'ECDHE-RSA-AES256-GCM-SHA384',
+      '-sigalgs',
+      'RSA-PSS+SHA256:RSA+SHA384:ECDSA+SHA256',
+      '-curves',
+      'P-384:P-256',
+    ]);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const conn = await connect({
+        host: '127.0.0.1',
+        port,
+        certificate: certs.client!.cert,
+        srtpProfiles: ['SRTP_AEAD_AES_128_GCM', 'SRTP_AES128_CM_HMAC_SHA1_80'],
+        expectedFingerprints: [fingerprint(der, 'sha-1').toLowerCase()],
+        handshakeTimeoutMs: 15_000,
+      });
+      try {
+        expect(conn.info.cipherSuite).toBe('TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384');
+        expect(conn.info.group).toBe('secp384r1');
+        expect(conn.info.srtpProfile?.name).toBe('SRTP_AEAD_AES_128_GCM');
+        const ours = Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex');
+        const m = await srv.waitFor(KM_RE, 10_000);
+        expect(ours).toBe(m[1]!.toLowerCase());
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      kill(srv);
+    }
+  });
+
+  it('openssl s_client with a SHA-1-signed RSA certificate, SNI, status_request, ALPN and -sigalgs ↔ our server (fingerprint sha-1)', async () => {
+    const old = opensslCert('sha1client', ['-newkey', 'rsa:2048'], ['-sha1']);
+    const der = pemBlocksOf(readFileSync(old.certFile, 'utf8'));
+    let resolveConn!: (c: DtlsServerConnection) => void;
+    const accepted = new Promise<DtlsServerConnection>((r) => {
+      resolveConn = r;
+    });
+    const server = await listen(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        certificate: certs.ec!.cert,
+        srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
+        expectedFingerprints: [fingerprint(der, 'sha-1').toLowerCase()],
+        handshakeTimeoutMs: 15_000,
+      },
+      resolveConn,
+    );
+    const cl = runOpenssl([
+      's_client',
+      '-dtls1_2',
+      '-connect',
+      `127.0.0.1:${server.port}`,
+      '-cert',
+      old.certFile,
+      '-key',
+      old.keyFile,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+      '-servername',
+      'example.com',
+      '-status',
+      '-alpn',
+      'webrtc,c-webrtc',
+      '-sigalgs',
+      'ECDSA+SHA384:ECDSA+SHA256',
+      '-curves',
+      'X25519:P-256',
+    ]);
+    try {
+      const conn = await Promise.race([
+        accepted,
+        cl.waitFor(/ThisNeverMatches/, 15_000).then(() => {
+          throw new Error('unreachable');
+        }),
+      ]);
+      expect(conn.info.peerFingerprint).toBe(fingerprint(der));
+      const m = await cl.waitFor(KM_RE, 10_000);
+      expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+    } finally {
+      kill(cl);
+      await server.close();
     }
   });
 });

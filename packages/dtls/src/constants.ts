@@ -95,6 +95,10 @@ export const SignatureScheme = {
   rsa_pkcs1_sha256: 0x0401,
   rsa_pkcs1_sha384: 0x0501,
   rsa_pkcs1_sha512: 0x0601,
+  /** {sha1, rsa}: the RFC 5246 §7.4.1.4.1 default for peers without signature_algorithms; never offered. */
+  rsa_pkcs1_sha1: 0x0201,
+  /** {sha1, ecdsa}: as above. */
+  ecdsa_sha1: 0x0203,
 } as const;
 
 /** Cipher suite description. */

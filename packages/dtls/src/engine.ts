@@ -233,6 +233,9 @@ interface Reassembly {
 const MAX_HANDSHAKE_MESSAGE = 65536;
 const MAX_MESSAGE_LOOKAHEAD = 16;
 const MAX_PENDING_RECORDS = 32;
+/** Bounds on a fragmented ClientHello a server reassembles before the cookie exchange. */
+const MAX_CLIENT_HELLO = 16384;
+const MAX_CLIENT_HELLO_SEQ = 2;
 const RESERVED_EXPORTER_LABELS = new Set([
   'client finished',
   'server finished',
@@ -754,11 +757,21 @@ export class DtlsEngine {
         this.stats.droppedUnexpected++;
         return;
       }
-      if (f.fragmentOffset !== 0 || f.fragmentLength !== f.length) {
+      if (f.fragmentOffset === 0 && f.fragmentLength === f.length) {
+        this.reasm.clear();
+        this.onClientHello(f.body, f.messageSeq, rec, now);
+        return;
+      }
+      // A ClientHello larger than the path MTU comes in fragments (RFC 6347 §4.2.3): reassemble it (bounded).
+      if (f.messageSeq > MAX_CLIENT_HELLO_SEQ || f.length > MAX_CLIENT_HELLO) {
         this.stats.droppedUnexpected++;
         return;
       }
-      this.onClientHello(f.body, f.messageSeq, rec, now);
+      const whole = this.addFragment(f);
+      if (whole) {
+        this.reasm.clear();
+        this.onClientHello(whole, f.messageSeq, rec, now);
+      }
       return;
     }
     if (this.role === 'client' && f.msgType === HandshakeType.helloVerifyRequest) {
@@ -775,13 +788,29 @@ export class DtlsEngine {
       this.stats.droppedUnexpected++;
       return;
     }
+    this.addFragment(f);
+    for (;;) {
+      const next = this.reasm.get(this.recvMsgSeq);
+      if (!next || next.got < next.length) break;
+      this.reasm.delete(this.recvMsgSeq);
+      const seq = this.recvMsgSeq++;
+      this.onMessage(next.type, next.buf, seq, now);
+      if (this.state !== 'handshake') break;
+    }
+  }
+
+  /**
+   * Adds a fragment to its message's reassembly buffer (fragments may overlap or repeat, RFC 6347 §4.2.3); returns
+   * the message body once every octet arrived.
+   */
+  private addFragment(f: HandshakeFragment): Uint8Array | undefined {
     let r = this.reasm.get(f.messageSeq);
     if (!r) {
       r = { type: f.msgType, length: f.length, buf: new Uint8Array(f.length), have: new Uint8Array(f.length), got: 0 };
       this.reasm.set(f.messageSeq, r);
     } else if (r.type !== f.msgType || r.length !== f.length) {
       this.stats.malformed++;
-      return;
+      return undefined;
     }
     if (r.got < r.length) {
       r.buf.set(f.body, f.fragmentOffset);
@@ -792,14 +821,7 @@ export class DtlsEngine {
         }
       }
     }
-    for (;;) {
-      const next = this.reasm.get(this.recvMsgSeq);
-      if (!next || next.got < next.length) break;
-      this.reasm.delete(this.recvMsgSeq);
-      const seq = this.recvMsgSeq++;
-      this.onMessage(next.type, next.buf, seq, now);
-      if (this.state !== 'handshake') break;
-    }
+    return r.got === r.length ? r.buf : undefined;
   }
 
   private onMessage(type: number, body: Uint8Array, seq: number, now: number): void {
@@ -1051,6 +1073,9 @@ export class DtlsEngine {
           const p = u.profiles.length === 1 ? this.srtpProfiles.find((x) => x.id === u.profiles[0]) : undefined;
           if (!p)
             throw new DtlsError('server chose an SRTP profile we did not offer', AlertDescription.illegalParameter);
+          // RFC 5764 §4.1.1: a non-empty srtp_mki that differs from the (empty) one we offered aborts the handshake.
+          if (u.mki.length !== 0)
+            throw new DtlsError('server returned an srtp_mki we did not offer', AlertDescription.illegalParameter);
           this.srtp = p;
           break;
         }
@@ -1140,10 +1165,13 @@ export class DtlsEngine {
       if (cert) {
         const kind = keyKind(cert.privateKey)!;
         cvScheme = chooseScheme(kind, this.certRequestSchemes, cert.privateKey.asymmetricKeyDetails?.namedCurve);
-        if (cvScheme === undefined)
-          throw new DtlsError('no common signature scheme for CertificateVerify', AlertDescription.handshakeFailure);
-        this.queueHandshake(HandshakeType.certificate, serializeCertificate(cert.chain));
-      } else this.queueHandshake(HandshakeType.certificate, serializeCertificate([]));
+      }
+      // RFC 5246 §7.4.6: without a certificate the server can verify (none, or no scheme of ours among the
+      // requested ones) the client sends an empty Certificate; the server decides whether to go on.
+      this.queueHandshake(
+        HandshakeType.certificate,
+        serializeCertificate(cert && cvScheme !== undefined ? cert.chain : []),
+      );
     }
     this.queueHandshake(HandshakeType.clientKeyExchange, serializeClientKeyExchange(this.ecdhe!.publicKey));
     this.deriveKeys();

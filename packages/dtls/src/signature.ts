@@ -19,6 +19,9 @@ const SCHEMES = new Map<number, SchemeInfo>([
   [SignatureScheme.rsa_pkcs1_sha256, { kind: 'rsa', hash: 'sha256', pss: false }],
   [SignatureScheme.rsa_pkcs1_sha384, { kind: 'rsa', hash: 'sha384', pss: false }],
   [SignatureScheme.rsa_pkcs1_sha512, { kind: 'rsa', hash: 'sha512', pss: false }],
+  // Never offered; used only towards a peer that sent no signature_algorithms (RFC 5246 §7.4.1.4.1).
+  [SignatureScheme.rsa_pkcs1_sha1, { kind: 'rsa', hash: 'sha1', pss: false }],
+  [SignatureScheme.ecdsa_sha1, { kind: 'ecdsa', hash: 'sha1', pss: false }],
 ]);
 
 /** Signature schemes offered in signature_algorithms / CertificateRequest, in preference order. */
@@ -46,14 +49,17 @@ export function schemeKind(scheme: number): KeyKind | undefined {
   return SCHEMES.get(scheme)?.kind;
 }
 
-/** Picks the first scheme of `offered` (peer preference) that fits our key and that we support. */
+/**
+ * Picks the first scheme of `offered` (peer preference) that fits our key and that we support; with no list (the
+ * peer sent no signature_algorithms) the RFC 5246 §7.4.1.4.1 default, SHA-1.
+ */
 export function chooseScheme(
   kind: KeyKind,
   offered: readonly number[] | undefined,
   ecCurve?: string,
 ): number | undefined {
-  const list =
-    offered ?? (kind === 'ecdsa' ? [SignatureScheme.ecdsa_secp256r1_sha256] : [SignatureScheme.rsa_pkcs1_sha256]);
+  // RFC 5246 §7.4.1.4.1: a peer that sent no signature_algorithms supports {sha1, rsa} / {sha1, ecdsa} only.
+  const list = offered ?? (kind === 'ecdsa' ? [SignatureScheme.ecdsa_sha1] : [SignatureScheme.rsa_pkcs1_sha1]);
   const preferred = kind === 'ecdsa' && ecCurve === 'secp384r1' ? SignatureScheme.ecdsa_secp384r1_sha384 : undefined;
   if (preferred !== undefined && list.includes(preferred)) return preferred;
   for (const s of list) if (SCHEMES.get(s)?.kind === kind) return s;

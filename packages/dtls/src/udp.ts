@@ -115,6 +115,7 @@ export async function listen(
   const cookieSecret = rest.cookieSecret ?? new Uint8Array(randomBytes(32));
   const cookieExchange = rest.cookieExchange ?? true;
   const peers = new Map<string, DtlsSession>();
+  const fragments = new Map<string, Uint8Array[]>();
   const open = (address: string, rport: number, key: string): DtlsSession => {
     const session = new DtlsSession({ ...rest, loop, cookieSecret, role: 'server', peerId: key }, (d) => {
       try {
@@ -153,11 +154,31 @@ export async function listen(
         s = undefined;
       }
     }
+    let data = m.data;
     if (!s) {
       if (peers.size >= maxAssociations) return;
       if (cookieExchange) {
-        const d = statelessHelloVerify(m.data, cookieSecret, key);
+        let d = statelessHelloVerify(data, cookieSecret, key);
+        if (d.action === 'drop' && d.reason === 'fragmented ClientHello') {
+          // A ClientHello larger than the path MTU arrives as several datagrams (RFC 6347 §4.2.3): keep a few
+          // fragments per peer, bounded in peers and octets, until the whole message can be answered.
+          const prev = fragments.get(key) ?? [];
+          fragments.delete(key);
+          const total = prev.reduce((a, x) => a + x.length, 0) + data.length;
+          if (prev.length >= MAX_HELLO_FRAGMENTS || total > MAX_HELLO_OCTETS) return;
+          const joined = concatBytes([...prev, data]);
+          d = statelessHelloVerify(joined, cookieSecret, key);
+          if (d.action === 'drop') {
+            if (d.reason === 'fragmented ClientHello') {
+              fragments.set(key, [...prev, data]);
+              if (fragments.size > MAX_FRAGMENTED_PEERS) fragments.delete(fragments.keys().next().value as string);
+            }
+            return;
+          }
+          data = joined;
+        }
         if (d.action === 'drop') return;
+        fragments.delete(key);
         if (d.action === 'reply') {
           sock.send(d.datagram, m.port, m.address);
           return;
@@ -165,7 +186,7 @@ export async function listen(
       }
       s = open(m.address, m.port, key);
     }
-    s.handleDatagram(m.data);
+    s.handleDatagram(data);
   });
   return {
     address: sock.address,
@@ -181,4 +202,18 @@ export async function listen(
       await sock.close();
     },
   };
+}
+
+const MAX_HELLO_FRAGMENTS = 16;
+const MAX_HELLO_OCTETS = 20_000;
+const MAX_FRAGMENTED_PEERS = 64;
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }

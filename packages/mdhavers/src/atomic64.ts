@@ -24,8 +24,8 @@ export class AtomicI64 {
 
   /** Re-opens an atomic from its handle (in another thread). */
   static from(handle: unknown): AtomicI64 {
-    const h = handle as AtomicI64Handle;
-    if (!h || h.kind !== 'atomic64' || !(h.buffer instanceof SharedArrayBuffer) || h.buffer.byteLength < 8)
+    const h = handle as AtomicI64Handle | undefined;
+    if (h?.kind !== 'atomic64' || !(h.buffer instanceof SharedArrayBuffer) || h.buffer.byteLength < 8)
       throw new TypeError('not an atomic64 handle');
     return new AtomicI64(0n, h);
   }

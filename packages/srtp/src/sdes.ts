@@ -102,7 +102,8 @@ export function formatSdesCrypto(c: SdesCrypto): string {
   if (!Number.isInteger(c.tag) || c.tag < 0 || c.tag > 999999999) throw new SrtpConfigError('tag must be 0..999999999');
   if (c.keyParams.length === 0) throw new SrtpConfigError('a=crypto needs at least one key');
   const keys = c.keyParams.map((k) => {
-    let s = `inline:${toBase64(concat2(k.key, k.salt)).replace(/=+$/, '')}`;
+    // RFC 4568 §9.2: key-salt is base64 per RFC 3548 §3, padding included (strict decoders need it).
+    let s = `inline:${toBase64(concat2(k.key, k.salt))}`;
     if (k.lifetime !== undefined) {
       const e = Math.log2(k.lifetime);
       s += Number.isInteger(e) && e >= 10 ? `|2^${e}` : `|${k.lifetime}`;

@@ -118,7 +118,7 @@ describe('SDES a=crypto (RFC 4568)', () => {
       const b = generateSdesCrypto(p.name);
       expect(toh(a.keyParams[0]!.key)).not.toBe(toh(b.keyParams[0]!.key));
       const line = formatSdesCrypto(a);
-      expect(line).toMatch(new RegExp(`^a=crypto:3 ${p.sdesName} inline:[A-Za-z0-9+/]+\\|2\\^31\\|258:2$`));
+      expect(line).toMatch(new RegExp(`^a=crypto:3 ${p.sdesName} inline:[A-Za-z0-9+/]+={0,2}\\|2\\^31\\|258:2$`));
       const back = parseSdesCrypto(line);
       expect(toh(back.keyParams[0]!.key)).toBe(toh(a.keyParams[0]!.key));
       expect(toh(back.keyParams[0]!.salt)).toBe(toh(a.keyParams[0]!.salt));
@@ -132,5 +132,22 @@ describe('SDES a=crypto (RFC 4568)', () => {
     expect(toh(sdesMkiBytes({ value: 0x010203n, length: 4 }))).toBe('00010203');
     const fixed = generateSdesCrypto('AES_CM_128_HMAC_SHA1_32', { random: (n) => new Uint8Array(n).fill(1) });
     expect(formatSdesCrypto(fixed)).toBe(`a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:${'AQEB'.repeat(10)}`);
+  });
+
+  it('formats key||salt as padded base64 (RFC 4568 §9.2 key-salt is RFC 3548 §3 base64, "=" included)', () => {
+    // 46 octets (AES-256 + 14-octet salt) and 44 octets (AEAD-256 + 12-octet salt) need padding; strict decoders
+    // (pjsip, mbedtls-based stacks) reject the unpadded form.
+    for (const [suite, n, pad] of [
+      ['AES_256_CM_HMAC_SHA1_80', 46, '=='],
+      ['AEAD_AES_256_GCM', 44, '='],
+      ['AES_CM_128_HMAC_SHA1_80', 30, ''],
+    ] as const) {
+      const c = generateSdesCrypto(suite, { random: (k) => new Uint8Array(k).fill(7) });
+      const b64 = /inline:([A-Za-z0-9+/=]+)/.exec(formatSdesCrypto(c))![1]!;
+      expect(b64.length % 4).toBe(0);
+      expect(b64.endsWith(pad) && !b64.slice(0, b64.length - pad.length).includes('=')).toBe(true);
+      expect(Buffer.from(b64, 'base64').length).toBe(n);
+      expect(toh(parseSdesCrypto(formatSdesCrypto(c)).keyParams[0]!.salt)).toBe(toh(c.keyParams[0]!.salt));
+    }
   });
 });

@@ -34,8 +34,8 @@ export function floatToInt(_name: string, x: number): number | bigint {
   if (Number.isNaN(x)) return 0;
   const t = Math.trunc(x);
   if (Number.isSafeInteger(t)) return t === 0 ? 0 : t;
-  if (t >= 9223372036854775807) return I64_MAX;
-  if (t <= -9223372036854775808) return I64_MIN;
+  if (t >= 2 ** 63) return I64_MAX;
+  if (t <= -(2 ** 63)) return I64_MIN;
   return normBig(BigInt(t));
 }
 

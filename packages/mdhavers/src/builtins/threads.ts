@@ -9,7 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Channel, Condvar, Mutex, SharedHandle, ThreadHandle } from '@mdh/loop';
-import { type AtomicI64Handle, AtomicI64 } from '../atomic64.js';
+import { AtomicI64, type AtomicI64Handle } from '../atomic64.js';
 import { fail } from '../errors.js';
 import type { Interpreter } from '../interpreter.js';
 import { loopMod } from '../loop-lazy.js';

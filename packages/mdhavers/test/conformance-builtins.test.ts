@@ -1,0 +1,212 @@
+import { describe } from 'vitest';
+import { type Case, table } from './conformance-table.js';
+
+/** A builtin failure caught and printed: the builtin's own message, no line number. */
+function failing(call: string, needle: string): Case {
+  return {
+    name: `${call} fails`,
+    src: `hae_a_bash { ${call} } gin_it_gangs_wrang e { blether contains(e, "${needle}") an nae contains(e, "line") }`,
+    out: 'aye\n',
+  };
+}
+
+describe('conformance §11.1 types and conversion', () => {
+  table([
+    {
+      name: 'tae_int, tae_float, tae_bool, tae_string',
+      src: [
+        'blether tae_int("+5")',
+        'blether tae_int("-0")',
+        'blether tae_int("9223372036854775807")',
+        'blether tae_int(-3.9)',
+        'blether tae_int(aye)',
+        'blether tae_int(7)',
+        'blether tae_int(tae_float("inf"))',
+        'blether tae_int(tae_float("NaN"))',
+        'blether tae_int(-1e30)',
+        'blether tae_float(3)',
+        'blether whit_kind(tae_float(3))',
+        'blether tae_float("1e5")',
+        'blether tae_float("-0")',
+        'blether tae_float("inf")',
+        'blether tae_float("NaN")',
+        'blether tae_bool({})',
+        'blether tae_bool("")',
+        'blether tae_string([1, "a"]) + "!"',
+      ].join('\n'),
+      out: '5\n0\n9223372036854775807\n-3\n1\n7\n9223372036854775807\n0\n-9223372036854775808\n3\nfloat\n100000\n-0\ninf\nNaN\naye\nnae\n[1, a]!\n',
+    },
+    failing('tae_int("1.5")', 'tae_int'),
+    failing('tae_int(" 5")', 'tae_int'),
+    failing('tae_int("9223372036854775808")', 'tae_int'),
+    failing('tae_int([1])', 'tae_int'),
+    failing('tae_float([1])', 'tae_float'),
+    failing('tae_float("abc")', 'tae_float'),
+    {
+      name: 'is_a names',
+      src: 'blether [is_a(1, "int"), is_a(1, "integer"), is_a(1.0, "float"), is_a("s", "str"), is_a(aye, "bool"), is_a([], "list"), is_a({}, "dict"), is_a(bytes(1), "byte"), is_a(len, "dae"), is_a(|x| x, "function"), is_a(naething, "nil"), is_a(1, "number"), is_a(1.0, "int")]',
+      out: '[aye, aye, aye, aye, aye, aye, aye, aye, aye, aye, aye, nae, nae]\n',
+    },
+  ]);
+});
+
+describe('conformance §11.2 numbers', () => {
+  table([
+    {
+      name: 'rounding, pooer, abs, min/max, sqrt, bits, hex',
+      src: [
+        'blether floor(2.7)',
+        'blether ceil(2.1)',
+        'blether round(2.5)',
+        'blether round(-2.5)',
+        'blether round(-2.4)',
+        'blether floor(5)',
+        'blether whit_kind(floor(2.5))',
+        'blether pooer(2, 10)',
+        'blether pooer(2, -1)',
+        'blether pooer(2.0, 3)',
+        'blether whit_kind(pooer(2.0, 3))',
+        'blether pooer(10.0, 400)',
+        'blether abs(-3)',
+        'blether abs(-3.5)',
+        'blether min(1, 2)',
+        'blether max(1.5, 2.5)',
+        'blether sqrt(16)',
+        'blether whit_kind(sqrt(16))',
+        'blether bit_an(12, 10)',
+        'blether bit_or(12, 10)',
+        'blether bit_xor(12, 10)',
+        'blether bit_shove_left(1, 62)',
+        'blether bit_shove_right(-16, 2)',
+        'blether tae_hex(255)',
+        'blether tae_hex(0)',
+        'blether tae_hex(-1)',
+      ].join('\n'),
+      out: '2\n3\n3\n-3\n-2\n5\ninteger\n1024\n0.5\n8\nfloat\ninf\n3\n3.5\n1\n2.5\n4\nfloat\n8\n14\n6\n4611686018427387904\n-4\nff\n0\nffffffffffffffff\n',
+    },
+    failing('min(1, 2.0)', 'min'),
+    failing('floor("a")', 'floor'),
+    failing('bit_shove_left(1, 64)', 'bit_shove_left'),
+    failing('abs("x")', 'abs'),
+  ]);
+});
+
+describe('conformance §11.3 strings', () => {
+  table([
+    {
+      name: 'string builtins',
+      src: [
+        'blether len("é")',
+        'blether len("🎉")',
+        'blether lower("ÀB")',
+        'blether upper("straße")',
+        'blether "[" + trim("  x \\t\\n") + "]"',
+        'blether split("a,,b", ",")',
+        'blether len(split("", ","))',
+        'blether join([1, "a", 2.0], "-")',
+        'blether contains("hello", "ell")',
+        'blether contains([1, 2], 2.0)',
+        'blether contains({"a": 1}, "a")',
+        'blether contains({"a": 1}, 1)',
+        'blether index_of("héllo", "l")',
+        'blether index_of([1, 2, 3], 3)',
+        'blether index_of("abc", "z")',
+        'blether starts_with("abc", "ab")',
+        'blether ends_wi("abc", "bc")',
+        'blether starts_wi("abc", "b")',
+        'blether replace("aXbX", "X", "--")',
+        'blether chr(233)',
+        'blether ord("é")',
+        'blether scran([1, 2, 3, 4], 1, 3)',
+        'blether scran("héllo", 1, 3)',
+        'blether scran("héllo", 0, 100)',
+        'blether scran([1, 2], 3, 1)',
+        'blether scran([1, 2, 3], -2, 2.9)',
+        'blether chars("hé")',
+        'blether reverse("abc")',
+        'blether reverse([1, 2])',
+        'blether substring("héllo", 1, 3)',
+        'blether repeat("ab", 2)',
+        'blether words("  a  b\\tc ")',
+        'blether lines("a\\nb")',
+      ].join('\n'),
+      out: '2\n4\nàb\nSTRASSE\n[x]\n[a, , b]\n1\n1-a-2\naye\naye\naye\nnae\n3\n2\n-1\naye\naye\nnae\na--b--\né\n233\n[2, 3]\nél\nhéllo\n[]\n[1, 2]\n[h, é]\ncba\n[2, 1]\nél\nabab\n[a, b, c]\n[a, b]\n',
+    },
+    failing('len(5)', 'len'),
+    failing('split(1, ",")', 'split'),
+    failing('contains(5, 1)', 'contains'),
+    failing('chr(65.0)', 'chr'),
+    failing('chr(55296)', 'chr'),
+    failing('chr(1114112)', 'chr'),
+    failing('ord("")', 'ord'),
+    failing('starts_with(1, "a")', 'starts_with'),
+  ]);
+});
+
+describe('conformance §11.4–11.6 lists, dicts, higher-order, time', () => {
+  table([
+    {
+      name: 'list and dict builtins',
+      src: [
+        'ken l = [3, 1, 2]',
+        'blether shove(l, 4)',
+        'blether l',
+        'blether yank(l)',
+        'blether keys({"b": 1, "a": 2, 1: 3})',
+        'blether values({"b": 1, "a": 2})',
+        'blether items({"b": 1, 2.0: [1]})',
+        'blether dict_get({"a": 1}, "a", 0)',
+        'blether dict_get({"a": 1}, "z", "def")',
+        'blether dict_has({"a": 1}, "a")',
+        'ken d = {"a": 1, "b": 2}',
+        'blether dict_remove(d, "a")',
+        'blether d',
+        'blether dict_merge({"a": 1, "b": 2}, {"b": 3, "c": 4})',
+        'blether sort([3, 1.5, 2])',
+        'blether sort(["b", "a", "C"])',
+        'ken orig = [2, 1]',
+        'ken sorted = sort(orig)',
+        'blether orig',
+        'blether heid([1, 2])',
+        'blether bum([1, 2])',
+        'blether tail([1, 2, 3])',
+        'blether sumaw([1, 2, 3])',
+        'blether sumaw([1, 2.5])',
+        'blether sumaw([])',
+        'blether whit_kind(sumaw([1.0, 2.0]))',
+      ].join('\n'),
+      out: 'naething\n[3, 1, 2, 4]\n4\n[b, a, 1]\n[1, 2]\n[[b, 1], [2, [1]]]\n1\ndef\naye\n{"b": 2}\n{"a": 1, "b": 2}\n{"a": 1, "b": 3, "c": 4}\n[1.5, 2, 3]\n[C, a, b]\n[2, 1]\n1\n2\n[2, 3]\n6\n3.5\n0\nfloat\n',
+    },
+    {
+      name: 'dict_get needs exactly 3 arguments',
+      src: 'blether dict_get({}, "a")',
+      out: '',
+      err: { kind: 'arity', has: ["'dict_get'", 'line 1'] },
+    },
+    failing('yank([])', 'yank'),
+    failing('keys([1])', 'keys'),
+    failing('shove(5, 1)', 'shove'),
+    {
+      name: 'higher-order builtins accept any callable',
+      src: [
+        'blether gaun([1, 2], |x| x * 2)',
+        'blether sieve([1, 2, 3], |x| x % 2 == 1)',
+        'blether tumble([1, 2, 3], 10, |a, x| a + x)',
+        'blether ilk([1], |x| x)',
+        'blether hunt([1, 2, 3], |x| x > 1)',
+        'blether hunt([1], |x| x > 5)',
+        'blether ony([1, 2], |x| x > 1)',
+        'blether aw([1, 2], |x| x > 1)',
+        'blether gaun(["a", "b"], upper)',
+        'dae dbl(x) { gie x * 2 }',
+        'blether gaun([3], dbl)',
+      ].join('\n'),
+      out: '[2, 4]\n[1, 3]\n16\nnaething\n2\nnaething\naye\nnae\n[A, B]\n[6]\n',
+    },
+    {
+      name: 'clocks are integers and monotonic',
+      src: 'ken a = mono_ms()\nken b = mono_ns()\nblether whit_kind(a) + whit_kind(b) + whit_kind(noo())\nblether mono_ms() >= a\nblether noo() > 1600000000000',
+      out: 'integerintegerinteger\naye\naye\n',
+    },
+  ]);
+});
