@@ -7,6 +7,7 @@ import {
   type CipherSuiteName,
   connect,
   type DtlsCertificate,
+  type DtlsError,
   type DtlsServerConnection,
   fingerprint,
   type GroupName,
@@ -896,6 +897,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
         port,
         certificate: certs.client!.cert,
         srtpProfiles: ['SRTP_AEAD_AES_128_GCM', 'SRTP_AES128_CM_HMAC_SHA1_80'],
+        groups: ['secp384r1', 'secp256r1'],
         expectedFingerprints: [fingerprint(der, 'sha-1').toLowerCase()],
         handshakeTimeoutMs: 15_000,
       });
@@ -953,7 +955,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       '-alpn',
       'webrtc,c-webrtc',
       '-sigalgs',
-      'ECDSA+SHA384:ECDSA+SHA256',
+      'ECDSA+SHA384:ECDSA+SHA256:RSA-PSS+SHA256',
       '-curves',
       'X25519:P-256',
     ]);
@@ -967,6 +969,150 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       expect(conn.info.peerFingerprint).toBe(fingerprint(der));
       const m = await cl.waitFor(KM_RE, 10_000);
       expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+    } finally {
+      kill(cl);
+      await server.close();
+    }
+  });
+  it('our client ↔ s_server with an RSA-PSS-signed certificate, then our close_notify ends its connection', async () => {
+    const port = await freeUdpPort();
+    const pss = opensslCert('pss', ['-newkey', 'rsa:2048'], ['-sha256', '-sigopt', 'rsa_padding_mode:pss']);
+    const der = pemBlocksOf(readFileSync(pss.certFile, 'utf8'));
+    const srv = runOpenssl([
+      's_server',
+      '-dtls1_2',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      pss.certFile,
+      '-key',
+      pss.keyFile,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+    ]);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const conn = await connect({
+        host: '127.0.0.1',
+        port,
+        certificate: certs.client!.cert,
+        srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
+        expectedFingerprints: [fingerprint(der, 'sha-512')],
+        handshakeTimeoutMs: 15_000,
+      });
+      expect(conn.info.peerFingerprint).toBe(fingerprint(der));
+      await srv.waitFor(/CIPHER is/, 10_000);
+      // s_server prints DONE when SSL_read reports the peer's close_notify (its stdin stays open).
+      await conn.close();
+      await srv.waitFor(/\nDONE/, 10_000);
+    } finally {
+      kill(srv);
+    }
+  });
+
+  it("openssl s_client's close_notify (Q) closes our server's association cleanly (RFC 5246 §7.2.1)", async () => {
+    let resolveConn!: (c: DtlsServerConnection) => void;
+    const accepted = new Promise<DtlsServerConnection>((r) => {
+      resolveConn = r;
+    });
+    const server = await listen(
+      { host: '127.0.0.1', port: 0, certificate: certs.ec!.cert, handshakeTimeoutMs: 15_000 },
+      resolveConn,
+    );
+    const cl = runOpenssl(['s_client', '-dtls1_2', '-connect', `127.0.0.1:${server.port}`]);
+    try {
+      const conn = await Promise.race([
+        accepted,
+        cl.waitFor(/ThisNeverMatches/, 15_000).then(() => {
+          throw new Error('unreachable');
+        }),
+      ]);
+      const closed = new Promise<DtlsError | undefined>((res) => conn.session.onClose(res));
+      await cl.waitFor(/Verify return code/, 10_000);
+      cl.proc.stdin!.write('Q\n');
+      expect(await closed).toBeUndefined();
+      expect(conn.session.engine.connected).toBe(false);
+      for (let i = 0; i < 50 && server.associations > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(server.associations).toBe(0);
+    } finally {
+      kill(cl);
+      await server.close();
+    }
+  });
+  it('RSA-PSS keys (id-RSASSA-PSS, rsa_pss_pss_* schemes, RFC 8446 §4.2.3): s_server and s_client with PSS-keyed certificates', async () => {
+    const pssKey = opensslCert('psskey', ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048']);
+    const der = pemBlocksOf(readFileSync(pssKey.certFile, 'utf8'));
+    // our client ↔ s_server whose certificate has a PSS key
+    const port = await freeUdpPort();
+    const srv = runOpenssl([
+      's_server',
+      '-dtls1_2',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      pssKey.certFile,
+      '-key',
+      pssKey.keyFile,
+      '-use_srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '-keymatexport',
+      'EXTRACTOR-dtls_srtp',
+      '-keymatexportlen',
+      '60',
+    ]);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const conn = await connect({
+        host: '127.0.0.1',
+        port,
+        certificate: certs.client!.cert,
+        srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
+        expectedFingerprints: [fingerprint(der)],
+        handshakeTimeoutMs: 15_000,
+      });
+      try {
+        expect(conn.info.cipherSuite).toMatch(/^TLS_ECDHE_RSA_/);
+        const m = await srv.waitFor(KM_RE, 10_000);
+        expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      kill(srv);
+    }
+    // s_client with a PSS-keyed client certificate ↔ our server that requires it by fingerprint
+    let resolveConn!: (c: DtlsServerConnection) => void;
+    const accepted = new Promise<DtlsServerConnection>((r) => {
+      resolveConn = r;
+    });
+    const server = await listen(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        certificate: certs.ec!.cert,
+        expectedFingerprints: [fingerprint(der)],
+        handshakeTimeoutMs: 15_000,
+      },
+      resolveConn,
+    );
+    const cl = runOpenssl([
+      's_client',
+      '-dtls1_2',
+      '-connect',
+      `127.0.0.1:${server.port}`,
+      '-cert',
+      pssKey.certFile,
+      '-key',
+      pssKey.keyFile,
+    ]);
+    try {
+      const conn = await Promise.race([
+        accepted,
+        cl.waitFor(/ThisNeverMatches/, 15_000).then(() => {
+          throw new Error('unreachable');
+        }),
+      ]);
+      expect(conn.info.peerFingerprint).toBe(fingerprint(der));
     } finally {
       kill(cl);
       await server.close();

@@ -774,6 +774,11 @@ export class DtlsEngine {
       }
       return;
     }
+    if (f.msgType === HandshakeType.helloRequest) {
+      // RFC 5246 §7.4.1.1: a HelloRequest while negotiating is ignored; it is not part of the transcript.
+      this.stats.droppedUnexpected++;
+      return;
+    }
     if (this.role === 'client' && f.msgType === HandshakeType.helloVerifyRequest) {
       if (this.expect === 'serverHello' && f.fragmentOffset === 0 && f.fragmentLength === f.length) {
         this.onHelloVerifyRequest(f.body, now);

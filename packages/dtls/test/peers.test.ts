@@ -11,10 +11,11 @@ import {
 } from '../src/index.js';
 import { parseCertificateRequest, serializeCertificateRequest } from '../src/messages/certificate-request.js';
 import { parseClientHello, serializeClientHello } from '../src/messages/client-hello.js';
-import { parseHandshakeFragments } from '../src/messages/handshake-header.js';
+import { parseHandshakeFragments, serializeHandshake } from '../src/messages/handshake-header.js';
+import { serializeHelloVerifyRequest } from '../src/messages/hello-verify-request.js';
 import { parseServerHello, serializeServerHello } from '../src/messages/server-hello.js';
 import { parseServerKeyExchange } from '../src/messages/server-key-exchange.js';
-import { parseRecords } from '../src/record.js';
+import { parseRecords, serializePlainRecord } from '../src/record.js';
 import { drain, runNet } from './net.js';
 
 // Real-peer shapes that the RFCs allow and browsers / older stacks produce.
@@ -212,7 +213,7 @@ describe('peer shapes seen in the field', () => {
       const out = drain(server);
       expect(errorAlert(out.events)).toBeUndefined();
       let ske: ReturnType<typeof parseServerKeyExchange> | undefined;
-      let serverRandom = new Uint8Array(0);
+      let serverRandom: Uint8Array = new Uint8Array(0);
       for (const d of out.datagrams)
         for (const rec of parseRecords(d).records)
           for (const f of parseHandshakeFragments(rec.fragment)) {
@@ -224,5 +225,77 @@ describe('peer shapes seen in the field', () => {
       const pub = new X509Certificate(cert.chain[0]!).publicKey;
       expect(verify('sha1', signed, pub, ske!.signature)).toBe(true);
     }
+  });
+
+  it('client: a HelloVerifyRequest with a 255-octet cookie in a 0xfeff or 0xfefd record is answered with that cookie', () => {
+    for (const recordVersion of [0xfeff, 0xfefd]) {
+      const client = new DtlsEngine({ role: 'client', certificate: clientCert });
+      client.start(0);
+      const first = drain(client).datagrams;
+      expect(first.length).toBe(1);
+      const cookie = Uint8Array.from({ length: 255 }, (_, i) => i);
+      const hvr = serializeHandshake(3, 0, serializeHelloVerifyRequest({ version: 0xfeff, cookie }));
+      client.handleInput(serializePlainRecord(22, 0, 0, hvr, recordVersion), 5);
+      const again = drain(client);
+      expect(errorAlert(again.events)).toBeUndefined();
+      const rec = parseRecords(again.datagrams[0]!).records[0]!;
+      const f = parseHandshakeFragments(rec.fragment)[0]!;
+      expect(f.msgType).toBe(1);
+      expect(f.messageSeq).toBe(1);
+      expect(Buffer.from(parseClientHello(f.body).cookie).equals(Buffer.from(cookie))).toBe(true);
+    }
+  });
+
+  it('reassembles overlapping, duplicated and reversed handshake fragments in records of version 0xfeff', () => {
+    const client = new DtlsEngine({ role: 'client', certificate: clientCert, srtpProfiles: [1] });
+    const server = new DtlsEngine({
+      role: 'server',
+      certificate: serverCert,
+      srtpProfiles: [1],
+      cookieExchange: false,
+    });
+    client.start(0);
+    for (const d of drain(client).datagrams) server.handleInput(d, 1);
+    // Re-cut every epoch-0 handshake message of the server's flight into overlapping pieces, one record each.
+    const records: Uint8Array[] = [];
+    let seq = 100;
+    for (const d of drain(server).datagrams)
+      for (const rec of parseRecords(d).records)
+        for (const f of parseHandshakeFragments(rec.fragment)) {
+          const body = f.body;
+          // pieces of 100 octets every 60: each overlaps the next by 40; a zero-length message is one piece
+          for (let a = 0; a === 0 || a < body.length; a += 60) {
+            const n = Math.min(100, body.length - a);
+            records.push(
+              serializePlainRecord(22, 0, seq++, serializeHandshake(f.msgType, f.messageSeq, body, a, n), 0xfeff),
+            );
+            if (a === 60) records.push(records[records.length - 1]!); // a duplicate
+          }
+        }
+    for (const r of records.reverse()) client.handleInput(r, 2);
+    const c5 = drain(client);
+    expect(errorAlert(c5.events)).toBeUndefined();
+    expect(c5.datagrams.length).toBeGreaterThan(0);
+    for (const d of c5.datagrams) server.handleInput(d, 3);
+    const s6 = drain(server);
+    expect(connected(s6.events)).toBe(true);
+    for (const d of s6.datagrams) client.handleInput(d, 4);
+    expect(connected(drain(client).events)).toBe(true);
+  });
+
+  it('client: a HelloRequest during the handshake is ignored, not fatal (RFC 5246 §7.4.1.1)', () => {
+    const client = new DtlsEngine({ role: 'client', certificate: clientCert });
+    const server = new DtlsEngine({ role: 'server', certificate: serverCert });
+    client.start(0);
+    const ch = drain(client).datagrams;
+    client.handleInput(serializePlainRecord(22, 0, 0, serializeHandshake(0, 0, new Uint8Array(0))), 1);
+    const after = drain(client);
+    expect(errorAlert(after.events)).toBeUndefined();
+    expect(after.datagrams).toEqual([]);
+    expect(client.stats.droppedUnexpected).toBe(1);
+    // the handshake still completes afterwards
+    const r = runNet(new DtlsEngine({ role: 'client', certificate: clientCert }), server);
+    expect(connected(r.clientEvents)).toBe(true);
+    expect(ch.length).toBe(1);
   });
 });

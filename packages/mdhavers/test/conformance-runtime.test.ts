@@ -104,6 +104,16 @@ describe('conformance §12.1 runtime conventions', () => {
   });
 });
 
+describe('conformance §12.1 handles', () => {
+  table([
+    {
+      name: 'wherever a handle is expected a float is truncated',
+      src: 'ken s = socket_udp()["value"]\nblether socket_set_reuseaddr(s + 0.5, 1)["ok"]\nken l = event_loop_new()\nblether timer_after(l + 0.9, 10, len)\nblether timer_cancel(l * 1.0, 1.2)\nken c = chan_new(0.0)\nblether chan_send(c + 0.3, 1)\nblether chan_recv(c * 1.0)\nblether socket_close(s * 1.0)["ok"]',
+      out: 'aye\n1\naye\naye\n1\naye\n',
+    },
+  ]);
+});
+
 describe('conformance §12.2 bytes', () => {
   table([
     {
@@ -179,7 +189,24 @@ describe('conformance §9 program execution (the command)', () => {
   const dir = tempDir({
     'block.braw':
       'blether "hello"\nken a = socket_udp()["value"]\nsocket_bind(a, "127.0.0.1", 0)\nblether "bound"\nken r = udp_recv_from(a, 10)\n',
+    'spin.braw': 'blether "spinning"\nwhiles aye { ken x = 1 }\n',
   });
+
+  it('a program computing without an event loop is ended by SIGTERM, its output written', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', join(dir, 'spin.braw')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('spinning') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(out).toBe('spinning\n');
+    const ended = new Promise<string | null>((res) => child.on('exit', (_c, sig) => res(sig)));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    expect(await ended).toBe('SIGTERM');
+    clearTimeout(timer);
+  }, 30_000);
 
   it('output written before a blocking receive is visible, and SIGTERM ends the process', async () => {
     const child = spawn(process.execPath, [BIN, 'run', join(dir, 'block.braw')], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -155,6 +155,29 @@ describe('conformance §6 statements', () => {
       out: '3\n[a, b, 1]\n6\n',
     },
     {
+      name: 'haud_yer_wheesht and gang_on are continue; brak leaves whiles',
+      src: 'fer i in 0..4 {\n  gin i == 1 { haud_yer_wheesht }\n  gin i == 2 { gang_on }\n  blether i\n}\nken i = 0\nwhiles aye {\n  i += 1\n  gin i > 3 { brak }\n  gin i == 2 { haud }\n  blether "w" + i\n}',
+      out: '0\n3\nw1\nw3\n',
+    },
+    {
+      name: 'newlines between ) or condition and {, around gin_it_gangs_wrang, between arms',
+      src: 'dae f(x)\n{\n  gie x\n}\nfer v in [1]\n{\n  blether v\n}\nhae_a_bash\n{\n  hurl 1\n}\n\ngin_it_gangs_wrang e\n\n{\n  blether "c"\n}\nkeek 2\n{\n\n  whan 1 ->\n    blether "one"\n\n  whan 2 ->\n    blether "two"\n}\nblether f(5)',
+      out: '1\nc\ntwo\n5\n',
+    },
+    {
+      name: 'out-of-scope constructs are rejected',
+      src: 'blether 1\nkin Foo { }',
+      out: '',
+      err: { kind: 'parse', has: ['kin', 'line 2'] },
+    },
+    { name: 'is has no grammar', src: 'ken x = 1 is 2', out: '', err: { kind: 'parse' } },
+    {
+      name: 'out-of-scope builtins do not exist',
+      src: 'blether json_parse("1")',
+      out: '',
+      err: { kind: 'undefined', has: ['json_parse'] },
+    },
+    {
       name: 'compound assignment',
       src: 'ken n = 10\nn -= 3\nn *= 2\nn /= 4\nblether n\nken fl = 1\nfl /= 2.0\nblether fl\nken s = "a"\ns += 1\nblether s\nken l = [1]\nl += [2]\nblether l',
       out: '3\n0.5\na1\n[1, 2]\n',

@@ -80,8 +80,9 @@ function wrapSdk<T>(name: string, f: () => T): T {
 
 /**
  * `sip_parse_message` (SPEC.md §13.5) with the reference's losses fixed: a repeated header is kept
- * (its values joined with ", " as RFC 3261 §7.3.1 allows) except for singleton headers (last wins),
- * compact forms are expanded (§7.3.3) and folded lines are unfolded (§7.3.1).
+ * (its values joined with ", " as RFC 3261 §7.3.1 allows) except for singleton headers (last wins).
+ * Header names are otherwise the contract's: lowercased as written (no compact-form expansion, no
+ * unfolding), so scripts see the keys the reference gives them.
  */
 export function sipParse(msg: Value): MDict {
   const text = msg instanceof MBytes ? latin1Decode(msg.view()) : display(msg);
@@ -92,22 +93,20 @@ export function sipParse(msg: Value): MDict {
   const lines = head.split(sep);
   const tokens = (lines[0] as string).split(' ');
   if (tokens.length < 2) return dict({ type: 'invalid', raw: text });
-  const unfolded: string[] = [];
-  for (const l of lines.slice(1)) {
-    if ((l.startsWith(' ') || l.startsWith('\t')) && unfolded.length > 0) {
-      unfolded[unfolded.length - 1] += ` ${l.trim()}`;
-    } else unfolded.push(l);
-  }
+  // SPEC.md §13.5: names are trimmed and lowercased; compact forms and folded lines get no special
+  // handling. A repeated header keeps the position of its first occurrence; unlike the reference (which
+  // keeps only the last value) the values are joined with ", " (RFC 3261 §7.3.1), except for headers
+  // that may appear only once (Call-ID, CSeq, …), where the last one wins.
   const { headerKey, SINGLETON_HEADERS } = need('sip');
   const headers = new MDict();
-  for (const l of unfolded) {
+  for (const l of lines.slice(1)) {
     if (l === '') continue;
     const c = l.indexOf(':');
     if (c < 0) continue;
-    const name = headerKey(l.slice(0, c).trim());
+    const name = l.slice(0, c).trim().toLowerCase();
     const value = l.slice(c + 1).trim();
     const prev = headers.m.get(name);
-    if (typeof prev === 'string' && !SINGLETON_HEADERS.has(name) && prev !== '') {
+    if (typeof prev === 'string' && !SINGLETON_HEADERS.has(headerKey(name)) && prev !== '') {
       headers.m.set(name, value === '' ? prev : `${prev}, ${value}`);
     } else headers.m.set(name, value);
   }

@@ -6,6 +6,10 @@ import {
   type AuthParams,
   type Contact,
   type CSeq,
+  contactOf,
+  fastNameAddrBytes,
+  fastVia,
+  fastViaBytes,
   type MediaType,
   type NameAddr,
   parseAuth,
@@ -43,6 +47,7 @@ interface ViewCache {
   contacts: Contact[] | undefined;
   ruri: Uri | undefined;
   ruriText: string | undefined;
+  mf: number | null | undefined;
   other: Record<string, unknown> | undefined;
 }
 
@@ -59,6 +64,14 @@ export abstract class SipMessageBase {
   declare _v: string[];
   /** @internal view cache */
   declare _c: ViewCache | undefined;
+  /** @internal the header text the values were sliced from (parsed messages) */
+  declare _h: string;
+  /** @internal offset of each value in `_h`, -1 when not a plain slice; undefined once headers change */
+  declare _o: number[] | undefined;
+  /** @internal the parsed octets while parseMessage runs (`_u[_ub + i]` is `_h.charCodeAt(i)`) */
+  declare _u: Uint8Array | undefined;
+  /** @internal */
+  declare _ub: number;
   /** @internal some list headers (other than Via/Contact/Route/Record-Route) are still unsplit */
   declare _lazy: boolean;
   /** The body (may be a zero-copy view into the parsed input). */
@@ -69,6 +82,10 @@ export abstract class SipMessageBase {
     this._k = keys;
     this._v = values;
     this._c = undefined;
+    this._h = '';
+    this._o = undefined;
+    this._u = undefined;
+    this._ub = 0;
     this._lazy = false;
     this.body = body;
   }
@@ -80,6 +97,7 @@ export abstract class SipMessageBase {
   _expand(): void {
     if (!this._lazy) return;
     this._lazy = false;
+    this._o = undefined;
     const n: string[] = [];
     const k: string[] = [];
     const v: string[] = [];
@@ -188,7 +206,10 @@ export abstract class SipMessageBase {
         n++;
       }
     }
-    if (n > 0) this._c = undefined;
+    if (n > 0) {
+      this._c = undefined;
+      this._o = undefined;
+    }
     return n;
   }
 
@@ -202,6 +223,7 @@ export abstract class SipMessageBase {
     this._n.splice(i, 1);
     this._v.splice(i, 1);
     this._c = undefined;
+    this._o = undefined;
     return v;
   }
 
@@ -217,6 +239,7 @@ export abstract class SipMessageBase {
       this._v.splice(at + j, 0, vals[j]!);
     }
     this._c = undefined;
+    this._o = undefined;
     return vals.length;
   }
 
@@ -259,6 +282,7 @@ export abstract class SipMessageBase {
         contacts: undefined,
         ruri: undefined,
         ruriText: undefined,
+        mf: undefined,
         other: undefined,
       };
       this._c = c;
@@ -283,14 +307,46 @@ export abstract class SipMessageBase {
     return out;
   }
 
+  /** @internal first value of a name-addr header, scanned on the parsed octets when possible */
+  _nameAddr(key: string, what: string): NameAddr | null {
+    if (this._lazy && LAZY_LIST.has(key)) this._expand();
+    const keys = this._k;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== key) continue;
+      const s = this._v[i]!;
+      const u = this._u;
+      const at = u === undefined || this._o === undefined ? -1 : this._o[i]!;
+      return (
+        (at >= 0 ? fastNameAddrBytes(u!, this._ub, this._h, at, at + s.length, what) : undefined) ??
+        parseNameAddr(s, what)
+      );
+    }
+    return null;
+  }
+
   /** All Via values, top first (RFC 3261 §20.42). Throws SipParseError if one is malformed. */
   get vias(): Via[] {
     const c = this._cache();
     let v = c.vias;
     if (v === undefined) {
-      const all = this._all('via');
-      v = new Array<Via>(all.length);
-      for (let i = 0; i < all.length; i++) v[i] = parseVia(all[i]!);
+      if (this._lazy && LAZY_LIST.has('via')) this._expand();
+      const keys = this._k;
+      const vals = this._v;
+      const o = this._o;
+      const h = this._h;
+      v = [];
+      for (let i = 0; i < keys.length; i++) {
+        if (keys[i] !== 'via') continue;
+        const s = vals[i]!;
+        // scan the flat header text in place when the value is a plain slice of it
+        const at = o === undefined ? -1 : o[i]!;
+        let via: Via | undefined;
+        if (at >= 0) {
+          const u = this._u;
+          via = u !== undefined ? fastViaBytes(u, this._ub, h, at, at + s.length) : fastVia(h, at, at + s.length);
+        }
+        v.push(via ?? parseVia(s));
+      }
       c.vias = v;
     }
     return v;
@@ -306,8 +362,7 @@ export abstract class SipMessageBase {
     const c = this._cache();
     let r = c.from;
     if (r === undefined) {
-      const v = this._first('from');
-      r = v === undefined ? null : parseNameAddr(v, 'From');
+      r = this._nameAddr('from', 'From');
       c.from = r;
     }
     return r ?? undefined;
@@ -318,8 +373,7 @@ export abstract class SipMessageBase {
     const c = this._cache();
     let r = c.to;
     if (r === undefined) {
-      const v = this._first('to');
-      r = v === undefined ? null : parseNameAddr(v, 'To');
+      r = this._nameAddr('to', 'To');
       c.to = r;
     }
     return r ?? undefined;
@@ -351,10 +405,14 @@ export abstract class SipMessageBase {
 
   /** Max-Forwards (RFC 3261 §20.22). */
   get maxForwards(): number | undefined {
-    return this._view('mf', () => {
-      const v = this.get('max-forwards');
-      return v === undefined ? undefined : parseMaxForwards(v);
-    });
+    const c = this._cache();
+    let r = c.mf;
+    if (r === undefined) {
+      const v = this._first('max-forwards');
+      r = v === undefined ? null : parseMaxForwards(v);
+      c.mf = r;
+    }
+    return r ?? undefined;
   }
 
   /** Contact values; empty for `Contact: *` (see {@link SipMessageBase.contactStar}). */
@@ -366,14 +424,28 @@ export abstract class SipMessageBase {
   }
 
   private _contacts(): Contact[] {
-    {
-      const all = this._all('contact');
-      if (all.length === 1 && all[0] === '*') return [];
-      return all.map((v) => {
-        if (v === '*') throw new SipParseError('bad-contact', 'Contact "*" mixed with other values');
-        return parseContact(v);
-      });
+    if (this._lazy && LAZY_LIST.has('contact')) this._expand();
+    const keys = this._k;
+    const vals = this._v;
+    const o = this._o;
+    const u = this._u;
+    const out: Contact[] = [];
+    let stars = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== 'contact') continue;
+      const v = vals[i]!;
+      if (v === '*') {
+        stars++;
+        continue;
+      }
+      const at = u === undefined || o === undefined ? -1 : o[i]!;
+      const na = at >= 0 ? fastNameAddrBytes(u!, this._ub, this._h, at, at + v.length, 'Contact') : undefined;
+      out.push(na !== undefined ? contactOf(na) : parseContact(v));
     }
+    if (stars > 1 || (stars > 0 && out.length > 0))
+      throw new SipParseError('bad-contact', 'Contact "*" mixed with other values');
+    // `Contact: *` (RFC 3261 §10.2.2) is reported by contactStar
+    return out;
   }
 
   /** True for `Contact: *` (REGISTER removing all bindings, RFC 3261 §10.2.2). */

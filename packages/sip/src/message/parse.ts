@@ -65,12 +65,16 @@ const NodeBuffer = (
     };
   }
 ).Buffer;
+/** Node's native Latin-1 decoder, called directly on a Uint8Array (no Buffer object per message). */
+const nativeLatin1 = (
+  NodeBuffer as unknown as { prototype?: { latin1Slice?: (this: Uint8Array, s: number, e: number) => string } }
+)?.prototype?.latin1Slice;
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Enc = new TextEncoder();
 
 /** Decodes bytes as Latin-1 (one char per octet). @internal */
 export function latin1(b: Uint8Array, start: number, end: number): string {
-  if (NodeBuffer) return NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).latin1Slice(start, end);
+  if (nativeLatin1 !== undefined) return nativeLatin1.call(b, start, end);
   let r = '';
   for (let i = start; i < end; i += 8192) {
     r += String.fromCharCode.apply(null, Array.from(b.subarray(i, Math.min(end, i + 8192))));
@@ -150,16 +154,17 @@ for (const l of BY_LENGTH) {
 
 /** Known names in their canonical spelling, by length (compared with ===, no hashing). */
 
-function canonicalSpelling(raw: string): NameInfo | undefined {
-  const n = raw.length;
-  const c = raw.charCodeAt(0);
+/** The known name spelled exactly `head.slice(a, e)`, found without slicing: length + first char, then startsWith. */
+function canonicalAt(head: string, a: number, e: number): NameInfo | undefined {
+  const n = e - a;
+  const c = head.charCodeAt(a);
   if (n === 1) return COMPACT_INFO[c >= 65 && c <= 90 ? c + 32 : c];
   if (n > 40 || c >= 128) return undefined;
   const l = BY_LEN_CHAR[n * 128 + c];
   if (l === undefined) return undefined;
   for (let i = 0; i < l.length; i++) {
-    const e = l[i]!;
-    if (e[0] === raw) return e[1];
+    const en = l[i]!;
+    if (head.startsWith(en[0], a)) return en[1];
   }
   return undefined;
 }
@@ -225,243 +230,264 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   let emptyLine = -1;
   let bodyStart = -1;
   let head = '';
-  // fast path: one native search for CRLFCRLF, then make sure no bare-LF empty line comes earlier
-  if (NodeBuffer) {
-    const nb = NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength);
-    const p = nb.indexOf(CRLFCRLF, start);
-    if (p >= 0 && p - start <= maxHeaderBytes) {
-      // (an earlier bare-LF empty line is found by the header loop, which then ends the section there)
-      head = nb.latin1Slice(start, p + 2);
-      emptyLine = p + 2;
-      bodyStart = p + 4;
-    }
-  }
-  if (emptyLine < 0) {
+  // end of the header section within `head` (head may run on into the body)
+  let hl = 0;
+  // fast path: one native Latin-1 decode (no Buffer object) of at most the largest header section; the
+  // header loop finds the empty line (CRLF or bare LF) itself, so there is no separate search
+  let deferred = false;
+  if (nativeLatin1 !== undefined) {
+    head = nativeLatin1.call(b, start, Math.min(b.length, start + maxHeaderBytes + 4));
+    hl = head.length;
+    deferred = true;
+  } else {
     const he = findHeaderEnd(b, start, Math.min(b.length, start + maxHeaderBytes + 4));
-    if (!he) {
-      if (b.length - start > maxHeaderBytes)
-        throw new SipParseError('headers-too-large', 'header section too large', start, 413);
-      throw new SipParseError('no-header-end', 'header section not terminated by an empty line', b.length);
-    }
+    if (!he) headerEndError(b, start, maxHeaderBytes);
     emptyLine = he[0];
     bodyStart = he[1];
     head = latin1(b, start, emptyLine);
+    hl = head.length;
   }
-  // ---- start line
-  let eol = head.indexOf('\n');
-  const line0 = head.charCodeAt(eol - 1) === 13 ? head.slice(0, eol - 1) : head.slice(0, eol);
   let msg: SipMessage;
   let isReq: boolean;
-  if (line0.charCodeAt(0) === 83 && line0.startsWith('SIP/')) {
-    isReq = false;
-    const sp1 = line0.indexOf(' ');
-    if (sp1 < 0) throw new SipParseError('bad-status-line', `malformed status line '${line0.slice(0, 80)}'`, start);
-    checkVersion(line0.slice(0, sp1), start, false);
-    const sp2 = line0.indexOf(' ', sp1 + 1);
-    const code = sp2 < 0 ? line0.slice(sp1 + 1) : line0.slice(sp1 + 1, sp2);
-    const c0 = code.charCodeAt(0);
-    const c1 = code.charCodeAt(1);
-    const c2 = code.charCodeAt(2);
-    if (code.length !== 3 || c0 < 49 || c0 > 54 || c1 < 48 || c1 > 57 || c2 < 48 || c2 > 57) {
-      throw new SipParseError(
-        'bad-status-code',
-        `status code must be 100..699, got '${code.slice(0, 20)}'`,
-        start + sp1 + 1,
-      );
+  let plain: boolean;
+  const offs: number[] = [];
+  try {
+    // ---- start line
+    let eol = head.indexOf('\n');
+    if (eol < 0) headerEndError(b, start, maxHeaderBytes);
+    const line0 = head.charCodeAt(eol - 1) === 13 ? head.slice(0, eol - 1) : head.slice(0, eol);
+    if (line0.charCodeAt(0) === 83 && line0.startsWith('SIP/')) {
+      isReq = false;
+      const sp1 = line0.indexOf(' ');
+      if (sp1 < 0) throw new SipParseError('bad-status-line', `malformed status line '${line0.slice(0, 80)}'`, start);
+      checkVersion(line0.slice(0, sp1), start, false);
+      const sp2 = line0.indexOf(' ', sp1 + 1);
+      const code = sp2 < 0 ? line0.slice(sp1 + 1) : line0.slice(sp1 + 1, sp2);
+      const c0 = code.charCodeAt(0);
+      const c1 = code.charCodeAt(1);
+      const c2 = code.charCodeAt(2);
+      if (code.length !== 3 || c0 < 49 || c0 > 54 || c1 < 48 || c1 > 57 || c2 < 48 || c2 > 57) {
+        throw new SipParseError(
+          'bad-status-code',
+          `status code must be 100..699, got '${code.slice(0, 20)}'`,
+          start + sp1 + 1,
+        );
+      }
+      let reason = sp2 < 0 ? '' : line0.slice(sp2 + 1);
+      if (HIGH.test(reason)) reason = latin1ToUtf8(reason);
+      msg = new SipResponse((c0 - 48) * 100 + (c1 - 48) * 10 + (c2 - 48), reason, 'SIP/2.0');
+    } else {
+      isReq = true;
+      const sp1 = line0.indexOf(' ');
+      const sp2 = line0.lastIndexOf(' ');
+      if (sp1 <= 0 || sp2 === sp1)
+        throw new SipParseError('bad-request-line', `malformed request line '${line0.slice(0, 80)}'`, start);
+      const method = line0.slice(0, sp1);
+      const uri = line0.slice(sp1 + 1, sp2);
+      const version = line0.slice(sp2 + 1);
+      if (!isToken(method))
+        throw new SipParseError('bad-method', `method is not a token: '${method.slice(0, 40)}'`, start);
+      if (line0.indexOf(' ', sp1 + 1) !== sp2 || uri.indexOf('\t') >= 0) {
+        throw new SipParseError(
+          'bad-request-line',
+          'Request-URI contains whitespace or the request line has extra spaces',
+          start + sp1 + 1,
+        );
+      }
+      if (uri.length === 0) throw new SipParseError('bad-request-line', 'empty Request-URI', start + sp1 + 1);
+      checkVersion(version, start + sp2 + 1, true);
+      msg = new SipRequest(method, uri, 'SIP/2.0');
     }
-    let reason = sp2 < 0 ? '' : line0.slice(sp2 + 1);
-    if (HIGH.test(reason)) reason = latin1ToUtf8(reason);
-    msg = new SipResponse((c0 - 48) * 100 + (c1 - 48) * 10 + (c2 - 48), reason, 'SIP/2.0');
-  } else {
-    isReq = true;
-    const sp1 = line0.indexOf(' ');
-    const sp2 = line0.lastIndexOf(' ');
-    if (sp1 <= 0 || sp2 === sp1)
-      throw new SipParseError('bad-request-line', `malformed request line '${line0.slice(0, 80)}'`, start);
-    const method = line0.slice(0, sp1);
-    const uri = line0.slice(sp1 + 1, sp2);
-    const version = line0.slice(sp2 + 1);
-    if (!isToken(method))
-      throw new SipParseError('bad-method', `method is not a token: '${method.slice(0, 40)}'`, start);
-    if (line0.indexOf(' ', sp1 + 1) !== sp2 || uri.indexOf('\t') >= 0) {
-      throw new SipParseError(
-        'bad-request-line',
-        'Request-URI contains whitespace or the request line has extra spaces',
-        start + sp1 + 1,
-      );
-    }
-    if (uri.length === 0) throw new SipParseError('bad-request-line', 'empty Request-URI', start + sp1 + 1);
-    checkVersion(version, start + sp2 + 1, true);
-    msg = new SipRequest(method, uri, 'SIP/2.0');
-  }
-  // ---- header lines (RFC 3261 §7.3), one charCodeAt pass
-  const names = msg._n;
-  const keys = msg._k;
-  const values = msg._v;
-  let pos = eol + 1;
-  const hl = head.length;
-  // fast path only for pure ASCII (no UTF-8 to decode)
-  const plain = NodeBuffer ? NodeBuffer.byteLength(head, 'utf8') === hl : !HIGH.test(head);
-  while (pos < hl) {
-    // fast path (plain ASCII head, no bare CR): locate ':' and LF natively, no folding on the next line
-    if (plain) {
-      const lf = head.indexOf('\n', pos);
-      const colon = head.indexOf(':', pos);
-      const nc = head.charCodeAt(lf + 1);
-      const lc = head.charCodeAt(colon - 1);
-      let info: NameInfo | undefined;
-      if (
-        colon > pos &&
-        colon < lf &&
-        head.charCodeAt(lf - 1) === 13 &&
-        head.indexOf('\r', pos) === lf - 1 &&
-        nc !== 32 &&
-        nc !== 9 &&
-        lc !== 32 &&
-        lc !== 9
-      ) {
-        const rawName = head.slice(pos, colon);
-        info = canonicalSpelling(rawName);
-        if (info === undefined) info = SPELLINGS.get(rawName);
-        if (info === undefined && isToken(rawName)) {
-          info = lookupName(head, pos, colon, hashLower(rawName.toLowerCase()));
-          if (info !== undefined && SPELLINGS.size < 1024) SPELLINGS.set(rawName, info);
-          else if (info === undefined) {
-            const k = headerKey(rawName);
-            info = { key: k, name: canonicalForKey(k) ?? rawName, list: LIST_HEADERS.has(k), lname: '' };
+    // ---- header lines (RFC 3261 §7.3), one charCodeAt pass
+    const names = msg._n;
+    const keys = msg._k;
+    const values = msg._v;
+    let pos = eol + 1;
+    // fast path only for pure ASCII (no UTF-8 to decode): the first octet >= 0x80, if any, is past the headers
+    // (the decoded text may run on into the body: a non-ASCII body only costs a search for the end)
+    plain = true;
+    if (NodeBuffer !== undefined) {
+      if (NodeBuffer.byteLength(head, 'utf8') !== head.length) {
+        let e = head.indexOf(CRLFCRLF);
+        if (e < 0) e = hl;
+        plain = NodeBuffer.byteLength(head.slice(0, e), 'utf8') === e;
+      }
+    } else plain = !HIGH.test(head);
+    while (pos < hl) {
+      // fast path (plain ASCII head, no bare CR): locate ':' and LF natively, no folding on the next line
+      if (plain) {
+        const lf = head.indexOf('\n', pos);
+        const colon = head.indexOf(':', pos);
+        const nc = head.charCodeAt(lf + 1);
+        const lc = head.charCodeAt(colon - 1);
+        let info: NameInfo | undefined;
+        if (
+          colon > pos &&
+          colon < lf &&
+          head.charCodeAt(lf - 1) === 13 &&
+          nc !== 32 &&
+          nc !== 9 &&
+          lc !== 32 &&
+          lc !== 9
+        ) {
+          info = canonicalAt(head, pos, colon);
+          const rawName = info === undefined ? head.slice(pos, colon) : '';
+          if (info === undefined) info = SPELLINGS.get(rawName);
+          if (info === undefined && isToken(rawName)) {
+            info = lookupName(head, pos, colon, hashLower(rawName.toLowerCase()));
+            if (info !== undefined && SPELLINGS.size < 1024) SPELLINGS.set(rawName, info);
+            else if (info === undefined) {
+              const k = headerKey(rawName);
+              info = { key: k, name: canonicalForKey(k) ?? rawName, list: LIST_HEADERS.has(k), lname: '' };
+            }
           }
         }
-      }
-      if (info !== undefined) {
-        let vs = colon + 1;
-        let c = head.charCodeAt(vs);
-        while (c === 32 || c === 9) c = head.charCodeAt(++vs);
-        let ve = lf;
-        c = head.charCodeAt(ve - 1);
-        while (ve > vs && (c === 13 || c === 32 || c === 9)) c = head.charCodeAt(--ve - 1);
-        const v = head.slice(vs, ve);
-        if (info.list && v.length > 0) {
-          if (v.indexOf(',') < 0 || !EAGER_SPLIT.has(info.key)) {
-            // lists the transaction/dialog layers read are split now; the others when first asked for
-            if (v.indexOf(',') >= 0) msg._lazy = true;
+        if (info !== undefined) {
+          let vs = colon + 1;
+          let c = head.charCodeAt(vs);
+          while (c === 32 || c === 9) c = head.charCodeAt(++vs);
+          let ve = lf;
+          c = head.charCodeAt(ve - 1);
+          while (ve > vs && (c === 13 || c === 32 || c === 9)) c = head.charCodeAt(--ve - 1);
+          const v = head.slice(vs, ve);
+          if (info.list && v.length > 0) {
+            if (v.indexOf(',') < 0 || !EAGER_SPLIT.has(info.key)) {
+              // lists the transaction/dialog layers read are split now; the others when first asked for
+              if (v.indexOf(',') >= 0) msg._lazy = true;
+              names.push(info.name);
+              keys.push(info.key);
+              values.push(v);
+              offs.push(vs);
+            } else {
+              const parts = splitList(v);
+              for (let j = 0; j < parts.length; j++) {
+                const part = parts[j]!;
+                if (part.length === 0)
+                  throw new SipParseError('empty-list-element', `empty element in ${info.name} list`, start + pos);
+                names.push(info.name);
+                keys.push(info.key);
+                values.push(part);
+                offs.push(-1);
+              }
+            }
+          } else {
             names.push(info.name);
             keys.push(info.key);
             values.push(v);
-          } else {
-            const parts = splitList(v);
-            for (let j = 0; j < parts.length; j++) {
-              const part = parts[j]!;
-              if (part.length === 0)
-                throw new SipParseError('empty-list-element', `empty element in ${info.name} list`, start + pos);
-              names.push(info.name);
-              keys.push(info.key);
-              values.push(part);
-            }
+            offs.push(vs);
           }
-        } else {
-          names.push(info.name);
-          keys.push(info.key);
-          values.push(v);
+          if (keys.length > maxHeaders)
+            throw new SipParseError('too-many-headers', 'too many header fields', start + pos, 413);
+          pos = lf + 1;
+          continue;
         }
-        if (keys.length > maxHeaders)
-          throw new SipParseError('too-many-headers', 'too many header fields', start + pos, 413);
-        pos = lf + 1;
-        continue;
       }
-    }
-    // general path: folding, odd whitespace, bad lines (exact errors)
-    let i = pos;
-    let h = 0;
-    let c = head.charCodeAt(i);
-    if (c === 10 || (c === 13 && head.charCodeAt(i + 1) === 10)) {
-      // an empty line: the header section ends here (bare-LF message), the body follows it
-      const lfAt = c === 10 ? i : i + 1;
-      emptyLine = start + i;
-      bodyStart = start + lfAt + 1;
-      break;
-    }
-    if (c === 32 || c === 9) throw new SipParseError('bad-folding', 'continuation line before any header', start + pos);
-    while (i < hl) {
-      c = head.charCodeAt(i);
-      if (c === 58 || c === 32 || c === 9 || c === 10 || c === 13) break;
-      if (c >= 128 || TOKEN[c] !== 1)
-        throw new SipParseError('bad-header-name', 'bad character in header name', start + i);
-      h = (Math.imul(h, 31) + (c >= 65 && c <= 90 ? c + 32 : c)) | 0;
-      i++;
-    }
-    const ne = i;
-    while (i < hl && (c === 32 || c === 9)) c = head.charCodeAt(++i);
-    if (c !== 58 || ne === pos) throw new SipParseError('bad-header-line', 'header line without ":"', start + pos);
-    let info = lookupName(head, pos, ne, h);
-    if (info === undefined) {
-      const rawName = head.slice(pos, ne);
-      const k = headerKey(rawName);
-      info = { key: k, name: canonicalForKey(k) ?? rawName, list: LIST_HEADERS.has(k), lname: '' };
-    }
-    // value
-    i++;
-    while (i < hl) {
-      c = head.charCodeAt(i);
-      if (c !== 32 && c !== 9) break;
-      i++;
-    }
-    const vs = i;
-    let acc = 0;
-    while (i < hl) {
-      c = head.charCodeAt(i);
-      if (c === 10) break;
-      acc |= c;
-      i++;
-    }
-    eol = i;
-    let e = eol;
-    while (e > vs) {
-      const d = head.charCodeAt(e - 1);
-      if (d !== 32 && d !== 9 && d !== 13) break;
-      e--;
-    }
-    let v = head.slice(vs, e);
-    // RFC 3261 §7.3.1: folded continuation lines (starting with SP/HT) join with one SP
-    let f = head.charCodeAt(eol + 1);
-    while (eol + 1 < hl && (f === 32 || f === 9)) {
-      const p2 = eol + 1;
-      let j = p2;
-      while (j < hl) {
-        const d = head.charCodeAt(j);
-        if (d === 10) break;
-        acc |= d;
-        j++;
+      // general path: folding, odd whitespace, bad lines (exact errors)
+      let i = pos;
+      let h = 0;
+      let c = head.charCodeAt(i);
+      if (c === 10 || (c === 13 && head.charCodeAt(i + 1) === 10)) {
+        // an empty line: the header section ends here (bare-LF message), the body follows it
+        const lfAt = c === 10 ? i : i + 1;
+        emptyLine = start + i;
+        bodyStart = start + lfAt + 1;
+        break;
       }
-      eol = j;
-      const more = trimWs(head, p2, j);
-      if (more.length > 0) v = v.length > 0 ? `${v} ${more}` : more;
-      f = head.charCodeAt(eol + 1);
-    }
-    if (acc >= 128 && HIGH.test(v)) v = latin1ToUtf8(v);
-    if (info.list && v.length > 0 && !EAGER_SPLIT.has(info.key)) {
-      if (v.indexOf(',') >= 0) msg._lazy = true;
-      names.push(info.name);
-      keys.push(info.key);
-      values.push(v);
-    } else if (info.list && v.length > 0) {
-      const parts = splitList(v);
-      for (let j = 0; j < parts.length; j++) {
-        const part = parts[j]!;
-        if (part.length === 0)
-          throw new SipParseError('empty-list-element', `empty element in ${info.name} list`, start + pos);
+      if (c === 32 || c === 9)
+        throw new SipParseError('bad-folding', 'continuation line before any header', start + pos);
+      while (i < hl) {
+        c = head.charCodeAt(i);
+        if (c === 58 || c === 32 || c === 9 || c === 10 || c === 13) break;
+        if (c >= 128 || TOKEN[c] !== 1)
+          throw new SipParseError('bad-header-name', 'bad character in header name', start + i);
+        h = (Math.imul(h, 31) + (c >= 65 && c <= 90 ? c + 32 : c)) | 0;
+        i++;
+      }
+      const ne = i;
+      while (i < hl && (c === 32 || c === 9)) c = head.charCodeAt(++i);
+      if (c !== 58 || ne === pos) throw new SipParseError('bad-header-line', 'header line without ":"', start + pos);
+      let info = lookupName(head, pos, ne, h);
+      if (info === undefined) {
+        const rawName = head.slice(pos, ne);
+        const k = headerKey(rawName);
+        info = { key: k, name: canonicalForKey(k) ?? rawName, list: LIST_HEADERS.has(k), lname: '' };
+      }
+      // value
+      i++;
+      while (i < hl) {
+        c = head.charCodeAt(i);
+        if (c !== 32 && c !== 9) break;
+        i++;
+      }
+      const vs = i;
+      let acc = 0;
+      while (i < hl) {
+        c = head.charCodeAt(i);
+        if (c === 10) break;
+        acc |= c;
+        i++;
+      }
+      eol = i;
+      let e = eol;
+      while (e > vs) {
+        const d = head.charCodeAt(e - 1);
+        if (d !== 32 && d !== 9 && d !== 13) break;
+        e--;
+      }
+      let v = head.slice(vs, e);
+      // RFC 3261 §7.3.1: folded continuation lines (starting with SP/HT) join with one SP
+      let f = head.charCodeAt(eol + 1);
+      while (eol + 1 < hl && (f === 32 || f === 9)) {
+        const p2 = eol + 1;
+        let j = p2;
+        while (j < hl) {
+          const d = head.charCodeAt(j);
+          if (d === 10) break;
+          acc |= d;
+          j++;
+        }
+        eol = j;
+        const more = trimWs(head, p2, j);
+        if (more.length > 0) v = v.length > 0 ? `${v} ${more}` : more;
+        f = head.charCodeAt(eol + 1);
+      }
+      if (acc >= 128 && HIGH.test(v)) v = latin1ToUtf8(v);
+      if (info.list && v.length > 0 && !EAGER_SPLIT.has(info.key)) {
+        if (v.indexOf(',') >= 0) msg._lazy = true;
         names.push(info.name);
         keys.push(info.key);
-        values.push(part);
+        values.push(v);
+        offs.push(-1);
+      } else if (info.list && v.length > 0) {
+        const parts = splitList(v);
+        for (let j = 0; j < parts.length; j++) {
+          const part = parts[j]!;
+          if (part.length === 0)
+            throw new SipParseError('empty-list-element', `empty element in ${info.name} list`, start + pos);
+          names.push(info.name);
+          keys.push(info.key);
+          values.push(part);
+          offs.push(-1);
+        }
+      } else {
+        names.push(info.name);
+        keys.push(info.key);
+        values.push(v);
+        offs.push(-1);
       }
-    } else {
-      names.push(info.name);
-      keys.push(info.key);
-      values.push(v);
+      if (keys.length > maxHeaders)
+        throw new SipParseError('too-many-headers', 'too many header fields', start + pos, 413);
+      pos = eol + 1;
     }
-    if (keys.length > maxHeaders)
-      throw new SipParseError('too-many-headers', 'too many header fields', start + pos, 413);
-    pos = eol + 1;
+  } catch (e) {
+    // an error in a section that never ends is reported as such (a truncated message)
+    if (deferred && !findHeaderEnd(b, start, Math.min(b.length, start + maxHeaderBytes + 4)))
+      headerEndError(b, start, maxHeaderBytes);
+    throw e;
   }
+  if (emptyLine < 0) headerEndError(b, start, maxHeaderBytes);
+  const keys = msg._k;
+  const values = msg._v;
   // ---- Content-Length (RFC 3261 §18.3, §20.14)
   let cl = -1;
   for (let i = 0; i < keys.length; i++) {
@@ -490,7 +516,20 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   }
   if (len > maxBody) throw new SipParseError('body-too-large', 'body too large', bodyStart, 413);
   msg.body = b.subarray(bodyStart, bodyStart + len);
-  if (opts.strict !== false) validateSyntax(msg, isReq);
+  msg._h = head;
+  msg._o = offs;
+  if (opts.strict !== false) {
+    // the views may scan the input octets only while we own them (the caller may reuse the buffer)
+    if (plain) {
+      msg._u = b;
+      msg._ub = start;
+    }
+    try {
+      validateSyntax(msg, isReq);
+    } finally {
+      msg._u = undefined;
+    }
+  }
   return msg;
 }
 
@@ -502,6 +541,12 @@ export function tryParseMessage(input: Uint8Array | string, opts?: ParseOptions)
     if (e instanceof SipParseError) return e;
     return new SipParseError('internal', e instanceof Error ? e.message : String(e));
   }
+}
+
+function headerEndError(b: Uint8Array, start: number, maxHeaderBytes: number): never {
+  if (b.length - start > maxHeaderBytes)
+    throw new SipParseError('headers-too-large', 'header section too large', start, 413);
+  throw new SipParseError('no-header-end', 'header section not terminated by an empty line', b.length);
 }
 
 function trimWs(s: string, a: number, e: number): string {

@@ -126,7 +126,7 @@ export function splitSimpleParams(s: string, into: HeaderParams): void {
  * @example parseVia('SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport').rport // null
  */
 export function parseVia(value: string): Via {
-  return fastVia(value) ?? parseViaSlow(value);
+  return fastVia(value, 0, value.length) ?? parseViaSlow(value);
 }
 
 /** A Via whose parameter map is built on first access. @internal */
@@ -192,10 +192,9 @@ const PVAL = (() => {
  * Single-pass parse of the common Via shape `SIP/2.0/TRANSPORT host[:port](;name[=value])*` with no
  * LWS or quoting; returns undefined for anything else (the full scanner then decides).
  */
-function fastVia(v: string): Via | undefined {
-  if (!v.startsWith('SIP/2.0/')) return undefined;
-  const n = v.length;
-  let i = 8;
+export function fastVia(v: string, s: number, n: number): Via | undefined {
+  if (!v.startsWith('SIP/2.0/', s)) return undefined;
+  let i = s + 8;
   let c = 0;
   let upper = true;
   while (i < n) {
@@ -204,12 +203,12 @@ function fastVia(v: string): Via | undefined {
     else if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57))) break;
     i++;
   }
-  if (i === 8 || c !== 32) return undefined;
-  const transport = upper ? v.slice(8, i) : v.slice(8, i).toUpperCase();
+  if (i === s + 8 || c !== 32) return undefined;
+  const transport = upper ? v.slice(s + 8, i) : v.slice(s + 8, i).toUpperCase();
   const hs = ++i;
-  if (v.charCodeAt(i) === 91) {
+  if (i < n && v.charCodeAt(i) === 91) {
     const e = v.indexOf(']', i);
-    if (e < 0) return undefined;
+    if (e < 0 || e >= n) return undefined;
     i = e + 1;
     if (!isValidHost(v.slice(hs, i))) return undefined;
   } else {
@@ -229,13 +228,13 @@ function fastVia(v: string): Via | undefined {
       i++;
     }
     if (i === hs || prev === 45 || i - hs > 63) return undefined;
-    if (top === i) top = v.lastIndexOf('.', i - 2) + 1;
+    if (top === i) top = Math.max(hs, v.lastIndexOf('.', i - 2) + 1);
     const tc = v.charCodeAt(top);
     if (tc >= 48 && tc <= 57 && !isValidHost(v.slice(hs, i))) return undefined;
   }
   const host = v.slice(hs, i);
   const via = new ViaView(transport, host);
-  c = v.charCodeAt(i);
+  c = i < n ? v.charCodeAt(i) : 0;
   if (c === 58) {
     const ps = ++i;
     let port = 0;
@@ -303,7 +302,125 @@ function fastVia(v: string): Via | undefined {
       }
     }
   }
-  via._ps = pstart < n ? v.slice(pstart) : '';
+  via._ps = pstart < n ? v.slice(pstart, n) : '';
+  return via;
+}
+
+/**
+ * {@link fastVia} reading the octets of a parsed message (`u[base + i]` is `u[base + i]!` for a plain
+ * ASCII header block): the same rules, scanned on bytes. @internal
+ */
+export function fastViaBytes(u: Uint8Array, base: number, v: string, s: number, n: number): Via | undefined {
+  if (!v.startsWith('SIP/2.0/', s)) return undefined;
+  let i = s + 8;
+  let c = 0;
+  let upper = true;
+  while (i < n) {
+    c = u[base + i]!;
+    if (c >= 97 && c <= 122) upper = false;
+    else if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57))) break;
+    i++;
+  }
+  if (i === s + 8 || c !== 32) return undefined;
+  const transport = upper ? v.slice(s + 8, i) : v.slice(s + 8, i).toUpperCase();
+  const hs = ++i;
+  if (i < n && u[base + i]! === 91) {
+    const e = v.indexOf(']', i);
+    if (e < 0 || e >= n) return undefined;
+    i = e + 1;
+    if (!isValidHost(v.slice(hs, i))) return undefined;
+  } else {
+    // hostname rules inline (RFC 3261 §25.1): labels of alphanum and "-", no empty label, no "-" at a
+    // label edge; a top label starting with a digit means an IPv4 address (checked by isValidHost)
+    let prev = 46;
+    let top = hs;
+    while (i < n) {
+      c = u[base + i]!;
+      if (c === 46) {
+        if (prev === 46 || prev === 45) return undefined;
+        top = i + 1;
+      } else if (c === 45) {
+        if (prev === 46) return undefined;
+      } else if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57))) break;
+      prev = c;
+      i++;
+    }
+    if (i === hs || prev === 45 || i - hs > 63) return undefined;
+    if (top === i) top = Math.max(hs, v.lastIndexOf('.', i - 2) + 1);
+    const tc = u[base + top]!;
+    if (tc >= 48 && tc <= 57 && !isValidHost(v.slice(hs, i))) return undefined;
+  }
+  const host = v.slice(hs, i);
+  const via = new ViaView(transport, host);
+  c = i < n ? u[base + i]! : 0;
+  if (c === 58) {
+    const ps = ++i;
+    let port = 0;
+    while (i < n) {
+      c = u[base + i]!;
+      if (c < 48 || c > 57) break;
+      port = port * 10 + (c - 48);
+      i++;
+    }
+    if (i === ps || i - ps > 5 || port > 65535) return undefined;
+    via.port = port;
+  }
+  // params: validated here, kept as text (parsed into `params` on first access); the fields the
+  // transaction layer needs (branch, received, rport, maddr, ttl) are picked out on the way
+  const pstart = i;
+  while (i < n) {
+    if (u[base + i]! !== 59) return undefined;
+    const ns = ++i;
+    let lower = true;
+    while (i < n) {
+      c = u[base + i]!;
+      if (c >= 128 || TOKEN[c] !== 1) break;
+      if (c >= 65 && c <= 90) lower = false;
+      i++;
+    }
+    const nlen = i - ns;
+    if (nlen === 0) return undefined;
+    let value: string | null = null;
+    let vs = -1;
+    let tokenValue = true;
+    if (i < n && u[base + i]! === 61) {
+      vs = ++i;
+      while (i < n) {
+        c = u[base + i]!;
+        if (c >= 128 || PVAL[c] !== 1) break;
+        if (c === 58 || c === 91 || c === 93) tokenValue = false;
+        i++;
+      }
+      if (i === vs) return undefined;
+    }
+    if (nlen === 3 || nlen === 5 || nlen === 6 || nlen === 8) {
+      const name = lower ? v.slice(ns, ns + nlen) : v.slice(ns, ns + nlen).toLowerCase();
+      if (vs >= 0) value = v.slice(vs, i);
+      if (name === 'branch') {
+        if (value === null || !tokenValue) return undefined;
+        via.branch = value;
+      } else if (name === 'received') {
+        if (value === null) return undefined;
+        via.received = value;
+      } else if (name === 'rport') {
+        if (value === null) via.rport = null;
+        else {
+          const r = parseUint(value, 65535);
+          if (r < 0) return undefined;
+          via.rport = r;
+        }
+      } else if (name === 'maddr') {
+        // a later duplicate wins, as in the parameter map
+        if (value !== null) via.maddr = value;
+        else delete via.maddr;
+      } else if (name === 'ttl') {
+        const t = value === null ? -1 : parseUint(value, 255);
+        if (t < 0) return undefined;
+        via.ttl = t;
+      }
+    }
+  }
+  via._ps = pstart < n ? v.slice(pstart, n) : '';
   return via;
 }
 
@@ -438,14 +555,104 @@ export function parseNameAddr(value: string, what = 'address'): NameAddr {
     uriText = m[1]!;
     ps = m[2]!;
   }
+  return finishNameAddr(uriText, displayName, ps, what) ?? parseNameAddrSlow(value, what);
+}
+
+/** Builds the lazy view of a fast-path name-addr; undefined when the tag needs the full scanner. */
+function finishNameAddr(
+  uriText: string,
+  displayName: string | undefined,
+  ps: string,
+  what: string,
+): LazyNameAddr | undefined {
   const na = new LazyNameAddr(uriText, ps, what);
   if (displayName !== undefined) na.displayName = displayName;
   const tag = ps.length > 0 ? na._param('tag') : undefined;
   if (tag !== undefined) {
-    if (tag === null || !isToken(tag)) return parseNameAddrSlow(value, what);
+    if (tag === null || !isToken(tag)) return undefined;
     na.tag = tag;
   }
   return na;
+}
+
+/**
+ * Byte-level fast path of {@link parseNameAddr} for the two common shapes `<uri>;params` and
+ * `"Display" <uri>;params` (display without escapes), over the octets of a parsed plain-ASCII header block
+ * (`u[base + i]` is `v.charCodeAt(i)`, the value is `v.slice(s, n)`). Accepts exactly what the
+ * `FAST_NAME_ADDR` pattern accepts for these shapes; returns undefined for anything else. @internal
+ */
+export function fastNameAddrBytes(
+  u: Uint8Array,
+  base: number,
+  v: string,
+  s: number,
+  n: number,
+  what: string,
+): NameAddr | undefined {
+  let i = s;
+  let displayName: string | undefined;
+  let c = i < n ? u[base + i]! : 0;
+  if (c === 34) {
+    const ds = ++i;
+    for (;;) {
+      if (i >= n) return undefined;
+      c = u[base + i]!;
+      if (c === 34) break;
+      if (c === 92 || c === 13 || c === 10) return undefined;
+      i++;
+    }
+    displayName = v.slice(ds, i);
+    i++;
+    if (i < n && u[base + i] === 32) i++;
+    c = i < n ? u[base + i]! : 0;
+  }
+  if (c !== 60) return undefined;
+  // scheme ":" 1*(any but < > " whitespace), then ">"
+  const us = ++i;
+  c = i < n ? u[base + i]! : 0;
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return undefined;
+  i++;
+  for (;;) {
+    if (i >= n) return undefined;
+    c = u[base + i]!;
+    if (c === 58) break;
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 46 || c === 45))
+      return undefined;
+    i++;
+  }
+  const colon = i++;
+  for (;;) {
+    if (i >= n) return undefined;
+    c = u[base + i]!;
+    if (c === 62) break;
+    if (c === 60 || c === 34 || c <= 32 || c >= 127) return undefined;
+    i++;
+  }
+  if (i === colon + 1) return undefined;
+  const uriText = v.slice(us, i);
+  i++;
+  // *( ";" 1*token-char [ "=" 1*(token-char / ":" / "[" / "]") ] ) to the end
+  const ps = i;
+  while (i < n) {
+    if (u[base + i] !== 59) return undefined;
+    const ns = ++i;
+    while (i < n) {
+      c = u[base + i]!;
+      if (c >= 128 || TOKEN[c] !== 1) break;
+      i++;
+    }
+    if (i === ns) return undefined;
+    if (i < n && u[base + i] === 61) {
+      const vs = ++i;
+      while (i < n) {
+        c = u[base + i]!;
+        if (c >= 128 || PVAL[c] !== 1) break;
+        i++;
+      }
+      if (i === vs) return undefined;
+    }
+  }
+  return finishNameAddr(uriText, displayName, ps < n ? v.slice(ps, n) : '', what);
 }
 
 const PARAMS_RE = "((?:;[A-Za-z0-9\\-_.!%*+`'~]+(?:=[A-Za-z0-9\\-_.!%*+`'~:[\\]]+)?)*)";
@@ -604,7 +811,12 @@ class LazyNameAddr implements NameAddr {
 
 /** Parses one Contact value (not `*`): a name-addr with `expires` and `q`. */
 export function parseContact(value: string): Contact {
-  const na = parseNameAddr(value, 'Contact') as Contact;
+  return contactOf(parseNameAddr(value, 'Contact'));
+}
+
+/** Reads `expires` and `q` of a parsed Contact name-addr (RFC 3261 §20.10). @internal */
+export function contactOf(nameAddr: NameAddr): Contact {
+  const na = nameAddr as Contact;
   const lazy = na instanceof LazyNameAddr ? na : undefined;
   const e = lazy ? lazy._param('expires') : na.params.expires;
   if (e !== undefined) {

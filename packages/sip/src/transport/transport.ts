@@ -50,6 +50,11 @@ export interface SipTransport {
    * one to `dest`, else connect). Resolves when handed to the OS; rejects with a transport error.
    */
   send(data: Uint8Array, dest: Peer, flow?: string): Promise<void>;
+  /**
+   * Optional fire-and-forget send (the hot path of datagram transports: no promise per message);
+   * `onError` is called on a transport error, synchronously or later.
+   */
+  post?(data: Uint8Array, dest: Peer, flow: string | undefined, onError: () => void): void;
   /** Registers the receiver of inbound messages (one receiver). */
   onPacket(cb: (p: InboundPacket) => void): void;
   /** Stops listening and closes connections. */

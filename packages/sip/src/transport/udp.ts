@@ -93,6 +93,17 @@ export class UdpTransport implements SipTransport {
     }
   }
 
+  /** Fire-and-forget send: no promise; `onError` runs (synchronously) when the socket refuses the datagram. */
+  post(data: Uint8Array, dest: Peer, _flow: string | undefined, onError: () => void): void {
+    try {
+      this.sock.send(data, dest.port, dest.address);
+      this.stats.sent++;
+    } catch {
+      this.stats.sendErrors++;
+      onError();
+    }
+  }
+
   /** Sets the receiver. */
   onPacket(cb: (p: InboundPacket) => void): void {
     this.cb = cb;

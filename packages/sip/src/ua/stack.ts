@@ -1,4 +1,4 @@
-import type { Loop, TimerId } from '@mdh/loop';
+import type { Loop } from '@mdh/loop';
 import { createResponse, newBranch, REASON_PHRASES } from '../message/build.js';
 import { SipParseError } from '../message/errors.js';
 import { type SipMessage, SipRequest, type SipResponse } from '../message/message.js';
@@ -9,6 +9,7 @@ import { ClientInviteTransaction } from '../transaction/client-invite.js';
 import { ClientNonInviteTransaction } from '../transaction/client-non-invite.js';
 import { ServerInviteTransaction } from '../transaction/server-invite.js';
 import { ServerNonInviteTransaction } from '../transaction/server-non-invite.js';
+import { type Timed, TimerQueues } from '../transaction/timer-queues.js';
 import type { TransactionTimers } from '../transaction/timers.js';
 import type { TransactionOutput } from '../transaction/types.js';
 import {
@@ -55,8 +56,8 @@ export interface IncomingRequest {
   readonly source: Peer;
   readonly transport: SipTransport;
   readonly flow?: string;
-  /** Sends a response through the server transaction (RFC 3261 §17.2). */
-  respond(res: SipResponse): void;
+  /** Sends a response through the server transaction (RFC 3261 §17.2); returns the bytes as sent. */
+  respond(res: SipResponse): Uint8Array;
   /** Convenience: builds the response with createResponse and sends it. */
   reply(status: number, opts?: Parameters<typeof createResponse>[2]): SipResponse;
   /** Whether a final response was sent. */
@@ -94,26 +95,24 @@ export interface SipStackStats {
 type AnyServerTx = ServerInviteTransaction<SipRequest> | ServerNonInviteTransaction<SipRequest>;
 type AnyClientTx = ClientInviteTransaction<SipResponse> | ClientNonInviteTransaction<SipResponse>;
 
-interface ServerEntry {
+interface ServerEntry extends Timed {
   tx: AnyServerTx;
   key: string;
   req: SipRequest;
   target: SendTarget;
-  timer: TimerId | undefined;
-  timerAt?: number | undefined;
   onAck?: (ack: SipRequest) => void;
   onCancel?: () => void;
   onTimeout?: () => void;
 }
 
-interface ClientEntry {
+interface ClientEntry extends Timed {
   tx: AnyClientTx;
   key: string;
   handlers: ClientRequestHandlers;
   target: SendTarget;
-  timer: TimerId | undefined;
-  timerAt?: number | undefined;
 }
+
+const noop = (): void => {};
 
 const MTU_LIMIT = 1300; // RFC 3261 §18.1.1: MTU (1500) − 200 bytes
 
@@ -144,6 +143,11 @@ export class SipStack {
   private readonly server = new Map<string, ServerEntry>();
   private readonly client = new Map<string, ClientEntry>();
   private readonly byRequest = new WeakMap<SipRequest, ServerEntry>();
+  /**
+   * Every timer of the stack's transactions (and of the UA's 2xx retransmissions) on one loop timer:
+   * FIFO queues per delay instead of a loop timer per transaction.
+   */
+  readonly timerQueues: TimerQueues;
   /** New requests (not retransmissions, not ACK). */
   onRequest: (r: IncomingRequest) => void = (r) => {
     if (r.request.method !== 'ACK') r.reply(501);
@@ -165,6 +169,7 @@ export class SipStack {
     this.maxBytes = o.maxMessageBytes ?? 65535;
     this.maxTx = o.maxTransactions ?? 50_000;
     this.advertised = o.advertisedAddress;
+    this.timerQueues = new TimerQueues(o.loop);
     for (const t of o.transports) t.onPacket((p) => this.receive(p));
   }
 
@@ -223,19 +228,40 @@ export class SipStack {
             now,
           )
         : new ClientNonInviteTransaction<SipResponse>(key, opts, now);
-    const entry: ClientEntry = { tx, key, handlers, target: t, timer: undefined };
+    const entry: ClientEntry = {
+      tx,
+      key,
+      handlers,
+      target: t,
+      dueAt: undefined,
+      onDue: (now) => {
+        tx.handleTimeout(now);
+        this.pumpClient(entry);
+      },
+    };
     this.client.set(key, entry);
     this.stats.clientTransactions++;
     this.pumpClient(entry);
     return { request: req, target: t };
   }
 
-  /** Sends a message outside any transaction (ACK for 2xx, §13.2.2.4; stateless responses). */
-  sendStateless(msg: SipMessage, target: SendTarget): void {
+  /** Sends a message outside any transaction (ACK for 2xx, §13.2.2.4; stateless responses); returns its bytes. */
+  sendStateless(msg: SipMessage, target: SendTarget): Uint8Array {
     if (msg.kind === 'request' && msg.method === 'ACK' && !msg.has('via'))
       this.stamp(msg, target.transport, newBranch(pooledRandom));
     const bytes = serializeMessage(msg);
-    target.transport.send(bytes, target.peer, target.flow).catch(() => {});
+    this.post(target, bytes);
+    return bytes;
+  }
+
+  /**
+   * Fire-and-forget send (the hot path: no promise when the transport has {@link SipTransport.post});
+   * `onError` runs on a transport error.
+   */
+  post(target: SendTarget, data: Uint8Array, onError: () => void = noop): void {
+    const t = target.transport;
+    if (t.post) t.post(data, target.peer, target.flow, onError);
+    else t.send(data, target.peer, target.flow).catch(onError);
   }
 
   /** Adds the top Via and returns the serialized request. */
@@ -273,13 +299,13 @@ export class SipStack {
   private pumpClient(e: ClientEntry): void {
     const tx = e.tx;
     for (let o = tx.pollOutput(); o; o = tx.pollOutput()) this.clientOutput(e, o);
-    this.reschedule(e, () => this.pumpClient(e));
+    this.reschedule(e);
   }
 
   private clientOutput(e: ClientEntry, o: TransactionOutput<SipResponse>): void {
     switch (o.type) {
       case 'send':
-        e.target.transport.send(o.data, e.target.peer, e.target.flow).catch(() => {
+        this.post(e.target, o.data, () => {
           e.tx.handleTransportError(this.loop.now());
           queueMicrotask(() => this.pumpClient(e));
         });
@@ -296,47 +322,30 @@ export class SipStack {
         return;
       case 'terminated':
         this.client.delete(e.key);
-        if (e.timer !== undefined) this.loop.cancel(e.timer);
-        e.timer = undefined;
+        e.dueAt = undefined;
         return;
       default:
         return;
     }
   }
 
-  private reschedule(
-    e: {
-      tx: { nextDeadline(): number | undefined; terminated: boolean };
-      timer: TimerId | undefined;
-      timerAt?: number | undefined;
-    },
-    pump: () => void,
-  ): void {
+  /** Keeps the entry's slot in the timer queues on its transaction's next deadline. */
+  private reschedule(e: ClientEntry | ServerEntry): void {
     const d = e.tx.terminated ? undefined : e.tx.nextDeadline();
-    // The armed loop timer already fires at the next deadline: keep it (one heap operation saved per message).
-    if (d !== undefined && e.timer !== undefined && e.timerAt === d) return;
-    if (e.timer !== undefined) {
-      this.loop.cancel(e.timer);
-      e.timer = undefined;
-    }
-    if (d === undefined) return;
-    e.timerAt = d;
-    e.timer = this.loop.after(Math.max(0, d - this.loop.now()), () => {
-      e.timer = undefined;
-      (e.tx as AnyClientTx | AnyServerTx).handleTimeout(this.loop.now());
-      pump();
-    });
+    if (d === undefined) e.dueAt = undefined;
+    else this.timerQueues.arm(e, d);
   }
 
   // ---------------------------------------------------------------- server side
 
   /** Sends a response through the server transaction of `inc`. */
-  private respond(e: ServerEntry, res: SipResponse): void {
+  private respond(e: ServerEntry, res: SipResponse): Uint8Array {
     if (this.userAgent && !res.has('server')) res.add('Server', this.userAgent);
     const bytes = serializeMessage(res);
     const now = this.loop.now();
     e.tx.respond(res.status, bytes, now);
     this.pumpServer(e);
+    return bytes;
   }
 
   private pumpServer(e: ServerEntry): void {
@@ -344,7 +353,7 @@ export class SipStack {
     for (let o = tx.pollOutput(); o; o = tx.pollOutput()) {
       switch (o.type) {
         case 'send':
-          e.target.transport.send(o.data, e.target.peer, e.target.flow).catch(() => {
+          this.post(e.target, o.data, () => {
             tx.handleTransportError(this.loop.now());
             queueMicrotask(() => this.pumpServer(e));
           });
@@ -358,14 +367,13 @@ export class SipStack {
           break;
         case 'terminated':
           this.server.delete(e.key);
-          if (e.timer !== undefined) this.loop.cancel(e.timer);
-          e.timer = undefined;
+          e.dueAt = undefined;
           break;
         default:
           break;
       }
     }
-    this.reschedule(e, () => this.pumpServer(e));
+    this.reschedule(e);
   }
 
   /** RFC 3261 §18.2.2: where responses to a request go. */
@@ -514,7 +522,17 @@ export class SipStack {
             now,
           )
         : new ServerNonInviteTransaction<SipRequest>(key, { reliable: p.transport.reliable, timers: this.timers }, now);
-    const e: ServerEntry = { tx, key, req, target, timer: undefined };
+    const e: ServerEntry = {
+      tx,
+      key,
+      req,
+      target,
+      dueAt: undefined,
+      onDue: (t) => {
+        tx.handleTimeout(t);
+        this.pumpServer(e);
+      },
+    };
     this.server.set(key, e);
     this.byRequest.set(req, e);
     this.stats.serverTransactions++;
@@ -541,7 +559,7 @@ export class SipStack {
           throw new Error(`request ${method} already has a final response`);
         }
         if (res.status >= 200) answered = true;
-        this.respond(e, res);
+        return this.respond(e, res);
       },
       reply: (status, opts) => {
         const res = createResponse(req, status, opts);
@@ -582,8 +600,7 @@ export class SipStack {
 
   /** Cancels every timer and closes the transports. */
   async close(): Promise<void> {
-    for (const e of this.client.values()) if (e.timer !== undefined) this.loop.cancel(e.timer);
-    for (const e of this.server.values()) if (e.timer !== undefined) this.loop.cancel(e.timer);
+    this.timerQueues.clear();
     this.client.clear();
     this.server.clear();
     await Promise.all(this.transports.map((t) => t.close()));

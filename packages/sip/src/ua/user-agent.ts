@@ -4,7 +4,6 @@ import { DigestClient, type DigestServer } from '../auth/digest.js';
 import { Dialog, dialogId } from '../dialog/dialog.js';
 import { createRequest, createResponse, newCallId, newTag } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
-import { serializeMessage } from '../message/serialize.js';
 import { sipResolve } from '../resolve/sip-resolve.js';
 import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
@@ -12,6 +11,7 @@ import { parseUri, type SipUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
 import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
+import type { Timed } from '../transaction/timer-queues.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
 
 /** A call attempt that failed with a final response (or 408 on timeout, 503 on transport error). */
@@ -153,7 +153,8 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
   }
 }
 
-interface PendingAnswer {
+/** A 2xx being retransmitted until its ACK (RFC 3261 §13.3.1.4); armed in the stack's timer queues. */
+interface PendingAnswer extends Timed {
   resolve: (c: Call) => void;
   reject: (e: Error) => void;
   call: Call;
@@ -161,7 +162,6 @@ interface PendingAnswer {
   target: SendTarget;
   interval: number;
   deadline: number;
-  timer: TimerId | undefined;
 }
 
 interface AckRecord {
@@ -538,7 +538,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     const rec = this.acks.get(id);
     if (rec) {
       // A retransmitted 2xx: the ACK is retransmitted, not rebuilt (§13.2.2.4).
-      rec.target.transport.send(rec.bytes, rec.target.peer, rec.target.flow).catch(() => {});
+      this.stack.post(rec.target, rec.bytes);
       return;
     }
     const dialog = Dialog.fromUacResponse(req, res);
@@ -554,8 +554,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     const ack = dialog.createAck(req.cseq?.seq ?? 1, ackBody);
     const ackTarget = this.inDialogTargetSync(call, target);
     call.flowTarget = target.transport.reliable ? target : undefined;
-    this.stack.sendStateless(ack, ackTarget);
-    this.acks.set(id, { bytes: serializeMessage(ack), target: ackTarget, until: this.loop.now() + 64 * this.t.t1 });
+    const ackBytes = this.stack.sendStateless(ack, ackTarget);
+    this.acks.set(id, { bytes: ackBytes, target: ackTarget, until: this.loop.now() + 64 * this.t.t1 });
     this.armAckSweep();
     this.calls.set(id, call);
     if (this.firstCall.has(req)) {
@@ -582,7 +582,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     if (res.status < 200 || res.status >= 300 || res.cseq?.method !== 'INVITE') return;
     const id = dialogId(res.callId ?? '', res.from?.tag ?? '', res.to?.tag ?? '');
     const rec = this.acks.get(id);
-    if (rec) rec.target.transport.send(rec.bytes, rec.target.peer, rec.target.flow).catch(() => {});
+    if (rec) this.stack.post(rec.target, rec.bytes);
   }
 
   private inDialogTargetSync(call: Call, fallback: SendTarget): SendTarget {
@@ -641,7 +641,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     if (p && p.call === call) {
       // The call ended before the ACK (e.g. a BYE overtook it): stop retransmitting the 2xx.
       this.pending.delete(call.id);
-      if (p.timer !== undefined) this.loop.cancel(p.timer);
+      this.stack.timerQueues.disarm(p);
       p.resolve(call);
     }
     if (this.calls.get(call.id) === call) {
@@ -735,40 +735,54 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     call.localSdp = sdp;
     call.flowTarget = r.transport.reliable ? this.stack.responseTarget(req, r.source, r.transport, r.flow) : undefined;
     this.calls.set(call.id, call);
-    r.respond(res);
+    // the bytes the transaction sent are the ones retransmitted (serialized once)
+    const bytes = r.respond(res);
     return new Promise<Call>((resolve, reject) => {
-      const p: PendingAnswer = {
-        resolve: (c) => {
+      const p = this.pendingAnswer(
+        call,
+        bytes,
+        r,
+        (c) => {
           c.setupMs = this.loop.now() - receivedAt;
           resolve(c);
         },
         reject,
-        call,
-        bytes: serializeMessage(res),
-        target: this.stack.responseTarget(req, r.source, r.transport, r.flow),
-        interval: this.t.t1,
-        deadline: this.loop.now() + 64 * this.t.t1,
-        timer: undefined,
-      };
+      );
       this.pending.set(call.id, p);
-      if (!r.transport.reliable) this.arm2xx(p);
-      else p.timer = this.loop.after(64 * this.t.t1, () => this.noAck(p));
     });
   }
 
-  private arm2xx(p: PendingAnswer): void {
+  /** Arms the 2xx retransmission (unreliable transports) and the 64×T1 wait for the ACK. */
+  private pendingAnswer(
+    call: Call,
+    bytes: Uint8Array,
+    r: IncomingRequest,
+    resolve: (c: Call) => void,
+    reject: (e: Error) => void,
+  ): PendingAnswer {
     const now = this.loop.now();
-    const at = Math.min(now + p.interval, p.deadline);
-    p.timer = this.loop.after(at - now, () => {
-      p.timer = undefined;
-      if (this.loop.now() >= p.deadline) {
-        this.noAck(p);
-        return;
-      }
-      p.target.transport.send(p.bytes, p.target.peer, p.target.flow).catch(() => {});
-      p.interval = Math.min(2 * p.interval, this.t.t2);
-      this.arm2xx(p);
-    });
+    const reliable = r.transport.reliable;
+    const p: PendingAnswer = {
+      resolve,
+      reject,
+      call,
+      bytes,
+      target: this.stack.responseTarget(r.request, r.source, r.transport, r.flow),
+      interval: this.t.t1,
+      deadline: now + 64 * this.t.t1,
+      dueAt: undefined,
+      onDue: (t) => {
+        if (reliable || t >= p.deadline) {
+          this.noAck(p);
+          return;
+        }
+        this.stack.post(p.target, p.bytes);
+        p.interval = Math.min(2 * p.interval, this.t.t2);
+        this.stack.timerQueues.arm(p, Math.min(t + p.interval, p.deadline));
+      },
+    };
+    this.stack.timerQueues.arm(p, reliable ? p.deadline : Math.min(now + p.interval, p.deadline));
+    return p;
   }
 
   private noAck(p: PendingAnswer): void {
@@ -787,7 +801,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     const p = this.pending.get(id);
     if (!p) return; // retransmitted ACK, or ACK for an unknown dialog: absorbed
     this.pending.delete(id);
-    if (p.timer !== undefined) this.loop.cancel(p.timer);
+    this.stack.timerQueues.disarm(p);
     if (ack.body.length && p.call.remoteSdp === undefined) p.call.remoteSdp = ack.bodyText;
     p.resolve(p.call);
   }
@@ -832,20 +846,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
           headers: [['Contact', call.dialog.localContact]],
           ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
         });
-        r.respond(res);
-        const p: PendingAnswer = {
-          resolve: () => call.emit('updated', offer),
-          reject: () => {},
+        const bytes = r.respond(res);
+        const p = this.pendingAnswer(
           call,
-          bytes: serializeMessage(res),
-          target: this.stack.responseTarget(req, r.source, r.transport, r.flow),
-          interval: this.t.t1,
-          deadline: this.loop.now() + 64 * this.t.t1,
-          timer: undefined,
-        };
+          bytes,
+          r,
+          () => call.emit('updated', offer),
+          () => {},
+        );
         this.pending.set(id, p);
-        if (!r.transport.reliable) this.arm2xx(p);
-        else p.timer = this.loop.after(64 * this.t.t1, () => this.noAck(p));
         return;
       }
       case 'UPDATE':
@@ -865,7 +874,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   async close(): Promise<void> {
     const byes = [...this.calls.values()].map((c) => c.hangup());
     await Promise.race([Promise.all(byes), new Promise((r) => setTimeout(r, 200))]);
-    for (const p of this.pending.values()) if (p.timer !== undefined) this.loop.cancel(p.timer);
+    for (const p of this.pending.values()) this.stack.timerQueues.disarm(p);
     this.pending.clear();
     if (this.ackSweep !== undefined) this.loop.cancel(this.ackSweep);
     await this.stack.close();
