@@ -1039,47 +1039,11 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       await server.close();
     }
   });
-  it('RSA-PSS keys (id-RSASSA-PSS, rsa_pss_pss_* schemes, RFC 8446 §4.2.3): s_server and s_client with PSS-keyed certificates', async () => {
+  it('openssl s_client with a PSS-only (id-RSASSA-PSS) key signs CertificateVerify with rsa_pss_pss_sha256; our server accepts it', async () => {
     const pssKey = opensslCert('psskey', ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048']);
     const der = pemBlocksOf(readFileSync(pssKey.certFile, 'utf8'));
-    // our client ↔ s_server whose certificate has a PSS key
-    const port = await freeUdpPort();
-    const srv = runOpenssl([
-      's_server',
-      '-dtls1_2',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      pssKey.certFile,
-      '-key',
-      pssKey.keyFile,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
-    ]);
-    try {
-      await srv.waitFor(/ACCEPT/, 10_000);
-      const conn = await connect({
-        host: '127.0.0.1',
-        port,
-        certificate: certs.client!.cert,
-        srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
-        expectedFingerprints: [fingerprint(der)],
-        handshakeTimeoutMs: 15_000,
-      });
-      try {
-        expect(conn.info.cipherSuite).toMatch(/^TLS_ECDHE_RSA_/);
-        const m = await srv.waitFor(KM_RE, 10_000);
-        expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
-      } finally {
-        await conn.close();
-      }
-    } finally {
-      kill(srv);
-    }
+    // (OpenSSL 3.0 cannot serve DTLS 1.2 with a PSS-only key itself: s_server fails with no shared cipher, even
+    // towards s_client; so only the client-certificate direction is a real-peer case.)
     // s_client with a PSS-keyed client certificate ↔ our server that requires it by fingerprint
     let resolveConn!: (c: DtlsServerConnection) => void;
     const accepted = new Promise<DtlsServerConnection>((r) => {

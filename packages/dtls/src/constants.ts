@@ -92,6 +92,10 @@ export const SignatureScheme = {
   ecdsa_secp521r1_sha512: 0x0603,
   rsa_pss_rsae_sha256: 0x0804,
   rsa_pss_rsae_sha384: 0x0805,
+  /** RSASSA-PSS with an id-RSASSA-PSS (PSS-only) public key (RFC 8446 §4.2.3). */
+  rsa_pss_pss_sha256: 0x0809,
+  rsa_pss_pss_sha384: 0x080a,
+  rsa_pss_pss_sha512: 0x080b,
   rsa_pkcs1_sha256: 0x0401,
   rsa_pkcs1_sha384: 0x0501,
   rsa_pkcs1_sha512: 0x0601,

@@ -499,6 +499,9 @@ export class DtlsEngine {
     if (RESERVED_EXPORTER_LABELS.has(label))
       throw new DtlsUsageError(`exporter label '${label}' is reserved (RFC 5705 §4)`);
     if (!Number.isInteger(length) || length < 1 || length > 65535) throw new DtlsUsageError('length must be 1..65535');
+    // RFC 5705 §4: the context is prefixed with a uint16 length.
+    if (context !== undefined && (!(context instanceof Uint8Array) || context.length > 65535))
+      throw new DtlsUsageError('exporter context must be a Uint8Array of at most 65535 octets');
     return exportKeyingMaterial(
       this.suite.hash,
       this.master,
@@ -1168,8 +1171,7 @@ export class DtlsEngine {
     let cvScheme: number | undefined;
     if (this.certRequested) {
       if (cert) {
-        const kind = keyKind(cert.privateKey)!;
-        cvScheme = chooseScheme(kind, this.certRequestSchemes, cert.privateKey.asymmetricKeyDetails?.namedCurve);
+        cvScheme = chooseScheme(cert.privateKey, this.certRequestSchemes);
       }
       // RFC 5246 §7.4.6: without a certificate the server can verify (none, or no scheme of ours among the
       // requested ones) the client sends an empty Certificate; the server decides whether to go on.
@@ -1245,7 +1247,7 @@ export class DtlsEngine {
     }
     const sa = exts.get(ExtensionType.signatureAlgorithms);
     this.peerSigSchemes = sa ? parseU16List(sa) : undefined;
-    const scheme = chooseScheme(kind, this.peerSigSchemes, cert.privateKey.asymmetricKeyDetails?.namedCurve);
+    const scheme = chooseScheme(cert.privateKey, this.peerSigSchemes);
     if (scheme === undefined) throw new DtlsError('no signature scheme in common', AlertDescription.handshakeFailure);
     this.ems = exts.has(ExtensionType.extendedMasterSecret);
     if (!this.ems && (this.opts.requireExtendedMasterSecret ?? true)) {

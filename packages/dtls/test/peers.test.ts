@@ -1,4 +1,4 @@
-import { verify, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   AlertDescription,
@@ -16,6 +16,7 @@ import { serializeHelloVerifyRequest } from '../src/messages/hello-verify-reques
 import { parseServerHello, serializeServerHello } from '../src/messages/server-hello.js';
 import { parseServerKeyExchange } from '../src/messages/server-key-exchange.js';
 import { parseRecords, serializePlainRecord } from '../src/record.js';
+import { chooseScheme, signWith, verifyWith } from '../src/signature.js';
 import { drain, runNet } from './net.js';
 
 // Real-peer shapes that the RFCs allow and browsers / older stacks produce.
@@ -297,5 +298,29 @@ describe('peer shapes seen in the field', () => {
     const r = runNet(new DtlsEngine({ role: 'client', certificate: clientCert }), server);
     expect(connected(r.clientEvents)).toBe(true);
     expect(ch.length).toBe(1);
+  });
+
+  it('PSS-only RSA keys use rsa_pss_pss_* and rsaEncryption keys never do (RFC 8446 §4.2.3)', () => {
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    expect(chooseScheme(pss.privateKey, [0x0401, 0x0804, 0x0809])).toBe(0x0809);
+    expect(chooseScheme(rsa.privateKey, [0x0809, 0x080a, 0x0804])).toBe(0x0804);
+    expect(chooseScheme(pss.privateKey, [0x0401, 0x0804])).toBeUndefined();
+    const data = new TextEncoder().encode('transcript');
+    const sig = signWith(0x0809, pss.privateKey, data);
+    expect(verifyWith(0x0809, pss.publicKey, data, sig)).toBe(true);
+    expect(verifyWith(0x0804, pss.publicKey, data, sig)).toBe(false);
+    expect(verifyWith(0x0809, rsa.publicKey, data, signWith(0x0804, rsa.privateKey, data))).toBe(false);
+  });
+
+  it('RFC 5705 exporter: no context differs from an empty context; a context over 2^16-1 octets is refused', () => {
+    const client = new DtlsEngine({ role: 'client', certificate: clientCert });
+    const server = new DtlsEngine({ role: 'server', certificate: serverCert });
+    expect(connected(runNet(client, server).clientEvents)).toBe(true);
+    const none = client.exportKeyingMaterial('EXPERIMENTAL-x', 32);
+    const empty = client.exportKeyingMaterial('EXPERIMENTAL-x', 32, new Uint8Array(0));
+    expect(Buffer.from(none).equals(Buffer.from(empty))).toBe(false);
+    expect(server.exportKeyingMaterial('EXPERIMENTAL-x', 32, new Uint8Array(0))).toEqual(empty);
+    expect(() => client.exportKeyingMaterial('EXPERIMENTAL-x', 32, new Uint8Array(65536))).toThrow(/context/);
   });
 });

@@ -13,6 +13,7 @@ export * from './transaction/client-invite.js';
 export * from './transaction/client-non-invite.js';
 export * from './transaction/server-invite.js';
 export * from './transaction/server-non-invite.js';
+export * from './transaction/timer-queues.js';
 export * from './transaction/timers.js';
 export type * from './transaction/types.js';
 export * from './transport/listen.js';

@@ -118,13 +118,17 @@ describe('StreamFramer (RFC 3261 §18.3, RFC 5626 §4.4.1)', () => {
     expect(f.push(m.subarray(m.length - 10)).map((e) => e.type)).toEqual(['message']);
   });
 
-  it('treats a missing Content-Length as an empty body on streams', () => {
-    const ev = new StreamFramer().push(
-      new TextEncoder().encode(
-        'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n',
-      ),
-    );
-    expect(ev).toMatchObject([{ type: 'message' }]);
+  it('rejects a message without Content-Length on streams (RFC 3261 §18.3) and keeps framing', () => {
+    const noCl =
+      'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n';
+    const ok = noCl.replace('CSeq: 1 OPTIONS\r\n', 'CSeq: 2 OPTIONS\r\nContent-Length: 0\r\n');
+    const ev = new StreamFramer().push(new TextEncoder().encode(noCl + ok));
+    expect(ev).toMatchObject([
+      { type: 'error', fatal: false, error: { reason: 'missing-content-length', status: 400 } },
+      { type: 'message' },
+    ]);
+    const m = ev[1];
+    expect(m?.type === 'message' && m.message.cseq?.seq).toBe(2);
   });
 
   it('never throws and stays bounded on random bytes', () => {

@@ -75,7 +75,12 @@ describe('parseMessage', () => {
   it('Content-Length: datagram vs stream', () => {
     const m = 'MESSAGE sip:a@b SIP/2.0\r\nCSeq: 1 MESSAGE\r\n\r\nhello';
     expect(parseMessage(m).bodyText).toBe('hello');
-    expect(parseMessage(m, { transport: 'stream' }).body.length).toBe(0);
+    // RFC 3261 §18.3: Content-Length MUST be used with stream-oriented transports
+    expect(() => parseMessage(m, { transport: 'stream' })).toThrow(
+      expect.objectContaining({ reason: 'missing-content-length', status: 400 }),
+    );
+    const withCl = m.replace('\r\n\r\n', '\r\nContent-Length: 0\r\n\r\n');
+    expect(parseMessage(withCl, { transport: 'stream' }).body.length).toBe(0);
     expect(() => parseMessage('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 9\r\n\r\nhello')).toThrow(/Content-Length/);
   });
   it('errors carry reason, offset and status', () => {

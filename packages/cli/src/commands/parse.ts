@@ -3,10 +3,12 @@ import { parseMessage, type SipMessage, SipParseError, validateRequest } from '@
 import { parseArgs } from '../args.js';
 
 /** Usage of `mdh parse`. */
-export const usage = `mdh parse <file|-> [--stream]
-  Parses one SIP message (RFC 3261) from a file or stdin and prints it as JSON.
-  Exit 0 when valid, 1 with the reason (and the status a server would answer) when not.
-  --stream   treat the input as a stream-framed message (missing Content-Length = empty body)`;
+export const usage = `mdh parse <file|-> [--stream] [--json]
+  Parses one SIP message (RFC 3261) from a file or stdin and prints it as JSON on stdout.
+  Exit 0 when valid; exit 1 when not, with {"valid":false,reason,message,offset,status} on stdout
+  (status = what a server would answer) and the reason on stderr; exit 2 on usage or read errors.
+  --stream   treat the input as one stream-framed message (Content-Length mandatory, RFC 3261 §18.3)
+  --json     compact one-line JSON`;
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -36,8 +38,15 @@ function toJson(m: SipMessage): Record<string, unknown> {
   };
   const base: Record<string, unknown> =
     m.kind === 'request'
-      ? { kind: 'request', method: m.method, uri: m.uri, requestUri: view(() => m.requestUri), version: m.version }
-      : { kind: 'response', status: m.status, reason: m.reason, version: m.version };
+      ? {
+          valid: true,
+          kind: 'request',
+          method: m.method,
+          uri: m.uri,
+          requestUri: view(() => m.requestUri),
+          version: m.version,
+        }
+      : { valid: true, kind: 'response', status: m.status, reason: m.reason, version: m.version };
   const nameAddr = (f: () => { displayName?: string; uriText: string; params: unknown; tag?: string } | undefined) =>
     view(() => {
       const n = f();
@@ -82,13 +91,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const m = parseMessage(bytes, { transport: a.flags.has('stream') ? 'stream' : 'datagram' });
-    process.stdout.write(`${JSON.stringify(toJson(m), null, 2)}\n`);
+    const json = toJson(m);
+    process.stdout.write(`${a.flags.has('json') ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
     return 0;
   } catch (e) {
     if (!(e instanceof SipParseError)) throw e;
     const out = { valid: false, reason: e.reason, message: e.message, offset: e.offset, status: e.status };
-    if (a.flags.has('json')) process.stdout.write(`${JSON.stringify(out)}\n`);
-    else process.stdout.write(`invalid: ${e.message} (reason ${e.reason}, offset ${e.offset}, answer ${e.status})\n`);
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    process.stderr.write(
+      `mdh parse: invalid: ${e.message} (reason ${e.reason}, offset ${e.offset}, answer ${e.status})\n`,
+    );
     return 1;
   }
 }

@@ -150,7 +150,8 @@ export class StreamFramer {
       return false;
     }
     const [emptyLine, bodyStart] = he;
-    // Content-Length from the header lines (RFC 3261 §18.3: mandatory on streams; absent → 0)
+    // Content-Length from the header lines (RFC 3261 §18.3: mandatory on streams; when absent the message
+    // is framed with an empty body and reported as a non-fatal error by parseMessage)
     const head = latin1(b, s, emptyLine);
     let cl = -1;
     let pos = head.indexOf('\n') + 1;

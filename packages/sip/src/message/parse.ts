@@ -17,7 +17,7 @@ export interface ParseOptions {
   /**
    * `datagram` (default, RFC 3261 §18.3): a missing Content-Length means "to the end of the datagram",
    * a shorter body is an error and extra octets are ignored. `stream`: the input is exactly one framed
-   * message; a missing Content-Length means an empty body.
+   * message; a missing Content-Length is an error (400, reason `missing-content-length`).
    */
   transport?: 'datagram' | 'stream';
   /**
@@ -507,8 +507,12 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
   }
   const avail = b.length - bodyStart;
   let len: number;
-  if (cl < 0) len = stream ? 0 : avail;
-  else {
+  if (cl < 0) {
+    // RFC 3261 §18.3: "The Content-Length header field MUST be used with stream oriented transports"
+    if (stream)
+      throw new SipParseError('missing-content-length', 'Content-Length is mandatory on stream transports', start);
+    len = avail;
+  } else {
     if (cl > avail) {
       throw new SipParseError('body-truncated', `body has ${avail} octets but Content-Length says ${cl}`, b.length);
     }

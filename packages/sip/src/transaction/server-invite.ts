@@ -28,7 +28,7 @@ export class ServerInviteTransaction<M> extends TransactionBase<
   'trying' | 'G' | 'H' | 'I' | 'L'
 > {
   private last: Uint8Array | undefined;
-  private readonly buildTrying: (() => Uint8Array) | undefined;
+  private buildTrying: (() => Uint8Array) | undefined;
   private intervalG: number;
 
   /** Creates the transaction for a received INVITE. */
@@ -45,10 +45,14 @@ export class ServerInviteTransaction<M> extends TransactionBase<
     switch (this._state) {
       case 'proceeding':
         this.deadlines.clear('trying');
+        // past the first response the 100 Trying is never needed: drop the builder (and the request it holds)
+        this.buildTrying = undefined;
         this.last = data;
         this.emit({ type: 'send', data });
         if (status >= 200 && status < 300) {
           this._state = 'accepted';
+          // RFC 6026 §8.7: INVITE retransmissions are absorbed in Accepted, the 2xx is the TU's to resend
+          this.last = undefined;
           this.deadlines.set('L', now + 64 * this.timers.t1);
         } else if (status >= 300) {
           this._state = 'completed';

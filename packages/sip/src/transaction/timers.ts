@@ -39,46 +39,105 @@ export function resolveTimers(t?: Partial<TransactionTimers>): TransactionTimers
  * timers whose deadline has passed, in deadline order.
  */
 export class Deadlines<K extends string> {
-  private readonly map = new Map<K, number>();
+  // A transaction arms at most three timers at once (Table 4): four fixed slots, no Map or array per
+  // transaction (thousands of transactions wait out Timer L/J at once under load).
+  private k0: K | undefined;
+  private k1: K | undefined;
+  private k2: K | undefined;
+  private k3: K | undefined;
+  private a0 = 0;
+  private a1 = 0;
+  private a2 = 0;
+  private a3 = 0;
+  /** Arming order, so ties fire in the order the timers were armed. */
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private seq = 0;
+
+  private slot(k: K): number {
+    return this.k0 === k ? 0 : this.k1 === k ? 1 : this.k2 === k ? 2 : this.k3 === k ? 3 : -1;
+  }
 
   /** Arms (or re-arms) timer `k` to fire at `at`. */
   set(k: K, at: number): void {
-    this.map.set(k, at);
+    let i = this.slot(k);
+    const fresh = i < 0;
+    if (fresh) {
+      i = this.k0 === undefined ? 0 : this.k1 === undefined ? 1 : this.k2 === undefined ? 2 : this.k3 === undefined ? 3 : -1;
+      if (i < 0) throw new RangeError('Deadlines: more than four timers armed at once');
+    }
+    const n = fresh ? ++this.seq : 0;
+    if (i === 0) {
+      this.k0 = k;
+      this.a0 = at;
+      if (fresh) this.s0 = n;
+    } else if (i === 1) {
+      this.k1 = k;
+      this.a1 = at;
+      if (fresh) this.s1 = n;
+    } else if (i === 2) {
+      this.k2 = k;
+      this.a2 = at;
+      if (fresh) this.s2 = n;
+    } else {
+      this.k3 = k;
+      this.a3 = at;
+      if (fresh) this.s3 = n;
+    }
   }
 
   /** Disarms timer `k`. */
   clear(k: K): void {
-    this.map.delete(k);
+    const i = this.slot(k);
+    if (i === 0) this.k0 = undefined;
+    else if (i === 1) this.k1 = undefined;
+    else if (i === 2) this.k2 = undefined;
+    else if (i === 3) this.k3 = undefined;
   }
 
   /** Disarms every timer. */
   clearAll(): void {
-    this.map.clear();
+    this.k0 = this.k1 = this.k2 = this.k3 = undefined;
   }
 
   /** The deadline of timer `k`, if armed. */
   get(k: K): number | undefined {
-    return this.map.get(k);
+    const i = this.slot(k);
+    return i === 0 ? this.a0 : i === 1 ? this.a1 : i === 2 ? this.a2 : i === 3 ? this.a3 : undefined;
   }
 
   /** Earliest armed deadline. */
   next(): number | undefined {
     let min: number | undefined;
-    for (const v of this.map.values()) if (min === undefined || v < min) min = v;
+    if (this.k0 !== undefined) min = this.a0;
+    if (this.k1 !== undefined && (min === undefined || this.a1 < min)) min = this.a1;
+    if (this.k2 !== undefined && (min === undefined || this.a2 < min)) min = this.a2;
+    if (this.k3 !== undefined && (min === undefined || this.a3 < min)) min = this.a3;
     return min;
   }
 
-  /** Removes and returns the earliest timer due at `now`, if any. */
+  /** Removes and returns the earliest timer due at `now`, if any (ties: the one armed first). */
   popDue(now: number): K | undefined {
-    let best: K | undefined;
+    let best = -1;
     let bestAt = Number.POSITIVE_INFINITY;
-    for (const [k, v] of this.map) {
-      if (v <= now && v < bestAt) {
-        best = k;
-        bestAt = v;
+    let bestSeq = Number.POSITIVE_INFINITY;
+    const consider = (i: number, k: K | undefined, at: number, sq: number): void => {
+      if (k === undefined || at > now) return;
+      if (at < bestAt || (at === bestAt && sq < bestSeq)) {
+        best = i;
+        bestAt = at;
+        bestSeq = sq;
       }
-    }
-    if (best !== undefined) this.map.delete(best);
-    return best;
+    };
+    consider(0, this.k0, this.a0, this.s0);
+    consider(1, this.k1, this.a1, this.s1);
+    consider(2, this.k2, this.a2, this.s2);
+    consider(3, this.k3, this.a3, this.s3);
+    if (best < 0) return undefined;
+    const k = best === 0 ? this.k0 : best === 1 ? this.k1 : best === 2 ? this.k2 : this.k3;
+    this.clear(k as K);
+    return k;
   }
 }

@@ -49,6 +49,8 @@ export class Call extends EventEmitter<CallEvents> {
    * media changes, so media layers set this). Returns the answer SDP.
    */
   onOffer: ((offer: string | undefined) => string | undefined) | undefined;
+  /** @internal whether our re-INVITE awaits its final response (an incoming one then gets 491, §14.2). */
+  reinviting = false;
   /** @internal where in-dialog requests go when the peer is reached over a flow (stream transports). */
   flowTarget: SendTarget | undefined;
   private readonly owner: CallOwner;

@@ -98,10 +98,9 @@ type AnyClientTx = ClientInviteTransaction<SipResponse> | ClientNonInviteTransac
 interface ServerEntry extends Timed {
   tx: AnyServerTx;
   key: string;
-  req: SipRequest;
   target: SendTarget;
   onAck?: (ack: SipRequest) => void;
-  onCancel?: () => void;
+  onCancel?: (() => void) | undefined;
   onTimeout?: () => void;
 }
 
@@ -113,6 +112,21 @@ interface ClientEntry extends Timed {
 }
 
 const noop = (): void => {};
+
+/**
+ * A transaction key as a flat string. The parts are slices of the received message's text; a key built by
+ * concatenation is a tree over those slices and would keep the whole message alive while the transaction
+ * waits out Timer L/J (32 s): the key stored with a transaction is a flat copy.
+ */
+function flatKey(s: string): string {
+  // slicing a concatenation flattens it first (a fresh flat copy); the result cannot be optimized away
+  return `${s} `.slice(0, -1);
+}
+
+/** The 100 Trying of an INVITE (§17.2.1), built only when the 200 ms pass without an answer. */
+function tryingBuilder(req: SipRequest): () => Uint8Array {
+  return () => serializeMessage(createResponse(req, 100));
+}
 
 const MTU_LIMIT = 1300; // RFC 3261 §18.1.1: MTU (1500) − 200 bytes
 
@@ -142,7 +156,6 @@ export class SipStack {
   private readonly advertised: string | undefined;
   private readonly server = new Map<string, ServerEntry>();
   private readonly client = new Map<string, ClientEntry>();
-  private readonly byRequest = new WeakMap<SipRequest, ServerEntry>();
   /**
    * Every timer of the stack's transactions (and of the UA's 2xx retransmissions) on one loop timer:
    * FIFO queues per delay instead of a loop timer per transaction.
@@ -339,7 +352,8 @@ export class SipStack {
   // ---------------------------------------------------------------- server side
 
   /** Sends a response through the server transaction of `inc`. */
-  private respond(e: ServerEntry, res: SipResponse): Uint8Array {
+  /** @internal sends `res` through the transaction of `e`. */
+  _respond(e: ServerEntry, res: SipResponse): Uint8Array {
     if (this.userAgent && !res.has('server')) res.add('Server', this.userAgent);
     const bytes = serializeMessage(res);
     const now = this.loop.now();
@@ -373,6 +387,9 @@ export class SipStack {
           break;
       }
     }
+    // Past Proceeding the CANCEL hook (and what it holds: the call, the request) is no longer needed while
+    // the transaction waits out Timer L/J (32 s): drop it so the heap stays small under load.
+    if (e.onCancel !== undefined && tx.state !== 'proceeding' && tx.state !== 'trying') e.onCancel = undefined;
     this.reschedule(e);
   }
 
@@ -488,7 +505,8 @@ export class SipStack {
         this.pumpServer(e);
         return;
       }
-      if (e) {
+      // RFC 6026 §8.7: in Accepted an ACK (a peer reusing the INVITE's branch for the 2xx ACK) goes to the TU.
+      if (e && e.tx.state !== 'accepted') {
         this.stats.retransmissionsIn++;
         return;
       }
@@ -510,22 +528,53 @@ export class SipStack {
       return;
     }
     const now = this.loop.now();
+    const stored = flatKey(key);
     const tx: AnyServerTx =
       method === 'INVITE'
         ? new ServerInviteTransaction<SipRequest>(
-            key,
-            {
-              reliable: p.transport.reliable,
-              timers: this.timers,
-              buildTrying: () => serializeMessage(createResponse(req, 100)),
-            },
+            stored,
+            { reliable: p.transport.reliable, timers: this.timers, buildTrying: tryingBuilder(req) },
             now,
           )
-        : new ServerNonInviteTransaction<SipRequest>(key, { reliable: p.transport.reliable, timers: this.timers }, now);
+        : new ServerNonInviteTransaction<SipRequest>(
+            stored,
+            { reliable: p.transport.reliable, timers: this.timers },
+            now,
+          );
+    const e = this.serverEntry(tx, stored, target);
+    this.server.set(stored, e);
+    this.stats.serverTransactions++;
+    this.pumpServer(e);
+    if (method !== 'OPTIONS' && req.maxForwards === 0) {
+      // RFC 3261 §16.3 step 3 / §20.22: a request out of hops is answered 483 (an OPTIONS with Max-Forwards 0
+      // is answered by the element it reached, §11, like a traceroute).
+      this._respond(e, createResponse(req, 483));
+      return;
+    }
+    if (method === 'CANCEL') {
+      // §9.2: CANCEL matches the INVITE server transaction with the same branch (method INVITE).
+      const inv = this.server.get(this.serverKey(req, 'INVITE'));
+      if (!inv) {
+        this._respond(e, createResponse(req, 481));
+        return;
+      }
+      this._respond(e, createResponse(req, 200));
+      if (inv.tx.state === 'proceeding') this.safe(() => inv.onCancel?.());
+      return;
+    }
+    const inc = new ServerRequest(this, e, req, p);
+    this.safe(() => this.onRequest(inc));
+  }
+
+  /**
+   * The entry kept for the transaction's lifetime (up to Timer L/J, 32 s). Built in its own function so its
+   * closure's context holds only the entry, not the request being handled (V8 shares one context between
+   * every closure of a function: one built in receiveRequest would keep the parsed request alive).
+   */
+  private serverEntry(tx: AnyServerTx, key: string, target: SendTarget): ServerEntry {
     const e: ServerEntry = {
       tx,
       key,
-      req,
       target,
       dueAt: undefined,
       onDue: (t) => {
@@ -533,44 +582,7 @@ export class SipStack {
         this.pumpServer(e);
       },
     };
-    this.server.set(key, e);
-    this.byRequest.set(req, e);
-    this.stats.serverTransactions++;
-    this.pumpServer(e);
-    if (method === 'CANCEL') {
-      // §9.2: CANCEL matches the INVITE server transaction with the same branch (method INVITE).
-      const inv = this.server.get(this.serverKey(req, 'INVITE'));
-      if (!inv) {
-        this.respond(e, createResponse(req, 481));
-        return;
-      }
-      this.respond(e, createResponse(req, 200));
-      if (inv.tx.state === 'proceeding') this.safe(() => inv.onCancel?.());
-      return;
-    }
-    let answered = false;
-    const inc: IncomingRequest = {
-      request: req,
-      source: p.source,
-      transport: p.transport,
-      ...(p.flow !== undefined ? { flow: p.flow } : {}),
-      respond: (res: SipResponse) => {
-        if (answered && !(res.status >= 200 && res.status < 300 && method === 'INVITE')) {
-          throw new Error(`request ${method} already has a final response`);
-        }
-        if (res.status >= 200) answered = true;
-        return this.respond(e, res);
-      },
-      reply: (status, opts) => {
-        const res = createResponse(req, status, opts);
-        inc.respond(res);
-        return res;
-      },
-      get answered() {
-        return answered;
-      },
-    };
-    this.safe(() => this.onRequest(inc));
+    return e;
   }
 
   /**
@@ -581,8 +593,8 @@ export class SipStack {
     inc: IncomingRequest,
     h: { onAck?: (ack: SipRequest) => void; onCancel?: () => void; onTimeout?: () => void },
   ): void {
-    const e = this.byRequest.get(inc.request);
-    if (!e) return;
+    if (!(inc instanceof ServerRequest) || inc._stack !== this) return;
+    const e = inc._entry;
     if (h.onAck) e.onAck = h.onAck;
     if (h.onCancel) e.onCancel = h.onCancel;
     if (h.onTimeout) e.onTimeout = h.onTimeout;
@@ -604,5 +616,41 @@ export class SipStack {
     this.client.clear();
     this.server.clear();
     await Promise.all(this.transports.map((t) => t.close()));
+  }
+}
+
+/** The {@link IncomingRequest} the stack hands to its user (one object per new request, no closures). */
+class ServerRequest implements IncomingRequest {
+  readonly request: SipRequest;
+  readonly source: Peer;
+  readonly transport: SipTransport;
+  readonly flow?: string;
+  answered = false;
+  /** @internal */
+  readonly _stack: SipStack;
+  /** @internal */
+  readonly _entry: ServerEntry;
+
+  constructor(stack: SipStack, e: ServerEntry, req: SipRequest, p: InboundPacket) {
+    this._stack = stack;
+    this._entry = e;
+    this.request = req;
+    this.source = p.source;
+    this.transport = p.transport;
+    if (p.flow !== undefined) this.flow = p.flow;
+  }
+
+  respond(res: SipResponse): Uint8Array {
+    if (this.answered && !(res.status >= 200 && res.status < 300 && this.request.method === 'INVITE')) {
+      throw new Error(`request ${this.request.method} already has a final response`);
+    }
+    if (res.status >= 200) this.answered = true;
+    return this._stack._respond(this._entry, res);
+  }
+
+  reply(status: number, opts?: Parameters<typeof createResponse>[2]): SipResponse {
+    const res = createResponse(this.request, status, opts);
+    this.respond(res);
+    return res;
   }
 }

@@ -173,6 +173,42 @@ interface AckRecord {
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
 
 /**
+ * Methods of the SIP extensions we know of but do not implement: answered 405 with Allow; any other method is
+ * not understood and gets 501 (RFC 3261 §8.2.1).
+ */
+const KNOWN_METHODS = new Set([
+  'INVITE',
+  'ACK',
+  'CANCEL',
+  'BYE',
+  'OPTIONS',
+  'REGISTER',
+  'INFO',
+  'UPDATE',
+  'PRACK',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'PUBLISH',
+  'MESSAGE',
+  'REFER',
+]);
+
+/** The capability headers of an OPTIONS answer (RFC 3261 §11.2). */
+const OPTIONS_HEADERS: [string, string][] = [
+  ['Allow', ALLOW],
+  ['Accept', 'application/sdp'],
+  ['Accept-Encoding', 'identity'],
+  ['Accept-Language', 'en'],
+  ['Supported', ''],
+];
+
+/** 405 (known method) or 501 (unknown method, RFC 3261 §8.2.1). */
+function notAllowed(r: IncomingRequest): void {
+  if (KNOWN_METHODS.has(r.request.method)) r.reply(405, { headers: [['Allow', ALLOW]] });
+  else r.reply(501);
+}
+
+/**
  * A SIP user agent (RFC 3261 §8, §12-15): places and answers calls with their dialogs, BYE, CANCEL,
  * re-INVITE, OPTIONS, REGISTER (client with refresh, and a registrar), digest auth both ways, forked 2xx.
  *
@@ -464,6 +500,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       let wantCancel = false;
       let established: Call | undefined;
       let branch = '';
+      let earlySdp: string | undefined;
       const doCancel = () => {
         if (settled || established) return;
         wantCancel = true;
@@ -485,12 +522,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         onResponse: (res) => {
           if (res.status < 200) {
             gotProvisional = true;
+            // a PRACK-less 183 with SDP (early media): the answer, when the 2xx does not repeat it
+            if (res.body.length && res.status > 100) earlySdp = res.bodyText;
             if (wantCancel) doCancel();
             opts.onProgress?.(res);
             return;
           }
           if (res.status < 300) {
-            this.on2xx(req, res, target, opts, t0, (call) => {
+            this.on2xx(req, res, target, opts, t0, earlySdp, (call) => {
               if (!established) {
                 established = call;
                 settled = true;
@@ -528,6 +567,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     target: SendTarget,
     opts: InviteOptions,
     t0: number,
+    earlySdp: string | undefined,
     first: (c: Call) => void,
   ): void {
     const toTag = res.to?.tag;
@@ -544,7 +584,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     const dialog = Dialog.fromUacResponse(req, res);
     const call = new Call(this, 'outgoing', dialog, req);
     call.localSdp = req.body.length ? req.bodyText : undefined;
-    call.remoteSdp = res.body.length ? res.bodyText : undefined;
+    call.remoteSdp = res.body.length ? res.bodyText : req.body.length ? earlySdp : undefined;
     call.setupMs = this.loop.now() - t0;
     let ackBody: { contentType: string; data: string } | undefined;
     if (call.localSdp === undefined && call.remoteSdp !== undefined && opts.answerFor) {
@@ -604,13 +644,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   /** @internal CallOwner: sends an in-dialog request and resolves with its final response. */
-  sendInDialog(call: Call, method: string, opts: { body?: string; contentType?: string } = {}): Promise<SipResponse> {
+  sendInDialog(
+    call: Call,
+    method: string,
+    opts: { body?: string; contentType?: string } = {},
+    attempt = 0,
+  ): Promise<SipResponse> {
     const req = call.dialog.createRequest(
       method,
       opts.body !== undefined ? { body: { contentType: opts.contentType ?? 'application/sdp', data: opts.body } } : {},
     );
     const target = call.flowTarget ?? this.inDialogTargetSync(call, this.fallbackTarget(call));
+    if (method === 'INVITE') call.reinviting = true;
     return new Promise((resolve) => {
+      let final = false;
       this.stack.sendRequest(req, target, {
         onResponse: (res) => {
           if (res.status < 200) return;
@@ -619,9 +666,24 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
             const ack = call.dialog.createAck(req.cseq?.seq ?? 1);
             this.stack.sendStateless(ack, target);
           }
+          if (final) return; // a retransmitted 2xx: ACKed again above
+          final = true;
+          if (method === 'INVITE') call.reinviting = false;
+          if (method === 'INVITE' && res.status === 491 && attempt < 2 && call.state !== 'ended') {
+            // §14.1 glare: retry after a random wait — 2.1-4 s when we own the Call-ID, else 0-2 s.
+            const ms = call.direction === 'outgoing' ? 2100 + Math.random() * 1900 : Math.random() * 2000;
+            this.loop.after(ms, () => {
+              if (call.state === 'ended') resolve(res);
+              else void this.sendInDialog(call, method, opts, attempt + 1).then(resolve);
+            });
+            return;
+          }
+          // §12.2.1.2: a 481 or 408 to a request within a dialog ends the dialog.
+          if ((res.status === 481 || res.status === 408) && method !== 'BYE') call.end('error');
           resolve(res);
         },
         onFailure: (why) => {
+          if (method === 'INVITE') call.reinviting = false;
           // §12.2.1.2: a 408/481 or timeout on an in-dialog request ends the dialog.
           if (method !== 'BYE') call.end('timeout');
           resolve(createResponse(req, why === 'timeout' ? 408 : 503));
@@ -664,13 +726,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         this.onInvite(r);
         return;
       case 'OPTIONS':
-        r.reply(200, {
-          headers: [
-            ['Allow', ALLOW],
-            ['Accept', 'application/sdp'],
-            ['Supported', ''],
-          ],
-        });
+        r.reply(200, { headers: OPTIONS_HEADERS });
         return;
       case 'REGISTER':
         if (this.registrar) {
@@ -684,7 +740,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         return;
       default:
         if (this.listenerCount('request') > 0) this.emit('request', r);
-        else r.reply(405, { headers: [['Allow', ALLOW]] });
+        else notAllowed(r);
     }
   }
 
@@ -827,8 +883,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         call.end('remote-bye');
         return;
       case 'INVITE': {
-        // re-INVITE (§14.2): answer the new offer.
-        if (this.pending.has(id)) {
+        // re-INVITE (§14.2): answer the new offer. Glare — our own re-INVITE (or our 2xx awaiting its ACK) is
+        // still in progress — is answered 491 Request Pending.
+        if (this.pending.has(id) || call.reinviting) {
           r.reply(491);
           return;
         }
@@ -857,16 +914,19 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         this.pending.set(id, p);
         return;
       }
+      case 'OPTIONS':
+        r.reply(200, { headers: OPTIONS_HEADERS });
+        call.emit('request', req);
+        return;
       case 'UPDATE':
       case 'INFO':
-      case 'OPTIONS':
       case 'MESSAGE':
       case 'NOTIFY':
         r.reply(200);
         call.emit('request', req);
         return;
       default:
-        r.reply(405, { headers: [['Allow', ALLOW]] });
+        notAllowed(r);
     }
   }
 
