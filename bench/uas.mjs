@@ -2,6 +2,8 @@
 //   (1) `mdh echo --no-media` (full transactions + dialogs, UDP),
 //   (2) a minimal UAS on the npm `sip` package (same run, same machine),
 //   (3) sipp's own -sn uas (the native ceiling).
+// UAS_SERVERS=mdh,sip-npm,sipp-uas selects the servers, UAS_RATES the rates, UAS_SECONDS the seconds per rate,
+// UAS_MDH_BIN another build of the CLI (before/after comparisons).
 // Each rate is bounded (calls = rate × SECONDS, sipp -timeout); a rate is "clean" with 0 failed calls and
 // 0 retransmissions. Prints the highest clean rate per server, CPU per call, and the ratios.
 import { spawn } from 'node:child_process';
@@ -88,7 +90,14 @@ function startServer(kind, port) {
   if (kind === 'mdh')
     return spawn(
       process.execPath,
-      [join(root, 'packages/cli/dist/bin.js'), 'echo', '--sip', `127.0.0.1:${port}`, '--no-media', '--quiet'],
+      [
+        process.env.UAS_MDH_BIN ?? join(root, 'packages/cli/dist/bin.js'),
+        'echo',
+        '--sip',
+        `127.0.0.1:${port}`,
+        '--no-media',
+        '--quiet',
+      ],
       {
         stdio: 'ignore',
       },
@@ -153,7 +162,7 @@ function runSipp(port, rate, seconds = SECONDS) {
   });
 }
 
-const servers = ['mdh', 'sip-npm', 'sipp-uas'];
+const servers = (process.env.UAS_SERVERS ?? 'mdh,sip-npm,sipp-uas').split(',');
 const best = {};
 const cpu = {};
 const rows = [];

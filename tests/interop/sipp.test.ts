@@ -181,6 +181,86 @@ describe.skipIf(!hasPeer('sipp'))('sipp against mdh', () => {
     }
   }, 40_000);
 
+  it('late offer: sipp INVITE without SDP; the 200 carries the offer, the ACK the answer; BYE ends it', async () => {
+    const calls: { ended: string }[] = [];
+    const echo = await startEcho({ host: '127.0.0.1', port: 0, media: false, onCall: (c) => calls.push(c) });
+    const dir = mkdtempSync(join(tmpdir(), 'mdh-sipp-'));
+    dirs.push(dir);
+    const head = (method: string, cseq: number, to: string) => `
+      ${method} sip:echo@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:sipp@[local_ip]:[local_port]>;tag=[call_number]
+      To: ${to}
+      Call-ID: [call_id]
+      CSeq: ${cseq} ${method}
+      Contact: <sip:sipp@[local_ip]:[local_port]>
+      Max-Forwards: 70`;
+    const answer = [
+      'v=0',
+      'o=sipp 1 1 IN IP[local_ip_type] [local_ip]',
+      's=-',
+      'c=IN IP[media_ip_type] [media_ip]',
+      't=0 0',
+      'm=audio [media_port] RTP/AVP 0',
+      'a=rtpmap:0 PCMU/8000',
+    ].join('\n      ');
+    writeFileSync(
+      join(dir, 'late.xml'),
+      `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="late offer">
+  <send retrans="500"><![CDATA[${head('INVITE', 1, '<sip:echo@[remote_ip]:[remote_port]>')}
+      Content-Length: 0
+
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true">
+    <action>
+      <ereg regexp="m=audio [0-9]+ RTP/AVP" search_in="body" check_it="true" assign_to="offer"/>
+    </action>
+  </recv>
+  <send><![CDATA[${head('ACK', 1, '<sip:echo@[remote_ip]:[remote_port]>[peer_tag_param]')}
+      X-Offer: [$offer]
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${answer}
+]]></send>
+  <pause milliseconds="200"/>
+  <send retrans="500"><![CDATA[${head('BYE', 2, '<sip:echo@[remote_ip]:[remote_port]>[peer_tag_param]')}
+      Content-Length: 0
+
+]]></send>
+  <recv response="200" crlf="true"/>
+</scenario>
+`,
+    );
+    try {
+      const r = await sipp([
+        '-sf',
+        join(dir, 'late.xml'),
+        `127.0.0.1:${echo.port}`,
+        '-i',
+        '127.0.0.1',
+        '-m',
+        '5',
+        '-r',
+        '5',
+        '-timeout',
+        '20s',
+        '-timeout_error',
+      ]);
+      expect(r.failed, r.out.slice(-3000)).toBe(0);
+      expect(r.successful).toBe(5);
+      expect(echo.totals.answered).toBe(5);
+      expect(echo.totals.rejected).toBe(0);
+      await new Promise((res) => setTimeout(res, 100));
+      expect(calls.map((c) => c.ended)).toEqual(Array(5).fill('remote-bye'));
+    } finally {
+      await echo.stop();
+    }
+  }, 40_000);
+
   it('mdh call against sipp -sn uas (with -rtp_echo): the call succeeds and the tone comes back', async () => {
     const port = await freeUdpPort();
     const mp = await freeUdpPort();

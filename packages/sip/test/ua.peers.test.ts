@@ -136,7 +136,10 @@ describe('UAS answers what real peers send', () => {
     });
     // the "proxy" at 127.0.0.9 relays for the caller; its two Record-Routes, one a comma list
     const proxy = raw(w.net.attach('127.0.0.9', 5060));
-    const rr = ['Record-Route: <sip:127.0.0.9:5060;lr>, <sip:10.0.0.1:5060;lr;ftag=x>', 'Record-Route: <sip:10.0.0.2;lr>'];
+    const rr = [
+      'Record-Route: <sip:127.0.0.9:5060;lr>, <sip:10.0.0.1:5060;lr;ftag=x>',
+      'Record-Route: <sip:10.0.0.2;lr>',
+    ];
     proxy.send(
       [
         'INVITE sip:bob@127.0.0.2:5060 SIP/2.0',
@@ -179,7 +182,9 @@ describe('UAS answers what real peers send', () => {
     expect(byes).toHaveLength(1);
     const bye = byes[0]!.msg as SipRequest;
     expect(bye.uri).toBe('sip:alice@10.0.0.5:5060');
-    expect(bye.getAll('route').join(', ')).toBe('<sip:127.0.0.9:5060;lr>, <sip:10.0.0.1:5060;lr;ftag=x>, <sip:10.0.0.2;lr>');
+    expect(bye.getAll('route').join(', ')).toBe(
+      '<sip:127.0.0.9:5060;lr>, <sip:10.0.0.1:5060;lr;ftag=x>, <sip:10.0.0.2;lr>',
+    );
   });
 
   it('CANCEL racing the 200: CANCEL gets 200, no 487, the call stays (RFC 3261 §9.2)', async () => {
@@ -233,7 +238,10 @@ describe('UAS answers what real peers send', () => {
     void call!.reinvite(answerSdp.replace('m=audio', 'a=sendonly\r\nm=audio')).catch(() => {});
     await w.run(20);
     expect(r.requests('INVITE')).toHaveLength(1);
-    r.send(req('INVITE', { branch: 'z9hG4bKg3', callId: 'g1', cseq: 2, to, extra: ['Content-Type: application/sdp'] }), offer);
+    r.send(
+      req('INVITE', { branch: 'z9hG4bKg3', callId: 'g1', cseq: 2, to, extra: ['Content-Type: application/sdp'] }),
+      offer,
+    );
     await w.run(20);
     expect(r.responses('INVITE').map((x) => x.status)).toContain(491);
   });

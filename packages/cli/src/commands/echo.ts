@@ -1,13 +1,17 @@
 import {
   answerSdpOffer,
   type Call,
+  createSdpOffer,
   DigestServer,
   type IncomingCall,
+  type LocalMedia,
   listenTransport,
   MediaEndpoint,
   type MediaStats,
   makeSdesCrypto,
+  type NegotiatedMedia,
   parseSdp,
+  readSdpAnswer,
   SdpNegotiationError,
   type SipTransport,
   type SrtpMode,
@@ -114,8 +118,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const answer = async (inv: IncomingCall, n: number): Promise<void> => {
     const offer = inv.remoteSdp;
     if (offer === undefined) {
-      inv.reject(488, 'Not Acceptable Here (no offer)');
-      totals.rejected++;
+      await lateOffer(inv, n);
       return;
     }
     let mode: SrtpMode;
@@ -189,6 +192,16 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       return;
     }
     totals.answered++;
+    track(call, n, mode, ep, started);
+  };
+  /** Books a call in until it ends, then reports it. */
+  const track = (
+    call: Call,
+    n: number,
+    mode: SrtpMode,
+    ep: MediaEndpoint | undefined,
+    started: Promise<void> | undefined,
+  ): void => {
     const t0 = Date.now();
     call.on('ended', (why) => {
       void (async () => {
@@ -207,6 +220,66 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         });
       })();
     });
+  };
+  /**
+   * An INVITE without SDP (late offer, RFC 3261 §13.2.1 / RFC 3264): the 200 carries our offer (the --srtp
+   * mode, plain RTP for `any`), the ACK the answer. An ACK without a usable answer ends the call with BYE.
+   */
+  const lateOffer = async (inv: IncomingCall, n: number): Promise<void> => {
+    const mode: SrtpMode = o.srtp && o.srtp !== 'any' ? o.srtp : 'none';
+    let ep: MediaEndpoint | undefined;
+    let local: LocalMedia;
+    try {
+      if (media) {
+        ep = await MediaEndpoint.open({
+          srtp: mode,
+          host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
+        });
+        local = ep.local;
+      } else {
+        local = {
+          address: host,
+          port: 9,
+          srtp: mode,
+          crypto: noMediaCrypto,
+          fingerprint: { hash: 'sha-256', value: '00' },
+        };
+      }
+    } catch {
+      inv.reject(500);
+      totals.rejected++;
+      return;
+    }
+    if (inv.cancelled) {
+      await ep?.close();
+      return;
+    }
+    let call: Call;
+    try {
+      call = await inv.answer(createSdpOffer(local, { sessionId: String(Date.now()), version: 1 }));
+    } catch {
+      totals.failed++;
+      await ep?.close();
+      return;
+    }
+    let neg: NegotiatedMedia;
+    try {
+      if (call.remoteSdp === undefined) throw new SdpNegotiationError('the ACK carried no answer');
+      neg = readSdpAnswer(call.remoteSdp, local);
+    } catch {
+      totals.failed++;
+      await ep?.close();
+      void call.hangup();
+      return;
+    }
+    totals.answered++;
+    track(
+      call,
+      n,
+      mode,
+      ep,
+      ep?.start(neg, 'echo').catch(() => undefined),
+    );
   };
   if (ua.registrar) {
     const orig = ua.registrar.handle.bind(ua.registrar);

@@ -154,7 +154,7 @@ for (const l of BY_LENGTH) {
 
 /** Known names in their canonical spelling, by length (compared with ===, no hashing). */
 
-/** The known name spelled exactly `head.slice(a, e)`, found without slicing: length + first char, then startsWith. */
+/** The known name spelled exactly `head.slice(a, e)`, found without slicing: length + first char, then the rest. */
 function canonicalAt(head: string, a: number, e: number): NameInfo | undefined {
   const n = e - a;
   const c = head.charCodeAt(a);
@@ -162,9 +162,12 @@ function canonicalAt(head: string, a: number, e: number): NameInfo | undefined {
   if (n > 40 || c >= 128) return undefined;
   const l = BY_LEN_CHAR[n * 128 + c];
   if (l === undefined) return undefined;
-  for (let i = 0; i < l.length; i++) {
+  outer: for (let i = 0; i < l.length; i++) {
     const en = l[i]!;
-    if (head.startsWith(en[0], a)) return en[1];
+    const name = en[0];
+    // same length and first char already: compare the rest (startsWith is not inlined by V8)
+    for (let j = 1; j < n; j++) if (head.charCodeAt(a + j) !== name.charCodeAt(j)) continue outer;
+    return en[1];
   }
   return undefined;
 }

@@ -856,6 +856,27 @@ export function formatNameAddr(na: { displayName?: string; uri: string; params?:
 
 /** Parses CSeq: `1*DIGIT LWS Method`, the number at most 2^32-1 (RFC 3261 §8.1.1.5, RFC 4475 §3.1.2.4). */
 export function parseCSeq(value: string): CSeq {
+  // fast path: `DIGITS SP token` with at most 10 digits
+  const n = value.length;
+  let i = 0;
+  let seq = 0;
+  for (; i < n && i < 11; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    seq = seq * 10 + (c - 48);
+  }
+  if (i > 0 && i <= 10 && seq <= MAX_U32 && i + 1 < n && value.charCodeAt(i) === 32) {
+    let j = i + 1;
+    for (; j < n; j++) {
+      const c = value.charCodeAt(j);
+      if (c >= 128 || TOKEN[c] !== 1) break;
+    }
+    if (j === n) return { seq, method: value.slice(i + 1) };
+  }
+  return parseCSeqSlow(value);
+}
+
+function parseCSeqSlow(value: string): CSeq {
   const sc = new Scan(value, 'CSeq');
   sc.ws();
   const st = sc.i;

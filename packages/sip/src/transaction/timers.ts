@@ -65,7 +65,16 @@ export class Deadlines<K extends string> {
     let i = this.slot(k);
     const fresh = i < 0;
     if (fresh) {
-      i = this.k0 === undefined ? 0 : this.k1 === undefined ? 1 : this.k2 === undefined ? 2 : this.k3 === undefined ? 3 : -1;
+      i =
+        this.k0 === undefined
+          ? 0
+          : this.k1 === undefined
+            ? 1
+            : this.k2 === undefined
+              ? 2
+              : this.k3 === undefined
+                ? 3
+                : -1;
       if (i < 0) throw new RangeError('Deadlines: more than four timers armed at once');
     }
     const n = fresh ? ++this.seq : 0;

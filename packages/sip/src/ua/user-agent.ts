@@ -5,13 +5,13 @@ import { Dialog, dialogId } from '../dialog/dialog.js';
 import { createRequest, createResponse, newCallId, newTag } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { sipResolve } from '../resolve/sip-resolve.js';
+import type { Timed } from '../transaction/timer-queues.js';
 import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, type SipUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
 import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
-import type { Timed } from '../transaction/timer-queues.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
 
 /** A call attempt that failed with a final response (or 408 on timeout, 503 on transport error). */
