@@ -317,3 +317,55 @@ describe('TimerQueues (one loop timer for every transaction timer)', () => {
     expect(q.queued).toBe(0);
   });
 });
+
+describe('late offer in a re-INVITE', () => {
+  it('a re-INVITE without SDP: our 200 carries an offer, the answer in the ACK becomes remoteSdp', async () => {
+    const w = world();
+    const uas = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.2', 5060)], user: 'bob' });
+    let call: Call | undefined;
+    const updates: (string | undefined)[] = [];
+    uas.on('invite', (inv) => {
+      void inv.answer(answerSdp).then((c) => {
+        call = c;
+        c.on('updated', (sdp) => updates.push(sdp));
+      });
+    });
+    const r = raw(w.net.attach('127.0.0.1', 5070));
+    r.send(req('INVITE', { branch: 'z9hG4bKl1', callId: 'l1', extra: ['Content-Type: application/sdp'] }), offer);
+    await w.run(20);
+    const to = r
+      .responses('INVITE')
+      .find((x) => x.status === 200)!
+      .get('to')!;
+    r.send(req('ACK', { branch: 'z9hG4bKl2', callId: 'l1', to }));
+    await w.run(20);
+    r.send(req('INVITE', { branch: 'z9hG4bKl3', callId: 'l1', cseq: 2, to }));
+    await w.run(20);
+    const ok2 = r.responses('INVITE').filter((x) => x.status === 200)[1]!;
+    expect(ok2.bodyText).toContain('m=audio 5000');
+    const held = offer.replace('m=audio 4000', 'm=audio 4002');
+    r.send(
+      req('ACK', { branch: 'z9hG4bKl4', callId: 'l1', cseq: 2, to, extra: ['Content-Type: application/sdp'] }),
+      held,
+    );
+    await w.run(20);
+    expect(call!.remoteSdp).toBe(held);
+    expect(updates).toEqual([held]);
+  });
+});
+
+describe('TimerQueues under odd delays', () => {
+  it('many distinct delays still fire exactly, and empty one-off queues are dropped', () => {
+    const clock = new ManualClock(0);
+    const loop = createLoop({ clock });
+    const q = new TimerQueues(loop);
+    const fired: number[] = [];
+    for (let i = 1; i <= 100; i++) {
+      const t = { dueAt: undefined as number | undefined, onDue: (now: number) => fired.push(now) };
+      q.arm(t, i * 7 + 3);
+    }
+    clock.advance(1000);
+    expect(fired).toEqual(Array.from({ length: 100 }, (_, i) => (i + 1) * 7 + 3));
+    expect(q.queued).toBe(0);
+  });
+});

@@ -125,13 +125,15 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     try {
       if (o.srtp && o.srtp !== 'any') mode = o.srtp;
       else {
-        // the profile of offers that differ only in their o= line is looked up once
-        const k = offer.replace(/^o=.*$/m, '');
-        let m = modeCache.get(k);
+        // the profile of offers that differ only in their o= line is looked up once (a load generator's
+        // identical offers skip even that)
+        let m = modeCache.get(offer);
         if (m === undefined) {
-          m = offeredMode(offer);
+          const k = offer.replace(/^o=.*$/m, '');
+          m = modeCache.get(k) ?? offeredMode(offer);
           if (modeCache.size >= 64) modeCache.clear();
           modeCache.set(k, m);
+          modeCache.set(offer, m);
         }
         mode = m;
       }
@@ -155,19 +157,24 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       } else {
         // Signalling only (load tests): a valid answer whose media goes to the discard port. Offers that
         // differ only in their o= line (a load generator's) get the same answer: it is computed once.
-        const key = `${mode}|${offer.replace(/^o=.*$/m, '')}`;
-        let a = noMediaAnswers.get(key);
+        const exact = `${mode}|${offer}`;
+        let a = noMediaAnswers.get(exact);
         if (!a) {
-          const local = {
-            address: host,
-            port: 9,
-            srtp: mode,
-            crypto: noMediaCrypto,
-            fingerprint: { hash: 'sha-256', value: '00' },
-          };
-          a = answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
+          const key = `${mode}|${offer.replace(/^o=.*$/m, '')}`;
+          a = noMediaAnswers.get(key);
+          if (!a) {
+            const local = {
+              address: host,
+              port: 9,
+              srtp: mode,
+              crypto: noMediaCrypto,
+              fingerprint: { hash: 'sha-256', value: '00' },
+            };
+            a = answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
+          }
           if (noMediaAnswers.size >= 64) noMediaAnswers.clear();
           noMediaAnswers.set(key, a);
+          noMediaAnswers.set(exact, a);
         }
         answerSdp = a.sdp;
         neg = a.media;

@@ -39,10 +39,12 @@ export class Dialog {
   readonly localTag: string;
   /** The peer's tag. */
   remoteTag: string;
-  /** Our URI (From of requests we send), as a header value without tag. */
-  readonly localUri: string;
-  /** The peer's URI (To of requests we send). */
-  readonly remoteUri: string;
+  // From/To without tag: formatted on first use (most dialogs of a busy UAS never send a request).
+  private _localUri: string | NameAddr;
+  private _remoteUri: string | NameAddr;
+  private _id: string | undefined;
+  private _idLocal: string | undefined;
+  private _idRemote: string | undefined;
   /** Last CSeq we sent. */
   localSeq: number;
   /** Last CSeq the peer sent, or undefined before its first request (§12.1.2). */
@@ -64,8 +66,8 @@ export class Dialog {
     callId: string;
     localTag: string;
     remoteTag: string;
-    localUri: string;
-    remoteUri: string;
+    localUri: string | NameAddr;
+    remoteUri: string | NameAddr;
     localSeq: number;
     remoteSeq: number | undefined;
     remoteTarget: string;
@@ -78,8 +80,8 @@ export class Dialog {
     this.callId = init.callId;
     this.localTag = init.localTag;
     this.remoteTag = init.remoteTag;
-    this.localUri = init.localUri;
-    this.remoteUri = init.remoteUri;
+    this._localUri = init.localUri;
+    this._remoteUri = init.remoteUri;
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
     this.remoteTarget = init.remoteTarget;
@@ -90,9 +92,32 @@ export class Dialog {
     this.state = init.state;
   }
 
-  /** Dialog id `Call-ID;local-tag;remote-tag` (§12). */
+  /** Our URI (From of requests we send), as a header value without tag. */
+  get localUri(): string {
+    const v = this._localUri;
+    if (typeof v === 'string') return v;
+    const s = stripTag(v);
+    this._localUri = s;
+    return s;
+  }
+
+  /** The peer's URI (To of requests we send). */
+  get remoteUri(): string {
+    const v = this._remoteUri;
+    if (typeof v === 'string') return v;
+    const s = stripTag(v);
+    this._remoteUri = s;
+    return s;
+  }
+
+  /** Dialog id `Call-ID;local-tag;remote-tag` (§12); built once (again only if a tag changes). */
   get id(): string {
-    return dialogId(this.callId, this.localTag, this.remoteTag);
+    if (this._id === undefined || this._idLocal !== this.localTag || this._idRemote !== this.remoteTag) {
+      this._id = dialogId(this.callId, this.localTag, this.remoteTag);
+      this._idLocal = this.localTag;
+      this._idRemote = this.remoteTag;
+    }
+    return this._id;
   }
 
   /**
@@ -110,8 +135,8 @@ export class Dialog {
       callId,
       localTag: from.tag,
       remoteTag: to.tag,
-      localUri: stripTag(from),
-      remoteUri: stripTag(to),
+      localUri: from,
+      remoteUri: to,
       localSeq: cseq.seq,
       remoteSeq: undefined,
       remoteTarget: contact ? contact.uriText : to.uriText,
@@ -138,8 +163,8 @@ export class Dialog {
       callId,
       localTag,
       remoteTag: from.tag,
-      localUri: stripTag(to),
-      remoteUri: stripTag(from),
+      localUri: to,
+      remoteUri: from,
       localSeq: 0,
       remoteSeq: cseq.seq,
       remoteTarget: contact ? contact.uriText : from.uriText,

@@ -15,6 +15,7 @@ export interface Timed {
 const MAX_QUEUES = 48;
 
 class Fifo {
+  constructor(readonly key: number) {}
   items: (Timed | undefined)[] = [];
   ats: number[] = [];
   head = 0;
@@ -74,7 +75,7 @@ export class TimerQueues {
         });
         return;
       }
-      q = new Fifo();
+      q = new Fifo(key);
       this.queues.set(key, q);
       this.list.push(q);
     }
@@ -145,9 +146,18 @@ export class TimerQueues {
     } finally {
       this.firing = false;
       let next = Number.POSITIVE_INFINITY;
-      for (const q of this.list) {
+      // odd delays (a timer re-armed for what is left of another) leave one-off queues: drop the empty ones
+      // once there are many, so the scan above stays short
+      const prune = this.list.length > 16;
+      for (let i = this.list.length - 1; i >= 0; i--) {
+        const q = this.list[i]!;
         q.compact();
-        if (q.head < q.items.length && q.ats[q.head]! < next) next = q.ats[q.head]!;
+        if (q.head < q.items.length) {
+          if (q.ats[q.head]! < next) next = q.ats[q.head]!;
+        } else if (prune) {
+          this.list.splice(i, 1);
+          this.queues.delete(q.key);
+        }
       }
       if (next !== Number.POSITIVE_INFINITY) this.rearm(next);
     }

@@ -162,6 +162,8 @@ interface PendingAnswer extends Timed {
   target: SendTarget;
   interval: number;
   deadline: number;
+  /** Our 2xx carried the offer (the request had none): the ACK carries the answer. */
+  lateOffer?: boolean;
 }
 
 interface AckRecord {
@@ -230,6 +232,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private readonly digest: DigestClient | undefined;
   private ackSweep: TimerId | undefined;
   private readonly firstCall = new WeakSet<SipRequest>();
+  /** Contact values per transport, [sip, sips] (built once: the transport's address does not change). */
+  private lastSdp: string | undefined;
+  private lastSdpBytes = new Uint8Array(0);
+  private readonly contacts = new Map<SipTransport, [string | undefined, string | undefined]>();
 
   constructor(o: UserAgentOptions) {
     super();
@@ -272,9 +278,19 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    * `;transport=tls`, which every peer understands.
    */
   contactFor(t: SipTransport, sips = false): string {
-    const scheme = sips && t.secure ? 'sips' : 'sip';
+    const secure = sips && t.secure;
+    let c = this.contacts.get(t);
+    if (!c) {
+      c = [undefined, undefined];
+      this.contacts.set(t, c);
+    }
+    const i = secure ? 1 : 0;
+    const have = c[i];
+    if (have !== undefined) return have;
     const tp = t.protocol === 'udp' ? '' : `;transport=${t.protocol}`;
-    return `<${scheme}:${this.user}@${this.stack.hostPortFor(t)}${tp}>`;
+    const v = `<${secure ? 'sips' : 'sip'}:${this.user}@${this.stack.hostPortFor(t)}${tp}>`;
+    c[i] = v;
+    return v;
   }
 
   // ------------------------------------------------------------------ targets
@@ -783,7 +799,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         ['Contact', contact],
         ['Allow', ALLOW],
       ],
-      ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
+      ...(sdp !== undefined ? { body: this.sdpBytes(sdp), contentType: 'application/sdp' } : {}),
     });
     const dialog = Dialog.fromUasRequest(req, ic.toTag, contact);
     const call = new Call(this, 'incoming', dialog, req);
@@ -806,6 +822,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       );
       this.pending.set(call.id, p);
     });
+  }
+
+  /** The UTF-8 of an SDP body; the last one is kept (an answering machine sends the same answer again and again). */
+  private sdpBytes(sdp: string): Uint8Array {
+    if (sdp !== this.lastSdp) {
+      this.lastSdp = sdp;
+      this.lastSdpBytes = new TextEncoder().encode(sdp);
+    }
+    return this.lastSdpBytes;
   }
 
   /** Arms the 2xx retransmission (unreliable transports) and the 64×T1 wait for the ACK. */
@@ -858,7 +883,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     if (!p) return; // retransmitted ACK, or ACK for an unknown dialog: absorbed
     this.pending.delete(id);
     this.stack.timerQueues.disarm(p);
-    if (ack.body.length && p.call.remoteSdp === undefined) p.call.remoteSdp = ack.bodyText;
+    // RFC 3264 §4 / RFC 3261 §13.2.1: the answer to an offer we put in the 2xx comes in the ACK
+    if (ack.body.length && (p.lateOffer || p.call.remoteSdp === undefined)) p.call.remoteSdp = ack.bodyText;
     p.resolve(p.call);
   }
 
@@ -904,13 +930,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
           ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
         });
         const bytes = r.respond(res);
+        // a re-INVITE without SDP (late offer): our 200 carried the offer, the ACK brings the answer
         const p = this.pendingAnswer(
           call,
           bytes,
           r,
-          () => call.emit('updated', offer),
+          () => call.emit('updated', offer ?? call.remoteSdp),
           () => {},
         );
+        p.lateOffer = offer === undefined && answer !== undefined;
         this.pending.set(id, p);
         return;
       }
