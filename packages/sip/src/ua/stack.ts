@@ -483,7 +483,9 @@ export class SipStack {
       return;
     }
     // RFC 3261 §18.2.1 / RFC 3581 §4: record where the request really came from.
-    const hostDiffers = via.host.replace(/^\[|\]$/g, '') !== p.source.address;
+    const vh = via.host;
+    const hostDiffers =
+      (vh.charCodeAt(0) === 91 ? vh.slice(1, vh.endsWith(']') ? -1 : undefined) : vh) !== p.source.address;
     if (via.rport !== undefined || hostDiffers) {
       const params = { ...via.params };
       if (hostDiffers) params.received = p.source.address;
@@ -563,7 +565,11 @@ export class SipStack {
       return;
     }
     const inc = new ServerRequest(this, e, req, p);
-    this.safe(() => this.onRequest(inc));
+    try {
+      this.onRequest(inc);
+    } catch (err) {
+      this.callbackFailed(err);
+    }
   }
 
   /**
@@ -604,10 +610,14 @@ export class SipStack {
     try {
       f();
     } catch (e) {
-      this.stats.callbackErrors++;
-      if (e instanceof SipTransportError) return;
-      this.onError(e);
+      this.callbackFailed(e);
     }
+  }
+
+  private callbackFailed(e: unknown): void {
+    this.stats.callbackErrors++;
+    if (e instanceof SipTransportError) return;
+    this.onError(e);
   }
 
   /** Cancels every timer and closes the transports. */
