@@ -131,6 +131,15 @@ function tryingBuilder(req: SipRequest): () => Uint8Array {
 const MTU_LIMIT = 1300; // RFC 3261 §18.1.1: MTU (1500) − 200 bytes
 
 /**
+ * How a packet's bytes are framed: TCP/TLS are byte streams (Content-Length mandatory, RFC 3261
+ * §18.3), while UDP datagrams and WebSocket messages (RFC 7118 §5: one SIP message per WebSocket
+ * message) carry exactly one message, so a missing Content-Length means "to the end".
+ */
+function framing(t: { reliable: boolean; protocol: string }): 'stream' | 'datagram' {
+  return t.reliable && t.protocol !== 'ws' && t.protocol !== 'wss' ? 'stream' : 'datagram';
+}
+
+/**
  * The transaction and transport layers of RFC 3261 (§17, §18) joined: parses what the transports receive,
  * matches it to transactions (§17.1.3, §17.2.3 with the RFC 2543 fallback), drives every transaction's
  * timers with the Loop, and passes new requests, ACKs for 2xx and stray responses to its user (the UA core).
@@ -414,7 +423,7 @@ export class SipStack {
     }
     let msg: SipMessage;
     try {
-      msg = p.message ?? parseMessage(p.data, { transport: p.transport.reliable ? 'stream' : 'datagram' });
+      msg = p.message ?? parseMessage(p.data, { transport: framing(p.transport) });
     } catch (e) {
       this.stats.parseErrors++;
       p.transport.stats.dropped++;
@@ -436,7 +445,7 @@ export class SipStack {
   private rejectMalformed(p: InboundPacket, err: SipParseError): void {
     let msg: SipMessage;
     try {
-      msg = parseMessage(p.data, { transport: p.transport.reliable ? 'stream' : 'datagram', strict: false });
+      msg = parseMessage(p.data, { transport: framing(p.transport), strict: false });
     } catch {
       return;
     }
