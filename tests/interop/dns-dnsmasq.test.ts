@@ -1,7 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { DnsError, Resolver } from '@mdh/loop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDnsmasq } from './helpers.js';
 import { hasPeer } from './peers.js';
 
 // Interop: our Resolver against dnsmasq (a real DNS server) run as a child on 127.0.0.1, with
@@ -11,14 +11,6 @@ const HAVE_DIG = HAVE && hasPeer('dig');
 
 let child: ChildProcess | undefined;
 let port = 0;
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 const BIG = Array.from({ length: 60 }, (_, i) => `--host-record=big.example.test,198.51.100.${i + 1}`);
 
@@ -32,58 +24,25 @@ function dig(type: string, name: string): string[] {
 
 describe.skipIf(!HAVE)('Resolver ↔ dnsmasq', () => {
   beforeAll(async () => {
-    for (let attempt = 0; attempt < 5 && !child; attempt++) {
-      port = await freePort();
-      const c = spawn(
-        'dnsmasq',
-        [
-          '-k',
-          '-p',
-          String(port),
-          '--conf-file=/dev/null',
-          '--no-resolv',
-          '--no-hosts',
-          '--listen-address=127.0.0.1',
-          '--bind-interfaces',
-          '--pid-file=',
-          '--user=',
-          '--local=/example.test/',
-          '--naptr-record=example.test,20,50,s,SIP+D2U,,_sip._udp.example.test',
-          '--naptr-record=example.test,10,50,s,SIPS+D2T,,_sips._tcp.example.test',
-          '--naptr-record=enum.example.test,100,10,u,E2U+sip,!^.*$!sip:info@example.test!,',
-          '--srv-host=_sip._udp.example.test,sip1.example.test,5060,10,60',
-          '--srv-host=_sip._udp.example.test,sip2.example.test,5070,20,0',
-          '--srv-host=_sips._tcp.example.test,sip1.example.test,5061,0,0',
-          '--host-record=sip1.example.test,192.0.2.10,2001:db8::10',
-          '--host-record=sip2.example.test,192.0.2.20',
-          '--cname=alias.example.test,sip1.example.test',
-          ...BIG,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let exited = false;
-      c.on('exit', () => {
-        exited = true;
-      });
-      // Wait until it answers (bounded).
-      const probe = new Resolver({
-        servers: [`127.0.0.1:${port}`],
-        timeoutMs: 100,
-        retries: 0,
-        cache: false,
-        hostsFile: false,
-      });
-      for (let i = 0; i < 50 && !exited; i++) {
-        try {
-          await probe.a('sip2.example.test');
-          child = c;
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      if (!child) c.kill('SIGKILL');
-    }
+    const started = await startDnsmasq(
+      [
+        '--local=/example.test/',
+        '--naptr-record=example.test,20,50,s,SIP+D2U,,_sip._udp.example.test',
+        '--naptr-record=example.test,10,50,s,SIPS+D2T,,_sips._tcp.example.test',
+        '--naptr-record=enum.example.test,100,10,u,E2U+sip,!^.*$!sip:info@example.test!,',
+        '--srv-host=_sip._udp.example.test,sip1.example.test,5060,10,60',
+        '--srv-host=_sip._udp.example.test,sip2.example.test,5070,20,0',
+        '--srv-host=_sips._tcp.example.test,sip1.example.test,5061,0,0',
+        '--host-record=sip1.example.test,192.0.2.10,2001:db8::10',
+        '--host-record=sip2.example.test,192.0.2.20',
+        '--cname=alias.example.test,sip1.example.test',
+        ...BIG,
+      ],
+      'sip2.example.test',
+      100,
+    );
+    child = started?.child;
+    port = started?.port ?? 0;
     expect(child).toBeDefined();
   }, 30_000);
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,18 @@ import {
 } from '@mdh/dtls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as runDtlsCommand } from '../../packages/cli/src/commands/dtls.js';
+import {
+  dtlsClientArgs,
+  dtlsServerArgs,
+  freeUdpPort,
+  KM_RE,
+  kill,
+  killPeers,
+  opensslCert,
+  type Peer,
+  runOpenssl,
+  srtpKeymatArgs,
+} from './helpers.js';
 import { hasPeer } from './peers.js';
 
 const OPENSSL_CIPHER: Record<CipherSuiteName, string> = {
@@ -31,68 +43,32 @@ const OPENSSL_CIPHER: Record<CipherSuiteName, string> = {
   TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
 };
 
-const children: ChildProcess[] = [];
 let dir = '';
 const certs: Record<string, { cert: DtlsCertificate; certFile: string; keyFile: string }> = {};
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createSocket('udp4');
-    s.once('error', rej);
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-interface Peer {
-  proc: ChildProcess;
-  out: () => string;
-  waitFor: (re: RegExp, ms: number) => Promise<RegExpExecArray>;
-}
-
-function runOpenssl(args: string[], env?: Record<string, string>): Peer {
-  const proc = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.push(proc);
-  let buf = '';
-  const waiters: (() => void)[] = [];
-  const onData = (d: Buffer) => {
-    buf += d.toString('latin1');
-    for (const w of waiters.splice(0)) w();
-  };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  proc.on('exit', () => {
-    for (const w of waiters.splice(0)) w();
-  });
-  const waitFor = (re: RegExp, ms: number) =>
-    new Promise<RegExpExecArray>((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`timeout waiting for ${re} in openssl output:\n${buf}`)), ms);
-      const check = () => {
-        const m = re.exec(buf);
-        if (m) {
-          clearTimeout(t);
-          res(m);
-        } else if (proc.exitCode !== null) {
-          clearTimeout(t);
-          rej(new Error(`openssl exited (${proc.exitCode}) before ${re}:\n${buf}`));
-        } else waiters.push(check);
-      };
-      check();
-    });
-  return { proc, out: () => buf, waitFor };
-}
-
-function kill(p: Peer): void {
-  if (p.proc.exitCode === null) p.proc.kill('SIGKILL');
-}
 
 function ourGroup(g: string): GroupName {
   return g === 'X25519' ? 'x25519' : g === 'P-384' ? 'secp384r1' : 'secp256r1';
 }
 
-const KM_RE = /Keying material: ([0-9A-Fa-f]+)/;
+/** `ours` (bytes, or lowercase hex) equals the keying material `peer` prints for `-keymatexport` (RFC 5705). */
+async function expectPeerKeymat(peer: Peer, ours: Uint8Array | string, ms = 10_000): Promise<void> {
+  const m = await peer.waitFor(KM_RE, ms);
+  expect(typeof ours === 'string' ? ours : Buffer.from(ours).toString('hex')).toBe(m[1]!.toLowerCase());
+}
+
+/** Connects our client, with the client certificate, to 127.0.0.1:`port`; `opts` add to or override that. */
+function connectClient(port: number, opts: Partial<Parameters<typeof connect>[0]>) {
+  return connect({ host: '127.0.0.1', port, certificate: certs.client!.cert, handshakeTimeoutMs: 15_000, ...opts });
+}
+
+/** A server connection handler and the promise of the first connection it gets. */
+function acceptOne(): { accepted: Promise<DtlsServerConnection>; resolveConn: (c: DtlsServerConnection) => void } {
+  let resolveConn!: (c: DtlsServerConnection) => void;
+  const accepted = new Promise<DtlsServerConnection>((r) => {
+    resolveConn = r;
+  });
+  return { accepted, resolveConn };
+}
 
 function pemBlocksOf(pem: string): Uint8Array {
   const der = pemBlocks(pem)[0];
@@ -117,7 +93,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     }
   });
   afterAll(() => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    killPeers();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -137,22 +113,10 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       const port = await freeUdpPort();
       const s = certs[c.cert]!;
       const args = [
-        's_server',
-        '-dtls1_2',
-        '-accept',
-        `127.0.0.1:${port}`,
-        '-cert',
-        s.certFile,
-        '-key',
-        s.keyFile,
+        ...dtlsServerArgs(port, s.certFile, s.keyFile),
         '-cipher',
         OPENSSL_CIPHER[c.suite],
-        '-use_srtp',
-        'SRTP_AES128_CM_SHA1_80',
-        '-keymatexport',
-        'EXTRACTOR-dtls_srtp',
-        '-keymatexportlen',
-        '60',
+        ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
         '-Verify',
         '1',
       ];
@@ -162,13 +126,9 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       const srv = runOpenssl(args);
       try {
         await srv.waitFor(/ACCEPT/, 10_000);
-        const conn = await connect({
-          host: '127.0.0.1',
-          port,
-          certificate: certs.client!.cert,
+        const conn = await connectClient(port, {
           srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
           expectedFingerprints: [fingerprint(s.cert.chain[0]!)],
-          handshakeTimeoutMs: 15_000,
           // supported_groups also names the curves we accept for ECDSA certificates (RFC 8422 §5.1.1): keep P-256.
           ...(c.group ? { groups: [...new Set([ourGroup(c.group), 'secp256r1' as const])] } : {}),
         });
@@ -176,9 +136,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
           expect(conn.info.cipherSuite).toBe(c.suite);
           expect(conn.info.srtpProfile?.name).toBe('SRTP_AES128_CM_HMAC_SHA1_80');
           if (c.group) expect(conn.info.group).toBe(ourGroup(c.group));
-          const ours = Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex');
-          const m = await srv.waitFor(KM_RE, 10_000);
-          expect(ours).toBe(m[1]!.toLowerCase());
+          await expectPeerKeymat(srv, conn.session.srtpKeyingMaterial()!.material);
           // application data both ways
           const got = new Promise<string>((res) => conn.session.onData((d) => res(Buffer.from(d).toString())));
           srv.proc.stdin!.write('from-openssl\n');
@@ -199,10 +157,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
   for (const c of cases) {
     it(`openssl s_client ↔ our server: ${c.suite}${c.mtu ? ` mtu ${c.mtu}` : ''}${c.group ? ` ${c.group}` : ''}, mutual auth`, async () => {
       const s = certs[c.cert]!;
-      let resolveConn!: (c: DtlsServerConnection) => void;
-      const accepted = new Promise<DtlsServerConnection>((r) => {
-        resolveConn = r;
-      });
+      const { accepted, resolveConn } = acceptOne();
       const errors: Error[] = [];
       const server = await listen(
         {
@@ -220,20 +175,8 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
         (e) => errors.push(e),
       );
       const args = [
-        's_client',
-        '-dtls1_2',
-        '-connect',
-        `127.0.0.1:${server.port}`,
-        '-cert',
-        certs.client!.certFile,
-        '-key',
-        certs.client!.keyFile,
-        '-use_srtp',
-        'SRTP_AES128_CM_SHA1_80',
-        '-keymatexport',
-        'EXTRACTOR-dtls_srtp',
-        '-keymatexportlen',
-        '60',
+        ...dtlsClientArgs(server.port, certs.client!.certFile, certs.client!.keyFile),
+        ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
       ];
       if (c.mtu) args.push('-mtu', String(c.mtu));
       const cli = runOpenssl(args);
@@ -247,9 +190,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
         expect(conn.info.cipherSuite).toBe(c.suite);
         expect(conn.info.peerFingerprint).toBe(fingerprint(certs.client!.cert.chain[0]!));
         if (c.group) expect(conn.info.group).toBe(ourGroup(c.group));
-        const m = await cli.waitFor(KM_RE, 10_000);
-        const ours = Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex');
-        expect(ours).toBe(m[1]!.toLowerCase());
+        await expectPeerKeymat(cli, conn.session.srtpKeyingMaterial()!.material);
         const got = new Promise<string>((res) => conn.session.onData((d) => res(Buffer.from(d).toString())));
         cli.proc.stdin!.write('hello-from-s_client\n');
         expect((await got).trim()).toBe('hello-from-s_client');
@@ -285,20 +226,8 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     const port = await freeUdpPort();
     const s = certs.ec!;
     const srv = runOpenssl([
-      's_server',
-      '-dtls1_2',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      s.certFile,
-      '-key',
-      s.keyFile,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
+      ...dtlsServerArgs(port, s.certFile, s.keyFile),
+      ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
     ]);
     try {
       await srv.waitFor(/ACCEPT/, 10_000);
@@ -322,8 +251,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
         keyingMaterial: expect.stringMatching(/^[0-9a-f]{120}$/),
         peerFingerprint: fingerprint(s.cert.chain[0]!),
       });
-      const m = await srv.waitFor(KM_RE, 10_000);
-      expect(j.keyingMaterial).toBe(m[1]!.toLowerCase());
+      await expectPeerKeymat(srv, j.keyingMaterial);
     } finally {
       kill(srv);
     }
@@ -332,16 +260,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
   it('mdh dtls connect fails with a non-zero exit and a reason on a wrong fingerprint', async () => {
     const port = await freeUdpPort();
     const s = certs.rsa!;
-    const srv = runOpenssl([
-      's_server',
-      '-dtls1_2',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      s.certFile,
-      '-key',
-      s.keyFile,
-    ]);
+    const srv = runOpenssl([...dtlsServerArgs(port, s.certFile, s.keyFile)]);
     try {
       await srv.waitFor(/ACCEPT/, 10_000);
       const r = await cli([
@@ -376,20 +295,8 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     ]);
     await new Promise((r) => setTimeout(r, 300));
     const cl = runOpenssl([
-      's_client',
-      '-dtls1_2',
-      '-connect',
-      `127.0.0.1:${port}`,
-      '-cert',
-      certs.client!.certFile,
-      '-key',
-      certs.client!.keyFile,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '56',
+      ...dtlsClientArgs(port, certs.client!.certFile, certs.client!.keyFile),
+      ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM', 56),
     ]);
     try {
       const r = await pending;
@@ -398,8 +305,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       expect(j.cipherSuite).toMatch(/^TLS_ECDHE_RSA_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)$/);
       expect(j.srtpProfile).toBe('SRTP_AEAD_AES_128_GCM'); // the server's preference wins
       expect(j.peerFingerprint).toBe(fingerprint(certs.client!.cert.chain[0]!));
-      const m = await cl.waitFor(KM_RE, 10_000);
-      expect(j.keyingMaterial).toBe(m[1]!.toLowerCase());
+      await expectPeerKeymat(cl, j.keyingMaterial);
     } finally {
       kill(cl);
     }
@@ -464,49 +370,29 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     ]);
     const port = await freeUdpPort();
     const srv = runOpenssl([
-      's_server',
-      '-dtls1_2',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      `${leaf}.crt`,
-      '-key',
-      `${leaf}.key`,
+      ...dtlsServerArgs(port, `${leaf}.crt`, `${leaf}.key`),
       '-cert_chain',
       `${ca}.crt`,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
+      ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
     ]);
     try {
       await srv.waitFor(/ACCEPT/, 10_000);
       const caPem = readFileSync(`${ca}.crt`, 'utf8');
-      const conn = await connect({
-        host: '127.0.0.1',
-        port,
-        certificate: certs.client!.cert,
+      const conn = await connectClient(port, {
         srtpProfiles: [1],
         ca: [caPem],
-        handshakeTimeoutMs: 15_000,
       });
       try {
         expect(conn.info.peerCertificates.length).toBe(2);
         expect(conn.info.cipherSuite).toMatch(/ECDSA/);
-        const m = await srv.waitFor(KM_RE, 10_000);
-        expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+        await expectPeerKeymat(srv, conn.session.srtpKeyingMaterial()!.material);
       } finally {
         await conn.close();
       }
       // the same server is refused when the client trusts another CA
       const other = generateCertificate();
       await expect(
-        connect({
-          host: '127.0.0.1',
-          port,
-          certificate: certs.client!.cert,
+        connectClient(port, {
           ca: [toPem(other.chain[0]!)],
           handshakeTimeoutMs: 5_000,
         }),
@@ -518,35 +404,15 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
 
   it('openssl s_client with -verify_return_error accepts our self-signed certificate as its CAfile; OpenSSL-made RSA key loads', async () => {
     const rsa = join(dir, 'ossl-rsa');
-    sh([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=ossl-rsa',
-      '-keyout',
-      `${rsa}.key`,
-      '-out',
-      `${rsa}.crt`,
-      '-days',
-      '2',
-    ]);
+    opensslCert(dir, 'ossl-rsa', ['-newkey', 'rsa:2048']);
     const serverCert = loadCertificate(readFileSync(`${rsa}.crt`, 'utf8'), readFileSync(`${rsa}.key`, 'utf8'));
-    let resolveConn!: (c: DtlsServerConnection) => void;
-    const accepted = new Promise<DtlsServerConnection>((r) => {
-      resolveConn = r;
-    });
+    const { accepted, resolveConn } = acceptOne();
     const server = await listen(
       { host: '127.0.0.1', port: 0, certificate: serverCert, srtpProfiles: [1] },
       resolveConn,
     );
     const cl = runOpenssl([
-      's_client',
-      '-dtls1_2',
-      '-connect',
-      `127.0.0.1:${server.port}`,
+      ...dtlsClientArgs(server.port),
       '-CAfile',
       `${rsa}.crt`,
       '-verify_return_error',
@@ -556,18 +422,12 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       certs.client!.certFile,
       '-key',
       certs.client!.keyFile,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
+      ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
     ]);
     try {
       const conn = await accepted;
       await cl.waitFor(/Verify return code: 0 \(ok\)/, 10_000);
-      const m = await cl.waitFor(KM_RE, 10_000);
-      expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+      await expectPeerKeymat(cl, conn.session.srtpKeyingMaterial()!.material);
     } finally {
       kill(cl);
       await server.close();
@@ -575,19 +435,13 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
   });
 
   it('openssl s_client verifies our generated ECDSA certificate (-verify_return_error, CAfile = our cert)', async () => {
-    let resolveConn!: (c: DtlsServerConnection) => void;
-    const accepted = new Promise<DtlsServerConnection>((r) => {
-      resolveConn = r;
-    });
+    const { accepted, resolveConn } = acceptOne();
     const server = await listen(
       { host: '127.0.0.1', port: 0, certificate: certs.ec!.cert, requestClientCertificate: false },
       resolveConn,
     );
     const cl = runOpenssl([
-      's_client',
-      '-dtls1_2',
-      '-connect',
-      `127.0.0.1:${server.port}`,
+      ...dtlsClientArgs(server.port),
       '-CAfile',
       certs.ec!.certFile,
       '-verify_return_error',
@@ -607,24 +461,12 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     const port = await freeUdpPort();
     const s = certs.ec!;
     const srv = runOpenssl([
-      's_server',
-      '-dtls1_2',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      s.certFile,
-      '-key',
-      s.keyFile,
+      ...dtlsServerArgs(port, s.certFile, s.keyFile),
       '-mtu',
       '300',
       '-Verify',
       '1',
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
+      ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
     ]);
     const proxy = createSocket('udp4');
     await new Promise<void>((r) => proxy.bind(0, '127.0.0.1', () => r()));
@@ -644,17 +486,13 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     });
     try {
       await srv.waitFor(/ACCEPT/, 10_000);
-      const conn = await connect({
-        host: '127.0.0.1',
-        port: (proxy.address() as { port: number }).port,
-        certificate: certs.client!.cert,
+      const conn = await connectClient((proxy.address() as { port: number }).port, {
         srtpProfiles: [1],
         handshakeTimeoutMs: 20_000,
       });
       try {
         expect(conn.session.engine.stats.retransmits).toBeGreaterThan(0);
-        const m = await srv.waitFor(KM_RE, 10_000);
-        expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+        await expectPeerKeymat(srv, conn.session.srtpKeyingMaterial()!.material);
       } finally {
         await conn.close();
       }
@@ -665,10 +503,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
   });
 
   it('retransmission interoperates the other way: openssl s_client -mtu 300 through a lossy proxy to our server', async () => {
-    let resolveConn!: (c: DtlsServerConnection) => void;
-    const accepted = new Promise<DtlsServerConnection>((r) => {
-      resolveConn = r;
-    });
+    const { accepted, resolveConn } = acceptOne();
     const server = await listen(
       {
         host: '127.0.0.1',
@@ -697,27 +532,14 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       }
     });
     const cl = runOpenssl([
-      's_client',
-      '-dtls1_2',
-      '-connect',
-      `127.0.0.1:${(proxy.address() as { port: number }).port}`,
+      ...dtlsClientArgs((proxy.address() as { port: number }).port, certs.client!.certFile, certs.client!.keyFile),
       '-mtu',
       '300',
-      '-cert',
-      certs.client!.certFile,
-      '-key',
-      certs.client!.keyFile,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
+      ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
     ]);
     try {
       const conn = await accepted;
-      const m = await cl.waitFor(KM_RE, 15_000);
-      expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+      await expectPeerKeymat(cl, conn.session.srtpKeyingMaterial()!.material, 15_000);
       expect(conn.session.engine.stats.retransmits).toBeGreaterThan(0);
     } finally {
       kill(cl);
@@ -735,12 +557,9 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       cnf,
       'openssl_conf = default_conf\n[default_conf]\nssl_conf = ssl_sect\n[ssl_sect]\nsystem_default = sd\n[sd]\nOptions = -ExtendedMasterSecret\n',
     );
-    const srv = runOpenssl(
-      ['s_server', '-dtls1_2', '-accept', `127.0.0.1:${port}`, '-cert', s.certFile, '-key', s.keyFile],
-      {
-        OPENSSL_CONF: cnf,
-      },
-    );
+    const srv = runOpenssl(dtlsServerArgs(port, s.certFile, s.keyFile), {
+      OPENSSL_CONF: cnf,
+    });
     try {
       await srv.waitFor(/ACCEPT/, 10_000);
       await expect(connect({ host: '127.0.0.1', port, handshakeTimeoutMs: 10_000 })).rejects.toThrow(
@@ -764,75 +583,25 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     const port = await freeUdpPort();
     const pending = cli(['listen', `127.0.0.1:${port}`, '--once', '--json']);
     await new Promise((r) => setTimeout(r, 300));
-    const cl = runOpenssl([
-      's_client',
-      '-dtls1_2',
-      '-connect',
-      `127.0.0.1:${port}`,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_32',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
-    ]);
+    const cl = runOpenssl([...dtlsClientArgs(port), ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_32', 60)]);
     try {
       const r = await pending;
       expect(r.code).toBe(0);
       const j = JSON.parse(r.out.trim());
       expect(j.srtpProfile).toBe('SRTP_AES128_CM_HMAC_SHA1_32');
       expect(j.peerFingerprint).toBeNull();
-      const m = await cl.waitFor(KM_RE, 10_000);
-      expect(j.keyingMaterial).toBe(m[1]!.toLowerCase());
+      await expectPeerKeymat(cl, j.keyingMaterial);
     } finally {
       kill(cl);
     }
   });
-  /** An OpenSSL-made self-signed certificate; `args` are extra `openssl req` options (e.g. `-sha1`). */
-  function opensslCert(name: string, keyArgs: string[], args: string[] = []): { certFile: string; keyFile: string } {
-    const certFile = join(dir, `${name}.crt`);
-    const keyFile = join(dir, `${name}.key`);
-    const r = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        ...keyArgs,
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '30',
-        '-subj',
-        `/CN=${name}`,
-        ...args,
-      ],
-      { encoding: 'utf8' },
-    );
-    if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
-    return { certFile, keyFile };
-  }
 
   it('our client ↔ s_server -verify 1 -client_sigalgs RSA+SHA256: no fitting scheme for our ECDSA key → empty Certificate, optional auth goes on', async () => {
     const port = await freeUdpPort();
     const s = certs.ec!;
     const srv = runOpenssl([
-      's_server',
-      '-dtls1_2',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      s.certFile,
-      '-key',
-      s.keyFile,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
+      ...dtlsServerArgs(port, s.certFile, s.keyFile),
+      ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
       '-verify',
       '1',
       '-client_sigalgs',
@@ -841,18 +610,12 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     ]);
     try {
       await srv.waitFor(/ACCEPT/, 10_000);
-      const conn = await connect({
-        host: '127.0.0.1',
-        port,
-        certificate: certs.client!.cert,
+      const conn = await connectClient(port, {
         srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
         expectedFingerprints: [fingerprint(s.cert.chain[0]!).toLowerCase()],
-        handshakeTimeoutMs: 15_000,
       });
       try {
-        const ours = Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex');
-        const m = await srv.waitFor(KM_RE, 10_000);
-        expect(ours).toBe(m[1]!.toLowerCase());
+        await expectPeerKeymat(srv, conn.session.srtpKeyingMaterial()!.material);
       } finally {
         await conn.close();
       }
@@ -863,23 +626,11 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
 
   it('our client ↔ s_server with a SHA-1-signed RSA certificate (as baresip makes), -sigalgs/-curves/-cipher/-no_ticket/-Verify 1, accepted by a lowercase sha-1 fingerprint', async () => {
     const port = await freeUdpPort();
-    const old = opensslCert('sha1rsa', ['-newkey', 'rsa:2048'], ['-sha1']);
+    const old = opensslCert(dir, 'sha1rsa', ['-newkey', 'rsa:2048'], ['-sha1']);
     const der = pemBlocksOf(readFileSync(old.certFile, 'utf8'));
     const srv = runOpenssl([
-      's_server',
-      '-dtls1_2',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      old.certFile,
-      '-key',
-      old.keyFile,
-      '-use_srtp',
-      'SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '56',
+      ...dtlsServerArgs(port, old.certFile, old.keyFile),
+      ...srtpKeymatArgs('SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80', 56),
       '-Verify',
       '1',
       '-no_ticket',
@@ -892,22 +643,16 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     ]);
     try {
       await srv.waitFor(/ACCEPT/, 10_000);
-      const conn = await connect({
-        host: '127.0.0.1',
-        port,
-        certificate: certs.client!.cert,
+      const conn = await connectClient(port, {
         srtpProfiles: ['SRTP_AEAD_AES_128_GCM', 'SRTP_AES128_CM_HMAC_SHA1_80'],
         groups: ['secp384r1', 'secp256r1'],
         expectedFingerprints: [fingerprint(der, 'sha-1').toLowerCase()],
-        handshakeTimeoutMs: 15_000,
       });
       try {
         expect(conn.info.cipherSuite).toBe('TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384');
         expect(conn.info.group).toBe('secp384r1');
         expect(conn.info.srtpProfile?.name).toBe('SRTP_AEAD_AES_128_GCM');
-        const ours = Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex');
-        const m = await srv.waitFor(KM_RE, 10_000);
-        expect(ours).toBe(m[1]!.toLowerCase());
+        await expectPeerKeymat(srv, conn.session.srtpKeyingMaterial()!.material);
       } finally {
         await conn.close();
       }
@@ -917,12 +662,9 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
   });
 
   it('openssl s_client with a SHA-1-signed RSA certificate, SNI, status_request, ALPN and -sigalgs ↔ our server (fingerprint sha-1)', async () => {
-    const old = opensslCert('sha1client', ['-newkey', 'rsa:2048'], ['-sha1']);
+    const old = opensslCert(dir, 'sha1client', ['-newkey', 'rsa:2048'], ['-sha1']);
     const der = pemBlocksOf(readFileSync(old.certFile, 'utf8'));
-    let resolveConn!: (c: DtlsServerConnection) => void;
-    const accepted = new Promise<DtlsServerConnection>((r) => {
-      resolveConn = r;
-    });
+    const { accepted, resolveConn } = acceptOne();
     const server = await listen(
       {
         host: '127.0.0.1',
@@ -935,20 +677,8 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       resolveConn,
     );
     const cl = runOpenssl([
-      's_client',
-      '-dtls1_2',
-      '-connect',
-      `127.0.0.1:${server.port}`,
-      '-cert',
-      old.certFile,
-      '-key',
-      old.keyFile,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
+      ...dtlsClientArgs(server.port, old.certFile, old.keyFile),
+      ...srtpKeymatArgs('SRTP_AES128_CM_SHA1_80', 60),
       '-servername',
       'example.com',
       '-status',
@@ -967,8 +697,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
         }),
       ]);
       expect(conn.info.peerFingerprint).toBe(fingerprint(der));
-      const m = await cl.waitFor(KM_RE, 10_000);
-      expect(Buffer.from(conn.session.srtpKeyingMaterial()!.material).toString('hex')).toBe(m[1]!.toLowerCase());
+      await expectPeerKeymat(cl, conn.session.srtpKeyingMaterial()!.material);
     } finally {
       kill(cl);
       await server.close();
@@ -976,29 +705,14 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
   });
   it('our client ↔ s_server with an RSA-PSS-signed certificate, then our close_notify ends its connection', async () => {
     const port = await freeUdpPort();
-    const pss = opensslCert('pss', ['-newkey', 'rsa:2048'], ['-sha256', '-sigopt', 'rsa_padding_mode:pss']);
+    const pss = opensslCert(dir, 'pss', ['-newkey', 'rsa:2048'], ['-sha256', '-sigopt', 'rsa_padding_mode:pss']);
     const der = pemBlocksOf(readFileSync(pss.certFile, 'utf8'));
-    const srv = runOpenssl([
-      's_server',
-      '-dtls1_2',
-      '-accept',
-      `127.0.0.1:${port}`,
-      '-cert',
-      pss.certFile,
-      '-key',
-      pss.keyFile,
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-    ]);
+    const srv = runOpenssl([...dtlsServerArgs(port, pss.certFile, pss.keyFile), '-use_srtp', 'SRTP_AES128_CM_SHA1_80']);
     try {
       await srv.waitFor(/ACCEPT/, 10_000);
-      const conn = await connect({
-        host: '127.0.0.1',
-        port,
-        certificate: certs.client!.cert,
+      const conn = await connectClient(port, {
         srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
         expectedFingerprints: [fingerprint(der, 'sha-512')],
-        handshakeTimeoutMs: 15_000,
       });
       expect(conn.info.peerFingerprint).toBe(fingerprint(der));
       await srv.waitFor(/CIPHER is/, 10_000);
@@ -1011,15 +725,12 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
   });
 
   it("openssl s_client's close_notify (Q) closes our server's association cleanly (RFC 5246 §7.2.1)", async () => {
-    let resolveConn!: (c: DtlsServerConnection) => void;
-    const accepted = new Promise<DtlsServerConnection>((r) => {
-      resolveConn = r;
-    });
+    const { accepted, resolveConn } = acceptOne();
     const server = await listen(
       { host: '127.0.0.1', port: 0, certificate: certs.ec!.cert, handshakeTimeoutMs: 15_000 },
       resolveConn,
     );
-    const cl = runOpenssl(['s_client', '-dtls1_2', '-connect', `127.0.0.1:${server.port}`]);
+    const cl = runOpenssl(dtlsClientArgs(server.port));
     try {
       const conn = await Promise.race([
         accepted,
@@ -1040,15 +751,12 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     }
   });
   it('openssl s_client with a PSS-only (id-RSASSA-PSS) key signs CertificateVerify with rsa_pss_pss_sha256; our server accepts it', async () => {
-    const pssKey = opensslCert('psskey', ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048']);
+    const pssKey = opensslCert(dir, 'psskey', ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048']);
     const der = pemBlocksOf(readFileSync(pssKey.certFile, 'utf8'));
     // (OpenSSL 3.0 cannot serve DTLS 1.2 with a PSS-only key itself: s_server fails with no shared cipher, even
     // towards s_client; so only the client-certificate direction is a real-peer case.)
     // s_client with a PSS-keyed client certificate ↔ our server that requires it by fingerprint
-    let resolveConn!: (c: DtlsServerConnection) => void;
-    const accepted = new Promise<DtlsServerConnection>((r) => {
-      resolveConn = r;
-    });
+    const { accepted, resolveConn } = acceptOne();
     const server = await listen(
       {
         host: '127.0.0.1',
@@ -1059,16 +767,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       },
       resolveConn,
     );
-    const cl = runOpenssl([
-      's_client',
-      '-dtls1_2',
-      '-connect',
-      `127.0.0.1:${server.port}`,
-      '-cert',
-      pssKey.certFile,
-      '-key',
-      pssKey.keyFile,
-    ]);
+    const cl = runOpenssl([...dtlsClientArgs(server.port, pssKey.certFile, pssKey.keyFile)]);
     try {
       const conn = await Promise.race([
         accepted,

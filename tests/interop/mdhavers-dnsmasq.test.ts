@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
-import { Resolver } from '@mdh/loop';
+import type { ChildProcess } from 'node:child_process';
 import { Interpreter } from '@mdh/mdhavers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDnsmasq } from './helpers.js';
 import { hasPeer } from './peers.js';
 
 // Interop: stdlib/sip `sip_resolve` (NAPTR → SRV → address, RFC 3263) and the dns_srv / dns_naptr
@@ -10,14 +9,6 @@ import { hasPeer } from './peers.js';
 const HAVE = hasPeer('dnsmasq');
 let child: ChildProcess | undefined;
 let port = 0;
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 async function script(src: string): Promise<string> {
   let out = '';
@@ -32,49 +23,23 @@ async function script(src: string): Promise<string> {
 
 describe.skipIf(!HAVE)('mdhavers sip_resolve ↔ dnsmasq', () => {
   beforeAll(async () => {
-    for (let attempt = 0; attempt < 5 && !child; attempt++) {
-      port = await freePort();
-      const c = spawn(
-        'dnsmasq',
-        [
-          '-k',
-          '-p',
-          String(port),
-          '--conf-file=/dev/null',
-          '--no-resolv',
-          '--no-hosts',
-          '--listen-address=127.0.0.1',
-          '--bind-interfaces',
-          '--pid-file=',
-          '--user=',
-          '--local=/mdh.test/',
-          '--naptr-record=mdh.test,20,50,s,SIP+D2U,,_sip._udp.mdh.test',
-          '--naptr-record=mdh.test,10,50,s,SIPS+D2T,,_sips._tcp.mdh.test',
-          '--naptr-record=mdh.test,5,50,u,E2U+sip,!^.*$!sip:x@mdh.test!,',
-          '--srv-host=_sip._udp.mdh.test,b.mdh.test,5070,20,0',
-          '--srv-host=_sip._udp.mdh.test,a.mdh.test,5060,10,5',
-          '--srv-host=_sips._tcp.mdh.test,tls.mdh.test,5061,0,0',
-          '--srv-host=_sip._tcp.plain.mdh.test,tcp.mdh.test,5090,1,1',
-          '--host-record=a.mdh.test,192.0.2.10',
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let exited = false;
-      c.on('exit', () => {
-        exited = true;
-      });
-      const probe = new Resolver({ servers: [`127.0.0.1:${port}`], timeoutMs: 100, retries: 0 });
-      for (let i = 0; i < 50 && !exited; i++) {
-        try {
-          await probe.a('a.mdh.test');
-          child = c;
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-      if (!child) c.kill('SIGKILL');
-    }
+    const started = await startDnsmasq(
+      [
+        '--local=/mdh.test/',
+        '--naptr-record=mdh.test,20,50,s,SIP+D2U,,_sip._udp.mdh.test',
+        '--naptr-record=mdh.test,10,50,s,SIPS+D2T,,_sips._tcp.mdh.test',
+        '--naptr-record=mdh.test,5,50,u,E2U+sip,!^.*$!sip:x@mdh.test!,',
+        '--srv-host=_sip._udp.mdh.test,b.mdh.test,5070,20,0',
+        '--srv-host=_sip._udp.mdh.test,a.mdh.test,5060,10,5',
+        '--srv-host=_sips._tcp.mdh.test,tls.mdh.test,5061,0,0',
+        '--srv-host=_sip._tcp.plain.mdh.test,tcp.mdh.test,5090,1,1',
+        '--host-record=a.mdh.test,192.0.2.10',
+      ],
+      'a.mdh.test',
+      50,
+    );
+    child = started?.child;
+    port = started?.port ?? 0;
     if (!child) throw new Error('dnsmasq did not start');
   });
 

@@ -3,20 +3,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'packages', 'mdhavers', 'dist', 'bin.js');
 // The showcase runs under the built CLI (the root `pnpm test` builds before vitest).
 const SHOWCASE = join(ROOT, 'packages', 'mdhavers', 'examples', 'sip_rtp_echo.braw');
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 const children: ChildProcessWithoutNullStreams[] = [];
 afterAll(() => {
@@ -54,7 +47,7 @@ function rtpPacket(seq: number, ts: number, ssrc: number, payload: Uint8Array): 
 
 describe('mdhavers showcase (examples/sip_rtp_echo.braw)', () => {
   it('echoes RTP packets byte for byte and stops cleanly on SIGTERM', async () => {
-    const [sip, rtp] = [await freePort(), await freePort()];
+    const [sip, rtp] = [await freeUdpPort(), await freeUdpPort()];
     const sc = await startShowcase(sip, rtp, 0);
     const sock: Socket = createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
@@ -82,7 +75,7 @@ describe('mdhavers showcase (examples/sip_rtp_echo.braw)', () => {
 
 describe.skipIf(!hasPeer('sipp'))('mdhavers showcase answers sipp', () => {
   it('sipp -sn uac completes every call', async () => {
-    const [sip, rtp, local] = [await freePort(), await freePort(), await freePort()];
+    const [sip, rtp, local] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
     const sc = await startShowcase(sip, rtp, 30_000);
     const r = spawnSync(
       'sipp',

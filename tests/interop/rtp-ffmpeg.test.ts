@@ -52,6 +52,45 @@ afterAll(async () => {
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** The ffmpeg options for a 440 Hz PCMU tone of `seconds` as RTP (payload type 0, 20 ms frames, real time). */
+function toneArgs(seconds: number): string[] {
+  return [
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=8000:duration=${seconds}:samples_per_frame=160`,
+    '-c:a',
+    'pcm_mulaw',
+    '-f',
+    'rtp',
+    '-payload_type',
+    '0',
+  ];
+}
+
+/** Runs ffmpeg (killed in afterAll if still running); resolves with its exit code and stderr, rejects after 20 s. */
+function ffmpeg(args: string[], onStdout?: (d: Buffer) => void): Promise<{ code: number | null; stderr: string }> {
+  const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(ff);
+  let stderr = '';
+  ff.stderr!.on('data', (d) => {
+    stderr += String(d);
+  });
+  if (onStdout) ff.stdout!.on('data', onStdout);
+  else ff.stdout!.resume();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`ffmpeg did not finish in 20 s: ${stderr}`)), 20_000);
+    ff.on('exit', (c) => {
+      clearTimeout(t);
+      resolve({ code: c, stderr });
+    });
+  });
+}
+
 /** G.711 μ-law expansion (ITU-T G.711, the table every decoder uses). */
 function ulawToLinear(u: number): number {
   const v = ~u & 0xff;
@@ -90,37 +129,7 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
       resolveBye();
     });
 
-    const args = [
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=8000:duration=3:samples_per_frame=160',
-      '-c:a',
-      'pcm_mulaw',
-      '-f',
-      'rtp',
-      '-payload_type',
-      '0',
-      `rtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}`,
-    ];
-    const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(ff);
-    let stderr = '';
-    ff.stderr!.on('data', (d) => {
-      stderr += String(d);
-    });
-    ff.stdout!.resume();
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`ffmpeg did not finish in 20 s: ${stderr}`)), 20_000);
-      ff.on('exit', (c) => {
-        clearTimeout(t);
-        resolve(c);
-      });
-    });
+    const { code, stderr } = await ffmpeg([...toneArgs(3), `rtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}`]);
     expect(code, stderr).toBe(0);
     // Some ffmpeg versions send a final SR + BYE from the trailer; give it a moment (bounded).
     await Promise.race([bye, new Promise((r) => setTimeout(r, 1000))]);
@@ -187,8 +196,8 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
       ].join('\r\n'),
     );
     // 2 s of output = 100 packets of 160 samples; ffmpeg exits when it has them.
-    const ff = spawn(
-      'ffmpeg',
+    const chunks: Buffer[] = [];
+    const exited = ffmpeg(
       [
         '-nostdin',
         '-loglevel',
@@ -203,15 +212,8 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
         's16le',
         '-',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      (d) => chunks.push(d),
     );
-    children.push(ff);
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    ff.stdout!.on('data', (d: Buffer) => chunks.push(d));
-    ff.stderr!.on('data', (d) => {
-      stderr += String(d);
-    });
     // Packet i carries 160 copies of the μ-law octet (i mod 256), so the decoded audio says which packet it was.
     let i = 0;
     const timer = loop.every(20, () => {
@@ -219,13 +221,7 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
       s.send(new Uint8Array(160).fill(i & 0xff), { payloadType: 0, timestamp: (i * 160) >>> 0, marker: i === 0 });
       i++;
     });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`ffmpeg did not finish in 20 s: ${stderr}`)), 20_000);
-      ff.on('exit', (c) => {
-        clearTimeout(t);
-        resolve(c);
-      });
-    });
+    const { code, stderr } = await exited;
     loop.cancel(timer);
     expect(code, stderr).toBe(0);
     const pcm = Buffer.concat(chunks);
@@ -262,39 +258,10 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
     s.onRtcp((pk) => {
       for (const p of pk) if (p.kind === 'sr') srs.push(p);
     });
-    const ff = spawn(
-      'ffmpeg',
-      [
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=440:sample_rate=8000:duration=1:samples_per_frame=160',
-        '-c:a',
-        'pcm_mulaw',
-        '-f',
-        'rtp',
-        '-payload_type',
-        '0',
-        `rtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}&rtcpport=${s.rtpPort}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    children.push(ff);
-    let stderr = '';
-    ff.stderr!.on('data', (d) => {
-      stderr += String(d);
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`ffmpeg did not finish in 20 s: ${stderr}`)), 20_000);
-      ff.on('exit', (c) => {
-        clearTimeout(t);
-        resolve(c);
-      });
-    });
+    const { code, stderr } = await ffmpeg([
+      ...toneArgs(1),
+      `rtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}&rtcpport=${s.rtpPort}`,
+    ]);
     expect(code, stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
     expect(s.rtcpMux).toBe(true);
@@ -327,43 +294,14 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
       seqs.push(p.sequenceNumber);
       lengths.add(p.payloadLength);
     });
-    const ff = spawn(
-      'ffmpeg',
-      [
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=440:sample_rate=8000:duration=1:samples_per_frame=160',
-        '-c:a',
-        'pcm_mulaw',
-        '-f',
-        'rtp',
-        '-payload_type',
-        '0',
-        '-srtp_out_suite',
-        'AES_CM_128_HMAC_SHA1_80',
-        '-srtp_out_params',
-        params,
-        `srtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    children.push(ff);
-    let stderr = '';
-    ff.stderr!.on('data', (d) => {
-      stderr += String(d);
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`ffmpeg did not finish in 20 s: ${stderr}`)), 20_000);
-      ff.on('exit', (c) => {
-        clearTimeout(t);
-        resolve(c);
-      });
-    });
+    const { code, stderr } = await ffmpeg([
+      ...toneArgs(1),
+      '-srtp_out_suite',
+      'AES_CM_128_HMAC_SHA1_80',
+      '-srtp_out_params',
+      params,
+      `srtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}`,
+    ]);
     expect(code, stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
     expect(s.counters.srtpFailures).toBe(0);

@@ -1,17 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { Resolver } from '@mdh/loop';
 import { sipResolve } from '@mdh/sip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 describe.skipIf(!hasPeer('dnsmasq'))('sipResolve against dnsmasq (NAPTR → SRV → A/AAAA)', () => {
   let proc: ChildProcess | undefined;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { placeCall } from '../../packages/cli/src/commands/call.js';
 import { type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
+import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
 
 const children = new Set<ChildProcess>();
@@ -56,39 +57,27 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function freeUdpPort(): Promise<number> {
-  return import('node:dgram').then(
-    (dgram) =>
-      new Promise((resolve) => {
-        const s = dgram.createSocket('udp4');
-        s.bind(0, '127.0.0.1', () => {
-          const port = s.address().port;
-          s.close(() => resolve(port));
-        });
-      }),
-  );
+/** sipp client options: `count` calls at `rate` cps from 127.0.0.1 to 127.0.0.1:`port`, failing on `timeout`. */
+function uacArgs(port: number, count: number, rate: number, timeout: string): string[] {
+  return [
+    `127.0.0.1:${port}`,
+    '-i',
+    '127.0.0.1',
+    '-m',
+    String(count),
+    '-r',
+    String(rate),
+    '-timeout',
+    timeout,
+    '-timeout_error',
+  ];
 }
 
 describe.skipIf(!hasPeer('sipp'))('sipp against mdh', () => {
   it('sipp -sn uac: 1000 calls at 200 cps over UDP, 0 failed', async () => {
     const echo: EchoServer = await startEcho({ host: '127.0.0.1', port: 0 });
     try {
-      const r = await sipp([
-        '-sn',
-        'uac',
-        `127.0.0.1:${echo.port}`,
-        '-i',
-        '127.0.0.1',
-        '-m',
-        '1000',
-        '-r',
-        '200',
-        '-timeout',
-        '60s',
-        '-timeout_error',
-        '-max_recv_loops',
-        '1000',
-      ]);
+      const r = await sipp(['-sn', 'uac', ...uacArgs(echo.port, 1000, 200, '60s'), '-max_recv_loops', '1000']);
       expect(r.failed, r.out.slice(-2000)).toBe(0);
       expect(r.successful).toBe(1000);
       expect(r.code).toBe(0);
@@ -107,16 +96,7 @@ describe.skipIf(!hasPeer('sipp'))('sipp against mdh', () => {
         'uac',
         '-t',
         't1',
-        `127.0.0.1:${echo.port}`,
-        '-i',
-        '127.0.0.1',
-        '-m',
-        '1000',
-        '-r',
-        '200',
-        '-timeout',
-        '60s',
-        '-timeout_error',
+        ...uacArgs(echo.port, 1000, 200, '60s'),
         '-max_recv_loops',
         '1000',
       ]);
@@ -158,20 +138,7 @@ describe.skipIf(!hasPeer('sipp'))('sipp against mdh', () => {
 `,
     );
     try {
-      const r = await sipp([
-        '-sf',
-        join(dir, 'register.xml'),
-        `127.0.0.1:${echo.port}`,
-        '-i',
-        '127.0.0.1',
-        '-m',
-        '5',
-        '-r',
-        '5',
-        '-timeout',
-        '20s',
-        '-timeout_error',
-      ]);
+      const r = await sipp(['-sf', join(dir, 'register.xml'), ...uacArgs(echo.port, 5, 5, '20s')]);
       expect(r.failed, r.out.slice(-2000)).toBe(0);
       expect(r.successful).toBe(5);
       expect(echo.totals.registrations).toBe(5);
@@ -236,20 +203,7 @@ describe.skipIf(!hasPeer('sipp'))('sipp against mdh', () => {
 `,
     );
     try {
-      const r = await sipp([
-        '-sf',
-        join(dir, 'late.xml'),
-        `127.0.0.1:${echo.port}`,
-        '-i',
-        '127.0.0.1',
-        '-m',
-        '5',
-        '-r',
-        '5',
-        '-timeout',
-        '20s',
-        '-timeout_error',
-      ]);
+      const r = await sipp(['-sf', join(dir, 'late.xml'), ...uacArgs(echo.port, 5, 5, '20s')]);
       expect(r.failed, r.out.slice(-3000)).toBe(0);
       expect(r.successful).toBe(5);
       expect(echo.totals.answered).toBe(5);

@@ -70,18 +70,22 @@ function internal(line: number): MdhError {
   return new MdhError('type', `Jings! ${NOT_SYNC} at line ${line}`, line);
 }
 
+/** The arity error for a call of a script function with `got` arguments (cold path, kept out of the callers). */
+function funcArityError(f: MFunc, got: number, line: number): MdhError {
+  const c = f.code;
+  return arityError(
+    f.name,
+    c.required === c.params.length ? `${c.required}` : `${c.required} tae ${c.params.length}`,
+    got,
+    line,
+  );
+}
+
 /** Calls a callable value synchronously (arity checked). */
 export function callSync(f: Value, args: Value[], line: number): Value {
   if (f instanceof MFunc) {
     const c = f.code;
-    if (args.length < c.required || args.length > c.params.length) {
-      throw arityError(
-        f.name,
-        c.required === c.params.length ? `${c.required}` : `${c.required} tae ${c.params.length}`,
-        args.length,
-        line,
-      );
-    }
+    if (args.length < c.required || args.length > c.params.length) throw funcArityError(f, args.length, line);
     if (c.callSync === null) throw internal(line);
     return c.callSync(f, args);
   }
@@ -97,14 +101,7 @@ export function callSync(f: Value, args: Value[], line: number): Value {
 export function callAsync(f: Value, args: Value[], line: number): Value | Promise<Value> {
   if (f instanceof MFunc) {
     const c = f.code;
-    if (args.length < c.required || args.length > c.params.length) {
-      throw arityError(
-        f.name,
-        c.required === c.params.length ? `${c.required}` : `${c.required} tae ${c.params.length}`,
-        args.length,
-        line,
-      );
-    }
+    if (args.length < c.required || args.length > c.params.length) throw funcArityError(f, args.length, line);
     if (c.callSync !== null) return c.callSync(f, args);
     return c.callAsync(f, args);
   }

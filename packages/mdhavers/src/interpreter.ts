@@ -476,32 +476,31 @@ export class Interpreter implements Runtime {
   }
 }
 
-function collectNames(prog: Stmt[], out: Set<string>): void {
+/** Calls `f` on every object node of the AST (depth first, parents before children). */
+function walkNodes(prog: Stmt[], f: (o: { k?: string; name?: string; path?: string }) => void): void {
   const visit = (n: unknown): void => {
     if (n === null || typeof n !== 'object') return;
     if (Array.isArray(n)) {
       n.forEach(visit);
       return;
     }
-    const o = n as { k?: string; name?: string };
-    if (o.k === 'var' && typeof o.name === 'string') out.add(o.name);
+    const o = n as { k?: string; name?: string; path?: string };
+    f(o);
     for (const v of Object.values(o)) if (v && typeof v === 'object') visit(v);
   };
   visit(prog);
 }
 
+function collectNames(prog: Stmt[], out: Set<string>): void {
+  walkNodes(prog, (o) => {
+    if (o.k === 'var' && typeof o.name === 'string') out.add(o.name);
+  });
+}
+
 function collectFetches(prog: Stmt[]): string[] {
   const out: string[] = [];
-  const visit = (n: unknown): void => {
-    if (n === null || typeof n !== 'object') return;
-    if (Array.isArray(n)) {
-      n.forEach(visit);
-      return;
-    }
-    const o = n as { k?: string; path?: string };
+  walkNodes(prog, (o) => {
     if (o.k === 'fetch' && typeof o.path === 'string') out.push(o.path);
-    for (const v of Object.values(o)) if (v && typeof v === 'object') visit(v);
-  };
-  visit(prog);
+  });
   return out;
 }

@@ -1,15 +1,6 @@
-import { createSocket } from 'node:dgram';
 import { generateCertificate, privateKeyPem, toPem } from '@mdh/dtls';
 import { describe, expect, it } from 'vitest';
-import { run } from './helpers.js';
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
+import { freePort, run } from './helpers.js';
 
 describe('§12.8 DTLS handshake and SRTP from scripts', () => {
   it('a client and a server script agree on DTLS-SRTP keys and exchange SRTP', async () => {

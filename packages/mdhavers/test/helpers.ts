@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,4 +57,13 @@ import { mkdirSync } from 'node:fs';
 
 function require_mkdir(p: string): void {
   mkdirSync(p, { recursive: true });
+}
+
+/** A free UDP port on 127.0.0.1 (bound, read back, released). */
+export async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const p = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
 }

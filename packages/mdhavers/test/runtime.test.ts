@@ -1,18 +1,8 @@
-import { createSocket } from 'node:dgram';
 import { ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
 import { MdhError } from '../src/errors.js';
 import { Interpreter } from '../src/interpreter.js';
-import { out, run } from './helpers.js';
-
-/** A free UDP port on 127.0.0.1 (bound, read back, released). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
+import { freePort, out, run } from './helpers.js';
 
 /** Runs a program on a ManualClock, advancing it by `step` ms between turns until it ends. */
 async function runManual(src: string, step: number, maxSteps = 400): Promise<string> {

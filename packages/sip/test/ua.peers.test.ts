@@ -5,7 +5,6 @@ import { createLoop, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
 import {
   type Call,
-  MemoryNetwork,
   type MemoryTransport,
   parseMessage,
   type SipMessage,
@@ -14,25 +13,10 @@ import {
   TimerQueues,
   UserAgent,
 } from '../src/index.js';
+import { offer, world } from './world.js';
 
-const flush = () => new Promise<void>((r) => setImmediate(r));
 const enc = new TextEncoder();
-const offer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
 const answerSdp = offer.replace('4000', '5000');
-
-function world() {
-  const clock = new ManualClock(0);
-  const loop = createLoop({ clock });
-  const net = new MemoryNetwork({ schedule: (ms, f) => (ms > 0 ? void loop.after(ms, f) : queueMicrotask(f)) });
-  const run = async (ms: number, step = 10) => {
-    await flush();
-    for (let t = 0; t < ms; t += step) {
-      clock.advance(step);
-      await flush();
-    }
-  };
-  return { clock, loop, net, run };
-}
 
 interface Got {
   msg: SipMessage;

@@ -1,36 +1,6 @@
-import { createLoop, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
-import {
-  type Call,
-  DigestServer,
-  MemoryNetwork,
-  parseMessage,
-  SipCallError,
-  type SipRequest,
-  UserAgent,
-} from '../src/index.js';
-
-const flush = () => new Promise<void>((r) => setImmediate(r));
-
-function world(loss = 0, seed?: () => number) {
-  const clock = new ManualClock(0);
-  const loop = createLoop({ clock });
-  const net = new MemoryNetwork({
-    loss,
-    ...(seed ? { random: seed } : {}),
-    schedule: (ms, f) => (ms > 0 ? void loop.after(ms, f) : queueMicrotask(f)),
-  });
-  const run = async (ms: number, step = 10) => {
-    await flush();
-    for (let t = 0; t < ms; t += step) {
-      clock.advance(step);
-      await flush();
-    }
-  };
-  return { clock, loop, net, run };
-}
-
-const offer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
+import { type Call, DigestServer, parseMessage, SipCallError, type SipRequest, UserAgent } from '../src/index.js';
+import { flush, offer, world } from './world.js';
 
 describe('UserAgent on a simulated network (manual clock)', () => {
   it('INVITE → 180 → 200 → ACK → BYE between our UAC and UAS', async () => {

@@ -94,6 +94,16 @@ export function checkRange(v: number, max: number, what: string): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`RTCP ${what} must be 0..${max}, got ${v}`);
 }
 
+/**
+ * Writes the two SSRC words that open every RTPFB/PSFB body (RFC 4585 §6.1) at b[o..o+8), after range checks.
+ */
+export function writeFeedbackSsrcs(b: Uint8Array, o: number, senderSsrc: number, mediaSsrc: number): void {
+  checkRange(senderSsrc, 0xffffffff, 'sender SSRC');
+  checkRange(mediaSsrc, 0xffffffff, 'media SSRC');
+  w32(b, o, senderSsrc);
+  w32(b, o + 4, mediaSsrc);
+}
+
 /** Throws an RtcpParseError unless the body of `v` has at least `n` octets from `at`. */
 export function need(v: RtcpView, at: number, n: number, what: string): void {
   if (at + n > v.bodyEnd) {

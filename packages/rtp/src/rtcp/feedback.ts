@@ -4,7 +4,7 @@
  * FMT values without a dedicated class (e.g. transport-wide CC, RFC 6051 RRR, SLI, RPSI, TMMBR).
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, EMPTY_BYTES, need, RtcpPacketBase, type RtcpView, r32, slice, viewAt, w32 } from './common.js';
+import { EMPTY_BYTES, need, RtcpPacketBase, type RtcpView, r32, slice, viewAt, writeFeedbackSsrcs } from './common.js';
 
 /** RTPFB (205) FMT values (RFC 4585 §6.2, RFC 5104 §4.2, RFC 6051, draft-holmer-rmcat-transport-wide-cc). */
 export const RtpfbFmt = { NACK: 1, TMMBR: 3, TMMBN: 4, RRR: 5, TWCC: 15 } as const;
@@ -78,10 +78,7 @@ export class FeedbackPacket extends RtcpPacketBase {
   }
 
   protected writeBody(b: Uint8Array, o: number): void {
-    checkRange(this.senderSsrc, 0xffffffff, 'sender SSRC');
-    checkRange(this.mediaSsrc, 0xffffffff, 'media SSRC');
-    w32(b, o, this.senderSsrc);
-    w32(b, o + 4, this.mediaSsrc);
+    writeFeedbackSsrcs(b, o, this.senderSsrc, this.mediaSsrc);
     b.set(this.fci, o + 8);
   }
 }

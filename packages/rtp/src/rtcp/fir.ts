@@ -3,7 +3,17 @@
  * 8-octet FCI entry names the target SSRC and a command sequence number, then 24 reserved bits.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, singleView, w32 } from './common.js';
+import {
+  checkRange,
+  need,
+  RtcpPacketBase,
+  RtcpType,
+  type RtcpView,
+  r32,
+  singleView,
+  w32,
+  writeFeedbackSsrcs,
+} from './common.js';
 
 /** One FIR FCI entry. */
 export interface FirEntry {
@@ -69,10 +79,7 @@ export class FullIntraRequest extends RtcpPacketBase {
   }
 
   protected writeBody(b: Uint8Array, o: number): void {
-    checkRange(this.senderSsrc, 0xffffffff, 'sender SSRC');
-    checkRange(this.mediaSsrc, 0xffffffff, 'media SSRC');
-    w32(b, o, this.senderSsrc);
-    w32(b, o + 4, this.mediaSsrc);
+    writeFeedbackSsrcs(b, o, this.senderSsrc, this.mediaSsrc);
     o += 8;
     for (const e of this.entries) {
       checkRange(e.ssrc, 0xffffffff, 'FIR SSRC');

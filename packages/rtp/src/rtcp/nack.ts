@@ -3,7 +3,18 @@
  * BLP bitmask: bit i (LSB = 0) set means PID+i+1 (mod 2^16) is lost too.
  */
 import { RtcpParseError } from '../errors.js';
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r16, r32, singleView, w16, w32 } from './common.js';
+import {
+  checkRange,
+  need,
+  RtcpPacketBase,
+  RtcpType,
+  type RtcpView,
+  r16,
+  r32,
+  singleView,
+  w16,
+  writeFeedbackSsrcs,
+} from './common.js';
 
 /** One NACK FCI entry. */
 export interface NackPair {
@@ -101,10 +112,7 @@ export class GenericNack extends RtcpPacketBase {
   }
 
   protected writeBody(b: Uint8Array, o: number): void {
-    checkRange(this.senderSsrc, 0xffffffff, 'sender SSRC');
-    checkRange(this.mediaSsrc, 0xffffffff, 'media SSRC');
-    w32(b, o, this.senderSsrc);
-    w32(b, o + 4, this.mediaSsrc);
+    writeFeedbackSsrcs(b, o, this.senderSsrc, this.mediaSsrc);
     o += 8;
     for (const p of this.pairs) {
       checkRange(p.pid, 0xffff, 'NACK PID');

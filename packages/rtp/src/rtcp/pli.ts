@@ -1,5 +1,5 @@
 /** Picture Loss Indication, RFC 4585 §6.3.1 (PT 206 PSFB, FMT 1): no FCI. */
-import { checkRange, need, RtcpPacketBase, RtcpType, type RtcpView, r32, singleView, w32 } from './common.js';
+import { need, RtcpPacketBase, RtcpType, type RtcpView, r32, singleView, writeFeedbackSsrcs } from './common.js';
 
 /** An RTCP PLI (RFC 4585 §6.3.1). */
 export class PictureLossIndication extends RtcpPacketBase {
@@ -49,9 +49,6 @@ export class PictureLossIndication extends RtcpPacketBase {
   }
 
   protected writeBody(b: Uint8Array, o: number): void {
-    checkRange(this.senderSsrc, 0xffffffff, 'sender SSRC');
-    checkRange(this.mediaSsrc, 0xffffffff, 'media SSRC');
-    w32(b, o, this.senderSsrc);
-    w32(b, o + 4, this.mediaSsrc);
+    writeFeedbackSsrcs(b, o, this.senderSsrc, this.mediaSsrc);
   }
 }

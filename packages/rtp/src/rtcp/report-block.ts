@@ -10,7 +10,8 @@
  * |                   delay since last SR (DLSR)                  |
  * ```
  */
-import { checkRange, r32, w32 } from './common.js';
+import { RtcpParseError } from '../errors.js';
+import { checkRange, type RtcpView, r32, slice, w32 } from './common.js';
 
 /** One reception report block (24 octets). */
 export interface ReportBlock {
@@ -68,4 +69,27 @@ export function writeReportBlock(b: Uint8Array, o: number, r: ReportBlock): void
   w32(b, o + 12, r.jitter);
   w32(b, o + 16, r.lsr);
   w32(b, o + 20, r.dlsr);
+}
+
+/**
+ * Reads the RC report blocks of the SR/RR at `v` starting at `o` into `into` and returns the profile-specific
+ * extension octets that follow them up to the end of the body (RFC 3550 §6.4.1-§6.4.2). Throws
+ * {@link RtcpParseError} ('bad-count') when RC blocks do not fit in the packet length.
+ */
+export function readReportBlocks(v: RtcpView, o: number, into: ReportBlock[], what: 'SR' | 'RR'): Uint8Array {
+  const b = v.buf;
+  if (o + v.count * REPORT_BLOCK_SIZE > v.bodyEnd) {
+    throw new RtcpParseError('bad-count', v.offset, `RC=${v.count} report blocks do not fit in the ${what} length`);
+  }
+  for (let i = 0; i < v.count; i++, o += REPORT_BLOCK_SIZE) into.push(readReportBlock(b, o));
+  return slice(b, o, v.bodyEnd);
+}
+
+/** Writes `reports` at b[o..] followed by the profile-specific `extension` (RFC 3550 §6.4.1-§6.4.2). */
+export function writeReportBlocks(b: Uint8Array, o: number, reports: ReportBlock[], extension: Uint8Array): void {
+  for (const r of reports) {
+    writeReportBlock(b, o, r);
+    o += REPORT_BLOCK_SIZE;
+  }
+  b.set(extension, o);
 }

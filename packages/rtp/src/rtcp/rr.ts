@@ -2,7 +2,6 @@
  * Receiver Report, RFC 3550 §6.4.2 (PT 201): header, SSRC of packet sender, RC report blocks and optional
  * profile-specific extensions.
  */
-import { RtcpParseError } from '../errors.js';
 import {
   checkRange,
   EMPTY_BYTES,
@@ -12,10 +11,9 @@ import {
   type RtcpView,
   r32,
   singleView,
-  slice,
   w32,
 } from './common.js';
-import { REPORT_BLOCK_SIZE, type ReportBlock, readReportBlock, writeReportBlock } from './report-block.js';
+import { REPORT_BLOCK_SIZE, type ReportBlock, readReportBlocks, writeReportBlocks } from './report-block.js';
 
 /** Fields of a {@link ReceiverReport}. */
 export interface ReceiverReportInit {
@@ -65,11 +63,7 @@ export class ReceiverReport extends RtcpPacketBase {
     need(v, o, 4, 'RR SSRC');
     const rr = new ReceiverReport({ ssrc: r32(b, o) });
     o += 4;
-    if (o + v.count * REPORT_BLOCK_SIZE > v.bodyEnd) {
-      throw new RtcpParseError('bad-count', v.offset, `RC=${v.count} report blocks do not fit in the RR length`);
-    }
-    for (let i = 0; i < v.count; i++, o += REPORT_BLOCK_SIZE) rr.reports.push(readReportBlock(b, o));
-    rr.extension = slice(b, o, v.bodyEnd);
+    rr.extension = readReportBlocks(v, o, rr.reports, 'RR');
     rr.paddingLength = v.paddingLength;
     return rr;
   }
@@ -86,10 +80,6 @@ export class ReceiverReport extends RtcpPacketBase {
     checkRange(this.ssrc, 0xffffffff, 'SSRC');
     w32(b, o, this.ssrc);
     o += 4;
-    for (const r of this.reports) {
-      writeReportBlock(b, o, r);
-      o += REPORT_BLOCK_SIZE;
-    }
-    b.set(this.extension, o);
+    writeReportBlocks(b, o, this.reports, this.extension);
   }
 }

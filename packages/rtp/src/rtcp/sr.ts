@@ -3,7 +3,6 @@
  * header, SSRC of sender, NTP timestamp (64 bits), RTP timestamp, sender's packet count, sender's octet count,
  * then RC report blocks and optional profile-specific extensions.
  */
-import { RtcpParseError } from '../errors.js';
 import {
   checkRange,
   EMPTY_BYTES,
@@ -13,10 +12,9 @@ import {
   type RtcpView,
   r32,
   singleView,
-  slice,
   w32,
 } from './common.js';
-import { REPORT_BLOCK_SIZE, type ReportBlock, readReportBlock, writeReportBlock } from './report-block.js';
+import { REPORT_BLOCK_SIZE, type ReportBlock, readReportBlocks, writeReportBlocks } from './report-block.js';
 
 /** Fields of a {@link SenderReport}. */
 export interface SenderReportInit {
@@ -93,11 +91,7 @@ export class SenderReport extends RtcpPacketBase {
       octetCount: r32(b, o + 20),
     });
     o += 24;
-    if (o + v.count * REPORT_BLOCK_SIZE > v.bodyEnd) {
-      throw new RtcpParseError('bad-count', v.offset, `RC=${v.count} report blocks do not fit in the SR length`);
-    }
-    for (let i = 0; i < v.count; i++, o += REPORT_BLOCK_SIZE) sr.reports.push(readReportBlock(b, o));
-    sr.extension = slice(b, o, v.bodyEnd);
+    sr.extension = readReportBlocks(v, o, sr.reports, 'SR');
     sr.paddingLength = v.paddingLength;
     return sr;
   }
@@ -129,10 +123,6 @@ export class SenderReport extends RtcpPacketBase {
     w32(b, o + 16, this.packetCount);
     w32(b, o + 20, this.octetCount);
     o += 24;
-    for (const r of this.reports) {
-      writeReportBlock(b, o, r);
-      o += REPORT_BLOCK_SIZE;
-    }
-    b.set(this.extension, o);
+    writeReportBlocks(b, o, this.reports, this.extension);
   }
 }

@@ -253,6 +253,36 @@ function remoteEndpoint(s: SessionDescription, m: MediaDescription): { address: 
   return { address: c.ip, held: c.ip === '0.0.0.0' };
 }
 
+/**
+ * The negotiated parameters common to both sides of an exchange (RFC 3264 §6.1, §7): the remote endpoint and
+ * RTCP port (RFC 3605, RFC 5761 mux), the chosen codec, and our direction against the remote one.
+ */
+function negotiated(
+  s: SessionDescription,
+  m: MediaDescription,
+  local: LocalMedia,
+  first: { pt: number; name: string },
+  mode: NegotiatedMedia['srtp'],
+): NegotiatedMedia {
+  const ep = remoteEndpoint(s, m);
+  const rdir = remoteDirection(s, m);
+  const mux = m.rtcpMux !== undefined && local.rtcpMux !== false;
+  return {
+    remoteAddress: ep.address,
+    remotePort: m.port,
+    remoteRtcpPort: mux ? m.port : (m.rtcp?.port ?? m.port + 1),
+    rtcpMux: mux,
+    codec: first.name as AudioCodec,
+    payloadType: first.pt,
+    clockRate: 8000,
+    profile: m.protocol,
+    srtp: mode,
+    direction: intersect(local.direction ?? 'sendrecv', invert(ep.held ? 'inactive' : rdir)),
+    held: ep.held || rdir === 'sendonly' || rdir === 'inactive',
+    ptime: m.ptime ?? 20,
+  };
+}
+
 function remoteDirection(s: SessionDescription, m: MediaDescription): MediaDirection {
   return (m.direction ?? s.direction ?? 'sendrecv') as MediaDirection;
 }
@@ -324,29 +354,11 @@ export function answerSdpOffer(offer: string, local: LocalMedia, info: SdpSessio
       // RFC 5763 §5: the answerer to actpass SHOULD be active (DTLS client).
       dtlsRole = rs === 'active' ? 'server' : 'client';
     }
-    const ep = remoteEndpoint(s, m);
-    const rdir = remoteDirection(s, m);
     const te0 = offered.find((c) => c.name === 'TELEPHONE-EVENT' && c.rate === 8000);
     if (te0 && local.telephoneEvent !== false) te = te0.pt;
     chosen = i;
     chosenCodecs = common.map((c) => ({ codec: c.name as AudioCodec, pt: c.pt }));
-    const first = common[0]!;
-    const mux = m.rtcpMux !== undefined && local.rtcpMux !== false;
-    const dir = intersect(local.direction ?? 'sendrecv', invert(ep.held ? 'inactive' : rdir));
-    neg = {
-      remoteAddress: ep.address,
-      remotePort: m.port,
-      remoteRtcpPort: mux ? m.port : (m.rtcp?.port ?? m.port + 1),
-      rtcpMux: mux,
-      codec: first.name as AudioCodec,
-      payloadType: first.pt,
-      clockRate: 8000,
-      profile: m.protocol,
-      srtp: mode,
-      direction: dir,
-      held: ep.held || rdir === 'sendonly' || rdir === 'inactive',
-      ptime: m.ptime ?? 20,
-    };
+    neg = negotiated(s, m, local, common[0]!, mode);
     if (te !== undefined) neg.telephoneEventPt = te;
     if (remoteCrypto && localCrypto) {
       neg.remoteCrypto = remoteCrypto;
@@ -399,23 +411,7 @@ export function readSdpAnswer(answer: string, local: LocalMedia): NegotiatedMedi
   const codecs = codecsOf(m);
   const first = codecs.find((c) => ours.includes(c.name as AudioCodec));
   if (!first) throw new SdpNegotiationError('answer has no codec we offered');
-  const ep = remoteEndpoint(s, m);
-  const rdir = remoteDirection(s, m);
-  const mux = m.rtcpMux !== undefined && local.rtcpMux !== false;
-  const n: NegotiatedMedia = {
-    remoteAddress: ep.address,
-    remotePort: m.port,
-    remoteRtcpPort: mux ? m.port : (m.rtcp?.port ?? m.port + 1),
-    rtcpMux: mux,
-    codec: first.name as AudioCodec,
-    payloadType: first.pt,
-    clockRate: 8000,
-    profile: m.protocol,
-    srtp: mode,
-    direction: intersect(local.direction ?? 'sendrecv', invert(ep.held ? 'inactive' : rdir)),
-    held: ep.held || rdir === 'sendonly' || rdir === 'inactive',
-    ptime: m.ptime ?? 20,
-  };
+  const n = negotiated(s, m, local, first, mode);
   const te = codecs.find((c) => c.name === 'TELEPHONE-EVENT');
   if (te && local.telephoneEvent !== false) n.telephoneEventPt = te.pt;
   if (mode === 'sdes') {

@@ -8,6 +8,7 @@ import {
   type TlsConnection,
 } from '@mdh/loop';
 import { StreamFramer } from '../framing/stream-framer.js';
+import { ConnTable, sendFailure } from './conns.js';
 import {
   type InboundPacket,
   newTransportStats,
@@ -60,8 +61,7 @@ export class StreamTransport implements SipTransport {
   readonly secure: boolean;
   readonly stats: TransportStats = newTransportStats();
   private cb: ((p: InboundPacket) => void) | undefined;
-  private readonly conns = new Map<string, Conn>();
-  private readonly byPeer = new Map<string, string>();
+  private readonly conns = new ConnTable<Conn>(this.stats);
   private readonly connecting = new Map<string, Promise<Conn>>();
   private nextId = 1;
   private server: StreamServer<StreamConnection> | StreamServer<TlsConnection> | undefined;
@@ -115,20 +115,14 @@ export class StreamTransport implements SipTransport {
       framer: new StreamFramer({ maxBodyBytes: this.o.maxMessageBytes ?? 65535 }),
       peer: { address: c.remoteAddress, port: c.remotePort },
     };
-    this.conns.set(id, conn);
-    this.byPeer.set(`${conn.peer.address}:${conn.peer.port}`, id);
-    this.stats.connections = this.conns.size;
+    this.conns.add(conn);
     c.onData((chunk) => this.onData(conn, chunk));
     c.onClose(() => this.drop(conn));
     return conn;
   }
 
   private drop(conn: Conn): void {
-    if (this.conns.get(conn.id) !== conn) return;
-    this.conns.delete(conn.id);
-    const k = `${conn.peer.address}:${conn.peer.port}`;
-    if (this.byPeer.get(k) === conn.id) this.byPeer.delete(k);
-    this.stats.connections = this.conns.size;
+    this.conns.drop(conn);
   }
 
   private onData(conn: Conn, chunk: Uint8Array): void {
@@ -172,7 +166,7 @@ export class StreamTransport implements SipTransport {
             })
           : await connectTcp({ host: dest.address, port: dest.port, timeoutMs });
       const conn = this.adopt(c);
-      this.byPeer.set(key, conn.id);
+      this.conns.bindPeer(dest, conn);
       return conn;
     })();
     this.connecting.set(key, p);
@@ -185,18 +179,13 @@ export class StreamTransport implements SipTransport {
 
   /** Sends on the flow, else on a connection to `dest`, else connects. */
   async send(data: Uint8Array, dest: Peer, flow?: string): Promise<void> {
-    let conn = flow !== undefined ? this.conns.get(flow) : undefined;
-    if (!conn) {
-      const id = this.byPeer.get(`${dest.address}:${dest.port}`);
-      conn = id !== undefined ? this.conns.get(id) : undefined;
-    }
+    let conn = this.conns.find(dest, flow);
     try {
       conn ??= await this.connect(dest);
       await conn.c.write(data);
       this.stats.sent++;
     } catch (e) {
-      this.stats.sendErrors++;
-      throw e instanceof SipTransportError ? e : new SipTransportError('send', (e as Error).message);
+      throw sendFailure(this.stats, e);
     }
   }
 
@@ -209,7 +198,6 @@ export class StreamTransport implements SipTransport {
   async close(): Promise<void> {
     for (const c of this.conns.values()) c.c.close();
     this.conns.clear();
-    this.byPeer.clear();
     await this.server?.close();
   }
 }

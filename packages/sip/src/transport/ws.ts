@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { WebSocket, WebSocketServer } from 'ws';
+import { ConnTable, sendFailure } from './conns.js';
 import {
   type InboundPacket,
   newTransportStats,
@@ -47,8 +48,7 @@ export class WsTransport implements SipTransport {
   readonly secure: boolean;
   readonly stats: TransportStats = newTransportStats();
   private cb: ((p: InboundPacket) => void) | undefined;
-  private readonly conns = new Map<string, Conn>();
-  private readonly byPeer = new Map<string, string>();
+  private readonly conns = new ConnTable<Conn>(this.stats);
   private nextId = 1;
   private http: HttpServer | undefined;
   private wss: WebSocketServer | undefined;
@@ -100,9 +100,7 @@ export class WsTransport implements SipTransport {
   private adopt(ws: WebSocket, peer: Peer): Conn {
     const id = `${this.protocol}#${this.nextId++}`;
     const conn: Conn = { id, ws, peer };
-    this.conns.set(id, conn);
-    this.byPeer.set(`${peer.address}:${peer.port}`, id);
-    this.stats.connections = this.conns.size;
+    this.conns.add(conn);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       const bytes =
         data instanceof ArrayBuffer
@@ -123,11 +121,7 @@ export class WsTransport implements SipTransport {
   }
 
   private drop(conn: Conn): void {
-    if (this.conns.get(conn.id) !== conn) return;
-    this.conns.delete(conn.id);
-    const k = `${conn.peer.address}:${conn.peer.port}`;
-    if (this.byPeer.get(k) === conn.id) this.byPeer.delete(k);
-    this.stats.connections = this.conns.size;
+    this.conns.drop(conn);
   }
 
   private connect(dest: Peer): Promise<Conn> {
@@ -154,11 +148,7 @@ export class WsTransport implements SipTransport {
 
   /** Sends one message as one WebSocket text message (RFC 7118 §5.1). */
   async send(data: Uint8Array, dest: Peer, flow?: string): Promise<void> {
-    let conn = flow !== undefined ? this.conns.get(flow) : undefined;
-    if (!conn) {
-      const id = this.byPeer.get(`${dest.address}:${dest.port}`);
-      conn = id !== undefined ? this.conns.get(id) : undefined;
-    }
+    let conn = this.conns.find(dest, flow);
     try {
       conn ??= await this.connect(dest);
       const c = conn;
@@ -167,8 +157,7 @@ export class WsTransport implements SipTransport {
       );
       this.stats.sent++;
     } catch (e) {
-      this.stats.sendErrors++;
-      throw e instanceof SipTransportError ? e : new SipTransportError('send', (e as Error).message);
+      throw sendFailure(this.stats, e);
     }
   }
 
@@ -181,7 +170,6 @@ export class WsTransport implements SipTransport {
   async close(): Promise<void> {
     for (const c of this.conns.values()) c.ws.terminate();
     this.conns.clear();
-    this.byPeer.clear();
     this.wss?.close();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
   }

@@ -74,3 +74,18 @@ export interface SrtpBackend {
   /** AES-GCM under `key` (16 or 32 octets). */
   gcm(key: Uint8Array): Aead;
 }
+
+/**
+ * The AEAD AAD as one buffer: aad[a..a+alen) (a view, when `tail < 0`), else a copy followed by the big-endian
+ * 32-bit `tail` word (the SRTCP E|index word, RFC 7714 §9.1). For backends whose GCM takes the AAD whole.
+ */
+export function aadWithTail(aad: Uint8Array, a: number, alen: number, tail: number): Uint8Array {
+  if (tail < 0) return aad.subarray(a, a + alen);
+  const t = new Uint8Array(alen + 4);
+  t.set(aad.subarray(a, a + alen));
+  t[alen] = tail >>> 24;
+  t[alen + 1] = tail >>> 16;
+  t[alen + 2] = tail >>> 8;
+  t[alen + 3] = tail;
+  return t;
+}

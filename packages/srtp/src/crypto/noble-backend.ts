@@ -1,7 +1,7 @@
 import { gcm, unsafe } from '@noble/ciphers/aes.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
-import type { Aead, CtrCipher, Mac, SrtpBackend } from './backend.js';
+import { type Aead, aadWithTail, type CtrCipher, type Mac, type SrtpBackend } from './backend.js';
 
 /**
  * AES-CM on @noble/ciphers: the key is expanded once (`unsafe.expandKeyLE`), and noble's 128-bit-counter CTR
@@ -57,17 +57,6 @@ class NobleGcm implements Aead {
   constructor(key: Uint8Array) {
     this.key = key.slice();
   }
-  private aadOf(aad: Uint8Array, a: number, alen: number, tail: number): Uint8Array {
-    const t = new Uint8Array(alen + (tail >= 0 ? 4 : 0));
-    t.set(aad.subarray(a, a + alen));
-    if (tail >= 0) {
-      t[alen] = tail >>> 24;
-      t[alen + 1] = (tail >>> 16) & 0xff;
-      t[alen + 2] = (tail >>> 8) & 0xff;
-      t[alen + 3] = tail & 0xff;
-    }
-    return t;
-  }
   seal(
     iv: Uint8Array,
     aad: Uint8Array,
@@ -80,7 +69,7 @@ class NobleGcm implements Aead {
     dst: Uint8Array,
     d: number,
   ): void {
-    const c = gcm(this.key, iv.slice(0, 12), this.aadOf(aad, a, alen, tail));
+    const c = gcm(this.key, iv.slice(0, 12), aadWithTail(aad, a, alen, tail));
     dst.set(c.encrypt(src.slice(s, s + len)), d);
   }
   open(
@@ -95,7 +84,7 @@ class NobleGcm implements Aead {
     dst: Uint8Array,
     d: number,
   ): boolean {
-    const c = gcm(this.key, iv.slice(0, 12), this.aadOf(aad, a, alen, tail));
+    const c = gcm(this.key, iv.slice(0, 12), aadWithTail(aad, a, alen, tail));
     let pt: Uint8Array;
     try {
       pt = c.decrypt(src.slice(s, s + len + 16));

@@ -1,5 +1,5 @@
 import type { Cipher, Hash } from 'node:crypto';
-import type { Aead, CtrCipher, Mac, SrtpBackend } from './backend.js';
+import { type Aead, aadWithTail, type CtrCipher, type Mac, type SrtpBackend } from './backend.js';
 
 type NodeCrypto = typeof import('node:crypto');
 
@@ -92,16 +92,6 @@ class NodeGcm implements Aead {
   constructor(private readonly key: Uint8Array) {
     this.alg = aesName(key.length, 'gcm');
   }
-  private aadOf(aad: Uint8Array, a: number, alen: number, tail: number): Uint8Array {
-    if (tail < 0) return aad.subarray(a, a + alen);
-    const t = new Uint8Array(alen + 4);
-    t.set(aad.subarray(a, a + alen));
-    t[alen] = tail >>> 24;
-    t[alen + 1] = tail >>> 16;
-    t[alen + 2] = tail >>> 8;
-    t[alen + 3] = tail;
-    return t;
-  }
   seal(
     iv: Uint8Array,
     aad: Uint8Array,
@@ -115,7 +105,7 @@ class NodeGcm implements Aead {
     d: number,
   ): void {
     const c = nc!.createCipheriv(this.alg as 'aes-128-gcm', this.key, iv.subarray(0, 12), { authTagLength: 16 });
-    c.setAAD(this.aadOf(aad, a, alen, tail));
+    c.setAAD(aadWithTail(aad, a, alen, tail));
     const ct = c.update(src.subarray(s, s + len));
     c.final();
     dst.set(ct, d);
@@ -134,7 +124,7 @@ class NodeGcm implements Aead {
     d: number,
   ): boolean {
     const c = nc!.createDecipheriv(this.alg as 'aes-128-gcm', this.key, iv.subarray(0, 12), { authTagLength: 16 });
-    c.setAAD(this.aadOf(aad, a, alen, tail));
+    c.setAAD(aadWithTail(aad, a, alen, tail));
     c.setAuthTag(src.subarray(s + len, s + len + 16));
     const pt = c.update(src.subarray(s, s + len));
     try {
