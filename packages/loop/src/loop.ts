@@ -78,6 +78,7 @@ export class Loop {
   private firedCount = 0;
   private refed = true;
   private readonly manual: ManualClock | undefined;
+  private readonly systemClock: boolean;
   private unsubscribeClock: (() => void) | undefined;
   private runWaiters: (() => void)[] = [];
   private pollWake: (() => void) | undefined;
@@ -89,10 +90,33 @@ export class Loop {
       ((err) => {
         console.error('@mdh/loop: callback threw', err);
       });
+    this.systemClock = this.clock instanceof SystemClock;
     if (this.clock instanceof ManualClock) {
       this.manual = this.clock;
       this.unsubscribeClock = this.manual.subscribe((to) => this.fireUntil(to));
     }
+  }
+
+  private cachedNow = 0;
+  private nowCached = false;
+  private readonly clearNow = (): void => {
+    this.nowCached = false;
+  };
+
+  /**
+   * The time new timers are measured from. On the system clock it is read once per synchronous turn
+   * (until the next microtask checkpoint) and reused, as libuv's loop time is for Node's own timers:
+   * reading the monotonic clock costs more than scheduling a timer. A timer therefore never fires
+   * before `ms` has passed since the turn began. Other clocks are read every time.
+   */
+  private turnNow(): number {
+    if (!this.systemClock) return this.clock.now();
+    if (!this.nowCached) {
+      this.cachedNow = this.clock.now();
+      this.nowCached = true;
+      queueMicrotask(this.clearNow);
+    }
+    return this.cachedNow;
   }
 
   /** Current time of this loop's clock, in ms. */
@@ -147,7 +171,7 @@ export class Loop {
       throw new RangeError(`${what}() needs a finite delay >= 0 ms, got ${String(ms)}`);
     }
     const t = this.t;
-    const h = t.alloc(this.clock.now() + ms, period, cb, token);
+    const h = t.alloc(this.turnNow() + ms, period, cb, token);
     const s = h % MAX_TIMERS;
     if (cb) {
       t.insert(s, ms);
@@ -250,9 +274,12 @@ export class Loop {
     this.firing = true;
     try {
       const t = this.t;
+      // On the real clock, timers created (or re-armed) during this pass wait for the next one, so a
+      // callback that keeps re-scheduling itself with after(0) cannot starve the event loop.
+      const limit = this.manual ? Number.POSITIVE_INFINITY : t.seqNext;
       for (;;) {
         const e = t.peek();
-        if (e < 0 || t.deadline[e]! > to) break;
+        if (e < 0 || t.deadline[e]! > to || t.seq[e]! >= limit) break;
         this.manual?._stepTo(t.deadline[e]!);
         const cb = t.cb[e]!;
         t.unlink(e);

@@ -273,3 +273,26 @@ describe('Loop on the system clock', () => {
     }
   });
 });
+
+describe('Loop on the system clock: fairness', () => {
+  it('a callback that re-schedules itself with after(0) runs once per pass, not in an endless loop', async () => {
+    const { vi } = await import('vitest');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'queueMicrotask'] });
+    try {
+      const loop = createLoop();
+      let n = 0;
+      const cb = () => {
+        n++;
+        if (n < 1000) loop.after(0, cb);
+      };
+      loop.after(0, cb);
+      vi.advanceTimersToNextTimer();
+      expect(n).toBe(1);
+      vi.advanceTimersToNextTimer();
+      expect(n).toBe(2);
+      loop.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
