@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const pkgs = ['bytes', 'loop', 'rtp', 'srtp', 'dtls', 'sip', 'mdhavers', 'cli'];
+const pkgs = ['bytes', 'loop', 'rtp', 'srtp', 'dtls', 'media', 'sip', 'mdhavers', 'cli'];
 
 export default defineConfig({
   resolve: {
