@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type FramerEvent, parseMessage, StreamFramer, serializeMessage } from '../src/message-layer.js';
 
-const DIR = '/work/shared/vectors/sip-torture/';
+const DIR = fileURLToPath(new URL('../../../tests/vectors/sip-torture/', import.meta.url));
 const valid = [
   'wsinv.dat',
   'esc01.dat',
