@@ -3,7 +3,6 @@
  * @packageDocumentation
  */
 export { DnsCache, type NowSource } from './cache.js';
-export { NAPTR_TYPE, registerNaptrWithDns2 } from './dns2-naptr.js';
 export { DnsError, type DnsErrorCode, DnsFormatError } from './errors.js';
 export {
   type DnsMessage,

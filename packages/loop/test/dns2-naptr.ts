@@ -1,5 +1,5 @@
 import dns2 from 'dns2';
-import { encodeNameUncompressed, type NaptrData } from './naptr.js';
+import { encodeNameUncompressed, type NaptrData } from '../src/dns/naptr.js';
 
 /** The NAPTR RR type number (RFC 3403 §4). */
 export const NAPTR_TYPE = 35;
