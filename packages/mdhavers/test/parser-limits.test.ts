@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MdhError } from '../src/errors.js';
 import { lex } from '../src/lexer.js';
 import { MAX_NESTING, type ParseStats, parseProgram } from '../src/parser.js';
-import { out } from './helpers.js';
+import { out, run } from './helpers.js';
 
 /** Parses `src` and returns the work done per token (and the error, if the program is rejected). */
 function work(src: string): { perToken: number; error: MdhError | null } {
@@ -93,5 +93,22 @@ describe('issue #14 item 4: the parser is linear and bounds nesting', () => {
     expect(await out('ken v = { blether "in" }\nblether v')).toBe('in\nnaething\n');
     expect(await out('ken a = 1\nken v = { a = a + 1; a }\nblether a')).toBe('2\n');
     expect(parseErr('ken d = {"a"\n: 1}').kind).toBe('parse');
+  });
+});
+
+describe('InterpreterOptions.maxSteps bounds loops and calls', () => {
+  it('an endless loop ends with a limit error; a program within the budget runs', async () => {
+    for (const src of [
+      'whiles aye { }',
+      'ken i = 0\nwhiles aye { i += 1 }',
+      'fer x in 0..100000 { }',
+      'dae f(n) { gie n }\nwhiles aye { f(1) }',
+    ]) {
+      const r = await run(src, { maxSteps: 1000 });
+      expect(r.error?.kind).toBe('limit');
+    }
+    const r = await run('ken s = 0\nfer x in 0..10 { s += x }\nblether s', { maxSteps: 1000 });
+    expect(r.error).toBeNull();
+    expect(r.out).toBe('45\n');
   });
 });
