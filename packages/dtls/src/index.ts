@@ -28,6 +28,8 @@ export {
 } from './constants.js';
 export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export {
+  DEFAULT_INITIAL_RETRANSMIT_MS,
+  DEFAULT_MAX_RETRANSMIT_MS,
   type DtlsConnectionInfo,
   DtlsEngine,
   type DtlsEngineOptions,
