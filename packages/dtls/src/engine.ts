@@ -5,7 +5,6 @@ import {
   fingerprint,
   matchesFingerprint,
   pemBlocks,
-  verifyChain,
 } from './certificate.js';
 import {
   AlertDescription,
@@ -63,6 +62,7 @@ import {
   serializeEcdhParams,
   serializeServerKeyExchange,
 } from './messages/server-key-exchange.js';
+import { validateCertificatePath } from './path-validation.js';
 import {
   digest,
   exportKeyingMaterial,
@@ -1247,8 +1247,10 @@ export class DtlsEngine {
     if (fps && fps.length > 0 && !fps.some((fp) => matchesFingerprint(chain[0]!, fp))) {
       throw new DtlsError('peer certificate fingerprint mismatch', AlertDescription.badCertificate);
     }
-    if (this.anchors.length > 0 && !verifyChain(chain, this.anchors, (this.opts.wallClock ?? Date.now)())) {
-      throw new DtlsError('peer certificate chain does not verify', AlertDescription.badCertificate);
+    if (this.anchors.length > 0) {
+      const v = validateCertificatePath(chain, this.anchors, { time: (this.opts.wallClock ?? Date.now)() });
+      if (!v.ok)
+        throw new DtlsError(`peer certificate chain does not verify: ${v.reason}`, AlertDescription.badCertificate);
     }
     if (this.opts.verifyCertificate && !this.opts.verifyCertificate(chain)) {
       throw new DtlsError('peer certificate rejected by the application', AlertDescription.badCertificate);

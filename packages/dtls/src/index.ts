@@ -39,6 +39,11 @@ export {
 } from './engine.js';
 export { DtlsError, DtlsUsageError } from './errors.js';
 export {
+  type PathValidationOptions,
+  type PathValidationResult,
+  validateCertificatePath,
+} from './path-validation.js';
+export {
   exportKeyingMaterial,
   extendedMasterSecret,
   type KeyBlock,
