@@ -1152,11 +1152,12 @@ export class DtlsEngine {
 
   private onHelloVerifyRequest(body: Uint8Array, now: number): void {
     const hvr = parseHelloVerifyRequest(body);
-    if (hvr.version !== DTLS_1_2 && hvr.version !== DTLS_1_0) {
-      throw new DtlsError('HelloVerifyRequest version', AlertDescription.protocolVersion);
+    // An unauthenticated HelloVerifyRequest that no server would send (RFC 6347 §4.2.1: version 1.0 or 1.2, a
+    // 1..255-octet cookie) is noise, dropped: the real one, or our retransmission timer, carries the handshake on.
+    if ((hvr.version !== DTLS_1_2 && hvr.version !== DTLS_1_0) || hvr.cookie.length === 0 || hvr.cookie.length > 255) {
+      this.stats.malformed++;
+      return;
     }
-    if (hvr.cookie.length === 0 || hvr.cookie.length > 255)
-      throw new DtlsError('empty cookie', AlertDescription.illegalParameter);
     if (timingSafe(hvr.cookie, this.cookie)) {
       // A duplicate of the HelloVerifyRequest we already answered: our flight timer covers a lost ClientHello.
       this.stats.droppedUnexpected++;
