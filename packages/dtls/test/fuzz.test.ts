@@ -1,4 +1,4 @@
-import { DtlsEngine, DtlsError, generateCertificate } from '@mdh/dtls';
+import { DtlsEngine, DtlsError, generateCertificate, statelessHelloVerify } from '@mdh/dtls';
 import {
   clientMidHandshake,
   connectedPair,
@@ -151,6 +151,7 @@ describe('fuzzed input never throws untyped errors or hangs', () => {
 describe('structure-aware mutation of real handshake datagrams (@mdh/dtls/testing entry points)', () => {
   const pair = connectedPair();
   const corpus = [...pair.trace.fromClient, ...pair.trace.fromServer];
+  const secret = new Uint8Array(32).fill(7);
   /** A mutation of a real datagram: bit flips, byte overwrites, truncation, record splicing, header edits. */
   const mutated = fc
     .record({
@@ -199,6 +200,8 @@ describe('structure-aware mutation of real handshake datagrams (@mdh/dtls/testin
         for (const d of ds) {
           s.server.handleInput(d, s.now);
           c.client.handleInput(d, c.now);
+          // the listener's stateless cookie check never throws either
+          expect(['accept', 'reply', 'drop']).toContain(statelessHelloVerify(d, secret, '192.0.2.1:5000').action);
         }
         onlyTypedErrors(s.server);
         onlyTypedErrors(c.client);
