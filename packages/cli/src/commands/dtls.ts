@@ -32,7 +32,9 @@ options:
   --timeout MS        handshake deadline (default 30000)
   --once              listen: exit after the first handshake
   --json              JSON output (the default; kept for symmetry with other commands)
-Exits 0 after a handshake, non-zero with the reason on stderr when it fails.`;
+Without --fingerprint or --ca the peer is not authenticated (a warning says so on stderr).
+Exits 0 after a handshake, non-zero with the reason on stderr when it fails; connect exits 1 when --srtp was
+given and no SRTP profile was agreed.`;
 
 function result(info: DtlsConnectionInfo, session: DtlsSession) {
   const km = session.srtpKeyingMaterial();
@@ -102,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const fp = str('fingerprint');
+  const srtpAsked = str('srtp') !== undefined;
   const common = {
     certificate,
     srtpProfiles,
@@ -112,12 +115,25 @@ export async function run(argv: string[]): Promise<number> {
     ...(ca ? { ca: [ca] } : {}),
   };
   process.stderr.write(`local fingerprint: ${fingerprint(certificate.chain[0]!)}\n`);
+  if (!fp && !ca) {
+    // Without a fingerprint or a CA, any certificate is accepted: the channel is encrypted but a man in the middle
+    // cannot be told from the peer (RFC 5763 §5/§6.7.1: DTLS-SRTP relies on the fingerprint exchanged in signalling).
+    process.stderr.write(
+      'mdh dtls: WARNING: the peer is NOT authenticated (no --fingerprint or --ca): any certificate is accepted, ' +
+        'so a man in the middle would go unnoticed\n',
+    );
+  }
 
   if (mode === 'connect') {
     try {
       const conn = await connect({ host: hp.host, port: hp.port, ...common });
       process.stdout.write(`${JSON.stringify(result(conn.info, conn.session))}\n`);
       await conn.close();
+      if (srtpAsked && !conn.info.srtpProfile) {
+        // Asked for DTLS-SRTP keys and got none: the peer did not agree to any profile offered (RFC 5764 §4.1.1).
+        process.stderr.write(`mdh dtls: no SRTP profile was agreed (offered ${srtpProfiles.join(', ')})\n`);
+        return 1;
+      }
       return 0;
     } catch (e) {
       process.stderr.write(`mdh dtls: handshake failed: ${(e as Error).message}\n`);
