@@ -96,6 +96,35 @@ describe('wasm backend', () => {
     }
   });
 
+  it('HMAC-SHA1 equals the TypeScript backend for every length, key length, ROC and tag length', () => {
+    const r = rng(17);
+    for (const klen of [0, 16, 20, 64, 65, 100]) {
+      const key = r(klen);
+      const w = wasmBackend.hmacSha1(key);
+      const j = jsBackend.hmacSha1(key);
+      for (let len = 0; len <= 260; len += 1 + (len % 5)) {
+        const data = r(len + 3);
+        for (const roc of [-1, 0, 0x7fffffff, 0xdeadbeef | 0]) {
+          const a = new Uint8Array(21);
+          const b = new Uint8Array(21);
+          w.sign(data, 3, 3 + len, roc, a, 1, 20);
+          j.sign(data, 3, 3 + len, roc, b, 1, 20);
+          expect(a).toEqual(b);
+        }
+      }
+      const a = new Uint8Array(4);
+      w.sign(r(5), 0, 5, 7, a, 0, 4);
+      w.wipe?.();
+    }
+    // RFC 2202 test case 2: key "Jefe", data "what do ya want for nothing?"
+    const enc = new TextEncoder();
+    const m = wasmBackend.hmacSha1(enc.encode('Jefe'));
+    const out = new Uint8Array(20);
+    const d = enc.encode('what do ya want for nothing?');
+    m.sign(d, 0, d.length, -1, out, 0, 20);
+    expect(Buffer.from(out).toString('hex')).toBe('effcdf6ae5eb2fa2d27416d5f184df9c259a7c79');
+  });
+
   it('packets larger than the module I/O area take the TypeScript path with the same result', () => {
     const r = rng(11);
     const key = r(16);
@@ -117,6 +146,11 @@ describe('wasm backend', () => {
     wasmBackend.ctr(key).xor(civ, pt, 0, c1, 0, len);
     jsBackend.ctr(key).xor(civ, pt, 0, c2, 0, len);
     expect(c1).toEqual(c2);
+    const m1 = new Uint8Array(10);
+    const m2 = new Uint8Array(10);
+    wasmBackend.hmacSha1(key).sign(pt, 0, len, 5, m1, 0, 10);
+    jsBackend.hmacSha1(key).sign(pt, 0, len, 5, m2, 0, 10);
+    expect(m1).toEqual(m2);
   });
 
   it('wiped keys give their slot back (many keys in turn do not grow the module) and refuse further use', () => {
