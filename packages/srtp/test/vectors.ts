@@ -8,4 +8,4 @@ export function loadVectors(name: string): any {
 
 export const hex = (s: string): Uint8Array => fromHex(s);
 export const toh = (b: Uint8Array): string => toHex(b);
-export const BACKENDS = ['js', 'noble', 'node'] as const;
+export const BACKENDS = ['js', 'wasm', 'noble', 'node'] as const;
