@@ -1,7 +1,8 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { createLoop, ManualClock } from '@mdh/loop';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StreamTransport, UserAgent } from '../src/index.js';
+import { listenTransport, StreamTransport, UserAgent } from '../src/index.js';
 
 // Issue #14 item 2 and "Also": SIP over TCP closes what the peer closed, bounds slow and oversized input,
 // limits connections (closing the idlest first), answers broken streams 413/400, and keeps serving others.
@@ -77,6 +78,29 @@ describe('SIP over TCP under misbehaving peers (RFC 3261 §18.3, issue #14 item 
     expect(t.stats.connections).toBe(0);
     expect(t.defence.peerClosed).toBe(100);
     for (let i = 0; i < 100; i += 2) expect(clients[i]!.text()).toMatch(/^SIP\/2\.0 200 /);
+  });
+
+  it('TLS: the peer’s close (close_notify + FIN) closes our side too', async () => {
+    const t = await listenTransport('tls', { host: '127.0.0.1', port: 0 });
+    const ua = new UserAgent({ transports: [t] });
+    cleanup.push(() => ua.close());
+    const st = t as StreamTransport;
+    const socks: tls.TLSSocket[] = [];
+    let closed = 0;
+    for (let i = 0; i < 10; i++) {
+      const s = tls.connect({ host: '127.0.0.1', port: t.localPort, rejectUnauthorized: false });
+      s.on('error', () => {});
+      s.on('close', () => closed++);
+      await new Promise<void>((r) => s.once('secureConnect', () => r()));
+      socks.push(s);
+    }
+    cleanup.push(() => {
+      for (const s of socks) s.destroy();
+    });
+    await until(() => st.connectionCount === 10, 5000, '10 TLS connections');
+    for (const s of socks) s.end();
+    await until(() => closed === 10, 5000, 'the server to close every TLS connection');
+    expect(st.connectionCount).toBe(0);
   });
 
   it('closes a connection whose message is not complete within messageTimeoutMs (slow-loris, manual clock)', async () => {
