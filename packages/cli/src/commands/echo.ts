@@ -113,7 +113,10 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   ua.on('invite', (inv: IncomingCall) => {
     const n = ++seq;
     totals.calls++;
-    void answer(inv, n);
+    answer(inv, n).catch(() => {
+      totals.failed++;
+      inv.reject(500);
+    });
   });
   const answer = async (inv: IncomingCall, n: number): Promise<void> => {
     const offer = inv.remoteSdp;
@@ -349,12 +352,14 @@ export async function run(argv: string[]): Promise<number> {
   });
   const shown = server.host.includes(':') ? `[${server.host}]` : server.host;
   process.stderr.write(`mdh echo: listening on ${transport} ${shown}:${server.port}\n`);
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+  await stopSignal(process, (sig) => {
+    // the second signal: exit at once (128 + signal number, as a shell reports it)
+    process.stderr.write(`mdh echo: ${sig} again, exiting now\n`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
   });
-  await server.stop();
+  process.stderr.write('mdh echo: ending calls (send the signal again to exit at once)\n');
+  // the first signal: end every call with BYE, bounded
+  await Promise.race([server.stop(), new Promise((r) => setTimeout(r, STOP_BOUND_MS).unref())]);
   const t = server.totals;
   if (json) process.stdout.write(`${JSON.stringify({ totals: t })}\n`);
   else
@@ -362,5 +367,32 @@ export async function run(argv: string[]): Promise<number> {
       `totals: calls=${t.calls} answered=${t.answered} rejected=${t.rejected} failed=${t.failed} ` +
         `registrations=${t.registrations} echoed=${t.packetsEchoed}\n`,
     );
+  // nothing left should keep the process alive; if something does (a socket still closing), do not hang
+  setTimeout(() => process.exit(0), 500).unref();
   return 0;
+}
+
+/** How long the first SIGINT/SIGTERM waits for calls to end (BYE) before `mdh echo` exits anyway. */
+export const STOP_BOUND_MS = 3000;
+
+/**
+ * Resolves on the first SIGINT or SIGTERM of `proc`; every later one calls `onAgain` (the caller exits at
+ * once). The listeners stay installed, so no signal falls through to Node's default handling or is lost.
+ */
+export function stopSignal(
+  proc: Pick<NodeJS.EventEmitter, 'on'>,
+  onAgain: (sig: 'SIGINT' | 'SIGTERM') => void,
+): Promise<'SIGINT' | 'SIGTERM'> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const on = (sig: 'SIGINT' | 'SIGTERM') => () => {
+      if (seen) onAgain(sig);
+      else {
+        seen = true;
+        resolve(sig);
+      }
+    };
+    proc.on('SIGINT', on('SIGINT'));
+    proc.on('SIGTERM', on('SIGTERM'));
+  });
 }

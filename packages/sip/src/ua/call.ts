@@ -10,11 +10,17 @@ export type CallEndReason = 'local-bye' | 'remote-bye' | 'no-ack' | 'timeout' | 
 export interface CallOwner {
   sendInDialog(call: Call, method: string, opts?: { body?: string; contentType?: string }): Promise<SipResponse>;
   forget(call: Call): void;
+  /** An application listener of the call threw or rejected (reported, never propagated). */
+  handlerFailed?(err: unknown, event: string): void;
 }
 
 /** Events of a {@link Call}. */
 export interface CallEvents {
-  /** The call ended (BYE either way, no ACK, or a failed refresh). */
+  /**
+   * The call ended (BYE either way, no ACK, or a failed refresh). Sticky: a listener added after the call
+   * ended is called too (on the next microtask), so the end cannot be missed — e.g. when the ACK and a BYE
+   * arrive together and the call ends before the application's `await inv.answer()` resumes.
+   */
   ended: [reason: CallEndReason];
   /** The peer sent a re-INVITE; `remoteSdp` is its new offer (hold/resume). */
   updated: [remoteSdp: string | undefined];
@@ -40,6 +46,8 @@ export class Call extends EventEmitter<CallEvents> {
   remoteSdp: string | undefined;
   /** Whether the call is up. */
   state: 'confirmed' | 'ended' = 'confirmed';
+  /** Why the call ended (undefined while it is up). */
+  endReason: CallEndReason | undefined;
   /** The INVITE that created the call. */
   readonly invite: SipRequest;
   /** Time (loop clock ms) from sending the INVITE to the 2xx (UAC) or from receiving it to the ACK (UAS). */
@@ -54,14 +62,51 @@ export class Call extends EventEmitter<CallEvents> {
   /** @internal where in-dialog requests go when the peer is reached over a flow (stream transports). */
   flowTarget: SendTarget | undefined;
   private readonly owner: CallOwner;
+  private endWaiters: ((r: CallEndReason) => void)[] = [];
 
   /** @internal */
   constructor(owner: CallOwner, direction: 'outgoing' | 'incoming', dialog: Dialog, invite: SipRequest) {
-    super();
+    // a rejected promise of an async listener goes to the rejection hook below, never unhandled
+    super({ captureRejections: true });
     this.owner = owner;
     this.direction = direction;
     this.dialog = dialog;
     this.invite = invite;
+    // 'ended' is sticky: a listener added once the call has ended still hears it
+    (this as EventEmitter).on('newListener', (event: string | symbol, listener: (r: CallEndReason) => void) => {
+      if (event !== 'ended' || this.endReason === undefined) return;
+      const why = this.endReason;
+      queueMicrotask(() => this.deliver(() => listener.call(this, why), 'ended'));
+    });
+  }
+
+  /** Resolves with the reason once the call has ended (at once if it already has). */
+  whenEnded(): Promise<CallEndReason> {
+    if (this.endReason !== undefined) return Promise.resolve(this.endReason);
+    return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
+
+  /** Runs an application listener: a throw or a rejected promise is reported to the owner, never propagated. */
+  private deliver(f: () => unknown, event: string): void {
+    try {
+      const r = f();
+      if (r instanceof Promise) r.catch((e) => this.owner.handlerFailed?.(e, event));
+    } catch (e) {
+      this.owner.handlerFailed?.(e, event);
+    }
+  }
+
+  /** @internal EventEmitter captureRejections hook: an async listener rejected. */
+  [Symbol.for('nodejs.rejection')](err: unknown, event: string | symbol): void {
+    this.owner.handlerFailed?.(err, String(event));
+  }
+
+  /** @internal Emits to application listeners; a listener that throws is reported, the others still run. */
+  fire<K extends keyof CallEvents>(event: K, ...args: CallEvents[K]): void {
+    const ls = this.rawListeners(event) as ((...a: CallEvents[K]) => unknown)[];
+    if (ls.length === 0) return;
+    // emit() would stop at the first throwing listener and throw to our caller (a SIP input handler)
+    for (const l of ls) this.deliver(() => l.apply(this, args), event);
   }
 
   /** Dialog id. */
@@ -107,8 +152,10 @@ export class Call extends EventEmitter<CallEvents> {
   end(reason: CallEndReason): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.endReason = reason;
     this.dialog.terminate();
     this.owner.forget(this);
-    this.emit('ended', reason);
+    for (const w of this.endWaiters.splice(0)) w(reason);
+    this.fire('ended', reason);
   }
 }
