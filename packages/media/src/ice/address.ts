@@ -78,7 +78,7 @@ export function ipToBytes(ip: string): Uint8Array | undefined {
     groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
   } else {
     const all = parse(s);
-    if (!all || all.length !== 8) return undefined;
+    if (all?.length !== 8) return undefined;
     groups = all;
   }
   for (let i = 0; i < 8; i++) {
