@@ -21,6 +21,7 @@ import {
   u64Value,
   verifyFingerprint,
   verifyIntegrity,
+  verifyIntegritySha256,
 } from '../src/index.js';
 
 const LOCAL = { address: '127.0.0.1', port: 40000 };
@@ -180,6 +181,28 @@ describe('IceLiteAgent: answering checks (RFC 8445 §7.3)', () => {
     expect(errorCode(drain(a).datagrams[0]!.msg)).toBe(401);
     a.handleInput(check(), PEER, 2);
     expect(drain(a).datagrams[0]!.msg.class).toBe('success');
+  });
+
+  it('answers a check protected by MESSAGE-INTEGRITY-SHA256 with MESSAGE-INTEGRITY-SHA256 (RFC 8489 §9.1.3)', () => {
+    const a = agentWith();
+    const mk = (pwd: string) =>
+      serializeStun({
+        class: 'request',
+        transactionId: rnd(12),
+        attributes: [
+          { type: StunAttr.USERNAME, value: textValue(`${UFRAG}:${R_UFRAG}`) },
+          { type: StunAttr.ICE_CONTROLLING, value: u64Value(1n) },
+        ],
+        integritySha256: StunKey.shortTerm(pwd),
+        fingerprint: true,
+      });
+    a.handleInput(mk(PWD), PEER, 0);
+    const ok = drain(a).datagrams[0]!.msg;
+    expect(ok.class).toBe('success');
+    expect(ok.integrityOffset).toBe(-1);
+    expect(verifyIntegritySha256(ok, StunKey.shortTerm(PWD))).toBe(true);
+    a.handleInput(mk('wrongwrongwrongwrongwrong'), PEER, 1);
+    expect(errorCode(drain(a).datagrams[0]!.msg)).toBe(401);
   });
 
   it('ignores comprehension-optional attributes it does not know (e.g. GOOG-NETWORK-INFO 0xC057)', () => {
