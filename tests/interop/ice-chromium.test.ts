@@ -120,14 +120,14 @@ describe.skipIf(!hasPeer('chromium'))('ICE-lite agent against Chromium', () => {
           let pair: any;
           let remoteCandidate: any;
           let localCandidate: any;
-          for (let i = 0; i < 40 && !(pair?.state === 'succeeded'); i++) {
+          for (let i = 0; i < 100 && !(pair?.state === 'succeeded' && pair?.nominated); i++) {
             const stats = await pc.getStats();
             stats.forEach((s: any) => {
               if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
             });
             if (pair) remoteCandidate = stats.get(pair.remoteCandidateId);
             if (pair) localCandidate = stats.get(pair.localCandidateId);
-            if (pair?.state !== 'succeeded') await new Promise((r) => setTimeout(r, 50));
+            if (!(pair?.state === 'succeeded' && pair?.nominated)) await new Promise((r) => setTimeout(r, 50));
           }
           return { state: pc.iceConnectionState, seen, pair, remoteCandidate, localCandidate };
         },
@@ -137,6 +137,9 @@ describe.skipIf(!hasPeer('chromium'))('ICE-lite agent against Chromium', () => {
       expect(['connected', 'completed']).toContain(result.state);
       expect(result.pair).toBeDefined();
       expect(result.pair!.state).toBe('succeeded');
+      expect(result.pair!.nominated).toBe(true);
+      // Chromium may report 'connected' before its USE-CANDIDATE check reaches us: wait (bounded) for it
+      for (let i = 0; i < 100 && agent.state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 50));
       expect(result.remoteCandidate).toMatchObject({ port, candidateType: 'host' });
       // our side: authenticated checks answered, a pair nominated and media latched to Chromium's address
       expect(agent.state).toBe('connected');
