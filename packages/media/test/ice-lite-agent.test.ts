@@ -231,6 +231,35 @@ describe('IceLiteAgent: answering checks (RFC 8445 §7.3)', () => {
   });
 });
 
+describe('IceLiteAgent and the RFC 5769 §2.1 sample request', () => {
+  // RFC 5769 §2.1 (copied in stun.rfc5769.test.ts): USERNAME "evtj:h6vY", password "VOkJxbRl1RmTxUk/WvJxBt",
+  // ICE-CONTROLLED — so a lite agent (always controlled) owning those credentials answers 487 Role Conflict.
+  const REQUEST = Uint8Array.from(
+    (
+      '000100582112a442b7e7a701bc34d686fa87dfae802200105354554e20746573742063' +
+      '6c69656e74002400046e0001ff80290008932ff9b151263b360006000965767' +
+      '46a3a6836765920202000080014' +
+      '9aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a280280004e57a3bcf'
+    ).match(/../g)!,
+    (h) => Number.parseInt(h, 16),
+  );
+  it('authenticates it and answers 487 with MESSAGE-INTEGRITY and FINGERPRINT', () => {
+    const a = new IceLiteAgent({
+      localAddresses: [LOCAL],
+      ufrag: 'evtj',
+      pwd: 'VOkJxbRl1RmTxUk/WvJxBt',
+      remoteUfrag: 'h6vY',
+    });
+    a.handleInput(REQUEST, PEER, 0);
+    const r = drain(a).datagrams[0]!.msg;
+    expect(errorCode(r)).toBe(487);
+    expect(r.transactionId).toEqual(REQUEST.subarray(8, 20));
+    expect(verifyIntegrity(r, StunKey.shortTerm('VOkJxbRl1RmTxUk/WvJxBt'))).toBe(true);
+    expect(verifyFingerprint(r)).toBe(true);
+    expect(a.stats.roleConflict).toBe(1);
+  });
+});
+
 describe('IceLiteAgent: bad input never moves media (issue #13 "Bad input")', () => {
   function connected() {
     const a = agentWith();
