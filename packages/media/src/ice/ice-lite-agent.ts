@@ -66,7 +66,9 @@ export type IceFailureReason = 'no-checks' | 'no-nomination' | 'consent-expired'
 
 /** A candidate pair as the lite agent sees it: the local address a check arrived on and its source. */
 export interface IceCandidatePair {
+  /** Our host candidate's address (send media from here). */
   local: TransportAddress;
+  /** The peer's address the nominating check came from (send media here). */
   remote: TransportAddress;
 }
 
