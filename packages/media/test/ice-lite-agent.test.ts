@@ -126,6 +126,7 @@ describe('IceLiteAgent: credentials, candidates and SDP', () => {
     expect(media).toEqual([
       `a=ice-ufrag:${UFRAG}`,
       `a=ice-pwd:${PWD}`,
+      'a=ice-options:ice2',
       'a=candidate:1 1 UDP 2130706431 127.0.0.1 40000 typ host',
       'a=candidate:2 1 UDP 2130706175 ::1 40002 typ host',
       'a=end-of-candidates',

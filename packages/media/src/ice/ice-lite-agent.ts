@@ -228,12 +228,16 @@ export class IceLiteAgent {
     return this._state === 'connected' ? this.selected?.remote : undefined;
   }
 
-  /** The SDP attribute lines for this agent: `a=ice-lite` (session) and credentials, candidates, end-of-candidates. */
+  /**
+   * The SDP attribute lines for this agent: `a=ice-lite` (session) and credentials, `a=ice-options:ice2` (RFC 8445
+   * §10: an RFC 8445 agent says so), candidates and `a=end-of-candidates` (media).
+   */
   sdpLines(): IceSdpLines {
     return formatIceAttributes({
       ufrag: this.ufrag,
       pwd: this.pwd,
       lite: true,
+      options: ['ice2'],
       candidates: this.localCandidates,
       endOfCandidates: true,
     });
