@@ -1,4 +1,5 @@
 import { ManualClock } from '@mdh/loop';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeErrorCode,
@@ -459,5 +460,41 @@ describe('IceLiteAgent: timers on the manual clock', () => {
     expect(datagrams).toEqual([]);
     expect(events).toEqual([{ type: 'state', state: 'closed' }]);
     expect(deadline).toBeNull();
+  });
+});
+
+describe('IceLiteAgent: property — only authenticated nominations move media', () => {
+  const kinds = ['valid', 'valid-nominate', 'bad-pwd', 'bad-user', 'bad-fp', 'controlled', 'unknown-attr', 'garbage'];
+  it('the destination is always the source of the latest valid nominating check', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...kinds), fc.integer({ min: 0, max: 3 })), { maxLength: 40 }),
+        (steps) => {
+          const a = agentWith();
+          let expected: TransportAddress | undefined;
+          let t = 0;
+          for (const [kind, src] of steps) {
+            const from = { address: '127.0.0.1', port: 50000 + src };
+            let d: Uint8Array;
+            if (kind === 'valid') d = check();
+            else if (kind === 'valid-nominate') d = check({ useCandidate: true });
+            else if (kind === 'bad-pwd') d = check({ useCandidate: true, pwd: 'wrongwrongwrongwrongwrong' });
+            else if (kind === 'bad-user') d = check({ useCandidate: true, username: `${UFRAG}:nope` });
+            else if (kind === 'controlled') d = check({ useCandidate: true, role: 'controlled' });
+            else if (kind === 'unknown-attr')
+              d = check({ useCandidate: true, extra: [{ type: 0x0fff, value: new Uint8Array(4) }] });
+            else if (kind === 'bad-fp') {
+              d = check({ useCandidate: true });
+              d[d.length - 2]! ^= 0x10;
+            } else d = rnd(24 + src * 4);
+            a.handleInput(d, from, t++);
+            if (kind === 'valid-nominate') expected = from;
+            drain(a);
+            expect(a.remoteAddress).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
