@@ -4,3 +4,5 @@
  * Public API is listed here explicitly; everything else under src/ is internal.
  */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
+
+export * from './ice/index.js';
