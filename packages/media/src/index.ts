@@ -4,3 +4,21 @@
  * Public API is listed here explicitly; everything else under src/ is internal.
  */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
+
+// ---- audio components (G.711, jitter buffer, RFC 4733 DTMF, WAV, tones) ----
+export {
+  alawDecode,
+  alawEncode,
+  alawToLinear,
+  type G711Codec,
+  type G711Decisions,
+  g711Decode,
+  g711Encode,
+  g711PayloadType,
+  g711Silence,
+  linearToAlaw,
+  linearToUlaw,
+  ulawDecode,
+  ulawEncode,
+  ulawToLinear,
+} from './audio/g711.js';
