@@ -5,6 +5,28 @@
  */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
 
+export {
+  DTMF_FLASH,
+  type DtmfDigitEvent,
+  type DtmfEndReason,
+  type DtmfPacket,
+  DtmfParseError,
+  type DtmfParseReason,
+  DtmfReceiver,
+  type DtmfReceiverOptions,
+  type DtmfReceiverStats,
+  DtmfSender,
+  type DtmfSenderOptions,
+  dtmfDigit,
+  dtmfEventCode,
+  MAX_EVENT_DURATION,
+  parseTelephoneEvent,
+  serializeTelephoneEvent,
+  serializeTelephoneEventInto,
+  TELEPHONE_EVENT_SIZE,
+  type TelephoneEvent,
+  tryParseTelephoneEvent,
+} from './audio/dtmf.js';
 // ---- audio components (G.711, jitter buffer, RFC 4733 DTMF, WAV, tones) ----
 export {
   alawDecode,
