@@ -44,3 +44,11 @@ export {
   ulawEncode,
   ulawToLinear,
 } from './audio/g711.js';
+export {
+  JitterBuffer,
+  type JitterBufferOptions,
+  type JitterBufferStats,
+  type JitterDropReason,
+  type JitterFrame,
+  type JitterPushResult,
+} from './audio/jitter-buffer.js';
