@@ -52,3 +52,19 @@ export {
   type JitterFrame,
   type JitterPushResult,
 } from './audio/jitter-buffer.js';
+export { dominantFrequency, goertzelPower, ToneGenerator, type ToneOptions } from './audio/tone.js';
+export {
+  pcmToLittleEndianInto,
+  type ReadWavOptions,
+  readWav,
+  tryReadWav,
+  WAV_HEADER_SIZE,
+  WAV_SAMPLE_RATE,
+  type WavAudio,
+  WavError,
+  type WavErrorReason,
+  wavSize,
+  writeWav,
+  writeWavHeaderInto,
+  writeWavInto,
+} from './audio/wav.js';
