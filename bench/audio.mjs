@@ -110,7 +110,7 @@ const cases = {
       let now = 0;
       for (let k = 0; k < order.length; k++) {
         const i = order[k];
-        now = i * 20 > now ? i * 20 : now;
+        now = Math.max(i * 20, now);
         jb.push(payload, (i * 160) >>> 0, i & 0xffff, false, now);
         for (let f = jb.pop(now); f; f = jb.pop(now)) sink += f.timestamp;
       }
