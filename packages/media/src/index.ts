@@ -68,3 +68,16 @@ export {
   writeWavHeaderInto,
   writeWavInto,
 } from './audio/wav.js';
+
+// ---- testing: a deterministic network simulation ----
+export {
+  fnv1a64,
+  SeededRandom,
+  type SimDatagram,
+  type SimLinkOptions,
+  SimNetwork,
+  type SimNetworkOptions,
+  type SimNetworkStats,
+  type SimTraceKind,
+  type SimTraceRecord,
+} from './testing/sim-network.js';
