@@ -212,6 +212,7 @@ export class DtmfSender {
    * Throws a RangeError (API misuse) for any other character or when the queue would exceed `maxQueued`.
    */
   enqueue(digits: string, nowMs: number): void {
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     for (const ch of digits) if (dtmfEventCode(ch) === undefined) throw new RangeError(`not a DTMF digit: '${ch}'`);
     if (this.queue.length + digits.length > this.maxQueued)
       throw new RangeError(`more than ${this.maxQueued} digits queued`);
@@ -259,6 +260,7 @@ export class DtmfSender {
    * A caller that polls late gets one packet with the duration reached, not a burst of stale updates.
    */
   poll(nowMs: number, rtpTimestamp: number): DtmfPacket | undefined {
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     const s = this.state;
     if (s.kind === 'idle') return undefined;
     if (s.kind === 'wait') {
@@ -436,7 +438,8 @@ export class DtmfReceiver {
 
   /**
    * Feeds the payload of one telephone-event RTP packet with its RTP timestamp and marker bit. Returns the
-   * parse error for a malformed payload (counted and otherwise ignored) or undefined. Never throws.
+   * parse error for a malformed payload (counted and otherwise ignored) or undefined. Never throws for any
+   * payload (a non-finite `nowMs` is API misuse: RangeError).
    */
   handlePayload(payload: Uint8Array, rtpTimestamp: number, marker: boolean, nowMs: number): DtmfParseError | undefined {
     this.stats.packets++;
@@ -451,6 +454,7 @@ export class DtmfReceiver {
 
   /** Feeds an already-parsed block (see {@link handlePayload}). */
   handleEvent(ev: TelephoneEvent, rtpTimestamp: number, _marker: boolean, nowMs: number): void {
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     const ts = rtpTimestamp >>> 0;
     const cur = this.current;
     if (cur && ts === cur.segmentTs && ev.event === cur.event) {
