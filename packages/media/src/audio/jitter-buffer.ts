@@ -34,7 +34,8 @@ export interface JitterBufferOptions {
   clockRate?: number;
   /** Timestamp units per frame (default 160 = 20 ms at 8 kHz). */
   frameSamples?: number;
-  /** Frames held at most (default 50 = 1 s); packets further ahead are dropped as overflow. */
+  /** Frames held at most (default 50 = 1 s); packets further ahead are dropped as overflow. Slots are
+   *  preallocated: `capacity × maxPayload` may be at most 16 MiB. */
   capacity?: number;
   /** Largest payload kept (default 640 octets: 20 ms of 16-bit 16 kHz); larger ones are dropped as too large. */
   maxPayload?: number;
@@ -164,6 +165,8 @@ export class JitterBuffer {
     if (!Number.isInteger(this.maxPayload) || this.maxPayload < 1 || this.maxPayload > 65_536) {
       throw new RangeError('maxPayload must be 1..65536');
     }
+    if (this.cap * this.maxPayload > 16 * 1024 * 1024)
+      throw new RangeError('capacity × maxPayload must be at most 16 MiB');
     if (!(this.delayMs >= 0) || !(this.minDelay <= this.maxDelay)) throw new RangeError('bad delay options');
     this.data = new Uint8Array(this.cap * this.maxPayload);
     this.len = new Int32Array(this.cap);
