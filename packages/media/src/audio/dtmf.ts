@@ -368,6 +368,12 @@ export interface DtmfReceiverOptions {
   timeoutMs?: number;
   /** Most digits held for {@link DtmfReceiver.poll} (default 64; the oldest is dropped beyond). */
   maxQueued?: number;
+  /**
+   * How long after an event ends its packets count as retransmissions, and older timestamps as late
+   * (default 1000 ms). Later, the same or an older timestamp starts a new event — a sender that replays a
+   * recording (sipp's `play_pcap_audio` of the same pcap twice) is heard each time.
+   */
+  dedupWindowMs?: number;
 }
 
 /** Counters of a {@link DtmfReceiver}. */
@@ -400,7 +406,8 @@ interface Current {
 
 /**
  * Turns received RFC 4733 packets into digits, each reported once with its duration (§2.5.2): events are keyed
- * by RTP timestamp, the repeated end packets are counted as duplicates, an event whose start packet was lost
+ * by RTP timestamp, the repeated end packets (within `dedupWindowMs`) are counted as duplicates and packets of
+ * older events within that window as late, an event whose start packet was lost
  * starts from any of its packets, one whose end packets were all lost ends after `timeoutMs` without packets
  * (or when a newer event starts), and long events continue across segments (§2.5.1.3).
  *
@@ -426,14 +433,18 @@ export class DtmfReceiver {
   private readonly maxQueued: number;
   private current: Current | undefined;
   /** End timestamps (segment timestamp) of recently reported events, newest last. */
-  private readonly done: number[] = [];
+  /** Segment timestamps of recently reported events and when they ended (ms), newest last. */
+  private readonly done: { ts: number; at: number }[] = [];
   private lastDoneTs: number | undefined;
+  private lastDoneAt = 0;
+  private readonly dedupWindowMs: number;
   private readonly out: DtmfDigitEvent[] = [];
 
   constructor(opts: DtmfReceiverOptions = {}) {
     this.rate = opts.clockRate ?? 8000;
     this.timeoutMs = opts.timeoutMs ?? 1000;
     this.maxQueued = opts.maxQueued ?? 64;
+    this.dedupWindowMs = opts.dedupWindowMs ?? 1000;
   }
 
   /**
@@ -461,10 +472,10 @@ export class DtmfReceiver {
       cur.lastAt = nowMs;
       cur.volume = ev.volume;
       if (ev.duration > cur.duration) cur.duration = ev.duration;
-      if (ev.end) this.finish('end');
+      if (ev.end) this.finish('end', nowMs);
       return;
     }
-    if (this.done.includes(ts)) {
+    if (this.done.some((d) => d.ts === ts && nowMs - d.at < this.dedupWindowMs)) {
       this.stats.duplicates++;
       return;
     }
@@ -480,15 +491,19 @@ export class DtmfReceiver {
         cur.duration = ev.duration;
         cur.volume = ev.volume;
         cur.lastAt = nowMs;
-        if (ev.end) this.finish('end');
+        if (ev.end) this.finish('end', nowMs);
         return;
       }
       if (this.isBehind(ts, cur.segmentTs)) {
         this.stats.late++;
         return;
       }
-      this.finish('superseded');
-    } else if (this.lastDoneTs !== undefined && this.isBehind(ts, this.lastDoneTs)) {
+      this.finish('superseded', nowMs);
+    } else if (
+      this.lastDoneTs !== undefined &&
+      nowMs - this.lastDoneAt < this.dedupWindowMs &&
+      this.isBehind(ts, this.lastDoneTs)
+    ) {
       this.stats.late++;
       return;
     }
@@ -502,7 +517,7 @@ export class DtmfReceiver {
       volume: ev.volume,
       lastAt: nowMs,
     };
-    if (ev.end) this.finish('end');
+    if (ev.end) this.finish('end', nowMs);
   }
 
   /** Forgets the current event and the history (e.g. when the sender's SSRC changes); reported digits stay. */
@@ -526,7 +541,7 @@ export class DtmfReceiver {
     const cur = this.current;
     if (cur && nowMs - cur.lastAt >= this.timeoutMs) {
       this.stats.timeouts++;
-      this.finish('timeout');
+      this.finish('timeout', nowMs);
     }
   }
 
@@ -540,12 +555,13 @@ export class DtmfReceiver {
     return this.out.shift();
   }
 
-  private finish(reason: DtmfEndReason): void {
+  private finish(reason: DtmfEndReason, nowMs: number): void {
     const cur = this.current!;
     this.current = undefined;
-    this.done.push(cur.segmentTs);
+    this.done.push({ ts: cur.segmentTs, at: nowMs });
     if (this.done.length > 16) this.done.shift();
     this.lastDoneTs = cur.segmentTs;
+    this.lastDoneAt = nowMs;
     const duration = cur.before + cur.duration;
     this.stats.events++;
     if (this.out.length >= this.maxQueued) {
