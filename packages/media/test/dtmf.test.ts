@@ -298,6 +298,14 @@ describe('DtmfReceiver (§2.5.2)', () => {
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ digit: '3', duration: 80000, durationMs: 10_000, timestamp: 0xffff0000 });
   });
+  it('a long event stays one digit when the packet closing a segment is lost', () => {
+    const pkts = send('3', { durationMs: 10_000 });
+    const { got, rx } = receive(pkts, (_i, p) => p.event.duration === 0xffff && !p.event.end);
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ digit: '3', duration: 80000, reason: 'end' });
+    expect(rx.stats.events).toBe(1);
+  });
+
   it('a sender restarting its timestamps far back is not taken for late packets', () => {
     const rx = new DtmfReceiver();
     rx.handleEvent({ event: 1, end: true, volume: 10, duration: 800 }, 8_000_000, true, 0);

@@ -480,12 +480,11 @@ export class DtmfReceiver {
       return;
     }
     if (cur) {
-      // §2.5.1.3: the next segment of a long event starts at the previous segment's timestamp + its duration
-      if (
-        ev.event === cur.event &&
-        cur.duration === MAX_EVENT_DURATION &&
-        ts === (cur.segmentTs + MAX_EVENT_DURATION) >>> 0
-      ) {
+      // §2.5.1.3: the next segment of a long event starts at the previous segment's timestamp + 0xFFFF (also
+      // when the packet that closed the previous segment was lost)
+      if (ev.event === cur.event && ts === (cur.segmentTs + MAX_EVENT_DURATION) >>> 0) {
+        this.done.push({ ts: cur.segmentTs, at: nowMs }); // stray packets of the closed segment are duplicates
+        if (this.done.length > 16) this.done.shift();
         cur.before += MAX_EVENT_DURATION;
         cur.segmentTs = ts;
         cur.duration = ev.duration;
