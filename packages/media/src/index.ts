@@ -27,6 +27,14 @@ export {
   type TelephoneEvent,
   tryParseTelephoneEvent,
 } from './audio/dtmf.js';
+export {
+  DTMF_HIGH_HZ,
+  DTMF_LOW_HZ,
+  DtmfToneDetector,
+  type DtmfToneDetectorOptions,
+  type DtmfToneEvent,
+  dtmfFrequencies,
+} from './audio/dtmf-tone.js';
 // ---- audio components (G.711, jitter buffer, RFC 4733 DTMF, WAV, tones) ----
 export {
   alawDecode,
@@ -68,7 +76,6 @@ export {
   writeWavHeaderInto,
   writeWavInto,
 } from './audio/wav.js';
-
 // ---- testing: a deterministic network simulation ----
 export {
   fnv1a64,
