@@ -59,6 +59,8 @@ export class DtmfToneDetector {
   private readonly twist: number;
   private readonly minBlocks: number;
   private readonly block: Float64Array;
+  private readonly low = new Float64Array(4);
+  private readonly high = new Float64Array(4);
   private fill = 0;
   private sample = 0;
   private candidate: string | undefined;
@@ -110,8 +112,12 @@ export class DtmfToneDetector {
     let energy = 0;
     for (let i = 0; i < this.n; i++) energy += x[i]! * x[i]!;
     if (energy / this.n < this.minPower) return undefined;
-    const low = DTMF_LOW_HZ.map((f) => goertzelPower(x, f, 8000));
-    const high = DTMF_HIGH_HZ.map((f) => goertzelPower(x, f, 8000));
+    const low = this.low;
+    const high = this.high;
+    for (let k = 0; k < 4; k++) {
+      low[k] = goertzelPower(x, DTMF_LOW_HZ[k]!, 8000);
+      high[k] = goertzelPower(x, DTMF_HIGH_HZ[k]!, 8000);
+    }
     const r = argmax(low);
     const c = argmax(high);
     const pl = low[r]!;
@@ -159,7 +165,7 @@ export class DtmfToneDetector {
   }
 }
 
-function argmax(a: readonly number[]): number {
+function argmax(a: Float64Array): number {
   let m = 0;
   for (let i = 1; i < a.length; i++) if (a[i]! > a[m]!) m = i;
   return m;
