@@ -5,6 +5,8 @@
  */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
 
+// ---- audio components (RFC 4733 and in-band DTMF, G.711, jitter buffer, tones, WAV) ----
+
 export {
   DTMF_FLASH,
   type DtmfDigitEvent,
@@ -35,7 +37,6 @@ export {
   type DtmfToneEvent,
   dtmfFrequencies,
 } from './audio/dtmf-tone.js';
-// ---- audio components (G.711, jitter buffer, RFC 4733 DTMF, WAV, tones) ----
 export {
   alawDecode,
   alawEncode,
