@@ -26,7 +26,6 @@ export {
   type SrtpProfileInfo,
   srtpProfileInfo,
 } from './constants.js';
-export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export {
   type DtlsConnectionInfo,
   DtlsEngine,

@@ -1,6 +1,25 @@
 /**
- * @mdh/media — the media of a call as one sans-I/O core (`MediaSession`) plus one loop adapter.
+ * @mdh/media — the media of a call as one sans-I/O core (`MediaSession`) plus one loop adapter
+ * (`openMediaSession`).
  *
  * Public API is listed here explicitly; everything else under src/ is internal.
+ * @packageDocumentation
  */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
+
+export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
+export { MediaError, type MediaErrorCode } from './errors.js';
+export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
+export type {
+  MediaAddress,
+  MediaDropCounters,
+  MediaEvent,
+  MediaOutput,
+  MediaSecurity,
+  MediaSessionOptions,
+  MediaState,
+  MediaStats,
+  RemoteReception,
+  RemoteSender,
+  StunResponder,
+} from './types.js';

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  fingerprint as certFingerprint,
-  classifyPacket,
-  type DtlsCertificate,
-  DtlsSession,
-  generateCertificate,
-} from '@mdh/dtls';
+import { fingerprint as certFingerprint, type DtlsCertificate, DtlsSession, generateCertificate } from '@mdh/dtls';
 import { createLoop, createUdpSocket, type Loop, type TimerId, type UdpSocket } from '@mdh/loop';
+import { classifyPacket } from '@mdh/media';
 import { ReceiverStats, RtpPacket } from '@mdh/rtp';
 import { getSrtpProfile, SrtpSession, srtpKeysFromKeyingMaterial } from '@mdh/srtp';
 import type { LocalMedia, NegotiatedMedia, SdpCrypto, SrtpMode } from '../sdp/offer-answer.js';

@@ -1,0 +1,394 @@
+import { fingerprint, generateCertificate } from '@mdh/dtls';
+import {
+  type Goodbye,
+  NTP_UNIX_OFFSET,
+  parseRtcp,
+  type ReceiverReport,
+  RTCP_COMPENSATION,
+  RtpPacket,
+  type SenderReport,
+  type SourceDescription,
+} from '@mdh/rtp';
+import { formatSdesCrypto, generateSdesCrypto } from '@mdh/srtp';
+import { describe, expect, it } from 'vitest';
+import { type MediaAddress, type MediaEvent, MediaSession, type MediaSessionOptions } from '../src/index.js';
+import { seeded, TestNet } from './net.js';
+
+const A: MediaAddress = { address: '10.0.0.1', port: 4000 };
+const B: MediaAddress = { address: '10.0.0.2', port: 6000 };
+const EPOCH = 1_700_000_000_000; // Unix ms at virtual time 0
+const wallClock = (t: number) => EPOCH + t;
+const frame = (n: number) => new Uint8Array(160).fill(n & 0xff);
+
+function session(o: Partial<MediaSessionOptions> & { now?: number } = {}): MediaSession {
+  return new MediaSession({ now: 0, wallClock, random: () => 0.5, ...o });
+}
+
+function rtcpSent(n: { sent: { at: number; data: Uint8Array; via: string }[] }) {
+  return n.sent
+    .filter((s) => s.data[1]! >= 192 && s.data[1]! <= 223)
+    .map((s) => ({ at: s.at, via: s.via, packets: parseRtcp(s.data) }));
+}
+
+function eventsOf<T extends MediaEvent['type']>(n: { events: { at: number; event: MediaEvent }[] }, type: T) {
+  return n.events.filter((e) => e.event.type === type) as { at: number; event: Extract<MediaEvent, { type: T }> }[];
+}
+
+describe('MediaSession RTCP timing (RFC 3550 §6.2, A.7)', () => {
+  it('sends the first report after half the minimum interval, then every minimum interval (randomised)', () => {
+    const net = new TestNet();
+    const a = net.add(session({ remote: B, cname: 'a@x', ssrc: 0x11111111 }), A);
+    // random() = 0.5: factor 1.0; first interval uses Tmin/2 = 2.5 s, then 5 s; both divided by e − 3/2 (A.7).
+    const first = 2500 / RTCP_COMPENSATION;
+    const o = a.session.pollOutput();
+    expect(o.kind).toBe('deadline');
+    expect((o as { at: number }).at).toBeCloseTo(first, 6);
+    net.run(7000);
+    const reports = rtcpSent(a);
+    expect(reports.length).toBe(2);
+    expect(reports[0]!.at).toBeCloseTo(first, 6);
+    expect(reports[1]!.at).toBeCloseTo(first + 5000 / RTCP_COMPENSATION, 6);
+    // Nothing sent yet: a Receiver Report with no blocks, then SDES CNAME (§6.4.2, §6.5.1).
+    const [rr, sdes] = reports[0]!.packets as [ReceiverReport, SourceDescription];
+    expect(rr.kind).toBe('rr');
+    expect(rr.ssrc).toBe(0x11111111);
+    expect(rr.reports).toEqual([]);
+    expect(sdes.kind).toBe('sdes');
+    expect(sdes.chunks[0]!.ssrc).toBe(0x11111111);
+    expect(sdes.chunks[0]!.items).toEqual([{ type: 1, text: 'a@x' }]);
+  });
+
+  it('sends an SR with hand-computed counts, RTP timestamp and NTP time after we sent media', () => {
+    const net = new TestNet();
+    const a = net.add(session({ remote: B, ssrc: 0xaaaa0001, initialTimestamp: 1000, initialSequenceNumber: 7 }), A);
+    net.run(2500, (now) => {
+      if (now < 1000) a.session.sendRtp(frame(now / 20), { now });
+    });
+    const at = 2500 / RTCP_COMPENSATION;
+    const [rep] = rtcpSent(a);
+    expect(rep!.at).toBeCloseTo(at, 6);
+    const sr = rep!.packets[0] as SenderReport;
+    expect(sr.kind).toBe('sr');
+    expect(sr.packetCount).toBe(50);
+    expect(sr.octetCount).toBe(50 * 160);
+    // Last packet: t = 980 ms, timestamp 1000 + 49 × 160 = 8840; extrapolated by (at − 980) ms × 8 samples/ms.
+    expect(sr.rtpTimestamp).toBe(8840 + Math.round((at - 980) * 8));
+    const unix = EPOCH + at;
+    expect(sr.ntpSeconds).toBe(Math.floor(unix / 1000) + NTP_UNIX_OFFSET);
+    expect(sr.ntpFraction).toBe(Math.round(((unix % 1000) / 1000) * 2 ** 32));
+    // The RTP the SR counts: 50 packets, sequence 7.., our SSRC.
+    const rtp = a.sent.filter((s) => s.data[1]! < 192).map((s) => RtpPacket.parse(s.data));
+    expect(rtp.length).toBe(50);
+    expect(rtp[0]!.sequenceNumber).toBe(7);
+    expect(rtp[49]!.sequenceNumber).toBe(56);
+    expect(rtp.every((p) => p.ssrc === 0xaaaa0001)).toBe(true);
+  });
+});
+
+describe('MediaSession between two peers (plain RTP, rtcp-mux)', () => {
+  function pair(o: Partial<MediaSessionOptions> = {}) {
+    const net = new TestNet();
+    const a = net.add(session({ remote: B, ssrc: 0xa, random: seeded(1), initialSequenceNumber: 100, ...o }), A);
+    const b = net.add(session({ remote: A, ssrc: 0xb, random: seeded(2), initialSequenceNumber: 500 }), B);
+    return { net, a, b };
+  }
+
+  it('report blocks: no loss, zero jitter on a constant delay, RTT from LSR/DLSR = twice the one-way delay', () => {
+    const { net, a, b } = pair();
+    net.delayMs = 15;
+    net.run(20_000, (now) => {
+      a.session.sendRtp(frame(1));
+      b.session.sendRtp(frame(2));
+      void now;
+    });
+    const sa = a.session.stats();
+    const sb = b.session.stats();
+    expect(sb.received.ssrc).toBe(0xa);
+    expect(sb.received.lost).toBe(0);
+    expect(sb.received.jitterMs).toBe(0);
+    expect(sa.remote).toBeDefined();
+    expect(sa.remote!.reporter).toBe(0xb);
+    expect(sa.remote!.cumulativeLost).toBe(0);
+    expect(sa.remote!.fractionLost).toBe(0);
+    expect(sa.remote!.jitterMs).toBe(0);
+    // Compact NTP has a resolution of 1/65536 s; three roundings bound the error.
+    expect(Math.abs(sa.rttMs! - 30)).toBeLessThan(0.1);
+    expect(Math.abs(sb.rttMs! - 30)).toBeLessThan(0.1);
+    expect(sa.remoteSender!.ssrc).toBe(0xb);
+    expect(sa.rtcp.sent).toBeGreaterThanOrEqual(3);
+    expect(sb.rtcp.received).toBe(sa.rtcp.sent);
+    expect(eventsOf(a, 'stats').length).toBeGreaterThan(0);
+    // Every RTCP from A is an SR (A sends all along) with one block about B.
+    for (const r of rtcpSent(a)) {
+      const sr = r.packets[0] as SenderReport;
+      expect(sr.kind).toBe('sr');
+      if (sr.reports.length) expect(sr.reports[0]!.ssrc).toBe(0xb);
+    }
+  });
+
+  it('the far end reports exactly the packets we lost; our stats show its loss and highest sequence', () => {
+    const { net, a, b } = pair();
+    // Drop every 10th RTP packet from A (by sequence number).
+    net.filter = ({ data, from }) => !(from === A && data[1]! < 192 && ((data[2]! << 8) | data[3]!) % 10 === 3);
+    net.run(12_000, () => {
+      a.session.sendRtp(frame(1));
+      b.session.sendRtp(frame(2));
+    });
+    const rem = a.session.stats().remote!;
+    // Sequence numbers 100..highest were expected; the lost ones are those ≡ 3 (mod 10) below or at the highest
+    // (a packet after the last received one is not yet known lost).
+    let lost = 0;
+    for (let s = 100; s <= rem.highestSeq; s++) if (s % 10 === 3) lost++;
+    expect(rem.cumulativeLost).toBe(lost);
+    expect(rem.fractionLost).toBeCloseTo(Math.floor(256 / 10) / 256, 1);
+    expect(b.session.stats().received.lost).toBeGreaterThanOrEqual(lost);
+  });
+
+  it('close() sends SR + SDES + BYE at once; the peer reports the BYE', () => {
+    const { net, a, b } = pair();
+    net.run(1000, () => a.session.sendRtp(frame(1)));
+    a.session.close(net.now, 'bye now');
+    net.run(1100);
+    const last = rtcpSent(a).at(-1)!;
+    expect(last.at).toBe(1000);
+    expect(last.packets.map((p) => p.kind)).toEqual(['sr', 'sdes', 'bye']);
+    const bye = last.packets[2] as Goodbye;
+    expect(bye.ssrcs).toEqual([0xa]);
+    expect(bye.reason).toBe('bye now');
+    expect(eventsOf(b, 'bye').map((e) => e.event)).toEqual([{ type: 'bye', ssrc: 0xa, reason: 'bye now' }]);
+    expect(eventsOf(a, 'closed').length).toBe(1);
+    expect(a.session.state).toBe('closed');
+    expect(() => a.session.sendRtp(frame(1))).toThrow(/closed/);
+    a.session.close(net.now); // idempotent
+    expect(eventsOf(a, 'closed').length).toBe(1);
+  });
+
+  it('SSRC collision (§8.2): BYE for the old SSRC, a new SSRC, fresh sender counts; looped packets dropped', () => {
+    const { net, a, b } = pair();
+    net.run(200, () => b.session.sendRtp(frame(2)));
+    // Someone else (10.0.0.9) sends RTP with B's SSRC.
+    const forged = new RtpPacket({ payloadType: 0, sequenceNumber: 1, timestamp: 1, ssrc: 0xb, payload: frame(9) });
+    net.inject(forged.serialize(), { address: '10.0.0.9', port: 1234 }, B);
+    net.run(300);
+    const change = eventsOf(b, 'ssrc-change');
+    expect(change.length).toBe(1);
+    expect(change[0]!.event.oldSsrc).toBe(0xb);
+    const fresh = b.session.ssrc;
+    expect(fresh).not.toBe(0xb);
+    expect(change[0]!.event.newSsrc).toBe(fresh);
+    const byes = rtcpSent(b).filter((r) => r.packets.some((p) => p.kind === 'bye'));
+    expect(byes.length).toBe(1);
+    expect((byes[0]!.packets.find((p) => p.kind === 'bye') as Goodbye).ssrcs).toEqual([0xb]);
+    b.session.sendRtp(frame(3));
+    net.run(3000);
+    const lastRtp = RtpPacket.parse(b.sent.filter((s) => s.data[1]! < 192).at(-1)!.data);
+    expect(lastRtp.ssrc).toBe(fresh);
+    expect(b.session.stats().sent.packets).toBe(12);
+    // The next SR counts only what the new SSRC sent (fresh sender statistics).
+    const sr = rtcpSent(b).find((r) => r.packets[0]!.kind === 'sr' && (r.packets[0] as SenderReport).ssrc === fresh);
+    expect((sr!.packets[0] as SenderReport).packetCount).toBe(1);
+    expect((sr!.packets[0] as SenderReport).octetCount).toBe(160);
+    expect(b.session.stats().ssrcCollisions).toBe(1);
+    expect(eventsOf(a, 'bye').map((e) => e.event.ssrc)).toEqual([0xb]);
+
+    // Our own packet looped back to us (from our own address) is not a collision.
+    const c = session({ remote: A, ssrc: 0xc, local: B });
+    const own = new RtpPacket({ payloadType: 0, sequenceNumber: 1, timestamp: 1, ssrc: 0xc, payload: frame(1) });
+    c.handleInput(own.serialize(), B, 10);
+    expect(c.dropped.looped).toBe(1);
+    expect(c.ssrc).toBe(0xc);
+  });
+
+  it('media timeout: raised once, N s after the last RTP/RTCP from the peer', () => {
+    const { net, a, b } = pair({ mediaTimeoutMs: 30_000 });
+    net.run(5000, () => {
+      if (b.session.state === 'active') b.session.sendRtp(frame(2));
+    });
+    b.session.close(net.now);
+    net.run(70_000);
+    // B's BYE left at 5000 and arrived at 5010; silence from then on.
+    const t = eventsOf(a, 'timeout');
+    expect(t.map((e) => e.at)).toEqual([35_010]);
+    expect(t[0]!.event.silentMs).toBe(30_000);
+    expect(a.session.state).toBe('active');
+  });
+
+  it('without rtcp-mux, RTCP goes to the RTCP port (RTP + 1) through the RTCP socket', () => {
+    const net = new TestNet();
+    const Brtcp = { address: B.address, port: B.port + 1 };
+    const a = net.add(session({ remote: B, rtcpMux: false, ssrc: 0xa }), A, { address: A.address, port: A.port + 1 });
+    const b = net.add(session({ remote: A, rtcpMux: false, ssrc: 0xb, random: seeded(3) }), B, Brtcp);
+    net.run(8000, () => a.session.sendRtp(frame(1)));
+    const r = rtcpSent(a);
+    expect(r.length).toBeGreaterThan(0);
+    for (const x of a.sent) {
+      const isRtcp = x.data[1]! >= 192 && x.data[1]! <= 223;
+      expect(x.via).toBe(isRtcp ? 'rtcp' : 'rtp');
+      expect(x.to).toEqual(isRtcp ? Brtcp : B);
+    }
+    expect(b.session.stats().rtcp.received).toBe(r.length);
+    expect(b.session.stats().received.packets).toBe(400);
+  });
+});
+
+describe('MediaSession keyed pairs', () => {
+  it('SDES (RFC 4568): SRTP and SRTCP both ways, payloads intact', () => {
+    const net = new TestNet();
+    const ca = formatSdesCrypto(generateSdesCrypto('AES_CM_128_HMAC_SHA1_80'));
+    const cb = formatSdesCrypto(generateSdesCrypto('AES_CM_128_HMAC_SHA1_80'));
+    const a = net.add(session({ remote: B, security: { kind: 'sdes', local: ca, remote: cb }, random: seeded(4) }), A);
+    const b = net.add(session({ remote: A, security: { kind: 'sdes', local: cb, remote: ca }, random: seeded(5) }), B);
+    let i = 0;
+    net.run(11_000, () => {
+      a.session.sendRtp(frame(i++));
+      b.session.sendRtp(frame(7));
+    });
+    expect(eventsOf(a, 'secure')[0]!.event).toEqual({
+      type: 'secure',
+      profile: 'SRTP_AES128_CM_HMAC_SHA1_80',
+      keying: 'sdes',
+    });
+    const got = eventsOf(b, 'rtp');
+    expect(got.length).toBe(550);
+    expect(got.every((e, k) => e.event.packet.payload.every((x) => x === (k & 0xff)))).toBe(true);
+    // On the wire it is not plain: the payload is encrypted and carries a 10-octet tag.
+    const wire = a.sent.find((s) => s.data[1]! < 192)!.data;
+    expect(wire.length).toBe(12 + 160 + 10);
+    expect(a.session.stats().rtcp.received).toBeGreaterThanOrEqual(2);
+    expect(a.session.stats().rttMs).toBeDefined();
+    expect(a.session.stats().dropped).toMatchObject({ unauthenticated: 0, replayed: 0, malformed: 0 });
+  });
+
+  it('DTLS-SRTP (RFC 5763/5764): handshake in memory, keyed both ways, RTCP protected', () => {
+    const certA = generateCertificate();
+    const certB = generateCertificate();
+    const fpA = fingerprint(certA.chain[0]!, 'sha-256');
+    const fpB = fingerprint(certB.chain[0]!, 'sha-256');
+    const net = new TestNet();
+    const a = net.add(
+      session({
+        remote: B,
+        random: seeded(6),
+        security: { kind: 'dtls', role: 'client', certificate: certA, remoteFingerprints: [fpB] },
+      }),
+      A,
+    );
+    // The passive side learns where the handshake comes from (no address signalled).
+    const b = net.add(
+      session({
+        random: seeded(7),
+        security: { kind: 'dtls', role: 'server', certificate: certB, remoteFingerprints: [fpA] },
+      }),
+      B,
+    );
+    expect(a.session.state).toBe('keying');
+    expect(a.session.sendRtp(frame(0))).toBe(false); // not keyed yet: nothing sent
+    net.run(9000, () => {
+      if (a.session.state === 'active') a.session.sendRtp(frame(1));
+      if (b.session.state === 'active') b.session.sendRtp(frame(2));
+    });
+    const sec = eventsOf(a, 'secure')[0]!.event;
+    expect(sec.keying).toBe('dtls');
+    expect(sec.profile).toBe('SRTP_AEAD_AES_128_GCM');
+    expect(b.session.state).toBe('active');
+    expect(eventsOf(b, 'rtp').length).toBeGreaterThan(400);
+    expect(eventsOf(a, 'rtp').length).toBeGreaterThan(400);
+    expect(a.session.stats().rtcp.received).toBeGreaterThan(0);
+    expect(b.session.stats().rttMs).toBeDefined();
+    expect(b.session.remote).toEqual(A);
+  });
+
+  it('DTLS-SRTP with the wrong fingerprint fails keying with a typed error', () => {
+    const certA = generateCertificate();
+    const certB = generateCertificate();
+    const net = new TestNet();
+    const a = net.add(
+      session({
+        remote: B,
+        security: {
+          kind: 'dtls',
+          role: 'client',
+          certificate: certA,
+          remoteFingerprints: [fingerprint(certA.chain[0]!, 'sha-256')], // not B's
+        },
+      }),
+      A,
+    );
+    net.add(
+      session({
+        remote: A,
+        security: {
+          kind: 'dtls',
+          role: 'server',
+          certificate: certB,
+          remoteFingerprints: [fingerprint(certA.chain[0]!, 'sha-256')],
+        },
+      }),
+      B,
+    );
+    net.run(5000);
+    const err = eventsOf(a, 'error');
+    expect(err.length).toBe(1);
+    expect(err[0]!.event.error.code).toBe('fingerprint-mismatch');
+    expect(a.session.state).toBe('failed');
+  });
+});
+
+describe('MediaSession bad input (principle 6)', () => {
+  it('garbage, truncated, replayed and forged datagrams are counted and dropped; the call goes on', () => {
+    const net = new TestNet();
+    const ca = formatSdesCrypto(generateSdesCrypto('AES_CM_128_HMAC_SHA1_80'));
+    const cb = formatSdesCrypto(generateSdesCrypto('AES_CM_128_HMAC_SHA1_80'));
+    const a = net.add(session({ remote: B, security: { kind: 'sdes', local: ca, remote: cb }, random: seeded(10) }), A);
+    const b = net.add(session({ remote: A, security: { kind: 'sdes', local: cb, remote: ca }, random: seeded(11) }), B);
+    net.run(1000, () => a.session.sendRtp(frame(1)));
+    const before = eventsOf(b, 'rtp').length;
+    expect(before).toBe(50);
+    const rnd = seeded(42);
+    const evil = { address: '10.6.6.6', port: 666 };
+    const real = a.sent.filter((s) => s.data[1]! < 192).map((s) => s.data);
+    const realRtcp = a.sent.filter((s) => s.data[1]! >= 192).map((s) => s.data);
+    const s = b.session;
+    const call = (d: Uint8Array) => expect(() => s.handleInput(d, evil, net.now)).not.toThrow();
+    call(new Uint8Array(0));
+    for (let i = 0; i < 200; i++) {
+      const d = new Uint8Array(Math.floor(rnd() * 300));
+      for (let k = 0; k < d.length; k++) d[k] = Math.floor(rnd() * 256);
+      call(d);
+    }
+    for (const p of real.slice(0, 20)) call(p.slice(0, Math.floor(rnd() * p.length))); // truncated
+    for (const p of real.slice(0, 20)) call(p.slice()); // replayed
+    for (const p of realRtcp) call(p.slice()); // replayed SRTCP
+    for (const p of real.slice(20, 40)) {
+      const f = p.slice();
+      f[20] = f[20]! ^ 1; // forged payload
+      call(f);
+    }
+    const d = s.dropped;
+    expect(d.replayed).toBeGreaterThanOrEqual(20);
+    expect(d.unauthenticated).toBeGreaterThanOrEqual(20);
+    expect(d.internal).toBe(0);
+    expect(d.unknown + d.malformed + d.unauthenticated + d.replayed + d.unhandled).toBeGreaterThan(200);
+    expect(s.state).toBe('active');
+    expect(s.remote).toEqual(A); // nothing forged moved the destination
+    expect(eventsOf(b, 'rtp').length).toBe(before);
+    // The real peer still gets through.
+    net.run(2000, () => a.session.sendRtp(frame(2)));
+    expect(eventsOf(b, 'rtp').length - before).toBeGreaterThanOrEqual(49);
+  });
+
+  it('plain RTP: no throw on any input, bounded sources', () => {
+    const s = session({ remote: B, maxSources: 4 });
+    const rnd = seeded(9);
+    for (let i = 0; i < 2000; i++) {
+      const d = new Uint8Array(12 + Math.floor(rnd() * 40));
+      for (let k = 0; k < d.length; k++) d[k] = Math.floor(rnd() * 256);
+      d[0] = 0x80;
+      d[1] = d[1]! & 0x7f;
+      expect(() => s.handleInput(d, { address: '10.1.1.1', port: 1 + i }, i)).not.toThrow();
+    }
+    expect(s.dropped.sources).toBeGreaterThan(1900);
+    expect(s.stats().dropped.internal).toBe(0);
+    expect(s.state).toBe('active');
+  });
+});
