@@ -10,6 +10,7 @@ export const MEDIA_PACKAGE_VERSION = '0.1.0';
 export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export { MediaError, type MediaErrorCode } from './errors.js';
 export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
+export { MediaChannel, type OpenMediaSessionOptions, openMediaSession } from './open.js';
 export type {
   MediaAddress,
   MediaDropCounters,
