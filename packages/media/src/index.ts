@@ -24,3 +24,4 @@ export type {
   RemoteSender,
   StunResponder,
 } from './types.js';
+export * from './ice/index.js';
