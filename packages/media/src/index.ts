@@ -25,3 +25,42 @@ export type {
   StunResponder,
 } from './types.js';
 export * from './ice/index.js';
+export {
+  DTMF_FLASH,
+  type DtmfDigitEvent,
+  type DtmfEndReason,
+  type DtmfPacket,
+  DtmfParseError,
+  type DtmfParseReason,
+  DtmfReceiver,
+  type DtmfReceiverOptions,
+  type DtmfReceiverStats,
+  DtmfSender,
+  type DtmfSenderOptions,
+  dtmfDigit,
+  dtmfEventCode,
+  MAX_EVENT_DURATION,
+  parseTelephoneEvent,
+  serializeTelephoneEvent,
+  serializeTelephoneEventInto,
+  TELEPHONE_EVENT_SIZE,
+  type TelephoneEvent,
+  tryParseTelephoneEvent,
+} from './audio/dtmf.js';
+// ---- audio components (G.711, jitter buffer, RFC 4733 DTMF, WAV, tones) ----
+export {
+  alawDecode,
+  alawEncode,
+  alawToLinear,
+  type G711Codec,
+  type G711Decisions,
+  g711Decode,
+  g711Encode,
+  g711PayloadType,
+  g711Silence,
+  linearToAlaw,
+  linearToUlaw,
+  ulawDecode,
+  ulawEncode,
+  ulawToLinear,
+} from './audio/g711.js';
