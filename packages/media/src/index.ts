@@ -7,24 +7,6 @@
  */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
 
-export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
-export { MediaError, type MediaErrorCode } from './errors.js';
-export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
-export { MediaChannel, type OpenMediaSessionOptions, openMediaSession } from './open.js';
-export type {
-  MediaAddress,
-  MediaDropCounters,
-  MediaEvent,
-  MediaOutput,
-  MediaSecurity,
-  MediaSessionOptions,
-  MediaState,
-  MediaStats,
-  RemoteReception,
-  RemoteSender,
-  StunResponder,
-} from './types.js';
-export * from './ice/index.js';
 export {
   DTMF_FLASH,
   type DtmfDigitEvent,
@@ -64,3 +46,21 @@ export {
   ulawEncode,
   ulawToLinear,
 } from './audio/g711.js';
+export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
+export { MediaError, type MediaErrorCode } from './errors.js';
+export * from './ice/index.js';
+export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
+export { MediaChannel, type OpenMediaSessionOptions, openMediaSession } from './open.js';
+export type {
+  MediaAddress,
+  MediaDropCounters,
+  MediaEvent,
+  MediaOutput,
+  MediaSecurity,
+  MediaSessionOptions,
+  MediaState,
+  MediaStats,
+  RemoteReception,
+  RemoteSender,
+  StunResponder,
+} from './types.js';

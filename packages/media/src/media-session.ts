@@ -25,6 +25,8 @@ import {
   tryParseRtcp,
 } from '@mdh/rtp';
 import { parseSdesCrypto, type SdesCrypto, SrtpSession, sdesSessionOptions } from '@mdh/srtp';
+import { DtmfReceiver, DtmfSender } from './audio/dtmf.js';
+import { g711Decode, g711Encode } from './audio/g711.js';
 import { classifyPacket } from './demux.js';
 import { MediaError } from './errors.js';
 import type {
@@ -155,6 +157,10 @@ export class MediaSession {
   private ssrcCollisions = 0;
   private latched = false;
   private rtcpLatched = false;
+  private readonly dtmfTx: DtmfSender | undefined;
+  private readonly dtmfRx: DtmfReceiver | undefined;
+  /** The next audio packet starts a talkspurt (RFC 3551 §4.1: marker bit). */
+  private talkspurt = true;
   private now: number;
 
   /** Creates the session. SDES/none sessions are active at once; DTLS ones start their handshake. */
@@ -192,6 +198,10 @@ export class MediaSession {
       );
     }
     this.sender = new SenderStats({ ssrc: this._ssrc, clockRate: this.clockRate });
+    if (this.telephoneEventPt !== null) {
+      this.dtmfTx = new DtmfSender({ clockRate: this.clockRate, packetIntervalMs: this.ptimeMs });
+      this.dtmfRx = new DtmfReceiver({ clockRate: this.clockRate });
+    }
     this.remoteRtp = opts.remote;
     this.remoteRtcpGiven = opts.remoteRtcp !== undefined;
     this.remoteRtcpAddr = opts.remoteRtcp ?? (opts.remote ? this.rtcpFor(opts.remote) : undefined);
@@ -315,6 +325,11 @@ export class MediaSession {
         this.dtls.handleTimeout(now);
         this.drainDtls(now);
       }
+      if (this.dtmfRx) {
+        this.dtmfRx.handleTimeout(now);
+        this.drainDtmfRx();
+      }
+      this.pumpDtmf(now);
       if (this.scheduler && now >= this.scheduler.nextDeadline) this.rtcpTimer(now);
       if (this.mediaTimeoutMs > 0 && !this.timedOut && now - this.lastMediaAt >= this.mediaTimeoutMs) {
         this.timedOut = true;
@@ -338,30 +353,103 @@ export class MediaSession {
    * peer address yet. Throws {@link MediaError} when closed or for a payload type outside 0..127.
    */
   sendRtp(payload: Uint8Array, o: SendRtpOptions = {}): boolean {
-    if (this._state === 'closed' || this._state === 'failed') throw new MediaError('closed', 'MediaSession is closed');
-    if (o.now !== undefined && o.now > this.now) this.now = o.now;
+    this.usable(o.now);
     const pt = o.payloadType ?? this.payloadType;
     if (!Number.isInteger(pt) || pt < 0 || pt > 127) throw new MediaError('bad-argument', `payload type ${pt}`);
     const timestamp = (o.timestamp ?? this.ts) >>> 0;
     if (o.timestamp === undefined) this.ts = (this.ts + (o.samples ?? (this.ptimeMs * this.clockRate) / 1000)) >>> 0;
+    return this.emitRtp(pt, timestamp, o.marker ?? false, payload.length, timestamp, (b, at) => b.set(payload, at));
+  }
+
+  /**
+   * Sends one frame of 16-bit linear PCM at the clock rate (160 samples = 20 ms at 8 kHz) as G.711 in the
+   * negotiated law, encoded straight into the packet buffer. The first frame of a talkspurt carries the marker
+   * bit (RFC 3551 §4.1). While a DTMF event is being sent the frame is held back (its time still passes).
+   * Returns whether a packet went out.
+   */
+  sendAudio(pcm: Int16Array, now?: number): boolean {
+    this.usable(now);
+    const timestamp = this.ts;
+    this.ts = (this.ts + pcm.length) >>> 0;
+    if (this.dtmfTx?.sendingEvent) {
+      this.talkspurt = true;
+      return false;
+    }
+    const codec = this.codec;
+    const sent = this.emitRtp(this.payloadType, timestamp, this.talkspurt, pcm.length, timestamp, (b, at) => {
+      g711Encode(codec, pcm, b, at);
+    });
+    if (sent) this.talkspurt = false;
+    return sent;
+  }
+
+  /**
+   * Queues DTMF digits ('0'–'9', '*', '#', 'A'–'D') to send as RFC 4733 telephone-events: a marker packet,
+   * updates every ptime, the end packet three times (§2.5.1), 100 ms per digit with 50 ms gaps. Throws
+   * {@link MediaError} when telephone-event was not negotiated or a character is not a digit.
+   */
+  sendDtmf(digits: string, now?: number): void {
+    this.usable(now);
+    if (!this.dtmfTx) throw new MediaError('bad-argument', 'telephone-event was not negotiated (RFC 4733)');
+    try {
+      this.dtmfTx.enqueue(digits, this.now);
+    } catch (e) {
+      throw new MediaError('bad-argument', (e as Error).message);
+    }
+    this.pumpDtmf(this.now);
+  }
+
+  private usable(now: number | undefined): void {
+    if (this._state === 'closed' || this._state === 'failed') throw new MediaError('closed', 'MediaSession is closed');
+    if (now !== undefined && now > this.now) this.now = now;
+  }
+
+  /** The RTP timestamp of our media clock at `now` (extrapolated from what we sent, else the running one). */
+  private mediaClock(now: number): number {
+    return this.sender.hasSent ? this.sender.rtpTimestampAt(now) : this.ts;
+  }
+
+  private pumpDtmf(now: number): void {
+    const tx = this.dtmfTx;
+    if (!tx || this._state !== 'active') return;
+    for (let p = tx.poll(now, this.mediaClock(now)); p; p = tx.poll(now, this.mediaClock(now))) {
+      const payload = p.payload;
+      this.emitRtp(this.telephoneEventPt!, p.timestamp, p.marker, payload.length, this.mediaClock(now), (b, at) =>
+        b.set(payload, at),
+      );
+    }
+    if (!tx.sendingEvent) this.talkspurt = true;
+  }
+
+  /**
+   * Builds one RTP packet (RFC 3550 §5.1 fixed header, our SSRC, the next sequence number) in one buffer with
+   * room for the SRTP tag, lets `fill` write the payload, protects it in place and queues it.
+   */
+  private emitRtp(
+    pt: number,
+    timestamp: number,
+    marker: boolean,
+    payloadLength: number,
+    clockTs: number,
+    fill: (buf: Uint8Array, offset: number) => void,
+  ): boolean {
     const to = this.remoteRtp;
     if (this._state !== 'active' || to === undefined) return false;
-    const n = 12 + payload.length;
+    const n = 12 + payloadLength;
     const buf = new Uint8Array(n + (this.tx ? this.tx.rtpOverhead : 0));
-    // RFC 3550 §5.1 fixed header: V=2, no padding, no extension, no CSRC.
-    buf[0] = 0x80;
-    buf[1] = (o.marker ? 0x80 : 0) | pt;
+    buf[0] = 0x80; // V=2, no padding, no extension, no CSRC
+    buf[1] = (marker ? 0x80 : 0) | pt;
     buf[2] = this.seq >>> 8;
     buf[3] = this.seq & 0xff;
     writeU32(buf, 4, timestamp);
     writeU32(buf, 8, this._ssrc);
-    buf.set(payload, 12);
+    fill(buf, 12);
     let len = n;
     if (this.tx) len = this.tx.protectInto(buf.subarray(0, n), buf, 0);
     this.seq = (this.seq + 1) & 0xffff;
     this.rtpSent++;
-    this.rtpOctetsSent += payload.length;
-    this.sender.onPacketSent(timestamp, payload.length, this.now);
+    this.rtpOctetsSent += payloadLength;
+    this.sender.onPacketSent(clockTs, payloadLength, this.now);
     this.push({ kind: 'datagram', data: len === buf.length ? buf : buf.subarray(0, len), to, via: 'rtp' });
     return true;
   }
@@ -561,6 +649,24 @@ export class MediaSession {
     if (!src.stats.update(p.sequenceNumber, p.timestamp, now, p.payloadLength)) return;
     this.mainSource ??= p.ssrc;
     this.emit({ type: 'rtp', packet: p, from });
+    if (p.ssrc !== this.mainSource) return;
+    if (p.payloadType === this.payloadType) {
+      const pcm = new Int16Array(p.payloadLength);
+      g711Decode(this.codec, p.payload, pcm, 0);
+      this.emit({ type: 'audio', pcm, timestamp: p.timestamp });
+    } else if (p.payloadType === this.telephoneEventPt && this.dtmfRx) {
+      this.dtmfRx.handlePayload(p.payload, p.timestamp, p.marker, now);
+      this.drainDtmfRx();
+    }
+  }
+
+  private drainDtmfRx(): void {
+    const rx = this.dtmfRx;
+    if (!rx) return;
+    for (let d = rx.poll(); d; d = rx.poll()) {
+      if (d.digit !== undefined)
+        this.emit({ type: 'dtmf', digit: d.digit, durationMs: d.durationMs, volume: d.volume });
+    }
   }
 
   private onRtcp(datagram: Uint8Array, from: MediaAddress, now: number): void {
@@ -814,6 +920,10 @@ export class MediaSession {
       if (o.kind === 'deadline') consider(o.at);
     }
     consider(this.scheduler?.nextDeadline);
+    if (this._state === 'active') {
+      consider(this.dtmfTx?.nextDeadline());
+      consider(this.dtmfRx?.nextDeadline());
+    }
     if (this.mediaTimeoutMs > 0 && !this.timedOut) consider(this.lastMediaAt + this.mediaTimeoutMs);
     return at;
   }

@@ -24,10 +24,13 @@ function session(o: Partial<MediaSessionOptions> & { now?: number } = {}): Media
   return new MediaSession({ now: 0, wallClock, random: () => 0.5, ...o });
 }
 
+/** RFC 5761 §4 demultiplexing: RTCP packet types 192..223 (an RTP marker bit + PT 101 is 229, not RTCP). */
+function isRtcp(d: Uint8Array): boolean {
+  return d[1]! >= 192 && d[1]! <= 223;
+}
+
 function rtcpSent(n: { sent: { at: number; data: Uint8Array; via: string }[] }) {
-  return n.sent
-    .filter((s) => s.data[1]! >= 192 && s.data[1]! <= 223)
-    .map((s) => ({ at: s.at, via: s.via, packets: parseRtcp(s.data) }));
+  return n.sent.filter((s) => isRtcp(s.data)).map((s) => ({ at: s.at, via: s.via, packets: parseRtcp(s.data) }));
 }
 
 function eventsOf<T extends MediaEvent['type']>(n: { events: { at: number; event: MediaEvent }[] }, type: T) {
@@ -77,7 +80,7 @@ describe('MediaSession RTCP timing (RFC 3550 §6.2, A.7)', () => {
     expect(sr.ntpSeconds).toBe(Math.floor(unix / 1000) + NTP_UNIX_OFFSET);
     expect(sr.ntpFraction).toBe(Math.round(((unix % 1000) / 1000) * 2 ** 32));
     // The RTP the SR counts: 50 packets, sequence 7.., our SSRC.
-    const rtp = a.sent.filter((s) => s.data[1]! < 192).map((s) => RtpPacket.parse(s.data));
+    const rtp = a.sent.filter((s) => !isRtcp(s.data)).map((s) => RtpPacket.parse(s.data));
     expect(rtp.length).toBe(50);
     expect(rtp[0]!.sequenceNumber).toBe(7);
     expect(rtp[49]!.sequenceNumber).toBe(56);
@@ -129,7 +132,7 @@ describe('MediaSession between two peers (plain RTP, rtcp-mux)', () => {
   it('the far end reports exactly the packets we lost; our stats show its loss and highest sequence', () => {
     const { net, a, b } = pair();
     // Drop every 10th RTP packet from A (by sequence number).
-    net.filter = ({ data, from }) => !(from === A && data[1]! < 192 && ((data[2]! << 8) | data[3]!) % 10 === 3);
+    net.filter = ({ data, from }) => !(from === A && !isRtcp(data) && ((data[2]! << 8) | data[3]!) % 10 === 3);
     net.run(12_000, () => {
       a.session.sendRtp(frame(1));
       b.session.sendRtp(frame(2));
@@ -181,7 +184,7 @@ describe('MediaSession between two peers (plain RTP, rtcp-mux)', () => {
     expect((byes[0]!.packets.find((p) => p.kind === 'bye') as Goodbye).ssrcs).toEqual([0xb]);
     b.session.sendRtp(frame(3));
     net.run(3000);
-    const lastRtp = RtpPacket.parse(b.sent.filter((s) => s.data[1]! < 192).at(-1)!.data);
+    const lastRtp = RtpPacket.parse(b.sent.filter((s) => !isRtcp(s.data)).at(-1)!.data);
     expect(lastRtp.ssrc).toBe(fresh);
     expect(b.session.stats().sent.packets).toBe(12);
     // The next SR counts only what the new SSRC sent (fresh sender statistics).
@@ -222,9 +225,9 @@ describe('MediaSession between two peers (plain RTP, rtcp-mux)', () => {
     const r = rtcpSent(a);
     expect(r.length).toBeGreaterThan(0);
     for (const x of a.sent) {
-      const isRtcp = x.data[1]! >= 192 && x.data[1]! <= 223;
-      expect(x.via).toBe(isRtcp ? 'rtcp' : 'rtp');
-      expect(x.to).toEqual(isRtcp ? Brtcp : B);
+      const rtcp = isRtcp(x.data);
+      expect(x.via).toBe(rtcp ? 'rtcp' : 'rtp');
+      expect(x.to).toEqual(rtcp ? Brtcp : B);
     }
     expect(b.session.stats().rtcp.received).toBe(r.length);
     expect(b.session.stats().received.packets).toBe(400);
@@ -252,7 +255,7 @@ describe('MediaSession keyed pairs', () => {
     expect(got.length).toBe(550);
     expect(got.every((e, k) => e.event.packet.payload.every((x) => x === (k & 0xff)))).toBe(true);
     // On the wire it is not plain: the payload is encrypted and carries a 10-octet tag.
-    const wire = a.sent.find((s) => s.data[1]! < 192)!.data;
+    const wire = a.sent.find((s) => !isRtcp(s.data))!.data;
     expect(wire.length).toBe(12 + 160 + 10);
     expect(a.session.stats().rtcp.received).toBeGreaterThanOrEqual(2);
     expect(a.session.stats().rttMs).toBeDefined();
@@ -346,8 +349,8 @@ describe('MediaSession bad input (principle 6)', () => {
     expect(before).toBe(50);
     const rnd = seeded(42);
     const evil = { address: '10.6.6.6', port: 666 };
-    const real = a.sent.filter((s) => s.data[1]! < 192).map((s) => s.data);
-    const realRtcp = a.sent.filter((s) => s.data[1]! >= 192).map((s) => s.data);
+    const real = a.sent.filter((s) => !isRtcp(s.data)).map((s) => s.data);
+    const realRtcp = a.sent.filter((s) => isRtcp(s.data)).map((s) => s.data);
     const s = b.session;
     const call = (d: Uint8Array) => expect(() => s.handleInput(d, evil, net.now)).not.toThrow();
     call(new Uint8Array(0));
@@ -390,5 +393,77 @@ describe('MediaSession bad input (principle 6)', () => {
     expect(s.dropped.sources).toBeGreaterThan(1900);
     expect(s.stats().dropped.internal).toBe(0);
     expect(s.state).toBe('active');
+  });
+});
+
+describe('MediaSession audio and DTMF', () => {
+  function pair(o: Partial<MediaSessionOptions> = {}) {
+    const net = new TestNet();
+    const a = net.add(session({ remote: B, ssrc: 0xa, random: seeded(21), ...o }), A);
+    const b = net.add(session({ remote: A, ssrc: 0xb, random: seeded(22), ...o }), B);
+    return { net, a, b };
+  }
+
+  for (const codec of ['PCMU', 'PCMA'] as const) {
+    it(`sendAudio → ${codec} on the wire → decoded PCM frames at the far end`, () => {
+      const { net, a, b } = pair({ payloadType: codec === 'PCMU' ? 0 : 8 });
+      let n = 0;
+      const sent: Int16Array[] = [];
+      net.run(1000, (now) => {
+        const pcm = new Int16Array(160);
+        for (let i = 0; i < 160; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (n * 160 + i)) / 8000));
+        n++;
+        sent.push(pcm);
+        a.session.sendAudio(pcm, now);
+      });
+      net.run(1100);
+      const wire = a.sent.filter((s) => !isRtcp(s.data)).map((s) => RtpPacket.parse(s.data));
+      expect(wire[0]!.marker).toBe(true); // RFC 3551 §4.1: start of a talkspurt
+      expect(wire.slice(1).every((p) => !p.marker)).toBe(true);
+      expect(wire.every((p) => p.payloadType === (codec === 'PCMU' ? 0 : 8) && p.payloadLength === 160)).toBe(true);
+      expect(wire[1]!.timestamp - wire[0]!.timestamp).toBe(160);
+      const audio = eventsOf(b, 'audio');
+      expect(audio.length).toBe(wire.length);
+      for (let k = 0; k < audio.length; k++) {
+        const got = audio[k]!.event.pcm;
+        const want = sent[k]!;
+        expect(got.length).toBe(160);
+        // G.711 is logarithmic: at this level the step is at most 256 (µ-law) / 256 (A-law).
+        for (let i = 0; i < 160; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(256);
+      }
+    });
+  }
+
+  it("sendDtmf('1234#'): RFC 4733 packets on the wire, each digit reported once at the far end", () => {
+    const { net, a, b } = pair();
+    net.run(100, (now) => a.session.sendAudio(new Int16Array(160), now));
+    a.session.sendDtmf('1234#', net.now);
+    net.run(2000, (now) => a.session.sendAudio(new Int16Array(160), now));
+    const digits = eventsOf(b, 'dtmf').map((e) => e.event);
+    expect(digits.map((d) => d.digit)).toEqual(['1', '2', '3', '4', '#']);
+    for (const d of digits) expect(d.durationMs).toBe(100);
+    const ev = a.sent
+      .filter((s) => !isRtcp(s.data))
+      .map((s) => RtpPacket.parse(s.data))
+      .filter((p) => p.payloadType === 101);
+    // Per digit: 100 ms of updates every 20 ms (5 non-end packets), then the end packet three times.
+    expect(ev.length).toBe(5 * 8);
+    const first = ev.slice(0, 8);
+    expect(first[0]!.marker).toBe(true);
+    expect(first.every((p) => p.timestamp === first[0]!.timestamp)).toBe(true);
+    expect(first.map((p) => (p.payload[1]! & 0x80) !== 0)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
+    expect(first.at(-1)!.payload[0]).toBe(1); // event code of '1'
+    expect(() => a.session.sendDtmf('1x')).toThrow(/DTMF/);
+    const c = session({ telephoneEventPt: null, remote: B });
+    expect(() => c.sendDtmf('1')).toThrow(/telephone-event/);
   });
 });
