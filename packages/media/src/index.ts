@@ -62,5 +62,4 @@ export type {
   MediaStats,
   RemoteReception,
   RemoteSender,
-  StunResponder,
 } from './types.js';

@@ -29,6 +29,7 @@ import { DtmfReceiver, DtmfSender } from './audio/dtmf.js';
 import { g711Decode, g711Encode } from './audio/g711.js';
 import { classifyPacket } from './demux.js';
 import { MediaError } from './errors.js';
+import type { IceLiteAgent } from './ice/ice-lite-agent.js';
 import type {
   MediaAddress,
   MediaDropCounters,
@@ -40,7 +41,6 @@ import type {
   MediaStats,
   RemoteReception,
   RemoteSender,
-  StunResponder,
 } from './types.js';
 
 /** IPv4 + UDP header octets, counted in the average RTCP packet size (RFC 3550 §6.2). */
@@ -131,7 +131,7 @@ export class MediaSession {
   private readonly rtcpMinIntervalMs: number | undefined;
   private readonly sessionBandwidth: number;
   private readonly cnameOctets: number;
-  private readonly stun: StunResponder | undefined;
+  private readonly ice: IceLiteAgent | undefined;
   private remoteRtp: MediaAddress | undefined;
   private remoteRtcpAddr: MediaAddress | undefined;
   private readonly remoteRtcpGiven: boolean;
@@ -178,13 +178,14 @@ export class MediaSession {
     this.telephoneEventPt = opts.telephoneEventPt === undefined ? 101 : opts.telephoneEventPt;
     this.ptimeMs = opts.ptimeMs ?? 20;
     this.rtcpMux = opts.rtcpMux ?? true;
-    this.latch = opts.latch ?? true;
+    // With ICE the destination is the nominated pair (RFC 8445 §8.1.1), not the source of media.
+    this.latch = opts.latch ?? opts.ice === undefined;
     this.local = opts.local;
     this.maxSources = opts.maxSources ?? 16;
     this.mediaTimeoutMs = opts.mediaTimeoutMs ?? 30_000;
     this.rtcpMinIntervalMs = opts.rtcpMinIntervalMs;
     this.sessionBandwidth = opts.sessionBandwidth ?? 80_000;
-    this.stun = opts.stun;
+    this.ice = opts.ice;
     this.security = opts.security ?? { kind: 'none' };
     this._ssrc = opts.ssrc !== undefined ? opts.ssrc >>> 0 : this.randomU32();
     this.seq = (opts.initialSequenceNumber ?? Math.floor(this.random() * 0x10000)) & 0xffff;
@@ -324,6 +325,10 @@ export class MediaSession {
       if (this.dtls) {
         this.dtls.handleTimeout(now);
         this.drainDtls(now);
+      }
+      if (this.ice) {
+        this.ice.handleTimeout(now);
+        this.drainIce(now);
       }
       if (this.dtmfRx) {
         this.dtmfRx.handleTimeout(now);
@@ -512,6 +517,7 @@ export class MediaSession {
         this.dtls.close();
         this.drainDtls(now);
       }
+      this.ice?.close();
     } catch {
       this.dropped.internal++;
     }
@@ -602,15 +608,40 @@ export class MediaSession {
 
   // ------------------------------------------------------------------------------------------------ receive
 
+  /** STUN (RFC 7983: first octet 0..3) goes to the ICE-lite agent, which answers checks. */
   private onStun(datagram: Uint8Array, from: MediaAddress, now: number): void {
-    if (!this.stun) {
+    if (!this.ice) {
       this.dropped.unhandled++;
       return;
     }
-    const r = this.stun.handle(datagram, from, now);
-    if (!r) return;
-    if (r.response) this.push({ kind: 'datagram', data: r.response, to: from, via: 'rtp' });
-    if (r.nominated && !sameAddress(this.remoteRtp, from)) this.setRemoteFrom(from);
+    this.ice.handleInput(datagram, from, now, this.local);
+    this.drainIce(now);
+  }
+
+  /** ICE outputs: responses to send, and the nominated pair, which becomes where media goes (RFC 8445 §8.1.1). */
+  private drainIce(now: number): void {
+    const ice = this.ice;
+    if (!ice) return;
+    for (let o = ice.pollOutput(); o.kind !== 'deadline'; o = ice.pollOutput()) {
+      if (o.kind === 'datagram') this.push({ kind: 'datagram', data: o.data, to: o.to, via: 'rtp' });
+      else if (o.event.type === 'selected-pair') {
+        const r = o.event.pair.remote;
+        if (!sameAddress(this.remoteRtp, r)) {
+          this.setRemoteFrom(r);
+          // A DTLS client waiting for an address starts now.
+          if (
+            this.dtls &&
+            this.security.kind === 'dtls' &&
+            this.security.role === 'client' &&
+            this._state === 'keying'
+          ) {
+            this.setRemote(this.remoteRtp!, undefined, now);
+          }
+        }
+      } else if (o.event.type === 'failed') {
+        this.emit({ type: 'ice-failed', reason: o.event.reason, message: o.event.message });
+      }
+    }
   }
 
   private onRtp(datagram: Uint8Array, from: MediaAddress, now: number): void {
@@ -917,6 +948,10 @@ export class MediaSession {
     if (this.dtls && this._state === 'keying') {
       // The engine's own deadline: peek without consuming outputs (it has none queued after a drain).
       const o = this.dtls.pollOutput();
+      if (o.kind === 'deadline') consider(o.at);
+    }
+    if (this.ice) {
+      const o = this.ice.pollOutput();
       if (o.kind === 'deadline') consider(o.at);
     }
     consider(this.scheduler?.nextDeadline);

@@ -2,6 +2,7 @@ import type { DtlsCertificate } from '@mdh/dtls';
 import type { RtcpPacket, RtpPacket } from '@mdh/rtp';
 import type { SdesCrypto } from '@mdh/srtp';
 import type { MediaError } from './errors.js';
+import type { IceFailureReason, IceLiteAgent } from './ice/ice-lite-agent.js';
 
 /** A transport address (IPv4 or IPv6 literal and UDP port). */
 export interface MediaAddress {
@@ -42,18 +43,6 @@ export type MediaSecurity =
       /** Random octets for the DTLS engine (default: the platform CSPRNG). */
       randomBytes?: (n: number) => Uint8Array;
     };
-
-/**
- * Answers STUN on the media port (ICE-lite, RFC 8445 §2.5). Returns the response to send back to `from` (or
- * undefined to drop), and whether the request nominated this pair, so the session latches its destination to it.
- */
-export interface StunResponder {
-  handle(
-    request: Uint8Array,
-    from: MediaAddress,
-    now: number,
-  ): { response?: Uint8Array; nominated?: boolean } | undefined;
-}
 
 /** Options of {@link MediaSession}. Everything but `now` has a default. */
 export interface MediaSessionOptions {
@@ -106,8 +95,11 @@ export interface MediaSessionOptions {
   maxSources?: number;
   /** Jitter buffer depth in ms before playout starts (default 60). */
   jitterBufferMs?: number;
-  /** ICE-lite: answers STUN requests arriving on the media port (RFC 7983 demux). */
-  stun?: StunResponder;
+  /**
+   * ICE-lite (RFC 8445 §2.5): the agent answers STUN checks arriving on the media port (RFC 7983 demux), and the
+   * pair it nominates becomes the media destination. Symmetric latching is off by default with ICE.
+   */
+  ice?: IceLiteAgent;
 }
 
 /** Lifecycle of a {@link MediaSession}. */
@@ -215,6 +207,8 @@ export type MediaEvent =
   | { type: 'ssrc-change'; oldSsrc: number; newSsrc: number }
   /** We now send to a new address (symmetric RTP latch or ICE nomination). */
   | { type: 'remote'; remote: MediaAddress }
+  /** The ICE-lite agent failed (no checks, no nomination, consent expired: RFC 7675). */
+  | { type: 'ice-failed'; reason: IceFailureReason; message: string }
   /** No RTP or RTCP for `silentMs` (the media timeout). Raised once per silence. */
   | { type: 'timeout'; silentMs: number }
   /** Keying failed (DTLS handshake, fingerprint, profile): the session is `failed`. */

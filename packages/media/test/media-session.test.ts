@@ -11,7 +11,17 @@ import {
 } from '@mdh/rtp';
 import { formatSdesCrypto, generateSdesCrypto } from '@mdh/srtp';
 import { describe, expect, it } from 'vitest';
-import { type MediaAddress, type MediaEvent, MediaSession, type MediaSessionOptions } from '../src/index.js';
+import {
+  IceLiteAgent,
+  type MediaAddress,
+  type MediaEvent,
+  MediaSession,
+  type MediaSessionOptions,
+  parseStun,
+  StunAttr,
+  StunKey,
+  serializeStun,
+} from '../src/index.js';
 import { seeded, TestNet } from './net.js';
 
 const A: MediaAddress = { address: '10.0.0.1', port: 4000 };
@@ -465,5 +475,56 @@ describe('MediaSession audio and DTMF', () => {
     expect(() => a.session.sendDtmf('1x')).toThrow(/DTMF/);
     const c = session({ telephoneEventPt: null, remote: B });
     expect(() => c.sendDtmf('1')).toThrow(/telephone-event/);
+  });
+});
+
+describe('MediaSession with ICE-lite (RFC 8445 §2.5)', () => {
+  it('answers a nominating check and sends media to the nominated pair', () => {
+    const ice = new IceLiteAgent({
+      localAddresses: [B],
+      ufrag: 'bbbb',
+      pwd: 'bbbbbbbbbbbbbbbbbbbbbbbb',
+      remoteUfrag: 'aaaa',
+    });
+    const net = new TestNet();
+    const b = net.add(session({ ice, random: seeded(31), local: B }), B);
+    expect(b.session.remote).toBeUndefined();
+    const check = serializeStun({
+      class: 'request',
+      transactionId: new Uint8Array(12).fill(7),
+      attributes: [
+        { type: StunAttr.USERNAME, value: new TextEncoder().encode('bbbb:aaaa') },
+        { type: StunAttr.PRIORITY, value: Uint8Array.of(0x6e, 0, 0x1e, 0xff) },
+        { type: StunAttr.ICE_CONTROLLING, value: new Uint8Array(8).fill(1) },
+        { type: StunAttr.USE_CANDIDATE, value: new Uint8Array(0) },
+      ],
+      integrity: StunKey.shortTerm('bbbbbbbbbbbbbbbbbbbbbbbb'),
+      fingerprint: true,
+    });
+    net.inject(check, A, B);
+    net.run(100);
+    const resp = b.sent.find((s) => s.data[0]! <= 3);
+    expect(resp).toBeDefined();
+    expect(resp!.to).toEqual(A);
+    const r = parseStun(resp!.data);
+    expect(r.class).toBe('success');
+    expect(eventsOf(b, 'remote').map((e) => e.event.remote)).toEqual([A]);
+    expect(b.session.remote).toEqual(A);
+    expect(b.session.sendRtp(frame(1))).toBe(true);
+    // A check with the wrong password is answered with an error and moves nothing.
+    const forged = serializeStun({
+      class: 'request',
+      transactionId: new Uint8Array(12).fill(8),
+      attributes: [
+        { type: StunAttr.USERNAME, value: new TextEncoder().encode('bbbb:aaaa') },
+        { type: StunAttr.ICE_CONTROLLING, value: new Uint8Array(8).fill(1) },
+        { type: StunAttr.USE_CANDIDATE, value: new Uint8Array(0) },
+      ],
+      integrity: StunKey.shortTerm('wrongwrongwrongwrongwrong'),
+      fingerprint: true,
+    });
+    net.inject(forged, { address: '10.6.6.6', port: 666 }, B);
+    net.run(200);
+    expect(b.session.remote).toEqual(A);
   });
 });
