@@ -46,6 +46,30 @@ export {
   ulawEncode,
   ulawToLinear,
 } from './audio/g711.js';
+export {
+  JitterBuffer,
+  type JitterBufferOptions,
+  type JitterBufferStats,
+  type JitterDropReason,
+  type JitterFrame,
+  type JitterPushResult,
+} from './audio/jitter-buffer.js';
+export { dominantFrequency, goertzelPower, ToneGenerator, type ToneOptions } from './audio/tone.js';
+export {
+  pcmToLittleEndianInto,
+  type ReadWavOptions,
+  readWav,
+  tryReadWav,
+  WAV_HEADER_SIZE,
+  WAV_SAMPLE_RATE,
+  type WavAudio,
+  WavError,
+  type WavErrorReason,
+  wavSize,
+  writeWav,
+  writeWavHeaderInto,
+  writeWavInto,
+} from './audio/wav.js';
 export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export { MediaError, type MediaErrorCode } from './errors.js';
 export * from './ice/index.js';

@@ -27,6 +27,7 @@ import {
 import { parseSdesCrypto, type SdesCrypto, SrtpSession, sdesSessionOptions } from '@mdh/srtp';
 import { DtmfReceiver, DtmfSender } from './audio/dtmf.js';
 import { g711Decode, g711Encode } from './audio/g711.js';
+import { JitterBuffer } from './audio/jitter-buffer.js';
 import { classifyPacket } from './demux.js';
 import { MediaError } from './errors.js';
 import type { IceLiteAgent } from './ice/ice-lite-agent.js';
@@ -159,6 +160,7 @@ export class MediaSession {
   private rtcpLatched = false;
   private readonly dtmfTx: DtmfSender | undefined;
   private readonly dtmfRx: DtmfReceiver | undefined;
+  private readonly jitter: JitterBuffer;
   /** The next audio packet starts a talkspurt (RFC 3551 §4.1: marker bit). */
   private talkspurt = true;
   private now: number;
@@ -203,6 +205,11 @@ export class MediaSession {
       this.dtmfTx = new DtmfSender({ clockRate: this.clockRate, packetIntervalMs: this.ptimeMs });
       this.dtmfRx = new DtmfReceiver({ clockRate: this.clockRate });
     }
+    this.jitter = new JitterBuffer({
+      clockRate: this.clockRate,
+      frameSamples: (this.ptimeMs * this.clockRate) / 1000,
+      ...opts.jitterBuffer,
+    });
     this.remoteRtp = opts.remote;
     this.remoteRtcpGiven = opts.remoteRtcp !== undefined;
     this.remoteRtcpAddr = opts.remoteRtcp ?? (opts.remote ? this.rtcpFor(opts.remote) : undefined);
@@ -335,6 +342,7 @@ export class MediaSession {
         this.drainDtmfRx();
       }
       this.pumpDtmf(now);
+      this.playout(now);
       if (this.scheduler && now >= this.scheduler.nextDeadline) this.rtcpTimer(now);
       if (this.mediaTimeoutMs > 0 && !this.timedOut && now - this.lastMediaAt >= this.mediaTimeoutMs) {
         this.timedOut = true;
@@ -493,6 +501,14 @@ export class MediaSession {
       remote: this.remoteReception ? { ...this.remoteReception } : undefined,
       remoteSender: this.remoteSender ? { ...this.remoteSender } : undefined,
       ssrcCollisions: this.ssrcCollisions,
+      audio: {
+        played: this.jitter.stats.played,
+        concealed: this.jitter.stats.concealed,
+        late: this.jitter.stats.late,
+        duplicate: this.jitter.stats.duplicate,
+        overflow: this.jitter.stats.overflow,
+        delayMs: this.jitter.targetDelayMs,
+      },
       dropped: { ...this.dropped },
     };
   }
@@ -682,12 +698,25 @@ export class MediaSession {
     this.emit({ type: 'rtp', packet: p, from });
     if (p.ssrc !== this.mainSource) return;
     if (p.payloadType === this.payloadType) {
-      const pcm = new Int16Array(p.payloadLength);
-      g711Decode(this.codec, p.payload, pcm, 0);
-      this.emit({ type: 'audio', pcm, timestamp: p.timestamp });
+      // Into the jitter buffer (it copies); frames come out at the playout clock in handleTimeout.
+      this.jitter.push(p.payload, p.timestamp, p.sequenceNumber, p.marker, now);
     } else if (p.payloadType === this.telephoneEventPt && this.dtmfRx) {
       this.dtmfRx.handlePayload(p.payload, p.timestamp, p.marker, now);
       this.drainDtmfRx();
+    }
+  }
+
+  /** Frames due from the jitter buffer, decoded; a gap becomes a frame of silence marked `concealed`. */
+  private playout(now: number): void {
+    const frameSamples = (this.ptimeMs * this.clockRate) / 1000;
+    for (let f = this.jitter.pop(now); f; f = this.jitter.pop(now)) {
+      if (f.kind === 'frame') {
+        const pcm = new Int16Array(f.payload.length);
+        g711Decode(this.codec, f.payload, pcm, 0);
+        this.emit({ type: 'audio', pcm, timestamp: f.timestamp, concealed: false });
+      } else {
+        this.emit({ type: 'audio', pcm: new Int16Array(frameSamples), timestamp: f.timestamp, concealed: true });
+      }
     }
   }
 
@@ -958,6 +987,7 @@ export class MediaSession {
     if (this._state === 'active') {
       consider(this.dtmfTx?.nextDeadline());
       consider(this.dtmfRx?.nextDeadline());
+      consider(this.jitter.nextDeadline());
     }
     if (this.mediaTimeoutMs > 0 && !this.timedOut) consider(this.lastMediaAt + this.mediaTimeoutMs);
     return at;

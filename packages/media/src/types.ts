@@ -1,6 +1,7 @@
 import type { DtlsCertificate } from '@mdh/dtls';
 import type { RtcpPacket, RtpPacket } from '@mdh/rtp';
 import type { SdesCrypto } from '@mdh/srtp';
+import type { JitterBufferOptions } from './audio/jitter-buffer.js';
 import type { MediaError } from './errors.js';
 import type { IceFailureReason, IceLiteAgent } from './ice/ice-lite-agent.js';
 
@@ -93,8 +94,8 @@ export interface MediaSessionOptions {
   sessionBandwidth?: number;
   /** At most this many remote SSRCs are tracked (default 16); packets of more are dropped and counted. */
   maxSources?: number;
-  /** Jitter buffer depth in ms before playout starts (default 60). */
-  jitterBufferMs?: number;
+  /** Jitter buffer options (default adaptive, 20..200 ms; clock rate and frame size follow the session). */
+  jitterBuffer?: JitterBufferOptions;
   /**
    * ICE-lite (RFC 8445 §2.5): the agent answers STUN checks arriving on the media port (RFC 7983 demux), and the
    * pair it nominates becomes the media destination. Symmetric latching is off by default with ICE.
@@ -187,6 +188,8 @@ export interface MediaStats {
   remoteSender: RemoteSender | undefined;
   /** SSRC collisions we resolved by changing SSRC. */
   ssrcCollisions: number;
+  /** The jitter buffer: frames played, gaps concealed, packets dropped as late/duplicate/overflow, delay. */
+  audio: { played: number; concealed: number; late: number; duplicate: number; overflow: number; delayMs: number };
   /** Dropped datagrams by reason. */
   dropped: MediaDropCounters;
 }
@@ -213,8 +216,11 @@ export type MediaEvent =
   | { type: 'timeout'; silentMs: number }
   /** Keying failed (DTLS handshake, fingerprint, profile): the session is `failed`. */
   | { type: 'error'; error: MediaError }
-  /** Decoded audio: one frame of 16-bit linear PCM at the clock rate (from the jitter buffer). */
-  | { type: 'audio'; pcm: Int16Array; timestamp: number }
+  /**
+   * Decoded audio: one frame (ptime) of 16-bit linear PCM at the clock rate, at the playout clock of the jitter
+   * buffer (reordered, duplicates dropped). A frame that never arrived is a frame of silence with `concealed`.
+   */
+  | { type: 'audio'; pcm: Int16Array; timestamp: number; concealed: boolean }
   /** An RFC 4733 DTMF event ended (reported once, however many end packets arrive). */
   | { type: 'dtmf'; digit: string; durationMs: number; volume: number }
   /** The session closed (`close()`), or keying failed. */

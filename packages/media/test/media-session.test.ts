@@ -13,6 +13,7 @@ import { formatSdesCrypto, generateSdesCrypto } from '@mdh/srtp';
 import { describe, expect, it } from 'vitest';
 import {
   IceLiteAgent,
+  linearToUlaw,
   type MediaAddress,
   type MediaEvent,
   MediaSession,
@@ -21,6 +22,7 @@ import {
   StunAttr,
   StunKey,
   serializeStun,
+  ulawToLinear,
 } from '../src/index.js';
 import { seeded, TestNet } from './net.js';
 
@@ -432,8 +434,12 @@ describe('MediaSession audio and DTMF', () => {
       expect(wire.slice(1).every((p) => !p.marker)).toBe(true);
       expect(wire.every((p) => p.payloadType === (codec === 'PCMU' ? 0 : 8) && p.payloadLength === 160)).toBe(true);
       expect(wire[1]!.timestamp - wire[0]!.timestamp).toBe(160);
-      const audio = eventsOf(b, 'audio');
+      const audio = eventsOf(b, 'audio').filter((e) => !e.event.concealed);
       expect(audio.length).toBe(wire.length);
+      // Played out at the jitter buffer's clock: one frame (adaptive delay, no jitter) after the first arrival at
+      // 10 ms, then every 20 ms.
+      expect(audio[0]!.at).toBe(30);
+      expect(audio[1]!.at).toBe(50);
       for (let k = 0; k < audio.length; k++) {
         const got = audio[k]!.event.pcm;
         const want = sent[k]!;
@@ -443,6 +449,37 @@ describe('MediaSession audio and DTMF', () => {
       }
     });
   }
+
+  it('the jitter buffer undoes reordering and drops duplicates: frames play in order, none missing', () => {
+    const { net, a, b } = pair({ jitterBuffer: { mode: 'fixed', targetDelayMs: 60 } });
+    // Every other packet 30 ms late (overtaken by the next one), every fifth packet duplicated.
+    net.delayOf = ({ data }) => {
+      if (isRtcp(data)) return 10;
+      const seq = (data[2]! << 8) | data[3]!;
+      const d = seq % 2 === 1 ? 40 : 10;
+      return seq % 5 === 0 ? [d, d + 5] : d;
+    };
+    let n = 0;
+    net.run(2000, (now) => {
+      if (now < 1000) a.session.sendAudio(new Int16Array(160).fill((n++ % 100) * 100), now);
+    });
+    const audio = eventsOf(b, 'audio');
+    const real = audio.filter((e) => !e.event.concealed);
+    expect(real.length).toBe(50);
+    for (let k = 1; k < real.length; k++) {
+      expect(real[k]!.event.timestamp - real[k - 1]!.event.timestamp).toBe(160);
+      expect(real[k]!.at - real[k - 1]!.at).toBe(20);
+    }
+    // The decoded levels come out in the order they were sent.
+    const levels = real.map((e) => e.event.pcm[0]!);
+    expect(levels).toEqual(Array.from({ length: 50 }, (_, k) => ulawToLinear(linearToUlaw(k * 100))));
+    const st = b.session.stats().audio;
+    expect(st.played).toBe(50);
+    expect(st.duplicate).toBe(10);
+    expect(st.late).toBe(0);
+    // Before the first frame, and after the last: only concealment at the end of the stream.
+    expect(audio.findIndex((e) => e.event.concealed)).toBeGreaterThan(real.length - 1);
+  });
 
   it("sendDtmf('1234#'): RFC 4733 packets on the wire, each digit reported once at the far end", () => {
     const { net, a, b } = pair();

@@ -28,6 +28,8 @@ export class TestNet {
   delayMs = 10;
   /** Return false to drop a datagram. */
   filter: (d: { data: Uint8Array; from: MediaAddress; to: MediaAddress }) => boolean = () => true;
+  /** Per-datagram one-way delay, ms (default: `delayMs`); return an array to deliver copies at each delay. */
+  delayOf: ((d: { data: Uint8Array; from: MediaAddress; to: MediaAddress }) => number | number[]) | undefined;
   /** Datagrams that reached no node. */
   undelivered = 0;
 
@@ -59,8 +61,12 @@ export class TestNet {
       else {
         n.sent.push({ at: this.now, data: o.data.slice(), to: o.to, via: o.via });
         const from = o.via === 'rtcp' ? n.rtcp : n.rtp;
-        if (this.filter({ data: o.data, from, to: o.to })) {
-          this.flights.push({ at: this.now + this.delayMs, data: o.data.slice(), from, to: o.to });
+        const d = { data: o.data, from, to: o.to };
+        if (this.filter(d)) {
+          const delays = this.delayOf ? this.delayOf(d) : this.delayMs;
+          for (const delay of Array.isArray(delays) ? delays : [delays]) {
+            this.flights.push({ at: this.now + delay, data: o.data.slice(), from, to: o.to });
+          }
         }
       }
     }
