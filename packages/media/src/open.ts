@@ -94,6 +94,19 @@ export class MediaChannel {
     return r;
   }
 
+  /** Sends one frame of 16-bit PCM as G.711 (see {@link MediaSession.sendAudio}). */
+  sendAudio(pcm: Int16Array): boolean {
+    const r = this.session.sendAudio(pcm, this.loop.now());
+    this.pump();
+    return r;
+  }
+
+  /** Queues RFC 4733 DTMF digits (see {@link MediaSession.sendDtmf}). */
+  sendDtmf(digits: string): void {
+    this.session.sendDtmf(digits, this.loop.now());
+    this.pump();
+  }
+
   /** Sends an RTCP compound now (see {@link MediaSession.sendRtcp}). */
   sendRtcp(packets: readonly RtcpPacket[]): boolean {
     const r = this.session.sendRtcp(packets);
