@@ -74,7 +74,15 @@ export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export { MediaError, type MediaErrorCode } from './errors.js';
 export * from './ice/index.js';
 export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
-export { MediaChannel, type OpenMediaSessionOptions, openMediaSession } from './open.js';
+export {
+  MediaChannel,
+  MediaPorts,
+  type OpenMediaPortsOptions,
+  type OpenMediaSessionOptions,
+  openMediaPorts,
+  openMediaSession,
+  type StartMediaOptions,
+} from './open.js';
 export type {
   MediaAddress,
   MediaDropCounters,

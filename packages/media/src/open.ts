@@ -51,7 +51,13 @@ export class MediaChannel {
   private finalSends: Promise<void>[] | undefined;
 
   /** @internal use {@link openMediaSession}. */
-  constructor(session: MediaSession, loop: Loop, rtpSocket: UdpSocket, rtcpSocket: UdpSocket | undefined) {
+  constructor(
+    session: MediaSession,
+    loop: Loop,
+    rtpSocket: UdpSocket,
+    rtcpSocket: UdpSocket | undefined,
+    early: readonly { data: Uint8Array; address: string; port: number }[] = [],
+  ) {
     this.session = session;
     this.loop = loop;
     this.rtpSocket = rtpSocket;
@@ -64,6 +70,8 @@ export class MediaChannel {
     };
     this.unsubscribes.push(rtpSocket.onMessage(onMsg));
     if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg));
+    // Datagrams that arrived before the session existed (a DTLS ClientHello racing our answer's processing).
+    for (const m of early) this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
     // Events raised while the session was built (e.g. `secure` for SDES) are delivered after the caller holds
     // this object and had a chance to listen (principle 6, lifecycle events cannot be missed).
     // A loop turn (not a microtask) so that it comes after the caller's `await openMediaSession(...)` continuation.
@@ -204,6 +212,99 @@ export class MediaChannel {
   }
 }
 
+/** Options of {@link openMediaPorts}. */
+export interface OpenMediaPortsOptions {
+  /** The loop that will drive the session. */
+  loop: Loop;
+  /** Local address to bind (default 127.0.0.1). */
+  address?: string;
+  /** Local RTP port (default: chosen by the OS; without rtcp-mux an even port whose successor is free). */
+  port?: number;
+  /** One port for RTP and RTCP (RFC 5761, default true), else an RTP/RTCP pair (RFC 3550 §11). */
+  rtcpMux?: boolean;
+}
+
+/** Session options for {@link MediaPorts.start}: everything but the time and the local address. */
+export type StartMediaOptions = Omit<MediaSessionOptions, 'now' | 'local' | 'wallClock' | 'rtcpMux'> & {
+  /** Unix time in ms for a loop time (default: `Date.now()` at start plus the loop clock's progress). */
+  wallClock?: (now: number) => number;
+};
+
+/** Most datagrams kept between binding and {@link MediaPorts.start}. */
+const MAX_EARLY = 16;
+
+/**
+ * Bound media sockets waiting for their session: a call binds its port before the offer/answer that says how to
+ * key and where to send (the port goes into the SDP), then {@link MediaPorts.start} builds the session.
+ */
+export class MediaPorts {
+  /** The loop. */
+  readonly loop: Loop;
+  /** Local RTP address. */
+  readonly local: MediaAddress;
+  /** Local RTCP address (the RTP one with rtcp-mux). */
+  readonly localRtcp: MediaAddress;
+  /** Whether RTP and RTCP share the port. */
+  readonly rtcpMux: boolean;
+  private readonly rtpSocket: UdpSocket;
+  private readonly rtcpSocket: UdpSocket | undefined;
+  private readonly early: { data: Uint8Array; address: string; port: number }[] = [];
+  private readonly unsubscribes: (() => void)[] = [];
+  private state: 'bound' | 'started' | 'closed' = 'bound';
+
+  /** @internal use {@link openMediaPorts}. */
+  constructor(loop: Loop, rtpSocket: UdpSocket, rtcpSocket: UdpSocket | undefined) {
+    this.loop = loop;
+    this.rtpSocket = rtpSocket;
+    this.rtcpSocket = rtcpSocket;
+    this.rtcpMux = rtcpSocket === undefined;
+    this.local = { address: rtpSocket.address, port: rtpSocket.port };
+    this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
+    const keep = (m: { data: Uint8Array; address: string; port: number }) => {
+      if (this.early.length < MAX_EARLY) this.early.push({ data: m.data, address: m.address, port: m.port });
+    };
+    this.unsubscribes.push(rtpSocket.onMessage(keep));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep));
+  }
+
+  /** Builds the session on these sockets and starts driving it. Throws {@link MediaError} if already started. */
+  start(opts: StartMediaOptions): MediaChannel {
+    if (this.state !== 'bound') throw new MediaError('closed', `media ports already ${this.state}`);
+    const { wallClock, ...rest } = opts;
+    const startWall = Date.now();
+    const startLoop = this.loop.now();
+    const session = new MediaSession({
+      ...rest,
+      rtcpMux: this.rtcpMux,
+      now: this.loop.now(),
+      local: this.local,
+      wallClock: wallClock ?? ((t) => startWall + (t - startLoop)),
+    });
+    this.state = 'started';
+    for (const u of this.unsubscribes) u();
+    return new MediaChannel(session, this.loop, this.rtpSocket, this.rtcpSocket, this.early.splice(0));
+  }
+
+  /** Closes the sockets (when never started). */
+  async close(): Promise<void> {
+    if (this.state !== 'bound') return;
+    this.state = 'closed';
+    for (const u of this.unsubscribes) u();
+    await Promise.allSettled([this.rtpSocket.close(), this.rtcpSocket?.close()]);
+  }
+}
+
+/** Binds the media socket(s) for a call (see {@link MediaPorts}). */
+export async function openMediaPorts(opts: OpenMediaPortsOptions): Promise<MediaPorts> {
+  const address = opts.address ?? '127.0.0.1';
+  const type = address.includes(':') ? 'udp6' : 'udp4';
+  if (opts.rtcpMux ?? true) {
+    return new MediaPorts(opts.loop, await createUdpSocket({ type, address, port: opts.port ?? 0 }), undefined);
+  }
+  const [rtp, rtcp] = await bindPair(type, address, opts.port);
+  return new MediaPorts(opts.loop, rtp, rtcp);
+}
+
 /**
  * Binds the media socket(s) on `address` (one port with rtcp-mux, else an even RTP port and the next one for
  * RTCP, RFC 3550 §11) and starts a {@link MediaSession} driven by `loop`.
@@ -216,31 +317,19 @@ export class MediaChannel {
  * ```
  */
 export async function openMediaSession(opts: OpenMediaSessionOptions): Promise<MediaChannel> {
-  const { loop, address = '127.0.0.1', port, wallClock, ...rest } = opts;
-  const mux = opts.rtcpMux ?? true;
-  const type = address.includes(':') ? 'udp6' : 'udp4';
-  let rtp: UdpSocket;
-  let rtcp: UdpSocket | undefined;
-  if (mux) {
-    rtp = await createUdpSocket({ type, address, port: port ?? 0 });
-  } else {
-    [rtp, rtcp] = await bindPair(type, address, port);
-  }
-  const startWall = Date.now();
-  const startLoop = loop.now();
-  let session: MediaSession;
+  const { loop, address, port, rtcpMux, ...rest } = opts;
+  const ports = await openMediaPorts({
+    loop,
+    ...(address !== undefined ? { address } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(rtcpMux !== undefined ? { rtcpMux } : {}),
+  });
   try {
-    session = new MediaSession({
-      ...rest,
-      now: loop.now(),
-      local: { address: rtp.address, port: rtp.port },
-      wallClock: wallClock ?? ((t) => startWall + (t - startLoop)),
-    });
+    return ports.start(rest);
   } catch (e) {
-    await Promise.allSettled([rtp.close(), rtcp?.close()]);
+    await ports.close();
     throw e;
   }
-  return new MediaChannel(session, loop, rtp, rtcp);
 }
 
 async function bindPair(type: 'udp4' | 'udp6', address: string, port?: number): Promise<[UdpSocket, UdpSocket]> {
