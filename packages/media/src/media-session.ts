@@ -133,6 +133,7 @@ export class MediaSession {
   private readonly sessionBandwidth: number;
   private readonly cnameOctets: number;
   private readonly ice: IceLiteAgent | undefined;
+  private readonly reflector: boolean;
   private remoteRtp: MediaAddress | undefined;
   private remoteRtcpAddr: MediaAddress | undefined;
   private readonly remoteRtcpGiven: boolean;
@@ -188,6 +189,7 @@ export class MediaSession {
     this.rtcpMinIntervalMs = opts.rtcpMinIntervalMs;
     this.sessionBandwidth = opts.sessionBandwidth ?? 80_000;
     this.ice = opts.ice;
+    this.reflector = opts.reflector ?? false;
     this.security = opts.security ?? { kind: 'none' };
     this._ssrc = opts.ssrc !== undefined ? opts.ssrc >>> 0 : this.randomU32();
     this.seq = (opts.initialSequenceNumber ?? Math.floor(this.random() * 0x10000)) & 0xffff;
@@ -680,7 +682,7 @@ export class MediaSession {
       this.dropped.malformed++;
       return;
     }
-    if (p.ssrc === this._ssrc) {
+    if (p.ssrc === this._ssrc && !this.reflector) {
       this.ownSsrcSeen(from, now);
       return;
     }
@@ -760,6 +762,10 @@ export class MediaSession {
         case 'sr':
         case 'rr': {
           if (p.ssrc === this._ssrc) {
+            if (this.reflector) {
+              this.dropped.looped++; // our own report reflected back: nothing to learn from it
+              break;
+            }
             this.ownSsrcSeen(from, now);
             return;
           }

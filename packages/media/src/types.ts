@@ -64,6 +64,12 @@ export interface MediaSessionOptions {
    * packets that passed SRTP authentication (or, without SRTP, parsed as RTP/RTCP) move the destination.
    */
   latch?: boolean;
+  /**
+   * The peer is a media reflector that sends our own packets back (e.g. `sipp -rtp_echo`): RTP carrying our SSRC
+   * is received as the peer's stream instead of being an SSRC collision (RFC 3550 §8.2 would call it a loop), and
+   * our reflected reports are ignored. Default false.
+   */
+  reflector?: boolean;
   /** Our own address, to tell our looped-back packets from an SSRC collision (RFC 3550 §8.2). */
   local?: MediaAddress;
   /** RTP payload type of the audio codec (default 0, PCMU). */

@@ -565,3 +565,30 @@ describe('MediaSession with ICE-lite (RFC 8445 §2.5)', () => {
     expect(b.session.remote).toEqual(A);
   });
 });
+
+describe('MediaSession with a reflector peer', () => {
+  it('reflector: our own packets sent back are the received stream, not a collision', () => {
+    const net = new TestNet();
+    const a = net.add(session({ remote: B, ssrc: 0xa, random: seeded(41), reflector: true }), A);
+    // B reflects every datagram it gets back to A unchanged (sipp -rtp_echo).
+    net.nodes.push({
+      session: {
+        handleInput: (d: Uint8Array, from: MediaAddress, now: number) => net.inject(d.slice(), B, from, now + 5),
+        handleTimeout: () => {},
+        pollOutput: () => ({ kind: 'deadline', at: null }),
+      } as unknown as MediaSession,
+      rtp: B,
+      rtcp: B,
+      events: [],
+      sent: [],
+    });
+    net.run(6000, (now) => a.session.sendAudio(new Int16Array(160), now));
+    const st = a.session.stats();
+    expect(a.session.ssrc).toBe(0xa);
+    expect(st.ssrcCollisions).toBe(0);
+    expect(st.received.ssrc).toBe(0xa);
+    expect(st.received.packets).toBeGreaterThan(280);
+    expect(st.dropped.looped).toBeGreaterThanOrEqual(1); // our SR came back
+    expect(eventsOf(a, 'ssrc-change').length).toBe(0);
+  });
+});
