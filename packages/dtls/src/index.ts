@@ -26,7 +26,6 @@ export {
   type SrtpProfileInfo,
   srtpProfileInfo,
 } from './constants.js';
-export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export {
   DEFAULT_INITIAL_RETRANSMIT_MS,
   DEFAULT_MAX_RETRANSMIT_MS,

@@ -1,11 +1,12 @@
 /**
- * @mdh/media — the media of a call as one sans-I/O core (`MediaSession`) plus one loop adapter.
+ * @mdh/media — the media of a call as one sans-I/O core (`MediaSession`) plus one loop adapter
+ * (`openMediaSession`).
  *
  * Public API is listed here explicitly; everything else under src/ is internal.
+ * @packageDocumentation
  */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
 
-export * from './ice/index.js';
 // ---- audio components (RFC 4733 and in-band DTMF, G.711, jitter buffer, tones, WAV) ----
 
 export {
@@ -90,3 +91,28 @@ export {
   type SimTraceKind,
   type SimTraceRecord,
 } from './testing/sim-network.js';
+export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
+export { MediaError, type MediaErrorCode } from './errors.js';
+export * from './ice/index.js';
+export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
+export {
+  MediaChannel,
+  MediaPorts,
+  type OpenMediaPortsOptions,
+  type OpenMediaSessionOptions,
+  openMediaPorts,
+  openMediaSession,
+  type StartMediaOptions,
+} from './open.js';
+export type {
+  MediaAddress,
+  MediaDropCounters,
+  MediaEvent,
+  MediaOutput,
+  MediaSecurity,
+  MediaSessionOptions,
+  MediaState,
+  MediaStats,
+  RemoteReception,
+  RemoteSender,
+} from './types.js';

@@ -1,9 +1,11 @@
 import { createLoop } from '@mdh/loop';
+import { dominantFrequency, ToneGenerator } from '@mdh/media';
 import {
+  CallMedia,
+  type CallMediaReport,
+  callMediaReport,
   createSdpOffer,
   listenTransport,
-  MediaEndpoint,
-  type MediaStats,
   readSdpAnswer,
   SipCallError,
   type SrtpMode,
@@ -14,11 +16,13 @@ import { parseArgs } from '../args.js';
 
 /** Usage of `mdh call`. */
 export const usage = `usage: mdh call SIP-URI [--duration S] [--srtp none|sdes|dtls] [--auth USER:PASS]
-                [--transport udp|tcp|tls|ws|wss] [--bind HOST] [--tone HZ] [--ca FILE] [--insecure] [--json]
+                [--transport udp|tcp|tls|ws|wss] [--bind HOST] [--tone HZ] [--dtmf DIGITS] [--ca FILE]
+                [--insecure] [--json]
 
-Places a call, sends a 440 Hz PCMU tone in 20 ms packets, receives the echo, hangs up and prints a call
-report (setup time, packets sent/received, loss, jitter, round trip, the frequency heard back).
-Exits 0 when the call was established and answered.`;
+Places a call, sends a 440 Hz tone (G.711, 20 ms packets), receives the echo, hangs up and prints a call
+report: setup time, packets sent/received, loss and jitter of what came back, and what RTCP told (round trip
+from LSR/DLSR, the loss and jitter the far end reports, its sender counts), the frequency heard back.
+--dtmf sends RFC 4733 digits one second into the call. Exits 0 when the call was established and answered.`;
 
 /** Options of {@link placeCall}. */
 export interface CallOptions {
@@ -29,6 +33,8 @@ export interface CallOptions {
   transport?: TransportProtocol;
   bind?: string;
   toneHz?: number;
+  /** RFC 4733 digits to send one second into the call. */
+  dtmf?: string;
   /** Extra time to wait for the last echoes before BYE (default 300 ms). */
   drainMs?: number;
   /** TLS/WSS: trust these CAs (PEM), or accept any certificate (self-signed test peers only). */
@@ -47,7 +53,14 @@ export interface CallReport {
   setupMs: number;
   durationS: number;
   codec?: string;
-  media?: MediaStats;
+  media?: CallMediaReport & {
+    /** Dominant frequency of the received audio, Hz (the echoed tone). */
+    receivedToneHz: number;
+  };
+  /** DTMF digits sent. */
+  dtmfSent?: string;
+  /** Why the digits could not be sent (e.g. the answer had no telephone-event). */
+  dtmfError?: string;
   byeStatus?: number;
 }
 
@@ -69,7 +82,7 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
   });
   const ua = new UserAgent({ transports: [transport], loop, user: 'mdh', ...(o.auth ? { credentials: o.auth } : {}) });
   ua.stack.onError = () => {};
-  const ep = await MediaEndpoint.open({ srtp, host: bind, loop });
+  const ep = await CallMedia.open({ srtp, host: bind, loop });
   const report: CallReport = {
     ok: false,
     target: o.target,
@@ -89,12 +102,38 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     report.setupMs = Math.round(call.setupMs * 100) / 100;
     const neg = readSdpAnswer(call.remoteSdp ?? '', ep.local);
     report.codec = neg.codec;
+    // `mdh call` is an echo test client: a reflector (sipp -rtp_echo) sends our own SSRC back.
+    const media = ep.attach(call, neg, { reflector: true });
+    // What comes back: the first 2 s of decoded audio, for the frequency heard.
+    const heard: number[] = [];
+    media.on('audio', (e) => {
+      if (e.concealed) return;
+      for (let i = 0; i < e.pcm.length && heard.length < 16000; i++) heard.push(e.pcm[i]!);
+    });
     let ended = false;
     call.on('ended', () => {
       ended = true;
     });
     const t0 = Date.now();
-    await ep.start(neg, 'tone', { ...(o.toneHz ? { toneHz: o.toneHz } : {}) });
+    const tone = new ToneGenerator({ frequency: o.toneHz ?? 440 });
+    const frame = new Int16Array((neg.ptime * neg.clockRate) / 1000);
+    const sender = loop.every(neg.ptime, () => {
+      if (ended || media.state === 'closed') return;
+      tone.fill(frame);
+      media.sendAudio(frame);
+    });
+    const digits = o.dtmf;
+    const dtmf = digits
+      ? loop.after(1000, () => {
+          if (ended || media.state !== 'active') return;
+          try {
+            media.sendDtmf(digits);
+            report.dtmfSent = digits;
+          } catch (e) {
+            report.dtmfError = e instanceof Error ? e.message : String(e);
+          }
+        })
+      : undefined;
     const ms = Math.max(0, (o.durationS ?? 5) * 1000);
     await new Promise<void>((resolve) => {
       const stop = setInterval(() => {
@@ -104,10 +143,14 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
         }
       }, 10);
     });
-    ep.stopSending();
+    loop.cancel(sender);
+    if (dtmf !== undefined) loop.cancel(dtmf);
     await new Promise((r) => setTimeout(r, o.drainMs ?? 300));
     report.durationS = Math.round((Date.now() - t0) / 100) / 10;
-    report.media = ep.stats();
+    report.media = {
+      ...callMediaReport(media.stats()),
+      receivedToneHz: heard.length >= 800 ? Math.round(dominantFrequency(heard, neg.clockRate) * 100) / 100 : 0,
+    };
     if (!ended) report.byeStatus = await call.hangup();
     report.ok = true;
   } catch (e) {
@@ -141,10 +184,14 @@ export function formatReport(r: CallReport): string {
       `  packets         sent ${m.packetsSent}, received ${m.packetsReceived}`,
       `  loss            ${m.lost} (${m.lossPercent}%)`,
       `  jitter          ${m.jitterMs} ms`,
-      `  round trip      ${m.rttMs ? `avg ${m.rttMs.avg} ms (min ${m.rttMs.min}, max ${m.rttMs.max})` : 'n/a'}`,
+      `  round trip      ${m.rttMs !== undefined ? `${m.rttMs} ms (RTCP LSR/DLSR)` : 'n/a (no RTCP report yet)'}`,
+      `  far end reports ${m.remoteLossPercent !== undefined ? `loss ${m.remoteLossPercent}% (${m.remoteCumulativeLost} packets), jitter ${m.remoteJitterMs} ms` : 'none'}`,
+      `  far end sent    ${m.remotePacketsSent !== undefined ? `${m.remotePacketsSent} packets, ${m.remoteOctetsSent} octets (SR)` : 'n/a'}`,
+      `  RTCP            sent ${m.rtcpSent}, received ${m.rtcpReceived}`,
       `  tone heard back ${m.receivedToneHz ? `${m.receivedToneHz} Hz` : 'none'}`,
     );
   }
+  if (r.dtmfSent) lines.push(`  DTMF sent       ${r.dtmfSent}`);
   if (r.byeStatus !== undefined) lines.push(`  BYE             ${r.byeStatus}`);
   return lines.join('\n');
 }
@@ -171,6 +218,7 @@ export async function run(argv: string[]): Promise<number> {
   const tp = a.flags.get('transport');
   const bind = a.flags.get('bind');
   const tone = a.flags.get('tone');
+  const dtmf = a.flags.get('dtmf');
   const auth = parseAuth(a.flags.get('auth'));
   const caFile = a.flags.get('ca');
   const ca = typeof caFile === 'string' ? (await import('node:fs')).readFileSync(caFile, 'utf8') : undefined;
@@ -181,6 +229,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(typeof tp === 'string' ? { transport: tp as TransportProtocol } : {}),
     ...(typeof bind === 'string' ? { bind } : {}),
     ...(typeof tone === 'string' ? { toneHz: Number(tone) } : {}),
+    ...(typeof dtmf === 'string' ? { dtmf } : {}),
     ...(auth ? { auth } : {}),
     ...(ca ? { ca } : {}),
     ...(a.flags.has('insecure') ? { insecure: true } : {}),

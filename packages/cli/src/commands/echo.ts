@@ -1,13 +1,15 @@
+import type { MediaChannel } from '@mdh/media';
 import {
   answerSdpOffer,
   type Call,
+  CallMedia,
+  type CallMediaReport,
+  callMediaReport,
   createSdpOffer,
   DigestServer,
   type IncomingCall,
   type LocalMedia,
   listenTransport,
-  MediaEndpoint,
-  type MediaStats,
   makeSdesCrypto,
   type NegotiatedMedia,
   parseSdp,
@@ -41,6 +43,16 @@ export interface EchoOptions {
   tls?: { cert: string; key: string };
   /** Called with a line per finished call. */
   onCall?: (line: EchoCallRecord) => void;
+  /** Called for each RFC 4733 DTMF digit received (once per digit, after its end). */
+  onDigit?: (d: EchoDigitRecord) => void;
+}
+
+/** One received DTMF digit as `mdh echo` reports it. */
+export interface EchoDigitRecord {
+  /** The call's number. */
+  n: number;
+  digit: string;
+  durationMs: number;
 }
 
 /** One finished call as `mdh echo` reports it. */
@@ -51,7 +63,7 @@ export interface EchoCallRecord {
   setupMs: number;
   durationS: number;
   ended: string;
-  media: MediaStats | undefined;
+  media: CallMediaReport | undefined;
 }
 
 /** Totals printed at exit. */
@@ -145,12 +157,13 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       totals.rejected++;
       return;
     }
-    let ep: MediaEndpoint | undefined;
+    let ep: CallMedia | undefined;
     let answerSdp: string;
     let neg: ReturnType<typeof answerSdpOffer>['media'];
     try {
       if (media) {
-        ep = await MediaEndpoint.open({
+        ep = await CallMedia.open({
+          loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
         });
@@ -193,7 +206,16 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       return;
     }
     let call: Call;
-    const started = ep?.start(neg, 'echo').catch(() => undefined);
+    // Started before the 200 goes out: the caller's DTLS ClientHello may follow the answer at once.
+    let m: MediaChannel | undefined;
+    try {
+      m = ep ? echoMedia(ep, neg, n) : undefined;
+    } catch {
+      inv.reject(488);
+      totals.rejected++;
+      await ep?.close();
+      return;
+    }
     try {
       call = await inv.answer(answerSdp);
     } catch {
@@ -202,23 +224,30 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       return;
     }
     totals.answered++;
-    track(call, n, mode, ep, started);
+    if (ep) ep.attach(call, neg);
+    track(call, n, mode, m);
+  };
+  /** Starts the media of a call and echoes its audio and telephone-events back; reports DTMF digits. */
+  const echoMedia = (ep: CallMedia, neg: NegotiatedMedia, n: number): MediaChannel => {
+    const m = ep.start(neg);
+    const te = neg.telephoneEventPt;
+    m.on('rtp', (e) => {
+      const p = e.packet;
+      if (p.payloadType === neg.payloadType || p.payloadType === te) {
+        m.sendRtp(p.payload, { payloadType: p.payloadType, timestamp: p.timestamp, marker: p.marker });
+      }
+    });
+    m.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
+    return m;
   };
   /** Books a call in until it ends, then reports it. */
-  const track = (
-    call: Call,
-    n: number,
-    mode: SrtpMode,
-    ep: MediaEndpoint | undefined,
-    started: Promise<void> | undefined,
-  ): void => {
+  const track = (call: Call, n: number, mode: SrtpMode, m: MediaChannel | undefined): void => {
     const t0 = Date.now();
     call.on('ended', (why) => {
       void (async () => {
-        await started;
-        const st = ep?.stats();
+        const st = m ? callMediaReport(m.stats()) : undefined;
         if (st) totals.packetsEchoed += st.packetsSent;
-        await ep?.close();
+        await m?.close(why);
         o.onCall?.({
           n,
           from: call.dialog.remoteUri,
@@ -237,11 +266,12 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
    */
   const lateOffer = async (inv: IncomingCall, n: number): Promise<void> => {
     const mode: SrtpMode = o.srtp && o.srtp !== 'any' ? o.srtp : 'none';
-    let ep: MediaEndpoint | undefined;
+    let ep: CallMedia | undefined;
     let local: LocalMedia;
     try {
       if (media) {
-        ep = await MediaEndpoint.open({
+        ep = await CallMedia.open({
+          loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
         });
@@ -282,14 +312,20 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       void call.hangup();
       return;
     }
+    let m: MediaChannel | undefined;
+    try {
+      if (ep) {
+        m = echoMedia(ep, neg, n);
+        ep.attach(call, neg);
+      }
+    } catch {
+      totals.failed++;
+      await ep?.close();
+      void call.hangup();
+      return;
+    }
     totals.answered++;
-    track(
-      call,
-      n,
-      mode,
-      ep,
-      ep?.start(neg, 'echo').catch(() => undefined),
-    );
+    track(call, n, mode, m);
   };
   if (ua.registrar) {
     const orig = ua.registrar.handle.bind(ua.registrar);
@@ -348,6 +384,11 @@ export async function run(argv: string[]): Promise<number> {
           `call ${r.n} from ${r.from} srtp=${r.srtp} setup=${r.setupMs}ms duration=${r.durationS}s ` +
             `echoed=${r.media?.packetsSent ?? 0} ended=${r.ended}\n`,
         );
+    },
+    onDigit: (d) => {
+      if (quiet) return;
+      if (json) process.stdout.write(`${JSON.stringify({ call: d.n, digit: d.digit, durationMs: d.durationMs })}\n`);
+      else process.stdout.write(`call ${d.n} digit ${d.digit} (${d.durationMs} ms)\n`);
     },
   });
   const shown = server.host.includes(':') ? `[${server.host}]` : server.host;

@@ -1,20 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import {
-  fingerprint as certFingerprint,
-  classifyPacket,
-  type DtlsCertificate,
-  DtlsSession,
-  generateCertificate,
-} from '@mdh/dtls';
+import { fingerprint as certFingerprint, type DtlsCertificate, DtlsSession, generateCertificate } from '@mdh/dtls';
 import { createLoop, createUdpSocket, type Loop, type TimerId, type UdpSocket } from '@mdh/loop';
+import { classifyPacket } from '@mdh/media';
 import { ReceiverStats, RtpPacket } from '@mdh/rtp';
 import { getSrtpProfile, SrtpSession, srtpKeysFromKeyingMaterial } from '@mdh/srtp';
 import type { LocalMedia, NegotiatedMedia, SdpCrypto, SrtpMode } from '../sdp/offer-answer.js';
+import { defaultDtlsCertificate, makeSdesCrypto } from './call-media.js';
 import { decodeG711 } from './g711.js';
 import { dominantFrequency, ToneGenerator } from './tone.js';
-
-/** SDES suites we offer, strongest first (RFC 4568 §6.2). */
-export const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
 
 /** DTLS-SRTP profiles we offer (RFC 5764 §4.1.2, RFC 7714). */
 export const DTLS_SRTP_PROFILES = [
@@ -42,15 +35,6 @@ export function parseSdesKey(c: SdpCrypto): { profile: string; key: Uint8Array; 
   if (raw.length !== k + s)
     throw new MediaError(`a=crypto key for ${c.suite} must be ${k + s} octets, got ${raw.length}`);
   return { profile: prof.name, key: raw.slice(0, k), salt: raw.slice(k) };
-}
-
-/** Makes fresh `a=crypto` lines for {@link SDES_SUITES} (random master keys). */
-export function makeSdesCrypto(): SdpCrypto[] {
-  return SDES_SUITES.map((suite, i) => {
-    const prof = getSrtpProfile(suite);
-    const raw = randomBytes(prof.masterKeyLength + prof.masterSaltLength);
-    return { tag: i + 1, suite, keyParams: `inline:${raw.toString('base64')}` };
-  });
 }
 
 /** What the media does once started. */
@@ -90,14 +74,6 @@ export interface MediaEndpointOptions {
   certificate?: DtlsCertificate;
   /** Codecs in preference order. */
   codecs?: ('PCMU' | 'PCMA')[];
-}
-
-let sharedCert: DtlsCertificate | undefined;
-
-/** A process-wide self-signed ECDSA certificate for DTLS-SRTP (RFC 5763 §5: self-signed is the norm). */
-export function defaultDtlsCertificate(): DtlsCertificate {
-  sharedCert ??= generateCertificate({});
-  return sharedCert;
 }
 
 const MAX_RTT_TRACK = 1024;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { MediaChannel } from '@mdh/media';
 import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import type { SendTarget } from './stack.js';
@@ -57,6 +58,11 @@ export class Call extends EventEmitter<CallEvents> {
    * media changes, so media layers set this). Returns the answer SDP.
    */
   onOffer: ((offer: string | undefined) => string | undefined) | undefined;
+  /**
+   * The call's media (an @mdh/media MediaChannel), once started, e.g. by `CallMedia.attach`:
+   * `call.media.on('audio' | 'dtmf' | 'stats' | 'timeout', …)`, `call.media.sendAudio(pcm)`, `sendDtmf('12#')`.
+   */
+  media: MediaChannel | undefined;
   /** @internal whether our re-INVITE awaits its final response (an incoming one then gets 491, §14.2). */
   reinviting = false;
   /** @internal where in-dialog requests go when the peer is reached over a flow (stream transports). */
@@ -114,11 +120,14 @@ export class Call extends EventEmitter<CallEvents> {
     return this.dialog.id;
   }
 
-  /** Sends BYE (RFC 3261 §15.1.1) and ends the call; resolves with the BYE's final response status. */
-  async hangup(): Promise<number> {
+  /**
+   * Sends BYE (RFC 3261 §15.1.1) and ends the call with `reason` (default 'local-bye'; 'timeout' when the media
+   * timed out); resolves with the BYE's final response status.
+   */
+  async hangup(reason: 'local-bye' | 'timeout' = 'local-bye'): Promise<number> {
     if (this.state === 'ended') return 0;
     const bye = this.owner.sendInDialog(this, 'BYE'); // built synchronously, before the dialog ends
-    this.end('local-bye');
+    this.end(reason);
     try {
       const res = await bye;
       return res.status;
