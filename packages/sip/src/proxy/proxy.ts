@@ -587,7 +587,11 @@ export class SipProxy {
     const ctx = b.ctx;
     // step 3: remove our Via; a response with no Via left was for us (never happens for forwarded requests).
     res.removeFirst('via');
-    if (!res.has('via')) return;
+    if (!res.has('via')) {
+      // A response must carry the request's Vias (§8.2.6.2); one built from the CANCEL's (a common UAS
+      // scripting slip) still ends the branch, with the upstream Vias restored.
+      for (const v of ctx.req.getAll('via')) res.add('Via', v);
+    }
     const status = res.status;
     if (status < 200) {
       if (b.done) return;
