@@ -48,7 +48,6 @@ describe('stateful proxy (RFC 3261 §16) on a simulated network', () => {
       void inv.answer(offer.replace('4000', '5000'));
     });
     const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer });
-    const outSt = statusOf(out);
     await w.run(500);
     const call: Call = await out.result;
     expect(call.remoteSdp).toContain('m=audio 5000');
@@ -81,7 +80,6 @@ describe('stateful proxy (RFC 3261 §16) on a simulated network', () => {
     });
     const progress: number[] = [];
     const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer, onProgress: (r) => progress.push(r.status) });
-    const outSt = statusOf(out);
     await w.run(3000);
     const call = await out.result;
     expect(progress).toContain(180);
@@ -107,7 +105,6 @@ describe('stateful proxy (RFC 3261 §16) on a simulated network', () => {
       void inv.answer(offer);
     });
     const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer });
-    const outSt = statusOf(out);
     await w.run(2000);
     const call = await out.result;
     expect(order).toEqual(['bob1', 'bob2']);
@@ -132,7 +129,6 @@ describe('stateful proxy (RFC 3261 §16) on a simulated network', () => {
       inv.reject(480);
     });
     const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer });
-    const outSt = statusOf(out);
     await w.run(2000);
     await out.result;
     expect(order).toEqual(['bob2', 'bob1']);
@@ -152,7 +148,6 @@ describe('stateful proxy (RFC 3261 §16) on a simulated network', () => {
       inv.on('cancel', () => cancelled++);
     });
     const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer });
-    const outSt = statusOf(out);
     await w.run(3000);
     const r = await out.result.catch((e: { status: number }) => e);
     expect((r as { status: number }).status).toBe(603);
@@ -339,7 +334,6 @@ describe('stateful proxy (RFC 3261 §16) on a simulated network', () => {
       expect(await outSt).toBe(want);
     }
     const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer });
-    const outSt = statusOf(out);
     await w.run(1000);
     await expect(out.result).resolves.toBeDefined();
     expect(errors).toHaveLength(2);
