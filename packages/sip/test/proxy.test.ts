@@ -148,9 +148,9 @@ describe('stateful proxy (RFC 3261 §16) on a simulated network', () => {
       inv.on('cancel', () => cancelled++);
     });
     const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer });
+    const outSt = statusOf(out);
     await w.run(3000);
-    const r = await out.result.catch((e: { status: number }) => e);
-    expect((r as { status: number }).status).toBe(603);
+    expect(await outSt).toBe(603);
     expect(cancelled).toBe(1);
   });
 
