@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,71 +6,14 @@ import { placeCall } from '../../packages/cli/src/commands/call.js';
 import { type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
 import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
+import { killSipps, sipp, sippServer, uacArgs } from './sipp-helpers.js';
 
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
-interface SippResult {
-  code: number | null;
-  out: string;
-  successful: number;
-  failed: number;
-}
-
-/** Runs sipp with a global timeout (and a hard kill as a backstop); resolves with its counters. */
-function sipp(args: string[], hardMs = 90_000): Promise<SippResult> {
-  const p = spawn('sipp', [...args, '-nostdin', '-buff_size', '1048576'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(p);
-  let out = '';
-  p.stdout?.on('data', (d) => {
-    out += d;
-    if (out.length > 200_000) out = out.slice(-100_000);
-  });
-  p.stderr?.on('data', (d) => {
-    out += d;
-  });
-  const kill = setTimeout(() => p.kill('SIGKILL'), hardMs);
-  return new Promise((resolve) => {
-    p.on('exit', (code) => {
-      clearTimeout(kill);
-      children.delete(p);
-      const num = (name: string) => {
-        const m = [...out.matchAll(new RegExp(`${name}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))].at(-1);
-        return m ? Number(m[1]) : -1;
-      };
-      resolve({ code, out, successful: num('Successful call'), failed: num('Failed call') });
-    });
-  });
-}
-
-/** Starts sipp as a long-running peer (killed in afterAll). */
-function sippServer(args: string[]): ChildProcess {
-  const p = spawn('sipp', [...args, '-nostdin'], { stdio: ['ignore', 'ignore', 'ignore'] });
-  children.add(p);
-  p.on('exit', () => children.delete(p));
-  return p;
-}
-
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killSipps();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** sipp client options: `count` calls at `rate` cps from 127.0.0.1 to 127.0.0.1:`port`, failing on `timeout`. */
-function uacArgs(port: number, count: number, rate: number, timeout: string): string[] {
-  return [
-    `127.0.0.1:${port}`,
-    '-i',
-    '127.0.0.1',
-    '-m',
-    String(count),
-    '-r',
-    String(rate),
-    '-timeout',
-    timeout,
-    '-timeout_error',
-  ];
-}
 
 describe.skipIf(!hasPeer('sipp'))('sipp against mdh', () => {
   it('sipp -sn uac: 1000 calls at 200 cps over UDP, 0 failed', async () => {

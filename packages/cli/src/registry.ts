@@ -14,6 +14,7 @@ const loaders: Record<string, () => Promise<Command>> = {
   demo: () => import('./commands/demo.js'),
   parse: () => import('./commands/parse.js'),
   resolve: () => import('./commands/resolve.js'),
+  proxy: () => import('./commands/proxy.js'),
   mdhavers: async () => ({
     usage: 'mdh mdhavers [run] FILE.braw | check FILE.braw | (no file: REPL)',
     run: (await import('@mdh/mdhavers')).runCli,

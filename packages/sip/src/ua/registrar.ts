@@ -14,6 +14,10 @@ export interface Binding {
   cseq: number;
   /** Source the REGISTER came from (`address:port`). */
   source?: string;
+  /** The contact's `q` value, 0–1 (RFC 3261 §10.2.1.2), when given: higher is tried first. */
+  q?: number;
+  /** The REGISTER's Path header values in order (RFC 3327 §5.3), to be used as Route set towards the contact. */
+  path?: string[];
 }
 
 /** Options of {@link Registrar}. */
@@ -111,6 +115,9 @@ export class Registrar {
             return createResponse(req, 503, { reason: 'Too Many Bindings' });
           const b: Binding = { contact: uri, expiresAt: now + Math.min(exp, maxE) * 1000, callId, cseq };
           if (source !== undefined) b.source = source;
+          if (c.q !== undefined) b.q = c.q;
+          const path = req.getAll('path');
+          if (path.length) b.path = path;
           list.push(b);
         }
       }
@@ -126,6 +133,8 @@ export class Registrar {
       const secs = Math.max(0, Math.round((b.expiresAt - now) / 1000));
       res.add('Contact', formatNameAddr({ uri: b.contact, params: { expires: String(secs) } }));
     }
+    // RFC 3327 §5.3: a registrar that stored a Path echoes it in the 200.
+    for (const p of req.getAll('path')) res.add('Path', p);
     res.add('Date', new Date().toUTCString());
     return res;
   }

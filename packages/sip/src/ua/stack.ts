@@ -224,18 +224,29 @@ export class SipStack {
    * Sends a request through a new client transaction: adds the top Via (with rport, RFC 3581), chooses
    * INVITE or non-INVITE machine. Requests over MTU−200 bytes go over TCP when the target is UDP and a TCP
    * transport exists (§18.1.1). ACK must go through {@link sendStateless}.
+   *
+   * A request built here has no Via of its own (a stale top Via from an earlier send is replaced); a proxy
+   * forwarding a request passes `proxied: true` so that the upstream Vias stay below ours (RFC 3261 §16.6 item 8).
    */
-  sendRequest(req: SipRequest, target: SendTarget, handlers: ClientRequestHandlers, branchIn?: string): ClientRequest {
+  sendRequest(
+    req: SipRequest,
+    target: SendTarget,
+    handlers: ClientRequestHandlers,
+    branchIn?: string,
+    how?: { proxied?: boolean },
+  ): ClientRequest {
+    const keep = how?.proxied === true;
     if (req.method === 'ACK') throw new Error('ACK is not sent in a client transaction: use sendStateless');
     let t = target;
     // A CANCEL reuses the branch of the request it cancels (RFC 3261 §9.1).
     const branch = branchIn ?? newBranch(pooledRandom);
-    let bytes = this.stamp(req, t.transport, branch);
+    let bytes = this.stamp(req, t.transport, branch, keep);
     if (!t.transport.reliable && bytes.length > MTU_LIMIT) {
       const tcp = this.transport('tcp');
       if (tcp) {
         t = { transport: tcp, peer: t.peer };
-        bytes = this.stamp(req, tcp, branch);
+        req.removeFirst('via');
+        bytes = this.stamp(req, tcp, branch, keep);
       }
     }
     const method = req.method;
@@ -286,9 +297,9 @@ export class SipStack {
     else t.send(data, target.peer, target.flow).catch(onError);
   }
 
-  /** Adds the top Via and returns the serialized request. */
-  private stamp(req: SipRequest, t: SipTransport, branch: string): Uint8Array {
-    req.removeFirst('via');
+  /** Adds the top Via (replacing a stale one unless `keep`) and returns the serialized request. */
+  private stamp(req: SipRequest, t: SipTransport, branch: string, keep = false): Uint8Array {
+    if (!keep) req.removeFirst('via');
     const own = req.getAll('via').length;
     const via = formatVia({
       transport: viaTransport(t.protocol),

@@ -4,34 +4,16 @@ import { DigestClient, type DigestServer } from '../auth/digest.js';
 import { Dialog, dialogId } from '../dialog/dialog.js';
 import { createRequest, createResponse, newCallId, newTag } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
-import { sipResolve } from '../resolve/sip-resolve.js';
 import { SdpNegotiationError } from '../sdp/offer-answer.js';
 import type { Timed } from '../transaction/timer-queues.js';
 import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
-import { parseUri, type SipUri, stripBrackets } from '../uri/uri.js';
+import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
 import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
-
-/** A call attempt that failed with a final response (or 408 on timeout, 503 on transport error). */
-export class SipCallError extends Error {
-  readonly status: number;
-  readonly response: SipResponse | undefined;
-  constructor(status: number, reason: string, response?: SipResponse) {
-    super(`${status} ${reason}`);
-    this.name = 'SipCallError';
-    this.status = status;
-    this.response = response;
-  }
-}
-
-/** Resolves a SIP URI to ordered targets (RFC 3263). The default handles IP literals and `localhost`. */
-export type TargetResolver = (
-  uri: SipUri,
-  protocol: TransportProtocol,
-) => Promise<{ protocol: TransportProtocol; address: string; port: number }[]>;
+import { resolveSendTargets, SipCallError, type TargetResolver } from './targets.js';
 
 /** Options of {@link UserAgent}. */
 export interface UserAgentOptions {
@@ -354,36 +336,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   /** Resolves a request URI to send targets, in order (RFC 3263 §4; failover on transport error/503, §4.3). */
   async targets(uriText: string): Promise<SendTarget[]> {
-    const u = parseUri(uriText);
-    if (u.kind !== 'sip') throw new Error(`cannot route a ${u.scheme}: URI`);
-    const tp = (u.params.transport ?? '').toLowerCase();
-    const explicit = tp === 'tcp' || tp === 'tls' || tp === 'ws' || tp === 'wss' || tp === 'udp';
-    let protocol: TransportProtocol = explicit ? (tp as TransportProtocol) : u.scheme === 'sips' ? 'tls' : 'udp';
-    if (u.scheme === 'sips' && protocol === 'tcp') protocol = 'tls';
-    if (u.scheme === 'sips' && protocol === 'ws') protocol = 'wss';
-    // Without an explicit transport, a UA that has no transport of the default kind uses its first one.
-    if (!explicit && !this.stack.transport(protocol)) protocol = this.o.transports[0]!.protocol;
-    const host = stripBrackets(typeof u.params.maddr === 'string' ? u.params.maddr : u.host);
-    let list: { protocol: TransportProtocol; address: string; port: number }[];
-    if (/^[\d.]+$/.test(host) || host.includes(':'))
-      list = [{ protocol, address: host, port: u.port ?? defaultPort(protocol) }];
-    else if (host === 'localhost') list = [{ protocol, address: '127.0.0.1', port: u.port ?? defaultPort(protocol) }];
-    else if (this.o.resolver) list = await this.o.resolver(u, protocol);
-    else {
-      // RFC 3263: NAPTR → SRV → A/AAAA, as an ordered failover list.
-      const found = await sipResolve(uriText, {
-        ...(explicit || !this.stack.transport('udp') ? { transport: protocol } : {}),
-        websocket: !!(this.stack.transport('ws') || this.stack.transport('wss')),
-      });
-      list = found.map((x) => ({ protocol: x.transport, address: x.host, port: x.port }));
-    }
-    const out: SendTarget[] = [];
-    for (const x of list) {
-      const t = this.stack.transport(x.protocol);
-      if (t) out.push({ transport: t, peer: { address: x.address, port: x.port } });
-    }
-    if (!out.length) throw new SipCallError(503, `no usable target for ${uriText}`);
-    return out;
+    return resolveSendTargets(this.stack, uriText, { fallback: this.o.transports[0]!, resolver: this.o.resolver });
   }
 
   private async targetFor(uri: string, req: SipRequest): Promise<SendTarget[]> {

@@ -1,0 +1,812 @@
+import { createHash } from 'node:crypto';
+import { createLoop, type Loop, type TimerId } from '@mdh/loop';
+import { createRequest, createResponse } from '../message/build.js';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import { parseMessage } from '../message/parse.js';
+import { serializeMessage } from '../message/serialize.js';
+import { formatVia, type Via } from '../message/views.js';
+import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
+import { type Peer, type SipTransport, viaTransport } from '../transport/transport.js';
+import { pooledRandom } from '../ua/random.js';
+import type { Registrar } from '../ua/registrar.js';
+import { type IncomingRequest, type SendTarget, SipStack } from '../ua/stack.js';
+import { resolveSendTargets, SipCallError, type TargetResolver } from '../ua/targets.js';
+import { stripBrackets, type Uri } from '../uri/uri.js';
+
+/** How several targets of one request are tried (RFC 3261 §16.6). */
+export type ForkMode = 'parallel' | 'sequential';
+
+/** One target of a routing decision: a Request-URI, with an optional q-value (higher first, RFC 3261 §16.6). */
+export interface ProxyTarget {
+  uri: string;
+  q?: number;
+  /** A Route set to put before the request's own (e.g. a registered Path, RFC 3327 §5.3). */
+  route?: readonly string[];
+}
+
+/** What the router decided for a request. */
+export type ProxyDecision =
+  | { targets: readonly (string | ProxyTarget)[]; fork?: ForkMode }
+  | { reject: number; reason?: string; headers?: [string, string][] };
+
+/** Facts about a request handed to the router. */
+export interface ProxyRequestInfo {
+  /** Where the request came from. */
+  source: Peer;
+  /** The transport it arrived on. */
+  transport: SipTransport;
+}
+
+/**
+ * Decides the target set of an out-of-dialog request that the proxy is responsible for (RFC 3261 §16.5). It may
+ * return a promise; an exception or rejection answers `500` and is reported to {@link ProxyOptions.onError}.
+ */
+export type ProxyRouter = (req: SipRequest, info: ProxyRequestInfo) => ProxyDecision | Promise<ProxyDecision>;
+
+/** Options of {@link createProxy}. */
+export interface ProxyOptions {
+  /** The transports to serve on (at least one). */
+  transports: SipTransport[];
+  /** Event loop (default: a new one on the system clock). Tests pass one on a ManualClock. */
+  loop?: Loop;
+  /**
+   * Routing of requests for our domains. Default: the registrar's bindings (q-ordered, sequential) when a
+   * registrar is set, else the Request-URI itself.
+   */
+  route?: ProxyRouter;
+  /** Answers REGISTER for our domains (RFC 3261 §10.3) and serves as the location service of the default router. */
+  registrar?: Registrar;
+  /** Host names this proxy is responsible for, besides its own addresses (RFC 3261 §16.4, §16.5). */
+  domains?: readonly string[];
+  /** Add Record-Route to dialog-creating requests so that in-dialog requests pass through (default true). */
+  recordRoute?: boolean;
+  /** Fork mode when the router does not say (default parallel). */
+  fork?: ForkMode;
+  /** Timer C in ms, more than 3 minutes (RFC 3261 §16.6 item 11; default 180 000). */
+  timerC?: number;
+  /** Largest number of branches of one request (default 16). */
+  maxBranches?: number;
+  /** Next-hop resolution (RFC 3263); default: IP literals and localhost directly, names through `sipResolve`. */
+  resolver?: TargetResolver;
+  timers?: Partial<TransactionTimers>;
+  /** Server/User-Agent header value. */
+  userAgent?: string;
+  /** Address to advertise in Via and Record-Route when bound to a wildcard. */
+  advertisedAddress?: string;
+  /** Receives exceptions from the router and internal failures; the proxy keeps serving (default: console.error). */
+  onError?: (err: unknown) => void;
+}
+
+/** Counters of a proxy. */
+export interface ProxyStats {
+  /** Requests forwarded statefully (one per server transaction). */
+  forwarded: number;
+  /** Branches created (one per target tried, failover included). */
+  branches: number;
+  /** ACKs and other requests forwarded statelessly. */
+  statelessForwards: number;
+  /** Requests answered by the proxy itself (errors, REGISTER, OPTIONS to the proxy). */
+  answered: number;
+  loopsDetected: number;
+  /** Live response contexts (server transactions still waiting for a final response). */
+  liveContexts: number;
+  cancelsSent: number;
+  timerCFired: number;
+}
+
+interface Branch {
+  ctx: Context;
+  req: SipRequest;
+  /** Next hops for failover (RFC 3263 §4.3), the current one first. */
+  hops: SendTarget[];
+  target: SendTarget;
+  branchId: string;
+  /** 'pending' until a final response (or failure) ends it. */
+  done: boolean;
+  provisional: boolean;
+  cancelWanted: boolean;
+  cancelSent: boolean;
+  timerC: TimerId | undefined;
+}
+
+interface Context {
+  inc: IncomingRequest;
+  req: SipRequest;
+  invite: boolean;
+  /** {@link loopHash} of the request as received. */
+  hash: string;
+  branches: Branch[];
+  /** Targets not yet tried (sequential forking). */
+  queue: ProxyTarget[];
+  finals: SipResponse[];
+  /** A final response was sent upstream. */
+  answered: boolean;
+  cancelled: boolean;
+  routing: boolean;
+}
+
+const SUPPORTED_SCHEMES = new Set(['sip', 'sips']);
+
+/**
+ * Loop-detection part of our branch (RFC 3261 §16.6 item 8), computed on the request as received: a request that
+ * comes back with the same Request-URI, tags, Call-ID, CSeq, Proxy-Require and Route set carries our Via with
+ * this value (a loop, 482); one that an element changed on the way (a spiral) does not. The topmost Via is left
+ * out: in a loop through other elements it is theirs, never the same twice, and would hide every loop.
+ */
+function loopHash(req: SipRequest): string {
+  const h = createHash('sha1');
+  h.update(req.uri);
+  h.update('\0');
+  h.update(req.from?.tag ?? '');
+  h.update('\0');
+  h.update(req.to?.tag ?? '');
+  h.update('\0');
+  h.update(req.callId ?? '');
+  h.update('\0');
+  h.update(String(req.cseq?.seq ?? ''));
+  h.update('\0');
+  for (const r of req.getAll('proxy-require')) h.update(r);
+  h.update('\0');
+  for (const r of req.getAll('route')) h.update(r);
+  return h.digest('hex').slice(0, 16);
+}
+
+function randomToken(): string {
+  const b = pooledRandom(8);
+  let s = '';
+  for (const x of b) s += (x & 0xff).toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Copy of a request (forking sends one copy per target, RFC 3261 §16.6 item 1). */
+function copyRequest(req: SipRequest): SipRequest {
+  const m = parseMessage(serializeMessage(req), { strict: false });
+  if (m.kind !== 'request') throw new Error('copy of a request is not a request');
+  return m;
+}
+
+/** Class of a final response for the §16.7 step 6 choice: 6xx first, then the lowest class. */
+function rank(status: number): number {
+  return status >= 600 ? 0 : status;
+}
+
+/**
+ * A stateful SIP proxy (RFC 3261 §16): request validation (§16.3: scheme, Max-Forwards, loop detection,
+ * Proxy-Require), Route preprocessing with loose and strict routers (§16.4, §16.6 item 6, §16.12),
+ * Record-Route, parallel and sequential forking with the §16.7 response selection (best response, 6xx cancels
+ * the rest, 2xx forwarded at once and pending branches cancelled, 503 → 500, 401/407 challenges merged),
+ * CANCEL of pending branches (§16.10), Timer C (§16.6 item 11), next-hop failover on 503, timeout or
+ * transport error (RFC 3263 §4.3), stateless forwarding of ACK for 2xx and of in-dialog requests' ACKs.
+ *
+ * ```ts
+ * const proxy = createProxy({
+ *   transports: [await listenTransport('udp', { host: '127.0.0.1', port: 5060 })],
+ *   route: (req) => ({ targets: ['sip:alice@10.0.0.7:5080', 'sip:alice@10.0.0.8:5080'], fork: 'parallel' }),
+ * });
+ * ```
+ */
+export class SipProxy {
+  /** The transaction layer underneath (its stats, its transports). */
+  readonly stack: SipStack;
+  readonly loop: Loop;
+  private readonly o: ProxyOptions;
+  private readonly contexts = new Set<Context>();
+  private readonly own = new Set<string>();
+  private readonly t1: number;
+  private readonly counters = {
+    forwarded: 0,
+    branches: 0,
+    statelessForwards: 0,
+    answered: 0,
+    loopsDetected: 0,
+    cancelsSent: 0,
+    timerCFired: 0,
+  };
+
+  constructor(o: ProxyOptions) {
+    if (!o.transports.length) throw new Error('a proxy needs at least one transport');
+    this.o = o;
+    this.loop = o.loop ?? createLoop();
+    this.t1 = resolveTimers(o.timers).t1;
+    this.stack = new SipStack({
+      loop: this.loop,
+      transports: o.transports,
+      ...(o.timers ? { timers: o.timers } : {}),
+      ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+      ...(o.advertisedAddress ? { advertisedAddress: o.advertisedAddress } : {}),
+    });
+    for (const t of o.transports) {
+      this.own.add(`${stripBrackets(this.stack.hostFor(t)).toLowerCase()}:${t.localPort}`);
+      this.own.add(`${stripBrackets(t.localAddress).toLowerCase()}:${t.localPort}`);
+    }
+    this.stack.onError = (e) => this.fail(e);
+    this.stack.onRequest = (inc) => this.onRequest(inc);
+    this.stack.onAck = (ack) => this.forwardStateless(ack);
+    this.stack.onStrayResponse = (res) => this.forwardStrayResponse(res);
+  }
+
+  /** Counters, including the live response contexts (0 when idle: nothing leaked). */
+  stats(): ProxyStats {
+    return { ...this.counters, liveContexts: this.contexts.size };
+  }
+
+  /** Stops every timer and closes the transports. */
+  async close(): Promise<void> {
+    for (const c of this.contexts) for (const b of c.branches) this.stopTimerC(b);
+    this.contexts.clear();
+    await this.stack.close();
+  }
+
+  private fail(e: unknown): void {
+    if (this.o.onError) {
+      try {
+        this.o.onError(e);
+      } catch {}
+    } else console.error(e);
+  }
+
+  // ------------------------------------------------------------------ who we are
+
+  /** Whether a URI names this proxy: one of its `host:port`s or, for `domains`, any port. */
+  private isUs(u: Uri, port?: number): boolean {
+    if (u.kind !== 'sip') return false;
+    const host = stripBrackets(u.host).toLowerCase();
+    if (port === undefined && this.o.domains?.some((d) => d.toLowerCase() === host)) return true;
+    const p = u.port ?? (u.scheme === 'sips' ? 5061 : 5060);
+    return this.own.has(`${host}:${p}`);
+  }
+
+  /** Whether the Request-URI is in a domain we are responsible for (the router decides its targets). */
+  private isOurDomain(u: Uri): boolean {
+    if (u.kind !== 'sip') return false;
+    const host = stripBrackets(u.host).toLowerCase();
+    if (this.o.domains?.some((d) => d.toLowerCase() === host)) return true;
+    return this.isUs(u);
+  }
+
+  private recordRouteFor(t: SipTransport): string {
+    const host = this.stack.hostFor(t);
+    const tp = t.protocol === 'udp' ? '' : `;transport=${t.protocol}`;
+    const scheme = t.protocol === 'tls' || t.protocol === 'wss' ? 'sips' : 'sip';
+    return `<${scheme}:${host}:${t.localPort}${tp};lr>`;
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  private answer(inc: IncomingRequest, status: number, opts?: Parameters<IncomingRequest['reply']>[1]): void {
+    this.counters.answered++;
+    if (!inc.answered) inc.reply(status, opts);
+  }
+
+  private onRequest(inc: IncomingRequest): void {
+    const req = inc.request;
+    // §16.3 item 2: a scheme we cannot route → 416.
+    let ruri: Uri;
+    try {
+      ruri = req.requestUri;
+    } catch {
+      this.answer(inc, 400, { reason: 'Bad Request (Request-URI)' });
+      return;
+    }
+    if (!SUPPORTED_SCHEMES.has(ruri.scheme)) {
+      this.answer(inc, 416);
+      return;
+    }
+    // §16.3 item 4: loop detection — our own Via with the same loop hash means the request came back unchanged.
+    const hash = loopHash(req);
+    if (this.looped(req, hash)) {
+      this.counters.loopsDetected++;
+      this.answer(inc, 482);
+      return;
+    }
+    // §16.3 item 3: Max-Forwards 0 (the stack answered 483 to all but OPTIONS): we are the final recipient (§11).
+    if (req.maxForwards === 0) {
+      this.answer(inc, 200, { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER']] });
+      return;
+    }
+    // §16.3 item 5: we support no extension that a proxy must understand.
+    const pr = req.proxyRequire;
+    if (pr.length) {
+      this.answer(inc, 420, { headers: [['Unsupported', pr.join(', ')]] });
+      return;
+    }
+    // §16.4: Route preprocessing.
+    this.preprocessRoute(req);
+    const hasRoute = req.has('route');
+    const inDialog = req.to?.tag !== undefined;
+    if (!hasRoute && !inDialog && this.isOurDomain(req.requestUri)) {
+      if (req.method === 'REGISTER' && this.o.registrar) {
+        this.counters.answered++;
+        inc.respond(this.o.registrar.handle(req, `${inc.source.address}:${inc.source.port}`));
+        return;
+      }
+      if (req.method === 'OPTIONS' && req.requestUri.kind === 'sip' && req.requestUri.user === undefined) {
+        // A request for the proxy itself (keep-alive probes of a dispatcher, RFC 3261 §11).
+        this.answer(inc, 200, { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER']] });
+        return;
+      }
+    }
+    const ctx: Context = {
+      inc,
+      req,
+      invite: req.method === 'INVITE',
+      hash,
+      branches: [],
+      queue: [],
+      finals: [],
+      answered: false,
+      cancelled: false,
+      routing: true,
+    };
+    this.contexts.add(ctx);
+    this.counters.forwarded++;
+    if (ctx.invite) {
+      this.stack.watchServer(inc, {
+        onCancel: () => this.onCancel(ctx),
+        onTimeout: () => this.finish(ctx),
+      });
+    }
+    if (hasRoute || inDialog || !this.isOurDomain(req.requestUri)) {
+      // §16.5: a request not for our domain, or with a route set, has one target: its Request-URI.
+      ctx.routing = false;
+      this.startTargets(ctx, [{ uri: req.uri }], 'parallel');
+      return;
+    }
+    let decision: ProxyDecision | Promise<ProxyDecision>;
+    try {
+      decision = (this.o.route ?? ((r) => this.defaultRoute(r)))(req, { source: inc.source, transport: inc.transport });
+    } catch (e) {
+      this.routeFailed(ctx, e);
+      return;
+    }
+    if (decision instanceof Promise) {
+      decision.then(
+        (d) => this.routed(ctx, d),
+        (e) => this.routeFailed(ctx, e),
+      );
+    } else this.routed(ctx, decision);
+  }
+
+  private routeFailed(ctx: Context, e: unknown): void {
+    this.fail(e);
+    ctx.routing = false;
+    this.respondUpstream(ctx, createResponse(ctx.req, 500));
+    this.release(ctx);
+  }
+
+  private routed(ctx: Context, d: ProxyDecision): void {
+    ctx.routing = false;
+    if (ctx.answered) return;
+    if (ctx.cancelled) {
+      this.respondUpstream(ctx, createResponse(ctx.req, 487));
+      this.release(ctx);
+      return;
+    }
+    if ('reject' in d) {
+      this.respondUpstream(
+        ctx,
+        createResponse(ctx.req, d.reject, {
+          ...(d.reason ? { reason: d.reason } : {}),
+          ...(d.headers ? { headers: d.headers } : {}),
+        }),
+      );
+      this.release(ctx);
+      return;
+    }
+    // RFC 3261 §16.6: higher q first; equal q keeps the router's order.
+    const list = d.targets
+      .map((t, i) => ({ t: typeof t === 'string' ? { uri: t } : t, i }))
+      .sort((a, b) => (b.t.q ?? 1) - (a.t.q ?? 1) || a.i - b.i)
+      .map((x) => x.t);
+    if (!list.length) {
+      this.respondUpstream(ctx, createResponse(ctx.req, 480));
+      this.release(ctx);
+      return;
+    }
+    this.startTargets(ctx, list.slice(0, this.o.maxBranches ?? 16), d.fork ?? this.o.fork ?? 'parallel');
+  }
+
+  /** The default router: registrar bindings (q-ordered, tried in sequence), else the Request-URI. */
+  private defaultRoute(req: SipRequest): ProxyDecision {
+    const reg = this.o.registrar;
+    if (!reg) return { targets: [req.uri] };
+    const u = req.requestUri;
+    if (u.kind !== 'sip') return { reject: 416 };
+    const bindings = reg.lookup(u);
+    if (!bindings.length) return { reject: 404 };
+    return {
+      targets: bindings.map((b) => ({ uri: b.contact, q: b.q ?? 1, ...(b.path ? { route: b.path } : {}) })),
+      fork: 'sequential',
+    };
+  }
+
+  private looped(req: SipRequest, hash: string): boolean {
+    const vias = req.vias;
+    for (let i = 0; i < vias.length; i++) {
+      const v = vias[i]!;
+      const port = v.port ?? 5060;
+      if (!this.own.has(`${stripBrackets(v.host).toLowerCase()}:${port}`)) continue;
+      const b = v.branch ?? '';
+      const dot = b.indexOf('.');
+      if (!b.startsWith('z9hG4bK') || dot < 0) continue;
+      if (b.slice(7, dot) === hash) return true;
+    }
+    return false;
+  }
+
+  /** RFC 3261 §16.4: undo a strict router's rewrite, then remove our own Route entry. */
+  private preprocessRoute(req: SipRequest): void {
+    let ruri: Uri | undefined;
+    try {
+      ruri = req.requestUri;
+    } catch {}
+    if (
+      ruri &&
+      this.isUs(ruri, ruri.kind === 'sip' ? ruri.port : undefined) &&
+      ruri.kind === 'sip' &&
+      ruri.params.lr !== undefined
+    ) {
+      const routes = req.getAll('route');
+      // The Request-URI is a value we placed in Record-Route: the previous hop was a strict router (§16.4).
+      const last = req.routes[req.routes.length - 1];
+      if (last) {
+        req.uri = last.uriText;
+        const kept = routes.slice(0, -1);
+        req.remove('route');
+        for (const r of kept) req.add('Route', r);
+      }
+    }
+    const first = req.routes[0];
+    if (first) {
+      let u: Uri | undefined;
+      try {
+        u = first.uri;
+      } catch {}
+      if (u && this.isUs(u, u.kind === 'sip' ? u.port : undefined)) req.removeFirst('route');
+    }
+  }
+
+  // ------------------------------------------------------------------ branches
+
+  private startTargets(ctx: Context, uris: ProxyTarget[], mode: ForkMode): void {
+    if (mode === 'sequential') {
+      ctx.queue = uris.slice(1);
+      void this.branch(ctx, uris[0]!);
+    } else for (const u of uris) void this.branch(ctx, u);
+  }
+
+  /** §16.6: forwards a copy of the request to one target. */
+  private async branch(ctx: Context, target: ProxyTarget): Promise<void> {
+    const req = copyRequest(ctx.req);
+    req.uri = target.uri;
+    if (target.route?.length) {
+      const own = req.getAll('route');
+      req.remove('route');
+      for (const r of [...target.route, ...own]) req.add('Route', r);
+    }
+    const mf = req.maxForwards;
+    req.set('Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1)));
+    if (this.o.recordRoute !== false && req.to?.tag === undefined && isDialogCreating(req.method))
+      req.prepend('Record-Route', this.recordRouteFor(ctx.inc.transport));
+    // §16.6 item 6: a strict router next: the Request-URI goes last in the Route set.
+    const first = req.routes[0];
+    if (first && first.uri.kind === 'sip' && first.uri.params.lr === undefined) {
+      const routes = req.getAll('route').slice(1);
+      routes.push(`<${req.uri}>`);
+      req.uri = first.uriText;
+      req.remove('route');
+      for (const r of routes) req.add('Route', r);
+    }
+    const b: Branch = {
+      ctx,
+      req,
+      hops: [],
+      target: undefined as unknown as SendTarget,
+      branchId: '',
+      done: false,
+      provisional: false,
+      cancelWanted: ctx.cancelled,
+      cancelSent: false,
+      timerC: undefined,
+    };
+    ctx.branches.push(b);
+    const nextHop = req.routes[0]?.uriText ?? req.uri;
+    try {
+      b.hops = await resolveSendTargets(this.stack, nextHop, {
+        fallback: ctx.inc.transport,
+        resolver: this.o.resolver,
+      });
+    } catch (e) {
+      const status = e instanceof SipCallError ? e.status : 503;
+      this.branchFinal(b, createResponse(ctx.req, status === 503 ? 503 : 400));
+      return;
+    }
+    if (b.cancelWanted && !ctx.answered) {
+      // CANCEL arrived while resolving: never send this branch.
+      this.branchFinal(b, createResponse(ctx.req, 487));
+      return;
+    }
+    this.send(b);
+  }
+
+  private send(b: Branch): void {
+    const ctx = b.ctx;
+    b.target = b.hops[0]!;
+    b.branchId = `z9hG4bK${ctx.hash}.${randomToken()}`;
+    this.counters.branches++;
+    this.stack.sendRequest(
+      b.req,
+      b.target,
+      {
+        onResponse: (res) => this.branchResponse(b, res),
+        onFailure: (why) => this.branchFailure(b, why),
+      },
+      b.branchId,
+      { proxied: true },
+    );
+    if (ctx.invite) this.armTimerC(b);
+  }
+
+  private armTimerC(b: Branch): void {
+    this.stopTimerC(b);
+    b.timerC = this.loop.after(this.o.timerC ?? 180_000, () => {
+      b.timerC = undefined;
+      if (b.done) return;
+      this.counters.timerCFired++;
+      // §16.6 item 11 / §16.8: with a provisional, CANCEL the branch; without one, behave as if 408 arrived.
+      if (b.provisional) this.cancelBranch(b);
+      else this.branchFinal(b, createResponse(b.ctx.req, 408));
+    });
+  }
+
+  private stopTimerC(b: Branch): void {
+    if (b.timerC !== undefined) {
+      this.loop.cancel(b.timerC);
+      b.timerC = undefined;
+    }
+  }
+
+  private branchFailure(b: Branch, why: 'timeout' | 'transport'): void {
+    if (b.done) return;
+    // RFC 3263 §4.3: on a timeout or transport error try the next resolved hop.
+    if (this.failover(b)) return;
+    this.branchFinal(b, createResponse(b.ctx.req, why === 'timeout' ? 408 : 503));
+  }
+
+  private failover(b: Branch): boolean {
+    if (b.hops.length < 2 || b.provisional || b.ctx.cancelled || b.ctx.answered) return false;
+    b.hops.shift();
+    // the stack stamped our Via on the copy: a new branch gets a new Via
+    b.req.removeFirst('via');
+    this.send(b);
+    return true;
+  }
+
+  /** §16.7: a response on one branch. */
+  private branchResponse(b: Branch, res: SipResponse): void {
+    const ctx = b.ctx;
+    // step 3: remove our Via; a response with no Via left was for us (never happens for forwarded requests).
+    res.removeFirst('via');
+    if (!res.has('via')) {
+      // A response must carry the request's Vias (§8.2.6.2); one built from the CANCEL's (a common UAS
+      // scripting slip) still ends the branch, with the upstream Vias restored.
+      for (const v of ctx.req.getAll('via')) res.add('Via', v);
+    }
+    const status = res.status;
+    if (status < 200) {
+      if (b.done) return;
+      b.provisional = true;
+      if (ctx.invite && status > 100) this.armTimerC(b);
+      if (b.cancelWanted && !b.cancelSent) this.cancelBranch(b);
+      // step 5/9: 100 is hop-by-hop; other provisionals go upstream at once.
+      if (status > 100 && !ctx.answered) ctx.inc.respond(res);
+      return;
+    }
+    if (status < 300) {
+      // RFC 6026: a retransmitted or forked 2xx to INVITE is forwarded too (the server transaction is Accepted).
+      const first = !b.done;
+      if (first) this.endBranch(b);
+      if (ctx.invite) {
+        // every 2xx goes upstream, also a second one from another fork (RFC 3261 §16.7 step 5, RFC 6026)
+        this.forward2xx(ctx, res);
+        // step 10: cancel the pending branches after a 2xx.
+        for (const o of ctx.branches) if (!o.done) this.cancelBranch(o);
+        ctx.queue = [];
+        this.maybeRelease(ctx);
+        return;
+      }
+      if (!ctx.answered) this.respondUpstream(ctx, res);
+      this.maybeRelease(ctx);
+      return;
+    }
+    if (b.done) return;
+    // RFC 3263 §4.3: a 503 from this hop → the next hop of the same target.
+    if (status === 503 && this.failover(b)) return;
+    this.branchFinal(b, res);
+  }
+
+  private forward2xx(ctx: Context, res: SipResponse): void {
+    ctx.answered = true;
+    ctx.inc.respond(res);
+  }
+
+  private endBranch(b: Branch): void {
+    b.done = true;
+    this.stopTimerC(b);
+  }
+
+  private branchFinal(b: Branch, res: SipResponse): void {
+    if (b.done) return;
+    this.endBranch(b);
+    const ctx = b.ctx;
+    ctx.finals.push(res);
+    if (res.status >= 600) {
+      // step 10: a 6xx ends the search: cancel the rest.
+      ctx.queue = [];
+      for (const o of ctx.branches) if (!o.done) this.cancelBranch(o);
+    } else if (ctx.queue.length && !ctx.cancelled && !ctx.answered) {
+      void this.branch(ctx, ctx.queue.shift()!);
+      return;
+    }
+    this.maybeFinish(ctx);
+  }
+
+  private maybeFinish(ctx: Context): void {
+    if (ctx.routing || (ctx.queue.length && !ctx.cancelled)) return;
+    if (ctx.branches.some((b) => !b.done)) return;
+    this.finish(ctx);
+  }
+
+  /** §16.7 step 6: choose the best final response and send it. */
+  private finish(ctx: Context): void {
+    if (!ctx.answered) {
+      let best: SipResponse | undefined;
+      for (const r of ctx.finals) if (!best || rank(r.status) < rank(best.status)) best = r;
+      let out: SipResponse;
+      if (!best) out = createResponse(ctx.req, ctx.cancelled ? 487 : 408);
+      else if (best.status === 503)
+        out = createResponse(ctx.req, 500, { reason: 'Server Internal Error (next hop 503)' });
+      else out = best;
+      if (out.status === 401 || out.status === 407) {
+        // step 7: collect every challenge of every 401/407 into the one response.
+        for (const r of ctx.finals) {
+          if (r === out) continue;
+          for (const c of r.getAll('www-authenticate')) out.add('WWW-Authenticate', c);
+          for (const c of r.getAll('proxy-authenticate')) out.add('Proxy-Authenticate', c);
+        }
+      }
+      this.respondUpstream(ctx, out);
+    }
+    this.release(ctx);
+  }
+
+  private respondUpstream(ctx: Context, res: SipResponse): void {
+    if (ctx.answered) return;
+    ctx.answered = true;
+    try {
+      ctx.inc.respond(res);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private maybeRelease(ctx: Context): void {
+    if (ctx.branches.every((b) => b.done)) this.release(ctx);
+  }
+
+  private release(ctx: Context): void {
+    for (const b of ctx.branches) this.stopTimerC(b);
+    this.contexts.delete(ctx);
+  }
+
+  // ------------------------------------------------------------------ CANCEL
+
+  /** §16.10: CANCEL of the server transaction → CANCEL every pending branch; no new branches start. */
+  private onCancel(ctx: Context): void {
+    if (ctx.answered) return;
+    ctx.cancelled = true;
+    ctx.queue = [];
+    if (!ctx.branches.length && !ctx.routing) {
+      this.respondUpstream(ctx, createResponse(ctx.req, 487));
+      this.release(ctx);
+      return;
+    }
+    for (const b of ctx.branches) if (!b.done) this.cancelBranch(b);
+  }
+
+  /** RFC 3261 §9.1: CANCEL a branch (after its first provisional; until then remember to). */
+  private cancelBranch(b: Branch): void {
+    if (b.done || b.cancelSent) return;
+    b.cancelWanted = true;
+    if (!b.provisional || !b.target) return;
+    b.cancelSent = true;
+    this.counters.cancelsSent++;
+    const r = b.req;
+    const c = createRequest({
+      method: 'CANCEL',
+      uri: r.uri,
+      from: r.get('from') ?? '',
+      to: r.get('to') ?? '',
+      callId: r.callId ?? '',
+      cseq: r.cseq?.seq ?? 1,
+      route: r.getAll('route'),
+    });
+    c.set('Max-Forwards', '70');
+    this.stack.sendRequest(c, b.target, { onResponse: () => {} }, b.branchId);
+    // §16.8: no final response within 64·T1 of the CANCEL → the branch ends as if 408 arrived.
+    this.stopTimerC(b);
+    b.timerC = this.loop.after(64 * this.t1, () => {
+      b.timerC = undefined;
+      this.branchFinal(b, createResponse(b.ctx.req, 408));
+    });
+  }
+
+  // ------------------------------------------------------------------ stateless parts
+
+  /** ACK for a 2xx (and any other request that matched no transaction) is forwarded statelessly (§16.11). */
+  private forwardStateless(req: SipRequest): void {
+    void this.forwardStatelessAsync(req).catch((e) => this.fail(e));
+  }
+
+  private async forwardStatelessAsync(req: SipRequest): Promise<void> {
+    const hash = loopHash(req);
+    if (this.looped(req, hash)) return;
+    this.preprocessRoute(req);
+    const mf = req.maxForwards;
+    if (mf === 0) return;
+    req.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
+    const first = req.routes[0];
+    if (first && first.uri.kind === 'sip' && first.uri.params.lr === undefined) {
+      const routes = req.getAll('route').slice(1);
+      routes.push(`<${req.uri}>`);
+      req.uri = first.uriText;
+      req.remove('route');
+      for (const r of routes) req.add('Route', r);
+    }
+    const next = req.routes[0]?.uriText ?? req.uri;
+    let hops: SendTarget[];
+    try {
+      hops = await resolveSendTargets(this.stack, next, { fallback: this.o.transports[0]!, resolver: this.o.resolver });
+    } catch {
+      return;
+    }
+    const t = hops[0]!;
+    // §16.11: a stateless branch is a function of the request, so a retransmission gets the same one.
+    const top = req.get('via') ?? '';
+    const branch = `z9hG4bK${hash}.${createHash('sha1').update(top).digest('hex').slice(0, 12)}`;
+    req.prepend(
+      'Via',
+      formatVia({
+        transport: viaTransport(t.transport.protocol),
+        host: this.stack.hostFor(t.transport),
+        port: t.transport.localPort,
+        branch,
+      }),
+    );
+    this.counters.statelessForwards++;
+    this.stack.post(t, serializeMessage(req));
+  }
+
+  /** A 2xx retransmitted after its client transaction ended: forwarded by its Via (§16.7, RFC 6026). */
+  private forwardStrayResponse(res: SipResponse): void {
+    const vias = res.vias;
+    const top = vias[0];
+    if (!top || !this.own.has(`${stripBrackets(top.host).toLowerCase()}:${top.port ?? 5060}`)) return;
+    const next: Via | undefined = vias[1];
+    if (!next || res.status < 200 || res.status >= 300) return;
+    res.removeFirst('via');
+    const t = this.stack.transport(next.transport.toLowerCase() as SipTransport['protocol']) ?? this.o.transports[0]!;
+    const address = stripBrackets(next.received ?? next.host);
+    const port = next.rport ?? next.port ?? 5060;
+    this.stack.post({ transport: t, peer: { address, port } }, serializeMessage(res));
+  }
+}
+
+function isDialogCreating(method: string): boolean {
+  return method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER' || method === 'NOTIFY';
+}
+
+/** Creates a {@link SipProxy} serving on the given transports. */
+export function createProxy(o: ProxyOptions): SipProxy {
+  return new SipProxy(o);
+}
