@@ -79,18 +79,6 @@ export {
   writeWavHeaderInto,
   writeWavInto,
 } from './audio/wav.js';
-// ---- testing: a deterministic network simulation ----
-export {
-  fnv1a64,
-  SeededRandom,
-  type SimDatagram,
-  type SimLinkOptions,
-  SimNetwork,
-  type SimNetworkOptions,
-  type SimNetworkStats,
-  type SimTraceKind,
-  type SimTraceRecord,
-} from './testing/sim-network.js';
 export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export { MediaError, type MediaErrorCode } from './errors.js';
 export * from './ice/index.js';
@@ -104,6 +92,18 @@ export {
   openMediaSession,
   type StartMediaOptions,
 } from './open.js';
+// ---- testing: a deterministic network simulation ----
+export {
+  fnv1a64,
+  SeededRandom,
+  type SimDatagram,
+  type SimLinkOptions,
+  SimNetwork,
+  type SimNetworkOptions,
+  type SimNetworkStats,
+  type SimTraceKind,
+  type SimTraceRecord,
+} from './testing/sim-network.js';
 export type {
   MediaAddress,
   MediaDropCounters,
