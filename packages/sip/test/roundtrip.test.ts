@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage, type SipMessage, serializeMessage } from '../src/message-layer.js';
 
 // Issue #14 item 8: parse ∘ serialize ∘ parse is the identity on everything the parser accepts, strict or not.
 
-const DIR = '/work/shared/vectors/sip-torture/';
+const DIR = fileURLToPath(new URL('../../../tests/vectors/sip-torture/', import.meta.url));
 const manifest = JSON.parse(readFileSync(`${DIR}manifest.json`, 'utf8')) as { messages: { file: string }[] };
 const seeds = manifest.messages.map((m) => new Uint8Array(readFileSync(DIR + m.file)));
 const enc = new TextEncoder();
