@@ -162,7 +162,11 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     this.finalSent = true;
     // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
     this.inc.respond(createResponse(this.request, 487, { toTag: this.toTag }));
-    this.emit('cancel');
+    try {
+      this.emit('cancel');
+    } catch (e) {
+      this.ua.handlerFailed(e, 'cancel');
+    }
   }
 }
 
