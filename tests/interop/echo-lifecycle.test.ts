@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { StreamFramer } from '@mdh/sip';
 import { describe, expect, it } from 'vitest';
 import { type EchoCallRecord, startEcho, stopSignal } from '../../packages/cli/src/commands/echo.js';
+import { hasPeer } from './peers.js';
 
 // Issue #14 item 12: a call whose ACK and BYE arrive in one TCP write is reported, and its media socket closed.
 
@@ -97,6 +99,34 @@ describe('mdh echo: call lifecycle over TCP (issue #14 item 12)', () => {
       await echo.stop();
     }
   }, 60_000);
+
+  it.skipIf(!hasPeer('sipp'))(
+    'sipp over TCP, 500 calls at 250 cps (ACK and BYE back to back): 500 calls reported, 0 sockets left',
+    async () => {
+      const calls: EchoCallRecord[] = [];
+      const echo = await startEcho({ host: '127.0.0.1', port: 0, transport: 'tcp', onCall: (c) => calls.push(c) });
+      try {
+        const base = socketCount();
+        const args = ['-sn', 'uac', '-t', 't1', `127.0.0.1:${echo.port}`, '-i', '127.0.0.1'];
+        args.push('-m', '500', '-r', '250', '-timeout', '30s', '-timeout_error', '-nostdin');
+        const p = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout?.on('data', (d) => {
+          out = (out + d).slice(-4000);
+        });
+        const kill = setTimeout(() => p.kill('SIGKILL'), 45_000);
+        const code = await new Promise<number | null>((r) => p.on('exit', r));
+        clearTimeout(kill);
+        expect(code, out).toBe(0);
+        await until(() => calls.length === 500, 10_000, '500 call records');
+        expect(echo.ua.activeCalls).toBe(0);
+        await until(() => socketCount() <= base, 10_000, `sockets back to ${base} (now ${socketCount()})`);
+      } finally {
+        await echo.stop();
+      }
+    },
+    60_000,
+  );
 
   it('stopSignal: the first SIGINT/SIGTERM starts the graceful stop, the second exits at once', async () => {
     const proc = new EventEmitter();

@@ -195,6 +195,25 @@ describe('call lifecycle events cannot be missed (issue #14 item 12)', () => {
     expect(uas.activeCalls).toBe(0);
   });
 
+  it('`void inv.answer(sdp)` and a caller that never ACKs: no unhandled rejection, the end is still observable', async () => {
+    const w = world();
+    const uas = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.2', 5060)], user: 'bob' });
+    const uac = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.1', 5060)], user: 'alice' });
+    const ended: CallEndReason[] = [];
+    uas.on('callEnded', (c) => ended.push(c.endReason!));
+    uas.on('invite', (inv) => {
+      void inv.answer(offer);
+    });
+    const t = uac.stack.transports[0]!;
+    const orig = t.send.bind(t);
+    t.send = (d, to, f) => (new TextDecoder().decode(d.subarray(0, 4)) === 'ACK ' ? Promise.resolve() : orig(d, to, f));
+    void uac.invite('sip:bob@127.0.0.2:5060', { sdp: offer }).result.catch(() => {});
+    await w.run(40_000, 100);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ended).toEqual(['no-ack']);
+    expect(unhandled).toEqual([]);
+  });
+
   it('whenEnded() resolves on every path (no ACK → BYE after 64×T1)', async () => {
     const w = world();
     const uas = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.2', 5060)], user: 'bob' });

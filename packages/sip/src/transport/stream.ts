@@ -146,6 +146,8 @@ export class StreamTransport implements SipTransport {
   private readonly msgTimeout: number;
   private readonly linger: number;
   private isClosed = false;
+  /** Broken connections answered and half-closed, waiting for the peer's FIN or the linger timer. */
+  private readonly lingering = new Set<Conn>();
   /** Defence counters: connections closed because of the peer's FIN, a message timeout, a limit, broken framing. */
   readonly defence = { peerClosed: 0, messageTimeouts: 0, evicted: 0, rejectedStreams: 0 };
 
@@ -313,11 +315,13 @@ export class StreamTransport implements SipTransport {
     const res = head ? streamErrorResponse(head, status) : undefined;
     if (res) conn.c.write(res).catch(() => {});
     conn.c.end();
+    this.lingering.add(conn);
     conn.timer = this.loop.after(this.linger, () => {
       conn.timer = undefined;
       conn.c.close();
     });
     conn.c.onClose(() => {
+      this.lingering.delete(conn);
       if (conn.timer !== undefined) this.loop.cancel(conn.timer);
       conn.timer = undefined;
     });
@@ -404,6 +408,8 @@ export class StreamTransport implements SipTransport {
       this.drop(c);
     }
     this.conns.clear();
+    for (const c of this.lingering) c.c.close();
+    this.lingering.clear();
     await this.server?.close();
     if (this.ownLoop) this.loop.close();
   }

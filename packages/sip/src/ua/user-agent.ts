@@ -144,7 +144,11 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     this.finalSent = true;
     // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
     this.inc.respond(createResponse(this.request, 487, { toTag: this.toTag }));
-    this.emit('cancel');
+    try {
+      this.emit('cancel');
+    } catch (e) {
+      this.ua.handlerFailed(e, 'cancel');
+    }
   }
 }
 
@@ -211,7 +215,13 @@ function notAllowed(r: IncomingRequest): void {
  *
  * ```ts
  * const ua = new UserAgent({ transports: [await UdpTransport.listen({ port: 5060 })] });
- * ua.on('invite', (inv) => inv.answer(answerSdp).then((call) => call.on('ended', () => {})));
+ * // an async handler: whatever it throws (or a caller that never ACKs) answers/ends the call and is reported
+ * // as `error`, never an unhandled rejection; `ended` reaches listeners added after the call ended too
+ * ua.on('invite', async (inv) => {
+ *   const call = await inv.answer(answerSdp);
+ *   call.on('ended', (why) => console.log('ended', why));
+ * });
+ * ua.on('error', (err, event) => console.warn(event, err));
  * ```
  */
 export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwner {
@@ -828,7 +838,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     this.calls.set(call.id, call);
     // the bytes the transaction sent are the ones retransmitted (serialized once)
     const bytes = r.respond(res);
-    return new Promise<Call>((resolve, reject) => {
+    const answered = new Promise<Call>((resolve, reject) => {
       const p = this.pendingAnswer(
         call,
         bytes,
@@ -841,6 +851,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       );
       this.pending.set(call.id, p);
     });
+    // A caller that never ACKs rejects this promise (408); an application that did not wait for it (e.g.
+    // `void inv.answer(sdp)`) must not crash on an unhandled rejection: the end is also `callEnded`/`whenEnded()`.
+    answered.catch(() => {});
+    return answered;
   }
 
   /** The UTF-8 of an SDP body; the last one is kept (an answering machine sends the same answer again and again). */
