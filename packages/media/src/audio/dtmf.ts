@@ -463,8 +463,12 @@ export class DtmfReceiver {
     return undefined;
   }
 
-  /** Feeds an already-parsed block (see {@link handlePayload}). */
-  handleEvent(ev: TelephoneEvent, rtpTimestamp: number, _marker: boolean, nowMs: number): void {
+  /**
+   * Feeds an already-parsed block (see {@link handlePayload}). The marker bit is accepted for symmetry but not
+   * needed: events are told apart by RTP timestamp, so a lost start packet (the one with the marker) loses nothing.
+   */
+  handleEvent(ev: TelephoneEvent, rtpTimestamp: number, marker: boolean, nowMs: number): void {
+    void marker;
     if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     const ts = rtpTimestamp >>> 0;
     const cur = this.current;
