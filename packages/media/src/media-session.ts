@@ -377,6 +377,36 @@ export class MediaSession {
   }
 
   /**
+   * Sends a received RTP packet back (an echo or a relay) without copying it: `rtp` is the decrypted packet of an
+   * `rtp` event (`event.bytes`), whose buffer the session owns. Our SSRC and next sequence number are written into
+   * its header in place; with SRTP it is protected straight from that buffer into the datagram sent (the cipher
+   * writes the only new bytes), without SRTP the same buffer goes out. Payload type, marker, timestamp and payload
+   * stay as received. Returns false before keys are ready or with no peer; throws when closed.
+   */
+  echoRtp(rtp: Uint8Array, now?: number): boolean {
+    this.usable(now);
+    const to = this.remoteRtp;
+    if (this._state !== 'active' || to === undefined || rtp.length < 12) return false;
+    rtp[2] = this.seq >>> 8;
+    rtp[3] = this.seq & 0xff;
+    writeU32(rtp, 8, this._ssrc);
+    let data = rtp;
+    if (this.tx) {
+      const out = new Uint8Array(rtp.length + this.tx.rtpOverhead);
+      const len = this.tx.protectInto(rtp, out, 0);
+      data = len === out.length ? out : out.subarray(0, len);
+    }
+    const timestamp = ((rtp[4]! << 24) | (rtp[5]! << 16) | (rtp[6]! << 8) | rtp[7]!) >>> 0;
+    const payloadLength = rtp.length - 12 - 4 * (rtp[0]! & 0x0f);
+    this.seq = (this.seq + 1) & 0xffff;
+    this.rtpSent++;
+    this.rtpOctetsSent += payloadLength;
+    this.sender.onPacketSent(timestamp, payloadLength, this.now);
+    this.push({ kind: 'datagram', data, to, via: 'rtp' });
+    return true;
+  }
+
+  /**
    * Sends one frame of 16-bit linear PCM at the clock rate (160 samples = 20 ms at 8 kHz) as G.711 in the
    * negotiated law, encoded straight into the packet buffer. The first frame of a talkspurt carries the marker
    * bit (RFC 3551 §4.1). While a DTMF event is being sent the frame is held back (its time still passes).
@@ -677,7 +707,8 @@ export class MediaSession {
       }
       len = r.length;
     }
-    const p = RtpPacket.tryParse(len === datagram.length ? datagram : datagram.subarray(0, len));
+    const bytes = len === datagram.length ? datagram : datagram.subarray(0, len);
+    const p = RtpPacket.tryParse(bytes);
     if (!(p instanceof RtpPacket)) {
       this.dropped.malformed++;
       return;
@@ -697,7 +728,7 @@ export class MediaSession {
     src.lastRtp = now;
     if (!src.stats.update(p.sequenceNumber, p.timestamp, now, p.payloadLength)) return;
     this.mainSource ??= p.ssrc;
-    this.emit({ type: 'rtp', packet: p, from });
+    this.emit({ type: 'rtp', packet: p, bytes, from });
     if (p.ssrc !== this.mainSource) return;
     if (p.payloadType === this.payloadType) {
       // Into the jitter buffer (it copies); frames come out at the playout clock in handleTimeout.

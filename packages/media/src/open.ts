@@ -102,6 +102,13 @@ export class MediaChannel {
     return r;
   }
 
+  /** Sends a received packet back without a copy (see {@link MediaSession.echoRtp}). */
+  echoRtp(rtp: Uint8Array): boolean {
+    const r = this.session.echoRtp(rtp, this.loop.now());
+    this.pump();
+    return r;
+  }
+
   /** Sends one frame of 16-bit PCM as G.711 (see {@link MediaSession.sendAudio}). */
   sendAudio(pcm: Int16Array): boolean {
     const r = this.session.sendAudio(pcm, this.loop.now());

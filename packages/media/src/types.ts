@@ -204,8 +204,11 @@ export interface MediaStats {
 export type MediaEvent =
   /** Keys are ready (SDES at once; DTLS-SRTP when the handshake completed and the fingerprint matched). */
   | { type: 'secure'; profile: string; keying: 'sdes' | 'dtls' }
-  /** An RTP packet from the peer, after SRTP and validation. The packet views the session's receive buffer. */
-  | { type: 'rtp'; packet: RtpPacket; from: MediaAddress }
+  /**
+   * An RTP packet from the peer, after SRTP and validation. `packet` parses `bytes`, the decrypted packet in the
+   * datagram's own buffer (valid while the event is handled; `echoRtp(bytes)` sends it back without a copy).
+   */
+  | { type: 'rtp'; packet: RtpPacket; bytes: Uint8Array; from: MediaAddress }
   /** An RTCP compound from the peer, after SRTCP. */
   | { type: 'rtcp'; packets: readonly RtcpPacket[]; from: MediaAddress }
   /** A far-end report changed RTT / remote loss / remote jitter. */

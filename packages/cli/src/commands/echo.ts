@@ -233,9 +233,9 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     const te = neg.telephoneEventPt;
     m.on('rtp', (e) => {
       const p = e.packet;
-      if (p.payloadType === neg.payloadType || p.payloadType === te) {
-        m.sendRtp(p.payload, { payloadType: p.payloadType, timestamp: p.timestamp, marker: p.marker });
-      }
+      // The decrypted packet goes back from its own buffer: our SSRC and sequence number written in place,
+      // protected straight into the datagram sent.
+      if (p.payloadType === neg.payloadType || p.payloadType === te) m.echoRtp(e.bytes);
     });
     m.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
     return m;
