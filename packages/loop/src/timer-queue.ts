@@ -35,6 +35,8 @@ const EMPTY_LISTS_KEPT = 64;
 
 interface TimerList {
   ms: number;
+  /** Index in `lists` (slots refer to their list by it). */
+  id: number;
   head: number;
   tail: number;
   /** Position in the heap of lists, -1 when not there. */
@@ -57,8 +59,8 @@ export class TimerStore {
   /** Slot state: QUEUED, NONE (allocated, not queued), PULL or FREE. */
   list = new Int32Array(MIN_CAP).fill(FREE);
   gen = new Int32Array(MIN_CAP);
-  /** Duration a queued slot was inserted under (finds its list when it is a list's head or tail). */
-  dur = new Float64Array(MIN_CAP);
+  /** The list a queued slot is in (index into `lists`). */
+  lid = new Int32Array(MIN_CAP);
   /**
    * A push timer's callback or a pull timer's token: the only per-slot array of references (`used` entries,
    * grown by push), because growing and scanning those costs far more than typed arrays.
@@ -77,6 +79,8 @@ export class TimerStore {
   /** Next creation sequence number (ties fire in this order). */
   seqNext = 0;
   private readonly byMs = new Map<number, TimerList>();
+  private lists: (TimerList | undefined)[] = [];
+  private freeLids: number[] = [];
   private heap: TimerList[] = [];
   private heapPeak = 0;
   /** Heap of slots of fractional-duration timers, `fn` of them. */
@@ -184,7 +188,7 @@ export class TimerStore {
     this.deadline = f64(this.deadline);
     this.seq = f64(this.seq);
     this.period = f64(this.period);
-    this.dur = f64(this.dur);
+    this.lid = i32(this.lid);
     this.prev = i32(this.prev);
     this.next = i32(this.next);
     const list = new Int32Array(n).fill(FREE);
@@ -244,12 +248,14 @@ export class TimerStore {
     }
     let l = this.byMs.get(ms);
     if (l === undefined) {
-      l = { ms, head: NONE, tail: NONE, index: NONE, kd: 0, ks: 0 };
+      const id = this.freeLids.pop() ?? this.lists.length;
+      l = { ms, id, head: NONE, tail: NONE, index: NONE, kd: 0, ks: 0 };
+      this.lists[id] = l;
       this.byMs.set(ms, l);
     }
     this.size++;
     this.list[s] = QUEUED;
-    this.dur[s] = ms;
+    this.lid[s] = l.id;
     const tail = l.tail;
     if (tail === NONE) {
       l.head = l.tail = s;
@@ -305,7 +311,7 @@ export class TimerStore {
       this.prev[n] = p;
       return;
     }
-    const l = this.byMs.get(this.dur[s]!)!;
+    const l = this.lists[this.lid[s]!]!;
     if (p !== NONE) this.next[p] = n;
     else l.head = n;
     if (n !== NONE) this.prev[n] = p;
@@ -324,8 +330,33 @@ export class TimerStore {
     const e = this.emptied;
     e.push(l);
     if (e.length <= EMPTY_LISTS_KEPT + this.heap.length) return;
-    for (const x of e) if (x.head === NONE && this.byMs.get(x.ms) === x) this.byMs.delete(x.ms);
+    for (const x of e) {
+      if (x.head === NONE && this.byMs.get(x.ms) === x) {
+        this.byMs.delete(x.ms);
+        this.lists[x.id] = undefined;
+        this.freeLids.push(x.id);
+      }
+    }
     this.emptied = [];
+    if (this.byMs.size === 0) {
+      this.lists = [];
+      this.freeLids = [];
+    } else if (
+      this.lists.length > 1024 &&
+      this.byMs.size * 4 < this.lists.length &&
+      this.size < 4 * this.lists.length
+    ) {
+      // Renumber the lists still known into a short array (slots of queued timers follow their list); the
+      // walk over queued timers is bounded by the array length it gives back, so it stays amortised O(1).
+      const keep: TimerList[] = [];
+      for (const x of this.byMs.values()) {
+        x.id = keep.length;
+        keep.push(x);
+        for (let q = x.head; q !== NONE; q = this.next[q]!) this.lid[q] = x.id;
+      }
+      this.lists = keep;
+      this.freeLids = [];
+    }
     // An array keeps its backing store when popped: copy the heap of lists once it is far below its peak.
     if (this.heapPeak > 1024 && this.heap.length * 4 < this.heapPeak) {
       this.heap = this.heap.slice();

@@ -127,3 +127,24 @@ describe('Loop timer memory (issue #14.5)', () => {
     expect(fired).toBe(151_000);
   });
 });
+
+describe('Loop timer memory with many whole-millisecond durations', () => {
+  it('returns to its baseline after 300k timers of distinct integer durations are cancelled, a timer pending', () => {
+    const clock = new ManualClock();
+    const loop = createLoop({ clock });
+    const keep = loop.after(1e9, () => {});
+    const noop = () => {};
+    const warm: number[] = [];
+    for (let i = 0; i < 5000; i++) warm.push(loop.after(i, noop));
+    for (const id of warm) loop.cancel(id);
+    const before = used();
+    const ids: number[] = [];
+    for (let i = 0; i < 300_000; i++) ids.push(loop.after(10 + i, noop));
+    for (let i = 0; i < ids.length; i++) loop.cancel(ids[(i * 7919) % ids.length]!);
+    // lists that emptied are forgotten in bounded batches; a few more timers of new durations finish the sweep
+    for (let i = 0; i < 200; i++) loop.cancel(loop.after(5_000_000 + i, noop));
+    const after = used();
+    expect(Math.abs(after - before)).toBeLessThan(MB);
+    expect(loop.cancel(keep)).toBe(true);
+  });
+});
