@@ -1,14 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import { parseMessage, type SipMessage, SipParseError, validateRequest } from '@mdh/sip';
-import { parseArgs } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp } from '../args.js';
+
+/** Options of `mdh parse`. */
+export const spec: CommandSpec = {
+  name: 'parse',
+  synopsis: '<file|-> [options]',
+  summary: 'Parses one SIP message (RFC 3261) from a file or stdin (-) and prints it as JSON on stdout.',
+  description:
+    'Exit 0 when valid; exit 1 when not, with {"valid":false,reason,message,offset,status} on stdout (status =\n' +
+    'what a server would answer) and the reason on stderr; exit 2 on a usage or read error.',
+  positionals: { min: 1 },
+  options: {
+    stream: {
+      type: 'boolean',
+      help: 'treat the input as one stream-framed message (Content-Length mandatory, RFC 3261 §18.3)',
+    },
+    json: { type: 'boolean', help: 'compact one-line JSON' },
+  },
+};
 
 /** Usage of `mdh parse`. */
-export const usage = `mdh parse <file|-> [--stream] [--json]
-  Parses one SIP message (RFC 3261) from a file or stdin and prints it as JSON on stdout.
-  Exit 0 when valid; exit 1 when not, with {"valid":false,reason,message,offset,status} on stdout
-  (status = what a server would answer) and the reason on stderr; exit 2 on usage or read errors.
-  --stream   treat the input as one stream-framed message (Content-Length mandatory, RFC 3261 §18.3)
-  --json     compact one-line JSON`;
+export const usage = formatHelp(spec);
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -76,12 +89,9 @@ function toJson(m: SipMessage): Record<string, unknown> {
 
 /** Runs `mdh parse`. */
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['stream', 'json']);
-  const src = a.positional[0];
-  if (!src) {
-    process.stderr.write(`${usage}\n`);
-    return 2;
-  }
+  const cl = commandLine(spec, argv);
+  if (typeof cl === 'number') return cl;
+  const src = cl.positionals[0]!;
   let bytes: Uint8Array;
   try {
     bytes = src === '-' ? await readStdin() : new Uint8Array(await readFile(src));
@@ -90,9 +100,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const m = parseMessage(bytes, { transport: a.flags.has('stream') ? 'stream' : 'datagram' });
+    const m = parseMessage(bytes, { transport: cl.values.stream === true ? 'stream' : 'datagram' });
     const json = toJson(m);
-    process.stdout.write(`${a.flags.has('json') ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
+    process.stdout.write(`${cl.values.json === true ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
     return 0;
   } catch (e) {
     if (!(e instanceof SipParseError)) throw e;

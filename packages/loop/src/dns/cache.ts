@@ -6,6 +6,7 @@ export interface NowSource {
 }
 
 /** One cached answer: records, or a negative answer (RFC 2308). */
+/** One cached answer: records (positive) or NXDOMAIN/NODATA (negative), with when it was stored and expires (ms). */
 export type CacheEntry =
   | { kind: 'records'; records: DnsRecord[]; storedAt: number; expiresAt: number }
   | { kind: 'negative'; code: 'NXDOMAIN' | 'NODATA'; storedAt: number; expiresAt: number };
