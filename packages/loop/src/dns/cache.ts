@@ -2,6 +2,7 @@ import type { DnsRecord } from './message.js';
 
 /** Anything with a millisecond `now()` (the @mdh/loop `Clock`). */
 export interface NowSource {
+  /** The current time in milliseconds. */
   now(): number;
 }
 
