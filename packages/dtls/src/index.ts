@@ -22,6 +22,7 @@ export {
   type CipherSuiteName,
   cipherSuiteInfo,
   type GroupName,
+  NamedGroup,
   SRTP_PROFILES,
   type SrtpProfileInfo,
   srtpProfileInfo,

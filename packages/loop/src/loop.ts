@@ -17,6 +17,7 @@ export type WatchId = number;
 export interface Watchable {
   readonly readable: boolean;
   readonly writable: boolean;
+  /** Calls `cb` whenever `readable` or `writable` may have changed; returns the unsubscribe function. */
   onReadiness(cb: () => void): () => void;
 }
 
@@ -26,6 +27,7 @@ export type LoopEvent =
   | { kind: 'timer'; id: TimerId; token: unknown }
   | { kind: 'stop' };
 
+/** Options of {@link createLoop}. */
 export interface LoopOptions {
   /** Time source; default the system monotonic clock. Use a {@link ManualClock} in tests. */
   clock?: Clock;

@@ -20,16 +20,47 @@ import {
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
-import { parseArgs, parseHostPort } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, hostPort, parseArgs, parseHostPort, userPass } from '../args.js';
+
+/** Options of `mdh echo`. */
+export const spec: CommandSpec = {
+  name: 'echo',
+  synopsis: '[options]',
+  summary: "Answers every call and echoes the caller's RTP back (decrypting and re-encrypting SRTP).",
+  description:
+    'Prints one line per call and, on Ctrl-C, the totals. With --auth it is also a registrar for REGISTER, and\n' +
+    'both REGISTER and INVITE are challenged with digest (MD5, qop=auth).',
+  options: {
+    sip: {
+      type: 'string',
+      value: 'HOST:PORT',
+      default: '127.0.0.1:5060',
+      parse: hostPort(5060),
+      help: 'where to listen for SIP',
+    },
+    transport: { type: 'string', choices: ['udp', 'tcp', 'tls', 'ws', 'wss'], default: 'udp', help: 'SIP transport' },
+    srtp: {
+      type: 'string',
+      choices: ['any', 'none', 'sdes', 'dtls'],
+      default: 'any',
+      help: 'media protection to accept (any: what the offer uses)',
+    },
+    auth: {
+      type: 'string',
+      value: 'USER:PASS',
+      parse: userPass,
+      help: 'challenge INVITE and REGISTER with digest for this user',
+    },
+    'no-media': { type: 'boolean', help: 'answer without media' },
+    quiet: { type: 'boolean', help: 'no line per call' },
+    json: { type: 'boolean', help: 'JSON lines' },
+    cert: { type: 'string', value: 'FILE', help: 'TLS certificate chain (PEM) for tls/wss (default: self-signed)' },
+    key: { type: 'string', value: 'FILE', help: 'TLS private key (PEM), with --cert' },
+  },
+};
 
 /** Usage of `mdh echo`. */
-export const usage = `usage: mdh echo [--sip HOST:PORT] [--transport udp|tcp|tls|ws] [--srtp any|none|sdes|dtls]
-                [--auth USER:PASS] [--no-media] [--quiet] [--json] [--cert FILE --key FILE]
-
-Answers every call, echoes the caller's RTP back (decrypting and re-encrypting SRTP), prints one line per
-call and, on Ctrl-C, the totals. With --auth it is also a registrar for REGISTER, and both REGISTER and INVITE
-are challenged with digest (MD5, qop=auth).
---srtp any (default) answers with whatever protection the offer uses; --no-media answers without media.`;
+export const usage = formatHelp(spec);
 
 /** Options of {@link startEcho}. */
 export interface EchoOptions {
@@ -347,6 +378,12 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
 
 /** `mdh echo` */
 export async function run(argv: string[]): Promise<number> {
+  const cl = commandLine(spec, argv); // strict: unknown flags and bad values are usage errors (exit 2)
+  if (typeof cl === 'number') return cl;
+  if ((cl.values.cert === undefined) !== (cl.values.key === undefined)) {
+    process.stderr.write(`mdh echo: --cert and --key go together\n${usage}\n`);
+    return 2;
+  }
   const a = parseArgs(argv, ['quiet', 'json', 'no-media']);
   const hp = parseHostPort(String(a.flags.get('sip') ?? '127.0.0.1:5060'), 5060);
   const transport = String(a.flags.get('transport') ?? 'udp') as TransportProtocol;

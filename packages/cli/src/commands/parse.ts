@@ -1,16 +1,29 @@
 import { readFile } from 'node:fs/promises';
 import { parseMessage, type SipMessage, SipParseError, validateRequest } from '@mdh/sip';
-import { parseArgs } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp } from '../args.js';
+
+/** Options of `mdh parse`. */
+export const spec: CommandSpec = {
+  name: 'parse',
+  synopsis: '<file|-> [options]',
+  summary: 'Parses one SIP message (RFC 3261) from a file or stdin (-) and prints it as JSON on stdout.',
+  description:
+    'Exit 0 when valid; exit 1 when not, with {"valid":false,reason,message,offset,status} on stdout (status =\n' +
+    'what a server would answer) and the reason on stderr; exit 2 on a usage or read error. A request that parses\n' +
+    'but that the stack would reject (RFC 3261 §8.2, e.g. a malformed Date) is not valid either: exit 1, the\n' +
+    'parsed message with "valid":false and "wouldReject":{status,reason}.',
+  positionals: { min: 1 },
+  options: {
+    stream: {
+      type: 'boolean',
+      help: 'treat the input as one stream-framed message (Content-Length mandatory, RFC 3261 §18.3)',
+    },
+    json: { type: 'boolean', help: 'compact one-line JSON' },
+  },
+};
 
 /** Usage of `mdh parse`. */
-export const usage = `mdh parse <file|-> [--stream] [--json]
-  Parses one SIP message (RFC 3261) from a file or stdin and prints it as JSON on stdout.
-  Exit 0 when valid; exit 1 when not, with {"valid":false,reason,message,offset,status} on stdout
-  (status = what a server would answer) and the reason on stderr; exit 2 on usage or read errors.
-  A request that parses but that the stack would reject (RFC 3261 §8.2, e.g. a malformed Date) is not
-  valid either: exit 1, the parsed message with "valid":false and "wouldReject":{status,reason}.
-  --stream   treat the input as one stream-framed message (Content-Length mandatory, RFC 3261 §18.3)
-  --json     compact one-line JSON`;
+export const usage = formatHelp(spec);
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -99,12 +112,9 @@ export function inspectMessage(bytes: Uint8Array, stream = false): { json: Recor
 
 /** Runs `mdh parse`. */
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['stream', 'json']);
-  const src = a.positional[0];
-  if (!src) {
-    process.stderr.write(`${usage}\n`);
-    return 2;
-  }
+  const cl = commandLine(spec, argv);
+  if (typeof cl === 'number') return cl;
+  const src = cl.positionals[0]!;
   let bytes: Uint8Array;
   try {
     bytes = src === '-' ? await readStdin() : new Uint8Array(await readFile(src));
@@ -112,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`mdh parse: cannot read ${src}: ${(e as Error).message}\n`);
     return 2;
   }
-  const { json, code } = inspectMessage(bytes, a.flags.has('stream'));
+  const { json, code } = inspectMessage(bytes, cl.values.stream === true);
   if (json.kind === undefined) {
     // unparsable
     process.stdout.write(`${JSON.stringify(json)}\n`);
@@ -121,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return code;
   }
-  process.stdout.write(`${a.flags.has('json') ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`${cl.values.json === true ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
   if (code !== 0) {
     const r = json.wouldReject as { status: number; reason: string };
     process.stderr.write(`mdh parse: invalid: the stack would answer ${r.status} (${r.reason})\n`);

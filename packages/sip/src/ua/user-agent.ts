@@ -58,6 +58,7 @@ export interface InviteOptions {
 /** A call being placed: `result` settles on the final response; `cancel()` sends CANCEL (RFC 3261 §9.1). */
 export interface OutgoingInvite {
   readonly result: Promise<Call>;
+  /** Cancels the attempt: CANCEL once a provisional response arrived (RFC 3261 §9.1); `result` then rejects with 487. */
   cancel(): void;
 }
 
