@@ -54,7 +54,7 @@ function sipUri(t: string): string {
   try {
     ok = parseUri(t).kind === 'sip';
   } catch {}
-  if (!ok) throw new Error(`--to needs a sip: or sips: URI, not '${t}'`);
+  if (!ok) throw new Error(`'${t}' is not a sip: or sips: URI`);
   return t;
 }
 
