@@ -46,7 +46,7 @@ export async function main(
     `fuzz: seed ${opts.seed}, up to ${opts.cases} cases per target${opts.timeBudgetMs ? `, ${opts.timeBudgetMs / 60_000} min each` : ''}`,
   );
   print(
-    `${'target'.padEnd(18)} ${'cases'.padStart(9)} ${'failures'.padStart(9)} ${'known'.padStart(7)} ${'slowest'.padStart(10)}  time`,
+    `${'target'.padEnd(18)} ${'cases'.padStart(9)} ${'failures'.padStart(9)} ${'known'.padStart(7)} ${'slowest'.padStart(10)}  time   (slowest: CPU ms of the slowest case)`,
   );
   for (const t of chosen) {
     const r = await runTarget(t, opts);

@@ -99,13 +99,20 @@ function byteEdit(rng: Rng, b: Uint8Array, pool: readonly Uint8Array[]): Uint8Ar
   }
 }
 
+/**
+ * Largest input a mutator returns (octets or UTF-16 units): above every protocol limit it tests (SIP's 64 KiB
+ * header section, 64 KiB datagrams), so limits are exercised, while stacked repeats cannot grow inputs
+ * without bound (the 50 ms rule is about work per input of a size the stack accepts).
+ */
+export const MAX_INPUT = 70_000;
+
 /** Mutates a binary corpus element with 1..4 stacked edits (sometimes none: the element itself). */
 export function mutateBytes(rng: Rng, pool: readonly Uint8Array[]): Uint8Array {
   let b = rng.pick(pool);
   if (rng.chance(0.05)) return b;
   const k = rng.range(1, 4);
   for (let i = 0; i < k; i++) b = byteEdit(rng, b, pool);
-  return b;
+  return b.length > MAX_INPUT ? b.subarray(0, MAX_INPUT) : b;
 }
 
 const EDGE_NUMBERS = [
@@ -242,6 +249,7 @@ export function mutateText(rng: Rng, pool: readonly string[], dict: readonly str
       const p = rng.int(s.length + 1);
       s = s.slice(0, p) + rng.pick(ODD_TEXT) + s.slice(p + (rng.chance(0.5) ? 1 : 0));
     }
+    if (s.length > MAX_INPUT) s = s.slice(0, MAX_INPUT);
   }
   return s;
 }

@@ -376,8 +376,11 @@ const rtp = target<Uint8Array>({
         } catch (e) {
           allow(e, RtpParseError);
         }
-        if (els?.some((x) => x.id === 0 || x.id === 15))
-          throw new FuzzFailure('ext-id', 'RFC 8285 ID 0/15 returned as an element');
+        // RFC 8285: ID 0 is padding in both forms; 15 is reserved only in the one-byte form (§4.2).
+        const oneByte = p.extensionProfile === 0xbede;
+        if (els?.some((x) => x.id === 0 || (oneByte && x.id === 15))) {
+          throw new FuzzFailure('ext-id', 'RFC 8285 padding/reserved ID returned as an element');
+        }
         // parse∘serialize is the identity on an untouched packet.
         if (!sameBytes(p.serialize(), b)) throw new FuzzFailure('unstable', 'serialize(parse(b)) != b');
         // Editing a received packet never throws (issue #14 item 9) and stays parseable.
