@@ -282,9 +282,11 @@ export class TimerStore {
       this.next[s] = l.head;
       this.prev[l.head] = s;
       l.head = s;
+      // The stored key may lag behind a cancelled head, so the new one can be later or earlier: move both ways.
       l.kd = this.deadline[s]!;
       l.ks = this.seq[s]!;
       this.siftUp(l.index);
+      this.siftDown(l.index);
     } else {
       const n = this.next[p]!;
       this.prev[s] = p;
