@@ -20,10 +20,12 @@
 /** Slots per generation step: at most this many timers can be pending at once in one loop. */
 export const MAX_TIMERS = 1 << 22;
 const NONE = -1;
+/** `list` value of an allocated slot in no list (0 is FREE, so fresh zeroed arrays need no fill). */
+const IDLE = 3;
 /** `list` value of a slot that holds a pull timer (not in any list). */
-export const PULL = -2;
+export const PULL = 4;
 /** `list` value of a free slot. */
-const FREE = -3;
+const FREE = 0;
 /** `list` value of a slot queued in a duration list. */
 const QUEUED = 1;
 /** `list` value of a slot in the heap of fractional-duration timers (`prev` holds its heap position). */
@@ -56,8 +58,8 @@ export class TimerStore {
   period = new Float64Array(MIN_CAP);
   prev = new Int32Array(MIN_CAP);
   next = new Int32Array(MIN_CAP);
-  /** Slot state: QUEUED, NONE (allocated, not queued), PULL or FREE. */
-  list = new Int32Array(MIN_CAP).fill(FREE);
+  /** Slot state: QUEUED, HEAPED, IDLE (allocated, not queued), PULL or FREE. */
+  list = new Int32Array(MIN_CAP);
   gen = new Int32Array(MIN_CAP);
   /** The list a queued slot is in (index into `lists`). */
   lid = new Int32Array(MIN_CAP);
@@ -118,7 +120,7 @@ export class TimerStore {
     this.period[s] = period;
     this.seq[s] = this.seqNext++;
     this.ref[s] = ref;
-    this.list[s] = NONE;
+    this.list[s] = IDLE;
     return this.gen[s]! * MAX_TIMERS + s;
   }
 
@@ -191,16 +193,11 @@ export class TimerStore {
     this.lid = i32(this.lid);
     this.prev = i32(this.prev);
     this.next = i32(this.next);
-    const list = new Int32Array(n).fill(FREE);
-    list.set(this.list.subarray(0, keep));
-    this.list = list;
+    this.list = i32(this.list);
     this.gen = i32(this.gen);
     if (n < old) {
       this.ref = this.ref.slice(0, keep);
     }
-    const fh = new Int32Array(n);
-    fh.set(this.fh.subarray(0, this.fn));
-    this.fh = fh;
     // Re-sort the free slots by the new halves and recount the live ones in the upper half.
     const half = n >>> 1;
     const lo: number[] = [];
@@ -282,9 +279,11 @@ export class TimerStore {
       this.next[s] = l.head;
       this.prev[l.head] = s;
       l.head = s;
+      // The stored key may lag behind a cancelled head, so the new one can be later or earlier: move both ways.
       l.kd = this.deadline[s]!;
       l.ks = this.seq[s]!;
       this.siftUp(l.index);
+      this.siftDown(l.index);
     } else {
       const n = this.next[p]!;
       this.prev[s] = p;
@@ -303,7 +302,7 @@ export class TimerStore {
     }
     if (st !== QUEUED) return;
     this.size--;
-    this.list[s] = NONE;
+    this.list[s] = IDLE;
     const p = this.prev[s]!;
     const n = this.next[s]!;
     if (p !== NONE && n !== NONE) {
@@ -367,14 +366,21 @@ export class TimerStore {
   private fInsert(s: number): void {
     this.size++;
     this.list[s] = HEAPED;
+    if (this.fn === this.fh.length) {
+      const fh = new Int32Array(this.fn * 2);
+      fh.set(this.fh);
+      this.fh = fh;
+    }
     this.fUp(this.fn++, s);
   }
 
   private fRemove(s: number): void {
     this.size--;
-    this.list[s] = NONE;
+    this.list[s] = IDLE;
     const i = this.prev[s]!;
     const last = this.fh[--this.fn]!;
+    if (this.fn === 0 && this.fh.length > MIN_CAP) this.fh = new Int32Array(MIN_CAP);
+    else if (this.fh.length > 1024 && this.fn * 8 < this.fh.length) this.fh = this.fh.slice(0, this.fh.length >>> 2);
     if (last === s) return;
     this.fDown(i, last);
     if (this.fh[i] === last) this.fUp(i, last);

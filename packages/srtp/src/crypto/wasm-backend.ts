@@ -82,13 +82,18 @@ const freeSlots: number[] = [];
 
 function allocSlot(): number {
   const x = wx!;
-  const i = freeSlots.pop() ?? slotsUsed++;
+  const reused = freeSlots.pop();
+  const i = reused ?? slotsUsed;
   const end = WASM_KEYS + (i + 1) * WASM_SLOT;
-  if (end > x.memory.buffer.byteLength) {
-    x.memory.grow(Math.ceil((end - x.memory.buffer.byteLength) / 65536));
+  const have = x.memory.buffer.byteLength;
+  if (end > have) {
+    // Grow geometrically (by half at least): growing may move the memory, so not once per key.
+    const pages = Math.max(Math.ceil((end - have) / 65536), Math.ceil(have / 65536 / 2));
+    x.memory.grow(pages); // throws when it cannot: the caller falls back to the TypeScript core
     mem8 = new Uint8Array(x.memory.buffer);
     mem32 = new Int32Array(x.memory.buffer);
   }
+  if (reused === undefined) slotsUsed++;
   return WASM_KEYS + i * WASM_SLOT;
 }
 
@@ -337,15 +342,37 @@ class WasmHmac extends Keyed implements Mac {
   }
 }
 
+function orJs<T>(wasm: () => T, js: () => T): T {
+  try {
+    return wasm();
+  } catch {
+    return js();
+  }
+}
+
 /** Whether WebAssembly with SIMD is available here (the 'wasm' backend works). */
 export const wasmBackendAvailable = wx !== null;
 
 /** The WebAssembly backend (AES-CM, AES-GCM, raw AES and HMAC-SHA1 in wasm). */
 export const wasmBackend: SrtpBackend = Object.freeze({
   name: 'wasm',
-  ctr: (key: Uint8Array): CtrCipher => new WasmCtr(key),
-  hmacSha1: (key: Uint8Array): Mac => new WasmHmac(key),
-  gcm: (key: Uint8Array): Aead => new WasmGcm(key),
+  // Where the module's memory cannot grow for one more key, that key runs on the TypeScript core (bad keys
+  // fail there with the same error).
+  ctr: (key: Uint8Array): CtrCipher =>
+    orJs(
+      () => new WasmCtr(key),
+      () => jsBackend.ctr(key),
+    ),
+  hmacSha1: (key: Uint8Array): Mac =>
+    orJs(
+      () => new WasmHmac(key),
+      () => jsBackend.hmacSha1(key),
+    ),
+  gcm: (key: Uint8Array): Aead =>
+    orJs(
+      () => new WasmGcm(key),
+      () => jsBackend.gcm(key),
+    ),
 });
 
 /** Size of the module's memory in octets (it grows by key slots; wiped keys' slots are reused). */
