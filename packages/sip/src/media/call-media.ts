@@ -63,6 +63,7 @@ export function mediaOptionsFor(neg: NegotiatedMedia, certificate?: DtlsCertific
   const remote = { address: neg.remoteAddress, port: neg.remotePort };
   return {
     remote,
+    rtcpMux: neg.rtcpMux,
     ...(neg.rtcpMux ? {} : { remoteRtcp: { address: neg.remoteAddress, port: neg.remoteRtcpPort } }),
     payloadType: neg.payloadType,
     codec: neg.codec,
@@ -87,7 +88,7 @@ export interface CallMediaOptions {
   certificate?: DtlsCertificate;
   /** Codecs in preference order (default PCMU, PCMA). */
   codecs?: AudioCodec[];
-  /** Offer rtcp-mux (RFC 5761, default true); without it RTCP gets its own port (RTP + 1). */
+  /** Offer rtcp-mux (RFC 5761, default true). An RTP/RTCP port pair is bound either way (RTCP on RTP + 1). */
   rtcpMux?: boolean;
 }
 
@@ -119,7 +120,14 @@ export class CallMedia {
   static async open(o: CallMediaOptions): Promise<CallMedia> {
     const host = o.host ?? '127.0.0.1';
     const rtcpMux = o.rtcpMux ?? true;
-    const ports = await openMediaPorts({ loop: o.loop, address: host, rtcpMux, ...(o.port ? { port: o.port } : {}) });
+    // An RTP/RTCP port pair (RFC 3550 §11) even when offering rtcp-mux: a peer that does not accept it (or an
+    // offer without it) sends RTCP to the port after ours. With mux the second socket stays idle.
+    const ports = await openMediaPorts({
+      loop: o.loop,
+      address: host,
+      rtcpMux: false,
+      ...(o.port ? { port: o.port } : {}),
+    });
     const local: LocalMedia = { address: host, port: ports.local.port, srtp: o.srtp, rtcpMux };
     if (o.codecs) local.codecs = o.codecs;
     let cert: DtlsCertificate | undefined;
