@@ -172,7 +172,11 @@ export class CallMedia {
   }
 }
 
-/** The media part of a call report: RTP counts, local loss/jitter, and what RTCP told (RFC 3550 §6.4). */
+/**
+ * The media part of a call report: RTP counts, local loss/jitter, and what RTCP told (RFC 3550 §6.4). With
+ * DTLS-SRTP and no rtcp-mux there is no RTCP (the RTCP component's own DTLS association, RFC 5764 §4.1, is not
+ * run).
+ */
 export interface CallMediaReport {
   packetsSent: number;
   packetsReceived: number;
@@ -198,6 +202,8 @@ export interface CallMediaReport {
   rtcpReceived: number;
   /** Datagrams dropped: SRTP authentication/replay failures, malformed or unclassifiable packets. */
   dropped: number;
+  /** RTCP datagrams not used (SRTCP failures, RTCP sent in the clear on an SRTP session, malformed). */
+  rtcpDropped: number;
   /** SRTP profile in use, when protected. */
   srtpProfile: string | undefined;
 }
@@ -222,6 +228,7 @@ export function callMediaReport(s: MediaStats): CallMediaReport {
     rtcpSent: s.rtcp.sent,
     rtcpReceived: s.rtcp.received,
     dropped: s.dropped.unauthenticated + s.dropped.replayed + s.dropped.malformed + s.dropped.unknown,
+    rtcpDropped: s.dropped.rtcp,
     srtpProfile: s.srtpProfile,
   };
 }
