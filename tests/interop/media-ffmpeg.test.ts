@@ -111,6 +111,7 @@ describe.skipIf(!hasPeer('ffmpeg'))('@mdh/media with ffmpeg (RTCP from a real RT
       const st = m.stats();
       expect(st.dropped.unauthenticated).toBe(0);
       expect(st.dropped.malformed).toBe(0);
+      expect(st.dropped.rtcp).toBe(0); // every SRTCP/RTCP from ffmpeg authenticated and parsed
       // ~150 packets of 20 ms; the first is A.1 probation (not counted by ReceiverStats).
       expect(st.received.packets).toBeGreaterThanOrEqual(145);
       expect(st.received.lost).toBe(0);

@@ -115,6 +115,7 @@ export class MediaSession {
     looped: 0,
     unhandled: 0,
     internal: 0,
+    rtcp: 0,
   };
 
   private _state: MediaState = 'keying';
@@ -599,6 +600,12 @@ export class MediaSession {
     const dtls = this.dtls!;
     // RFC 5763 §5: the passive side answers the handshake where it comes from when no address was signalled.
     if (this._state === 'keying' && this.remoteRtp === undefined) this.setRemoteFrom(from);
+    // Once keyed, only the peer's RTP address speaks DTLS to this association (a late retransmitted flight). A
+    // handshake for the RTCP component (RFC 5764 §4.1, no rtcp-mux) is not run: counted, not fed to the engine.
+    if (this._state === 'active' && !sameAddress(this.remoteRtp, from)) {
+      this.dropped.unhandled++;
+      return;
+    }
     dtls.handleInput(datagram, now);
     this.drainDtls(now);
   }
@@ -762,25 +769,27 @@ export class MediaSession {
     }
   }
 
+  /** RTCP datagrams that cannot be used (not keyed, SRTCP failure, malformed) count in `dropped.rtcp`. */
   private onRtcp(datagram: Uint8Array, from: MediaAddress, now: number): void {
     let len = datagram.length;
     if (this.security.kind !== 'none') {
       if (!this.rx) {
-        this.dropped.notKeyed++;
+        this.dropped.rtcp++;
         return;
       }
       // RTCP is rare: the throwing *Into call is fine here (@mdh/srtp has no non-throwing SRTCP Into variant).
       try {
         len = this.rx.unprotectRtcpInto(datagram, datagram, 0);
-      } catch (e) {
-        this.countSrtpFailure((e as Error).name);
+      } catch {
+        // forged, replayed, or sent in the clear (some peers send RTCP APP keepalives unprotected): RFC 3711 §3.4
+        this.dropped.rtcp++;
         return;
       }
     }
     const data = len === datagram.length ? datagram : datagram.subarray(0, len);
     const packets = tryParseRtcp(data);
     if (!Array.isArray(packets)) {
-      this.dropped.malformed++;
+      this.dropped.rtcp++;
       return;
     }
     this.rtcpReceivedCount++;
@@ -966,6 +975,9 @@ export class MediaSession {
   private emitRtcp(packets: readonly RtcpPacket[], closing = false): boolean {
     const to = this.rtcpMux ? this.remoteRtp : this.remoteRtcpAddr;
     if ((this._state !== 'active' && !closing) || to === undefined) return false;
+    // DTLS-SRTP keys SRTCP on a separate RTCP port from a second association (RFC 5764 §4.1), which this session
+    // does not run: without rtcp-mux it sends no RTCP rather than SRTCP the peer cannot authenticate.
+    if (this.security.kind === 'dtls' && !this.rtcpMux) return false;
     if (this.security.kind !== 'none' && !this.tx) return false;
     const n = rtcpCompoundSize(packets);
     const buf = new Uint8Array(n + (this.tx ? this.tx.rtcpOverhead : 0));

@@ -232,7 +232,7 @@ export interface OpenMediaPortsOptions {
 }
 
 /** Session options for {@link MediaPorts.start}: everything but the time and the local address. */
-export type StartMediaOptions = Omit<MediaSessionOptions, 'now' | 'local' | 'wallClock' | 'rtcpMux'> & {
+export type StartMediaOptions = Omit<MediaSessionOptions, 'now' | 'local' | 'wallClock'> & {
   /** Unix time in ms for a loop time (default: `Date.now()` at start plus the loop clock's progress). */
   wallClock?: (now: number) => number;
 };
@@ -251,7 +251,7 @@ export class MediaPorts {
   readonly local: MediaAddress;
   /** Local RTCP address (the RTP one with rtcp-mux). */
   readonly localRtcp: MediaAddress;
-  /** Whether RTP and RTCP share the port. */
+  /** Whether only one port was bound (RTP and RTCP must share it); false: an RTP/RTCP pair. */
   readonly rtcpMux: boolean;
   private readonly rtpSocket: UdpSocket;
   private readonly rtcpSocket: UdpSocket | undefined;
@@ -278,11 +278,15 @@ export class MediaPorts {
   start(opts: StartMediaOptions): MediaChannel {
     if (this.state !== 'bound') throw new MediaError('closed', `media ports already ${this.state}`);
     const { wallClock, ...rest } = opts;
+    // Ports bound as a pair may still run muxed (the peer accepted a=rtcp-mux, RFC 5761 §5.1.1); one port cannot
+    // run without mux.
+    const rtcpMux = opts.rtcpMux ?? this.rtcpMux;
+    if (!rtcpMux && this.rtcpMux) throw new MediaError('bad-argument', 'these ports were bound for rtcp-mux only');
     const startWall = Date.now();
     const startLoop = this.loop.now();
     const session = new MediaSession({
       ...rest,
-      rtcpMux: this.rtcpMux,
+      rtcpMux,
       now: this.loop.now(),
       local: this.local,
       wallClock: wallClock ?? ((t) => startWall + (t - startLoop)),

@@ -160,6 +160,8 @@ export interface MediaDropCounters {
   unhandled: number;
   /** Anything that raised inside the session (a bug): counted, and the session goes on. */
   internal: number;
+  /** RTCP datagrams not used: before keys, SRTCP authentication/replay failures (or RTCP in the clear), malformed. */
+  rtcp: number;
 }
 
 /** The statistics of a session: what we sent, what we received, and what the far end reported. */

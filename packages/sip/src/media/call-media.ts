@@ -63,6 +63,7 @@ export function mediaOptionsFor(neg: NegotiatedMedia, certificate?: DtlsCertific
   const remote = { address: neg.remoteAddress, port: neg.remotePort };
   return {
     remote,
+    rtcpMux: neg.rtcpMux,
     ...(neg.rtcpMux ? {} : { remoteRtcp: { address: neg.remoteAddress, port: neg.remoteRtcpPort } }),
     payloadType: neg.payloadType,
     codec: neg.codec,
@@ -87,7 +88,7 @@ export interface CallMediaOptions {
   certificate?: DtlsCertificate;
   /** Codecs in preference order (default PCMU, PCMA). */
   codecs?: AudioCodec[];
-  /** Offer rtcp-mux (RFC 5761, default true); without it RTCP gets its own port (RTP + 1). */
+  /** Offer rtcp-mux (RFC 5761, default true). An RTP/RTCP port pair is bound either way (RTCP on RTP + 1). */
   rtcpMux?: boolean;
 }
 
@@ -119,7 +120,14 @@ export class CallMedia {
   static async open(o: CallMediaOptions): Promise<CallMedia> {
     const host = o.host ?? '127.0.0.1';
     const rtcpMux = o.rtcpMux ?? true;
-    const ports = await openMediaPorts({ loop: o.loop, address: host, rtcpMux, ...(o.port ? { port: o.port } : {}) });
+    // An RTP/RTCP port pair (RFC 3550 §11) even when offering rtcp-mux: a peer that does not accept it (or an
+    // offer without it) sends RTCP to the port after ours. With mux the second socket stays idle.
+    const ports = await openMediaPorts({
+      loop: o.loop,
+      address: host,
+      rtcpMux: false,
+      ...(o.port ? { port: o.port } : {}),
+    });
     const local: LocalMedia = { address: host, port: ports.local.port, srtp: o.srtp, rtcpMux };
     if (o.codecs) local.codecs = o.codecs;
     let cert: DtlsCertificate | undefined;
@@ -164,7 +172,11 @@ export class CallMedia {
   }
 }
 
-/** The media part of a call report: RTP counts, local loss/jitter, and what RTCP told (RFC 3550 §6.4). */
+/**
+ * The media part of a call report: RTP counts, local loss/jitter, and what RTCP told (RFC 3550 §6.4). With
+ * DTLS-SRTP and no rtcp-mux there is no RTCP (the RTCP component's own DTLS association, RFC 5764 §4.1, is not
+ * run).
+ */
 export interface CallMediaReport {
   packetsSent: number;
   packetsReceived: number;
@@ -190,6 +202,8 @@ export interface CallMediaReport {
   rtcpReceived: number;
   /** Datagrams dropped: SRTP authentication/replay failures, malformed or unclassifiable packets. */
   dropped: number;
+  /** RTCP datagrams not used (SRTCP failures, RTCP sent in the clear on an SRTP session, malformed). */
+  rtcpDropped: number;
   /** SRTP profile in use, when protected. */
   srtpProfile: string | undefined;
 }
@@ -214,6 +228,7 @@ export function callMediaReport(s: MediaStats): CallMediaReport {
     rtcpSent: s.rtcp.sent,
     rtcpReceived: s.rtcp.received,
     dropped: s.dropped.unauthenticated + s.dropped.replayed + s.dropped.malformed + s.dropped.unknown,
+    rtcpDropped: s.dropped.rtcp,
     srtpProfile: s.srtpProfile,
   };
 }
