@@ -59,6 +59,17 @@ rmSync(tmp, { recursive: true, force: true });
 mkdirSync(tmp, { recursive: true });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** The built file of a package export (`.` or `./testing`), from the package's exports map. */
+function builtEntry(pkg: string, entry: string): string {
+  const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | { import?: string; default?: string }>;
+  };
+  const e = manifest.exports[entry];
+  const target = typeof e === 'string' ? e : (e?.import ?? e?.default);
+  if (!target) throw new Error(`@mdh/${pkg} has no export '${entry}'`);
+  return join(root, 'packages', pkg, target);
+}
+
 const blocks: Block[] = [];
 for (const readme of readmes) {
   for (const b of extractBlocks(readme, readFileSync(join(root, readme), 'utf8'))) {
@@ -128,9 +139,10 @@ describe('README code blocks', () => {
       const js = ts.transpileModule(readFileSync(b.file, 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       }).outputText;
-      // Bare `@mdh/<pkg>` specifiers → the built package (what a user of the published package runs).
-      const linked = js.replace(/(['"])@mdh\/([a-z]+)\1/g, (_m, q: string, pkg: string) => {
-        return `${q}${pathToFileURL(join(root, 'packages', pkg, 'dist', 'index.js')).href}${q}`;
+      // Bare `@mdh/<pkg>` and `@mdh/<pkg>/<subpath>` specifiers → the built file its exports map names (what a
+      // user of the published package runs).
+      const linked = js.replace(/(['"])@mdh\/([a-z]+)(\/[a-z-]+)?\1/g, (_m, q: string, pkg: string, sub?: string) => {
+        return `${q}${pathToFileURL(builtEntry(pkg, sub ? `.${sub}` : '.')).href}${q}`;
       });
       const mjs = b.file.replace(/\.(ts|mjs)$/, '.run.mjs');
       writeFileSync(mjs, linked);
