@@ -13,6 +13,7 @@ import { DtmfReceiver } from '@mdh/media';
 import { RtpPacket } from '@mdh/rtp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasPeer } from './peers.js';
+import { sippMediaPort } from './sipp-helpers.js';
 
 const DIR = '/usr/share/sip-tester';
 const CODES = '0123456789*#ABCD';
@@ -178,6 +179,8 @@ ${plays}
           '40s',
           '-timeout_error',
           '-nostdin',
+          '-mp',
+          String(sippMediaPort()),
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );

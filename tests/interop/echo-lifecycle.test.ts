@@ -6,6 +6,7 @@ import { StreamFramer } from '@mdh/sip';
 import { describe, expect, it } from 'vitest';
 import { type EchoCallRecord, startEcho, stopSignal } from '../../packages/cli/src/commands/echo.js';
 import { hasPeer } from './peers.js';
+import { sippMediaPort } from './sipp-helpers.js';
 
 // Issue #14 item 12: a call whose ACK and BYE arrive in one TCP write is reported, and its media socket closed.
 
@@ -108,7 +109,18 @@ describe('mdh echo: call lifecycle over TCP (issue #14 item 12)', () => {
       try {
         const base = socketCount();
         const args = ['-sn', 'uac', '-t', 't1', `127.0.0.1:${echo.port}`, '-i', '127.0.0.1'];
-        args.push('-m', '500', '-r', '250', '-timeout', '30s', '-timeout_error', '-nostdin');
+        args.push(
+          '-m',
+          '500',
+          '-r',
+          '250',
+          '-timeout',
+          '30s',
+          '-timeout_error',
+          '-nostdin',
+          '-mp',
+          String(sippMediaPort()),
+        );
         const p = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         p.stdout?.on('data', (d) => {

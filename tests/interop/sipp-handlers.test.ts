@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { answerSdpOffer, listenTransport, makeSdesCrypto, UserAgent } from '@mdh/sip';
 import { describe, expect, it } from 'vitest';
 import { hasPeer } from './peers.js';
+import { sippMediaPort } from './sipp-helpers.js';
 
 // Issue #15 item 1 against a real peer: a handler that throws → sipp gets 500; an unanswerable offer → 488;
 // the UA keeps serving (the next sipp call succeeds); nothing goes unhandled.
@@ -11,7 +12,7 @@ const scenario = (code: number) => fileURLToPath(new URL(`./sipp/uac-expect-${co
 
 /** Runs sipp to completion (hard-killed after 30 s); resolves with its exit code and output. */
 function sipp(args: string[]): Promise<{ code: number | null; out: string }> {
-  const p = spawn('sipp', [...args, '-nostdin'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn('sipp', [...args, '-nostdin', '-mp', String(sippMediaPort())], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout?.on('data', (d) => {
     out = (out + d).slice(-20_000);

@@ -12,9 +12,18 @@ export interface SippResult {
   failed: number;
 }
 
+/**
+ * A media port for sipp (`-mp`): sipp binds 6000 (and 6002) by default, so two sipp processes at once — test
+ * files run in parallel — would collide and one would exit at start. An even port from a wide random range.
+ */
+export function sippMediaPort(): number {
+  return 20_000 + 2 * Math.floor(Math.random() * 15_000);
+}
+
 /** Runs sipp with a global timeout (and a hard kill as a backstop); resolves with its counters. */
 export function sipp(args: string[], hardMs = 90_000): Promise<SippResult> {
-  const p = spawn('sipp', [...args, '-nostdin', '-buff_size', '1048576'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const mp = args.includes('-mp') ? [] : ['-mp', String(sippMediaPort())];
+  const p = spawn('sipp', [...args, ...mp, '-nostdin', '-buff_size', '1048576'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(p);
   let out = '';
   p.stdout?.on('data', (d) => {
@@ -40,7 +49,8 @@ export function sipp(args: string[], hardMs = 90_000): Promise<SippResult> {
 
 /** Starts sipp as a long-running peer (killed by {@link killSipps}). */
 export function sippServer(args: string[]): ChildProcess {
-  const p = spawn('sipp', [...args, '-nostdin'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const mp = args.includes('-mp') ? [] : ['-mp', String(sippMediaPort())];
+  const p = spawn('sipp', [...args, ...mp, '-nostdin'], { stdio: ['ignore', 'ignore', 'ignore'] });
   children.add(p);
   p.on('exit', () => children.delete(p));
   return p;
