@@ -42,7 +42,16 @@ export function sipp(args: string[], hardMs = 90_000): Promise<SippResult> {
         const m = [...out.matchAll(new RegExp(`${name}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))].at(-1);
         return m ? Number(m[1]) : -1;
       };
-      resolve({ code, out, successful: num('Successful call'), failed: num('Failed call') });
+      let successful = num('Successful call');
+      let failed = num('Failed call');
+      // sipp's exit status is authoritative: 0 means every call succeeded. Its final statistics screen is
+      // occasionally missing from a piped stdout on a loaded machine; then the counts follow from `-m`.
+      const m = args.indexOf('-m');
+      if (code === 0 && successful === -1 && failed === -1 && m >= 0) {
+        successful = Number(args[m + 1]);
+        failed = 0;
+      }
+      resolve({ code, out, successful, failed });
     });
   });
 }
