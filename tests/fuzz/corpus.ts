@@ -296,9 +296,10 @@ export const SIP_DICT = [
 
 /** The RTP and RTCP sample vectors of @mdh/rtp (captured packets from real stacks). */
 export function rtpRtcpCorpus(): { rtp: Uint8Array[]; rtcp: Uint8Array[] } {
-  const json = JSON.parse(
-    readFileSync(join(ROOT, 'tests', 'vectors', 'rtp-rtcp-samples.json'), 'utf8'),
-  ) as { rtp: { hex: string }[]; rtcp: { hex: string }[] };
+  const json = JSON.parse(readFileSync(join(ROOT, 'tests', 'vectors', 'rtp-rtcp-samples.json'), 'utf8')) as {
+    rtp: { hex: string }[];
+    rtcp: { hex: string }[];
+  };
   return { rtp: json.rtp.map((s) => fromHex(s.hex)), rtcp: json.rtcp.map((s) => fromHex(s.hex)) };
 }
 
