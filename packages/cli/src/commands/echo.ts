@@ -22,12 +22,13 @@ import { parseArgs, parseHostPort } from '../args.js';
 
 /** Usage of `mdh echo`. */
 export const usage = `usage: mdh echo [--sip HOST:PORT] [--transport udp|tcp|tls|ws] [--srtp any|none|sdes|dtls]
-                [--auth USER:PASS] [--no-media] [--quiet] [--json] [--cert FILE --key FILE]
+                [--auth USER:PASS] [--no-media] [--quiet] [--json] [--cert FILE --key FILE] [--workers [N|auto]]
 
 Answers every call, echoes the caller's RTP back (decrypting and re-encrypting SRTP), prints one line per
 call and, on Ctrl-C, the totals. With --auth it is also a registrar for REGISTER, and both REGISTER and INVITE
 are challenged with digest (MD5, qop=auth).
---srtp any (default) answers with whatever protection the offer uses; --no-media answers without media.`;
+--srtp any (default) answers with whatever protection the offer uses; --no-media answers without media.
+--workers runs N worker processes (auto or no value: one per core) on the one SIP port; see docs/scaling.md.`;
 
 /** Options of {@link startEcho}. */
 export interface EchoOptions {
@@ -41,6 +42,8 @@ export interface EchoOptions {
   tls?: { cert: string; key: string };
   /** Called with a line per finished call. */
   onCall?: (line: EchoCallRecord) => void;
+  /** An already listening SIP transport to serve (then `host`, `port`, `transport` and `tls` are unused). */
+  sipTransport?: SipTransport;
 }
 
 /** One finished call as `mdh echo` reports it. */
@@ -85,11 +88,13 @@ function offeredMode(sdp: string): SrtpMode {
 /** Starts the echo user agent (the library behind `mdh echo`). */
 export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const host = o.host ?? '127.0.0.1';
-  const transport = await listenTransport(o.transport ?? 'udp', {
-    host,
-    port: o.port ?? 5060,
-    ...(o.tls ? { tls: o.tls } : {}),
-  });
+  const transport =
+    o.sipTransport ??
+    (await listenTransport(o.transport ?? 'udp', {
+      host,
+      port: o.port ?? 5060,
+      ...(o.tls ? { tls: o.tls } : {}),
+    }));
   const transports: SipTransport[] = [transport];
   const authServer = o.auth
     ? new DigestServer({
@@ -329,7 +334,7 @@ export async function run(argv: string[]): Promise<number> {
     const { readFileSync } = await import('node:fs');
     tls = { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
   }
-  const server = await startEcho({
+  const opts: EchoOptions = {
     host: hp.host,
     port: hp.port,
     transport,
@@ -346,21 +351,38 @@ export async function run(argv: string[]): Promise<number> {
             `echoed=${r.media?.packetsSent ?? 0} ended=${r.ended}\n`,
         );
     },
-  });
-  const shown = server.host.includes(':') ? `[${server.host}]` : server.host;
-  process.stderr.write(`mdh echo: listening on ${transport} ${shown}:${server.port}\n`);
+  };
+  const print = {
+    listening: (proto: TransportProtocol, host: string, port: number, workers: number) => {
+      const shown = host.includes(':') ? `[${host}]` : host;
+      process.stderr.write(
+        `mdh echo: listening on ${proto} ${shown}:${port}${workers > 1 ? ` (${workers} workers)` : ''}\n`,
+      );
+    },
+    totals: (t: EchoTotals, perWorker?: { answered: number; forwardedIn: number; forwardedOut: number }[]) => {
+      if (json)
+        process.stdout.write(`${JSON.stringify(perWorker ? { totals: t, workers: perWorker } : { totals: t })}\n`);
+      else
+        process.stdout.write(
+          `totals: calls=${t.calls} answered=${t.answered} rejected=${t.rejected} failed=${t.failed} ` +
+            `registrations=${t.registrations} echoed=${t.packetsEchoed}` +
+            `${perWorker ? ` workers=${perWorker.map((w) => w.answered).join('/')}` : ''}\n`,
+        );
+    },
+  };
+  const workersArg = a.flags.get('workers');
+  if (workersArg !== undefined) {
+    const w = await import('../workers.js');
+    return w.runEchoCluster(w.workerCount(workersArg), transport, opts, startEcho, print);
+  }
+  const server = await startEcho(opts);
+  print.listening(transport, server.host, server.port, 1);
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
   await server.stop();
-  const t = server.totals;
-  if (json) process.stdout.write(`${JSON.stringify({ totals: t })}\n`);
-  else
-    process.stdout.write(
-      `totals: calls=${t.calls} answered=${t.answered} rejected=${t.rejected} failed=${t.failed} ` +
-        `registrations=${t.registrations} echoed=${t.packetsEchoed}\n`,
-    );
+  print.totals(server.totals);
   return 0;
 }

@@ -1,0 +1,380 @@
+/**
+ * Multi-core `mdh echo --workers N`: one `node:cluster` worker process per core, each with its own event
+ * loop and its own UserAgent, all serving the one listening SIP port.
+ *
+ * How datagrams reach the worker that owns their state (see docs/scaling.md):
+ * - Node 20's dgram has no SO_REUSEPORT, and a UDP socket bound in cluster workers without `exclusive` is
+ *   ONE socket created by the primary and shared by every worker: whichever worker's loop reads first gets
+ *   the datagram. ACKs, BYEs and retransmissions of a call would then land on a worker with no
+ *   transaction or dialog for them.
+ * - So every worker reads the shared socket, hashes the Call-ID (RFC 3261 §8.1.1.4: the same for every
+ *   request and response of a dialog and of its transactions) onto a worker index, handles the datagram
+ *   if it is the owner, else forwards it — with its source address — to the owner's private loopback
+ *   socket. The owner answers from the shared socket itself, so responses leave from the port the request
+ *   reached (RFC 3581 §4). The primary reads nothing: it forks, tells workers each other's forwarding
+ *   ports, restarts a dead worker and ends all of them on SIGINT/SIGTERM.
+ * - TCP/TLS/WS: cluster hands whole connections to workers (round-robin in the primary); every message of
+ *   a connection is handled by the worker that accepted it.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { createUdpSocket, type UdpSocket } from '@mdh/loop';
+import {
+  type InboundPacket,
+  listenTransport,
+  type Peer,
+  type SipTransport,
+  type TransportProtocol,
+  type TransportStats,
+  UdpTransport,
+} from '@mdh/sip';
+import type { EchoOptions, EchoServer, EchoTotals } from './commands/echo.js';
+
+/** Most workers accepted by `--workers`. */
+export const MAX_WORKERS = 64;
+
+/** Parses the value of `--workers` (`true` or `auto` for one per core). */
+export function workerCount(arg: string | true): number {
+  if (arg === true || arg === 'auto') return availableParallelism();
+  const n = Number(arg);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS)
+    throw new Error(`bad --workers '${arg}' (1..${MAX_WORKERS} or auto)`);
+  return n;
+}
+
+/**
+ * The worker index (0..n-1) owning a SIP message: FNV-1a of its Call-ID value modulo `n`; undefined when the
+ * message has no Call-ID header (such a message is handled where it arrived: the stack rejects it).
+ * Scans only the header section (up to the empty line), header names case-insensitively, compact form `i`
+ * included (RFC 3261 §7.3.3).
+ */
+export function ownerOf(data: Uint8Array, n: number): number | undefined {
+  const len = data.length;
+  let i = 0;
+  // skip the start line
+  while (i < len && data[i] !== 10) i++;
+  i++;
+  while (i < len) {
+    const c = data[i]!;
+    if (c === 13 || c === 10) return undefined; // end of the headers
+    let j = i;
+    while (j < len && data[j] !== 58 && data[j] !== 10) j++;
+    if (j < len && data[j] === 58) {
+      let e = j;
+      while (e > i && (data[e - 1] === 32 || data[e - 1] === 9)) e--;
+      if (isCallIdName(data, i, e)) {
+        let s = j + 1;
+        while (s < len && (data[s] === 32 || data[s] === 9)) s++;
+        let t = s;
+        while (t < len && data[t] !== 13 && data[t] !== 10) t++;
+        while (t > s && (data[t - 1] === 32 || data[t - 1] === 9)) t--;
+        if (t === s) return undefined;
+        let h = 0x811c9dc5;
+        for (let k = s; k < t; k++) h = Math.imul(h ^ data[k]!, 0x01000193);
+        return (h >>> 0) % n;
+      }
+    }
+    while (j < len && data[j] !== 10) j++;
+    i = j + 1;
+  }
+  return undefined;
+}
+
+const CALL_ID = [99, 97, 108, 108, 45, 105, 100]; // "call-id"
+
+function isCallIdName(d: Uint8Array, s: number, e: number): boolean {
+  if (e - s === 1) return (d[s]! | 0x20) === 105; // "i"
+  if (e - s !== 7) return false;
+  for (let k = 0; k < 7; k++) if ((d[s + k]! | 0x20) !== CALL_ID[k]) return false;
+  return true;
+}
+
+/** Counters of a worker's shared UDP transport. */
+export interface ForwardStats {
+  /** Datagrams read here but owned by another worker, passed on. */
+  forwardedOut: number;
+  /** Datagrams another worker passed to this one. */
+  forwardedIn: number;
+  /** Forwarding frames refused (unknown sender, malformed, too large). */
+  dropped: number;
+}
+
+const FRAME_MAGIC = 0x4d; // 'M'
+/** Largest datagram that still fits in a forwarding frame (65,507 minus the frame header). */
+const MAX_FORWARD = 65_507 - 64;
+
+/**
+ * The SIP UDP transport of a cluster worker: the shared listening socket, plus a private loopback socket on
+ * which the other workers pass on datagrams this worker owns (see the module comment).
+ */
+export class WorkerUdpTransport implements SipTransport {
+  readonly protocol = 'udp' as const;
+  readonly reliable = false;
+  readonly secure = false;
+  readonly forward: ForwardStats = { forwardedOut: 0, forwardedIn: 0, dropped: 0 };
+  private cb: ((p: InboundPacket) => void) | undefined;
+  /** Forwarding port of each worker index (0 = not known yet). */
+  private peers: number[];
+  private readonly peerSet = new Set<number>();
+
+  private constructor(
+    private readonly inner: UdpTransport,
+    private readonly fwd: UdpSocket,
+    private readonly index: number,
+    private readonly count: number,
+  ) {
+    this.peers = new Array<number>(count).fill(0);
+    inner.onPacket((p) => {
+      const o = ownerOf(p.data, this.count);
+      const to = o === undefined || o === this.index ? 0 : this.peers[o]!;
+      if (to === 0 || p.data.length > MAX_FORWARD) {
+        this.cb?.({ ...p, transport: this });
+        return;
+      }
+      this.forward.forwardedOut++;
+      try {
+        this.fwd.send(frame(p.data, p.source), to, '127.0.0.1');
+      } catch {
+        this.forward.dropped++;
+      }
+    });
+    fwd.onMessage((m) => {
+      // Only the other workers' forwarding sockets may inject datagrams (principle 6).
+      if (m.address !== '127.0.0.1' || !this.peerSet.has(m.port)) {
+        this.forward.dropped++;
+        return;
+      }
+      const p = unframe(m.data);
+      if (!p) {
+        this.forward.dropped++;
+        return;
+      }
+      this.forward.forwardedIn++;
+      this.inner.stats.received++;
+      this.cb?.({ data: p.data, source: p.source, transport: this });
+    });
+  }
+
+  /** Binds the shared SIP socket (`host:port`, shared by all workers) and this worker's forwarding socket. */
+  static async listen(host: string, port: number, index: number, count: number): Promise<WorkerUdpTransport> {
+    const inner = await UdpTransport.listen({ host, port, clusterShared: true });
+    let fwd: UdpSocket;
+    try {
+      fwd = await createUdpSocket({ type: 'udp4', address: '127.0.0.1', port: 0, recvBufferSize: 1 << 20 });
+    } catch (e) {
+      await inner.close();
+      throw e;
+    }
+    return new WorkerUdpTransport(inner, fwd, index, count);
+  }
+
+  /** This worker's forwarding port (loopback). */
+  get forwardPort(): number {
+    return this.fwd.port;
+  }
+
+  /** Sets the forwarding ports of all workers (by index; 0 = unknown: such datagrams are handled here). */
+  setPeers(ports: readonly number[]): void {
+    this.peers = Array.from({ length: this.count }, (_, i) => (i === this.index ? 0 : (ports[i] ?? 0)));
+    this.peerSet.clear();
+    for (const p of this.peers) if (p !== 0) this.peerSet.add(p);
+  }
+
+  get stats(): TransportStats {
+    return this.inner.stats;
+  }
+  get localAddress(): string {
+    return this.inner.localAddress;
+  }
+  get localPort(): number {
+    return this.inner.localPort;
+  }
+  /** Sends from the shared socket (responses leave from the port the request reached). */
+  send(data: Uint8Array, dest: Peer): Promise<void> {
+    return this.inner.send(data, dest);
+  }
+  /** Fire-and-forget send from the shared socket. */
+  post(data: Uint8Array, dest: Peer, flow: string | undefined, onError: () => void): void {
+    this.inner.post(data, dest, flow, onError);
+  }
+  /** Sets the receiver of the datagrams this worker owns. */
+  onPacket(cb: (p: InboundPacket) => void): void {
+    this.cb = cb;
+  }
+  /** Closes both sockets. */
+  async close(): Promise<void> {
+    await Promise.all([this.inner.close(), this.fwd.close()]);
+  }
+}
+
+/** Frame: 'M', port (2 bytes), address length (1 byte), address (ASCII), datagram. */
+function frame(data: Uint8Array, src: Peer): Uint8Array {
+  const a = Buffer.from(src.address, 'latin1');
+  const out = Buffer.allocUnsafe(4 + a.length + data.length);
+  out[0] = FRAME_MAGIC;
+  out.writeUInt16BE(src.port, 1);
+  out[3] = a.length;
+  a.copy(out, 4);
+  out.set(data, 4 + a.length);
+  return out;
+}
+
+function unframe(f: Uint8Array): { data: Uint8Array; source: Peer } | undefined {
+  if (f.length < 5 || f[0] !== FRAME_MAGIC) return undefined;
+  const port = (f[1]! << 8) | f[2]!;
+  const al = f[3]!;
+  if (al === 0 || al > 45 || f.length <= 4 + al) return undefined;
+  const address = Buffer.from(f.buffer, f.byteOffset + 4, al).toString('latin1');
+  return { data: f.subarray(4 + al), source: { address, port } };
+}
+
+/** Messages between the primary and the workers (IPC). */
+type ToPrimary =
+  | { mdh: 'forward-port'; index: number; port: number }
+  | { mdh: 'listening'; index: number; host: string; port: number }
+  | { mdh: 'totals'; index: number; totals: EchoTotals; forward: ForwardStats };
+type ToWorker = { mdh: 'peers'; ports: number[] };
+
+/** How `mdh echo` prints (shared by the single-process and the cluster modes). */
+export interface EchoPrinter {
+  listening(transport: TransportProtocol, host: string, port: number, workers: number): void;
+  totals(t: EchoTotals, perWorker?: { answered: number; forwardedIn: number; forwardedOut: number }[]): void;
+}
+
+/**
+ * `mdh echo --workers N`: in the primary, forks N workers (each re-runs the same command line) and returns
+ * the exit code once they are all gone; in a worker, runs one echo server on the shared port.
+ */
+export async function runEchoCluster(
+  count: number,
+  protocol: TransportProtocol,
+  opts: EchoOptions,
+  start: (o: EchoOptions) => Promise<EchoServer>,
+  print: EchoPrinter,
+): Promise<number> {
+  return cluster.isPrimary ? runPrimary(count, protocol, print) : runWorker(count, protocol, opts, start);
+}
+
+async function runWorker(
+  count: number,
+  protocol: TransportProtocol,
+  opts: EchoOptions,
+  start: (o: EchoOptions) => Promise<EchoServer>,
+): Promise<number> {
+  const index = Number(process.env.MDH_WORKER_INDEX ?? 0);
+  const send = (m: ToPrimary) => {
+    if (process.connected) process.send?.(m);
+  };
+  let shared: WorkerUdpTransport | undefined;
+  let sipTransport: SipTransport;
+  const host = opts.host ?? '127.0.0.1';
+  let peers: number[] = [];
+  process.on('message', (m: ToWorker) => {
+    if (m?.mdh !== 'peers' || !Array.isArray(m.ports)) return;
+    peers = m.ports.map((p) => Number(p) | 0);
+    shared?.setPeers(peers);
+  });
+  if (protocol === 'udp') {
+    shared = await WorkerUdpTransport.listen(host, opts.port ?? 5060, index, count);
+    shared.setPeers(peers);
+    sipTransport = shared;
+    send({ mdh: 'forward-port', index, port: shared.forwardPort });
+  } else {
+    // Stream listeners are shared by cluster itself: the primary accepts and hands connections round-robin.
+    sipTransport = await listenTransport(protocol, {
+      host,
+      port: opts.port ?? 5060,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+    });
+  }
+  const server = await start({ ...opts, sipTransport });
+  send({ mdh: 'listening', index, host: server.host, port: server.port });
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    process.once('disconnect', done); // the primary is gone
+  });
+  await server.stop();
+  send({
+    mdh: 'totals',
+    index,
+    totals: server.totals,
+    forward: shared?.forward ?? { forwardedIn: 0, forwardedOut: 0, dropped: 0 },
+  });
+  // let the IPC message leave before the worker exits
+  await new Promise<void>((r) => setTimeout(r, 50).unref());
+  process.disconnect?.();
+  return 0;
+}
+
+async function runPrimary(count: number, protocol: TransportProtocol, print: EchoPrinter): Promise<number> {
+  const ports = new Array<number>(count).fill(0);
+  const workers = new Array<Worker | undefined>(count);
+  const totals = new Array<{ totals: EchoTotals; forward: ForwardStats } | undefined>(count);
+  const listening = new Set<number>();
+  let stopping = false;
+  let restarts = 0;
+  let shown = false;
+  const broadcast = () => {
+    for (const w of workers) if (w?.isConnected()) w.send({ mdh: 'peers', ports } satisfies ToWorker);
+  };
+  const fork = (index: number) => {
+    const w = cluster.fork({ MDH_WORKER_INDEX: String(index), MDH_WORKERS: String(count) });
+    workers[index] = w;
+    w.on('message', (m: ToPrimary) => {
+      if (!m || typeof m !== 'object' || m.index !== index) return;
+      if (m.mdh === 'forward-port') {
+        ports[index] = m.port;
+        broadcast();
+      } else if (m.mdh === 'listening') {
+        listening.add(index);
+        if (!shown && listening.size === count) {
+          shown = true;
+          print.listening(protocol, m.host, m.port, count);
+        }
+      } else if (m.mdh === 'totals') totals[index] = { totals: m.totals, forward: m.forward };
+    });
+    w.on('exit', () => {
+      if (workers[index] === w) workers[index] = undefined;
+      if (ports[index] !== 0) {
+        ports[index] = 0;
+        broadcast();
+      }
+      // A worker that died on its own is replaced (its calls are lost); bounded so a crash loop ends.
+      if (!stopping && restarts < 10) {
+        restarts++;
+        fork(index);
+      }
+    });
+  };
+  for (let i = 0; i < count; i++) fork(i);
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  stopping = true;
+  const alive = workers.filter((w): w is Worker => w !== undefined && !w.isDead());
+  for (const w of alive) w.process.kill('SIGTERM');
+  // Bounded: workers get 5 s to close their transports, then they are killed.
+  await Promise.race([
+    Promise.all(alive.map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))))),
+    new Promise<void>((r) => setTimeout(r, 5000).unref()),
+  ]);
+  for (const w of alive) if (!w.isDead()) w.process.kill('SIGKILL');
+  const sum: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
+  for (const t of totals) {
+    if (!t) continue;
+    for (const k of Object.keys(sum) as (keyof EchoTotals)[]) sum[k] += t.totals[k];
+  }
+  print.totals(
+    sum,
+    totals.map((t) => ({
+      answered: t?.totals.answered ?? 0,
+      forwardedIn: t?.forward.forwardedIn ?? 0,
+      forwardedOut: t?.forward.forwardedOut ?? 0,
+    })),
+  );
+  return 0;
+}
