@@ -140,68 +140,14 @@ interface SippResult {
  * and BYE to the remote target with that Route set (RFC 3261 §12.1.2, §12.2.1.1) — the built-in one sends
  * them to the proxy without Route headers, which no proxy can route with round-robin.
  */
-const UAC_RR = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="uac honouring Record-Route">
-  <send retrans="500"><![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: [service] <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rtd="true" rrs="true"/>
-  <send><![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      [routes]
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Length: 0
-
-]]></send>
-  <send retrans="500"><![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      [routes]
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Length: 0
-
-]]></send>
-  <recv response="200" crlf="true"/>
-</scenario>
-`;
+const UAC_RR = join(import.meta.dirname, 'sipp/uac-rr.xml');
 
 /** `count` calls at `rate` cps to Kamailio at `port` with {@link UAC_RR} (bounded: -timeout and a hard kill). */
 async function sipp(port: number, count: number, rate: number): Promise<SippResult> {
   const local = await freeUdpPort();
   const dir = mkdtempSync(join(tmpdir(), 'mdh-sipp-'));
   dirs.push(dir);
-  writeFileSync(join(dir, 'uac-rr.xml'), UAC_RR);
-  const args = ['-sf', join(dir, 'uac-rr.xml'), `127.0.0.1:${port}`, '-i', '127.0.0.1', '-p', String(local)];
+  const args = ['-sf', UAC_RR, `127.0.0.1:${port}`, '-i', '127.0.0.1', '-p', String(local)];
   args.push('-m', String(count), '-r', String(rate), '-timeout', '60s', '-timeout_error', '-nostdin');
   args.push('-trace_err', '-error_file', join(dir, 'errors.log'));
   const p = track(spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] }));

@@ -11,8 +11,13 @@
  *   request and response of a dialog and of its transactions) onto a worker index, handles the datagram
  *   if it is the owner, else forwards it — with its source address — to the owner's private loopback
  *   socket. The owner answers from the shared socket itself, so responses leave from the port the request
- *   reached (RFC 3581 §4). The primary reads nothing: it forks, tells workers each other's forwarding
- *   ports, restarts a dead worker and ends all of them on SIGINT/SIGTERM.
+ *   reached (RFC 3581 §4).
+ * - Each worker also binds a port of its own and advertises it in Contact and Via: in-dialog requests
+ *   (ACK, re-INVITE, BYE: sent to the remote target, RFC 3261 §12.2.1.1) and responses to the worker's own
+ *   requests reach it directly, without a second hop. Only new requests (and their retransmissions and
+ *   CANCEL) use the shared port and the Call-ID routing.
+ * - The primary reads nothing: it forks, tells workers each other's forwarding ports, restarts a dead
+ *   worker and ends all of them on SIGINT/SIGTERM.
  * - TCP/TLS/WS: cluster hands whole connections to workers (round-robin in the primary); every message of
  *   a connection is handled by the worker that accepted it.
  */
@@ -97,9 +102,13 @@ export interface ForwardStats {
   forwardedIn: number;
   /** Forwarding frames refused (unknown sender, malformed, too large). */
   dropped: number;
+  /** Datagrams that reached this worker's own port directly (in-dialog requests, responses). */
+  direct: number;
 }
 
 const FRAME_MAGIC = 0x4d; // 'M'
+/** `flow` of datagrams that came in on a worker's own port. */
+const OWN = 'own';
 /** Largest datagram that still fits in a forwarding frame (65,507 minus the frame header). */
 const MAX_FORWARD = 65_507 - 64;
 
@@ -111,7 +120,7 @@ export class WorkerUdpTransport implements SipTransport {
   readonly protocol = 'udp' as const;
   readonly reliable = false;
   readonly secure = false;
-  readonly forward: ForwardStats = { forwardedOut: 0, forwardedIn: 0, dropped: 0 };
+  readonly forward: ForwardStats = { forwardedOut: 0, forwardedIn: 0, dropped: 0, direct: 0 };
   private cb: ((p: InboundPacket) => void) | undefined;
   /** Forwarding port of each worker index (0 = not known yet). */
   private peers: number[];
@@ -119,11 +128,17 @@ export class WorkerUdpTransport implements SipTransport {
 
   private constructor(
     private readonly inner: UdpTransport,
+    private readonly own: UdpTransport,
     private readonly fwd: UdpSocket,
     private readonly index: number,
     private readonly count: number,
   ) {
     this.peers = new Array<number>(count).fill(0);
+    // In-dialog requests come straight here: our Contact (and Via) name this worker's own port.
+    own.onPacket((p) => {
+      this.forward.direct++;
+      this.cb?.({ ...p, transport: this, flow: OWN });
+    });
     inner.onPacket((p) => {
       const o = ownerOf(p.data, this.count);
       const to = o === undefined || o === this.index ? 0 : this.peers[o]!;
@@ -158,14 +173,16 @@ export class WorkerUdpTransport implements SipTransport {
   /** Binds the shared SIP socket (`host:port`, shared by all workers) and this worker's forwarding socket. */
   static async listen(host: string, port: number, index: number, count: number): Promise<WorkerUdpTransport> {
     const inner = await UdpTransport.listen({ host, port, clusterShared: true });
+    let own: UdpTransport | undefined;
     let fwd: UdpSocket;
     try {
+      own = await UdpTransport.listen({ host, port: 0 });
       fwd = await createUdpSocket({ type: 'udp4', address: '127.0.0.1', port: 0, recvBufferSize: 1 << 20 });
     } catch (e) {
-      await inner.close();
+      await Promise.all([inner.close(), own?.close()]);
       throw e;
     }
-    return new WorkerUdpTransport(inner, fwd, index, count);
+    return new WorkerUdpTransport(inner, own, fwd, index, count);
   }
 
   /** This worker's forwarding port (loopback). */
@@ -186,16 +203,28 @@ export class WorkerUdpTransport implements SipTransport {
   get localAddress(): string {
     return this.inner.localAddress;
   }
+  /**
+   * The port this worker advertises in Via and Contact: its own, so that responses to its requests and the
+   * in-dialog requests of its dialogs (sent to our Contact, RFC 3261 §12.2.1.1) reach it without routing.
+   */
   get localPort(): number {
+    return this.own.localPort;
+  }
+  /** The shared listening port (the one new requests are sent to). */
+  get sharedPort(): number {
     return this.inner.localPort;
   }
-  /** Sends from the shared socket (responses leave from the port the request reached). */
-  send(data: Uint8Array, dest: Peer): Promise<void> {
-    return this.inner.send(data, dest);
+  /**
+   * Sends a datagram: a response to a request that came in on our own port leaves from it, everything else
+   * from the shared socket (a response leaves from the port its request reached, RFC 3581 §4).
+   */
+  send(data: Uint8Array, dest: Peer, flow?: string): Promise<void> {
+    return flow === OWN ? this.own.send(data, dest) : this.inner.send(data, dest);
   }
-  /** Fire-and-forget send from the shared socket. */
+  /** Fire-and-forget {@link send}. */
   post(data: Uint8Array, dest: Peer, flow: string | undefined, onError: () => void): void {
-    this.inner.post(data, dest, flow, onError);
+    if (flow === OWN) this.own.post(data, dest, flow, onError);
+    else this.inner.post(data, dest, flow, onError);
   }
   /** Sets the receiver of the datagrams this worker owns. */
   onPacket(cb: (p: InboundPacket) => void): void {
@@ -203,7 +232,7 @@ export class WorkerUdpTransport implements SipTransport {
   }
   /** Closes both sockets. */
   async close(): Promise<void> {
-    await Promise.all([this.inner.close(), this.fwd.close()]);
+    await Promise.all([this.inner.close(), this.own.close(), this.fwd.close()]);
   }
 }
 
@@ -235,10 +264,18 @@ type ToPrimary =
   | { mdh: 'totals'; index: number; totals: EchoTotals; forward: ForwardStats };
 type ToWorker = { mdh: 'peers'; ports: number[] };
 
+/** What one worker did, as the primary prints it at exit. */
+export interface WorkerTotals {
+  answered: number;
+  forwardedIn: number;
+  forwardedOut: number;
+  direct: number;
+}
+
 /** How `mdh echo` prints (shared by the single-process and the cluster modes). */
 export interface EchoPrinter {
   listening(transport: TransportProtocol, host: string, port: number, workers: number): void;
-  totals(t: EchoTotals, perWorker?: { answered: number; forwardedIn: number; forwardedOut: number }[]): void;
+  totals(t: EchoTotals, perWorker?: WorkerTotals[]): void;
 }
 
 /**
@@ -288,7 +325,7 @@ async function runWorker(
     });
   }
   const server = await start({ ...opts, sipTransport });
-  send({ mdh: 'listening', index, host: server.host, port: server.port });
+  send({ mdh: 'listening', index, host: server.host, port: shared?.sharedPort ?? server.port });
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGINT', done);
@@ -300,7 +337,7 @@ async function runWorker(
     mdh: 'totals',
     index,
     totals: server.totals,
-    forward: shared?.forward ?? { forwardedIn: 0, forwardedOut: 0, dropped: 0 },
+    forward: shared?.forward ?? { forwardedIn: 0, forwardedOut: 0, dropped: 0, direct: 0 },
   });
   // let the IPC message leave before the worker exits
   await new Promise<void>((r) => setTimeout(r, 50).unref());
@@ -374,6 +411,7 @@ async function runPrimary(count: number, protocol: TransportProtocol, print: Ech
       answered: t?.totals.answered ?? 0,
       forwardedIn: t?.forward.forwardedIn ?? 0,
       forwardedOut: t?.forward.forwardedOut ?? 0,
+      direct: t?.forward.direct ?? 0,
     })),
   );
   return 0;

@@ -19,6 +19,7 @@ import {
   UserAgent,
 } from '@mdh/sip';
 import { parseArgs, parseHostPort } from '../args.js';
+import type { WorkerTotals } from '../workers.js';
 
 /** Usage of `mdh echo`. */
 export const usage = `usage: mdh echo [--sip HOST:PORT] [--transport udp|tcp|tls|ws] [--srtp any|none|sdes|dtls]
@@ -359,7 +360,7 @@ export async function run(argv: string[]): Promise<number> {
         `mdh echo: listening on ${proto} ${shown}:${port}${workers > 1 ? ` (${workers} workers)` : ''}\n`,
       );
     },
-    totals: (t: EchoTotals, perWorker?: { answered: number; forwardedIn: number; forwardedOut: number }[]) => {
+    totals: (t: EchoTotals, perWorker?: WorkerTotals[]) => {
       if (json)
         process.stdout.write(`${JSON.stringify(perWorker ? { totals: t, workers: perWorker } : { totals: t })}\n`);
       else
