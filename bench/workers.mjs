@@ -20,6 +20,10 @@ const SECONDS = Number(process.env.WORKERS_SECONDS ?? 3);
 const RATES = (process.env.WORKERS_RATES ?? '200,400,600,800,1000,1300,1600,2000,2500,3000').split(',').map(Number);
 const TRANSPORT = process.env.WORKERS_TRANSPORT ?? 'udp';
 const CONFIGS = (process.env.WORKERS_CONFIGS ?? '1,2').split(',');
+// contact (UDP default): bench/sipp/uac-contact.xml sends ACK and BYE to the Contact of the 200, as real user
+// agents do (RFC 3261 §12.2.1.1); builtin: sipp's -sn uac sends them to the listening port (the worst case
+// for --workers: every in-dialog request is Call-ID routed)
+const SCENARIO = process.env.WORKERS_SCENARIO ?? (TRANSPORT === 'udp' ? 'contact' : 'builtin');
 const TICK = 100; // USER_HZ
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -80,7 +84,8 @@ function startServer(config, port) {
 
 function runSipp(port, rate, seconds) {
   const calls = Math.round(rate * seconds);
-  const args = ['-sn', 'uac', `127.0.0.1:${port}`, '-i', '127.0.0.1', '-m', String(calls), '-r', String(rate)];
+  const scen = SCENARIO === 'contact' ? ['-sf', join(root, 'bench/sipp/uac-contact.xml')] : ['-sn', 'uac'];
+  const args = [...scen, `127.0.0.1:${port}`, '-i', '127.0.0.1', '-m', String(calls), '-r', String(rate)];
   args.push('-l', String(rate * 4), '-nostdin', '-buff_size', '1048576', '-timeout', `${seconds * 4 + 10}s`);
   args.push('-max_recv_loops', '10000', '-timeout_error');
   if (TRANSPORT === 'tcp') args.push('-t', 'tn', '-max_socket', String(rate * 8));
@@ -139,24 +144,27 @@ for (const rate of RATES) {
     await sleep(200);
     const clean = r.failed === 0 && r.ok === r.calls;
     const cpuPerCall = r.ok > 0 ? (c1 - c0) / r.ok : Number.NaN;
+    // what sipp actually achieved (it falls behind its target rate when it, or the machine, is the limit)
+    const achieved = Math.round(r.ok / (r.wallMs / 1000));
     const sippPerCall = r.ok > 0 ? r.sippCpuMs / r.ok : Number.NaN;
     console.error(
       `${label(config).padEnd(12)} ${TRANSPORT} ${String(rate).padStart(5)} cps: ok ${r.ok}/${r.calls} failed ${r.failed} ` +
+        `achieved ${achieved} cps, ` +
         `server cpu/call ${cpuPerCall.toFixed(3)} ms, sipp cpu/call ${sippPerCall.toFixed(3)} ms, ` +
         `sipp busy ${((100 * r.sippCpuMs) / r.wallMs).toFixed(0)}%`,
     );
-    if (clean) best[config] = { rate, cpuPerCall, sippPerCall };
+    if (clean && achieved > (best[config].achieved ?? 0)) best[config] = { rate, achieved, cpuPerCall, sippPerCall };
     else alive.delete(config);
   }
 }
 
 console.log(
-  `\nmdh echo --no-media, sipp -sn uac over ${TRANSPORT}${TRANSPORT === 'tcp' ? ' (-t tn)' : ''}, calls = rate × ${SECONDS} s, clean = 0 failed`,
+  `\nmdh echo --no-media, sipp uac (${SCENARIO}) over ${TRANSPORT}${TRANSPORT === 'tcp' ? ' (-t tn)' : ''}, calls = rate × ${SECONDS} s, clean = 0 failed`,
 );
 for (const c of CONFIGS) {
   const b = best[c];
   console.log(
-    `  ${label(c).padEnd(12)} highest clean rate ${String(b.rate).padStart(5)} cps` +
+    `  ${label(c).padEnd(12)} highest clean rate ${String(b.achieved ?? 0).padStart(5)} cps achieved (asked ${b.rate})` +
       (b.rate ? `   server CPU ${b.cpuPerCall.toFixed(3)} ms/call   sipp CPU ${b.sippPerCall.toFixed(3)} ms/call` : ''),
   );
 }
