@@ -289,7 +289,14 @@ export async function runEchoCluster(
   start: (o: EchoOptions) => Promise<EchoServer>,
   print: EchoPrinter,
 ): Promise<number> {
-  return cluster.isPrimary ? runPrimary(count, protocol, print) : runWorker(count, protocol, opts, start);
+  if (cluster.isPrimary) return runPrimary(count, protocol, print);
+  try {
+    return await runWorker(count, protocol, opts, start);
+  } catch (e) {
+    // e.g. the port is taken: the open IPC channel would keep this worker alive; let it exit
+    process.disconnect?.();
+    throw e;
+  }
 }
 
 async function runWorker(
@@ -382,15 +389,24 @@ async function runPrimary(count: number, protocol: TransportProtocol, print: Ech
       if (!stopping && restarts < 10) {
         restarts++;
         fork(index);
+      } else if (!stopping && workers.every((x) => x === undefined)) {
+        failed = true;
+        giveUp();
       }
     });
   };
+  let failed = false;
+  let giveUp = () => {};
   for (let i = 0; i < count; i++) fork(i);
   await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+    giveUp = resolve;
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  if (failed) {
+    process.stderr.write('mdh echo: every worker failed (restarted 10 times); giving up\n');
+    return 1;
+  }
   stopping = true;
   const alive = workers.filter((w): w is Worker => w !== undefined && !w.isDead());
   for (const w of alive) w.process.kill('SIGTERM');
