@@ -113,8 +113,10 @@ const OWN = 'own';
 const MAX_FORWARD = 65_507 - 64;
 
 /**
- * The SIP UDP transport of a cluster worker: the shared listening socket, plus a private loopback socket on
- * which the other workers pass on datagrams this worker owns (see the module comment).
+ * The SIP UDP transport of a cluster worker: the shared listening socket; the worker's own SIP socket (on
+ * the same address, advertised in Contact and Via); and a private loopback socket on which the other
+ * workers pass on datagrams this worker owns (see the module comment). Until the primary has sent the
+ * other workers' forwarding ports, every datagram read is handled where it was read.
  */
 export class WorkerUdpTransport implements SipTransport {
   readonly protocol = 'udp' as const;
@@ -170,7 +172,7 @@ export class WorkerUdpTransport implements SipTransport {
     });
   }
 
-  /** Binds the shared SIP socket (`host:port`, shared by all workers) and this worker's forwarding socket. */
+  /** Binds the shared SIP socket (`host:port`, shared by all workers), this worker's own and its forwarding socket. */
   static async listen(host: string, port: number, index: number, count: number): Promise<WorkerUdpTransport> {
     const inner = await UdpTransport.listen({ host, port, clusterShared: true });
     let own: UdpTransport | undefined;
