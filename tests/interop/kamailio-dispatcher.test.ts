@@ -18,7 +18,25 @@ const procs = new Set<ChildProcess>();
 const socks: Socket[] = [];
 const dirs: string[] = [];
 
-afterAll(() => {
+/** Kamailio forks its children: it runs in its own process group, and the whole group is ended. */
+const groups = new Set<number>();
+
+afterAll(async () => {
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  await sleep(500);
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   for (const p of procs) p.kill('SIGKILL');
   for (const s of socks) s.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -118,8 +136,10 @@ async function startKamailio(targets: number[]): Promise<{ proc: ChildProcess; p
   const proc = track(
     spawn('kamailio', ['-DD', '-E', '-Y', dir, '-f', join(dir, 'kamailio.cfg'), '-m', '64', '-M', '8'], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     }),
   );
+  groups.add(proc.pid!);
   let log = '';
   proc.stderr!.on('data', (d) => {
     log += d;
