@@ -24,6 +24,13 @@ export interface UdpSocketOptions {
   reuseAddr?: boolean;
   /** SO_REUSEPORT: not available in Node 20's dgram, so `true` throws {@link UnsupportedError}. */
   reusePort?: boolean;
+  /**
+   * In a `node:cluster` worker: `false` asks the primary for a socket shared by every worker that binds
+   * the same address and port (all of them then read the one socket). Default `true`: the socket is this
+   * process's own, as outside a cluster — without it, the n-th port-0 socket of each worker (RTP, DNS)
+   * would be one shared socket and its datagrams would land on any worker. No effect outside a cluster.
+   */
+  clusterShared?: boolean;
   /** For 'udp6': IPV6_V6ONLY. */
   ipv6Only?: boolean;
   /** SO_RCVBUF in bytes. */
@@ -527,7 +534,7 @@ export async function createUdpSocket(opts: UdpSocketOptions = {}): Promise<UdpS
       reject(toSocketError(err, 'bind'));
     };
     sock.once('error', onErr);
-    const bindOpts: dgram.BindOptions = { port };
+    const bindOpts: dgram.BindOptions = { port, exclusive: !opts.clusterShared };
     if (opts.address !== undefined) bindOpts.address = opts.address;
     sock.bind(bindOpts, () => {
       sock.off('error', onErr);

@@ -20,7 +20,8 @@ import {
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
-import { type CommandSpec, commandLine, formatHelp, hostPort, parseArgs, parseHostPort, userPass } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, hostPort, usageError, userPass } from '../args.js';
+import type { WorkerTotals } from '../workers.js';
 
 /** Options of `mdh echo`. */
 export const spec: CommandSpec = {
@@ -56,6 +57,11 @@ export const spec: CommandSpec = {
     json: { type: 'boolean', help: 'JSON lines' },
     cert: { type: 'string', value: 'FILE', help: 'TLS certificate chain (PEM) for tls/wss (default: self-signed)' },
     key: { type: 'string', value: 'FILE', help: 'TLS private key (PEM), with --cert' },
+    workers: {
+      type: 'string',
+      value: 'N|auto',
+      help: 'run N worker processes on the one SIP port (auto: one per core); see docs/scaling.md',
+    },
   },
 };
 
@@ -76,6 +82,8 @@ export interface EchoOptions {
   onCall?: (line: EchoCallRecord) => void;
   /** Called for each RFC 4733 DTMF digit received (once per digit, after its end). */
   onDigit?: (d: EchoDigitRecord) => void;
+  /** An already listening SIP transport to serve (then `host`, `port`, `transport` and `tls` are unused). */
+  sipTransport?: SipTransport;
 }
 
 /** One received DTMF digit as `mdh echo` reports it. */
@@ -128,11 +136,13 @@ function offeredMode(sdp: string): SrtpMode {
 /** Starts the echo user agent (the library behind `mdh echo`). */
 export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const host = o.host ?? '127.0.0.1';
-  const transport = await listenTransport(o.transport ?? 'udp', {
-    host,
-    port: o.port ?? 5060,
-    ...(o.tls ? { tls: o.tls } : {}),
-  });
+  const transport =
+    o.sipTransport ??
+    (await listenTransport(o.transport ?? 'udp', {
+      host,
+      port: o.port ?? 5060,
+      ...(o.tls ? { tls: o.tls } : {}),
+    }));
   const transports: SipTransport[] = [transport];
   const authServer = o.auth
     ? new DigestServer({
@@ -380,38 +390,35 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
 export async function run(argv: string[]): Promise<number> {
   const cl = commandLine(spec, argv); // strict: unknown flags and bad values are usage errors (exit 2)
   if (typeof cl === 'number') return cl;
-  if ((cl.values.cert === undefined) !== (cl.values.key === undefined)) {
+  const v = cl.values;
+  if ((v.cert === undefined) !== (v.key === undefined)) {
     process.stderr.write(`mdh echo: --cert and --key go together\n${usage}\n`);
     return 2;
   }
-  const a = parseArgs(argv, ['quiet', 'json', 'no-media']);
-  const hp = parseHostPort(String(a.flags.get('sip') ?? '127.0.0.1:5060'), 5060);
-  const transport = String(a.flags.get('transport') ?? 'udp') as TransportProtocol;
-  const srtp = String(a.flags.get('srtp') ?? 'any') as SrtpMode | 'any';
-  if (!['any', 'none', 'sdes', 'dtls'].includes(srtp)) throw new Error(`bad --srtp '${srtp}'`);
-  const authArg = a.flags.get('auth');
-  let auth: { username: string; password: string } | undefined;
-  if (typeof authArg === 'string') {
-    const i = authArg.indexOf(':');
-    if (i <= 0) throw new Error('--auth needs USER:PASS');
-    auth = { username: authArg.slice(0, i), password: authArg.slice(i + 1) };
+  let workers: number | undefined;
+  if (v.workers !== undefined) {
+    try {
+      workers = (await import('../workers.js')).workerCount(v.workers as string);
+    } catch (e) {
+      return usageError(spec, (e as Error).message);
+    }
   }
-  const quiet = a.flags.has('quiet');
-  const json = a.flags.has('json');
+  const hp = v.sip as { host: string; port: number };
+  const transport = v.transport as TransportProtocol;
+  const quiet = v.quiet === true;
+  const json = v.json === true;
   let tls: { cert: string; key: string } | undefined;
-  const certFile = a.flags.get('cert');
-  const keyFile = a.flags.get('key');
-  if (typeof certFile === 'string' && typeof keyFile === 'string') {
+  if (typeof v.cert === 'string' && typeof v.key === 'string') {
     const { readFileSync } = await import('node:fs');
-    tls = { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+    tls = { cert: readFileSync(v.cert, 'utf8'), key: readFileSync(v.key, 'utf8') };
   }
-  const server = await startEcho({
+  const opts: EchoOptions = {
     host: hp.host,
     port: hp.port,
     transport,
-    srtp,
-    ...(auth ? { auth } : {}),
-    media: !a.flags.has('no-media'),
+    srtp: v.srtp as SrtpMode | 'any',
+    ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
+    media: v['no-media'] !== true,
     ...(tls ? { tls } : {}),
     onCall: (r) => {
       if (quiet) return;
@@ -427,9 +434,29 @@ export async function run(argv: string[]): Promise<number> {
       if (json) process.stdout.write(`${JSON.stringify({ call: d.n, digit: d.digit, durationMs: d.durationMs })}\n`);
       else process.stdout.write(`call ${d.n} digit ${d.digit} (${d.durationMs} ms)\n`);
     },
-  });
-  const shown = server.host.includes(':') ? `[${server.host}]` : server.host;
-  process.stderr.write(`mdh echo: listening on ${transport} ${shown}:${server.port}\n`);
+  };
+  const print = {
+    listening: (proto: TransportProtocol, host: string, port: number, n: number) => {
+      const shown = host.includes(':') ? `[${host}]` : host;
+      process.stderr.write(`mdh echo: listening on ${proto} ${shown}:${port}${n > 1 ? ` (${n} workers)` : ''}\n`);
+    },
+    totals: (t: EchoTotals, perWorker?: WorkerTotals[]) => {
+      if (json)
+        process.stdout.write(`${JSON.stringify(perWorker ? { totals: t, workers: perWorker } : { totals: t })}\n`);
+      else
+        process.stdout.write(
+          `totals: calls=${t.calls} answered=${t.answered} rejected=${t.rejected} failed=${t.failed} ` +
+            `registrations=${t.registrations} echoed=${t.packetsEchoed}` +
+            `${perWorker ? ` workers=${perWorker.map((w) => w.answered).join('/')}` : ''}\n`,
+        );
+    },
+  };
+  if (workers !== undefined) {
+    const w = await import('../workers.js');
+    return w.runEchoCluster(workers, transport, opts, startEcho, print);
+  }
+  const server = await startEcho(opts);
+  print.listening(transport, server.host, server.port, 1);
   await stopSignal(process, (sig) => {
     // the second signal: exit at once (128 + signal number, as a shell reports it)
     process.stderr.write(`mdh echo: ${sig} again, exiting now\n`);
@@ -438,13 +465,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write('mdh echo: ending calls (send the signal again to exit at once)\n');
   // the first signal: end every call with BYE, bounded
   await Promise.race([server.stop(), new Promise((r) => setTimeout(r, STOP_BOUND_MS).unref())]);
-  const t = server.totals;
-  if (json) process.stdout.write(`${JSON.stringify({ totals: t })}\n`);
-  else
-    process.stdout.write(
-      `totals: calls=${t.calls} answered=${t.answered} rejected=${t.rejected} failed=${t.failed} ` +
-        `registrations=${t.registrations} echoed=${t.packetsEchoed}\n`,
-    );
+  print.totals(server.totals);
   // nothing left should keep the process alive; if something does (a socket still closing), do not hang
   setTimeout(() => process.exit(0), 500).unref();
   return 0;

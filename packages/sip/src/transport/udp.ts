@@ -18,6 +18,11 @@ export interface UdpTransportOptions {
   maxMessageBytes?: number;
   /** Socket buffer sizes in bytes (default 1 MiB each, for load). */
   bufferBytes?: number;
+  /**
+   * In a `node:cluster` worker: share the socket with the other workers binding the same port (see
+   * `clusterShared` of `createUdpSocket`; every worker then reads the one socket). Default false.
+   */
+  clusterShared?: boolean;
 }
 
 /**
@@ -63,10 +68,16 @@ export class UdpTransport implements SipTransport {
         port: o.port ?? 0,
         recvBufferSize: buf,
         sendBufferSize: buf,
+        clusterShared: o.clusterShared ?? false,
       });
     } catch {
       // Some systems refuse large buffers: bind with the defaults.
-      sock = await createUdpSocket({ type: host.includes(':') ? 'udp6' : 'udp4', address: host, port: o.port ?? 0 });
+      sock = await createUdpSocket({
+        type: host.includes(':') ? 'udp6' : 'udp4',
+        address: host,
+        port: o.port ?? 0,
+        clusterShared: o.clusterShared ?? false,
+      });
     }
     return new UdpTransport(sock, o.maxMessageBytes ?? 65535);
   }

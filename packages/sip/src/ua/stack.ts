@@ -417,11 +417,14 @@ export class SipStack {
   responseTarget(req: SipRequest, source: Peer, transport: SipTransport, flow: string | undefined): SendTarget {
     if (transport.reliable) return flow !== undefined ? { transport, peer: source, flow } : { transport, peer: source };
     const via = req.via;
-    if (via?.maddr) return { transport, peer: { address: via.maddr, port: via.port ?? 5060 } };
+    let peer = source;
+    if (via?.maddr) peer = { address: via.maddr, port: via.port ?? 5060 };
     // RFC 3581 §4: with rport, to the source address and port; else to received (= source) and the Via port.
-    if (via && via.rport === undefined && via.port !== undefined)
-      return { transport, peer: { address: source.address, port: via.port } };
-    return { transport, peer: source };
+    else if (via && via.rport === undefined && via.port !== undefined)
+      peer = { address: source.address, port: via.port };
+    // A datagram transport with several sockets marks which one the request came in on: the response
+    // leaves from it (RFC 3581 §4).
+    return flow !== undefined ? { transport, peer, flow } : { transport, peer };
   }
 
   // ---------------------------------------------------------------- receive

@@ -1,0 +1,233 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { placeCall } from '../../packages/cli/src/commands/call.js';
+import { freeUdpPort } from './helpers.js';
+import { hasPeer } from './peers.js';
+
+// `mdh echo --workers N` forks node:cluster workers that re-run the command line, so it runs from the built
+// CLI (`pnpm run build`, as .ci/run does before the tests).
+const BIN = join(import.meta.dirname, '../../packages/cli/dist/bin.js');
+
+const procs = new Set<ChildProcess>();
+const pids = new Set<number>();
+
+afterAll(() => {
+  for (const p of procs) p.kill('SIGKILL');
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+interface Echo {
+  proc: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `mdh echo … --workers N`; resolves once the primary says all workers listen (bounded: 20 s). */
+async function startEcho(args: string[]): Promise<Echo> {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm run build first`);
+  const proc = spawn(process.execPath, [BIN, 'echo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.add(proc);
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((r) =>
+    proc.on('exit', (code) => {
+      procs.delete(proc);
+      r(code);
+    }),
+  );
+  const t0 = Date.now();
+  while (!/listening on/.test(err)) {
+    if (Date.now() - t0 > 20_000 || proc.exitCode !== null) throw new Error(`mdh echo did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { proc, out: () => out, exited };
+}
+
+/** Direct children of a process (the cluster workers of the primary). */
+function childrenOf(pid: number): number[] {
+  const list = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  const ids = list ? list.split(/\s+/).map(Number) : [];
+  for (const id of ids) pids.add(id);
+  return ids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the primary with `signal`; resolves with its exit code (bounded: 10 s). */
+async function stop(e: Echo, signal: NodeJS.Signals): Promise<number | null> {
+  e.proc.kill(signal);
+  const t = setTimeout(() => e.proc.kill('SIGKILL'), 10_000);
+  const code = await e.exited;
+  clearTimeout(t);
+  return code;
+}
+
+interface SippResult {
+  out: string;
+  successful: number;
+  failed: number;
+}
+
+function sipp(args: string[]): Promise<SippResult> {
+  const p = spawn('sipp', [...args, '-nostdin', '-buff_size', '1048576'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.add(p);
+  let out = '';
+  p.stdout!.on('data', (d) => {
+    out += d;
+    if (out.length > 200_000) out = out.slice(-100_000);
+  });
+  p.stderr!.on('data', (d) => {
+    out += d;
+  });
+  const kill = setTimeout(() => p.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    p.on('exit', () => {
+      clearTimeout(kill);
+      procs.delete(p);
+      const num = (name: string) => {
+        const m = [...out.matchAll(new RegExp(`${name}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))].at(-1);
+        return m ? Number(m[1]) : -1;
+      };
+      resolve({ out, successful: num('Successful call'), failed: num('Failed call') });
+    }),
+  );
+}
+
+interface Totals {
+  totals: { calls: number; answered: number; failed: number };
+  workers: { answered: number; forwardedIn: number; forwardedOut: number; direct: number }[];
+}
+
+function parseOutput(out: string): { records: { ended: string }[]; totals: Totals } {
+  const lines = out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+  const totals = lines.find((l) => 'totals' in l) as Totals | undefined;
+  if (!totals) throw new Error(`no totals line in:\n${out.slice(-2000)}`);
+  return { records: lines.filter((l) => 'ended' in l), totals };
+}
+
+describe.skipIf(!hasPeer('sipp'))('mdh echo --workers 2 (node:cluster) against sipp', () => {
+  it('UDP: 200 sipp calls, 0 failed; ACK and BYE reach the worker that owns the call; SIGTERM ends all workers', async () => {
+    const port = await freeUdpPort();
+    const echo = await startEcho(['--sip', `127.0.0.1:${port}`, '--no-media', '--json', '--workers', '2']);
+    const workers = childrenOf(echo.proc.pid!);
+    expect(workers).toHaveLength(2);
+    const r = await sipp([
+      '-sn',
+      'uac',
+      `127.0.0.1:${port}`,
+      '-i',
+      '127.0.0.1',
+      '-m',
+      '200',
+      '-r',
+      '100',
+      '-timeout',
+      '40s',
+      '-timeout_error',
+    ]);
+    expect(r.failed, r.out.slice(-2000)).toBe(0);
+    expect(r.successful).toBe(200);
+    expect(await stop(echo, 'SIGTERM')).toBe(0);
+    const { records, totals } = parseOutput(echo.out());
+    expect(totals.totals.answered).toBe(200);
+    expect(totals.totals.failed).toBe(0);
+    expect(totals.workers).toHaveLength(2);
+    // every call was answered by one worker and ended by the caller's BYE on that same worker
+    expect(records).toHaveLength(200);
+    expect(records.every((c) => c.ended === 'remote-bye')).toBe(true);
+    // both workers carried calls (Call-ID hash), and datagrams read by the other worker were passed on
+    for (const w of totals.workers) expect(w.answered).toBeGreaterThan(40);
+    const fwdIn = totals.workers.reduce((s, w) => s + w.forwardedIn, 0);
+    const fwdOut = totals.workers.reduce((s, w) => s + w.forwardedOut, 0);
+    expect(fwdIn).toBe(fwdOut);
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+  }, 90_000);
+
+  it('UDP with media: parallel calls on both workers each get their tone echoed (RTP sockets are per worker)', async () => {
+    const port = await freeUdpPort();
+    const echo = await startEcho(['--sip', `127.0.0.1:${port}`, '--json', '--workers', '2']);
+    try {
+      const reports = await Promise.all(
+        Array.from({ length: 4 }, () => placeCall({ target: `sip:echo@127.0.0.1:${port}`, durationS: 1.5 })),
+      );
+      for (const rep of reports) {
+        expect(rep.ok, JSON.stringify(rep)).toBe(true);
+        expect(rep.media?.packetsReceived).toBeGreaterThan(40);
+        expect(Math.abs((rep.media?.receivedToneHz ?? 0) - 440)).toBeLessThan(3);
+      }
+    } finally {
+      expect(await stop(echo, 'SIGINT')).toBe(0);
+    }
+    const { totals } = parseOutput(echo.out());
+    expect(totals.totals.answered).toBe(4);
+    // mdh call sends ACK and BYE to our Contact (RFC 3261 §12.2.1.1): the owning worker's own port, so
+    // they reach it directly (sipp, which sends everything to the address it was given, cannot show this)
+    for (const w of totals.workers) expect(w.direct).toBeGreaterThanOrEqual(2 * w.answered);
+    expect(totals.workers.reduce((n, w) => n + w.forwardedIn, 0)).toBeLessThanOrEqual(4);
+  }, 60_000);
+
+  it('TCP (sipp -t tn: a connection per call): 200 calls, 0 failed; SIGINT ends all workers', async () => {
+    const port = await freeUdpPort();
+    const echo = await startEcho([
+      '--sip',
+      `127.0.0.1:${port}`,
+      '--transport',
+      'tcp',
+      '--no-media',
+      '--json',
+      '--workers',
+      '2',
+    ]);
+    const workers = childrenOf(echo.proc.pid!);
+    expect(workers).toHaveLength(2);
+    const r = await sipp([
+      '-sn',
+      'uac',
+      '-t',
+      'tn',
+      '-max_socket',
+      '1000',
+      `127.0.0.1:${port}`,
+      '-i',
+      '127.0.0.1',
+      '-m',
+      '200',
+      '-r',
+      '100',
+      '-timeout',
+      '40s',
+      '-timeout_error',
+    ]);
+    expect(r.failed, r.out.slice(-2000)).toBe(0);
+    expect(r.successful).toBe(200);
+    expect(await stop(echo, 'SIGINT')).toBe(0);
+    const { totals } = parseOutput(echo.out());
+    expect(totals.totals.answered).toBe(200);
+    for (const w of totals.workers) expect(w.answered).toBeGreaterThan(40);
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+  }, 90_000);
+});
