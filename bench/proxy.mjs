@@ -141,9 +141,13 @@ function startProxy(kind, port, uasPort) {
     );
   const cfg = join(tmp, `kamailio-${port}.cfg`);
   writeFileSync(cfg, kamailioConfig(port, uasPort));
-  return spawn('kamailio', ['-f', cfg, '-DD', '-E', '-m', '256', '-M', '16', '-w', tmp, '-P', join(tmp, `k${port}.pid`)], {
-    stdio: 'ignore',
-  });
+  return spawn(
+    'kamailio',
+    ['-f', cfg, '-DD', '-E', '-m', '256', '-M', '16', '-w', tmp, '-P', join(tmp, `k${port}.pid`)],
+    {
+      stdio: 'ignore',
+    },
+  );
 }
 
 function runSipp(args, hardS) {
@@ -175,7 +179,18 @@ async function measure(kind) {
   const calls = RATE * SECONDS;
   const warm = 300;
   const uas = runSipp(
-    ['-sf', join(scenarios, 'uas-answer.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-mp', String(await freePort()), '-timeout', `${SECONDS * 4 + 30}s`],
+    [
+      '-sf',
+      join(scenarios, 'uas-answer.xml'),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(uasPort),
+      '-mp',
+      String(await freePort()),
+      '-timeout',
+      `${SECONDS * 4 + 30}s`,
+    ],
     SECONDS * 4 + 40,
   );
   const srv = startProxy(kind, port, uasPort);
@@ -183,7 +198,22 @@ async function measure(kind) {
     if (!(await ready(port))) throw new Error(`${kind} did not start`);
     const uac = (n, rate) =>
       runSipp(
-        ['-sf', join(scenarios, 'uac-routed.xml'), `127.0.0.1:${port}`, '-i', '127.0.0.1', '-m', String(n), '-r', String(rate), '-l', String(rate * 4), '-timeout', `${SECONDS * 3 + 20}s`, '-timeout_error'],
+        [
+          '-sf',
+          join(scenarios, 'uac-routed.xml'),
+          `127.0.0.1:${port}`,
+          '-i',
+          '127.0.0.1',
+          '-m',
+          String(n),
+          '-r',
+          String(rate),
+          '-l',
+          String(rate * 4),
+          '-timeout',
+          `${SECONDS * 3 + 20}s`,
+          '-timeout_error',
+        ],
         SECONDS * 3 + 30,
       ).done;
     await uac(warm, 150); // warm-up (JIT), not measured
@@ -211,10 +241,14 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`\nStateful proxy, sipp UAC → proxy → sipp UAS, UDP, ${RATE} calls/s × ${SECONDS} s (INVITE/180/200/ACK/BYE, Record-Route)\n`);
+console.log(
+  `\nStateful proxy, sipp UAC → proxy → sipp UAS, UDP, ${RATE} calls/s × ${SECONDS} s (INVITE/180/200/ACK/BYE, Record-Route)\n`,
+);
 console.log('proxy      ok/calls     failed  cpu ms/call');
 for (const r of Object.values(results))
-  console.log(`${r.kind.padEnd(9)} ${`${r.ok}/${r.calls}`.padEnd(12)} ${String(r.failed).padStart(6)}  ${r.cpuMsPerCall.toFixed(3).padStart(10)}`);
+  console.log(
+    `${r.kind.padEnd(9)} ${`${r.ok}/${r.calls}`.padEnd(12)} ${String(r.failed).padStart(6)}  ${r.cpuMsPerCall.toFixed(3).padStart(10)}`,
+  );
 if (results.mdh && results.kamailio)
   console.log(
     `\nratio CPU per call mdh / Kamailio = ${(results.mdh.cpuMsPerCall / results.kamailio.cpuMsPerCall).toFixed(2)}  (goal <= 2)`,
