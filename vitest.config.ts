@@ -5,9 +5,13 @@ const pkgs = ['bytes', 'loop', 'rtp', 'srtp', 'dtls', 'media', 'sip', 'mdhavers'
 
 export default defineConfig({
   resolve: {
-    alias: Object.fromEntries(
-      pkgs.map((p) => [`@mdh/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
-    ),
+    // Subpaths first: an alias also matches the imports below its name (`@mdh/dtls/…`), and the first match wins.
+    alias: {
+      '@mdh/dtls/testing': fileURLToPath(new URL('./packages/dtls/src/testing.ts', import.meta.url)),
+      ...Object.fromEntries(
+        pkgs.map((p) => [`@mdh/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
+      ),
+    },
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'tests/**/*.test.ts'],

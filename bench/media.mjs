@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLoop } from '@mdh/loop';
-import { createSdpOffer, listenTransport, MediaEndpoint, readSdpAnswer, UserAgent } from '@mdh/sip';
+import { ToneGenerator } from '@mdh/media';
+import { CallMedia, createSdpOffer, listenTransport, readSdpAnswer, UserAgent } from '@mdh/sip';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const LEVELS = (process.env.MEDIA_N ?? '100,250,500,750,1000').split(',').map(Number);
@@ -37,6 +38,17 @@ function cpuMs(pid) {
   }
 }
 
+/** A leg's packet counters from its MediaSession. */
+function counters(l) {
+  const s = l.media.session.stats();
+  const d = s.dropped;
+  return {
+    packetsSent: s.sent.packets,
+    packetsReceived: s.received.packets,
+    dropped: d.unauthenticated + d.replayed + d.malformed + d.unknown,
+  };
+}
+
 /**
  * One calling process (spawned with `--caller N PORT`): places N calls, then on "go" (stdin) sends the tone for
  * 1 + SECONDS s, stops, waits for the last echoes and prints its counters as one JSON line.
@@ -53,7 +65,7 @@ async function callerMain(n, port, srtp) {
     for (let j = i; j < Math.min(n, i + 50); j++) {
       batch.push(
         (async () => {
-          const ep = await MediaEndpoint.open({ srtp, loop });
+          const ep = await CallMedia.open({ srtp, loop });
           const call = await ua.invite(`sip:echo@127.0.0.1:${port}`, {
             sdp: createSdpOffer(ep.local, { sessionId: String(j + 1), version: 1 }),
           }).result;
@@ -65,18 +77,25 @@ async function callerMain(n, port, srtp) {
   }
   process.stdout.write('ready\n');
   await new Promise((r) => process.stdin.once('data', r));
-  await Promise.all(legs.map((l) => l.ep.start(l.neg, 'tone')));
-  const tStart = performance.now(); // every stream runs from here on (the first ones started a little earlier)
+  // each leg's MediaSession (RTCP included); one 20 ms timer sends every leg's tone frame
+  for (const l of legs) l.media = l.ep.attach(l.call, l.neg);
+  const tone = new ToneGenerator({ frequency: 440 });
+  const frame = new Int16Array(160);
+  const sender = loop.every(20, () => {
+    tone.fill(frame);
+    for (const l of legs) if (l.media.state !== 'closed') l.media.sendAudio(frame);
+  });
+  const tStart = performance.now(); // every stream runs from here on
   const u0 = process.cpuUsage();
   await sleep((1 + SECONDS) * 1000);
-  for (const l of legs) l.ep.stopSending();
+  loop.cancel(sender);
   const sendingMs = performance.now() - tStart;
   const u1 = process.cpuUsage(u0);
   const total = () => {
     let sent = 0;
     let received = 0;
     for (const l of legs) {
-      const c = l.ep.counters();
+      const c = counters(l);
       sent += c.packetsSent;
       received += c.packetsReceived;
     }
@@ -93,7 +112,7 @@ async function callerMain(n, port, srtp) {
     last = r;
   }
   const t = total();
-  const perLeg = legs.map((l) => l.ep.counters());
+  const perLeg = legs.map(counters);
   const zero = perLeg.filter((c) => c.packetsReceived === 0).length;
   const partial = perLeg.filter((c) => c.packetsReceived > 0 && c.packetsReceived < c.packetsSent).length;
   const dropped = perLeg.reduce((a, c) => a + c.dropped, 0);

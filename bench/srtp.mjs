@@ -1,5 +1,5 @@
 // pnpm bench srtp — SRTP protect/unprotect of 172-octet RTP packets (12-octet header + 160-octet payload):
-// @mdh/srtp (js and node backends, allocating and caller-buffer APIs; the noble backend allocating only), werift-rtp and libsrtp2 (bench/native/srtp_bench.c,
+// @mdh/srtp (js, wasm and node backends, allocating and caller-buffer APIs; the noble backend allocating only), werift-rtp and libsrtp2 (bench/native/srtp_bench.c,
 // compiled here when libsrtp2-dev is present), interleaved in rounds in the same run. Each figure is the best
 // round, in packets per second of process CPU time (the machine is shared; CPU time is the fairer clock).
 import { spawn, spawnSync } from 'node:child_process';
@@ -162,6 +162,8 @@ const corpora = { cm: corpusOurs('cm'), gcm: corpusOurs('gcm') };
 for (const mode of ['cm', 'gcm']) {
   oursProtect(mode, 'js', false);
   oursUnprotect(mode, 'js', false, corpora[mode]);
+  oursProtect(mode, 'wasm', true);
+  oursUnprotect(mode, 'wasm', true, corpora[mode]);
   oursProtect(mode, 'node', false);
   oursUnprotect(mode, 'node', false, corpora[mode]);
 }
@@ -171,7 +173,7 @@ for (let r = 0; r < ROUNDS; r++) {
   for (const mode of MODES) {
     note(`${mode} protect ours-noble`, oursProtect(mode, 'noble', false));
     note(`${mode} unprotect ours-noble`, oursUnprotect(mode, 'noble', false, corpora[mode]));
-    for (const backend of ['js', 'node']) {
+    for (const backend of ['js', 'wasm', 'node']) {
       note(`${mode} protect ours-${backend}`, oursProtect(mode, backend, false));
       note(`${mode} protect ours-${backend} (into)`, oursProtect(mode, backend, true));
       note(`${mode} unprotect ours-${backend}`, oursUnprotect(mode, backend, false, corpora[mode]));
@@ -201,6 +203,8 @@ for (const mode of MODES) {
     for (const who of [
       'ours-js',
       'ours-js (into)',
+      'ours-wasm',
+      'ours-wasm (into)',
       'ours-noble',
       'ours-node',
       'ours-node (into)',

@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCertificate, privateKeyPem, toPem } from '@mdh/dtls';
-import { dominantFrequency, type SrtpMode } from '@mdh/sip';
+import { dominantFrequency } from '@mdh/media';
+import type { SrtpMode } from '@mdh/sip';
 import { afterAll, describe, expect, it } from 'vitest';
 import { placeCall } from '../../packages/cli/src/commands/call.js';
 import { type EchoCallRecord, startEcho } from '../../packages/cli/src/commands/echo.js';
@@ -71,7 +72,7 @@ function wavSamples(file: string): Int16Array {
 const ENC: Record<SrtpMode, string> = { none: '', sdes: ';mediaenc=srtp-mand', dtls: ';mediaenc=dtls_srtp' };
 
 /** A baresip config dir of the test's own: auto-answer, a tone file as the microphone, decoded audio dumped. */
-function baresipDir(port: number, srtp: SrtpMode, tls: boolean, toneHz: number): string {
+function baresipDir(port: number, srtp: SrtpMode, tls: boolean, toneHz: number, extra: string[] = []): string {
   const dir = mkdtempSync(join(tmpdir(), 'mdh-baresip-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'tone.wav'), toneWav(toneHz, 10));
@@ -97,6 +98,7 @@ function baresipDir(port: number, srtp: SrtpMode, tls: boolean, toneHz: number):
       'module_app account.so',
       'module_app menu.so',
       `snd_path ${dir}`,
+      ...extra,
       '',
     ].join('\n'),
   );
@@ -179,6 +181,40 @@ describe.skipIf(!hasPeer('baresip'))('baresip interop', () => {
         await echo.stop();
       }
     }, 30_000);
+
+    if (!c.tls) {
+      it(`RTCP with baresip (${name}): baresip's reports carry the LSR of mdh's SRs (RTT), and its SRs reach mdh`, async () => {
+        const records: EchoCallRecord[] = [];
+        const echo = await startEcho({ host: '127.0.0.1', port: 0, onCall: (r) => records.push(r) });
+        try {
+          const port = await freePortPair();
+          // With DTLS-SRTP, RTCP on its own port would need a second DTLS association (RFC 5764 §4.1), which
+          // MediaSession does not run: baresip offers rtcp-mux (RFC 5761) here, and mdh accepts it.
+          const dir = baresipDir(port, c.srtp, false, 440, c.srtp === 'dtls' ? ['rtcp_mux yes'] : []);
+          const log = await baresip(dir, 13, `sip:echo@127.0.0.1:${echo.port}`).done;
+          await new Promise((r) => setTimeout(r, 300));
+          expect(log, log.slice(-3000)).toContain('Call established');
+          expect(records).toHaveLength(1);
+          const m = records[0]!.media!;
+          expect(m.dropped).toBe(0);
+          // baresip sends an RTCP APP "PING" keepalive in the clear even on SRTP sessions: unauthenticated, so
+          // dropped (RFC 3711 §3.4) and counted. No other RTCP is dropped.
+          expect(m.rtcpDropped).toBeLessThanOrEqual(c.srtp === 'none' ? 0 : 1);
+          // baresip's RTCP (SRTCP with SDES/DTLS) authenticated and parsed: its SR counts reached us.
+          expect(m.rtcpReceived).toBeGreaterThanOrEqual(1);
+          expect(m.remotePacketsSent).toBeGreaterThan(0);
+          // An RTT exists only if baresip's report block echoed the NTP middle bits of an SR of ours (LSR) with
+          // its delay since (DLSR): baresip parsed our SR. Loopback: well under 100 ms.
+          expect(m.rttMs).toBeDefined();
+          expect(m.rttMs!).toBeGreaterThanOrEqual(0);
+          expect(m.rttMs!).toBeLessThan(100);
+          expect(m.remoteCumulativeLost).toBe(0);
+          expect(m.rtcpSent).toBeGreaterThanOrEqual(2);
+        } finally {
+          await echo.stop();
+        }
+      }, 40_000);
+    }
 
     it(`mdh call calls baresip (${name}): established, tones cross both ways`, async () => {
       const port = await freePortPair();

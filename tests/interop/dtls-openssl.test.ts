@@ -243,6 +243,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
         '--json',
       ]);
       expect(r.code).toBe(0);
+      expect(r.err).not.toMatch(/not authenticated/i); // --fingerprint given
       const j = JSON.parse(r.out.trim());
       expect(j).toEqual({
         version: 'DTLSv1.2',
@@ -278,6 +279,38 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     }
   });
 
+  it('mdh dtls connect --srtp to a server without use_srtp: warns the peer is not authenticated and exits 1 (no profile agreed)', async () => {
+    const port = await freeUdpPort();
+    const s = certs.ec!;
+    const srv = runOpenssl([...dtlsServerArgs(port, s.certFile, s.keyFile)]);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      const r = await cli(['connect', `127.0.0.1:${port}`, '--srtp', 'SRTP_AES128_CM_HMAC_SHA1_80', '--json']);
+      expect(r.err).toMatch(/WARNING: the peer is NOT authenticated/);
+      expect(r.err).toMatch(/no SRTP profile was agreed \(offered SRTP_AES128_CM_HMAC_SHA1_80\)/);
+      expect(JSON.parse(r.out.trim()).srtpProfile).toBe(null);
+      expect(r.code).toBe(1);
+    } finally {
+      kill(srv);
+    }
+  });
+
+  it('mdh dtls connect --ca with the CA of the server: no warning, exit 0', async () => {
+    const port = await freeUdpPort();
+    const s = certs.ec!;
+    const srv = runOpenssl([...dtlsServerArgs(port, s.certFile, s.keyFile), '-use_srtp', 'SRTP_AES128_CM_SHA1_80']);
+    try {
+      await srv.waitFor(/ACCEPT/, 10_000);
+      // the server's certificate is self-signed: as its own trust anchor it authenticates the server
+      const r = await cli(['connect', `127.0.0.1:${port}`, '--ca', s.certFile, '--json']);
+      expect(r.err).not.toMatch(/not authenticated/i);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out.trim()).srtpProfile).toBe('SRTP_AES128_CM_HMAC_SHA1_80');
+    } finally {
+      kill(srv);
+    }
+  });
+
   it('openssl s_client ↔ mdh dtls listen --once with a PEM certificate (RSA)', async () => {
     const port = await freeUdpPort();
     const s = certs.rsa!;
@@ -301,6 +334,8 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
     try {
       const r = await pending;
       expect(r.code).toBe(0);
+      // neither --fingerprint nor --ca: the command says the peer is not authenticated
+      expect(r.err).toMatch(/WARNING: the peer is NOT authenticated \(no --fingerprint or --ca\)/);
       const j = JSON.parse(r.out.trim());
       expect(j.cipherSuite).toMatch(/^TLS_ECDHE_RSA_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)$/);
       expect(j.srtpProfile).toBe('SRTP_AEAD_AES_128_GCM'); // the server's preference wins

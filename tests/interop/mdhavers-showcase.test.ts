@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
+import { sippMediaPort } from './sipp-helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'packages', 'mdhavers', 'dist', 'bin.js');
@@ -94,6 +95,8 @@ describe.skipIf(!hasPeer('sipp'))('mdhavers showcase answers sipp', () => {
         '-l',
         '3',
         '-nostdin',
+        '-mp',
+        String(sippMediaPort()),
         '-timeout',
         '20',
         '-timeout_error',

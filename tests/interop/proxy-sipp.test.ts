@@ -74,7 +74,7 @@ describe.skipIf(!hasPeer('sipp'))('mdh proxy with sipp peers', () => {
     const b = await uas(scenario('uas-ring-cancel.xml'), N);
     await withProxy([`sip:svc@127.0.0.1:${a.port}`, `sip:svc@127.0.0.1:${b.port}`], 'parallel', async (p) => {
       const r = await sipp(['-sf', scenario('uac-routed.xml'), ...uacArgs(p.transport.localPort, N, 5, '30s')]);
-      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.failed, `code ${r.code}: ${r.out.slice(-3000)}`).toBe(0);
       expect(r.successful).toBe(N);
       const [ra, rb] = await Promise.all([a.done, b.done]);
       expect(ra.successful).toBe(N);
@@ -94,7 +94,7 @@ describe.skipIf(!hasPeer('sipp'))('mdh proxy with sipp peers', () => {
     const a = await uas(scenario('uas-answer.xml'), N);
     await withProxy([`sip:svc@127.0.0.1:${busy.port}`, `sip:svc@127.0.0.1:${a.port}`], 'sequential', async (p) => {
       const r = await sipp(['-sf', scenario('uac-routed.xml'), ...uacArgs(p.transport.localPort, N, 5, '30s')]);
-      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.failed, `code ${r.code}: ${r.out.slice(-3000)}`).toBe(0);
       expect(r.successful).toBe(N);
       expect((await busy.done).successful).toBe(N);
       expect((await a.done).successful).toBe(N);
@@ -107,7 +107,7 @@ describe.skipIf(!hasPeer('sipp'))('mdh proxy with sipp peers', () => {
     const ring = await uas(scenario('uas-ring-cancel.xml'), N);
     await withProxy([`sip:svc@127.0.0.1:${ring.port}`, `sip:svc@127.0.0.1:${decline.port}`], 'parallel', async (p) => {
       const r = await sipp(['-sf', scenario('uac-status.xml', 603), ...uacArgs(p.transport.localPort, N, 5, '30s')]);
-      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.failed, `code ${r.code}: ${r.out.slice(-3000)}`).toBe(0);
       expect(r.successful).toBe(N);
       expect((await ring.done).successful).toBe(N);
       expect((await decline.done).successful).toBe(N);
@@ -119,7 +119,7 @@ describe.skipIf(!hasPeer('sipp'))('mdh proxy with sipp peers', () => {
     const p = await startProxy({ host: '127.0.0.1', port, to: [`sip:svc@127.0.0.1:${port}`] });
     try {
       const r = await sipp(['-sf', scenario('uac-status.xml', 482), ...uacArgs(port, 3, 5, '20s')]);
-      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.failed, `code ${r.code}: ${r.out.slice(-3000)}`).toBe(0);
       expect(r.successful).toBe(3);
       expect(p.stats().loopsDetected).toBe(3);
     } finally {
@@ -131,7 +131,7 @@ describe.skipIf(!hasPeer('sipp'))('mdh proxy with sipp peers', () => {
     const dead = await freeUdpPort();
     await withProxy([`sip:svc@127.0.0.1:${dead}`], 'parallel', async (p) => {
       const r = await sipp(['-sf', scenario('uac-status.xml', 408), ...uacArgs(p.transport.localPort, 1, 1, '60s')]);
-      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.failed, `code ${r.code}: ${r.out.slice(-3000)}`).toBe(0);
       expect(r.successful).toBe(1);
       expect(p.stats().liveContexts).toBe(0);
     });

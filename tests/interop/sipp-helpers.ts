@@ -12,9 +12,18 @@ export interface SippResult {
   failed: number;
 }
 
+/**
+ * A media port for sipp (`-mp`): sipp binds 6000 (and 6002) by default, so two sipp processes at once — test
+ * files run in parallel — would collide and one would exit at start. An even port from a wide random range.
+ */
+export function sippMediaPort(): number {
+  return 20_000 + 2 * Math.floor(Math.random() * 15_000);
+}
+
 /** Runs sipp with a global timeout (and a hard kill as a backstop); resolves with its counters. */
 export function sipp(args: string[], hardMs = 90_000): Promise<SippResult> {
-  const p = spawn('sipp', [...args, '-nostdin', '-buff_size', '1048576'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const mp = args.includes('-mp') ? [] : ['-mp', String(sippMediaPort())];
+  const p = spawn('sipp', [...args, ...mp, '-nostdin', '-buff_size', '1048576'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(p);
   let out = '';
   p.stdout?.on('data', (d) => {
@@ -33,14 +42,24 @@ export function sipp(args: string[], hardMs = 90_000): Promise<SippResult> {
         const m = [...out.matchAll(new RegExp(`${name}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))].at(-1);
         return m ? Number(m[1]) : -1;
       };
-      resolve({ code, out, successful: num('Successful call'), failed: num('Failed call') });
+      let successful = num('Successful call');
+      let failed = num('Failed call');
+      // sipp's exit status is authoritative: 0 means every call succeeded. Its final statistics screen is
+      // occasionally missing from a piped stdout on a loaded machine; then the counts follow from `-m`.
+      const m = args.indexOf('-m');
+      if (code === 0 && successful === -1 && failed === -1 && m >= 0) {
+        successful = Number(args[m + 1]);
+        failed = 0;
+      }
+      resolve({ code, out, successful, failed });
     });
   });
 }
 
 /** Starts sipp as a long-running peer (killed by {@link killSipps}). */
 export function sippServer(args: string[]): ChildProcess {
-  const p = spawn('sipp', [...args, '-nostdin'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const mp = args.includes('-mp') ? [] : ['-mp', String(sippMediaPort())];
+  const p = spawn('sipp', [...args, ...mp, '-nostdin'], { stdio: ['ignore', 'ignore', 'ignore'] });
   children.add(p);
   p.on('exit', () => children.delete(p));
   return p;

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { placeCall } from '../../packages/cli/src/commands/call.js';
-import { type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
+import { type EchoCallRecord, type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
 import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
 import { killSipps, sipp, sippServer, uacArgs } from './sipp-helpers.js';
@@ -156,6 +156,93 @@ describe.skipIf(!hasPeer('sipp'))('sipp against mdh', () => {
       await echo.stop();
     }
   }, 40_000);
+
+  it('sipp plays its RFC 2833/4733 DTMF pcaps in a call to mdh echo, which reports exactly those digits', async () => {
+    const pcaps = [1, 2, 3, 4, 5].map((d) => `/usr/share/sip-tester/dtmf_2833_${d}.pcap`);
+    if (!pcaps.every((f) => existsSync(f))) throw new Error("sipp's DTMF pcaps (package sip-tester) are missing");
+    const digits: string[] = [];
+    const calls: EchoCallRecord[] = [];
+    const echo = await startEcho({
+      host: '127.0.0.1',
+      port: 0,
+      srtp: 'none',
+      onDigit: (d) => digits.push(d.digit),
+      onCall: (c) => calls.push(c),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'mdh-sipp-'));
+    dirs.push(dir);
+    const head = (method: string, cseq: number, to: string) => `
+      ${method} sip:echo@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:sipp@[local_ip]:[local_port]>;tag=[call_number]
+      To: ${to}
+      Call-ID: [call_id]
+      CSeq: ${cseq} ${method}
+      Contact: <sip:sipp@[local_ip]:[local_port]>
+      Max-Forwards: 70`;
+    const offer = [
+      'v=0',
+      'o=sipp 1 1 IN IP[local_ip_type] [local_ip]',
+      's=-',
+      'c=IN IP[media_ip_type] [media_ip]',
+      't=0 0',
+      'm=audio [media_port] RTP/AVP 0 101',
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=fmtp:101 0-15',
+    ].join('\n      ');
+    const play = pcaps
+      .map((f) => `  <nop><action><exec play_pcap_audio="${f}"/></action></nop>\n  <pause milliseconds="400"/>`)
+      .join('\n');
+    writeFileSync(
+      join(dir, 'dtmf.xml'),
+      `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="dtmf">
+  <send retrans="500"><![CDATA[${head('INVITE', 1, '<sip:echo@[remote_ip]:[remote_port]>')}
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${offer}
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[${head('ACK', 1, '<sip:echo@[remote_ip]:[remote_port]>[peer_tag_param]')}
+      Content-Length: 0
+
+]]></send>
+${play}
+  <pause milliseconds="1200"/>
+  <send retrans="500"><![CDATA[${head('BYE', 2, '<sip:echo@[remote_ip]:[remote_port]>[peer_tag_param]')}
+      Content-Length: 0
+
+]]></send>
+  <recv response="200" crlf="true"/>
+</scenario>
+`,
+    );
+    try {
+      const mp = await freeUdpPort();
+      const r = await sipp([
+        '-sf',
+        join(dir, 'dtmf.xml'),
+        ...uacArgs(echo.port, 1, 1, '30s'),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(mp),
+      ]);
+      expect(r.failed, r.out.slice(-3000)).toBe(0);
+      expect(r.successful).toBe(1);
+      await new Promise((res) => setTimeout(res, 200));
+      // dtmf_2833_N.pcap carries the digit N (Wireshark's dissector agrees: see dtmf-sipp-pcap.test.ts).
+      expect(digits.join('')).toBe('12345');
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.media!.dropped).toBe(0);
+    } finally {
+      await echo.stop();
+    }
+  }, 60_000);
 
   it('mdh call against sipp -sn uas (with -rtp_echo): the call succeeds and the tone comes back', async () => {
     const port = await freeUdpPort();

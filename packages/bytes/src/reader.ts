@@ -41,53 +41,68 @@ export class ByteReader {
     return o;
   }
 
+  /** Reads an unsigned byte and advances; throws BytesRangeError past the end. */
   u8(): number {
     return this.view.getUint8(this.need(1));
   }
+  /** Reads a signed byte and advances; throws BytesRangeError past the end. */
   i8(): number {
     return this.view.getInt8(this.need(1));
   }
+  /** Reads an unsigned 16-bit big-endian integer (a number) and advances; throws BytesRangeError past the end. */
   u16(): number {
     return this.view.getUint16(this.need(2), false);
   }
+  /** Reads an unsigned 16-bit little-endian integer (a number) and advances; throws BytesRangeError past the end. */
   u16le(): number {
     return this.view.getUint16(this.need(2), true);
   }
+  /** Reads a signed 16-bit big-endian integer (a number) and advances; throws BytesRangeError past the end. */
   i16(): number {
     return this.view.getInt16(this.need(2), false);
   }
+  /** Reads an unsigned 24-bit big-endian integer (a number) and advances; throws BytesRangeError past the end. */
   u24(): number {
     const o = this.need(3);
     return (this.view.getUint16(o, false) << 8) | this.view.getUint8(o + 2);
   }
+  /** Reads an unsigned 24-bit little-endian integer (a number) and advances; throws BytesRangeError past the end. */
   u24le(): number {
     const o = this.need(3);
     return this.view.getUint16(o, true) | (this.view.getUint8(o + 2) << 16);
   }
+  /** Reads a signed 24-bit big-endian integer (a number) and advances; throws BytesRangeError past the end. */
   i24(): number {
     const v = this.u24();
     return v & 0x800000 ? v - 0x1000000 : v;
   }
+  /** Reads an unsigned 32-bit big-endian integer (a number) and advances; throws BytesRangeError past the end. */
   u32(): number {
     return this.view.getUint32(this.need(4), false);
   }
+  /** Reads an unsigned 32-bit little-endian integer (a number) and advances; throws BytesRangeError past the end. */
   u32le(): number {
     return this.view.getUint32(this.need(4), true);
   }
+  /** Reads a signed 32-bit big-endian integer (a number) and advances; throws BytesRangeError past the end. */
   i32(): number {
     return this.view.getInt32(this.need(4), false);
   }
+  /** Reads an unsigned 48-bit big-endian integer (a number) and advances; throws BytesRangeError past the end. */
   u48(): number {
     const o = this.need(6);
     return this.view.getUint16(o, false) * 0x1_0000_0000 + this.view.getUint32(o + 2, false);
   }
+  /** Reads an unsigned 48-bit little-endian integer (a number) and advances; throws BytesRangeError past the end. */
   u48le(): number {
     const o = this.need(6);
     return this.view.getUint32(o, true) + this.view.getUint16(o + 4, true) * 0x1_0000_0000;
   }
+  /** Reads an unsigned 64-bit big-endian integer (a bigint) and advances; throws BytesRangeError past the end. */
   u64(): bigint {
     return this.view.getBigUint64(this.need(8), false);
   }
+  /** Reads an unsigned 64-bit little-endian integer (a bigint) and advances; throws BytesRangeError past the end. */
   u64le(): bigint {
     return this.view.getBigUint64(this.need(8), true);
   }

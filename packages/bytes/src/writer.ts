@@ -6,6 +6,7 @@ export interface Slot {
   readonly length: number;
 }
 
+/** Options of {@link ByteWriter} over a capacity or a caller's buffer. */
 export interface ByteWriterOptions {
   /** Grow the buffer when full (default true for a capacity, false for a caller's buffer). */
   growable?: boolean;
@@ -76,36 +77,42 @@ export class ByteWriter {
     return o;
   }
 
+  /** Writes an unsigned byte; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u8(v: number): this {
     checkUint(v, 8, this.offset);
     const o = this.room(1);
     this.buf[o] = v;
     return this;
   }
+  /** Writes a signed byte; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   i8(v: number): this {
     checkInt(v, 8, this.offset);
     const o = this.room(1);
     this.view.setInt8(o, v);
     return this;
   }
+  /** Writes an unsigned 16-bit big-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u16(v: number): this {
     checkUint(v, 16, this.offset);
     const o = this.room(2);
     this.view.setUint16(o, v, false);
     return this;
   }
+  /** Writes an unsigned 16-bit little-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u16le(v: number): this {
     checkUint(v, 16, this.offset);
     const o = this.room(2);
     this.view.setUint16(o, v, true);
     return this;
   }
+  /** Writes a signed 16-bit big-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   i16(v: number): this {
     checkInt(v, 16, this.offset);
     const o = this.room(2);
     this.view.setInt16(o, v, false);
     return this;
   }
+  /** Writes an unsigned 24-bit big-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u24(v: number): this {
     checkUint(v, 24, this.offset);
     const o = this.room(3);
@@ -113,6 +120,7 @@ export class ByteWriter {
     this.view.setUint8(o + 2, v & 0xff);
     return this;
   }
+  /** Writes an unsigned 24-bit little-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u24le(v: number): this {
     checkUint(v, 24, this.offset);
     const o = this.room(3);
@@ -120,24 +128,28 @@ export class ByteWriter {
     this.view.setUint8(o + 2, v >>> 16);
     return this;
   }
+  /** Writes an unsigned 32-bit big-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u32(v: number): this {
     checkUint(v, 32, this.offset);
     const o = this.room(4);
     this.view.setUint32(o, v, false);
     return this;
   }
+  /** Writes an unsigned 32-bit little-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u32le(v: number): this {
     checkUint(v, 32, this.offset);
     const o = this.room(4);
     this.view.setUint32(o, v, true);
     return this;
   }
+  /** Writes a signed 32-bit big-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   i32(v: number): this {
     checkInt(v, 32, this.offset);
     const o = this.room(4);
     this.view.setInt32(o, v, false);
     return this;
   }
+  /** Writes an unsigned 48-bit big-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u48(v: number): this {
     checkUint(v, 48, this.offset);
     const o = this.room(6);
@@ -145,6 +157,7 @@ export class ByteWriter {
     this.view.setUint32(o + 2, v >>> 0, false);
     return this;
   }
+  /** Writes an unsigned 48-bit little-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u48le(v: number): this {
     checkUint(v, 48, this.offset);
     const o = this.room(6);
@@ -152,12 +165,14 @@ export class ByteWriter {
     this.view.setUint16(o + 4, Math.floor(v / 0x1_0000_0000), true);
     return this;
   }
+  /** Writes an unsigned 64-bit big-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u64(v: bigint): this {
     if (v < 0n || v > U64_MAX) throw new BytesRangeError(`value ${v} out of range for u64`, this.offset, 8, 0);
     const o = this.room(8);
     this.view.setBigUint64(o, v, false);
     return this;
   }
+  /** Writes an unsigned 64-bit little-endian integer; throws BytesRangeError when it does not fit (or past the end of a fixed buffer). */
   u64le(v: bigint): this {
     if (v < 0n || v > U64_MAX) throw new BytesRangeError(`value ${v} out of range for u64`, this.offset, 8, 0);
     const o = this.room(8);
@@ -195,15 +210,19 @@ export class ByteWriter {
     }
     return this;
   }
+  /** Overwrites the reserved slot with an unsigned 8-bit big-endian value (it must fit the slot). */
   patchU8(slot: Slot, v: number): this {
     return this.patchUint({ offset: slot.offset, length: 1 }, v);
   }
+  /** Overwrites the reserved slot with an unsigned 16-bit big-endian value (it must fit the slot). */
   patchU16(slot: Slot, v: number): this {
     return this.patchUint({ offset: slot.offset, length: 2 }, v);
   }
+  /** Overwrites the reserved slot with an unsigned 24-bit big-endian value (it must fit the slot). */
   patchU24(slot: Slot, v: number): this {
     return this.patchUint({ offset: slot.offset, length: 3 }, v);
   }
+  /** Overwrites the reserved slot with an unsigned 32-bit big-endian value (it must fit the slot). */
   patchU32(slot: Slot, v: number): this {
     return this.patchUint({ offset: slot.offset, length: 4 }, v);
   }

@@ -3,5 +3,20 @@
  * @packageDocumentation
  */
 
-export { type ParsedArgs, parseArgs, parseHostPort } from './args.js';
-export { type Command, commandNames, loadCommand } from './registry.js';
+export {
+  type CommandLine,
+  type CommandSpec,
+  commandLine,
+  EXIT_USAGE,
+  formatHelp,
+  formatHostPort,
+  type OptionSpec,
+  type ParsedArgs,
+  parseArgs,
+  parseCommandLine,
+  parseHostPort,
+  UsageError,
+  version,
+} from './args.js';
+export { main, topLevelHelp } from './main.js';
+export { type Command, commandNames, commandSummaries, loadCommand } from './registry.js';

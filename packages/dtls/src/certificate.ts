@@ -7,7 +7,21 @@ import {
   sign,
   X509Certificate,
 } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  Certificate,
+  Name,
+  RelativeDistinguishedName,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} from '@peculiar/asn1-x509';
 import { DtlsUsageError } from './errors.js';
+import { validateCertificatePath } from './path-validation.js';
 import { type KeyKind, keyKind } from './signature.js';
 
 /** A local identity: the certificate chain (DER, leaf first) and its private key. */
@@ -16,50 +30,6 @@ export interface DtlsCertificate {
   chain: Uint8Array[];
   /** The leaf's private key. */
   privateKey: KeyObject;
-}
-
-// --- minimal DER writer (X.690) -------------------------------------------------------------------------------
-
-function derLen(n: number): number[] {
-  if (n < 0x80) return [n];
-  const b: number[] = [];
-  while (n > 0) {
-    b.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  }
-  return [0x80 | b.length, ...b];
-}
-
-function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const len = content.reduce((a, c) => a + c.length, 0);
-  const hdr = [tag, ...derLen(len)];
-  const out = new Uint8Array(hdr.length + len);
-  out.set(hdr, 0);
-  let off = hdr.length;
-  for (const c of content) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
-
-const seq = (...c: Uint8Array[]) => tlv(0x30, ...c);
-const OID_ECDSA_SHA256 = Uint8Array.from([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]);
-const OID_RSA_SHA256 = Uint8Array.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]);
-const OID_CN = Uint8Array.from([0x06, 0x03, 0x55, 0x04, 0x03]);
-const DER_NULL = Uint8Array.from([0x05, 0x00]);
-
-function derTime(d: Date): Uint8Array {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  const y = d.getUTCFullYear();
-  const rest = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
-  // RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-  if (y < 2050) return tlv(0x17, new TextEncoder().encode(`${p(y % 100)}${rest}`));
-  return tlv(0x18, new TextEncoder().encode(`${p(y, 4)}${rest}`));
-}
-
-function name(cn: string): Uint8Array {
-  return seq(tlv(0x31, seq(OID_CN, tlv(0x0c, new TextEncoder().encode(cn)))));
 }
 
 /** Options for {@link generateCertificate}. */
@@ -72,9 +42,14 @@ export interface GenerateCertificateOptions {
   days?: number;
 }
 
+const OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2';
+const OID_RSA_SHA256 = '1.2.840.113549.1.1.11';
+const OID_COMMON_NAME = '2.5.4.3';
+
 /**
  * Generates a self-signed X.509 v3 certificate (RFC 5280 §4.1) with a fresh key, signed with ECDSA-SHA256 or
- * RSA-SHA256, as WebRTC endpoints do (RFC 8827 §6.5: fingerprints, not CAs, authenticate the peer).
+ * RSA-SHA256, as WebRTC endpoints do (RFC 8827 §6.5: fingerprints, not CAs, authenticate the peer). The certificate is
+ * built with @peculiar/asn1-x509 and signed with node:crypto (synchronously).
  */
 export function generateCertificate(opts: GenerateCertificateOptions = {}): DtlsCertificate {
   const type = opts.keyType ?? 'ecdsa-p256';
@@ -82,28 +57,43 @@ export function generateCertificate(opts: GenerateCertificateOptions = {}): Dtls
     type === 'rsa-2048'
       ? generateKeyPairSync('rsa', { modulusLength: 2048 })
       : generateKeyPairSync('ec', { namedCurve: type === 'ecdsa-p384' ? 'P-384' : 'P-256' });
-  const isRsa = type === 'rsa-2048';
-  const algId = isRsa ? seq(OID_RSA_SHA256, DER_NULL) : seq(OID_ECDSA_SHA256);
+  // RFC 4055 §5 / RFC 5758 §3.2: the RSA algorithm identifier carries NULL parameters, the ECDSA one none.
+  const algorithm = () =>
+    type === 'rsa-2048'
+      ? new AlgorithmIdentifier({ algorithm: OID_RSA_SHA256, parameters: null })
+      : new AlgorithmIdentifier({ algorithm: OID_ECDSA_SHA256 });
   const serial = new Uint8Array(randomBytes(8));
-  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  serial[0] = (serial[0]! & 0x7f) | 0x01; // a positive INTEGER (RFC 5280 §4.1.2.2)
   const now = Date.now();
   const days = opts.days ?? 30;
-  const cn = name(opts.commonName ?? 'mdh');
-  const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
-  const tbs = seq(
-    tlv(0xa0, tlv(0x02, Uint8Array.of(2))),
-    tlv(0x02, serial),
-    algId,
-    cn,
-    seq(derTime(new Date(now - 86_400_000)), derTime(new Date(now + days * 86_400_000))),
-    cn,
-    spki,
-  );
-  const sig = new Uint8Array(sign('sha256', tbs, privateKey));
-  const bits = new Uint8Array(sig.length + 1);
-  bits.set(sig, 1);
-  const der = seq(tbs, algId, tlv(0x03, bits));
-  return { chain: [der], privateKey };
+  const name = () =>
+    new Name([
+      new RelativeDistinguishedName([
+        new AttributeTypeAndValue({
+          type: OID_COMMON_NAME,
+          value: new AttributeValue({ utf8String: opts.commonName ?? 'mdh' }),
+        }),
+      ]),
+    ]);
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: serial.buffer,
+    signature: algorithm(),
+    issuer: name(),
+    // RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (Time chooses).
+    validity: new Validity({ notBefore: new Date(now - 86_400_000), notAfter: new Date(now + days * 86_400_000) }),
+    subject: name(),
+    subjectPublicKeyInfo: AsnConvert.parse(publicKey.export({ format: 'der', type: 'spki' }), SubjectPublicKeyInfo),
+  });
+  const tbsDer = AsnConvert.serialize(tbs);
+  const signature = sign('sha256', new Uint8Array(tbsDer), privateKey);
+  const cert = new Certificate({
+    tbsCertificate: tbs,
+    tbsCertificateRaw: tbsDer,
+    signatureAlgorithm: algorithm(),
+    signatureValue: new Uint8Array(signature).buffer,
+  });
+  return { chain: [new Uint8Array(AsnConvert.serialize(cert))], privateKey };
 }
 
 /** Encodes DER as PEM with the given label. */
@@ -170,31 +160,11 @@ export function certificateKeyKind(cert: X509Certificate): KeyKind | undefined {
 }
 
 /**
- * Verifies a peer chain (leaf first) against trust anchors: each certificate must be issued and signed by the
- * next, the last by an anchor (or be one), and every certificate must be within its validity at `wallTimeMs`.
+ * Whether a peer chain (DER, leaf first) validates against the trust anchors at `wallTimeMs`: RFC 5280 §6.1 path
+ * validation as {@link validateCertificatePath} does it (which also says why a chain fails).
  */
 export function verifyChain(chain: readonly Uint8Array[], anchors: readonly Uint8Array[], wallTimeMs: number): boolean {
-  try {
-    const certs = chain.map((d) => new X509Certificate(d));
-    const roots = anchors.map((d) => new X509Certificate(d));
-    for (const c of certs) {
-      if (Date.parse(c.validFrom) > wallTimeMs || Date.parse(c.validTo) < wallTimeMs) return false;
-    }
-    for (let i = 0; i + 1 < certs.length; i++) {
-      const c = certs[i]!;
-      const issuer = certs[i + 1]!;
-      if (!c.checkIssued(issuer) || !c.verify(issuer.publicKey)) return false;
-    }
-    const last = certs[certs.length - 1];
-    if (!last) return false;
-    for (const r of roots) {
-      if (r.raw.equals(last.raw)) return true;
-      if (last.checkIssued(r) && last.verify(r.publicKey)) return true;
-    }
-    return false;
-  } catch {
-    return false;
-  }
+  return validateCertificatePath(chain, anchors, { time: wallTimeMs }).ok;
 }
 
 const keyCache = new Map<string, KeyObject>();

@@ -22,12 +22,14 @@ export {
   type CipherSuiteName,
   cipherSuiteInfo,
   type GroupName,
+  NamedGroup,
   SRTP_PROFILES,
   type SrtpProfileInfo,
   srtpProfileInfo,
 } from './constants.js';
-export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export {
+  DEFAULT_INITIAL_RETRANSMIT_MS,
+  DEFAULT_MAX_RETRANSMIT_MS,
   type DtlsConnectionInfo,
   DtlsEngine,
   type DtlsEngineOptions,
@@ -36,6 +38,11 @@ export {
   type DtlsStats,
 } from './engine.js';
 export { DtlsError, DtlsUsageError } from './errors.js';
+export {
+  type PathValidationOptions,
+  type PathValidationResult,
+  validateCertificatePath,
+} from './path-validation.js';
 export {
   exportKeyingMaterial,
   extendedMasterSecret,

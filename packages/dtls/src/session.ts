@@ -11,7 +11,7 @@ export interface DtlsSessionOptions extends DtlsEngineOptions {
 
 /**
  * Runs a {@link DtlsEngine} over any datagram transport given as `send(bytes)` — a UDP socket, an ICE
- * candidate pair, a test pipe. Feed received DTLS packets to {@link handleDatagram} (use `classifyPacket` to
+ * candidate pair, a test pipe. Feed received DTLS packets to {@link handleDatagram} (use @mdh/media's `classifyPacket` to
  * demultiplex a shared port, RFC 7983). Timers come from an @mdh/loop Loop.
  *
  * ```ts

@@ -2,37 +2,17 @@ import { createLoop, createUdpSocket, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
 import {
   AlertDescription,
-  classifyPacket,
   connect,
   DtlsEngine,
   DtlsSession,
   fingerprint,
   generateCertificate,
-  isDtlsPacket,
   listen,
   statelessHelloVerify,
 } from '../src/index.js';
 import { drain, runNet } from './net.js';
 
 const cert = generateCertificate();
-
-describe('RFC 7983 first-octet demultiplexing', () => {
-  it('classifies STUN, ZRTP, DTLS, TURN channels and RTP/RTCP', () => {
-    expect(classifyPacket(Uint8Array.of(0, 1))).toBe('stun');
-    expect(classifyPacket(Uint8Array.of(3))).toBe('stun');
-    expect(classifyPacket(Uint8Array.of(16))).toBe('zrtp');
-    expect(classifyPacket(Uint8Array.of(20))).toBe('dtls');
-    expect(classifyPacket(Uint8Array.of(22, 0xfe, 0xfd))).toBe('dtls');
-    expect(classifyPacket(Uint8Array.of(63))).toBe('dtls');
-    expect(classifyPacket(Uint8Array.of(64))).toBe('turn-channel');
-    expect(classifyPacket(Uint8Array.of(0x80, 0x60))).toBe('rtp');
-    expect(classifyPacket(Uint8Array.of(191))).toBe('rtp');
-    expect(classifyPacket(Uint8Array.of(200))).toBe('unknown');
-    expect(classifyPacket(new Uint8Array(0))).toBe('unknown');
-    expect(isDtlsPacket(Uint8Array.of(23))).toBe(true);
-    expect(isDtlsPacket(Uint8Array.of(0x80))).toBe(false);
-  });
-});
 
 describe('DtlsSession over a send(bytes) transport on a ManualClock loop', () => {
   it('completes a handshake through a lossy pipe, retransmitting on the loop timers', async () => {

@@ -1,6 +1,13 @@
+import { DtlsEngine, DtlsError, generateCertificate, statelessHelloVerify } from '@mdh/dtls';
+import {
+  clientMidHandshake,
+  connectedPair,
+  drainEngine,
+  dtlsDecoders,
+  serverAwaitingClientHello,
+} from '@mdh/dtls/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DtlsEngine, DtlsError, generateCertificate } from '../src/index.js';
 import { parseCertificate } from '../src/messages/certificate.js';
 import { parseCertificateRequest } from '../src/messages/certificate-request.js';
 import { parseClientHello } from '../src/messages/client-hello.js';
@@ -138,5 +145,106 @@ describe('fuzzed input never throws untyped errors or hangs', () => {
         }
       }
     }
+  });
+});
+
+describe('structure-aware mutation of real handshake datagrams (@mdh/dtls/testing entry points)', () => {
+  const pair = connectedPair();
+  const corpus = [...pair.trace.fromClient, ...pair.trace.fromServer];
+  const secret = new Uint8Array(32).fill(7);
+  /** A mutation of a real datagram: bit flips, byte overwrites, truncation, record splicing, header edits. */
+  const mutated = fc
+    .record({
+      base: fc.integer({ min: 0, max: corpus.length - 1 }),
+      other: fc.integer({ min: 0, max: corpus.length - 1 }),
+      op: fc.constantFrom('flip', 'set', 'truncate', 'splice', 'header', 'epoch0'),
+      pos: fc.nat(),
+      val: fc.integer({ min: 0, max: 255 }),
+      n: fc.integer({ min: 1, max: 4 }),
+    })
+    .map(({ base, other, op, pos, val, n }) => {
+      const d = corpus[base]!.slice();
+      const at = pos % Math.max(1, d.length);
+      switch (op) {
+        case 'flip':
+          for (let i = 0; i < n; i++) d[(at + i * 7) % d.length]! ^= 1 << ((val + i) % 8);
+          return d;
+        case 'set':
+          d[at] = val;
+          return d;
+        case 'truncate':
+          return d.subarray(0, at);
+        case 'splice': {
+          const o = corpus[other]!;
+          const out = new Uint8Array(at + o.length);
+          out.set(d.subarray(0, at));
+          out.set(o, at);
+          return out;
+        }
+        case 'header':
+          // a field of the record header or the first handshake header (type, version, epoch, length, msg fields)
+          d[at % Math.min(d.length, 25)] = val;
+          return d;
+        default:
+          // the datagram's records re-labelled as epoch 0 (unauthenticated)
+          if (d.length > 4) d[3] = d[4] = 0;
+          return d;
+      }
+    });
+
+  it('into a server awaiting its ClientHello and a client mid-handshake: typed errors only, never a throw', () => {
+    fc.assert(
+      fc.property(fc.array(mutated, { minLength: 1, maxLength: 4 }), (ds) => {
+        const s = serverAwaitingClientHello({ server: { cookieExchange: false } });
+        const c = clientMidHandshake();
+        for (const d of ds) {
+          s.server.handleInput(d, s.now);
+          c.client.handleInput(d, c.now);
+          // the listener's stateless cookie check never throws either
+          expect(['accept', 'reply', 'drop']).toContain(statelessHelloVerify(d, secret, '192.0.2.1:5000').action);
+        }
+        onlyTypedErrors(s.server);
+        onlyTypedErrors(c.client);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('into a connected pair: the association survives every mutated datagram and still carries data', () => {
+    fc.assert(
+      fc.property(fc.array(mutated, { minLength: 1, maxLength: 8 }), (ds) => {
+        const { client, server, now } = connectedPair();
+        for (const d of ds) {
+          client.handleInput(d, now);
+          server.handleInput(d, now);
+        }
+        for (const e of [client, server]) {
+          const evs = drainEngine(e).events.filter((x) => x.type !== 'applicationData');
+          expect(evs).toEqual([]);
+          expect(e.connected).toBe(true);
+        }
+        client.send(Uint8Array.of(7));
+        for (const d of drainEngine(client).datagrams) server.handleInput(d, now);
+        expect(drainEngine(server).events).toEqual([{ type: 'applicationData', data: Uint8Array.of(7) }]);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('every decoder throws only DtlsError on mutated real messages', () => {
+    fc.assert(
+      fc.property(mutated, (d) => {
+        for (const decode of Object.values(dtlsDecoders)) {
+          for (const input of [d, d.subarray(13), d.subarray(25)]) {
+            try {
+              decode(input);
+            } catch (e) {
+              expect(e).toBeInstanceOf(DtlsError);
+            }
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -39,6 +39,8 @@ export interface NetResult {
   clientEvents: DtlsEvent[];
   serverEvents: DtlsEvent[];
   timeMs: number;
+  /** Simulated time at which each side reported `connected` (undefined: never). */
+  connectedAt: { client?: number; server?: number };
 }
 
 /**
@@ -63,9 +65,11 @@ export function runNet(client: DtlsEngine, server: DtlsEngine, o: NetOptions = {
       queue.push({ at: now + delay, to: from === 'client' ? 'server' : 'client', data: d.slice(), order: order++ });
     }
   };
+  const connectedAt: NetResult['connectedAt'] = {};
   const pump = (side: 'client' | 'server') => {
     const e = side === 'client' ? client : server;
     const r = drain(e);
+    if (connectedAt[side] === undefined && r.events.some((x) => x.type === 'connected')) connectedAt[side] = now;
     for (const d of r.datagrams) send(side, d);
     (side === 'client' ? clientEvents : serverEvents).push(...r.events);
     deadlines[side] = r.deadline;
@@ -98,7 +102,7 @@ export function runNet(client: DtlsEngine, server: DtlsEngine, o: NetOptions = {
       }
     }
   }
-  return { clientEvents, serverEvents, timeMs: now };
+  return { clientEvents, serverEvents, timeMs: now, connectedAt };
 }
 
 /** Returns the `connected` event's info or throws with the error events. */

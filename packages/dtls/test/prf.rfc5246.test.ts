@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exportKeyingMaterial, keyBlock, masterSecret, type PrfHash, prf } from '../src/index.js';
 
-const V = JSON.parse(readFileSync(new URL('./vectors/tls-prf.json', import.meta.url), 'utf8'));
+const V = JSON.parse(readFileSync(new URL('../../../tests/vectors/tls-prf.json', import.meta.url), 'utf8'));
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

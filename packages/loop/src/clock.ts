@@ -10,11 +10,13 @@ export function monoNs(): bigint {
 
 /** A source of monotonic time in milliseconds. Engines and loops take one so tests can control time. */
 export interface Clock {
+  /** The current time in milliseconds (monotonic; the origin is the clock's own). */
   now(): number;
 }
 
 /** The real monotonic clock ({@link monoMs}). */
 export class SystemClock implements Clock {
+  /** The current time in milliseconds. */
   now(): number {
     return globalThis.performance.now();
   }
@@ -44,6 +46,7 @@ export class ManualClock implements Clock {
     this.t = startMs;
   }
 
+  /** The current time in milliseconds. */
   now(): number {
     return this.t;
   }

@@ -17,6 +17,7 @@ export type WatchId = number;
 export interface Watchable {
   readonly readable: boolean;
   readonly writable: boolean;
+  /** Calls `cb` whenever `readable` or `writable` may have changed; returns the unsubscribe function. */
   onReadiness(cb: () => void): () => void;
 }
 
@@ -26,6 +27,7 @@ export type LoopEvent =
   | { kind: 'timer'; id: TimerId; token: unknown }
   | { kind: 'stop' };
 
+/** Options of {@link createLoop}. */
 export interface LoopOptions {
   /** Time source; default the system monotonic clock. Use a {@link ManualClock} in tests. */
   clock?: Clock;
@@ -171,7 +173,7 @@ export class Loop {
       throw new RangeError(`${what}() needs a finite delay >= 0 ms, got ${String(ms)}`);
     }
     const t = this.t;
-    const h = t.alloc(this.turnNow() + ms, period, cb, token);
+    const h = t.alloc(this.turnNow() + ms, period, cb ?? token);
     const s = h % MAX_TIMERS;
     if (cb) {
       t.insert(s, ms);
@@ -281,7 +283,7 @@ export class Loop {
         const e = t.peek();
         if (e < 0 || t.deadline[e]! > to || t.seq[e]! >= limit) break;
         this.manual?._stepTo(t.deadline[e]!);
-        const cb = t.cb[e]!;
+        const cb = t.ref[e] as () => void;
         t.unlink(e);
         const period = t.period[e]!;
         if (period > 0) {
@@ -420,7 +422,7 @@ export class Loop {
     for (const p of this.pull) if (t.deadline[p]! <= now2) due.push(p);
     due.sort((a, b) => t.seq[a]! - t.seq[b]!); // creation order
     for (const p of due) {
-      out.push({ kind: 'timer', id: t.handleOf(p), token: t.token[p] });
+      out.push({ kind: 'timer', id: t.handleOf(p), token: t.ref[p] });
       const period = t.period[p]!;
       if (period > 0) {
         const behind = Math.floor((now2 - t.deadline[p]!) / period) + 1;

@@ -10,14 +10,13 @@ import {
   decodeMessage,
   encodeMessage,
   ManualClock,
-  NAPTR_TYPE,
   orderSrv,
   parseResolvConf,
   parseServer,
   Resolver,
   RRType,
-  registerNaptrWithDns2,
 } from '../src/index.js';
+import { NAPTR_TYPE, registerNaptrWithDns2 } from './dns2-naptr.js';
 
 // An in-process dns2 server (UDP + TCP on the same port) with a small zone, plus raw UDP servers
 // that misbehave (silent, spoofing, malformed, refusing).

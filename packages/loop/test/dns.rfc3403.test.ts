@@ -10,10 +10,9 @@ import {
   encodeMessage,
   encodeNaptrRdata,
   encodeQuery,
-  NAPTR_TYPE,
   RRType,
-  registerNaptrWithDns2,
 } from '../src/index.js';
+import { NAPTR_TYPE, registerNaptrWithDns2 } from './dns2-naptr.js';
 
 const hex = (s: string) =>
   Uint8Array.from(

@@ -138,3 +138,43 @@ describe('Resolver robustness', () => {
     await expect(r.a('split.test')).rejects.toMatchObject({ code: 'BADRESPONSE' });
   });
 });
+
+describe('decode∘encode is lossless for binary character-strings (found by pnpm fuzz dns, issue #14)', () => {
+  const header = (an: number) => Uint8Array.of(0x12, 0x34, 0x85, 0x80, 0, 0, 0, an, 0, 0, 0, 0);
+  const withRecord = (type: number, rdata: Uint8Array) =>
+    Uint8Array.from([
+      ...header(1),
+      1,
+      0x78,
+      0,
+      0,
+      type,
+      0,
+      1,
+      0,
+      0,
+      1,
+      0x2c,
+      rdata.length >> 8,
+      rdata.length & 0xff,
+      ...rdata,
+    ]);
+
+  it('a TXT string of 255 non-UTF-8 octets keeps its raw RDATA and re-encodes byte-exact', () => {
+    const rdata = Uint8Array.from([255, ...new Array(255).fill(0xff)]);
+    const wire = withRecord(RRType.TXT, rdata);
+    const m = decodeMessage(wire);
+    expect(m.answers[0]?.txt).toBeUndefined();
+    expect(() => encodeMessage(m)).not.toThrow();
+    expect(encodeMessage(m)).toEqual(wire);
+    const ok = decodeMessage(withRecord(RRType.TXT, Uint8Array.of(2, 0x68, 0x69)));
+    expect(ok.answers[0]?.txt).toEqual(['hi']);
+  });
+
+  it('a NAPTR whose regexp is not UTF-8 keeps its raw RDATA only', () => {
+    const rdata = Uint8Array.of(0, 10, 0, 20, 1, 0x53, 7, ...new TextEncoder().encode('SIP+D2U'), 2, 0xc3, 0x28, 0);
+    const m = decodeMessage(withRecord(RRType.NAPTR, rdata));
+    expect(m.answers[0]?.naptr).toBeUndefined();
+    expect(decodeMessage(encodeMessage(m)).answers[0]?.rdata).toEqual(rdata);
+  });
+});

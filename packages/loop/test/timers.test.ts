@@ -296,3 +296,107 @@ describe('Loop on the system clock: fairness', () => {
     }
   });
 });
+
+describe('TimerStore ordering', () => {
+  it('finds the earliest timer after a list head was cancelled and an earlier one went to that list front', async () => {
+    const { TimerStore } = await import('../src/timer-queue.js');
+    const t = new TimerStore();
+    const slot = (h: number) => t.slotOf(h);
+    const a = slot(t.alloc(10, 0, undefined));
+    t.insert(a, 10); // list of 10 ms: [a@10]
+    const b = slot(t.alloc(12, 0, undefined));
+    t.insert(b, 10); // [a@10, b@12]
+    const c = slot(t.alloc(11, 0, undefined));
+    t.insert(c, 3); // list of 3 ms: [c@11]
+    t.unlink(a); // the 10 ms list's heap key is now behind its real head
+    t.release(a);
+    const d = slot(t.alloc(11.5, 10, undefined));
+    t.insert(d, 10); // a periodic re-insert landing before b: [d@11.5, b@12]
+    expect(t.peek()).toBe(c);
+    t.unlink(c);
+    t.release(c);
+    expect(t.peek()).toBe(d);
+    t.unlink(d);
+    t.release(d);
+    expect(t.peek()).toBe(b);
+  });
+});
+
+describe('Loop timers against a reference model', () => {
+  it('fire in (deadline, creation) order with random after/every/cancel/advance, fractional durations included', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      let x = seed * 7919;
+      const rnd = () => {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        return (x >>> 0) / 0x100000000;
+      };
+      const clock = new ManualClock();
+      const loop = createLoop({ clock });
+      type M = { id: number; name: number; deadline: number; seq: number; period: number; live: boolean };
+      let model: M[] = [];
+      let periodic = 0;
+      let seq = 0;
+      const fired: number[] = [];
+      const expected: number[] = [];
+      const ids: number[] = [];
+      let name = 0;
+      const duration = () => {
+        const r = rnd();
+        if (r < 0.1) return 0;
+        if (r < 0.6) return Math.floor(rnd() * 40);
+        return rnd() * 40;
+      };
+      for (let op = 0; op < 3000; op++) {
+        const r = rnd();
+        if (r < 0.45) {
+          const n = name++;
+          const ms = duration();
+          const id = loop.after(ms, () => fired.push(n));
+          model.push({ id, name: n, deadline: clock.now() + ms, seq: seq++, period: 0, live: true });
+          ids.push(id);
+        } else if (r < 0.5 && periodic < 20) {
+          periodic++;
+          const n = name++;
+          const period = rnd() < 0.5 ? 5 + Math.floor(rnd() * 20) : 5 + rnd() * 20;
+          const id = loop.every(period, () => fired.push(n));
+          model.push({ id, name: n, deadline: clock.now() + period, seq: seq++, period, live: true });
+          ids.push(id);
+        } else if (r < 0.8 && ids.length > 0) {
+          const id = ids[Math.floor(rnd() * ids.length)]!;
+          const m = model.find((e) => e.id === id && e.live);
+          expect(loop.cancel(id)).toBe(m !== undefined);
+          if (m) {
+            m.live = false;
+            if (m.period > 0) periodic--;
+          }
+        } else {
+          const to = clock.now() + (rnd() < 0.5 ? Math.floor(rnd() * 30) : rnd() * 30);
+          for (;;) {
+            let best: M | undefined;
+            for (const e of model) {
+              if (!e.live || e.deadline > to) continue;
+              if (!best || e.deadline < best.deadline || (e.deadline === best.deadline && e.seq < best.seq)) best = e;
+            }
+            if (!best) break;
+            expected.push(best.name);
+            if (best.period > 0) {
+              best.deadline += best.period;
+              best.seq = seq++;
+            } else best.live = false;
+          }
+          clock.set(to);
+          if (fired.length !== expected.length || fired.some((v, i) => v !== expected[i])) {
+            expect(fired).toEqual(expected); // shows the difference
+          }
+          fired.length = 0;
+          expected.length = 0;
+          model = model.filter((e) => e.live);
+        }
+      }
+      expect(loop.pendingTimers).toBe(model.filter((e) => e.live).length);
+      loop.close();
+    }
+  });
+});

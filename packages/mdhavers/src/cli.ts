@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MdhError } from './errors.js';
-import { Interpreter } from './interpreter.js';
+import { Interpreter, PACKAGE_ROOT } from './interpreter.js';
 import { parseProgram } from './parser.js';
 import { display } from './values.js';
 
@@ -16,7 +16,8 @@ const SIGNAL_GRACE_MS = 1500;
 
 const USAGE = `usage: mdhavers [run] FILE.braw [ARGS...]   run a program
        mdhavers check FILE.braw              parse only
-       mdhavers                              interactive REPL`;
+       mdhavers                              interactive REPL
+       mdhavers --version                    print the version`;
 
 /**
  * Runs the command line; resolves to the exit code.
@@ -28,6 +29,11 @@ export async function runCli(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h' || first === 'help') {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (first === '--version' || first === '-v') {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
   if (first === undefined) return repl();

@@ -52,6 +52,8 @@ export interface Runtime {
   depth: number;
   /** Maximum call depth. */
   maxDepth: number;
+  /** Steps (calls and loop iterations) left before a `limit` error; Infinity when unbounded. */
+  fuel: number;
   /** Writes program output (blether). */
   write(s: string): void;
   /** Runs a `fetch` statement synchronously and returns the exports. */
@@ -65,6 +67,12 @@ export interface Runtime {
 }
 
 const NOT_SYNC = 'this call needs the async evaluator (internal error)';
+
+/** Thrown when a program has used up its step budget ({@link Runtime.fuel}). */
+function outOfSteps(line: number): never {
+  const at = line > 0 ? ` at line ${line}` : '';
+  throw new MdhError('limit', `Haud on! The program's run oot o' steps${at} - its step limit is spent`, line || null);
+}
 
 function internal(line: number): MdhError {
   return new MdhError('type', `Jings! ${NOT_SYNC} at line ${line}`, line);
@@ -889,6 +897,7 @@ export class Compiler {
         rt.depth = 0;
         throw new MdhError('recursion', "Stack's fair puggled! Too many nested calls - yer recursion's gone radge!");
       }
+      if (--rt.fuel < 0) outOfSteps(0);
     };
     let callSyncFn: ((fn: MFunc, args: Value[]) => Value) | null = null;
     if (!defaultsSuspend && !bodySuspends) {
@@ -940,6 +949,7 @@ export class Compiler {
           const env = new Scope(fn.scope);
           env.v = new Map([[p0, a]]);
           if (++rt.depth > maxDepth) enter();
+          if (--rt.fuel < 0) outOfSteps(0);
           const v = es(env);
           rt.depth--;
           return v;
@@ -951,6 +961,7 @@ export class Compiler {
           const env = new Scope(fn.scope);
           env.v = new Map([[p0, a]]);
           if (++rt.depth > maxDepth) enter();
+          if (--rt.fuel < 0) outOfSteps(0);
           rt.last = null;
           const code = ss(env);
           rt.depth--;
@@ -1172,6 +1183,7 @@ export class Compiler {
         const bs = b.s;
         const s: SSt = (env) => {
           while (truthy(cs(env))) {
+            if (--rt.fuel < 0) outOfSteps(line);
             const code = bs(fresh ? new Scope(env) : env);
             if (code === 1) break;
             if (code === 3) return 3;
@@ -1186,6 +1198,7 @@ export class Compiler {
             for (;;) {
               const cv = c.a ? await c.a(env) : c.s(env);
               if (!truthy(cv)) break;
+              if (--rt.fuel < 0) outOfSteps(line);
               const scope = fresh ? new Scope(env) : env;
               const code = b.a ? await b.a(scope) : b.s(scope);
               if (code === 1) break;
@@ -1207,6 +1220,7 @@ export class Compiler {
         const s: SSt = (env) => {
           const items = iterList(e.s(env), line);
           for (let i = 0; i < items.length; i++) {
+            if (--rt.fuel < 0) outOfSteps(line);
             env.def(v, items[i] as Value);
             const code = bs(fresh ? new Scope(env) : env);
             if (code === 1) break;
@@ -1221,6 +1235,7 @@ export class Compiler {
           a: async (env) => {
             const items = iterList(e.a ? await e.a(env) : e.s(env), line);
             for (const it of items) {
+              if (--rt.fuel < 0) outOfSteps(line);
               env.def(v, it);
               const scope = fresh ? new Scope(env) : env;
               const code = b.a ? await b.a(scope) : b.s(scope);

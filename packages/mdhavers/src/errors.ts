@@ -20,7 +20,9 @@ export type ErrorKind =
   | 'module'
   | 'circular'
   | 'builtin'
-  | 'recursion';
+  | 'recursion'
+  /** The embedder's step budget (`InterpreterOptions.maxSteps`) is spent. */
+  | 'limit';
 
 /** A runtime (or lex/parse) error of an mdhavers program. */
 export class MdhError extends Error {

@@ -8,7 +8,7 @@ export { runCli } from './cli.js';
 export { type ErrorKind, MdhError } from './errors.js';
 export { Interpreter, type InterpreterOptions, PACKAGE_ROOT } from './interpreter.js';
 export { lex, type Token } from './lexer.js';
-export { parseProgram } from './parser.js';
+export { MAX_NESTING, type ParseStats, parseProgram } from './parser.js';
 export {
   display,
   equals,

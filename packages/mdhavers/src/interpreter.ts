@@ -33,6 +33,11 @@ export interface InterpreterOptions {
   allAsync?: boolean;
   /** Maximum call depth before a recursion error (default 1500). */
   maxDepth?: number;
+  /**
+   * Step budget: function calls plus loop iterations the program may run before an MdhError of kind
+   * `limit` (default unbounded). Bounds untrusted or fuzzed programs.
+   */
+  maxSteps?: number;
   /** Environment visible to `env_get` (default process.env). */
   env?: Record<string, string | undefined>;
   /** Time source of `mono_ms`, `mono_ns`, timers and polls (default: the system monotonic clock). */
@@ -60,6 +65,8 @@ export class Interpreter implements Runtime {
   ctlLine = 0;
   depth = 0;
   readonly maxDepth: number;
+  /** Steps left (see {@link InterpreterOptions.maxSteps}). */
+  fuel: number;
   /** The global scope (the builtins and the main program's top level, SPEC.md §5). */
   readonly globals: Scope;
   /** The builtin registry. */
@@ -102,6 +109,7 @@ export class Interpreter implements Runtime {
     this.args = opts.args ?? [];
     this.env = opts.env ?? process.env;
     this.maxDepth = opts.maxDepth ?? 1500;
+    this.fuel = opts.maxSteps ?? Number.POSITIVE_INFINITY;
     this.clock = opts.clock ?? new MonoClock();
     const r = this.registry;
     registerCore(r);

@@ -2,7 +2,7 @@
  * The mdhavers parser (SPEC.md §2–3): recursive descent over the token list.
  */
 import type { DPattern, Expr, Item, LitValue, Pattern, Stmt } from './ast.js';
-import { MdhError, parseError, syntaxError } from './errors.js';
+import { parseError, syntaxError } from './errors.js';
 import { lex, OUT_OF_SCOPE, splitFString, type Token } from './lexer.js';
 
 const STMT_START = new Set([
@@ -32,25 +32,87 @@ function describe(t: Token): string {
   return t.s;
 }
 
-/** Parses a whole program (SPEC.md §2.1). Throws an MdhError of kind lex or parse. */
-export function parseProgram(src: string): Stmt[] {
-  return new Parser(lex(src), 0).program();
+/**
+ * Deepest nesting of brackets, blocks and prefix/right-recursive operators the parser accepts. Deeper input
+ * gets a parse error with its line instead of exhausting the JS stack; the reference has no limit (SPEC.md
+ * §7.3 asks an SDK for an error rather than a native stack crash), and real programs stay far below it.
+ */
+export const MAX_NESTING = 256;
+
+/** Work counters of one parse (tests use them to prove that parsing is linear). */
+export interface ParseStats {
+  /** Tokens examined: every advance of the cursor plus every token looked at ahead of it. */
+  steps: number;
 }
 
-/** Parses a single expression from source (used for f-string interpolations). */
-export function parseExpression(src: string, line: number, pos: number): Expr {
-  const p = new Parser(lex(src, line), pos);
-  const e = p.expression();
-  return e;
+/**
+ * Parses a whole program (SPEC.md §2.1). Throws an MdhError of kind lex or parse. Runs in time linear in
+ * the number of tokens; `stats`, when given, receives the work done.
+ */
+export function parseProgram(src: string, stats?: ParseStats): Stmt[] {
+  const p = new Parser(lex(src), 0, 0);
+  try {
+    return p.program();
+  } finally {
+    if (stats) stats.steps += p.steps;
+  }
+}
+
+/**
+ * For every opening bracket token, the index of its matching closer (-1 when it has none). One pass with a
+ * stack, so lookahead can step over a whole bracketed group in O(1).
+ */
+function matchBrackets(toks: Token[]): Int32Array {
+  const match = new Int32Array(toks.length).fill(-1);
+  const stack: number[] = [];
+  const OPEN: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+  for (let j = 0; j < toks.length; j++) {
+    const t = (toks[j] as Token).t;
+    if (t === '(' || t === '[' || t === '{') stack.push(j);
+    else if (t === ')' || t === ']' || t === '}') {
+      const top = stack[stack.length - 1];
+      if (top !== undefined && (toks[top] as Token).t === OPEN[t]) {
+        stack.pop();
+        match[top] = j;
+      }
+    }
+  }
+  return match;
 }
 
 class Parser {
   private i = 0;
+  /** Tokens examined so far (see {@link ParseStats}). */
+  steps = 0;
+  private match: Int32Array | null = null;
   constructor(
     private readonly toks: Token[],
     /** Offset added to node positions (f-string interpolations). */
     private readonly base: number,
+    /** Current nesting depth (starts above 0 inside an f-string interpolation). */
+    private depth: number,
   ) {}
+
+  /** Enters one nesting level; a parse error with the line once {@link MAX_NESTING} is passed. */
+  private enter(): void {
+    if (++this.depth > MAX_NESTING) {
+      throw syntaxError(`nested ower deep (mair than ${MAX_NESTING} levels)`, this.cur.line);
+    }
+  }
+
+  /** Runs `f` one nesting level deeper. */
+  private nested<T>(f: () => T): T {
+    this.enter();
+    const v = f();
+    this.depth--;
+    return v;
+  }
+
+  /** Index of the closer matching the opening bracket at `j` (-1: unclosed). */
+  private closerOf(j: number): number {
+    if (this.match === null) this.match = matchBrackets(this.toks);
+    return this.match[j] as number;
+  }
 
   private get cur(): Token {
     return this.toks[this.i] as Token;
@@ -63,11 +125,13 @@ class Parser {
   }
   private next(): Token {
     const t = this.cur;
+    this.steps++;
     if (t.t !== 'eof') this.i++;
     return t;
   }
   private eat(t: string): boolean {
     if (this.cur.t === t) {
+      this.steps++;
       this.i++;
       return true;
     }
@@ -87,7 +151,10 @@ class Parser {
     throw parseError(describe(c), expected, c.line, c.col);
   }
   private skipNl(): void {
-    while (this.cur.t === 'nl') this.i++;
+    while (this.cur.t === 'nl') {
+      this.steps++;
+      this.i++;
+    }
   }
   private pos(t: Token): number {
     return t.pos + this.base;
@@ -104,13 +171,17 @@ class Parser {
   }
 
   private skipSeps(): void {
-    while (this.cur.t === 'nl' || this.cur.t === ';') this.i++;
+    while (this.cur.t === 'nl' || this.cur.t === ';') {
+      this.steps++;
+      this.i++;
+    }
   }
 
   /** END := NEWLINE | ";" | before "}" | eof | before a statement keyword. */
   private end(): void {
     const t = this.cur.t;
     if (t === 'nl' || t === ';') {
+      this.steps++;
       this.i++;
       return;
     }
@@ -123,6 +194,7 @@ class Parser {
     if (t.t !== 'ident') this.fail(what);
     if (OUT_OF_SCOPE.has(t.s))
       throw syntaxError(`'${t.s}' is no' supported by this interpreter (oot o' scope)`, t.line);
+    this.steps++;
     this.i++;
     return t.s;
   }
@@ -196,6 +268,10 @@ class Parser {
   }
 
   private block(): Stmt[] {
+    return this.nested(() => this.blockBody());
+  }
+
+  private blockBody(): Stmt[] {
     this.expect('{');
     const out: Stmt[] = [];
     this.skipSeps();
@@ -292,16 +368,21 @@ class Parser {
     return { ...base, k: 'expr', e };
   }
 
-  /** Whether the `gin` at the cursor starts a ternary (`gin c than a ither b`) on this line. */
+  /**
+   * Whether the `gin` at the cursor starts a ternary (`gin c than a ither b`) on this line: a `than` at the
+   * same bracket level before the newline or the `{` of an if-body. Bracketed groups are stepped over whole,
+   * so every token is looked at by the scans of its own level only (linear overall).
+   */
   private isTernaryAhead(): boolean {
-    let depth = 0;
     for (let j = this.i + 1; j < this.toks.length; j++) {
-      const t = this.toks[j] as Token;
-      if (t.t === 'eof' || (t.t === 'nl' && depth === 0)) return false;
-      if (t.t === '(' || t.t === '[') depth++;
-      else if (t.t === ')' || t.t === ']') depth--;
-      else if (t.t === '{' && depth === 0) return false;
-      else if (t.t === 'than' && depth === 0) return true;
+      this.steps++;
+      const t = (this.toks[j] as Token).t;
+      if (t === 'eof' || t === 'nl' || t === '{' || t === ')' || t === ']' || t === '}') return false;
+      if (t === 'than') return true;
+      if (t === '(' || t === '[') {
+        j = this.closerOf(j);
+        if (j < 0) return false;
+      }
     }
     return false;
   }
@@ -315,7 +396,7 @@ class Parser {
     if (this.at('ither')) {
       this.next();
       this.skipNl();
-      if (this.at('gin')) els = [this.ifStmt()];
+      if (this.at('gin')) els = [this.nested(() => this.ifStmt())];
       else els = this.block();
     }
     return { line: t.line, pos: this.pos(t), k: 'if', c, then, else: els };
@@ -416,7 +497,10 @@ class Parser {
   // ---- expressions ----
 
   expression(): Expr {
-    return this.assignment();
+    this.enter();
+    const e = this.assignment();
+    this.depth--;
+    return e;
   }
 
   private assignment(): Expr {
@@ -424,7 +508,7 @@ class Parser {
     if (t.t === 'ident' && ['+=', '-=', '*=', '/='].includes(this.peek().t)) {
       this.next();
       const op = this.next().t;
-      const e = this.assignment();
+      const e = this.nested(() => this.assignment());
       return { line: t.line, pos: this.pos(t), k: 'cassign', name: t.s, op: op.slice(0, 1), e };
     }
     const left = this.pipe();
@@ -433,7 +517,7 @@ class Parser {
       if (left.k !== 'var' && left.k !== 'index' && left.k !== 'prop') {
         throw syntaxError('ye cannae assign tae that', eq.line);
       }
-      const e = this.assignment();
+      const e = this.nested(() => this.assignment());
       return { line: eq.line, pos: this.pos(eq), k: 'assign', target: left, e };
     }
     if (['+=', '-=', '*=', '/='].includes(this.cur.t)) {
@@ -459,7 +543,7 @@ class Parser {
       this.expect('than');
       const a = this.or();
       this.expect('ither');
-      const b = this.ternary();
+      const b = this.nested(() => this.ternary());
       return { line: t.line, pos: this.pos(t), k: 'tern', c, a, b };
     }
     return this.or();
@@ -512,11 +596,11 @@ class Parser {
     const t = this.cur;
     if (t.t === '-') {
       this.next();
-      return { line: t.line, pos: this.pos(t), k: 'neg', e: this.unary() };
+      return { line: t.line, pos: this.pos(t), k: 'neg', e: this.nested(() => this.unary()) };
     }
     if (t.t === '!' || (t.t === 'nae' && NAE_OPERAND.has(this.peek().t))) {
       this.next();
-      return { line: t.line, pos: this.pos(t), k: 'not', e: this.unary() };
+      return { line: t.line, pos: this.pos(t), k: 'not', e: this.nested(() => this.unary()) };
     }
     return this.postfix();
   }
@@ -604,7 +688,9 @@ class Parser {
           if ('text' in p) parts.push(p.text);
           else {
             if (p.expr.trim() === '') throw syntaxError('empty {} in a format string', t.line);
-            parts.push(parseExpression(p.expr, t.line, this.pos(t)));
+            const ps = new Parser(lex(p.expr, t.line), this.pos(t), this.depth);
+            parts.push(ps.expression());
+            this.steps += ps.steps;
           }
         }
         return { ...base, k: 'fstr', parts };
@@ -672,22 +758,44 @@ class Parser {
     return { ...base, k: 'lambda', params, body, block: null, end: this.pos(end) + end.s.length + 2 };
   }
 
+  /**
+   * Whether the `{` at `open` starts a dict (SPEC.md §2.3: its first element is followed by `:`). Decided by
+   * scanning the tokens of the brace's own level up to the first newline after an element, `;` or the
+   * closing brace, stepping over bracketed groups whole: a `:` can appear at that level only after a dict
+   * key (slices and nested dicts sit inside their own brackets). Linear: each `{` looks at its own level.
+   */
+  private isDictAhead(open: number): boolean {
+    const close = this.closerOf(open);
+    let j = open + 1;
+    while ((this.toks[j] as Token | undefined)?.t === 'nl') {
+      this.steps++;
+      j++;
+    }
+    const first = this.toks[j] as Token | undefined;
+    // A statement keyword (other than `gin`, which may start a ternary key) makes a block.
+    if (first === undefined || (STMT_START.has(first.t) && first.t !== 'gin')) return false;
+    for (; j < this.toks.length; j++) {
+      this.steps++;
+      if (j === close) return false;
+      const t = (this.toks[j] as Token).t;
+      if (t === ':') return true;
+      if (t === 'nl' || t === ';' || t === 'eof' || t === ')' || t === ']' || t === '}') return false;
+      if (t === '(' || t === '[' || t === '{') {
+        j = this.closerOf(j);
+        if (j < 0) return false;
+      }
+    }
+    return false;
+  }
+
   private dictOrBlock(): Expr {
+    const open = this.i;
     const t = this.expect('{');
     const base = { line: t.line, pos: this.pos(t) };
-    const save = this.i;
     this.skipNl();
     if (this.eat('}')) return { ...base, k: 'dict', entries: [] };
-    let isDict = false;
-    try {
-      this.expression();
-      isDict = this.at(':');
-    } catch (e) {
-      if (!(e instanceof MdhError)) throw e;
-    }
-    this.i = save;
-    if (!isDict) {
-      this.i = save - 1;
+    if (!this.isDictAhead(open)) {
+      this.i = open;
       const body = this.block();
       return { ...base, k: 'blockexpr', body };
     }

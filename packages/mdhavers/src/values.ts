@@ -74,26 +74,32 @@ export class MDict {
     if (typeof k === 'symbol') return new MFloat(keyFloats.get(k) as number);
     return k as Value;
   }
+  /** The value stored under `k` (dict key rules: ints/floats by value, lists/dicts by identity). */
   get(k: Value): Value | undefined {
     return this.m.get(k instanceof MFloat ? floatKey(k.v) : k);
   }
+  /** Stores `v` under `k`; an existing key keeps its position. */
   set(k: Value, v: Value): void {
     this.m.set(k instanceof MFloat ? floatKey(k.v) : k, v);
   }
+  /** Whether `k` is a key. */
   has(k: Value): boolean {
     return this.m.has(k instanceof MFloat ? floatKey(k.v) : k);
   }
+  /** Removes `k`; whether it was there. */
   delete(k: Value): boolean {
     return this.m.delete(k instanceof MFloat ? floatKey(k.v) : k);
   }
   get size(): number {
     return this.m.size;
   }
+  /** The keys in insertion order. */
   keys(): Value[] {
     const out: Value[] = [];
     for (const k of this.m.keys()) out.push(MDict.denorm(k));
     return out;
   }
+  /** The values in insertion order. */
   values(): Value[] {
     return [...this.m.values()];
   }

@@ -44,11 +44,13 @@ function walk(
   if (profile === ONE_BYTE_PROFILE) {
     while (p < end) {
       const b = buf[p]!;
-      if (b === 0) {
+      const id = b >> 4;
+      if (id === 0) {
+        // §4.2: ID 0 is reserved for padding, never an element. A padding octet supplies neither an ID nor a
+        // length: it is ignored and the parser moves on to the next octet (a non-zero length nibble included).
         p++;
         continue;
       }
-      const id = b >> 4;
       if (id === 15) return true; // §4.2: reserved, processing stops
       const l = (b & 15) + 1;
       const s = p + 1;
@@ -75,6 +77,24 @@ function walk(
     return true;
   }
   return true;
+}
+
+/**
+ * Decodes the RFC 8285 elements of an extension block up to the first fault (an element running past the
+ * block); never throws. Used when a received packet is edited: what follows the fault cannot be located.
+ */
+export function parseExtensionElementsLenient(
+  profile: number,
+  buf: Uint8Array,
+  off: number,
+  len: number,
+): RtpHeaderExtensionElement[] {
+  const out: RtpHeaderExtensionElement[] = [];
+  walk(profile, buf, off, len, (id, s, e) => {
+    out.push({ id, value: buf.subarray(s, e) });
+    return false;
+  });
+  return out;
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   isTwoByteProfile,
   ONE_BYTE_PROFILE,
   parseExtensionElements,
+  parseExtensionElementsLenient,
   type RtpHeaderExtensionElement,
   TWO_BYTE_PROFILE,
   writeExtensionElements,
@@ -286,7 +287,9 @@ export class RtpPacket {
 
   /**
    * Sets (adds or replaces) RFC 8285 element `id`. The one-byte form is used while every element fits it
-   * (ids 1..14, 1..16 octets), else the two-byte form. Replaces a generic RFC 3550 extension block.
+   * (ids 1..14, 1..16 octets), else the two-byte form. Replaces a generic RFC 3550 extension block. On a
+   * parsed packet whose block is malformed, the elements before the fault are kept. Throws a RangeError only
+   * for an `id`/`value` that no RFC 8285 form can carry.
    */
   setExtension(id: number, value: Uint8Array): this {
     checkElement(id, value);
@@ -478,7 +481,9 @@ export class RtpPacket {
     if (this._extMode === EXT_ELEMENTS) return this._extElements!;
     let els: RtpHeaderExtensionElement[] = [];
     if (this._extMode === EXT_RAW) {
-      els = parseExtensionElements(this._extProfile, this._src, this._extOff, this._extLen);
+      // Editing a received packet never throws on its extension block: a malformed block keeps the elements
+      // before the fault (as getExtension does).
+      els = parseExtensionElementsLenient(this._extProfile, this._src, this._extOff, this._extLen);
       this._extTwoByte = isTwoByteProfile(this._extProfile);
       if (!this._extTwoByte) this._extProfile = ONE_BYTE_PROFILE;
     } else {

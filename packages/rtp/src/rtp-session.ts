@@ -24,9 +24,13 @@ import { SenderStats } from './sender-stats.js';
  * depending on it. `unprotect*` must throw on an authentication or replay failure (the packet is dropped).
  */
 export interface SrtpTransform {
+  /** RTP → SRTP (RFC 3711 §3.3). */
   protect(rtp: Uint8Array): Uint8Array;
+  /** SRTP → RTP; throws when authentication or replay checks fail (the packet is then dropped). */
   unprotect(srtp: Uint8Array): Uint8Array;
+  /** RTCP → SRTCP (RFC 3711 §3.4). */
   protectRtcp(rtcp: Uint8Array): Uint8Array;
+  /** SRTCP → RTCP; throws when authentication or replay checks fail. */
   unprotectRtcp(srtcp: Uint8Array): Uint8Array;
 }
 
@@ -34,8 +38,11 @@ export interface SrtpTransform {
 export interface RtpDatagramSocket {
   readonly port: number;
   readonly address: string;
+  /** Sends one datagram (fire and forget). */
   send(data: Uint8Array, port: number, address: string): void;
+  /** Delivers every datagram received to `cb`; returns the unsubscribe function. */
   onMessage(cb: (m: UdpMessage) => void): () => void;
+  /** Closes the socket. */
   close(): Promise<void>;
 }
 

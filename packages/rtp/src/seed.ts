@@ -238,10 +238,16 @@ export function rtcpParseRr(packet: SeedBytes): SeedRrParsed | SeedFailure {
 
 /** The seed helpers under their mdhavers builtin names, for the interpreter to bind. */
 export const seedBuiltins = {
+  /** {@link rtpHeader} */
   rtp_header: rtpHeader,
+  /** {@link rtpPacket} */
   rtp_packet: rtpPacket,
+  /** {@link rtpParse} */
   rtp_parse: rtpParse,
+  /** {@link rtpSeqNext} */
   rtp_seq_next: rtpSeqNext,
+  /** {@link rtcpRr} */
   rtcp_rr: rtcpRr,
+  /** {@link rtcpParseRr} */
   rtcp_parse_rr: rtcpParseRr,
 } as const;

@@ -48,6 +48,45 @@ describe('RFC 8285 element walking', () => {
   });
 });
 
+describe('issue #14 item 9: ID 0 is padding, not an element (RFC 8285 §4.2)', () => {
+  it('an ID-0 octet with a non-zero length nibble is skipped as one padding octet', () => {
+    // 0x05 = ID 0 with L=5: padding; then id 1 (1 octet 0xaa), then padding.
+    const block = fromHex('05' + '10aa' + '00');
+    expect(parseExtensionElements(0xbede, block, 0, block.length)).toEqual([{ id: 1, value: fromHex('aa') }]);
+    expect(findExtensionElement(0xbede, block, 0, block.length, 0)).toBeUndefined();
+  });
+
+  it('setExtension on a received packet with ID-0 octets does not throw and round-trips', () => {
+    const p = RtpPacket.parse(fromHex('906400010000000000000001bede0001' + '0f10aa00' + 'c0ffee'));
+    expect(p.getExtensions()).toEqual([{ id: 1, value: fromHex('aa') }]);
+    expect(() => p.setExtension(2, fromHex('bbcc'))).not.toThrow();
+    const q = RtpPacket.parse(p.serialize());
+    expect(q.getExtensions()).toEqual([
+      { id: 1, value: fromHex('aa') },
+      { id: 2, value: fromHex('bbcc') },
+    ]);
+    expect(q.extensionProfile).toBe(0xbede);
+    expect(toHex(q.payload)).toBe('c0ffee');
+  });
+
+  it('two-byte form: ID 0 octets are padding too', () => {
+    const p = RtpPacket.parse(fromHex('906400010000000000000001100000020000' + '0102aabb' + '0000'));
+    expect(p.getExtensions()).toEqual([{ id: 1, value: fromHex('aabb') }]);
+    p.setExtension(20, fromHex('01'));
+    expect(RtpPacket.parse(p.serialize()).getExtension(20)).toEqual(fromHex('01'));
+  });
+
+  it('editing a packet whose block is malformed keeps the elements before the fault instead of throwing', () => {
+    const p = RtpPacket.parse(fromHex('906400010000000000000001bede0001' + '10aa3fcc'));
+    expect(() => p.getExtensions()).toThrow(RtpParseError);
+    expect(() => p.setExtension(5, fromHex('dd'))).not.toThrow();
+    expect(RtpPacket.parse(p.serialize()).getExtensions()).toEqual([
+      { id: 1, value: fromHex('aa') },
+      { id: 5, value: fromHex('dd') },
+    ]);
+  });
+});
+
 describe('extension value codecs', () => {
   it('audio level (RFC 6464): the libwebrtc sample carries V=1, level 90', () => {
     const p = sample('rtp-one-byte-ext-toffset-audiolevel');

@@ -1,4 +1,4 @@
-/** Loads the shared RTP/RTCP sample vectors (a byte-exact copy of ../shared/vectors/rtp-rtcp-samples.json). */
+/** Loads the RTP/RTCP sample vectors from the repository's vector directory (tests/vectors, see its README). */
 import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '@mdh/bytes';
 import { expect } from 'vitest';
@@ -18,7 +18,7 @@ export interface RtcpSample {
   decoded: any[];
 }
 
-const json = JSON.parse(readFileSync(new URL('./vectors/rtp-rtcp-samples.json', import.meta.url), 'utf8'));
+const json = JSON.parse(readFileSync(new URL('../../../tests/vectors/rtp-rtcp-samples.json', import.meta.url), 'utf8'));
 export const rtpSamples: RtpSample[] = json.rtp;
 export const rtcpSamples: RtcpSample[] = json.rtcp;
 

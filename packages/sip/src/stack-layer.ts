@@ -5,9 +5,7 @@
 
 export * from './auth/digest.js';
 export * from './dialog/dialog.js';
-export * from './media/g711.js';
-export * from './media/media-session.js';
-export * from './media/tone.js';
+export * from './media/call-media.js';
 export * from './proxy/proxy.js';
 export * from './sdp/offer-answer.js';
 export * from './transaction/client-invite.js';

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type FramerEvent, parseMessage, StreamFramer, serializeMessage } from '../src/message-layer.js';
 
-const DIR = '/work/shared/vectors/sip-torture/';
+const DIR = fileURLToPath(new URL('../../../tests/vectors/sip-torture/', import.meta.url));
 const valid = [
   'wsinv.dat',
   'esc01.dat',
@@ -140,5 +141,30 @@ describe('StreamFramer (RFC 3261 §18.3, RFC 5626 §4.4.1)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('StreamFramer is linear (issue #14 item 7)', () => {
+  /** A request whose header section is about `size` octets, fed one octet at a time. */
+  function scanned(size: number): { octets: number; scanned: number; messages: number } {
+    const pad = 'X-Pad: ' + 'a'.repeat(60) + '\r\n';
+    let head = 'OPTIONS sip:x@h SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n';
+    while (head.length + pad.length < size - 40) head += pad;
+    const msg = new TextEncoder().encode(`${head}Content-Length: 4\r\n\r\nbody`);
+    const f = new StreamFramer({ maxHeaderBytes: 128 * 1024 });
+    let messages = 0;
+    for (let i = 0; i < msg.length; i++) messages += f.push(msg.subarray(i, i + 1)).length;
+    return { octets: msg.length, scanned: f.stats.scannedOctets, messages };
+  }
+
+  it('a 64 KB header fed one octet at a time is scanned about once (work ∝ size, not size²)', () => {
+    const small = scanned(16 * 1024);
+    const big = scanned(64 * 1024);
+    expect(small.messages).toBe(1);
+    expect(big.messages).toBe(1);
+    // each octet is looked at a bounded number of times (resume at most 2 octets back)
+    expect(big.scanned).toBeLessThanOrEqual(3 * big.octets);
+    // 4× the input is ~4× the work (a rescan from the start would be ~16×)
+    expect(big.scanned / small.scanned).toBeLessThan(5);
   });
 });

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage, parseUri, SipParseError, serializeMessage, tryParseMessage } from '../src/message-layer.js';
 
-const DIR = '/work/shared/vectors/sip-torture/';
+const DIR = fileURLToPath(new URL('../../../tests/vectors/sip-torture/', import.meta.url));
 const manifest = JSON.parse(readFileSync(`${DIR}manifest.json`, 'utf8')) as { messages: { file: string }[] };
 const seeds = manifest.messages.map((m) => new Uint8Array(readFileSync(DIR + m.file)));
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   parseMessage,
@@ -13,7 +14,7 @@ import {
   validateRequest,
 } from '../src/message-layer.js';
 
-const DIR = '/work/shared/vectors/sip-torture/';
+const DIR = fileURLToPath(new URL('../../../tests/vectors/sip-torture/', import.meta.url));
 interface Entry {
   file: string;
   section: string;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseMessage, SipParseError, type SipRequest, type SipUri, serializeMessage } from '../src/message-layer.js';
 
-const DIR = '/work/shared/vectors/sip-torture/ipv6/';
+const DIR = fileURLToPath(new URL('../../../tests/vectors/sip-torture/ipv6/', import.meta.url));
 interface Entry {
   file: string;
   wire_file: string;

@@ -8,6 +8,7 @@ export { jsBackend } from './crypto/js-backend.js';
 export { nobleBackend } from './crypto/noble-backend.js';
 export { nodeBackend, nodeBackendAvailable } from './crypto/node-backend.js';
 export { defaultBackend, resolveBackend, type SrtpBackendName, setDefaultSrtpBackend } from './crypto/select.js';
+export { wasmBackend, wasmBackendAvailable } from './crypto/wasm-backend.js';
 export {
   SrtpAuthError,
   SrtpConfigError,

@@ -49,7 +49,10 @@ export interface SrtpSessionOptions {
    * clear payload), for HMAC-SHA1 profiles only (AEAD always encrypts, RFC 7714 §8).
    */
   encryptRtp?: boolean;
-  /** Crypto backend: 'js' (default, portable), 'noble' (@noble primitives), 'node' (node:crypto), or an object. */
+  /**
+   * Crypto backend: 'auto' (default: 'wasm' where WebAssembly SIMD exists, else 'js'), 'wasm' (own WebAssembly
+   * core), 'js' (own TypeScript core, portable), 'noble' (@noble primitives), 'node' (node:crypto), or an object.
+   */
   backend?: SrtpBackendName | SrtpBackend;
   /** Maximum SSRC streams per direction (default 1024); further new SSRCs fail with SrtpLimitError. */
   maxStreams?: number;
@@ -140,7 +143,7 @@ const SCRATCH_MAC = new Uint8Array(32);
 export class SrtpSession {
   /** The profile in use. */
   readonly profile: SrtpProfile;
-  /** Name of the crypto backend in use ('node' or 'js'). */
+  /** Name of the crypto backend in use ('wasm', 'js', 'noble' or 'node'). */
   readonly backend: string;
   /** Counters. */
   readonly stats: SrtpStats = {

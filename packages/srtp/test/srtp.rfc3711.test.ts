@@ -6,6 +6,7 @@ import {
   nodeBackend,
   SrtpSession,
   srtpPrf,
+  wasmBackend,
 } from '@mdh/srtp';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, hex, loadVectors, toh } from './vectors.js';
@@ -14,7 +15,7 @@ const V = loadVectors('srtp-rfc3711.json');
 
 describe('RFC 3711 Appendix B.2: AES-CM keystream', () => {
   const b2 = V.aes_cm_keystream_b2;
-  for (const be of [jsBackend, nobleBackend, nodeBackend]) {
+  for (const be of [jsBackend, wasmBackend, nobleBackend, nodeBackend]) {
     it(`matches every printed keystream block (${be.name})`, () => {
       const ctr = be.ctr(hex(b2.session_key));
       for (const blk of b2.blocks) {

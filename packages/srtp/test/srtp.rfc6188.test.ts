@@ -1,4 +1,12 @@
-import { deriveSrtpSessionKeys, getSrtpProfile, jsBackend, nobleBackend, nodeBackend, SrtpSession } from '@mdh/srtp';
+import {
+  deriveSrtpSessionKeys,
+  getSrtpProfile,
+  jsBackend,
+  nobleBackend,
+  nodeBackend,
+  SrtpSession,
+  wasmBackend,
+} from '@mdh/srtp';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, hex, loadVectors, toh } from './vectors.js';
 
@@ -7,7 +15,7 @@ const V = loadVectors('srtp-rfc6188.json');
 describe('RFC 6188 §7.1/§7.3 AES-256/192-CM keystream', () => {
   for (const name of ['aes_256_cm_keystream_7_1', 'aes_192_cm_keystream_7_3']) {
     const v = V[name];
-    for (const be of [jsBackend, nobleBackend, nodeBackend]) {
+    for (const be of [jsBackend, wasmBackend, nobleBackend, nodeBackend]) {
       it(`${v.section}: first and last 48 octets of the segment (${be.name})`, () => {
         const n = v.keystream_segment_length_octets;
         const ks = new Uint8Array(n);

@@ -1,4 +1,12 @@
-import { deriveSrtpSessionKeys, getSrtpProfile, jsBackend, nobleBackend, nodeBackend, SrtpSession } from '@mdh/srtp';
+import {
+  deriveSrtpSessionKeys,
+  getSrtpProfile,
+  jsBackend,
+  nobleBackend,
+  nodeBackend,
+  SrtpSession,
+  wasmBackend,
+} from '@mdh/srtp';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, hex, loadVectors, toh } from './vectors.js';
 
@@ -35,7 +43,7 @@ describe('RFC 7714 §16-17 AES-GCM SRTP/SRTCP vectors', () => {
           expect(() => session(v, backend).unprotect(bad)).toThrow(/authentication/);
         } else if (v.id.startsWith('srtp-')) {
           // tag-only RTP: the primitive with the whole packet as AAD and an empty plaintext
-          const be = { js: jsBackend, noble: nobleBackend, node: nodeBackend }[backend];
+          const be = { js: jsBackend, wasm: wasmBackend, noble: nobleBackend, node: nodeBackend }[backend];
           const g = be.gcm(hex(v.session_key));
           const pkt = hex(v.rtp_packet);
           const out = new Uint8Array(pkt.length + 16);

@@ -1,24 +1,64 @@
 import { createLoop } from '@mdh/loop';
+import { dominantFrequency, ToneGenerator } from '@mdh/media';
 import {
+  CallMedia,
+  type CallMediaReport,
+  callMediaReport,
   createSdpOffer,
   listenTransport,
-  MediaEndpoint,
-  type MediaStats,
   readSdpAnswer,
   SipCallError,
   type SrtpMode,
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
-import { parseArgs } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, integer, seconds, userPass } from '../args.js';
+import { CallSetupError, probeRefused, withSetupDeadline } from './call-setup.js';
+
+/** Options of `mdh call`. */
+export const spec: CommandSpec = {
+  name: 'call',
+  synopsis: 'SIP-URI [options]',
+  summary:
+    'Places a call, sends a 440 Hz PCMU tone in 20 ms packets, receives the echo, hangs up and prints a call report.',
+  description:
+    'The report: setup time, packets sent/received, loss and jitter of what came back, what RTCP told (round trip\n' +
+    'from LSR/DLSR, the loss and jitter the far end reports, its sender counts), the frequency heard back. Progress\n' +
+    '(trying…, ringing…) goes to stderr. Exit 0 when the call was answered (and, with --expect-media, at least\n' +
+    '90% of the media came back); 1 when it failed, with the reason (connection refused, timeout, the SIP status).',
+  positionals: { min: 1 },
+  options: {
+    duration: { type: 'string', value: 'S', default: '5', parse: seconds(), help: 'how long to send media' },
+    timeout: {
+      type: 'string',
+      value: 'S',
+      default: '32',
+      parse: seconds(),
+      help: 'give up when the call is not answered within S seconds',
+    },
+    srtp: { type: 'string', choices: ['none', 'sdes', 'dtls'], default: 'none', help: 'media protection to offer' },
+    auth: { type: 'string', value: 'USER:PASS', parse: userPass, help: 'digest credentials for 401/407 challenges' },
+    transport: {
+      type: 'string',
+      choices: ['udp', 'tcp', 'tls', 'ws', 'wss'],
+      help: "SIP transport (default: the URI's, else udp; sips: tls)",
+    },
+    bind: { type: 'string', value: 'HOST', help: 'local address (default 127.0.0.1, or ::1 for an IPv6 target)' },
+    tone: { type: 'string', value: 'HZ', default: '440', parse: integer(1, 3999), help: 'frequency of the tone sent' },
+    dtmf: {
+      type: 'string',
+      value: 'DIGITS',
+      help: 'send these RFC 4733 digits (0-9 * # A-D) one second into the call',
+    },
+    ca: { type: 'string', value: 'FILE', help: 'TLS/WSS: trust the CAs in this PEM file' },
+    insecure: { type: 'boolean', help: 'TLS/WSS: accept any certificate (test peers only)' },
+    'expect-media': { type: 'boolean', help: 'exit 1 unless at least 90% of the packets sent came back' },
+    json: { type: 'boolean', help: 'print the report as JSON' },
+  },
+};
 
 /** Usage of `mdh call`. */
-export const usage = `usage: mdh call SIP-URI [--duration S] [--srtp none|sdes|dtls] [--auth USER:PASS]
-                [--transport udp|tcp|tls|ws|wss] [--bind HOST] [--tone HZ] [--ca FILE] [--insecure] [--json]
-
-Places a call, sends a 440 Hz PCMU tone in 20 ms packets, receives the echo, hangs up and prints a call
-report (setup time, packets sent/received, loss, jitter, round trip, the frequency heard back).
-Exits 0 when the call was established and answered.`;
+export const usage = formatHelp(spec);
 
 /** Options of {@link placeCall}. */
 export interface CallOptions {
@@ -29,11 +69,19 @@ export interface CallOptions {
   transport?: TransportProtocol;
   bind?: string;
   toneHz?: number;
+  /** RFC 4733 digits to send one second into the call. */
+  dtmf?: string;
   /** Extra time to wait for the last echoes before BYE (default 300 ms). */
   drainMs?: number;
   /** TLS/WSS: trust these CAs (PEM), or accept any certificate (self-signed test peers only). */
   ca?: string;
   insecure?: boolean;
+  /** Give up when no final response arrived within this many seconds (`--timeout`). */
+  setupTimeoutS?: number;
+  /** Provisional responses while the call is set up (for progress lines). */
+  onProgress?: (status: number, reason: string) => void;
+  /** Settles with an error as soon as the peer is known to refuse (see probeRefused); the call then fails with it. */
+  refused?: Promise<CallSetupError | undefined>;
 }
 
 /** The call report. */
@@ -47,8 +95,17 @@ export interface CallReport {
   setupMs: number;
   durationS: number;
   codec?: string;
-  media?: MediaStats;
+  media?: CallMediaReport & {
+    /** Dominant frequency of the received audio, Hz (the echoed tone). */
+    receivedToneHz: number;
+  };
+  /** DTMF digits sent. */
+  dtmfSent?: string;
+  /** Why the digits could not be sent (e.g. the answer had no telephone-event). */
+  dtmfError?: string;
   byeStatus?: number;
+  /** Why setup failed without a SIP final response: `timeout`, `ECONNREFUSED`, … */
+  error?: string;
 }
 
 /** Places one call and returns its report (the library behind `mdh call`). */
@@ -69,7 +126,7 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
   });
   const ua = new UserAgent({ transports: [transport], loop, user: 'mdh', ...(o.auth ? { credentials: o.auth } : {}) });
   ua.stack.onError = () => {};
-  const ep = await MediaEndpoint.open({ srtp, host: bind, loop });
+  const ep = await CallMedia.open({ srtp, host: bind, loop });
   const report: CallReport = {
     ok: false,
     target: o.target,
@@ -83,18 +140,49 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
   const target = o.target.startsWith('sip') ? o.target : `sip:${o.target}`;
   try {
     const offer = createSdpOffer(ep.local, { sessionId: String(Date.now()), version: 1 });
-    const call = await ua.invite(target, { sdp: offer }).result;
+    const progress = o.onProgress;
+    const invite = ua.invite(target, {
+      sdp: offer,
+      ...(progress ? { onProgress: (r: { status: number; reason: string }) => progress(r.status, r.reason) } : {}),
+    });
+    const call = await withSetupDeadline(invite.result, o.setupTimeoutS, o.refused);
     report.status = 200;
     report.reason = 'OK';
     report.setupMs = Math.round(call.setupMs * 100) / 100;
     const neg = readSdpAnswer(call.remoteSdp ?? '', ep.local);
     report.codec = neg.codec;
+    // `mdh call` is an echo test client: a reflector (sipp -rtp_echo) sends our own SSRC back.
+    const media = ep.attach(call, neg, { reflector: true });
+    // What comes back: the first 2 s of decoded audio, for the frequency heard.
+    const heard: number[] = [];
+    media.on('audio', (e) => {
+      if (e.concealed) return;
+      for (let i = 0; i < e.pcm.length && heard.length < 16000; i++) heard.push(e.pcm[i]!);
+    });
     let ended = false;
     call.on('ended', () => {
       ended = true;
     });
     const t0 = Date.now();
-    await ep.start(neg, 'tone', { ...(o.toneHz ? { toneHz: o.toneHz } : {}) });
+    const tone = new ToneGenerator({ frequency: o.toneHz ?? 440 });
+    const frame = new Int16Array((neg.ptime * neg.clockRate) / 1000);
+    const sender = loop.every(neg.ptime, () => {
+      if (ended || media.state === 'closed') return;
+      tone.fill(frame);
+      media.sendAudio(frame);
+    });
+    const digits = o.dtmf;
+    const dtmf = digits
+      ? loop.after(1000, () => {
+          if (ended || media.state !== 'active') return;
+          try {
+            media.sendDtmf(digits);
+            report.dtmfSent = digits;
+          } catch (e) {
+            report.dtmfError = e instanceof Error ? e.message : String(e);
+          }
+        })
+      : undefined;
     const ms = Math.max(0, (o.durationS ?? 5) * 1000);
     await new Promise<void>((resolve) => {
       const stop = setInterval(() => {
@@ -104,14 +192,22 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
         }
       }, 10);
     });
-    ep.stopSending();
+    loop.cancel(sender);
+    if (dtmf !== undefined) loop.cancel(dtmf);
     await new Promise((r) => setTimeout(r, o.drainMs ?? 300));
     report.durationS = Math.round((Date.now() - t0) / 100) / 10;
-    report.media = ep.stats();
+    report.media = {
+      ...callMediaReport(media.stats()),
+      receivedToneHz: heard.length >= 800 ? Math.round(dominantFrequency(heard, neg.clockRate) * 100) / 100 : 0,
+    };
     if (!ended) report.byeStatus = await call.hangup();
     report.ok = true;
   } catch (e) {
-    if (e instanceof SipCallError) {
+    if (e instanceof CallSetupError) {
+      report.status = 0;
+      report.reason = e.message;
+      report.error = e.code;
+    } else if (e instanceof SipCallError) {
       report.status = e.status;
       report.reason = e.message.replace(/^\d+ /, '');
     } else {
@@ -129,7 +225,7 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
 
 /** Formats a report for people. */
 export function formatReport(r: CallReport): string {
-  if (!r.ok) return `call to ${r.target} failed: ${r.status} ${r.reason}`;
+  if (!r.ok) return `call to ${r.target} failed: ${r.status ? `${r.status} ` : ''}${r.reason}`;
   const m = r.media;
   const lines = [
     `call to ${r.target}: ${r.status} ${r.reason} over ${r.transport}, media ${r.codec ?? '?'} srtp=${r.srtp}${m?.srtpProfile ? ` (${m.srtpProfile})` : ''}`,
@@ -141,50 +237,59 @@ export function formatReport(r: CallReport): string {
       `  packets         sent ${m.packetsSent}, received ${m.packetsReceived}`,
       `  loss            ${m.lost} (${m.lossPercent}%)`,
       `  jitter          ${m.jitterMs} ms`,
-      `  round trip      ${m.rttMs ? `avg ${m.rttMs.avg} ms (min ${m.rttMs.min}, max ${m.rttMs.max})` : 'n/a'}`,
+      `  round trip      ${m.rttMs !== undefined ? `${m.rttMs} ms (RTCP LSR/DLSR)` : 'n/a (no RTCP report yet)'}`,
+      `  far end reports ${m.remoteLossPercent !== undefined ? `loss ${m.remoteLossPercent}% (${m.remoteCumulativeLost} packets), jitter ${m.remoteJitterMs} ms` : 'none'}`,
+      `  far end sent    ${m.remotePacketsSent !== undefined ? `${m.remotePacketsSent} packets, ${m.remoteOctetsSent} octets (SR)` : 'n/a'}`,
+      `  RTCP            sent ${m.rtcpSent}, received ${m.rtcpReceived}`,
       `  tone heard back ${m.receivedToneHz ? `${m.receivedToneHz} Hz` : 'none'}`,
     );
   }
+  if (r.dtmfSent) lines.push(`  DTMF sent       ${r.dtmfSent}`);
   if (r.byeStatus !== undefined) lines.push(`  BYE             ${r.byeStatus}`);
   return lines.join('\n');
 }
 
-/** Parses `--auth USER:PASS`. */
-export function parseAuth(v: string | true | undefined): { username: string; password: string } | undefined {
-  if (typeof v !== 'string') return undefined;
-  const i = v.indexOf(':');
-  if (i <= 0) throw new Error('--auth needs USER:PASS');
-  return { username: v.slice(0, i), password: v.slice(i + 1) };
+/** The share of the packets sent that came back (`--expect-media` wants at least 0.9). */
+export function mediaReturned(r: CallReport): number {
+  const m = r.media;
+  return m && m.packetsSent > 0 ? m.packetsReceived / m.packetsSent : 0;
 }
 
 /** `mdh call` */
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['json', 'insecure']);
-  const target = a.positional[0];
-  if (!target) {
-    process.stderr.write(`${usage}\n`);
-    return 2;
-  }
-  const srtp = String(a.flags.get('srtp') ?? 'none') as SrtpMode;
-  if (!['none', 'sdes', 'dtls'].includes(srtp)) throw new Error(`bad --srtp '${srtp}'`);
-  const dur = a.flags.get('duration');
-  const tp = a.flags.get('transport');
-  const bind = a.flags.get('bind');
-  const tone = a.flags.get('tone');
-  const auth = parseAuth(a.flags.get('auth'));
-  const caFile = a.flags.get('ca');
-  const ca = typeof caFile === 'string' ? (await import('node:fs')).readFileSync(caFile, 'utf8') : undefined;
+  const cl = commandLine(spec, argv);
+  if (typeof cl === 'number') return cl;
+  const v = cl.values;
+  const target = cl.positionals[0]!;
+  const caFile = v.ca as string | undefined;
+  const ca = caFile !== undefined ? (await import('node:fs')).readFileSync(caFile, 'utf8') : undefined;
+  const transport = v.transport as TransportProtocol | undefined;
+  const uri = target.startsWith('sip') ? target : `sip:${target}`;
+  process.stderr.write(`mdh call: trying ${uri}…\n`);
   const r = await placeCall({
     target,
-    srtp,
-    ...(typeof dur === 'string' ? { durationS: Number(dur) } : {}),
-    ...(typeof tp === 'string' ? { transport: tp as TransportProtocol } : {}),
-    ...(typeof bind === 'string' ? { bind } : {}),
-    ...(typeof tone === 'string' ? { toneHz: Number(tone) } : {}),
-    ...(auth ? { auth } : {}),
+    srtp: v.srtp as SrtpMode,
+    durationS: v.duration as number,
+    setupTimeoutS: v.timeout as number,
+    toneHz: v.tone as number,
+    onProgress: (status, reason) =>
+      process.stderr.write(
+        `mdh call: ${status === 180 || status === 183 ? 'ringing' : 'trying'}… (${status} ${reason})\n`,
+      ),
+    refused: probeRefused(uri, transport),
+    ...(transport ? { transport } : {}),
+    ...(typeof v.bind === 'string' ? { bind: v.bind } : {}),
+    ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
+    ...(typeof v.dtmf === 'string' ? { dtmf: v.dtmf } : {}),
     ...(ca ? { ca } : {}),
-    ...(a.flags.has('insecure') ? { insecure: true } : {}),
+    ...(v.insecure === true ? { insecure: true } : {}),
   });
-  process.stdout.write(a.flags.has('json') ? `${JSON.stringify(r, null, 2)}\n` : `${formatReport(r)}\n`);
-  return r.ok ? 0 : 1;
+  process.stdout.write(v.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatReport(r)}\n`);
+  if (!r.ok) return 1;
+  if (v['expect-media'] === true && mediaReturned(r) < 0.9) {
+    const pct = Math.round(mediaReturned(r) * 1000) / 10;
+    process.stderr.write(`mdh call: only ${pct}% of the media came back (--expect-media wants at least 90%)\n`);
+    return 1;
+  }
+  return 0;
 }

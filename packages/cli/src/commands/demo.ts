@@ -1,19 +1,31 @@
+import { type CommandSpec, commandLine, formatHelp, seconds } from '../args.js';
 import { formatReport, placeCall } from './call.js';
 import { startEcho } from './echo.js';
 
-/** Usage of `mdh demo`. */
-export const usage = `usage: mdh demo [--duration S] [--srtp dtls|sdes|none] [--json]
+/** Options of `mdh demo`. */
+export const spec: CommandSpec = {
+  name: 'demo',
+  synopsis: '[options]',
+  summary:
+    'Starts an echo user agent and calls it on loopback: SIP over UDP, DTLS-SRTP media (by default), a 440 Hz tone echoed back.',
+  description: "Prints the echo's line and the call report; exit 0 when the tone came back.",
+  options: {
+    duration: { type: 'string', value: 'S', default: '3', parse: seconds(), help: 'how long to send media' },
+    srtp: { type: 'string', choices: ['dtls', 'sdes', 'none'], default: 'dtls', help: 'media protection' },
+    json: { type: 'boolean', help: 'print the report as JSON' },
+  },
+};
 
-Starts an echo user agent and calls it on loopback with DTLS-SRTP media (by default): SIP over UDP, a
-DTLS 1.2 handshake keying SRTP, a 440 Hz tone echoed back; prints the echo's line and the call report.`;
+/** Usage of `mdh demo`. */
+export const usage = formatHelp(spec);
 
 /** `mdh demo` */
 export async function run(argv: string[]): Promise<number> {
-  const { parseArgs } = await import('../args.js');
-  const a = parseArgs(argv, ['json']);
-  const srtp = String(a.flags.get('srtp') ?? 'dtls') as 'dtls' | 'sdes' | 'none';
-  const dur = Number(a.flags.get('duration') ?? 3);
-  const json = a.flags.has('json');
+  const cl = commandLine(spec, argv);
+  if (typeof cl === 'number') return cl;
+  const srtp = cl.values.srtp as 'dtls' | 'sdes' | 'none';
+  const dur = cl.values.duration as number;
+  const json = cl.values.json === true;
   const lines: string[] = [];
   const echo = await startEcho({
     host: '127.0.0.1',

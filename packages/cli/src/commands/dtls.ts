@@ -13,26 +13,56 @@ import {
   SRTP_PROFILES,
   srtpProfileInfo,
 } from '@mdh/dtls';
-import { parseArgs, parseHostPort } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, integer, parseArgs, parseHostPort, usageError } from '../args.js';
+
+/** Options of `mdh dtls`. */
+export const spec: CommandSpec = {
+  name: 'dtls',
+  synopsis: 'connect|listen HOST:PORT [options]',
+  summary:
+    'Performs a DTLS 1.2 handshake (RFC 6347) with DTLS-SRTP (RFC 5764) and prints one JSON object per handshake.',
+  description:
+    'The object: {"version","cipherSuite","srtpProfile","keyingMaterial" (hex, EXTRACTOR-dtls_srtp), "peerFingerprint"}.\n' +
+    'Without --fingerprint or --ca the peer is not authenticated (a warning says so on stderr).\n' +
+    'Exits 0 after a handshake, non-zero with the reason on stderr when it fails; connect exits 1 when --srtp was\n' +
+    'given and no SRTP profile was agreed.',
+  positionals: { min: 2, max: 16 },
+  options: {
+    srtp: {
+      type: 'string',
+      value: 'P1,P2',
+      default: SRTP_PROFILES.map((p) => p.name).join(','),
+      help: 'SRTP profiles to offer/accept',
+    },
+    cert: {
+      type: 'string',
+      value: 'FILE',
+      help: 'PEM certificate chain (default: a fresh self-signed ECDSA P-256 certificate)',
+    },
+    key: { type: 'string', value: 'FILE', help: 'PEM private key, with --cert' },
+    fingerprint: {
+      type: 'string',
+      value: 'FP',
+      help: 'accept the peer only with this RFC 8122 fingerprint ("sha-256 AB:CD:...")',
+    },
+    ca: { type: 'string', value: 'FILE', help: 'accept the peer only with a chain to a CA in this PEM file' },
+    cipher: { type: 'string', value: 'S1,S2', help: 'cipher suites (IANA names)' },
+    mtu: { type: 'string', value: 'N', default: '1200', parse: integer(100, 65507), help: 'largest datagram to send' },
+    'no-client-cert': { type: 'boolean', help: 'listen: do not request a client certificate' },
+    timeout: {
+      type: 'string',
+      value: 'MS',
+      default: '30000',
+      parse: integer(1, 3_600_000),
+      help: 'handshake deadline in ms',
+    },
+    once: { type: 'boolean', help: 'listen: exit after the first handshake' },
+    json: { type: 'boolean', help: 'JSON output (the default; kept for symmetry with other commands)' },
+  },
+};
 
 /** Usage of `mdh dtls`. */
-export const usage = `usage: mdh dtls connect HOST:PORT [options]
-       mdh dtls listen HOST:PORT [--once] [options]
-
-Performs a DTLS 1.2 handshake (RFC 6347) with DTLS-SRTP (RFC 5764) and prints one JSON object per handshake:
-{"version","cipherSuite","srtpProfile","keyingMaterial" (hex, EXTRACTOR-dtls_srtp), "peerFingerprint"}.
-options:
-  --srtp P1,P2        SRTP profiles to offer/accept (default: ${SRTP_PROFILES.map((p) => p.name).join(',')})
-  --cert F --key F    PEM certificate chain and key (default: a fresh self-signed ECDSA P-256 certificate)
-  --fingerprint FP    accept the peer only with this RFC 8122 fingerprint ("sha-256 AB:CD:...")
-  --ca F              accept the peer only with a chain to a CA in this PEM file
-  --cipher S1,S2      cipher suites (IANA names)
-  --mtu N             largest datagram to send (default 1200)
-  --no-client-cert    listen: do not request a client certificate
-  --timeout MS        handshake deadline (default 30000)
-  --once              listen: exit after the first handshake
-  --json              JSON output (the default; kept for symmetry with other commands)
-Exits 0 after a handshake, non-zero with the reason on stderr when it fails.`;
+export const usage = formatHelp(spec);
 
 function result(info: DtlsConnectionInfo, session: DtlsSession) {
   const km = session.srtpKeyingMaterial();
@@ -47,11 +77,12 @@ function result(info: DtlsConnectionInfo, session: DtlsSession) {
 
 /** Runs `mdh dtls`. */
 export async function run(argv: string[]): Promise<number> {
+  const cl = commandLine(spec, argv); // strict: unknown flags and bad values are usage errors (exit 2)
+  if (typeof cl === 'number') return cl;
   const { positional, flags } = parseArgs(argv, ['once', 'json', 'no-client-cert']);
   const [mode, target, ...more] = positional;
   if ((mode !== 'connect' && mode !== 'listen') || !target) {
-    process.stderr.write(`${usage}\n`);
-    return 2;
+    return usageError(spec, `the first argument must be connect or listen (got '${mode}')`);
   }
   const str = (k: string): string | undefined => {
     const v = flags.get(k);
@@ -102,6 +133,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const fp = str('fingerprint');
+  const srtpAsked = str('srtp') !== undefined;
   const common = {
     certificate,
     srtpProfiles,
@@ -112,12 +144,25 @@ export async function run(argv: string[]): Promise<number> {
     ...(ca ? { ca: [ca] } : {}),
   };
   process.stderr.write(`local fingerprint: ${fingerprint(certificate.chain[0]!)}\n`);
+  if (!fp && !ca) {
+    // Without a fingerprint or a CA, any certificate is accepted: the channel is encrypted but a man in the middle
+    // cannot be told from the peer (RFC 5763 §5/§6.7.1: DTLS-SRTP relies on the fingerprint exchanged in signalling).
+    process.stderr.write(
+      'mdh dtls: WARNING: the peer is NOT authenticated (no --fingerprint or --ca): any certificate is accepted, ' +
+        'so a man in the middle would go unnoticed\n',
+    );
+  }
 
   if (mode === 'connect') {
     try {
       const conn = await connect({ host: hp.host, port: hp.port, ...common });
       process.stdout.write(`${JSON.stringify(result(conn.info, conn.session))}\n`);
       await conn.close();
+      if (srtpAsked && !conn.info.srtpProfile) {
+        // Asked for DTLS-SRTP keys and got none: the peer did not agree to any profile offered (RFC 5764 §4.1.1).
+        process.stderr.write(`mdh dtls: no SRTP profile was agreed (offered ${srtpProfiles.join(', ')})\n`);
+        return 1;
+      }
       return 0;
     } catch (e) {
       process.stderr.write(`mdh dtls: handshake failed: ${(e as Error).message}\n`);

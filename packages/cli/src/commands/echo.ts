@@ -1,13 +1,15 @@
+import type { MediaChannel } from '@mdh/media';
 import {
   answerSdpOffer,
   type Call,
+  CallMedia,
+  type CallMediaReport,
+  callMediaReport,
   createSdpOffer,
   DigestServer,
   type IncomingCall,
   type LocalMedia,
   listenTransport,
-  MediaEndpoint,
-  type MediaStats,
   makeSdesCrypto,
   type NegotiatedMedia,
   parseSdp,
@@ -18,16 +20,47 @@ import {
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
-import { parseArgs, parseHostPort } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, hostPort, parseArgs, parseHostPort, userPass } from '../args.js';
+
+/** Options of `mdh echo`. */
+export const spec: CommandSpec = {
+  name: 'echo',
+  synopsis: '[options]',
+  summary: "Answers every call and echoes the caller's RTP back (decrypting and re-encrypting SRTP).",
+  description:
+    'Prints one line per call and, on Ctrl-C, the totals. With --auth it is also a registrar for REGISTER, and\n' +
+    'both REGISTER and INVITE are challenged with digest (MD5, qop=auth).',
+  options: {
+    sip: {
+      type: 'string',
+      value: 'HOST:PORT',
+      default: '127.0.0.1:5060',
+      parse: hostPort(5060),
+      help: 'where to listen for SIP',
+    },
+    transport: { type: 'string', choices: ['udp', 'tcp', 'tls', 'ws', 'wss'], default: 'udp', help: 'SIP transport' },
+    srtp: {
+      type: 'string',
+      choices: ['any', 'none', 'sdes', 'dtls'],
+      default: 'any',
+      help: 'media protection to accept (any: what the offer uses)',
+    },
+    auth: {
+      type: 'string',
+      value: 'USER:PASS',
+      parse: userPass,
+      help: 'challenge INVITE and REGISTER with digest for this user',
+    },
+    'no-media': { type: 'boolean', help: 'answer without media' },
+    quiet: { type: 'boolean', help: 'no line per call' },
+    json: { type: 'boolean', help: 'JSON lines' },
+    cert: { type: 'string', value: 'FILE', help: 'TLS certificate chain (PEM) for tls/wss (default: self-signed)' },
+    key: { type: 'string', value: 'FILE', help: 'TLS private key (PEM), with --cert' },
+  },
+};
 
 /** Usage of `mdh echo`. */
-export const usage = `usage: mdh echo [--sip HOST:PORT] [--transport udp|tcp|tls|ws] [--srtp any|none|sdes|dtls]
-                [--auth USER:PASS] [--no-media] [--quiet] [--json] [--cert FILE --key FILE]
-
-Answers every call, echoes the caller's RTP back (decrypting and re-encrypting SRTP), prints one line per
-call and, on Ctrl-C, the totals. With --auth it is also a registrar for REGISTER, and both REGISTER and INVITE
-are challenged with digest (MD5, qop=auth).
---srtp any (default) answers with whatever protection the offer uses; --no-media answers without media.`;
+export const usage = formatHelp(spec);
 
 /** Options of {@link startEcho}. */
 export interface EchoOptions {
@@ -41,6 +74,16 @@ export interface EchoOptions {
   tls?: { cert: string; key: string };
   /** Called with a line per finished call. */
   onCall?: (line: EchoCallRecord) => void;
+  /** Called for each RFC 4733 DTMF digit received (once per digit, after its end). */
+  onDigit?: (d: EchoDigitRecord) => void;
+}
+
+/** One received DTMF digit as `mdh echo` reports it. */
+export interface EchoDigitRecord {
+  /** The call's number. */
+  n: number;
+  digit: string;
+  durationMs: number;
 }
 
 /** One finished call as `mdh echo` reports it. */
@@ -51,7 +94,7 @@ export interface EchoCallRecord {
   setupMs: number;
   durationS: number;
   ended: string;
-  media: MediaStats | undefined;
+  media: CallMediaReport | undefined;
 }
 
 /** Totals printed at exit. */
@@ -113,7 +156,10 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   ua.on('invite', (inv: IncomingCall) => {
     const n = ++seq;
     totals.calls++;
-    void answer(inv, n);
+    answer(inv, n).catch(() => {
+      totals.failed++;
+      inv.reject(500);
+    });
   });
   const answer = async (inv: IncomingCall, n: number): Promise<void> => {
     const offer = inv.remoteSdp;
@@ -142,12 +188,13 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       totals.rejected++;
       return;
     }
-    let ep: MediaEndpoint | undefined;
+    let ep: CallMedia | undefined;
     let answerSdp: string;
     let neg: ReturnType<typeof answerSdpOffer>['media'];
     try {
       if (media) {
-        ep = await MediaEndpoint.open({
+        ep = await CallMedia.open({
+          loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
         });
@@ -190,7 +237,16 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       return;
     }
     let call: Call;
-    const started = ep?.start(neg, 'echo').catch(() => undefined);
+    // Started before the 200 goes out: the caller's DTLS ClientHello may follow the answer at once.
+    let m: MediaChannel | undefined;
+    try {
+      m = ep ? echoMedia(ep, neg, n) : undefined;
+    } catch {
+      inv.reject(488);
+      totals.rejected++;
+      await ep?.close();
+      return;
+    }
     try {
       call = await inv.answer(answerSdp);
     } catch {
@@ -199,23 +255,30 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       return;
     }
     totals.answered++;
-    track(call, n, mode, ep, started);
+    if (ep) ep.attach(call, neg);
+    track(call, n, mode, m);
+  };
+  /** Starts the media of a call and echoes its audio and telephone-events back; reports DTMF digits. */
+  const echoMedia = (ep: CallMedia, neg: NegotiatedMedia, n: number): MediaChannel => {
+    const m = ep.start(neg);
+    const te = neg.telephoneEventPt;
+    m.on('rtp', (e) => {
+      const p = e.packet;
+      // The decrypted packet goes back from its own buffer: our SSRC and sequence number written in place,
+      // protected straight into the datagram sent.
+      if (p.payloadType === neg.payloadType || p.payloadType === te) m.echoRtp(e.bytes);
+    });
+    m.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
+    return m;
   };
   /** Books a call in until it ends, then reports it. */
-  const track = (
-    call: Call,
-    n: number,
-    mode: SrtpMode,
-    ep: MediaEndpoint | undefined,
-    started: Promise<void> | undefined,
-  ): void => {
+  const track = (call: Call, n: number, mode: SrtpMode, m: MediaChannel | undefined): void => {
     const t0 = Date.now();
     call.on('ended', (why) => {
       void (async () => {
-        await started;
-        const st = ep?.stats();
+        const st = m ? callMediaReport(m.stats()) : undefined;
         if (st) totals.packetsEchoed += st.packetsSent;
-        await ep?.close();
+        await m?.close(why);
         o.onCall?.({
           n,
           from: call.dialog.remoteUri,
@@ -234,11 +297,12 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
    */
   const lateOffer = async (inv: IncomingCall, n: number): Promise<void> => {
     const mode: SrtpMode = o.srtp && o.srtp !== 'any' ? o.srtp : 'none';
-    let ep: MediaEndpoint | undefined;
+    let ep: CallMedia | undefined;
     let local: LocalMedia;
     try {
       if (media) {
-        ep = await MediaEndpoint.open({
+        ep = await CallMedia.open({
+          loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
         });
@@ -279,14 +343,20 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       void call.hangup();
       return;
     }
+    let m: MediaChannel | undefined;
+    try {
+      if (ep) {
+        m = echoMedia(ep, neg, n);
+        ep.attach(call, neg);
+      }
+    } catch {
+      totals.failed++;
+      await ep?.close();
+      void call.hangup();
+      return;
+    }
     totals.answered++;
-    track(
-      call,
-      n,
-      mode,
-      ep,
-      ep?.start(neg, 'echo').catch(() => undefined),
-    );
+    track(call, n, mode, m);
   };
   if (ua.registrar) {
     const orig = ua.registrar.handle.bind(ua.registrar);
@@ -308,6 +378,12 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
 
 /** `mdh echo` */
 export async function run(argv: string[]): Promise<number> {
+  const cl = commandLine(spec, argv); // strict: unknown flags and bad values are usage errors (exit 2)
+  if (typeof cl === 'number') return cl;
+  if ((cl.values.cert === undefined) !== (cl.values.key === undefined)) {
+    process.stderr.write(`mdh echo: --cert and --key go together\n${usage}\n`);
+    return 2;
+  }
   const a = parseArgs(argv, ['quiet', 'json', 'no-media']);
   const hp = parseHostPort(String(a.flags.get('sip') ?? '127.0.0.1:5060'), 5060);
   const transport = String(a.flags.get('transport') ?? 'udp') as TransportProtocol;
@@ -346,15 +422,22 @@ export async function run(argv: string[]): Promise<number> {
             `echoed=${r.media?.packetsSent ?? 0} ended=${r.ended}\n`,
         );
     },
+    onDigit: (d) => {
+      if (quiet) return;
+      if (json) process.stdout.write(`${JSON.stringify({ call: d.n, digit: d.digit, durationMs: d.durationMs })}\n`);
+      else process.stdout.write(`call ${d.n} digit ${d.digit} (${d.durationMs} ms)\n`);
+    },
   });
   const shown = server.host.includes(':') ? `[${server.host}]` : server.host;
   process.stderr.write(`mdh echo: listening on ${transport} ${shown}:${server.port}\n`);
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+  await stopSignal(process, (sig) => {
+    // the second signal: exit at once (128 + signal number, as a shell reports it)
+    process.stderr.write(`mdh echo: ${sig} again, exiting now\n`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
   });
-  await server.stop();
+  process.stderr.write('mdh echo: ending calls (send the signal again to exit at once)\n');
+  // the first signal: end every call with BYE, bounded
+  await Promise.race([server.stop(), new Promise((r) => setTimeout(r, STOP_BOUND_MS).unref())]);
   const t = server.totals;
   if (json) process.stdout.write(`${JSON.stringify({ totals: t })}\n`);
   else
@@ -362,5 +445,32 @@ export async function run(argv: string[]): Promise<number> {
       `totals: calls=${t.calls} answered=${t.answered} rejected=${t.rejected} failed=${t.failed} ` +
         `registrations=${t.registrations} echoed=${t.packetsEchoed}\n`,
     );
+  // nothing left should keep the process alive; if something does (a socket still closing), do not hang
+  setTimeout(() => process.exit(0), 500).unref();
   return 0;
+}
+
+/** How long the first SIGINT/SIGTERM waits for calls to end (BYE) before `mdh echo` exits anyway. */
+export const STOP_BOUND_MS = 3000;
+
+/**
+ * Resolves on the first SIGINT or SIGTERM of `proc`; every later one calls `onAgain` (the caller exits at
+ * once). The listeners stay installed, so no signal falls through to Node's default handling or is lost.
+ */
+export function stopSignal(
+  proc: Pick<NodeJS.EventEmitter, 'on'>,
+  onAgain: (sig: 'SIGINT' | 'SIGTERM') => void,
+): Promise<'SIGINT' | 'SIGTERM'> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const on = (sig: 'SIGINT' | 'SIGTERM') => () => {
+      if (seen) onAgain(sig);
+      else {
+        seen = true;
+        resolve(sig);
+      }
+    };
+    proc.on('SIGINT', on('SIGINT'));
+    proc.on('SIGTERM', on('SIGTERM'));
+  });
 }

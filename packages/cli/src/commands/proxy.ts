@@ -1,4 +1,3 @@
-import { parseArgs as parseNodeArgs } from 'node:util';
 import {
   createProxy,
   type ForkMode,
@@ -10,18 +9,54 @@ import {
   type SipTransport,
   type TransportProtocol,
 } from '@mdh/sip';
-import { parseHostPort } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, hostPort, seconds } from '../args.js';
+
+/** Options of `mdh proxy`. */
+export const spec: CommandSpec = {
+  name: 'proxy',
+  synopsis: '[options]',
+  summary: 'A stateful SIP proxy (RFC 3261 §16) on one transport.',
+  description:
+    'With one or more --to every new request is forwarded to those targets (several --to fork: in parallel, or\n' +
+    'one after the other with --fork sequential). Without --to it is a registrar for its domains (--domain, and\n' +
+    'its own address) and routes requests for them to the registered contacts (q-ordered), and every other\n' +
+    'request to its Request-URI (RFC 3263). In-dialog requests follow their Route set. Prints the listening\n' +
+    'address, then on SIGINT/SIGTERM the counters; exit 0, 1 when it cannot listen, 2 on a usage error.',
+  options: {
+    listen: {
+      type: 'string',
+      value: 'HOST:PORT',
+      default: '127.0.0.1:5060',
+      parse: hostPort(5060),
+      help: 'address to listen on',
+    },
+    transport: { type: 'string', choices: ['udp', 'tcp'], default: 'udp', help: 'SIP transport' },
+    to: { type: 'string', value: 'URI', multiple: true, parse: sipUri, help: 'a target (repeat to fork)' },
+    fork: {
+      type: 'string',
+      choices: ['parallel', 'sequential'],
+      default: 'parallel',
+      help: 'how several --to are tried',
+    },
+    domain: { type: 'string', value: 'NAME', multiple: true, help: 'a domain this proxy is responsible for' },
+    'no-record-route': { type: 'boolean', help: 'do not stay in the dialogs (no Record-Route)' },
+    'timer-c': { type: 'string', value: 'S', default: '180', parse: seconds(1), help: 'Timer C (RFC 3261 §16.6)' },
+    json: { type: 'boolean', help: 'print the address and the counters as JSON' },
+    quiet: { type: 'boolean', help: 'print nothing' },
+  },
+};
 
 /** Usage of `mdh proxy`. */
-export const usage = `usage: mdh proxy [--listen HOST:PORT] [--transport udp|tcp] [--to URI]... [--fork parallel|sequential]
-                 [--domain NAME]... [--no-record-route] [--timer-c SECONDS] [--json] [--quiet]
+export const usage = formatHelp(spec);
 
-A stateful SIP proxy (RFC 3261 §16). With one or more --to every new request is forwarded to those targets
-(several --to fork: parallel by default, or one after the other with --fork sequential). Without --to it is a
-registrar for its domains (--domain, default: the listen address) and routes requests for them to the registered
-contacts, and every other request to its Request-URI (RFC 3263). In-dialog requests follow their Route set.
-Defaults: --listen 127.0.0.1:5060, --transport udp, --fork parallel, --timer-c 180.
-Prints the listening address, then (on SIGINT/SIGTERM) the counters; exit 0, or 2 on a usage error.`;
+function sipUri(t: string): string {
+  let ok = false;
+  try {
+    ok = parseUri(t).kind === 'sip';
+  } catch {}
+  if (!ok) throw new Error(`'${t}' is not a sip: or sips: URI`);
+  return t;
+}
 
 /** Options of {@link startProxy}. */
 export interface ProxyServerOptions {
@@ -68,75 +103,24 @@ export async function startProxy(o: ProxyServerOptions = {}): Promise<ProxyServe
   };
 }
 
-class UsageError extends Error {}
-
-function parse(argv: string[]): ProxyServerOptions & { json: boolean; quiet: boolean } {
-  let v: ReturnType<typeof parseNodeArgs>['values'];
-  try {
-    ({ values: v } = parseNodeArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        listen: { type: 'string' },
-        transport: { type: 'string' },
-        to: { type: 'string', multiple: true },
-        fork: { type: 'string' },
-        domain: { type: 'string', multiple: true },
-        'no-record-route': { type: 'boolean' },
-        'timer-c': { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const listen = parseHostPort(String(v.listen ?? '127.0.0.1:5060'), 5060);
-  const transport = String(v.transport ?? 'udp');
-  if (transport !== 'udp' && transport !== 'tcp')
-    throw new UsageError(`--transport must be udp or tcp, not '${transport}'`);
-  const fork = String(v.fork ?? 'parallel');
-  if (fork !== 'parallel' && fork !== 'sequential')
-    throw new UsageError(`--fork must be parallel or sequential, not '${fork}'`);
-  const to = (v.to as string[] | undefined) ?? [];
-  for (const t of to) {
-    let ok = false;
-    try {
-      ok = parseUri(t).kind === 'sip';
-    } catch {}
-    if (!ok) throw new UsageError(`--to needs a sip: or sips: URI, not '${t}'`);
-  }
-  let timerCMs: number | undefined;
-  if (v['timer-c'] !== undefined) {
-    const s = Number(v['timer-c']);
-    if (!Number.isFinite(s) || s <= 0)
-      throw new UsageError(`--timer-c needs a number of seconds, not '${v['timer-c']}'`);
-    timerCMs = s * 1000;
-  }
-  return {
+/** Runs `mdh proxy` until SIGINT/SIGTERM. */
+export async function run(argv: string[]): Promise<number> {
+  const cl = commandLine(spec, argv);
+  if (typeof cl === 'number') return cl;
+  const v = cl.values;
+  const listen = v.listen as { host: string; port: number };
+  const o = {
     host: listen.host,
     port: listen.port,
-    transport,
-    to,
-    fork,
+    transport: v.transport as TransportProtocol,
+    to: (v.to as string[] | undefined) ?? [],
+    fork: v.fork as ForkMode,
     domains: (v.domain as string[] | undefined) ?? [],
     recordRoute: v['no-record-route'] !== true,
-    ...(timerCMs !== undefined ? { timerCMs } : {}),
+    timerCMs: (v['timer-c'] as number) * 1000,
     json: v.json === true,
     quiet: v.quiet === true,
   };
-}
-
-/** Runs `mdh proxy` until SIGINT/SIGTERM. */
-export async function run(argv: string[]): Promise<number> {
-  let o: ReturnType<typeof parse>;
-  try {
-    o = parse(argv);
-  } catch (e) {
-    process.stderr.write(`mdh proxy: ${(e as Error).message}\n${usage}\n`);
-    return 2;
-  }
   let server: ProxyServer;
   try {
     server = await startProxy(o);

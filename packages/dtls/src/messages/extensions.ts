@@ -1,6 +1,7 @@
-import { ByteReader, ByteWriter } from '@mdh/bytes';
+import { type ByteReader, ByteWriter } from '@mdh/bytes';
 import { AlertDescription } from '../constants.js';
 import { DtlsError } from '../errors.js';
+import { parseWith } from './parse-util.js';
 
 /** One hello extension (RFC 5246 §7.4.1.4). */
 export interface Extension {
@@ -43,12 +44,13 @@ export function u16List(values: readonly number[]): Uint8Array {
 
 /** Parses a `u16 length || u16 values…` body. */
 export function parseU16List(data: Uint8Array): number[] {
-  const r = new ByteReader(data);
-  const len = r.u16();
-  if (len % 2 !== 0 || len !== r.remaining) throw new DtlsError('bad u16 list', AlertDescription.decodeError);
-  const out: number[] = [];
-  for (let i = 0; i < len / 2; i++) out.push(r.u16());
-  return out;
+  return parseWith(data, 'u16 list', (r) => {
+    const len = r.u16();
+    if (len % 2 !== 0 || len !== r.remaining) throw new DtlsError('bad u16 list', AlertDescription.decodeError);
+    const out: number[] = [];
+    for (let i = 0; i < len / 2; i++) out.push(r.u16());
+    return out;
+  });
 }
 
 /** use_srtp body (RFC 5764 §4.1.1): `u16 profiles_length || profiles || u8 mki_length || mki`. */
@@ -62,14 +64,14 @@ export function serializeUseSrtp(profiles: readonly number[], mki: Uint8Array = 
 
 /** Parses a use_srtp body. */
 export function parseUseSrtp(data: Uint8Array): { profiles: number[]; mki: Uint8Array } {
-  const r = new ByteReader(data);
-  const len = r.u16();
-  if (len % 2 !== 0 || len > r.remaining - 1) throw new DtlsError('bad use_srtp', AlertDescription.decodeError);
-  const profiles: number[] = [];
-  for (let i = 0; i < len / 2; i++) profiles.push(r.u16());
-  const mki = r.bytes(r.u8());
-  if (r.remaining !== 0) throw new DtlsError('bad use_srtp', AlertDescription.decodeError);
-  return { profiles, mki };
+  return parseWith(data, 'use_srtp', (r) => {
+    const len = r.u16();
+    if (len % 2 !== 0 || len > r.remaining - 1) throw new DtlsError('bad use_srtp', AlertDescription.decodeError);
+    const profiles: number[] = [];
+    for (let i = 0; i < len / 2; i++) profiles.push(r.u16());
+    const mki = r.bytes(r.u8());
+    return { profiles, mki };
+  });
 }
 
 /** ALPN body (RFC 7301 §3.1): `u16 list_length || (u8 len || name)…`. */
@@ -85,15 +87,16 @@ export function serializeAlpn(names: readonly string[]): Uint8Array {
 
 /** Parses an ALPN body. */
 export function parseAlpn(data: Uint8Array): string[] {
-  const r = new ByteReader(data);
-  const len = r.u16();
-  if (len !== r.remaining || len === 0) throw new DtlsError('bad ALPN', AlertDescription.decodeError);
-  const dec = new TextDecoder();
-  const out: string[] = [];
-  while (r.remaining > 0) {
-    const n = r.u8();
-    if (n === 0) throw new DtlsError('empty ALPN name', AlertDescription.decodeError);
-    out.push(dec.decode(r.bytes(n)));
-  }
-  return out;
+  return parseWith(data, 'ALPN', (r) => {
+    const len = r.u16();
+    if (len !== r.remaining || len === 0) throw new DtlsError('bad ALPN', AlertDescription.decodeError);
+    const dec = new TextDecoder();
+    const out: string[] = [];
+    while (r.remaining > 0) {
+      const n = r.u8();
+      if (n === 0) throw new DtlsError('empty ALPN name', AlertDescription.decodeError);
+      out.push(dec.decode(r.bytes(n)));
+    }
+    return out;
+  });
 }

@@ -2,10 +2,12 @@ import type { DnsRecord } from './message.js';
 
 /** Anything with a millisecond `now()` (the @mdh/loop `Clock`). */
 export interface NowSource {
+  /** The current time in milliseconds. */
   now(): number;
 }
 
 /** One cached answer: records, or a negative answer (RFC 2308). */
+/** One cached answer: records (positive) or NXDOMAIN/NODATA (negative), with when it was stored and expires (ms). */
 export type CacheEntry =
   | { kind: 'records'; records: DnsRecord[]; storedAt: number; expiresAt: number }
   | { kind: 'negative'; code: 'NXDOMAIN' | 'NODATA'; storedAt: number; expiresAt: number };

@@ -2,8 +2,7 @@
  * DNS: a stub resolver (A, AAAA, SRV, NAPTR, CNAME chains, cache) and the message codec.
  * @packageDocumentation
  */
-export { DnsCache, type NowSource } from './cache.js';
-export { NAPTR_TYPE, registerNaptrWithDns2 } from './dns2-naptr.js';
+export { type CacheEntry, DnsCache, type NowSource } from './cache.js';
 export { DnsError, type DnsErrorCode, DnsFormatError } from './errors.js';
 export {
   type DnsMessage,
@@ -29,4 +28,13 @@ export {
   type SrvRecord,
 } from './resolver.js';
 export { orderSrv } from './srv.js';
-export { type DnsServer, HostsFile, parseHosts, parseResolvConf, parseServer, readResolvConf } from './system.js';
+export {
+  type DnsServer,
+  HostsFile,
+  type HostsTable,
+  parseHosts,
+  parseResolvConf,
+  parseServer,
+  type ResolvConf,
+  readResolvConf,
+} from './system.js';

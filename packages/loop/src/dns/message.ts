@@ -4,8 +4,12 @@ import {
   encodeCharString,
   encodeNameUncompressed,
   encodeNaptrRdata,
+  isUtf8,
   type NaptrData,
+  naptrStringsAreUtf8,
 } from './naptr.js';
+
+const utf8Text = new TextDecoder('utf-8');
 
 /** Resource record types this codec understands (RFC 1035 §3.2.2, RFC 3596, RFC 2782, RFC 3403, RFC 6891). */
 export const RRType = {
@@ -59,6 +63,7 @@ export interface DnsQuestion {
 /**
  * A resource record (RFC 1035 §4.1.3). `rdata` is always the raw RDATA; the decoded form is in the
  * field matching the type: `address` (A, AAAA), `target` (CNAME, NS, PTR), `srv`, `naptr`, `soa`, `txt`.
+ * `txt` and `naptr` are absent when their strings are not UTF-8 text (then only `rdata` carries them).
  */
 export interface DnsRecord {
   name: string;
@@ -216,9 +221,13 @@ function decodeRecord(buf: Uint8Array, pos: number): { rr: DnsRecord; next: numb
       if (rdlen < 7) throw new DnsFormatError('SRV RDATA too short', p);
       rr.srv = { priority: u16(buf, p), weight: u16(buf, p + 2), port: u16(buf, p + 4), target: exactName(p + 6) };
       break;
-    case RRType.NAPTR:
-      rr.naptr = decodeNaptrRdata(buf, p, end, decodeName);
+    case RRType.NAPTR: {
+      const naptr = decodeNaptrRdata(buf, p, end, decodeName);
+      // Text that is not UTF-8 cannot be carried losslessly in the string fields: such a record keeps only
+      // its raw `rdata` (so re-encoding the message reproduces it).
+      if (naptrStringsAreUtf8(buf, p, end)) rr.naptr = naptr;
       break;
+    }
     case RRType.SOA: {
       const m = decodeName(buf, p);
       const r = decodeName(buf, m.next);
@@ -238,14 +247,18 @@ function decodeRecord(buf: Uint8Array, pos: number): { rr: DnsRecord; next: numb
     case RRType.TXT: {
       const out: string[] = [];
       let q = p;
-      const d = new TextDecoder('utf-8', { fatal: false });
+      let text = true;
       while (q < end) {
         const l = buf[q]!;
         if (q + 1 + l > end) throw new DnsFormatError('TXT string overruns RDATA', q);
-        out.push(d.decode(buf.subarray(q + 1, q + 1 + l)));
+        const b = buf.subarray(q + 1, q + 1 + l);
+        // RFC 1035 §3.3.14: TXT strings are octets. Binary (non-UTF-8) ones stay in `rdata` only, so that
+        // re-encoding is lossless and no string grows past 255 octets through U+FFFD replacement.
+        if (isUtf8(b)) out.push(utf8Text.decode(b));
+        else text = false;
         q += 1 + l;
       }
-      rr.txt = out;
+      if (text) rr.txt = out;
       break;
     }
     default:

@@ -19,7 +19,33 @@ export interface NaptrData {
 }
 
 const dec = new TextDecoder('utf-8', { fatal: false });
+const strictDec = new TextDecoder('utf-8', { fatal: true });
 const enc = new TextEncoder();
+
+/** Whether `b` is well-formed UTF-8 (so that decoding it to text and encoding it back is lossless). */
+export function isUtf8(b: Uint8Array): boolean {
+  try {
+    strictDec.decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the three <character-string>s of NAPTR RDATA at `pos` (after ORDER and PREFERENCE) are all
+ * well-formed UTF-8; false also when they are malformed (the decoder reports that).
+ */
+export function naptrStringsAreUtf8(buf: Uint8Array, pos: number, end: number): boolean {
+  let q = pos + 4;
+  for (let i = 0; i < 3; i++) {
+    if (q >= end) return false;
+    const len = buf[q]!;
+    if (q + 1 + len > end || !isUtf8(buf.subarray(q + 1, q + 1 + len))) return false;
+    q += 1 + len;
+  }
+  return true;
+}
 
 /** Reads one <character-string> (RFC 1035 §3.3): a length octet and that many octets. */
 export function readCharString(buf: Uint8Array, pos: number, end: number): { text: string; next: number } {

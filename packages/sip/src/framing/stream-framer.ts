@@ -1,6 +1,6 @@
 import { SipParseError } from '../message/errors.js';
 import type { SipMessage } from '../message/message.js';
-import { findHeaderEnd, latin1, type ParseOptions, parseMessage } from '../message/parse.js';
+import { latin1, type ParseOptions, parseMessage } from '../message/parse.js';
 
 /** Options of {@link StreamFramer}. */
 export interface StreamFramerOptions {
@@ -21,7 +21,9 @@ export type FramerEvent =
   /**
    * A framing or parse error. `fatal: false`: the bad message was skipped and framing continues (a server
    * may answer `error.status`); `fatal: true`: framing is lost (bad/duplicate Content-Length, oversize
-   * header or body) — close the connection. After a fatal error every push yields nothing.
+   * header or body) — close the connection. After a fatal error every push yields nothing. `bytes` of a fatal
+   * error are the start of the offending message (at most the header limit), so that a server can answer it
+   * (RFC 3261 §18.3: `413` for an oversized one, `400` for a malformed Content-Length) before closing.
    */
   | { type: 'error'; error: SipParseError; fatal: boolean; bytes?: Uint8Array };
 
@@ -40,11 +42,15 @@ export class StreamFramer {
   private start = 0;
   private end = 0;
   private dead = false;
+  /** Octets after `start` already searched for the end of the header section (resume point, item 7). */
+  private scanned = 0;
+  /** Length of the message at `start` once its header section is known (0: not yet known). */
+  private need = 0;
   private readonly maxHeader: number;
   private readonly maxBody: number;
   private readonly parseOpts: ParseOptions;
   /** Counters: messages framed, errors, keep-alives. */
-  readonly stats = { messages: 0, errors: 0, keepalives: 0, octets: 0 };
+  readonly stats = { messages: 0, errors: 0, keepalives: 0, octets: 0, scannedOctets: 0 };
 
   /** @param opts limits and parse options */
   constructor(opts: StreamFramerOptions = {}) {
@@ -69,6 +75,8 @@ export class StreamFramer {
     this.start = 0;
     this.end = 0;
     this.dead = false;
+    this.scanned = 0;
+    this.need = 0;
   }
 
   /** Feeds a chunk; returns the events it completes, in order. */
@@ -103,25 +111,82 @@ export class StreamFramer {
 
   private fatal(out: FramerEvent[], reason: string, message: string, status = 400): false {
     this.stats.errors++;
-    out.push({ type: 'error', error: new SipParseError(reason, message, -1, status), fatal: true });
+    const bytes = this.buf.slice(this.start, Math.min(this.end, this.start + this.maxHeader));
+    out.push({ type: 'error', error: new SipParseError(reason, message, -1, status), fatal: true, bytes });
     this.dead = true;
     this.buf = new Uint8Array(0);
     this.start = 0;
     this.end = 0;
+    this.scanned = 0;
+    this.need = 0;
     return false;
+  }
+
+  /**
+   * Finds the empty line ending the header section of the message at `start`, resuming where the previous
+   * call stopped, so that a header fed in small chunks is scanned once (linear, not quadratic). Returns
+   * [index of the empty line, index of the body] or undefined.
+   */
+  private headerEnd(): [number, number] | undefined {
+    const s = this.start;
+    const e = this.end;
+    const limit = Math.min(e, s + this.maxHeader + 4);
+    // the view ends at `limit` so that indexOf never runs into the spare capacity (stale octets)
+    const b = this.buf.subarray(0, limit);
+    let i = s + this.scanned;
+    const from = i;
+    let found: [number, number] | undefined;
+    while (i < limit) {
+      const n = b.indexOf(10, i);
+      if (n < 0) {
+        i = limit;
+        break;
+      }
+      // n is a LF; the next line is empty if followed by LF or CRLF
+      if (n + 1 >= limit) {
+        i = n;
+        break;
+      }
+      const a = b[n + 1];
+      if (a === 10) {
+        found = [n + 1, n + 2];
+        break;
+      }
+      if (a === 13) {
+        if (n + 2 >= limit) {
+          i = n;
+          break;
+        }
+        if (b[n + 2] === 10) {
+          found = [n + 1, n + 3];
+          break;
+        }
+      }
+      i = n + 1;
+    }
+    this.stats.scannedOctets += (found ? found[1] : i) - from;
+    if (!found) this.scanned = i - s;
+    return found;
+  }
+
+  /** Consumes `n` octets at `start` (a message or a keep-alive): the next scan starts afresh. */
+  private consume(n: number): void {
+    this.start += n;
+    this.scanned = 0;
+    this.need = 0;
   }
 
   /** Frames one item; returns false when more input is needed. */
   private step(out: FramerEvent[]): boolean {
     const b = this.buf;
-    let s = this.start;
+    const s = this.start;
     const e = this.end;
     if (s >= e) return false;
     // RFC 5626 §4.4.1 keep-alives between messages: CRLFCRLF = ping, CRLF = pong
     if (b[s] === 13 || b[s] === 10) {
       if (b[s] === 13 && s + 1 >= e) return false;
       if (b[s] === 13 && b[s + 1] === 10 && s + 3 < e && b[s + 2] === 13 && b[s + 3] === 10) {
-        this.start = s + 4;
+        this.consume(4);
         this.stats.keepalives++;
         out.push({ type: 'keepalive', kind: 'ping' });
         return true;
@@ -129,22 +194,26 @@ export class StreamFramer {
       if (b[s] === 13 && b[s + 1] === 10) {
         if (s + 2 === e || (s + 3 === e && b[s + 2] === 13)) {
           if (s + 3 === e) return false; // maybe the start of a ping
-          this.start = s + 2;
+          this.consume(2);
           this.stats.keepalives++;
           out.push({ type: 'keepalive', kind: 'pong' });
           return true;
         }
-        this.start = s + 2;
+        this.consume(2);
         this.stats.keepalives++;
         out.push({ type: 'keepalive', kind: 'pong' });
         return true;
       }
       // bare LF: skip it
-      this.start = s + 1;
+      this.consume(1);
       return true;
     }
-    const limit = Math.min(e, s + this.maxHeader + 4);
-    const he = findHeaderEnd(b, s, limit);
+    // the header section was already framed: only the body is awaited (O(1) per push)
+    if (this.need > 0) {
+      if (s + this.need > e) return false;
+      return this.emit(out, s + this.need);
+    }
+    const he = this.headerEnd();
     if (!he) {
       if (e - s > this.maxHeader) return this.fatal(out, 'headers-too-large', 'header section exceeds the limit', 413);
       return false;
@@ -190,10 +259,17 @@ export class StreamFramer {
     if (bodyLen > this.maxBody)
       return this.fatal(out, 'body-too-large', `Content-Length ${bodyLen} exceeds the limit`, 413);
     const total = bodyStart + bodyLen;
-    if (total > e) return false;
-    const bytes = b.slice(s, total);
-    this.start = total;
-    s = total;
+    if (total > e) {
+      this.need = total - s;
+      return false;
+    }
+    return this.emit(out, total);
+  }
+
+  /** Emits the message at `start` that ends at `total`. */
+  private emit(out: FramerEvent[], total: number): true {
+    const bytes = this.buf.slice(this.start, total);
+    this.consume(total - this.start);
     try {
       const message = parseMessage(bytes, this.parseOpts);
       this.stats.messages++;

@@ -286,7 +286,10 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
       if (sp1 <= 0 || sp2 === sp1)
         throw new SipParseError('bad-request-line', `malformed request line '${line0.slice(0, 80)}'`, start);
       const method = line0.slice(0, sp1);
-      const uri = line0.slice(sp1 + 1, sp2);
+      let uri = line0.slice(sp1 + 1, sp2);
+      // as header values: octets ≥ 0x80 are read as UTF-8 (the serialiser writes UTF-8), so that a non-ASCII
+      // Request-URI (accepted when not strict) survives parse → serialize → parse unchanged
+      if (HIGH.test(uri)) uri = latin1ToUtf8(uri);
       const version = line0.slice(sp2 + 1);
       if (!isToken(method))
         throw new SipParseError('bad-method', `method is not a token: '${method.slice(0, 40)}'`, start);

@@ -1,3 +1,4 @@
+import { LAZY_LIST } from './header-names.js';
 import type { SipMessage } from './message.js';
 
 let scratch = new Uint8Array(4096);
@@ -18,8 +19,24 @@ export function serializeHead(msg: SipMessage): string {
   const k = msg._k;
   const v = msg._v;
   let wroteCl = false;
+  // Consecutive elements of a list header that the parser keeps unsplit (Supported, Allow, Accept...) are
+  // written comma-joined on one line (RFC 3261 §7.3.1), as they usually arrive: one line per element would
+  // turn 600 tokens on 8 lines into 600 lines, over the parser's header-count limit — what parses must
+  // serialise into something that parses. Via, Contact, Route and Record-Route keep one value per line.
+  let open = false;
   for (let i = 0; i < n.length; i++) {
-    if (k[i] === 'content-length') {
+    const key = k[i]!;
+    const val = v[i]!;
+    if (open && key === k[i - 1] && val !== '') {
+      s += ', ';
+      s += val;
+      continue;
+    }
+    if (open) {
+      s += '\r\n';
+      open = false;
+    }
+    if (key === 'content-length') {
       if (!wroteCl) {
         s += 'Content-Length: ';
         s += msg.body.length;
@@ -30,9 +47,11 @@ export function serializeHead(msg: SipMessage): string {
     }
     s += n[i];
     s += ': ';
-    s += v[i];
-    s += '\r\n';
+    s += val;
+    if (val !== '' && LAZY_LIST.has(key)) open = true;
+    else s += '\r\n';
   }
+  if (open) s += '\r\n';
   if (!wroteCl) {
     s += 'Content-Length: ';
     s += msg.body.length;

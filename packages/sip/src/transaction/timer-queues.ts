@@ -47,7 +47,7 @@ class Fifo {
  * are few fixed durations: T1 multiples, 64×T1, T4). Deadlines armed with the same delay arrive in
  * non-decreasing order, so each delay gets a FIFO queue: arming is a push (no heap, no cancel), disarming
  * clears `dueAt`. The single loop timer is kept on the earliest queue head; due entries fire in deadline
- * order. Unusual delays (beyond {@link MAX_QUEUES} distinct ones) fall back to a loop timer of their own.
+ * order. Unusual delays (beyond 48 distinct ones) fall back to a loop timer of their own.
  */
 export class TimerQueues {
   private readonly queues = new Map<number, Fifo>();

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { MediaChannel } from '@mdh/media';
 import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import type { SendTarget } from './stack.js';
@@ -10,11 +11,17 @@ export type CallEndReason = 'local-bye' | 'remote-bye' | 'no-ack' | 'timeout' | 
 export interface CallOwner {
   sendInDialog(call: Call, method: string, opts?: { body?: string; contentType?: string }): Promise<SipResponse>;
   forget(call: Call): void;
+  /** An application listener of the call threw or rejected (reported, never propagated). */
+  handlerFailed?(err: unknown, event: string): void;
 }
 
 /** Events of a {@link Call}. */
 export interface CallEvents {
-  /** The call ended (BYE either way, no ACK, or a failed refresh). */
+  /**
+   * The call ended (BYE either way, no ACK, or a failed refresh). Sticky: a listener added after the call
+   * ended is called too (on the next microtask), so the end cannot be missed — e.g. when the ACK and a BYE
+   * arrive together and the call ends before the application's `await inv.answer()` resumes.
+   */
   ended: [reason: CallEndReason];
   /** The peer sent a re-INVITE; `remoteSdp` is its new offer (hold/resume). */
   updated: [remoteSdp: string | undefined];
@@ -40,6 +47,8 @@ export class Call extends EventEmitter<CallEvents> {
   remoteSdp: string | undefined;
   /** Whether the call is up. */
   state: 'confirmed' | 'ended' = 'confirmed';
+  /** Why the call ended (undefined while it is up). */
+  endReason: CallEndReason | undefined;
   /** The INVITE that created the call. */
   readonly invite: SipRequest;
   /** Time (loop clock ms) from sending the INVITE to the 2xx (UAC) or from receiving it to the ACK (UAS). */
@@ -49,19 +58,61 @@ export class Call extends EventEmitter<CallEvents> {
    * media changes, so media layers set this). Returns the answer SDP.
    */
   onOffer: ((offer: string | undefined) => string | undefined) | undefined;
+  /**
+   * The call's media (an @mdh/media MediaChannel), once started, e.g. by `CallMedia.attach`:
+   * `call.media.on('audio' | 'dtmf' | 'stats' | 'timeout', …)`, `call.media.sendAudio(pcm)`, `sendDtmf('12#')`.
+   */
+  media: MediaChannel | undefined;
   /** @internal whether our re-INVITE awaits its final response (an incoming one then gets 491, §14.2). */
   reinviting = false;
   /** @internal where in-dialog requests go when the peer is reached over a flow (stream transports). */
   flowTarget: SendTarget | undefined;
   private readonly owner: CallOwner;
+  private endWaiters: ((r: CallEndReason) => void)[] = [];
 
   /** @internal */
   constructor(owner: CallOwner, direction: 'outgoing' | 'incoming', dialog: Dialog, invite: SipRequest) {
-    super();
+    // a rejected promise of an async listener goes to the rejection hook below, never unhandled
+    super({ captureRejections: true });
     this.owner = owner;
     this.direction = direction;
     this.dialog = dialog;
     this.invite = invite;
+    // 'ended' is sticky: a listener added once the call has ended still hears it
+    (this as EventEmitter).on('newListener', (event: string | symbol, listener: (r: CallEndReason) => void) => {
+      if (event !== 'ended' || this.endReason === undefined) return;
+      const why = this.endReason;
+      queueMicrotask(() => this.deliver(() => listener.call(this, why), 'ended'));
+    });
+  }
+
+  /** Resolves with the reason once the call has ended (at once if it already has). */
+  whenEnded(): Promise<CallEndReason> {
+    if (this.endReason !== undefined) return Promise.resolve(this.endReason);
+    return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
+
+  /** Runs an application listener: a throw or a rejected promise is reported to the owner, never propagated. */
+  private deliver(f: () => unknown, event: string): void {
+    try {
+      const r = f();
+      if (r instanceof Promise) r.catch((e) => this.owner.handlerFailed?.(e, event));
+    } catch (e) {
+      this.owner.handlerFailed?.(e, event);
+    }
+  }
+
+  /** @internal EventEmitter captureRejections hook: an async listener rejected. */
+  [Symbol.for('nodejs.rejection')](err: unknown, event: string | symbol): void {
+    this.owner.handlerFailed?.(err, String(event));
+  }
+
+  /** @internal Emits to application listeners; a listener that throws is reported, the others still run. */
+  fire<K extends keyof CallEvents>(event: K, ...args: CallEvents[K]): void {
+    const ls = this.rawListeners(event) as ((...a: CallEvents[K]) => unknown)[];
+    if (ls.length === 0) return;
+    // emit() would stop at the first throwing listener and throw to our caller (a SIP input handler)
+    for (const l of ls) this.deliver(() => l.apply(this, args), event);
   }
 
   /** Dialog id. */
@@ -69,11 +120,14 @@ export class Call extends EventEmitter<CallEvents> {
     return this.dialog.id;
   }
 
-  /** Sends BYE (RFC 3261 §15.1.1) and ends the call; resolves with the BYE's final response status. */
-  async hangup(): Promise<number> {
+  /**
+   * Sends BYE (RFC 3261 §15.1.1) and ends the call with `reason` (default 'local-bye'; 'timeout' when the media
+   * timed out); resolves with the BYE's final response status.
+   */
+  async hangup(reason: 'local-bye' | 'timeout' = 'local-bye'): Promise<number> {
     if (this.state === 'ended') return 0;
     const bye = this.owner.sendInDialog(this, 'BYE'); // built synchronously, before the dialog ends
-    this.end('local-bye');
+    this.end(reason);
     try {
       const res = await bye;
       return res.status;
@@ -107,8 +161,10 @@ export class Call extends EventEmitter<CallEvents> {
   end(reason: CallEndReason): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.endReason = reason;
     this.dialog.terminate();
     this.owner.forget(this);
-    this.emit('ended', reason);
+    for (const w of this.endWaiters.splice(0)) w(reason);
+    this.fire('ended', reason);
   }
 }

@@ -4,6 +4,7 @@ import { DigestClient, type DigestServer } from '../auth/digest.js';
 import { Dialog, dialogId } from '../dialog/dialog.js';
 import { createRequest, createResponse, newCallId, newTag } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
+import { SdpNegotiationError } from '../sdp/offer-answer.js';
 import type { Timed } from '../transaction/timer-queues.js';
 import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
@@ -57,6 +58,7 @@ export interface InviteOptions {
 /** A call being placed: `result` settles on the final response; `cancel()` sends CANCEL (RFC 3261 §9.1). */
 export interface OutgoingInvite {
   readonly result: Promise<Call>;
+  /** Cancels the attempt: CANCEL once a provisional response arrived (RFC 3261 §9.1); `result` then rejects with 487. */
   cancel(): void;
 }
 
@@ -68,6 +70,13 @@ export interface UserAgentEvents {
   request: [req: IncomingRequest];
   /** A call ended. */
   callEnded: [call: Call];
+  /**
+   * An application handler (a listener of `invite`, `request`, `callEnded`, or of a call's events) threw or
+   * returned a rejected promise. The transaction it was handling, if still unanswered, got a final response:
+   * `488` for an {@link SdpNegotiationError}, `500` otherwise; the UA keeps serving. Without an `error`
+   * listener the error goes to `stack.onError` (default: console.error) — it never crashes the process.
+   */
+  error: [err: unknown, event: string];
 }
 
 /**
@@ -91,7 +100,7 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     private readonly inc: IncomingRequest,
     private readonly receivedAt: number,
   ) {
-    super();
+    super({ captureRejections: true });
     this.request = inc.request;
     this.remoteSdp = inc.request.body.length ? inc.request.bodyText : undefined;
     this.toTag = newTag(pooledRandom);
@@ -124,6 +133,11 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     return this.ua._answer(this, this.inc, sdp, this.receivedAt);
   }
 
+  /** @internal EventEmitter captureRejections hook: an async `cancel` listener rejected. */
+  [Symbol.for('nodejs.rejection')](err: unknown, event: string | symbol): void {
+    this.ua.handlerFailed(err, String(event));
+  }
+
   /** @internal */
   _cancelled(): void {
     if (this.finalSent) return;
@@ -131,7 +145,11 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     this.finalSent = true;
     // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
     this.inc.respond(createResponse(this.request, 487, { toTag: this.toTag }));
-    this.emit('cancel');
+    try {
+      this.emit('cancel');
+    } catch (e) {
+      this.ua.handlerFailed(e, 'cancel');
+    }
   }
 }
 
@@ -198,7 +216,13 @@ function notAllowed(r: IncomingRequest): void {
  *
  * ```ts
  * const ua = new UserAgent({ transports: [await UdpTransport.listen({ port: 5060 })] });
- * ua.on('invite', (inv) => inv.answer(answerSdp).then((call) => call.on('ended', () => {})));
+ * // an async handler: whatever it throws (or a caller that never ACKs) answers/ends the call and is reported
+ * // as `error`, never an unhandled rejection; `ended` reaches listeners added after the call ended too
+ * ua.on('invite', async (inv) => {
+ *   const call = await inv.answer(answerSdp);
+ *   call.on('ended', (why) => console.log('ended', why));
+ * });
+ * ua.on('error', (err, event) => console.warn(event, err));
  * ```
  */
 export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwner {
@@ -220,7 +244,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private readonly contacts = new Map<SipTransport, [string | undefined, string | undefined]>();
 
   constructor(o: UserAgentOptions) {
-    super();
+    // rejected promises of async listeners come to the rejection hook below instead of going unhandled
+    super({ captureRejections: true });
     if (!o.transports.length) throw new Error('UserAgent needs at least one transport');
     this.o = o;
     this.loop = o.loop ?? createLoop();
@@ -241,6 +266,49 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     this.stack.onRequest = (r) => this.onRequest(r);
     this.stack.onAck = (ack) => this.onAck(ack);
     this.stack.onStrayResponse = (res) => this.onStray(res);
+  }
+
+  /** @internal EventEmitter captureRejections hook: an async listener of `event` rejected. */
+  [Symbol.for('nodejs.rejection')](err: unknown, event: string | symbol, subject?: unknown): void {
+    this.handlerFailed(err, String(event), subject);
+  }
+
+  /**
+   * @internal An application handler failed (#15: handlers cannot crash the process): the transaction it
+   * handled, if unanswered, gets `488` (SDP that cannot be answered, RFC 3261 §21.4.26) or `500`
+   * (§21.5.1); the error is reported through the `error` event.
+   */
+  handlerFailed(err: unknown, event: string, subject?: unknown): void {
+    const status = err instanceof SdpNegotiationError ? 488 : 500;
+    try {
+      if (subject instanceof IncomingCall) subject.reject(status);
+      else if (isIncomingRequest(subject) && !subject.answered && subject.request.method !== 'ACK')
+        subject.reply(status);
+    } catch (e) {
+      this.stack.onError(e);
+    }
+    if (this.listenerCount('error') === 0) {
+      this.stack.onError(err);
+      return;
+    }
+    try {
+      this.emit('error', err, event);
+    } catch (e) {
+      this.stack.onError(e);
+    }
+  }
+
+  /** Emits an application event; a listener that throws is {@link handlerFailed}, never propagated. */
+  private fire<K extends 'invite' | 'request' | 'callEnded'>(
+    event: K,
+    arg: UserAgentEvents[K][0],
+    subject?: unknown,
+  ): void {
+    try {
+      (this.emit as (e: K, a: UserAgentEvents[K][0]) => boolean)(event, arg);
+    } catch (e) {
+      this.handlerFailed(e, event, subject);
+    }
   }
 
   /** Live calls. */
@@ -677,13 +745,22 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     }
     if (this.calls.get(call.id) === call) {
       this.calls.delete(call.id);
-      this.emit('callEnded', call);
+      this.fire('callEnded', call);
     }
   }
 
   // ------------------------------------------------------------------ UAS
 
   private onRequest(r: IncomingRequest): void {
+    try {
+      this.route(r);
+    } catch (e) {
+      // e.g. a registrar hook that threw: the request still gets its final response
+      this.handlerFailed(e, r.request.method.toLowerCase(), r);
+    }
+  }
+
+  private route(r: IncomingRequest): void {
     const req = r.request;
     const toTag = req.to?.tag;
     if (toTag) {
@@ -708,7 +785,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         r.reply(481);
         return;
       default:
-        if (this.listenerCount('request') > 0) this.emit('request', r);
+        if (this.listenerCount('request') > 0) this.fire('request', r, r);
         else notAllowed(r);
     }
   }
@@ -739,7 +816,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       call.reject(480);
       return;
     }
-    this.emit('invite', call);
+    this.fire('invite', call, call);
   }
 
   /** @internal sends the 2xx and retransmits it until the ACK (RFC 3261 §13.3.1.4). */
@@ -762,7 +839,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     this.calls.set(call.id, call);
     // the bytes the transaction sent are the ones retransmitted (serialized once)
     const bytes = r.respond(res);
-    return new Promise<Call>((resolve, reject) => {
+    const answered = new Promise<Call>((resolve, reject) => {
       const p = this.pendingAnswer(
         call,
         bytes,
@@ -775,6 +852,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       );
       this.pending.set(call.id, p);
     });
+    // A caller that never ACKs rejects this promise (408); an application that did not wait for it (e.g.
+    // `void inv.answer(sdp)`) must not crash on an unhandled rejection: the end is also `callEnded`/`whenEnded()`.
+    answered.catch(() => {});
+    return answered;
   }
 
   /** The UTF-8 of an SDP body; the last one is kept (an answering machine sends the same answer again and again). */
@@ -888,7 +969,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
           call,
           bytes,
           r,
-          () => call.emit('updated', offer ?? call.remoteSdp),
+          () => call.fire('updated', offer ?? call.remoteSdp),
           () => {},
         );
         p.lateOffer = offer === undefined && answer !== undefined;
@@ -897,14 +978,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       }
       case 'OPTIONS':
         r.reply(200, { headers: OPTIONS_HEADERS });
-        call.emit('request', req);
+        call.fire('request', req);
         return;
       case 'UPDATE':
       case 'INFO':
       case 'MESSAGE':
       case 'NOTIFY':
         r.reply(200);
-        call.emit('request', req);
+        call.fire('request', req);
         return;
       default:
         notAllowed(r);
@@ -985,4 +1066,8 @@ export class Registration {
     this.expires = 0;
     return res.status;
   }
+}
+
+function isIncomingRequest(x: unknown): x is IncomingRequest {
+  return typeof x === 'object' && x !== null && 'respond' in x && 'reply' in x && 'answered' in x;
 }

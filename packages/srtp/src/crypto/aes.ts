@@ -4,11 +4,12 @@
  * Words are big-endian: word 0 of a block is bytes 0..3.
  */
 
-const SBOX = new Uint8Array(256);
-const TE0 = new Int32Array(256);
-const TE1 = new Int32Array(256);
-const TE2 = new Int32Array(256);
-const TE3 = new Int32Array(256);
+/** The AES S-box and the four encryption T-tables (also copied into the wasm backend's memory). */
+export const SBOX = new Uint8Array(256);
+export const TE0 = new Int32Array(256);
+export const TE1 = new Int32Array(256);
+export const TE2 = new Int32Array(256);
+export const TE3 = new Int32Array(256);
 
 (function buildTables(): void {
   // GF(2^8) exp/log tables with generator 3.

@@ -19,7 +19,8 @@ class JsCtr implements CtrCipher {
   }
 }
 
-const tailBuf = new Uint8Array(4);
+/** The last partial AAD block plus the SRTCP tail word (at most 15 + 4 octets): no allocation per packet. */
+const tailBuf = new Uint8Array(20);
 
 class JsGcm implements Aead {
   private readonly k: AesKey;
@@ -49,14 +50,13 @@ class JsGcm implements Aead {
       const whole = alen & ~15;
       ghashBytes(h, aad, a, whole);
       const rest = alen - whole;
-      const blk = new Uint8Array(rest + 4);
-      blk.set(aad.subarray(a + whole, a + alen));
-      tailBuf[0] = tail >>> 24;
-      tailBuf[1] = tail >>> 16;
-      tailBuf[2] = tail >>> 8;
-      tailBuf[3] = tail;
-      blk.set(tailBuf, rest);
-      ghashBytes(h, blk, 0, blk.length);
+      const blk = tailBuf;
+      for (let i = 0; i < rest; i++) blk[i] = aad[a + whole + i]!;
+      blk[rest] = tail >>> 24;
+      blk[rest + 1] = tail >>> 16;
+      blk[rest + 2] = tail >>> 8;
+      blk[rest + 3] = tail;
+      ghashBytes(h, blk, 0, rest + 4);
       totalA += 4;
     } else {
       ghashBytes(h, aad, a, alen);

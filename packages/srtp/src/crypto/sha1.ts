@@ -341,6 +341,23 @@ export function sha1(data: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * The HMAC-SHA1 chaining values after the ipad and the opad block (RFC 2104 §2), the state every packet's
+ * inner and outer hash starts from.
+ */
+export function hmacSha1States(key: Uint8Array, inner: Int32Array, outer: Int32Array): void {
+  const k = key.length > 64 ? sha1(key) : key;
+  const pad = new Uint8Array(64);
+  pad.set(k);
+  inner.set(IV);
+  outer.set(IV);
+  for (let j = 0; j < 64; j++) pad[j] = pad[j]! ^ 0x36;
+  sha1Compress(inner, pad, 0);
+  for (let j = 0; j < 64; j++) pad[j] = pad[j]! ^ 0x36 ^ 0x5c;
+  sha1Compress(outer, pad, 0);
+  pad.fill(0);
+}
+
 /** HMAC-SHA1 with precomputed inner/outer chaining values. */
 export class HmacSha1 {
   private readonly inner = new Int32Array(5);
@@ -350,16 +367,7 @@ export class HmacSha1 {
   private readonly outerBlock = new Uint8Array(64);
 
   constructor(key: Uint8Array) {
-    const k = key.length > 64 ? sha1(key) : key;
-    const pad = new Uint8Array(64);
-    pad.set(k);
-    this.inner.set(IV);
-    this.outer.set(IV);
-    for (let j = 0; j < 64; j++) pad[j] = pad[j]! ^ 0x36;
-    sha1Compress(this.inner, pad, 0);
-    for (let j = 0; j < 64; j++) pad[j] = pad[j]! ^ 0x36 ^ 0x5c;
-    sha1Compress(this.outer, pad, 0);
-    pad.fill(0);
+    hmacSha1States(key, this.inner, this.outer);
     this.outerBlock[20] = 0x80;
     wr32(this.outerBlock, 60, 672);
   }
