@@ -7,6 +7,8 @@ export * from './auth/digest.js';
 export * from './dialog/dialog.js';
 export * from './media/call-media.js';
 export * from './proxy/proxy.js';
+export * from './proxy/routing.js';
+export * from './proxy/stateless.js';
 export * from './sdp/offer-answer.js';
 export * from './transaction/client-invite.js';
 export * from './transaction/client-non-invite.js';

@@ -1,17 +1,17 @@
-import { createHash } from 'node:crypto';
 import { createLoop, type Loop, type TimerId } from '@mdh/loop';
 import { createRequest, createResponse } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { parseMessage } from '../message/parse.js';
 import { serializeMessage } from '../message/serialize.js';
-import { formatVia, type Via } from '../message/views.js';
 import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
-import { type Peer, type SipTransport, viaTransport } from '../transport/transport.js';
+import type { Peer, SipTransport } from '../transport/transport.js';
 import { pooledRandom } from '../ua/random.js';
 import type { Registrar } from '../ua/registrar.js';
 import { type IncomingRequest, type SendTarget, SipStack } from '../ua/stack.js';
 import { resolveSendTargets, SipCallError, type TargetResolver } from '../ua/targets.js';
 import { stripBrackets, type Uri } from '../uri/uri.js';
+import { decrementMaxForwards, loopHash, ProxyIdentity, rewriteForStrictRouter } from './routing.js';
+import { type ForwardingHost, forwardResponseByVia, forwardStatelessly } from './stateless.js';
 
 /** How several targets of one request are tried (RFC 3261 §16.6). */
 export type ForkMode = 'parallel' | 'sequential';
@@ -127,30 +127,6 @@ interface Context {
 
 const SUPPORTED_SCHEMES = new Set(['sip', 'sips']);
 
-/**
- * Loop-detection part of our branch (RFC 3261 §16.6 item 8), computed on the request as received: a request that
- * comes back with the same Request-URI, tags, Call-ID, CSeq, Proxy-Require and Route set carries our Via with
- * this value (a loop, 482); one that an element changed on the way (a spiral) does not. The topmost Via is left
- * out: in a loop through other elements it is theirs, never the same twice, and would hide every loop.
- */
-function loopHash(req: SipRequest): string {
-  const h = createHash('sha1');
-  h.update(req.uri);
-  h.update('\0');
-  h.update(req.from?.tag ?? '');
-  h.update('\0');
-  h.update(req.to?.tag ?? '');
-  h.update('\0');
-  h.update(req.callId ?? '');
-  h.update('\0');
-  h.update(String(req.cseq?.seq ?? ''));
-  h.update('\0');
-  for (const r of req.getAll('proxy-require')) h.update(r);
-  h.update('\0');
-  for (const r of req.getAll('route')) h.update(r);
-  return h.digest('hex').slice(0, 16);
-}
-
 function randomToken(): string {
   const b = pooledRandom(8);
   let s = '';
@@ -191,7 +167,8 @@ export class SipProxy {
   readonly loop: Loop;
   private readonly o: ProxyOptions;
   private readonly contexts = new Set<Context>();
-  private readonly own = new Set<string>();
+  private readonly id: ProxyIdentity;
+  private readonly forwarding: ForwardingHost;
   private readonly t1: number;
   private readonly counters = {
     forwarded: 0,
@@ -215,10 +192,19 @@ export class SipProxy {
       ...(o.userAgent ? { userAgent: o.userAgent } : {}),
       ...(o.advertisedAddress ? { advertisedAddress: o.advertisedAddress } : {}),
     });
+    const hostPorts: string[] = [];
     for (const t of o.transports) {
-      this.own.add(`${stripBrackets(this.stack.hostFor(t)).toLowerCase()}:${t.localPort}`);
-      this.own.add(`${stripBrackets(t.localAddress).toLowerCase()}:${t.localPort}`);
+      hostPorts.push(`${stripBrackets(this.stack.hostFor(t))}:${t.localPort}`);
+      hostPorts.push(`${stripBrackets(t.localAddress)}:${t.localPort}`);
     }
+    this.id = new ProxyIdentity(hostPorts, o.domains ?? []);
+    this.forwarding = {
+      identity: this.id,
+      hostFor: (t) => this.stack.hostFor(t),
+      transport: (p) => this.stack.transport(p),
+      resolve: (uri) => resolveSendTargets(this.stack, uri, { fallback: o.transports[0]!, resolver: o.resolver }),
+      send: (t, data) => this.stack.post(t, data),
+    };
     this.stack.onError = (e) => this.fail(e);
     this.stack.onRequest = (inc) => this.onRequest(inc);
     this.stack.onAck = (ack) => this.forwardStateless(ack);
@@ -246,23 +232,6 @@ export class SipProxy {
   }
 
   // ------------------------------------------------------------------ who we are
-
-  /** Whether a URI names this proxy: one of its `host:port`s or, for `domains`, any port. */
-  private isUs(u: Uri, port?: number): boolean {
-    if (u.kind !== 'sip') return false;
-    const host = stripBrackets(u.host).toLowerCase();
-    if (port === undefined && this.o.domains?.some((d) => d.toLowerCase() === host)) return true;
-    const p = u.port ?? (u.scheme === 'sips' ? 5061 : 5060);
-    return this.own.has(`${host}:${p}`);
-  }
-
-  /** Whether the Request-URI is in a domain we are responsible for (the router decides its targets). */
-  private isOurDomain(u: Uri): boolean {
-    if (u.kind !== 'sip') return false;
-    const host = stripBrackets(u.host).toLowerCase();
-    if (this.o.domains?.some((d) => d.toLowerCase() === host)) return true;
-    return this.isUs(u);
-  }
 
   private recordRouteFor(t: SipTransport): string {
     const host = this.stack.hostFor(t);
@@ -294,7 +263,7 @@ export class SipProxy {
     }
     // §16.3 item 4: loop detection — our own Via with the same loop hash means the request came back unchanged.
     const hash = loopHash(req);
-    if (this.looped(req, hash)) {
+    if (this.id.looped(req, hash)) {
       this.counters.loopsDetected++;
       this.answer(inc, 482);
       return;
@@ -311,10 +280,10 @@ export class SipProxy {
       return;
     }
     // §16.4: Route preprocessing.
-    this.preprocessRoute(req);
+    this.id.preprocessRoute(req);
     const hasRoute = req.has('route');
     const inDialog = req.to?.tag !== undefined;
-    if (!hasRoute && !inDialog && this.isOurDomain(req.requestUri)) {
+    if (!hasRoute && !inDialog && this.id.isOurDomain(req.requestUri)) {
       if (req.method === 'REGISTER' && this.o.registrar) {
         this.counters.answered++;
         inc.respond(this.o.registrar.handle(req, `${inc.source.address}:${inc.source.port}`));
@@ -346,7 +315,7 @@ export class SipProxy {
         onTimeout: () => this.finish(ctx),
       });
     }
-    if (hasRoute || inDialog || !this.isOurDomain(req.requestUri)) {
+    if (hasRoute || inDialog || !this.id.isOurDomain(req.requestUri)) {
       // §16.5: a request not for our domain, or with a route set, has one target: its Request-URI.
       ctx.routing = false;
       this.startTargets(ctx, [{ uri: req.uri }], 'parallel');
@@ -420,52 +389,6 @@ export class SipProxy {
     };
   }
 
-  private looped(req: SipRequest, hash: string): boolean {
-    const vias = req.vias;
-    for (let i = 0; i < vias.length; i++) {
-      const v = vias[i]!;
-      const port = v.port ?? 5060;
-      if (!this.own.has(`${stripBrackets(v.host).toLowerCase()}:${port}`)) continue;
-      const b = v.branch ?? '';
-      const dot = b.indexOf('.');
-      if (!b.startsWith('z9hG4bK') || dot < 0) continue;
-      if (b.slice(7, dot) === hash) return true;
-    }
-    return false;
-  }
-
-  /** RFC 3261 §16.4: undo a strict router's rewrite, then remove our own Route entry. */
-  private preprocessRoute(req: SipRequest): void {
-    let ruri: Uri | undefined;
-    try {
-      ruri = req.requestUri;
-    } catch {}
-    if (
-      ruri &&
-      this.isUs(ruri, ruri.kind === 'sip' ? ruri.port : undefined) &&
-      ruri.kind === 'sip' &&
-      ruri.params.lr !== undefined
-    ) {
-      const routes = req.getAll('route');
-      // The Request-URI is a value we placed in Record-Route: the previous hop was a strict router (§16.4).
-      const last = req.routes[req.routes.length - 1];
-      if (last) {
-        req.uri = last.uriText;
-        const kept = routes.slice(0, -1);
-        req.remove('route');
-        for (const r of kept) req.add('Route', r);
-      }
-    }
-    const first = req.routes[0];
-    if (first) {
-      let u: Uri | undefined;
-      try {
-        u = first.uri;
-      } catch {}
-      if (u && this.isUs(u, u.kind === 'sip' ? u.port : undefined)) req.removeFirst('route');
-    }
-  }
-
   // ------------------------------------------------------------------ branches
 
   private startTargets(ctx: Context, uris: ProxyTarget[], mode: ForkMode): void {
@@ -484,19 +407,10 @@ export class SipProxy {
       req.remove('route');
       for (const r of [...target.route, ...own]) req.add('Route', r);
     }
-    const mf = req.maxForwards;
-    req.set('Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1)));
+    decrementMaxForwards(req);
     if (this.o.recordRoute !== false && req.to?.tag === undefined && isDialogCreating(req.method))
       req.prepend('Record-Route', this.recordRouteFor(ctx.inc.transport));
-    // §16.6 item 6: a strict router next: the Request-URI goes last in the Route set.
-    const first = req.routes[0];
-    if (first && first.uri.kind === 'sip' && first.uri.params.lr === undefined) {
-      const routes = req.getAll('route').slice(1);
-      routes.push(`<${req.uri}>`);
-      req.uri = first.uriText;
-      req.remove('route');
-      for (const r of routes) req.add('Route', r);
-    }
+    rewriteForStrictRouter(req);
     const b: Branch = {
       ctx,
       req,
@@ -745,60 +659,17 @@ export class SipProxy {
 
   /** ACK for a 2xx (and any other request that matched no transaction) is forwarded statelessly (§16.11). */
   private forwardStateless(req: SipRequest): void {
-    void this.forwardStatelessAsync(req).catch((e) => this.fail(e));
-  }
-
-  private async forwardStatelessAsync(req: SipRequest): Promise<void> {
-    const hash = loopHash(req);
-    if (this.looped(req, hash)) return;
-    this.preprocessRoute(req);
-    const mf = req.maxForwards;
-    if (mf === 0) return;
-    req.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
-    const first = req.routes[0];
-    if (first && first.uri.kind === 'sip' && first.uri.params.lr === undefined) {
-      const routes = req.getAll('route').slice(1);
-      routes.push(`<${req.uri}>`);
-      req.uri = first.uriText;
-      req.remove('route');
-      for (const r of routes) req.add('Route', r);
-    }
-    const next = req.routes[0]?.uriText ?? req.uri;
-    let hops: SendTarget[];
-    try {
-      hops = await resolveSendTargets(this.stack, next, { fallback: this.o.transports[0]!, resolver: this.o.resolver });
-    } catch {
-      return;
-    }
-    const t = hops[0]!;
-    // §16.11: a stateless branch is a function of the request, so a retransmission gets the same one.
-    const top = req.get('via') ?? '';
-    const branch = `z9hG4bK${hash}.${createHash('sha1').update(top).digest('hex').slice(0, 12)}`;
-    req.prepend(
-      'Via',
-      formatVia({
-        transport: viaTransport(t.transport.protocol),
-        host: this.stack.hostFor(t.transport),
-        port: t.transport.localPort,
-        branch,
-      }),
+    void forwardStatelessly(req, this.forwarding).then(
+      (why) => {
+        if (why === undefined) this.counters.statelessForwards++;
+      },
+      (e) => this.fail(e),
     );
-    this.counters.statelessForwards++;
-    this.stack.post(t, serializeMessage(req));
   }
 
   /** A 2xx retransmitted after its client transaction ended: forwarded by its Via (§16.7, RFC 6026). */
   private forwardStrayResponse(res: SipResponse): void {
-    const vias = res.vias;
-    const top = vias[0];
-    if (!top || !this.own.has(`${stripBrackets(top.host).toLowerCase()}:${top.port ?? 5060}`)) return;
-    const next: Via | undefined = vias[1];
-    if (!next || res.status < 200 || res.status >= 300) return;
-    res.removeFirst('via');
-    const t = this.stack.transport(next.transport.toLowerCase() as SipTransport['protocol']) ?? this.o.transports[0]!;
-    const address = stripBrackets(next.received ?? next.host);
-    const port = next.rport ?? next.port ?? 5060;
-    this.stack.post({ transport: t, peer: { address, port } }, serializeMessage(res));
+    if (res.status >= 200 && res.status < 300) forwardResponseByVia(res, this.forwarding);
   }
 }
 
