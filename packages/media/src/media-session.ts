@@ -135,6 +135,7 @@ export class MediaSession {
   private readonly cnameOctets: number;
   private readonly ice: IceLiteAgent | undefined;
   private readonly reflector: boolean;
+  private readonly decodeAudio: boolean;
   private remoteRtp: MediaAddress | undefined;
   private remoteRtcpAddr: MediaAddress | undefined;
   private readonly remoteRtcpGiven: boolean;
@@ -191,6 +192,7 @@ export class MediaSession {
     this.sessionBandwidth = opts.sessionBandwidth ?? 80_000;
     this.ice = opts.ice;
     this.reflector = opts.reflector ?? false;
+    this.decodeAudio = opts.decodeAudio ?? true;
     this.security = opts.security ?? { kind: 'none' };
     this._ssrc = opts.ssrc !== undefined ? opts.ssrc >>> 0 : this.randomU32();
     this.seq = (opts.initialSequenceNumber ?? Math.floor(this.random() * 0x10000)) & 0xffff;
@@ -739,7 +741,7 @@ export class MediaSession {
     if (p.ssrc !== this.mainSource) return;
     if (p.payloadType === this.payloadType) {
       // Into the jitter buffer (it copies); frames come out at the playout clock in handleTimeout.
-      this.jitter.push(p.payload, p.timestamp, p.sequenceNumber, p.marker, now);
+      if (this.decodeAudio) this.jitter.push(p.payload, p.timestamp, p.sequenceNumber, p.marker, now);
     } else if (p.payloadType === this.telephoneEventPt && this.dtmfRx) {
       this.dtmfRx.handlePayload(p.payload, p.timestamp, p.marker, now);
       this.drainDtmfRx();

@@ -636,3 +636,18 @@ describe('MediaSession echo path', () => {
     expect(b.session.stats().sent.packets).toBe(b.session.stats().received.packets);
   });
 });
+
+describe('MediaSession decodeAudio: false', () => {
+  it('keeps the raw rtp path and DTMF, without jitter buffer or audio events', () => {
+    const net = new TestNet();
+    const a = net.add(session({ remote: B, ssrc: 0xa, random: seeded(61) }), A);
+    const b = net.add(session({ remote: A, ssrc: 0xb, random: seeded(62), decodeAudio: false }), B);
+    net.run(500, (now) => a.session.sendAudio(new Int16Array(160), now));
+    a.session.sendDtmf('7', net.now);
+    net.run(1200, (now) => a.session.sendAudio(new Int16Array(160), now));
+    expect(eventsOf(b, 'rtp').length).toBeGreaterThan(50);
+    expect(eventsOf(b, 'audio').length).toBe(0);
+    expect(b.session.stats().audio.played).toBe(0);
+    expect(eventsOf(b, 'dtmf').map((e) => e.event.digit)).toEqual(['7']);
+  });
+});
