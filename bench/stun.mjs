@@ -137,7 +137,7 @@ for (let r = 0; r < ROUNDS; r++) {
   best.codec = Math.max(best.codec, mdhCodec());
   best.agent = Math.max(best.agent, mdhAgent());
 }
-// The HMAC-SHA1 backend choice (packages/media/src/ice/sha1.ts): MESSAGE-INTEGRITY over 20–100 octet messages.
+// The HMAC-SHA1 backend choice (StunKey, packages/media/src/ice/stun-key.ts): MESSAGE-INTEGRITY over 20–100 octets.
 const MSGS = [20, 60, 100].map((n) => new Uint8Array(n).fill(n));
 const macs = {
   'node:crypto createHmac': () => {
@@ -149,9 +149,9 @@ const macs = {
   '@noble/hashes hmac': () => {
     for (let i = 0; i < N; i++) hmac(sha1, wKey, MSGS[i % 3]);
   },
-  '@mdh/media HmacSha1 (precomputed pads)': () => {
+  '@mdh/srtp jsBackend HMAC-SHA1 (StunKey)': () => {
     const out = new Uint8Array(20);
-    for (let i = 0; i < N; i++) key.sha1.macInto(MSGS[i % 3], 0, MSGS[i % 3].length, out, 0);
+    for (let i = 0; i < N; i++) key.mac.sign(MSGS[i % 3], 0, MSGS[i % 3].length, -1, out, 0, 20);
   },
 };
 const macBest = {};

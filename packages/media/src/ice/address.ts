@@ -6,13 +6,26 @@ export interface TransportAddress {
   readonly port: number;
 }
 
-/** True when the two transport addresses are the same IP (compared as octets) and port. */
+/** An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2) as its 4 IPv4 octets; others unchanged. */
+function unmapV4(b: Uint8Array): Uint8Array {
+  if (b.length !== 16 || b[10] !== 0xff || b[11] !== 0xff) return b;
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return b;
+  return b.subarray(12);
+}
+
+/**
+ * True when the two transport addresses are the same IP (compared as octets, an IPv4-mapped IPv6 address equal to
+ * its IPv4 address, as dual-stack sockets report them) and port.
+ */
 export function sameAddress(a: TransportAddress, b: TransportAddress): boolean {
   if (a.port !== b.port) return false;
   if (a.address === b.address) return true;
-  const x = ipToBytes(a.address);
-  const y = ipToBytes(b.address);
-  if (!x || !y || x.length !== y.length) return false;
+  const x0 = ipToBytes(a.address);
+  const y0 = ipToBytes(b.address);
+  if (!x0 || !y0) return false;
+  const x = unmapV4(x0);
+  const y = unmapV4(y0);
+  if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }

@@ -16,9 +16,13 @@ export interface IceCandidate {
   priority: number;
   /** Connection address: an IP literal or (from browsers that hide local IPs) an mDNS `.local` name. */
   address: string;
+  /** UDP/TCP port. */
   port: number;
+  /** `typ` value: host, srflx, prflx, relay (or another token). */
   type: IceCandidateType | (string & {});
+  /** `raddr`: the related address (the base of a reflexive or relayed candidate). */
   relatedAddress?: string;
+  /** `rport`: the related port. */
   relatedPort?: number;
   /** Further name/value pairs (`generation 0`, `tcptype passive`, `network-id 1`, …), kept in order. */
   extensions?: [string, string][];

@@ -19,7 +19,11 @@ import {
   tryParseStun,
   verifyFingerprint,
   verifyIntegrity,
+  verifyIntegritySha256,
 } from './stun-message.js';
+
+/** How a response is signed: not at all (the request did not authenticate), or as the request was (§9.1.3). */
+type ResponseAuth = 'none' | 'sha1' | 'sha256';
 
 /** Options of {@link IceLiteAgent}. Only `localAddresses` is required. */
 export interface IceLiteAgentOptions {
@@ -62,7 +66,9 @@ export type IceFailureReason = 'no-checks' | 'no-nomination' | 'consent-expired'
 
 /** A candidate pair as the lite agent sees it: the local address a check arrived on and its source. */
 export interface IceCandidatePair {
+  /** Our host candidate's address (send media from here). */
   local: TransportAddress;
+  /** The peer's address the nominating check came from (send media here). */
   remote: TransportAddress;
 }
 
@@ -222,12 +228,16 @@ export class IceLiteAgent {
     return this._state === 'connected' ? this.selected?.remote : undefined;
   }
 
-  /** The SDP attribute lines for this agent: `a=ice-lite` (session) and credentials, candidates, end-of-candidates. */
+  /**
+   * The SDP attribute lines for this agent: `a=ice-lite` (session) and credentials, `a=ice-options:ice2` (RFC 8445
+   * §10: an RFC 8445 agent says so), candidates and `a=end-of-candidates` (media).
+   */
   sdpLines(): IceSdpLines {
     return formatIceAttributes({
       ufrag: this.ufrag,
       pwd: this.pwd,
       lite: true,
+      options: ['ice2'],
       candidates: this.localCandidates,
       endOfCandidates: true,
     });
@@ -324,20 +334,25 @@ export class IceLiteAgent {
       else if (t === StunAttr.ICE_CONTROLLED) controlled = true;
       else if (t === StunAttr.USE_CANDIDATE) useCandidate = true;
     }
-    if (username === undefined || msg.integrityOffset < 0) {
+    // A request protected with MESSAGE-INTEGRITY-SHA256 is verified, and answered, with it (§9.1.3, §14.6).
+    const auth: ResponseAuth = msg.integritySha256Offset >= 0 ? 'sha256' : 'sha1';
+    if (username === undefined || (msg.integrityOffset < 0 && auth === 'sha1')) {
       this.stats.badRequest++;
-      this.respondError(msg, from, local, StunErrorCode.badRequest, false);
+      this.respondError(msg, from, local, StunErrorCode.badRequest, 'none');
       return;
     }
-    if (!this.usernameMatches(username) || !verifyIntegrity(msg, this.key)) {
+    if (
+      !this.usernameMatches(username) ||
+      !(auth === 'sha256' ? verifyIntegritySha256(msg, this.key) : verifyIntegrity(msg, this.key))
+    ) {
       this.stats.unauthenticated++;
-      this.respondError(msg, from, local, StunErrorCode.unauthenticated, false);
+      this.respondError(msg, from, local, StunErrorCode.unauthenticated, 'none');
       return;
     }
     // RFC 8489 §6.3.1.1: unknown comprehension-required attributes → 420 listing them.
     if (msg.unknownRequired.length > 0) {
       this.stats.unknownAttribute++;
-      this.respondError(msg, from, local, StunErrorCode.unknownAttribute, true, msg.unknownRequired);
+      this.respondError(msg, from, local, StunErrorCode.unknownAttribute, auth, msg.unknownRequired);
       return;
     }
     // RFC 8445 §7.3.1.1: we are controlled and so is the peer. A lite agent cannot take the controlling role
@@ -345,7 +360,7 @@ export class IceLiteAgent {
     // smaller than the peer's.
     if (controlled) {
       this.stats.roleConflict++;
-      this.respondError(msg, from, local, StunErrorCode.roleConflict, true);
+      this.respondError(msg, from, local, StunErrorCode.roleConflict, auth);
       return;
     }
     // RFC 8445 §7.3.1.4 / RFC 8489 §14.2: success with XOR-MAPPED-ADDRESS = the source, MESSAGE-INTEGRITY with the
@@ -359,7 +374,7 @@ export class IceLiteAgent {
         class: 'success',
         transactionId: msg.transactionId,
         attributes: out,
-        integrity: this.key,
+        ...(auth === 'sha256' ? { integritySha256: this.key } : { integrity: this.key }),
         fingerprint: true,
       }),
       from,
@@ -401,7 +416,7 @@ export class IceLiteAgent {
     to: TransportAddress,
     local: TransportAddress,
     code: number,
-    authenticated: boolean,
+    auth: ResponseAuth,
     unknown?: readonly number[],
   ): void {
     const attrs: StunAttribute[] = [{ type: StunAttr.ERROR_CODE, value: errorCodeValue(code) }];
@@ -412,7 +427,7 @@ export class IceLiteAgent {
         class: 'error',
         transactionId: req.transactionId,
         attributes: attrs,
-        ...(authenticated ? { integrity: this.key } : {}),
+        ...(auth === 'sha1' ? { integrity: this.key } : auth === 'sha256' ? { integritySha256: this.key } : {}),
         fingerprint: true,
       }),
       to,

@@ -40,10 +40,13 @@ export function generateIceCredentials(random: (n: number) => Uint8Array): IceCr
 
 /** What {@link formatIceAttributes} writes. */
 export interface IceSdpParams {
+  /** Local ufrag. */
   ufrag: string;
+  /** Local pwd. */
   pwd: string;
   /** Write `a=ice-lite` (session level, RFC 8839 §5.3). */
   lite?: boolean;
+  /** Candidates to list. */
   candidates?: readonly IceCandidate[];
   /** Write `a=end-of-candidates` (RFC 8840 §8.2; a lite agent has all its candidates up front). */
   endOfCandidates?: boolean;
@@ -53,7 +56,9 @@ export interface IceSdpParams {
 
 /** SDP lines (each `a=…`, without line ends) for the session level and for the media section. */
 export interface IceSdpLines {
+  /** Session-level lines (`a=ice-lite`). */
   session: string[];
+  /** Media-level lines (`a=ice-ufrag`, `a=ice-pwd`, `a=ice-options`, `a=candidate`, `a=end-of-candidates`). */
   media: string[];
 }
 
@@ -72,15 +77,21 @@ export function formatIceAttributes(p: IceSdpParams): IceSdpLines {
 
 /** ICE attributes read from SDP. */
 export interface IceSdpInfo {
+  /** `a=ice-ufrag`. */
   ufrag?: string;
+  /** `a=ice-pwd`. */
   pwd?: string;
+  /** `a=ice-lite` was present (the peer is a lite agent). */
   lite: boolean;
   /** Ice-mismatch (RFC 8839 §5.5). */
   mismatch: boolean;
+  /** `a=ice-options` tags. */
   options: string[];
+  /** The candidates that parsed (at most 64). */
   candidates: IceCandidate[];
   /** `a=candidate` lines that did not parse (RFC 8839 §5.1: ignored). */
   invalidCandidates: number;
+  /** `a=end-of-candidates` was present. */
   endOfCandidates: boolean;
 }
 

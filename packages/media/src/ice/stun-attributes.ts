@@ -86,7 +86,9 @@ export function errorCodeValue(code: number, reason = STUN_REASONS[code] ?? ''):
 
 /** A decoded ERROR-CODE. */
 export interface StunErrorCodeValue {
+  /** 300..699. */
   code: number;
+  /** The reason phrase (UTF-8). */
   reason: string;
 }
 

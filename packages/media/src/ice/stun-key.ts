@@ -1,21 +1,31 @@
 import { createHash, createHmac } from 'node:crypto';
-import { HmacSha1 } from './sha1.js';
+import { jsBackend, type Mac } from '@mdh/srtp';
 
 const enc = new TextEncoder();
 
 /**
  * A MESSAGE-INTEGRITY key (RFC 8489 §9.1.1 short-term: the password's UTF-8 octets; §9.2.2 long-term:
- * MD5(username ":" realm ":" password)). Holds precomputed HMAC-SHA1 state so per-message cost is just hashing.
+ * MD5(username ":" realm ":" password)). Holds a keyed HMAC-SHA1 with its pad states precomputed (@mdh/srtp's
+ * portable HMAC-SHA1, the one owner of that code), so a 20–100 octet message costs two or three SHA-1 compressions
+ * and no allocation: `pnpm bench stun` measures it well ahead of node:crypto createHmac and @noble/hashes, whose
+ * per-call set-up dominates at these sizes.
  */
 export class StunKey {
   /** The key octets. */
   readonly bytes: Uint8Array;
-  /** @internal */
-  readonly sha1: HmacSha1;
+  /** @internal The keyed HMAC-SHA1. */
+  readonly mac: Mac;
 
   constructor(key: Uint8Array) {
     this.bytes = key.slice();
-    this.sha1 = new HmacSha1(this.bytes);
+    this.mac = jsBackend.hmacSha1(this.bytes);
+  }
+
+  /** HMAC-SHA1 of `data` (20 octets), the MESSAGE-INTEGRITY function (§14.5). */
+  hmacSha1(data: Uint8Array): Uint8Array {
+    const out = new Uint8Array(20);
+    this.mac.sign(data, 0, data.length, -1, out, 0, 20);
+    return out;
   }
 
   /**

@@ -202,7 +202,7 @@ export function verifyIntegrity(msg: StunMessage, key: StunKey): boolean {
   const len = o + 24 - STUN_HEADER_LENGTH;
   raw[2] = len >> 8;
   raw[3] = len & 0xff;
-  key.sha1.macInto(raw, 0, o, MAC, 0);
+  key.mac.sign(raw, 0, o, -1, MAC, 0, 20);
   raw[2] = h;
   raw[3] = l;
   let diff = 0;
@@ -307,7 +307,7 @@ export function serializeStun(init: StunMessageInit): Uint8Array {
     const len = p + 24 - STUN_HEADER_LENGTH;
     b[2] = len >> 8;
     b[3] = len & 0xff;
-    init.integrity.sha1.macInto(b, 0, p, b, p + 4);
+    init.integrity.mac.sign(b, 0, p, -1, b, p + 4, 20);
     writeAttrHeader(b, p, StunAttr.MESSAGE_INTEGRITY, 20);
     p += 24;
   }
