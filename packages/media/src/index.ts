@@ -7,6 +7,8 @@
  */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
 
+// ---- audio components (RFC 4733 and in-band DTMF, G.711, jitter buffer, tones, WAV) ----
+
 export {
   DTMF_FLASH,
   type DtmfDigitEvent,
@@ -29,7 +31,14 @@ export {
   type TelephoneEvent,
   tryParseTelephoneEvent,
 } from './audio/dtmf.js';
-// ---- audio components (G.711, jitter buffer, RFC 4733 DTMF, WAV, tones) ----
+export {
+  DTMF_HIGH_HZ,
+  DTMF_LOW_HZ,
+  DtmfToneDetector,
+  type DtmfToneDetectorOptions,
+  type DtmfToneEvent,
+  dtmfFrequencies,
+} from './audio/dtmf-tone.js';
 export {
   alawDecode,
   alawEncode,
@@ -83,6 +92,18 @@ export {
   openMediaSession,
   type StartMediaOptions,
 } from './open.js';
+// ---- testing: a deterministic network simulation ----
+export {
+  fnv1a64,
+  SeededRandom,
+  type SimDatagram,
+  type SimLinkOptions,
+  SimNetwork,
+  type SimNetworkOptions,
+  type SimNetworkStats,
+  type SimTraceKind,
+  type SimTraceRecord,
+} from './testing/sim-network.js';
 export type {
   MediaAddress,
   MediaDropCounters,

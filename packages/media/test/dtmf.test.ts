@@ -272,11 +272,40 @@ describe('DtmfReceiver (§2.5.2)', () => {
     expect(rx.poll()).toMatchObject({ digit: '1', duration: 1280, reason: 'end' });
     expect(rx.poll()).toBeUndefined();
   });
+  it('the same event replayed after the dedup window is heard again; retransmissions within it are not', () => {
+    const rx = new DtmfReceiver({ dedupWindowMs: 1000 });
+    const play = (t0: number, ts: number, event: number) => {
+      rx.handleEvent({ event, end: false, volume: 10, duration: 0 }, ts, true, t0);
+      rx.handleEvent({ event, end: false, volume: 10, duration: 320 }, ts, false, t0 + 20);
+      for (let k = 0; k < 3; k++)
+        rx.handleEvent({ event, end: true, volume: 10, duration: 640 }, ts, false, t0 + 40 + k);
+    };
+    play(0, 13280, 1);
+    rx.handleEvent({ event: 1, end: true, volume: 10, duration: 640 }, 13280, false, 900); // a late retransmission
+    play(1500, 13280, 1); // the same recording again (sipp playing the same pcap twice)
+    play(3000, 43200, 5);
+    rx.handleEvent({ event: 1, end: false, volume: 10, duration: 0 }, 13280, true, 3100); // a stray older packet: late
+    play(4500, 13280, 1); // an older recording after the window: a new event
+    const digits: string[] = [];
+    for (let e = rx.poll(); e; e = rx.poll()) digits.push(e.digit!);
+    expect(digits.join('')).toBe('1151');
+    expect(rx.stats.late).toBe(1);
+    expect(rx.stats.duplicates).toBe(4 * 2 + 1);
+  });
+
   it('long events across segments are one digit with the total duration', () => {
     const { got } = receive(send('3', { durationMs: 10_000 }, 0xffff0000));
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ digit: '3', duration: 80000, durationMs: 10_000, timestamp: 0xffff0000 });
   });
+  it('a long event stays one digit when the packet closing a segment is lost', () => {
+    const pkts = send('3', { durationMs: 10_000 });
+    const { got, rx } = receive(pkts, (_i, p) => p.event.duration === 0xffff && !p.event.end);
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ digit: '3', duration: 80000, reason: 'end' });
+    expect(rx.stats.events).toBe(1);
+  });
+
   it('a sender restarting its timestamps far back is not taken for late packets', () => {
     const rx = new DtmfReceiver();
     rx.handleEvent({ event: 1, end: true, volume: 10, duration: 800 }, 8_000_000, true, 0);

@@ -163,6 +163,33 @@ describe('JitterBuffer', () => {
     }
   });
 
+  it('adaptive: a late packet grows the delay by one inserted concealment frame', () => {
+    const jb = new JitterBuffer({ mode: 'adaptive', targetDelayMs: 40 });
+    const seq: (number | '-')[] = [];
+    for (let t = 0; t <= 240; t += 10) {
+      if (t % 20 === 0 && t / 20 < 10 && t / 20 !== 5) jb.push(frame(t / 20), (t / 20) * 160, t / 20, t === 0, t);
+      if (t === 150) expect(jb.push(frame(5), 5 * 160, 5, false, t)).toBe('late');
+      for (let f = jb.pop(t); f; f = jb.pop(t)) seq.push(f.kind === 'frame' ? f.payload[0]! : '-');
+    }
+    expect(seq).toEqual([0, 1, 2, 3, 4, '-', '-', 6, 7, 8, 9]);
+    expect(jb.stats).toMatchObject({ late: 1, stretched: 1, concealed: 2, played: 9 });
+    expect(jb.targetDelayMs).toBe(60);
+  });
+
+  it('adaptive: a buffer deeper than the jitter needs shrinks one frame per second', () => {
+    const jb = new JitterBuffer({ mode: 'adaptive', targetDelayMs: 200, minDelayMs: 20 });
+    let concealedDuringStream = 0;
+    for (let i = 0; i < 400; i++) {
+      jb.push(frame(i), i * 160, i, i === 0, i * 20);
+      for (let f = jb.pop(i * 20); f; f = jb.pop(i * 20)) if (f.kind === 'missing') concealedDuringStream++;
+    }
+    expect(concealedDuringStream).toBe(0);
+    expect(jb.stats.skipped).toBeGreaterThanOrEqual(5);
+    expect(jb.buffered).toBeLessThanOrEqual(4);
+    expect(jb.targetDelayMs).toBeLessThan(200);
+    expect(jb.stats.played + jb.stats.skipped + jb.buffered).toBe(400);
+  });
+
   it('a steady stream keeps a small adaptive delay', () => {
     const jb = new JitterBuffer({ targetDelayMs: 60, minDelayMs: 20 });
     for (let i = 0; i < 100; i++) jb.push(frame(i), i * 160, i, false, i * 20);
@@ -194,7 +221,7 @@ describe('JitterBuffer', () => {
     const s = jb.stats;
     expect(s.received).toBe(20_000);
     expect(queued + s.late + s.duplicate + s.overflow + s.tooLarge).toBe(s.received);
-    expect(s.played + s.flushed + jb.buffered).toBe(queued);
+    expect(s.played + s.flushed + s.skipped + jb.buffered).toBe(queued);
   });
 
   it('refuses bad options (API misuse)', () => {

@@ -445,10 +445,10 @@ describe('MediaSession audio and DTMF', () => {
       expect(wire[1]!.timestamp - wire[0]!.timestamp).toBe(160);
       const audio = eventsOf(b, 'audio').filter((e) => !e.event.concealed);
       expect(audio.length).toBe(wire.length);
-      // Played out at the jitter buffer's clock: one frame (adaptive delay, no jitter) after the first arrival at
-      // 10 ms, then every 20 ms.
-      expect(audio[0]!.at).toBe(30);
-      expect(audio[1]!.at).toBe(50);
+      // Played out at the jitter buffer's clock: its initial delay (60 ms) after the first arrival at 10 ms, then
+      // every 20 ms.
+      expect(audio[0]!.at).toBe(70);
+      expect(audio[1]!.at).toBe(90);
       for (let k = 0; k < audio.length; k++) {
         const got = audio[k]!.event.pcm;
         const want = sent[k]!;

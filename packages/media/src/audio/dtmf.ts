@@ -212,6 +212,7 @@ export class DtmfSender {
    * Throws a RangeError (API misuse) for any other character or when the queue would exceed `maxQueued`.
    */
   enqueue(digits: string, nowMs: number): void {
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     for (const ch of digits) if (dtmfEventCode(ch) === undefined) throw new RangeError(`not a DTMF digit: '${ch}'`);
     if (this.queue.length + digits.length > this.maxQueued)
       throw new RangeError(`more than ${this.maxQueued} digits queued`);
@@ -259,6 +260,7 @@ export class DtmfSender {
    * A caller that polls late gets one packet with the duration reached, not a burst of stale updates.
    */
   poll(nowMs: number, rtpTimestamp: number): DtmfPacket | undefined {
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     const s = this.state;
     if (s.kind === 'idle') return undefined;
     if (s.kind === 'wait') {
@@ -366,6 +368,12 @@ export interface DtmfReceiverOptions {
   timeoutMs?: number;
   /** Most digits held for {@link DtmfReceiver.poll} (default 64; the oldest is dropped beyond). */
   maxQueued?: number;
+  /**
+   * How long after an event ends its packets count as retransmissions, and older timestamps as late
+   * (default 1000 ms). Later, the same or an older timestamp starts a new event — a sender that replays a
+   * recording (sipp's `play_pcap_audio` of the same pcap twice) is heard each time.
+   */
+  dedupWindowMs?: number;
 }
 
 /** Counters of a {@link DtmfReceiver}. */
@@ -398,7 +406,8 @@ interface Current {
 
 /**
  * Turns received RFC 4733 packets into digits, each reported once with its duration (§2.5.2): events are keyed
- * by RTP timestamp, the repeated end packets are counted as duplicates, an event whose start packet was lost
+ * by RTP timestamp, the repeated end packets (within `dedupWindowMs`) are counted as duplicates and packets of
+ * older events within that window as late, an event whose start packet was lost
  * starts from any of its packets, one whose end packets were all lost ends after `timeoutMs` without packets
  * (or when a newer event starts), and long events continue across segments (§2.5.1.3).
  *
@@ -424,19 +433,24 @@ export class DtmfReceiver {
   private readonly maxQueued: number;
   private current: Current | undefined;
   /** End timestamps (segment timestamp) of recently reported events, newest last. */
-  private readonly done: number[] = [];
+  /** Segment timestamps of recently reported events and when they ended (ms), newest last. */
+  private readonly done: { ts: number; at: number }[] = [];
   private lastDoneTs: number | undefined;
+  private lastDoneAt = 0;
+  private readonly dedupWindowMs: number;
   private readonly out: DtmfDigitEvent[] = [];
 
   constructor(opts: DtmfReceiverOptions = {}) {
     this.rate = opts.clockRate ?? 8000;
     this.timeoutMs = opts.timeoutMs ?? 1000;
     this.maxQueued = opts.maxQueued ?? 64;
+    this.dedupWindowMs = opts.dedupWindowMs ?? 1000;
   }
 
   /**
    * Feeds the payload of one telephone-event RTP packet with its RTP timestamp and marker bit. Returns the
-   * parse error for a malformed payload (counted and otherwise ignored) or undefined. Never throws.
+   * parse error for a malformed payload (counted and otherwise ignored) or undefined. Never throws for any
+   * payload (a non-finite `nowMs` is API misuse: RangeError).
    */
   handlePayload(payload: Uint8Array, rtpTimestamp: number, marker: boolean, nowMs: number): DtmfParseError | undefined {
     this.stats.packets++;
@@ -449,42 +463,50 @@ export class DtmfReceiver {
     return undefined;
   }
 
-  /** Feeds an already-parsed block (see {@link handlePayload}). */
-  handleEvent(ev: TelephoneEvent, rtpTimestamp: number, _marker: boolean, nowMs: number): void {
+  /**
+   * Feeds an already-parsed block (see {@link handlePayload}). The marker bit is accepted for symmetry but not
+   * needed: events are told apart by RTP timestamp, so a lost start packet (the one with the marker) loses nothing.
+   */
+  handleEvent(ev: TelephoneEvent, rtpTimestamp: number, marker: boolean, nowMs: number): void {
+    void marker;
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     const ts = rtpTimestamp >>> 0;
     const cur = this.current;
     if (cur && ts === cur.segmentTs && ev.event === cur.event) {
       cur.lastAt = nowMs;
       cur.volume = ev.volume;
       if (ev.duration > cur.duration) cur.duration = ev.duration;
-      if (ev.end) this.finish('end');
+      if (ev.end) this.finish('end', nowMs);
       return;
     }
-    if (this.done.includes(ts)) {
+    if (this.done.some((d) => d.ts === ts && nowMs - d.at < this.dedupWindowMs)) {
       this.stats.duplicates++;
       return;
     }
     if (cur) {
-      // §2.5.1.3: the next segment of a long event starts at the previous segment's timestamp + its duration
-      if (
-        ev.event === cur.event &&
-        cur.duration === MAX_EVENT_DURATION &&
-        ts === (cur.segmentTs + MAX_EVENT_DURATION) >>> 0
-      ) {
+      // §2.5.1.3: the next segment of a long event starts at the previous segment's timestamp + 0xFFFF (also
+      // when the packet that closed the previous segment was lost)
+      if (ev.event === cur.event && ts === (cur.segmentTs + MAX_EVENT_DURATION) >>> 0) {
+        this.done.push({ ts: cur.segmentTs, at: nowMs }); // stray packets of the closed segment are duplicates
+        if (this.done.length > 16) this.done.shift();
         cur.before += MAX_EVENT_DURATION;
         cur.segmentTs = ts;
         cur.duration = ev.duration;
         cur.volume = ev.volume;
         cur.lastAt = nowMs;
-        if (ev.end) this.finish('end');
+        if (ev.end) this.finish('end', nowMs);
         return;
       }
       if (this.isBehind(ts, cur.segmentTs)) {
         this.stats.late++;
         return;
       }
-      this.finish('superseded');
-    } else if (this.lastDoneTs !== undefined && this.isBehind(ts, this.lastDoneTs)) {
+      this.finish('superseded', nowMs);
+    } else if (
+      this.lastDoneTs !== undefined &&
+      nowMs - this.lastDoneAt < this.dedupWindowMs &&
+      this.isBehind(ts, this.lastDoneTs)
+    ) {
       this.stats.late++;
       return;
     }
@@ -498,7 +520,7 @@ export class DtmfReceiver {
       volume: ev.volume,
       lastAt: nowMs,
     };
-    if (ev.end) this.finish('end');
+    if (ev.end) this.finish('end', nowMs);
   }
 
   /** Forgets the current event and the history (e.g. when the sender's SSRC changes); reported digits stay. */
@@ -522,7 +544,7 @@ export class DtmfReceiver {
     const cur = this.current;
     if (cur && nowMs - cur.lastAt >= this.timeoutMs) {
       this.stats.timeouts++;
-      this.finish('timeout');
+      this.finish('timeout', nowMs);
     }
   }
 
@@ -536,12 +558,13 @@ export class DtmfReceiver {
     return this.out.shift();
   }
 
-  private finish(reason: DtmfEndReason): void {
+  private finish(reason: DtmfEndReason, nowMs: number): void {
     const cur = this.current!;
     this.current = undefined;
-    this.done.push(cur.segmentTs);
+    this.done.push({ ts: cur.segmentTs, at: nowMs });
     if (this.done.length > 16) this.done.shift();
     this.lastDoneTs = cur.segmentTs;
+    this.lastDoneAt = nowMs;
     const duration = cur.before + cur.duration;
     this.stats.events++;
     if (this.out.length >= this.maxQueued) {

@@ -10,8 +10,11 @@
  * - Playout starts `targetDelayMs` after the first packet of a talkspurt. A marker bit (RFC 3551 §4.1: first
  *   packet after silence) on an empty buffer, or a timestamp jump beyond `maxJumpMs` either way, starts a new
  *   talkspurt; after `maxConcealFrames` missing frames with nothing buffered the buffer goes idle.
- * - `'adaptive'` mode sets the delay of each new talkspurt from the interarrival jitter (RFC 3550 §6.4.1 /
- *   A.8 estimator): three times the jitter plus one frame, rounded up to whole frames, within min..max.
+ * - `'adaptive'` mode follows the interarrival jitter (RFC 3550 §6.4.1 / A.8 estimator): a new talkspurt
+ *   starts at three times the jitter plus one frame, rounded up to whole frames, within min..max (once 16
+ *   packets have been measured; `targetDelayMs` before). Within a talkspurt a late packet grows the delay by
+ *   one frame (one concealment frame is inserted: `stats.stretched`), and a buffer that holds two frames more
+ *   than the jitter needs for a whole second shrinks by one frame (the oldest is skipped: `stats.skipped`).
  *
  * Payloads are copied into preallocated slots (the caller's buffer may be reused at once); a frame returned by
  * `pop` is a view into the slot, valid until the next `push` or `pop`.
@@ -31,7 +34,8 @@ export interface JitterBufferOptions {
   clockRate?: number;
   /** Timestamp units per frame (default 160 = 20 ms at 8 kHz). */
   frameSamples?: number;
-  /** Frames held at most (default 50 = 1 s); packets further ahead are dropped as overflow. */
+  /** Frames held at most (default 50 = 1 s); packets further ahead are dropped as overflow. Slots are
+   *  preallocated: `capacity × maxPayload` may be at most 16 MiB. */
   capacity?: number;
   /** Largest payload kept (default 640 octets: 20 ms of 16-bit 16 kHz); larger ones are dropped as too large. */
   maxPayload?: number;
@@ -68,6 +72,10 @@ export interface JitterBufferStats {
   overflow: number;
   /** Drops: payload larger than `maxPayload`. */
   tooLarge: number;
+  /** Concealment frames inserted to grow the delay (adaptive mode). */
+  stretched: number;
+  /** Frames skipped to shrink the delay (adaptive mode). */
+  skipped: number;
   /** Frames discarded unplayed by a resynchronisation. */
   flushed: number;
   /** Talkspurts started (first packet, marker bit, timestamp jump, restart after idle). */
@@ -89,6 +97,8 @@ export class JitterBuffer {
     tooLarge: 0,
     flushed: 0,
     talkspurts: 0,
+    stretched: 0,
+    skipped: 0,
   };
   private readonly adaptive: boolean;
   private readonly minDelay: number;
@@ -122,6 +132,11 @@ export class JitterBuffer {
 
   // RFC 3550 A.8 jitter, in timestamp units (float)
   private jitter = 0;
+  private jitterSamples = 0;
+  /** Adaptive mode: concealment frames to insert before the next frame (0 or 1). */
+  private stretch = 0;
+  /** Adaptive mode: consecutive pops with two frames more buffered than the jitter needs. */
+  private excess = 0;
   private lastTransit: number | undefined;
 
   private readonly out: {
@@ -150,6 +165,8 @@ export class JitterBuffer {
     if (!Number.isInteger(this.maxPayload) || this.maxPayload < 1 || this.maxPayload > 65_536) {
       throw new RangeError('maxPayload must be 1..65536');
     }
+    if (this.cap * this.maxPayload > 16 * 1024 * 1024)
+      throw new RangeError('capacity × maxPayload must be at most 16 MiB');
     if (!(this.delayMs >= 0) || !(this.minDelay <= this.maxDelay)) throw new RangeError('bad delay options');
     this.data = new Uint8Array(this.cap * this.maxPayload);
     this.len = new Int32Array(this.cap);
@@ -181,7 +198,7 @@ export class JitterBuffer {
 
   /**
    * Offers one received RTP packet's payload. Returns `'queued'` or the reason it was dropped (also counted).
-   * Never throws; the payload is copied.
+   * Never throws for any packet; the payload is copied. (A non-finite `nowMs` is API misuse: RangeError.)
    */
   push(
     payload: Uint8Array,
@@ -190,6 +207,7 @@ export class JitterBuffer {
     marker: boolean,
     nowMs: number,
   ): JitterPushResult {
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     this.stats.received++;
     const ts = timestamp >>> 0;
     this.updateJitter(ts, nowMs);
@@ -207,7 +225,15 @@ export class JitterBuffer {
       this.shiftBack(-off);
       off = 0;
     }
-    if (off < 0) return this.wasPlayed(ts) ? this.drop('duplicate', 'duplicate') : this.drop('late', 'late');
+    if (off < 0) {
+      if (this.wasPlayed(ts)) return this.drop('duplicate', 'duplicate');
+      if (this.adaptive && this.stretch === 0 && this.delayMs + this.frameMs <= this.maxDelay) {
+        // the delay is too short for this path: grow it by one frame at the next pop
+        this.delayMs += this.frameMs;
+        this.stretch = 1;
+      }
+      return this.drop('late', 'late');
+    }
     if (this.count === 0 && this.state === 'playing' && ((marker && off !== 0) || off >= this.cap)) {
       // RFC 3551 §4.1: a new talkspurt after silence (or a skip ahead) with nothing left to play: rebuffer
       return this.jump(payload, ts, sequenceNumber, marker, nowMs);
@@ -222,6 +248,7 @@ export class JitterBuffer {
    * payload view are reused: read them before the next call.
    */
   pop(nowMs: number): JitterFrame | undefined {
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be finite, got ${nowMs}`);
     if (this.state === 'idle') return undefined;
     if (this.state === 'buffering') {
       if (nowMs < this.startAt) return undefined;
@@ -231,8 +258,19 @@ export class JitterBuffer {
     if (nowMs < this.nextPlayAt) return undefined;
     // a caller that slept for longer than the whole buffer resumes from now rather than replaying the gap
     if (nowMs - this.nextPlayAt > this.cap * this.frameMs) this.nextPlayAt = nowMs;
-    const i = this.head;
     const o = this.out;
+    if (this.stretch > 0) {
+      // adaptive growth: one inserted concealment frame; the frame at playTs waits one period more
+      this.stretch = 0;
+      this.stats.stretched++;
+      this.stats.concealed++;
+      this.nextPlayAt += this.frameMs;
+      o.kind = 'missing';
+      o.timestamp = this.playTs;
+      return o as JitterFrame;
+    }
+    if (this.adaptive) this.maybeShrink();
+    const i = this.head;
     o.timestamp = this.playTs;
     if (this.used[i]) {
       o.kind = 'frame';
@@ -312,13 +350,33 @@ export class JitterBuffer {
     this.head = 0;
   }
 
+  /** The delay the measured jitter asks for: 3·J + one frame, in whole frames, within min..max. */
+  private wantDelayMs(): number {
+    const want = Math.ceil((3 * this.jitterMs + this.frameMs) / this.frameMs) * this.frameMs;
+    return Math.min(this.maxDelay, Math.max(this.minDelay, want));
+  }
+
+  /** Adaptive shrink: after a second of holding two frames more than needed, skip the oldest frame. */
+  private maybeShrink(): void {
+    const want = this.wantDelayMs();
+    if (this.count * this.frameMs > want + 2 * this.frameMs) this.excess++;
+    else this.excess = 0;
+    if (this.excess < 1000 / this.frameMs || !this.used[this.head]) return;
+    this.excess = 0;
+    this.used[this.head] = 0;
+    this.count--;
+    this.stats.skipped++;
+    this.head = (this.head + 1) % this.cap;
+    this.playTs = (this.playTs + this.frame) >>> 0;
+    this.delayMs = Math.max(this.minDelay, this.delayMs - this.frameMs);
+  }
+
   /** Starts a new talkspurt at `ts`: playout begins after the (adapted) delay. */
   private resync(ts: number, nowMs: number): void {
     this.flush();
-    if (this.adaptive) {
-      const want = Math.ceil((3 * this.jitterMs + this.frameMs) / this.frameMs) * this.frameMs;
-      this.delayMs = Math.min(this.maxDelay, Math.max(this.minDelay, want));
-    }
+    if (this.adaptive && this.jitterSamples >= 16) this.delayMs = this.wantDelayMs();
+    this.stretch = 0;
+    this.excess = 0;
     this.playTs = ts;
     this.state = 'buffering';
     this.startAt = nowMs + this.delayMs;
@@ -358,7 +416,10 @@ export class JitterBuffer {
       if (d > 2 ** 31) d -= 2 ** 32;
       else if (d < -(2 ** 31)) d += 2 ** 32;
       d = Math.abs(d);
-      if (d < this.maxJump) this.jitter += (d - this.jitter) / 16;
+      if (d < this.maxJump) {
+        this.jitter += (d - this.jitter) / 16;
+        this.jitterSamples++;
+      }
     }
     this.lastTransit = transit;
   }
