@@ -135,6 +135,7 @@ export class MediaSession {
   private readonly cnameOctets: number;
   private readonly ice: IceLiteAgent | undefined;
   private readonly reflector: boolean;
+  private readonly decodeAudio: boolean;
   private remoteRtp: MediaAddress | undefined;
   private remoteRtcpAddr: MediaAddress | undefined;
   private readonly remoteRtcpGiven: boolean;
@@ -146,6 +147,8 @@ export class MediaSession {
   private readonly sources = new Map<number, Source>();
   /** The source whose audio we play and report as "received" (the first valid one). */
   private mainSource: number | undefined;
+  /** Its statistics once it left (BYE or timeout), for the call report. */
+  private mainLeft: ReceiverStats | undefined;
   private readonly outputs: MediaOutput[] = [];
   private lastMediaAt: number;
   private timedOut = false;
@@ -191,6 +194,7 @@ export class MediaSession {
     this.sessionBandwidth = opts.sessionBandwidth ?? 80_000;
     this.ice = opts.ice;
     this.reflector = opts.reflector ?? false;
+    this.decodeAudio = opts.decodeAudio ?? true;
     this.security = opts.security ?? { kind: 'none' };
     this._ssrc = opts.ssrc !== undefined ? opts.ssrc >>> 0 : this.randomU32();
     this.seq = (opts.initialSequenceNumber ?? Math.floor(this.random() * 0x10000)) & 0xffff;
@@ -511,7 +515,8 @@ export class MediaSession {
 
   /** The session statistics (the call report). */
   stats(): MediaStats {
-    const main = this.mainSource === undefined ? undefined : this.sources.get(this.mainSource)?.stats;
+    const main =
+      (this.mainSource === undefined ? undefined : this.sources.get(this.mainSource)?.stats) ?? this.mainLeft;
     const expected = main?.expected ?? 0;
     const lost = main ? Math.max(0, main.cumulativeLost) : 0;
     return {
@@ -734,12 +739,20 @@ export class MediaSession {
     src.lastHeard = now;
     src.lastRtp = now;
     if (!src.stats.update(p.sequenceNumber, p.timestamp, now, p.payloadLength)) return;
-    this.mainSource ??= p.ssrc;
+    // The main source is the first valid one; a new SSRC takes over when the main one has been silent for a second
+    // (the peer restarted its stream without a BYE).
+    if (p.ssrc !== this.mainSource) {
+      const cur = this.mainSource === undefined ? undefined : this.sources.get(this.mainSource);
+      if (!cur || now - cur.lastRtp > 1000) {
+        if (cur) this.mainLeft = cur.stats;
+        this.mainSource = p.ssrc;
+      }
+    }
     this.emit({ type: 'rtp', packet: p, bytes, from });
     if (p.ssrc !== this.mainSource) return;
     if (p.payloadType === this.payloadType) {
       // Into the jitter buffer (it copies); frames come out at the playout clock in handleTimeout.
-      this.jitter.push(p.payload, p.timestamp, p.sequenceNumber, p.marker, now);
+      if (this.decodeAudio) this.jitter.push(p.payload, p.timestamp, p.sequenceNumber, p.marker, now);
     } else if (p.payloadType === this.telephoneEventPt && this.dtmfRx) {
       this.dtmfRx.handlePayload(p.payload, p.timestamp, p.marker, now);
       this.drainDtmfRx();
@@ -823,7 +836,15 @@ export class MediaSession {
         case 'bye':
           for (const s of p.ssrcs) {
             if (s === this._ssrc) continue;
-            if (this.sources.delete(s)) this.emit({ type: 'bye', ssrc: s, reason: p.reason });
+            const gone = this.sources.get(s);
+            if (gone && this.sources.delete(s)) {
+              // The call report keeps what we received from the main source after it left.
+              if (s === this.mainSource) {
+                this.mainLeft = gone.stats;
+                this.mainSource = undefined;
+              }
+              this.emit({ type: 'bye', ssrc: s, reason: p.reason });
+            }
           }
           this.updateMembers(now);
           break;
@@ -1001,7 +1022,10 @@ export class MediaSession {
     for (const [ssrc, s] of this.sources) {
       if (now - s.lastHeard > limit) {
         this.sources.delete(ssrc);
-        if (this.mainSource === ssrc) this.mainSource = undefined;
+        if (this.mainSource === ssrc) {
+          this.mainLeft = s.stats;
+          this.mainSource = undefined;
+        }
       }
     }
   }

@@ -100,6 +100,11 @@ export interface MediaSessionOptions {
   sessionBandwidth?: number;
   /** At most this many remote SSRCs are tracked (default 16); packets of more are dropped and counted. */
   maxSources?: number;
+  /**
+   * Run received audio through the jitter buffer and raise `audio` events (default true). An application that only
+   * relays or echoes packets (the raw `rtp` path) turns it off and saves the copy and the decoding.
+   */
+  decodeAudio?: boolean;
   /** Jitter buffer options (default adaptive, 20..200 ms; clock rate and frame size follow the session). */
   jitterBuffer?: JitterBufferOptions;
   /**

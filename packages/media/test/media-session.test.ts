@@ -636,3 +636,41 @@ describe('MediaSession echo path', () => {
     expect(b.session.stats().sent.packets).toBe(b.session.stats().received.packets);
   });
 });
+
+describe('MediaSession decodeAudio: false', () => {
+  it('keeps the raw rtp path and DTMF, without jitter buffer or audio events', () => {
+    const net = new TestNet();
+    const a = net.add(session({ remote: B, ssrc: 0xa, random: seeded(61) }), A);
+    const b = net.add(session({ remote: A, ssrc: 0xb, random: seeded(62), decodeAudio: false }), B);
+    net.run(500, (now) => a.session.sendAudio(new Int16Array(160), now));
+    a.session.sendDtmf('7', net.now);
+    net.run(1200, (now) => a.session.sendAudio(new Int16Array(160), now));
+    expect(eventsOf(b, 'rtp').length).toBeGreaterThan(50);
+    expect(eventsOf(b, 'audio').length).toBe(0);
+    expect(b.session.stats().audio.played).toBe(0);
+    expect(eventsOf(b, 'dtmf').map((e) => e.event.digit)).toEqual(['7']);
+  });
+});
+
+describe('MediaSession main source', () => {
+  it("keeps the peer's reception figures after its BYE, and follows a new SSRC after a second of silence", () => {
+    const s = session({ remote: B, ssrc: 0xa, random: seeded(71) });
+    const rtp = (ssrc: number, seq: number) =>
+      new RtpPacket({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc, payload: frame(1) }).serialize();
+    for (let i = 0; i < 10; i++) s.handleInput(rtp(0xb, i), B, i * 20);
+    // Another SSRC while the main one is alive: reported as rtp, not taken as the call's audio source.
+    s.handleInput(rtp(0xc, 100), B, 200);
+    s.handleInput(rtp(0xc, 101), B, 220);
+    expect(s.stats().received.ssrc).toBe(0xb);
+    const bye = new Uint8Array(8);
+    bye.set([0x81, 203, 0, 1, 0, 0, 0, 0xb]);
+    s.handleInput(bye, B, 300);
+    const st = s.stats();
+    expect(st.received.packets).toBe(10);
+    expect(st.received.ssrc).toBe(0xb);
+    // Silence from 0xb, then 0xd: it becomes the main source.
+    for (let i = 0; i < 5; i++) s.handleInput(rtp(0xd, 500 + i), B, 2000 + i * 20);
+    expect(s.stats().received.ssrc).toBe(0xd);
+    expect(s.stats().received.packets).toBe(5);
+  });
+});

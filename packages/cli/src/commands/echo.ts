@@ -270,7 +270,8 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   };
   /** Starts the media of a call and echoes its audio and telephone-events back; reports DTMF digits. */
   const echoMedia = (ep: CallMedia, neg: NegotiatedMedia, n: number): MediaChannel => {
-    const m = ep.start(neg);
+    // The echo works on the raw path: no jitter buffer, no decoding (DTMF events still come).
+    const m = ep.start(neg, { decodeAudio: false });
     const te = neg.telephoneEventPt;
     m.on('rtp', (e) => {
       const p = e.packet;
