@@ -5,6 +5,7 @@
  * Public API is listed here explicitly; everything else under src/ is internal.
  * @packageDocumentation
  */
+/** Version of @mdh/media's public API. */
 export const MEDIA_PACKAGE_VERSION = '0.1.0';
 
 // ---- audio components (RFC 4733 and in-band DTMF, G.711, jitter buffer, tones, WAV) ----

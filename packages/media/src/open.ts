@@ -21,7 +21,8 @@ export interface OpenMediaSessionOptions extends Omit<MediaSessionOptions, 'now'
   wallClock?: (now: number) => number;
 }
 
-type Listener<T extends MediaEvent['type']> = (event: Extract<MediaEvent, { type: T }>) => void;
+/** A listener of one {@link MediaEvent} type (see {@link MediaChannel.on}). */
+export type Listener<T extends MediaEvent['type']> = (event: Extract<MediaEvent, { type: T }>) => void;
 
 /**
  * A {@link MediaSession} bound to sockets and a loop. Listen with `on(type, cb)`; listener exceptions are

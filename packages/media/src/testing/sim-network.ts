@@ -80,7 +80,10 @@ export interface SimNetworkOptions {
   /** The PRNG seed (any 32-bit integer). */
   seed: number;
   /** The time source, e.g. @mdh/loop's `ManualClock`. */
-  clock: { now(): number };
+  clock: {
+    /** The current time, ms. */
+    now(): number;
+  };
   /** Impairments of every direction without its own {@link SimNetwork.setLink}. */
   link?: SimLinkOptions;
   /** Datagrams in flight at most (default 100000); more are dropped as `overflow`. */
