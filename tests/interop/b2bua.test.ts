@@ -1,0 +1,107 @@
+import { createSocket } from 'node:dgram';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type B2buaCallRecord, startB2bua } from '../../packages/cli/src/commands/b2bua.js';
+import { type EchoCallRecord, startEcho } from '../../packages/cli/src/commands/echo.js';
+import { baresip, baresipDir, cleanupBaresip, decodedFrequency, freePortPair } from './baresip-helpers.js';
+import { freeUdpPort } from './helpers.js';
+import { hasPeer } from './peers.js';
+import { killSipps, sipp, uacArgs } from './sipp-helpers.js';
+
+// Real peers on both sides of `mdh b2bua`: baresip (SDES-SRTP) → b2bua --media relay → mdh echo (DTLS-SRTP),
+// and sipp UAC → b2bua --media pass → sipp UAS.
+
+afterAll(() => {
+  cleanupBaresip();
+  killSipps();
+});
+
+/** Resolves once something holds UDP `port` on 127.0.0.1 (bounded: 10 s). */
+async function waitBound(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const s = createSocket('udp4');
+    const inUse = await new Promise<boolean>((r) => {
+      s.once('error', () => r(true));
+      s.bind(port, '127.0.0.1', () => r(false));
+    });
+    await new Promise<void>((r) => (inUse ? r() : s.close(() => r())));
+    if (inUse) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing bound 127.0.0.1:${port}`);
+}
+
+describe.skipIf(!hasPeer('baresip'))('mdh b2bua with baresip and mdh echo', () => {
+  it('baresip (SDES-SRTP) → b2bua --media relay → mdh echo (DTLS-SRTP): the tone comes back, BYE crosses', async () => {
+    const echoed: EchoCallRecord[] = [];
+    const echo = await startEcho({ host: '127.0.0.1', port: 0, srtp: 'dtls', onCall: (r) => echoed.push(r) });
+    const bridged: B2buaCallRecord[] = [];
+    const b2b = await startB2bua({
+      host: '127.0.0.1',
+      port: 0,
+      to: `sip:echo@127.0.0.1:${echo.port}`,
+      media: 'relay',
+      srtpIn: 'sdes',
+      srtpOut: 'dtls',
+      onCall: (r) => bridged.push(r),
+    });
+    try {
+      const port = await freePortPair();
+      const dir = baresipDir(port, 'sdes', false, 440);
+      const log = await baresip(dir, 4, `sip:echo@127.0.0.1:${b2b.transport.localPort}`).done;
+      // baresip quits with a BYE at -t: it crosses the bridge and ends the echo's call
+      for (let i = 0; i < 40 && (echoed.length === 0 || bridged.length === 0); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(log, log.slice(-3000)).toContain('Call established');
+      expect(bridged, JSON.stringify(bridged)).toHaveLength(1);
+      expect(bridged[0]!.status).toBe(200);
+      expect(bridged[0]!.relayed![0]).toBeGreaterThan(50);
+      expect(bridged[0]!.relayed![1]).toBeGreaterThan(50);
+      expect(echoed).toHaveLength(1);
+      expect(echoed[0]!.srtp).toBe('dtls');
+      expect(echoed[0]!.media?.srtpProfile).toBeTruthy();
+      expect(echoed[0]!.media?.packetsReceived).toBeGreaterThan(50);
+      expect(echoed[0]!.media?.dropped).toBe(0);
+      // baresip decoded its own 440 Hz tone: SRTP → relay → DTLS-SRTP → echo → DTLS-SRTP → relay → SRTP
+      expect(Math.abs(decodedFrequency(dir) - 440)).toBeLessThan(5);
+      expect(b2b.live.size).toBe(0);
+      expect(b2b.ua.activeCalls).toBe(0);
+    } finally {
+      await b2b.stop();
+      await echo.stop();
+    }
+  }, 40_000);
+});
+
+describe.skipIf(!hasPeer('sipp'))('mdh b2bua with sipp', () => {
+  it('sipp UAC → b2bua --media pass → sipp UAS: every call bridged and torn down by BYE across', async () => {
+    const N = 10;
+    const uasPort = await freeUdpPort();
+    const mp = await freeUdpPort();
+    const uas = sipp(
+      ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(uasPort), '-mp', String(mp), '-m', String(N), '-timeout', '60s'],
+      90_000,
+    );
+    await waitBound(uasPort);
+    const bridged: B2buaCallRecord[] = [];
+    const b2b = await startB2bua({
+      host: '127.0.0.1',
+      port: 0,
+      to: `sip:service@127.0.0.1:${uasPort}`,
+      media: 'pass',
+      onCall: (r) => bridged.push(r),
+    });
+    try {
+      const r = await sipp(['-sn', 'uac', ...uacArgs(b2b.transport.localPort, N, 5, '40s')]);
+      expect(r.failed, r.out.slice(-2000)).toBe(0);
+      expect(r.successful).toBe(N);
+      const u = await uas;
+      expect(u.successful, u.out.slice(-2000)).toBe(N);
+      for (let i = 0; i < 40 && bridged.length < N; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(bridged.map((b) => b.status)).toEqual(new Array(N).fill(200));
+      expect(b2b.totals).toEqual({ bridged: N, failed: 0 });
+      expect(b2b.ua.activeCalls).toBe(0);
+    } finally {
+      await b2b.stop();
+    }
+  }, 120_000);
+});
