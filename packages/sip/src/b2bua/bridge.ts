@@ -98,7 +98,10 @@ function srtpOfOffer(sdp: string): SrtpMode {
 /** The direction to offer toward the other leg when this leg's negotiation gave us `neg` (hold propagates). */
 function towardOther(neg: NegotiatedMedia): MediaDirection {
   // what we may send to the other leg is what this leg sends to us, and the reverse
-  const d = neg.held && neg.direction === 'sendrecv' ? 'recvonly' : neg.direction;
+  return invert(neg.held && neg.direction === 'sendrecv' ? 'recvonly' : neg.direction);
+}
+
+function invert(d: MediaDirection): MediaDirection {
   return d === 'sendonly' ? 'recvonly' : d === 'recvonly' ? 'sendonly' : d;
 }
 
@@ -345,10 +348,16 @@ export class Bridge {
     const offerOther = createSdpOffer(toLocal, { sessionId: toLeg.sessionId, version: ++toLeg.version });
     const answerOther = await to.reinvite(offerOther);
     const negOther = readSdpAnswer(answerOther ?? '', toLocal);
+    // what we send on this leg is what the other leg sends us (RFC 3264 §6.1): its answer bounds ours
+    const final = answerSdpOffer(
+      sdp,
+      { ...local, direction: invert(negOther.direction) },
+      { sessionId: fromLeg.sessionId, version: fromLeg.version },
+    );
     this.renegotiated(toLeg, negOther);
-    this.renegotiated(fromLeg, ans.media);
+    this.renegotiated(fromLeg, final.media);
     this.relink();
-    return ans.sdp;
+    return final.sdp;
   }
 
   /** A leg's new negotiation: a moved peer is followed (a held one's 0.0.0.0 is not). */
