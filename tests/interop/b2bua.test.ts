@@ -1,4 +1,6 @@
 import { createSocket } from 'node:dgram';
+import { dominantFrequency, ToneGenerator } from '@mdh/media';
+import { CallMedia, createSdpOffer, listenTransport, readSdpAnswer, UserAgent } from '@mdh/sip';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type B2buaCallRecord, startB2bua } from '../../packages/cli/src/commands/b2bua.js';
 import { type EchoCallRecord, startEcho } from '../../packages/cli/src/commands/echo.js';
@@ -69,6 +71,64 @@ describe.skipIf(!hasPeer('baresip'))('mdh b2bua with baresip and mdh echo', () =
       await b2b.stop();
       await echo.stop();
     }
+  }, 40_000);
+  it('mdh UA (SDES) → b2bua --media relay → baresip (DTLS-SRTP): tones both ways, hold and resume cross to baresip', async () => {
+    const port = await freePortPair();
+    const dir = baresipDir(port, 'dtls', false, 600);
+    const br = baresip(dir, 10);
+    await br.ready;
+    const b2b = await startB2bua({
+      host: '127.0.0.1',
+      port: 0,
+      to: `sip:br@127.0.0.1:${port}`,
+      media: 'relay',
+      srtpIn: 'sdes',
+      srtpOut: 'dtls',
+    });
+    const caller = new UserAgent({ transports: [await listenTransport('udp', { host: '127.0.0.1', port: 0 })] });
+    try {
+      const cm = await CallMedia.open({ loop: caller.loop, srtp: 'sdes' });
+      const offer = createSdpOffer(cm.local, { sessionId: '5', version: 1 });
+      const call = await caller.invite(`sip:br@127.0.0.1:${b2b.transport.localPort}`, { sdp: offer }).result;
+      const media = cm.attach(call, readSdpAnswer(call.remoteSdp!, cm.local));
+      const heard: number[] = [];
+      media.on('audio', (e) => {
+        if (!e.concealed) heard.push(...e.pcm);
+      });
+      const tone = new ToneGenerator({ frequency: 440 });
+      const frame = new Int16Array(160);
+      const t = caller.loop.every(20, () => {
+        tone.fill(frame);
+        media.sendAudio(frame);
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      const bridge = [...b2b.live][0]!;
+      expect(bridge.b!.remoteSdp).toContain('UDP/TLS/RTP/SAVP');
+      // hold: our sendonly offer is re-offered to baresip, whose recvonly answer bounds ours
+      const held = await call.reinvite(
+        createSdpOffer({ ...cm.local, direction: 'sendonly' }, { sessionId: '5', version: 2 }),
+      );
+      expect(held).toContain('a=recvonly');
+      expect(bridge.b!.localSdp).toContain('a=sendonly');
+      expect(bridge.b!.remoteSdp).toContain('a=recvonly');
+      const resumed = await call.reinvite(createSdpOffer(cm.local, { sessionId: '5', version: 3 }));
+      expect(resumed).toContain('a=sendrecv');
+      expect(bridge.b!.remoteSdp).toContain('a=sendrecv');
+      await new Promise((r) => setTimeout(r, 1000));
+      caller.loop.cancel(t);
+      expect(media.stats().received.packets).toBeGreaterThan(50);
+      expect(Math.abs(dominantFrequency(Int16Array.from(heard.slice(-4000))) - 600)).toBeLessThan(5);
+      expect(await call.hangup()).toBe(200);
+      await bridge.done;
+      expect(bridge.b!.endReason).toBe('local-bye');
+      expect(b2b.ua.activeCalls).toBe(0);
+    } finally {
+      await caller.close();
+      await b2b.stop();
+    }
+    const log = await br.done;
+    // baresip decoded our 440 Hz tone relayed through the bridge
+    expect(Math.abs(decodedFrequency(dir) - 440), log.slice(-3000)).toBeLessThan(5);
   }, 40_000);
 });
 
