@@ -252,6 +252,8 @@ describe('B2BUA bridge anchoring the media (real loopback media, memory-network 
     bob.on('invite', async (inv) => {
       bobOffer = inv.remoteSdp ?? '';
       const ans = answerSdpOffer(bobOffer, bobMedia.local, { sessionId: '9', version: 1 });
+      inv.ring(183, ans.sdp); // early media: the B2BUA starts both legs' media and answers the caller early
+      await new Promise((r) => setTimeout(r, 100));
       const call = await inv.answer(ans.sdp);
       const m = bobMedia.attach(call, ans.media);
       m.on('rtp', (e) => m.echoRtp(e.bytes));
@@ -261,8 +263,10 @@ describe('B2BUA bridge anchoring the media (real loopback media, memory-network 
       };
     });
     const aliceMedia = await CallMedia.open({ loop, srtp: 'sdes' });
+    const early: SipResponse[] = [];
     const out = alice.invite('sip:bob@127.0.0.3:5060', {
       sdp: createSdpOffer(aliceMedia.local, { sessionId: '1', version: 1 }),
+      onProgress: (r) => early.push(r),
     });
     const a = await out.result;
     await bridges[0]!.established;
@@ -270,6 +274,9 @@ describe('B2BUA bridge anchoring the media (real loopback media, memory-network 
     expect(bobOffer).not.toContain('a=crypto');
     expect(a.remoteSdp).toContain('RTP/SAVP');
     expect(a.remoteSdp).toContain('a=crypto');
+    // the 183 carried the B2BUA's own answer (its SDES key and port), the same the 200 then repeated
+    expect(early.find((r) => r.status === 183)?.bodyText).toBe(a.remoteSdp);
+    expect(a.remoteSdp).not.toContain(`m=audio ${bobMedia.local.port} `);
     const am = aliceMedia.attach(a, readSdpAnswer(a.remoteSdp!, aliceMedia.local));
     let back = 0;
     let samePayload = 0;
