@@ -1,4 +1,7 @@
 import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dominantFrequency, ToneGenerator } from '@mdh/media';
 import { CallMedia, createSdpOffer, listenTransport, readSdpAnswer, UserAgent } from '@mdh/sip';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,10 +15,38 @@ import { killSipps, sipp, uacArgs } from './sipp-helpers.js';
 // Real peers on both sides of `mdh b2bua`: baresip (SDES-SRTP) → b2bua --media relay → mdh echo (DTLS-SRTP),
 // and sipp UAC → b2bua --media pass → sipp UAS.
 
+const scenarios = mkdtempSync(join(tmpdir(), 'mdh-b2bua-sipp-'));
 afterAll(() => {
   cleanupBaresip();
   killSipps();
+  rmSync(scenarios, { recursive: true, force: true });
 });
+
+const SDP_BODY = [
+  '      Content-Type: application/sdp',
+  '      Content-Length: [len]',
+  '',
+  '      v=0',
+  '      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]',
+  '      s=-',
+  '      c=IN IP[media_ip_type] [media_ip]',
+  '      t=0 0',
+  '      m=audio [media_port] RTP/AVP 0',
+  '      a=rtpmap:0 PCMU/8000',
+  '    ]]>',
+].join('\n');
+
+/**
+ * A scenario of tests/interop/sipp with STATUS replaced by a status code; `withSdp` puts an offer in its first
+ * message (the B2BUA does not bridge a late offer).
+ */
+function scenario(name: string, status: number, withSdp = false): string {
+  const f = join(scenarios, `${status}-${withSdp ? 'sdp-' : ''}${name}`);
+  let text = readFileSync(join(import.meta.dirname, 'sipp', name), 'utf8').replaceAll('STATUS', String(status));
+  if (withSdp) text = text.replace(/ {6}Content-Length: 0\n {4}\]\]>/, SDP_BODY);
+  writeFileSync(f, text);
+  return f;
+}
 
 /** Resolves once something holds UDP `port` on 127.0.0.1 (bounded: 10 s). */
 async function waitBound(port: number): Promise<void> {
@@ -164,4 +195,33 @@ describe.skipIf(!hasPeer('sipp'))('mdh b2bua with sipp', () => {
       await b2b.stop();
     }
   }, 120_000);
+
+  it('failure mapping through b2bua --media pass: sipp UAS 486 → UAC 486, 407 → 502', async () => {
+    for (const [uasSays, uacGets] of [
+      [486, 486],
+      [407, 502],
+    ] as const) {
+      const N = 3;
+      const uasPort = await freeUdpPort();
+      const uas = sipp(
+        ['-sf', scenario('uas-reject.xml', uasSays), '-i', '127.0.0.1', '-p', String(uasPort), '-m', String(N)],
+        60_000,
+      );
+      await waitBound(uasPort);
+      const b2b = await startB2bua({ host: '127.0.0.1', port: 0, to: `sip:svc@127.0.0.1:${uasPort}`, media: 'pass' });
+      try {
+        const r = await sipp([
+          '-sf',
+          scenario('uac-status.xml', uacGets, true),
+          ...uacArgs(b2b.transport.localPort, N, 5, '20s'),
+        ]);
+        expect(r.failed, r.out.slice(-2000)).toBe(0);
+        expect(r.successful).toBe(N);
+        expect((await uas).successful).toBe(N);
+        expect(b2b.totals).toEqual({ bridged: 0, failed: N });
+      } finally {
+        await b2b.stop();
+      }
+    }
+  }, 90_000);
 });
