@@ -314,3 +314,55 @@ describe('B2BUA bridge anchoring the media (real loopback media, memory-network 
     expect(udpHandles()).toBe(sockets0);
   }, 15_000);
 });
+
+describe('B2BUA relay: a late offer (INVITE without SDP)', () => {
+  it('the B2BUA offers in its 200, takes the answer from the ACK, and media flows; pass mode answers 488', async () => {
+    const loop = createLoop();
+    const net = new MemoryNetwork({ schedule: (ms, f) => (ms > 0 ? void loop.after(ms, f) : queueMicrotask(f)) });
+    const b2b = new UserAgent({ loop, transports: [net.attach('127.0.0.3', 5060)], user: 'b2b' });
+    const alice = new UserAgent({ loop, transports: [net.attach('127.0.0.1', 5060)], user: 'alice' });
+    const bob = new UserAgent({ loop, transports: [net.attach('127.0.0.2', 5060)], user: 'bob' });
+    const bridges: Bridge[] = [];
+    let mode: BridgeMediaMode = 'relay';
+    b2b.on('invite', (inv) => {
+      bridges.push(bridge(b2b, inv, 'sip:bob@127.0.0.2:5060', { media: mode, srtpOut: 'sdes' }));
+    });
+    const bobMedia = await CallMedia.open({ loop, srtp: 'sdes' });
+    bob.on('invite', async (inv) => {
+      const ans = answerSdpOffer(inv.remoteSdp ?? '', bobMedia.local, { sessionId: '9', version: 1 });
+      const call = await inv.answer(ans.sdp);
+      bobMedia.attach(call, ans.media).on('rtp', (e) => call.media!.echoRtp(e.bytes));
+    });
+    const aliceMedia = await CallMedia.open({ loop, srtp: 'none' });
+    let aliceNeg: ReturnType<typeof answerSdpOffer> | undefined;
+    const a = await alice.invite('sip:bob@127.0.0.3:5060', {
+      answerFor: (o) => {
+        aliceNeg = answerSdpOffer(o, aliceMedia.local, { sessionId: '1', version: 1 });
+        return aliceNeg.sdp;
+      },
+    }).result;
+    await bridges[0]!.established;
+    expect(a.remoteSdp).toContain('m=audio');
+    expect(a.localSdp).toBe(aliceNeg!.sdp);
+    const am = aliceMedia.attach(a, aliceNeg!.media);
+    let back = 0;
+    am.on('rtp', () => back++);
+    const t = loop.every(20, () => am.sendRtp(new Uint8Array(160)));
+    await new Promise((r) => setTimeout(r, 800));
+    loop.cancel(t);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(back).toBeGreaterThan(20);
+    await a.hangup();
+    await bridges[0]!.done;
+    // pass mode cannot relay a late offer (leg B's ACK would need the caller's answer): 488
+    mode = 'pass';
+    const st = await alice.invite('sip:bob@127.0.0.3:5060', {}).result.then(
+      () => 200,
+      (e: SipCallError) => e.status,
+    );
+    expect(st).toBe(488);
+    await Promise.all([bobMedia.close(), aliceMedia.close(), alice.close(), b2b.close(), bob.close()]);
+    expect([alice.activeCalls, b2b.activeCalls, bob.activeCalls]).toEqual([0, 0, 0]);
+    loop.stop();
+  }, 15_000);
+});

@@ -190,11 +190,21 @@ export class Bridge {
   private async connect(): Promise<void> {
     const inv = this.incoming;
     const offer = inv.remoteSdp;
-    // A late offer (INVITE without SDP) would need the caller's answer, which comes in its ACK, for leg B's ACK.
-    if (offer === undefined) throw new BridgeError('sdp', 488, 'INVITE without SDP (late offer) is not bridged');
+    // A late offer (INVITE without SDP) passed through would need the caller's answer, which comes in its ACK, for
+    // leg B's ACK; anchored, we make the offers on both legs (ours in the 200, the caller's answer in the ACK).
+    if (offer === undefined && this.o.media === 'pass')
+      throw new BridgeError('sdp', 488, 'INVITE without SDP (late offer) is not passed through');
     let offerB = offer;
     let answerA: string | undefined;
-    if (this.o.media === 'relay') {
+    if (this.o.media === 'relay' && offer === undefined) {
+      const host = this.o.mediaHost ?? '127.0.0.1';
+      const srtpIn = this.o.srtpIn ?? 'none';
+      const mA = await CallMedia.open({ loop: this.ua.loop, srtp: srtpIn, host });
+      this.legA = { media: mA, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
+      const mB = await CallMedia.open({ loop: this.ua.loop, srtp: this.o.srtpOut ?? srtpIn, host });
+      this.legB = { media: mB, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
+      offerB = createSdpOffer(mB.local, { sessionId: this.legB.sessionId, version: 1 });
+    } else if (this.o.media === 'relay' && offer !== undefined) {
       const host = this.o.mediaHost ?? '127.0.0.1';
       const srtpIn = this.o.srtpIn ?? srtpOfOffer(offer);
       const mA = await CallMedia.open({ loop: this.ua.loop, srtp: srtpIn, host });
@@ -214,7 +224,7 @@ export class Bridge {
     }
     if (this.cancelled) throw new BridgeError('cancelled', 487, 'caller cancelled');
     const out = this.ua.invite(this.target, {
-      sdp: offerB,
+      ...(offerB !== undefined ? { sdp: offerB } : {}),
       ...(this.o.headers ? { headers: this.o.headers } : {}),
       onProgress: (res) => this.progress(res, answerA),
     });
@@ -252,6 +262,14 @@ export class Bridge {
         await b.hangup();
         throw e;
       }
+      if (offer === undefined) {
+        // our offer to the caller: leg B's codec and telephone-event
+        const A = this.legA!;
+        const negB = this.legB!.neg!;
+        A.media.local.codecs = [negB.codec];
+        A.media.local.telephoneEvent = negB.telephoneEventPt !== undefined;
+        answerA = createSdpOffer(A.media.local, { sessionId: A.sessionId, version: 1 });
+      }
     } else {
       answerA = b.remoteSdp;
     }
@@ -263,6 +281,15 @@ export class Bridge {
       throw new BridgeError('no-ack', 408, String((e as Error).message));
     }
     this.a = a;
+    if (this.o.media === 'relay' && offer === undefined) {
+      try {
+        this.legA!.neg = readSdpAnswer(a.remoteSdp ?? '', this.legA!.media.local);
+      } catch (e) {
+        // the ACK carried no usable answer: the call was answered, so it is ended with BYE on both legs
+        await Promise.all([a.hangup(), b.hangup()]);
+        throw new BridgeError('sdp', 488, `caller's answer in the ACK: ${(e as Error).message}`);
+      }
+    }
     if (this.o.media === 'relay') {
       this.startA();
       this.legA!.media.attach(a, this.legA!.neg!);
@@ -280,7 +307,7 @@ export class Bridge {
   private progress(res: SipResponse, answerA: string | undefined): void {
     if (res.status <= 100 || this.cancelled) return;
     const sdp = res.body.length ? res.bodyText : undefined;
-    if (sdp === undefined || this.o.media === 'pass') {
+    if (sdp === undefined || this.o.media === 'pass' || !this.legA?.neg) {
       this.incoming.ring(res.status, sdp);
       return;
     }
