@@ -95,6 +95,7 @@ describe('mdh: strict arguments, help and version', () => {
       [['parse'], /^mdh parse: missing <file\|->/],
       [['parse', 'a', 'b'], /^mdh parse: unexpected argument 'b'/],
       [['dtls', 'dance', '127.0.0.1:1'], /^mdh dtls: the first argument must be connect or listen/],
+      [['b2bua', '--media', 'pass'], /^mdh b2bua: --to is required/],
       [['nope'], /^mdh: unknown command 'nope'/],
     ];
     for (const [args, re] of cases) {

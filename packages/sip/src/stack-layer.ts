@@ -4,6 +4,8 @@
  */
 
 export * from './auth/digest.js';
+export * from './b2bua/bridge.js';
+export * from './b2bua/relay.js';
 export * from './dialog/dialog.js';
 export * from './media/call-media.js';
 export * from './proxy/proxy.js';

@@ -3,6 +3,7 @@ import type { MediaChannel } from '@mdh/media';
 import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import type { SendTarget } from './stack.js';
+import { SipCallError } from './targets.js';
 
 /** Why a call ended. */
 export type CallEndReason = 'local-bye' | 'remote-bye' | 'no-ack' | 'timeout' | 'error';
@@ -55,9 +56,10 @@ export class Call extends EventEmitter<CallEvents> {
   setupMs = 0;
   /**
    * Answers a re-INVITE's offer (default: the current local SDP with its version bumped is not enough for
-   * media changes, so media layers set this). Returns the answer SDP.
+   * media changes, so media layers set this). Returns the answer SDP, or a promise of it (a B2BUA asks the other
+   * leg; another re-INVITE meanwhile gets 491). A throw or rejection answers 488, or the rejection's `status`.
    */
-  onOffer: ((offer: string | undefined) => string | undefined) | undefined;
+  onOffer: ((offer: string | undefined) => string | undefined | Promise<string | undefined>) | undefined;
   /**
    * The call's media (an @mdh/media MediaChannel), once started, e.g. by `CallMedia.attach`:
    * `call.media.on('audio' | 'dtmf' | 'stats' | 'timeout', …)`, `call.media.sendAudio(pcm)`, `sendDtmf('12#')`.
@@ -138,12 +140,12 @@ export class Call extends EventEmitter<CallEvents> {
 
   /**
    * Sends a re-INVITE with a new offer (RFC 3261 §14.1), e.g. to put the call on hold (a=sendonly) or resume;
-   * resolves with the answer SDP. A non-2xx leaves the session unchanged (§14.1) and rejects.
+   * resolves with the answer SDP. A non-2xx leaves the session unchanged (§14.1) and rejects with a SipCallError.
    */
   async reinvite(sdp: string): Promise<string | undefined> {
     if (this.state === 'ended') throw new Error('call has ended');
     const res = await this.owner.sendInDialog(this, 'INVITE', { body: sdp, contentType: 'application/sdp' });
-    if (res.status < 200 || res.status >= 300) throw new Error(`re-INVITE failed: ${res.status} ${res.reason}`);
+    if (res.status < 200 || res.status >= 300) throw new SipCallError(res.status, res.reason, res);
     this.localSdp = sdp;
     if (res.body.length) this.remoteSdp = res.bodyText;
     return this.remoteSdp;

@@ -106,13 +106,14 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     this.toTag = newTag(pooledRandom);
   }
 
-  /** Sends 180 Ringing (or another provisional). */
-  ring(status = 180): void {
+  /** Sends 180 Ringing (or another provisional; `sdp` makes it early media, e.g. 183 Session Progress). */
+  ring(status = 180, sdp?: string): void {
     if (this.finalSent) return;
     this.inc.respond(
       createResponse(this.request, status, {
         toTag: this.toTag,
         headers: [['Contact', this.ua.contactFor(this.inc.transport, /^sips:/i.test(this.request.uri))]],
+        ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
       }),
     );
   }
@@ -234,6 +235,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private readonly t: TransactionTimers;
   private readonly calls = new Map<string, Call>();
   private readonly pending = new Map<string, PendingAnswer>();
+  /** Dialogs whose re-INVITE awaits an asynchronous `call.onOffer` answer. */
+  private readonly answering = new Set<string>();
   private readonly acks = new Map<string, AckRecord>();
   private readonly digest: DigestClient | undefined;
   private ackSweep: TimerId | undefined;
@@ -945,35 +948,43 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       case 'INVITE': {
         // re-INVITE (§14.2): answer the new offer. Glare — our own re-INVITE (or our 2xx awaiting its ACK) is
         // still in progress — is answered 491 Request Pending.
-        if (this.pending.has(id) || call.reinviting) {
+        if (this.pending.has(id) || call.reinviting || this.answering.has(id)) {
           r.reply(491);
           return;
         }
         const offer = req.body.length ? req.bodyText : undefined;
-        let answer: string | undefined;
+        let answer: string | undefined | Promise<string | undefined>;
         try {
           answer = call.onOffer ? call.onOffer(offer) : call.localSdp;
         } catch {
           r.reply(488);
           return;
         }
-        if (offer !== undefined) call.remoteSdp = offer;
-        if (answer !== undefined) call.localSdp = answer;
-        const res = createResponse(req, 200, {
-          headers: [['Contact', call.dialog.localContact]],
-          ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
-        });
-        const bytes = r.respond(res);
-        // a re-INVITE without SDP (late offer): our 200 carried the offer, the ACK brings the answer
-        const p = this.pendingAnswer(
-          call,
-          bytes,
-          r,
-          () => call.fire('updated', offer ?? call.remoteSdp),
-          () => {},
+        if (!(answer instanceof Promise)) {
+          this.answerReinvite(r, call, id, offer, answer);
+          return;
+        }
+        // An answer that comes later (a B2BUA asks the other leg): the server transaction absorbs retransmissions
+        // meanwhile (§17.2.1) and another re-INVITE gets 491 (§14.2). A rejection with a SIP status (e.g. the other
+        // leg's 488) is answered with it, anything else 488.
+        // The call ending first (BYE) answers it 487 (§15.1.2).
+        this.answering.add(id);
+        let done = false;
+        const settle = (f: () => void) => {
+          if (done) return;
+          done = true;
+          this.answering.delete(id);
+          if (call.state === 'ended') r.reply(487);
+          else f();
+        };
+        void call.whenEnded().then(() => settle(() => {}));
+        answer.then(
+          (a) => settle(() => this.answerReinvite(r, call, id, offer, a)),
+          (e: { status?: unknown }) => {
+            const st = typeof e?.status === 'number' && e.status >= 400 && e.status < 700 ? e.status : 488;
+            settle(() => r.reply(st));
+          },
         );
-        p.lateOffer = offer === undefined && answer !== undefined;
-        this.pending.set(id, p);
         return;
       }
       case 'OPTIONS':
@@ -990,6 +1001,34 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       default:
         notAllowed(r);
     }
+  }
+
+  /** Sends the 200 to a re-INVITE and waits for its ACK (RFC 3261 §14.2). */
+  private answerReinvite(
+    r: IncomingRequest,
+    call: Call,
+    id: string,
+    offer: string | undefined,
+    answer: string | undefined,
+  ): void {
+    const req = r.request;
+    if (offer !== undefined) call.remoteSdp = offer;
+    if (answer !== undefined) call.localSdp = answer;
+    const res = createResponse(req, 200, {
+      headers: [['Contact', call.dialog.localContact]],
+      ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
+    });
+    const bytes = r.respond(res);
+    // a re-INVITE without SDP (late offer): our 200 carried the offer, the ACK brings the answer
+    const p = this.pendingAnswer(
+      call,
+      bytes,
+      r,
+      () => call.fire('updated', offer ?? call.remoteSdp),
+      () => {},
+    );
+    p.lateOffer = offer === undefined && answer !== undefined;
+    this.pending.set(id, p);
   }
 
   /** Ends every call (BYE), stops timers and closes the transports. */
