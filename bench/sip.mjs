@@ -1,5 +1,6 @@
 // pnpm bench sip — @mdh/sip parse/serialize vs the npm packages `sip`, `jssip` and `sip.js`, same run.
-// Parse = start line + every header split + the typed views of Via/From/To/CSeq/Call-ID/Contact read.
+// Parse = start line + every header split + what a transaction/proxy layer reads, touched for every parser:
+// the Vias (top branch), From/To tags, Call-ID, CSeq, Route, Max-Forwards, Content-Length, Contact.
 import { createRequire } from 'node:module';
 import { parseMessage, serializeMessage } from '@mdh/sip';
 
@@ -30,13 +31,14 @@ const head = [
   'Via: SIP/2.0/UDP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;rport',
   'Via: SIP/2.0/UDP proxy.atlanta.example.com:5060;branch=z9hG4bK2d4790.1;received=192.0.2.20',
   'Max-Forwards: 69',
+  'Route: <sip:proxy.biloxi.example.com;lr>',
   'From: "Alice Liddell" <sip:alice@atlanta.example.com>;tag=9fxced76sl',
   'To: "Bob" <sip:bob@biloxi.example.com>',
   'Call-ID: 3848276298220188511@atlanta.example.com',
   'CSeq: 31862 INVITE',
   'Contact: <sip:alice@client.atlanta.example.com;transport=udp>;expires=3600',
   'Record-Route: <sip:proxy.atlanta.example.com;lr>',
-  'Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE',
+  'Allow: INVITE, ACK, CANCEL, BYE',
   'User-Agent: mdh-bench/1.0',
   'Content-Type: application/sdp',
   `Content-Length: ${Buffer.byteLength(sdp)}`,
@@ -80,7 +82,19 @@ let sink = 0;
 const oursParse = () => {
   const m = parseMessage(bytes);
   const v = m.vias;
-  sink += v.length + m.from.uriText.length + m.to.uriText.length + m.cseq.seq + m.callId.length + m.contacts.length;
+  sink +=
+    v.length +
+    v[0].branch.length +
+    m.from.uriText.length +
+    m.from.tag.length +
+    m.to.uriText.length +
+    (m.to.tag === undefined ? 1 : 0) +
+    m.cseq.seq +
+    m.callId.length +
+    m.routes[0].uriText.length +
+    m.maxForwards +
+    m.contentLength +
+    m.contacts.length;
 };
 // each parser starts from what its transport hands it: `sip` (Node UDP/TCP) and @mdh/sip get the received
 // bytes (`sip` converts them with toString('binary') itself); JsSIP and SIP.js (WebSocket) get a string
@@ -88,13 +102,20 @@ const received = Buffer.from(bytes);
 const sipParse = () => {
   // `sip` parses Via/From/To/CSeq/Contact eagerly inside parse()
   const m = sipPkg.parse(received);
+  const h = m.headers;
   sink +=
-    m.headers.via.length +
-    m.headers.from.uri.length +
-    m.headers.to.uri.length +
-    m.headers.cseq.seq +
-    m.headers['call-id'].length +
-    m.headers.contact.length;
+    h.via.length +
+    h.via[0].params.branch.length +
+    h.from.uri.length +
+    h.from.params.tag.length +
+    h.to.uri.length +
+    (h.to.params.tag === undefined ? 1 : 0) +
+    h.cseq.seq +
+    h['call-id'].length +
+    h.route[0].uri.length +
+    +h['max-forwards'] +
+    h['content-length'] +
+    h.contact.length;
 };
 const fakeUa = {
   configuration: { uri: new JsSIPUri('sip', 'alice', 'atlanta.example.com'), jssip_id: 'bench' },
@@ -108,6 +129,12 @@ const jssipParse = () => {
     m.to.uri.user.length +
     m.cseq +
     m.call_id.length +
+    m.getHeaders('route').length +
+    m.getHeader('via').length +
+    m.from_tag.length +
+    (m.to_tag ? 0 : 1) +
+    +m.getHeader('max-forwards') +
+    +m.getHeader('content-length') +
     m.parseHeader('contact').uri.host.length;
 };
 const sipjsParse = () => {

@@ -4,6 +4,8 @@
 //   (3) sipp's own -sn uas (the native ceiling).
 // UAS_SERVERS=mdh,sip-npm,sipp-uas selects the servers, UAS_RATES the rates, UAS_SECONDS the seconds per rate,
 // UAS_MDH_BIN another build of the CLI (before/after comparisons).
+// UAS_FIXED=<rate> (e.g. 1000) skips the sweep: every server gets the same offered rate for UAS_FIXED_SECONDS
+// (default 10) and the bench reports CPU per call there (where sipp is not the limit) and the ratios to mdh.
 // Each rate is bounded (calls = rate × SECONDS, sipp -timeout); a rate is "clean" with 0 failed calls and
 // 0 retransmissions. Prints the highest clean rate per server, CPU per call, and the ratios.
 import { spawn } from 'node:child_process';
@@ -113,6 +115,7 @@ function startServer(kind, port) {
 }
 
 function runSipp(port, rate, seconds = SECONDS) {
+  const limit = Math.max(seconds, SECONDS);
   const calls = rate * seconds;
   const args = [
     '-sn',
@@ -132,7 +135,7 @@ function runSipp(port, rate, seconds = SECONDS) {
     '-buff_size',
     '1048576',
     '-timeout',
-    `${SECONDS * 4 + 10}s`,
+    `${limit * 4 + 10}s`,
     '-max_recv_loops',
     '10000',
     '-timeout_error',
@@ -143,7 +146,7 @@ function runSipp(port, rate, seconds = SECONDS) {
     out += d;
     if (out.length > 400_000) out = out.slice(-200_000);
   });
-  const kill = setTimeout(() => p.kill('SIGKILL'), (SECONDS * 4 + 20) * 1000);
+  const kill = setTimeout(() => p.kill('SIGKILL'), (limit * 4 + 20) * 1000);
   return new Promise((resolve) => {
     p.on('exit', () => {
       clearTimeout(kill);
@@ -163,31 +166,60 @@ function runSipp(port, rate, seconds = SECONDS) {
 }
 
 const servers = (process.env.UAS_SERVERS ?? 'mdh,sip-npm,sipp-uas').split(',');
+
+/** Starts `kind` on a free port, warms it up, runs sipp at `rate` for `seconds` and measures its CPU (/proc). */
+async function measureServer(kind, rate, seconds) {
+  const port = await freePort();
+  const srv = startServer(kind, port);
+  if (kind === 'sipp-uas') await sleep(500);
+  else if (!(await ready(port))) throw new Error(`${kind} did not start`);
+  // warm-up (not measured): 300 calls at 150/s, so the JIT has compiled the hot paths of every server
+  await runSipp(port, 150, 2);
+  await sleep(300);
+  const c0 = cpuMs(srv.pid);
+  const r = await runSipp(port, rate, seconds);
+  const c1 = cpuMs(srv.pid);
+  srv.kill('SIGKILL');
+  await sleep(200);
+  const clean = r.failed === 0 && r.ok === r.calls && r.retrans === 0;
+  const cpuPerCall = r.ok > 0 ? (c1 - c0) / r.ok : Number.NaN;
+  console.error(
+    `${kind.padEnd(8)} ${String(rate).padStart(5)} cps: ok ${r.ok}/${r.calls} failed ${r.failed} retrans ${r.retrans} cpu/call ${cpuPerCall.toFixed(3)} ms`,
+  );
+  return { server: kind, rate, ...r, clean, cpuMsPerCall: Number(cpuPerCall.toFixed(3)), cpuPerCall };
+}
+
+const FIXED = Number(process.env.UAS_FIXED ?? 0);
+if (FIXED > 0) {
+  const seconds = Number(process.env.UAS_FIXED_SECONDS ?? 10);
+  const res = {};
+  for (const kind of servers) res[kind] = await measureServer(kind, FIXED, seconds);
+  console.log(
+    `\nSIP UAS at a fixed offered rate: sipp -sn uac, UDP, ${FIXED} calls/s for ${seconds} s (INVITE/100/200/ACK/BYE/200)\n`,
+  );
+  console.log('server     ok/calls      failed  retrans  cpu ms/call   cpu ÷ mdh');
+  const mdh = res.mdh?.cpuPerCall;
+  for (const k of servers) {
+    const r = res[k];
+    const rel = mdh ? `${(r.cpuPerCall / mdh).toFixed(2)}×` : 'n/a';
+    console.log(
+      `${k.padEnd(9)}  ${`${r.ok}/${r.calls}`.padEnd(12)} ${String(r.failed).padStart(6)}  ${String(r.retrans).padStart(7)}  ${r.cpuPerCall.toFixed(3).padStart(11)}   ${rel.padStart(8)}`,
+    );
+  }
+  console.log('(cpu ÷ mdh > 1: that server spends more CPU per call than mdh; < 1: less)');
+  process.exit(0);
+}
+
 const best = {};
 const cpu = {};
 const rows = [];
 for (const kind of servers) {
   best[kind] = 0;
   for (const rate of RATES) {
-    const port = await freePort();
-    const srv = startServer(kind, port);
-    if (kind === 'sipp-uas') await sleep(500);
-    else if (!(await ready(port))) throw new Error(`${kind} did not start`);
-    // warm-up (not measured): 300 calls at 150/s, so the JIT has compiled the hot paths of every server
-    await runSipp(port, 150, 2);
-    await sleep(300);
-    const c0 = cpuMs(srv.pid);
-    const r = await runSipp(port, rate);
-    const c1 = cpuMs(srv.pid);
-    srv.kill('SIGKILL');
-    await sleep(200);
-    const clean = r.failed === 0 && r.ok === r.calls && r.retrans === 0;
-    const cpuPerCall = r.ok > 0 ? (c1 - c0) / r.ok : Number.NaN;
-    rows.push({ server: kind, rate, ...r, clean, cpuMsPerCall: Number(cpuPerCall.toFixed(3)) });
-    console.error(
-      `${kind.padEnd(8)} ${String(rate).padStart(5)} cps: ok ${r.ok}/${r.calls} failed ${r.failed} retrans ${r.retrans} cpu/call ${cpuPerCall.toFixed(3)} ms`,
-    );
-    if (clean) {
+    const r = await measureServer(kind, rate, SECONDS);
+    const { cpuPerCall, ...row } = r;
+    rows.push(row);
+    if (r.clean) {
       best[kind] = rate;
       cpu[kind] = cpuPerCall;
     } else break;

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { AsyncQueue } from './async-queue.js';
 import type { Watchable } from './loop.js';
@@ -495,6 +496,21 @@ function checkSize(v: unknown, what: string): void {
 }
 
 /**
+ * The address lookup of our dgram sockets: an IP literal is answered at once, a name goes to `dns.lookup`.
+ * Node's default answers an IP literal on the next tick too, which costs every unconnected `send` a
+ * `process.nextTick` hop and its closures (a SIP server sends to an IP on almost every datagram).
+ */
+function lookupLiteral(
+  host: string,
+  family: number,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const f = isIP(host);
+  if (f !== 0) cb(null, host, f);
+  else dns.lookup(host, family, cb);
+}
+
+/**
  * Creates and binds a UDP socket (port 0 → the OS chooses; read it from `socket.port`).
  * Rejects with a {@link SocketError} (`EADDRINUSE`, `EADDRNOTAVAIL`...) or {@link UnsupportedError}.
  *
@@ -519,7 +535,11 @@ export async function createUdpSocket(opts: UdpSocketOptions = {}): Promise<UdpS
   if (opts.reusePort) {
     throw new UnsupportedError('bind', 'SO_REUSEPORT is not available on UDP sockets in this Node version');
   }
-  const sockOpts: dgram.SocketOptions = { type, reuseAddr: opts.reuseAddr ?? false };
+  const sockOpts: dgram.SocketOptions = {
+    type,
+    reuseAddr: opts.reuseAddr ?? false,
+    lookup: lookupLiteral as unknown as dgram.SocketOptions['lookup'],
+  };
   if (opts.ipv6Only !== undefined) sockOpts.ipv6Only = opts.ipv6Only;
   if (opts.recvBufferSize !== undefined) sockOpts.recvBufferSize = opts.recvBufferSize;
   if (opts.sendBufferSize !== undefined) sockOpts.sendBufferSize = opts.sendBufferSize;

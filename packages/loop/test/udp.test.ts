@@ -39,6 +39,19 @@ describe('UdpSocket', () => {
     expect(b.stats.received).toBe(2);
   });
 
+  it('sends to an IP literal at once and to a host name through the resolver; an unknown name fails typed', async () => {
+    const a = await sock();
+    const b = await sock();
+    a.send(bytes(4), b.port, '127.0.0.1');
+    expect(a.stats.sent).toBe(1);
+    expect((await b.recv(2000)).data).toEqual(bytes(4));
+    // a name still goes through dns.lookup (RFC 6761 §6.3: localhost is the loopback address)
+    await a.sendAsync(bytes(5), b.port, 'localhost');
+    expect((await b.recv(2000)).data).toEqual(bytes(5));
+    // RFC 6761 §6.4: .invalid never resolves
+    await expect(a.sendAsync(bytes(6), b.port, 'no-such-host.invalid')).rejects.toBeInstanceOf(SocketError);
+  });
+
   it('IPv6 on ::1', async () => {
     const a = await sock({ address: '::1' });
     const b = await sock({ type: 'udp6', address: '::1' });

@@ -48,6 +48,8 @@ interface ViewCache {
   ruri: Uri | undefined;
   ruriText: string | undefined;
   mf: number | null | undefined;
+  routes: NameAddr[] | undefined;
+  rr: NameAddr[] | undefined;
   other: Record<string, unknown> | undefined;
 }
 
@@ -283,6 +285,8 @@ export abstract class SipMessageBase {
         ruri: undefined,
         ruriText: undefined,
         mf: undefined,
+        routes: undefined,
+        rr: undefined,
         other: undefined,
       };
       this._c = c;
@@ -456,12 +460,34 @@ export abstract class SipMessageBase {
 
   /** Route values in order. */
   get routes(): NameAddr[] {
-    return this._view('routes', () => this.getAll('route').map((v) => parseNameAddr(v, 'Route')));
+    // a cache slot of its own (a proxy reads Route on every request): no closure, no keyed lookup
+    const c = this._cache();
+    let r = c.routes;
+    if (r === undefined) {
+      r = this._nameAddrs('route', 'Route');
+      c.routes = r;
+    }
+    return r;
+  }
+
+  /** @internal every value of a name-addr list header, parsed */
+  _nameAddrs(key: string, what: string): NameAddr[] {
+    if (this._lazy && LAZY_LIST.has(key)) this._expand();
+    const keys = this._k;
+    const out: NameAddr[] = [];
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) out.push(parseNameAddr(this._v[i]!, what));
+    return out;
   }
 
   /** Record-Route values in order. */
   get recordRoutes(): NameAddr[] {
-    return this._view('rr', () => this.getAll('record-route').map((v) => parseNameAddr(v, 'Record-Route')));
+    const c = this._cache();
+    let r = c.rr;
+    if (r === undefined) {
+      r = this._nameAddrs('record-route', 'Record-Route');
+      c.rr = r;
+    }
+    return r;
   }
 
   /** Content-Type. */

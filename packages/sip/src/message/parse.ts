@@ -587,6 +587,12 @@ function checkVersion(v: string, off: number, req: boolean): void {
   }
 }
 
+/** Whether a record has an own key (no array allocated, unlike Object.keys). */
+function hasKeys(o: Record<string, string>): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
 /** Eager checks of the core headers (RFC 3261 §8.1.1, §20, §25). Populates the view cache. */
 function validateSyntax(msg: SipMessage, isReq: boolean): void {
   let ruri: ReturnType<typeof parseUri> | undefined;
@@ -594,7 +600,7 @@ function validateSyntax(msg: SipMessage, isReq: boolean): void {
     const req = msg as SipRequest;
     ruri = req.requestUri;
     // RFC 3261 §19.1.1 table: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11)
-    if (ruri.kind === 'sip' && Object.keys(ruri.headers).length > 0) {
+    if (ruri.kind === 'sip' && hasKeys(ruri.headers)) {
       throw new SipParseError('request-uri-headers', 'Request-URI must not contain headers', -1);
     }
   }

@@ -894,12 +894,30 @@ function parseCSeqSlow(value: string): CSeq {
 
 /** Parses Call-ID: `word [ "@" word ]` (RFC 3261 §25.1). */
 export function parseCallId(value: string): string {
-  if (!CALL_ID.test(value)) throw new SipParseError('bad-call-id', `malformed Call-ID '${clip(value)}'`);
+  // one pass over a table of the word characters: 1*word, at most one '@' with a word on either side
+  const n = value.length;
+  let at = -1;
+  let ok = n > 0;
+  for (let i = 0; i < n && ok; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 64) {
+      if (at >= 0 || i === 0 || i === n - 1) ok = false;
+      at = i;
+    } else if (c >= 128 || CALL_ID_WORD[c] !== 1) ok = false;
+  }
+  if (!ok) throw new SipParseError('bad-call-id', `malformed Call-ID '${clip(value)}'`);
   return value;
 }
 
 /** callid = word [ "@" word ]; word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" / "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}") */
-const CALL_ID = /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/;
+const CALL_ID_WORD = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 48; c <= 57; c++) t[c] = 1;
+  for (let c = 65; c <= 90; c++) t[c] = 1;
+  for (let c = 97; c <= 122; c++) t[c] = 1;
+  for (const ch of '-.!%*_+`\'~()<>:\\"/[]?{}') t[ch.charCodeAt(0)] = 1;
+  return t;
+})();
 
 /** Parses Max-Forwards: 0–255 (RFC 3261 §20.22). */
 export function parseMaxForwards(value: string): number {
