@@ -10,6 +10,7 @@ import { resolveTimers, type TransactionTimers } from '../transaction/timers.js'
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
+import { OPTION_100REL, PrackClient, PrackServer, ReliableProvisionals, reliability } from './prack.js';
 import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
@@ -92,6 +93,8 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
   /** Whether a CANCEL arrived. */
   cancelled = false;
   private finalSent = false;
+  /** RFC 3262: the reliable provisionals of this INVITE (set when the caller supports or requires `100rel`). */
+  readonly reliableProvisionals: ReliableProvisionals | undefined;
 
   /** @internal */
   constructor(
@@ -103,23 +106,41 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     this.request = inc.request;
     this.remoteSdp = inc.request.body.length ? inc.request.bodyText : undefined;
     this.toTag = newTag(pooledRandom);
+    // --- RFC 3262 hook (prack.ts)
+    const rel = reliability(inc.request);
+    this.requires100rel = rel === 'required';
+    if (rel) this.reliableProvisionals = ua._reliableFor(this, inc);
   }
 
-  /** Sends 180 Ringing (or another provisional). */
-  ring(status = 180): void {
+  /** Whether the INVITE had `Require: 100rel` (every provisional but 100 is then sent reliably, RFC 3262 §3). */
+  readonly requires100rel: boolean;
+
+  /**
+   * Sends 180 Ringing (or another provisional, e.g. 183 Session Progress with `sdp` for early media). It is
+   * sent reliably (RFC 3262: `Require: 100rel`, `RSeq`, retransmitted until PRACK) when the caller requires
+   * it, or supports it and `reliable` is true or the response carries SDP; `answer()` then waits for the
+   * PRACK of a provisional that carried SDP (§3) and the 2xx repeats no SDP.
+   */
+  ring(status = 180, opts: { sdp?: string; reliable?: boolean } = {}): void {
     if (this.finalSent) return;
-    this.inc.respond(
-      createResponse(this.request, status, {
-        toTag: this.toTag,
-        headers: [['Contact', this.ua.contactFor(this.inc.transport, /^sips:/i.test(this.request.uri))]],
-      }),
-    );
+    const res = createResponse(this.request, status, {
+      toTag: this.toTag,
+      headers: [['Contact', this.ua.contactFor(this.inc.transport, /^sips:/i.test(this.request.uri))]],
+      ...(opts.sdp !== undefined ? { body: opts.sdp, contentType: 'application/sdp' } : {}),
+    });
+    const rel = this.reliableProvisionals;
+    if (rel && status > 100 && (this.requires100rel || opts.reliable === true || opts.sdp !== undefined)) {
+      rel.send(res);
+      return;
+    }
+    this.inc.respond(res);
   }
 
   /** Rejects the call with a final status (486, 603, 488...). */
   reject(status = 486, reason?: string, headers: [string, string][] = []): void {
     if (this.finalSent) return;
     this.finalSent = true;
+    this.ua._finalSent(this); // RFC 3262 hook
     this.inc.respond(
       createResponse(this.request, status, { toTag: this.toTag, headers, ...(reason ? { reason } : {}) }),
     );
@@ -128,8 +149,18 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
   /** Answers with 200 OK carrying `sdp`; resolves with the call once the ACK arrives. */
   answer(sdp: string | undefined): Promise<Call> {
     if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
+    const rel = this.reliableProvisionals;
+    if (rel?.sdpUnacknowledged) {
+      // RFC 3262 §3: no 2xx while a reliable provisional with SDP is unacknowledged
+      return rel.whenAcknowledged().then((ok) => {
+        if (!ok || this.finalSent) throw new SipCallError(this.cancelled ? 487 : 500, 'no PRACK for the provisional');
+        return this.answer(sdp);
+      });
+    }
     this.finalSent = true;
-    return this.ua._answer(this, this.inc, sdp, this.receivedAt);
+    this.ua._finalSent(this);
+    // the answer already went in a reliable provisional: the 2xx carries no SDP (RFC 3262 §5, RFC 6337 §3.1)
+    return this.ua._answer(this, this.inc, sdp, this.receivedAt, rel?.answeredInProvisional === true);
   }
 
   /** @internal EventEmitter captureRejections hook: an async `cancel` listener rejected. */
@@ -142,6 +173,7 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     if (this.finalSent) return;
     this.cancelled = true;
     this.finalSent = true;
+    this.ua._finalSent(this);
     // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
     this.inc.respond(createResponse(this.request, 487, { toTag: this.toTag }));
     this.emit('cancel');
@@ -167,7 +199,7 @@ interface AckRecord {
   until: number;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK';
 
 /**
  * Methods of the SIP extensions we know of but do not implement: answered 405 with Allow; any other method is
@@ -196,7 +228,7 @@ const OPTIONS_HEADERS: [string, string][] = [
   ['Accept', 'application/sdp'],
   ['Accept-Encoding', 'identity'],
   ['Accept-Language', 'en'],
-  ['Supported', ''],
+  ['Supported', OPTION_100REL],
 ];
 
 /** 405 (known method) or 501 (unknown method, RFC 3261 §8.2.1). */
@@ -231,6 +263,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private lastSdp: string | undefined;
   private lastSdpBytes = new Uint8Array(0);
   private readonly contacts = new Map<SipTransport, [string | undefined, string | undefined]>();
+  /** RFC 3262 (prack.ts): reliable provisionals we sent (UAS) and early dialogs we PRACK (UAC). */
+  private readonly prackServer: PrackServer;
+  private readonly prackClient = new PrackClient();
 
   constructor(o: UserAgentOptions) {
     // rejected promises of async listeners come to the rejection hook below instead of going unhandled
@@ -252,6 +287,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         ? new Registrar({ now: () => this.loop.now(), ...(o.authServer ? { auth: o.authServer } : {}) })
         : o.registrar || undefined;
     if (o.credentials) this.digest = new DigestClient(o.credentials);
+    this.prackServer = new PrackServer(this.loop);
     this.stack.onRequest = (r) => this.onRequest(r);
     this.stack.onAck = (ack) => this.onAck(ack);
     this.stack.onStrayResponse = (res) => this.onStray(res);
@@ -507,7 +543,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       to: `<${target}>`,
       cseq: 1,
       contact: this.contactFor(t, /^sips:/i.test(target)),
-      headers: [['Allow', ALLOW], ...(opts.headers ?? [])],
+      headers: [
+        ['Allow', ALLOW],
+        // RFC 3262 §4: we PRACK reliable provisionals
+        ...(opts.headers?.some(([k]) => /^(supported|k)$/i.test(k))
+          ? []
+          : [['Supported', OPTION_100REL] as [string, string]]),
+        ...(opts.headers ?? []),
+      ],
     });
     if (opts.sdp !== undefined) req.setBody(opts.sdp, 'application/sdp');
     return req;
@@ -548,6 +591,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         onResponse: (res) => {
           if (res.status < 200) {
             gotProvisional = true;
+            // RFC 3262 §4 hook: PRACK a reliable provisional; retransmissions and gaps go no further
+            if (this.prackClient.onProvisional(req, res, (p, d) => this.sendPrack(p, d, target)) === 'drop') return;
             // a PRACK-less 183 with SDP (early media): the answer, when the 2xx does not repeat it
             if (res.body.length && res.status > 100) earlySdp = res.bodyText;
             if (wantCancel) doCancel();
@@ -565,12 +610,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
             });
             return;
           }
+          this.prackClient.forget(req);
           if (!settled) {
             settled = true;
             resolve({ status: res.status, response: res });
           }
         },
         onFailure: (why) => {
+          this.prackClient.forget(req);
           if (!settled) {
             settled = true;
             resolve({ status: why === 'timeout' ? 408 : 503 });
@@ -608,6 +655,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       return;
     }
     const dialog = Dialog.fromUacResponse(req, res);
+    // RFC 3262: the confirmed dialog's CSeq continues above the PRACKs sent in its early dialog
+    dialog.localSeq = Math.max(dialog.localSeq, this.prackClient.localSeq(id));
+    this.loop.after(64 * this.t.t1, () => this.prackClient.forget(req));
     const call = new Call(this, 'outgoing', dialog, req);
     call.localSdp = req.body.length ? req.bodyText : undefined;
     call.remoteSdp = res.body.length ? res.bodyText : req.body.length ? earlySdp : undefined;
@@ -651,7 +701,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     if (rec) this.stack.post(rec.target, rec.bytes);
   }
 
-  private inDialogTargetSync(call: Call, fallback: SendTarget): SendTarget {
+  private inDialogTargetSync(call: Pick<Call, 'dialog' | 'flowTarget'>, fallback: SendTarget): SendTarget {
     if (fallback.transport.reliable) return fallback;
     const d = call.dialog;
     const uri = d.routeSet[0] ? d.routeSet[0].replace(/^[^<]*<([^>]*)>.*$/, '$1') : d.remoteTarget;
@@ -752,6 +802,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private route(r: IncomingRequest): void {
     const req = r.request;
     const toTag = req.to?.tag;
+    if (req.method === 'PRACK') {
+      // RFC 3262 §3: matched against our reliable provisionals (200), else 481
+      this.prackServer.handle(r);
+      return;
+    }
     if (toTag) {
       this.inDialog(r, toTag);
       return;
@@ -794,7 +849,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         return;
       }
     }
-    const unsupported = req.require.filter((x) => x !== 'timer');
+    const unsupported = req.require.filter((x) => x !== 'timer' && x !== OPTION_100REL);
     if (unsupported.length) {
       r.reply(420, { headers: [['Unsupported', unsupported.join(', ')]] });
       return;
@@ -809,7 +864,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   /** @internal sends the 2xx and retransmits it until the ACK (RFC 3261 §13.3.1.4). */
-  _answer(ic: IncomingCall, r: IncomingRequest, sdp: string | undefined, receivedAt: number): Promise<Call> {
+  _answer(
+    ic: IncomingCall,
+    r: IncomingRequest,
+    sdp: string | undefined,
+    receivedAt: number,
+    sdpSentEarly = false,
+  ): Promise<Call> {
     const req = r.request;
     const contact = this.contactFor(r.transport, /^sips:/i.test(req.uri));
     const res = createResponse(req, 200, {
@@ -818,7 +879,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         ['Contact', contact],
         ['Allow', ALLOW],
       ],
-      ...(sdp !== undefined ? { body: this.sdpBytes(sdp), contentType: 'application/sdp' } : {}),
+      ...(sdp !== undefined && !sdpSentEarly ? { body: this.sdpBytes(sdp), contentType: 'application/sdp' } : {}),
     });
     const dialog = Dialog.fromUasRequest(req, ic.toTag, contact);
     const call = new Call(this, 'incoming', dialog, req);
@@ -841,6 +902,38 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       );
       this.pending.set(call.id, p);
     });
+  }
+
+  // ------------------------------------------------------------------ RFC 3262 hooks (prack.ts)
+
+  /** @internal The reliable provisionals of an incoming INVITE (RFC 3262 §3). */
+  _reliableFor(ic: IncomingCall, r: IncomingRequest): ReliableProvisionals {
+    const target = this.stack.responseTarget(r.request, r.source, r.transport, r.flow);
+    const rel = new ReliableProvisionals(r.request, {
+      loop: this.loop,
+      t1: this.t.t1,
+      respond: (res) => r.respond(res),
+      post: (bytes) => this.stack.post(target, bytes),
+      // §3: no PRACK after 64*T1 → the INVITE is rejected with a 5xx
+      giveUp: () => ic.reject(504, 'Reliable Provisional Not Acknowledged'),
+      random: () => {
+        const b = pooledRandom(4);
+        return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 2 ** 32;
+      },
+    });
+    this.prackServer.add(r.request, ic.toTag, rel);
+    return rel;
+  }
+
+  /** @internal A final response to an incoming INVITE: reliable provisionals stop; late PRACKs still match. */
+  _finalSent(ic: IncomingCall): void {
+    if (ic.reliableProvisionals) this.prackServer.release(ic.request, ic.toTag, 64 * this.t.t1);
+  }
+
+  /** Sends a PRACK (RFC 3262 §4) in an early dialog, to its remote target or the INVITE's next hop. */
+  private sendPrack(prack: SipRequest, dialog: Dialog, via: SendTarget): void {
+    const target = this.inDialogTargetSync({ dialog, flowTarget: undefined }, via);
+    this.stack.sendRequest(prack, target, { onResponse: () => {} });
   }
 
   /** The UTF-8 of an SDP body; the last one is kept (an answering machine sends the same answer again and again). */
