@@ -217,6 +217,9 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       return;
     }
     try {
+      // RFC 3262: a caller that supports 100rel gets the answer early, in a reliable 183 (early media); the
+      // 200 follows its PRACK
+      if (inv.reliableProvisionals) inv.ring(183, { sdp: answerSdp });
       call = await inv.answer(answerSdp);
     } catch {
       totals.failed++;
