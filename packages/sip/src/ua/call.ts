@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MediaChannel } from '@mdh/media';
 import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
+import { holdDirection, sdpDirection, withDirection } from './hold.js';
 import type { SendTarget } from './stack.js';
 
 /** Why a call ended. */
@@ -23,7 +24,7 @@ export interface CallEvents {
    * arrive together and the call ends before the application's `await inv.answer()` resumes.
    */
   ended: [reason: CallEndReason];
-  /** The peer sent a re-INVITE; `remoteSdp` is its new offer (hold/resume). */
+  /** The peer sent a re-INVITE or an UPDATE with SDP; `remoteSdp` is its new offer (hold/resume). */
   updated: [remoteSdp: string | undefined];
   /** Any other in-dialog request (INFO, OPTIONS...) after it was answered 200. */
   request: [req: SipRequest];
@@ -134,6 +135,58 @@ export class Call extends EventEmitter<CallEvents> {
     } catch {
       return 408;
     }
+  }
+
+  // ------------------------------------------------------------------ hold/resume, UPDATE (hold.ts)
+
+  /** Whether we put the call on hold ({@link hold}); our answers to new offers then never send-and-receive. */
+  localHold = false;
+
+  /**
+   * Puts the call on hold (RFC 3264 §8.4): offers our description with `a=sendonly` (`a=inactive` when the
+   * peer holds us too) by re-INVITE (default) or UPDATE (RFC 3311); resolves with the answer SDP.
+   */
+  async hold(opts: { method?: 'INVITE' | 'UPDATE' } = {}): Promise<string | undefined> {
+    if (this.localSdp === undefined) throw new Error('no local SDP to put on hold');
+    const sdp = withDirection(this.localSdp, holdDirection(sdpDirection(this.localSdp)));
+    const was = this.localHold;
+    this.localHold = true;
+    try {
+      return await this.offer(sdp, opts.method);
+    } catch (e) {
+      this.localHold = was;
+      throw e;
+    }
+  }
+
+  /** Takes the call off hold: offers `a=sendrecv` by re-INVITE (default) or UPDATE; resolves with the answer. */
+  async resume(opts: { method?: 'INVITE' | 'UPDATE' } = {}): Promise<string | undefined> {
+    if (this.localSdp === undefined) throw new Error('no local SDP to resume');
+    const was = this.localHold;
+    this.localHold = false;
+    try {
+      return await this.offer(withDirection(this.localSdp, 'sendrecv'), opts.method);
+    } catch (e) {
+      this.localHold = was;
+      throw e;
+    }
+  }
+
+  private offer(sdp: string, method: 'INVITE' | 'UPDATE' = 'INVITE'): Promise<string | undefined> {
+    return method === 'UPDATE' ? this.update(sdp) : this.reinvite(sdp);
+  }
+
+  /**
+   * Sends an UPDATE with a new offer (RFC 3311 §5.1), e.g. hold, resume or a codec change without a new
+   * INVITE transaction; resolves with the answer. A non-2xx leaves the session unchanged and rejects.
+   */
+  async update(sdp: string): Promise<string | undefined> {
+    if (this.state === 'ended') throw new Error('call has ended');
+    const res = await this.owner.sendInDialog(this, 'UPDATE', { body: sdp, contentType: 'application/sdp' });
+    if (res.status < 200 || res.status >= 300) throw new Error(`UPDATE failed: ${res.status} ${res.reason}`);
+    this.localSdp = sdp;
+    if (res.body.length) this.remoteSdp = res.bodyText;
+    return this.remoteSdp;
   }
 
   /**

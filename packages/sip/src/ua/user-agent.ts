@@ -10,6 +10,7 @@ import { resolveTimers, type TransactionTimers } from '../transaction/timers.js'
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
+import { defaultAnswer } from './hold.js';
 import { OPTION_100REL, PrackClient, PrackServer, ReliableProvisionals, reliability } from './prack.js';
 import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
@@ -731,7 +732,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       opts.body !== undefined ? { body: { contentType: opts.contentType ?? 'application/sdp', data: opts.body } } : {},
     );
     const target = call.flowTarget ?? this.inDialogTargetSync(call, this.fallbackTarget(call));
-    if (method === 'INVITE') call.reinviting = true;
+    // an offer of ours is outstanding (a re-INVITE, or an UPDATE with SDP): a new offer from the peer gets 491
+    const offering = method === 'INVITE' || (method === 'UPDATE' && opts.body !== undefined);
+    if (offering) call.reinviting = true;
     return new Promise((resolve) => {
       let final = false;
       this.stack.sendRequest(req, target, {
@@ -744,8 +747,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
           }
           if (final) return; // a retransmitted 2xx: ACKed again above
           final = true;
-          if (method === 'INVITE') call.reinviting = false;
-          if (method === 'INVITE' && res.status === 491 && attempt < 2 && call.state !== 'ended') {
+          if (offering) call.reinviting = false;
+          // RFC 3311 §5.1: a 491 to UPDATE is retried after the same back-off as a re-INVITE's
+          if (offering && res.status === 491 && attempt < 2 && call.state !== 'ended') {
             // §14.1 glare: retry after a random wait — 2.1-4 s when we own the Call-ID, else 0-2 s.
             const ms = call.direction === 'outgoing' ? 2100 + Math.random() * 1900 : Math.random() * 2000;
             this.loop.after(ms, () => {
@@ -759,7 +763,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
           resolve(res);
         },
         onFailure: (why) => {
-          if (method === 'INVITE') call.reinviting = false;
+          if (offering) call.reinviting = false;
           // §12.2.1.2: a 408/481 or timeout on an in-dialog request ends the dialog.
           if (method !== 'BYE') call.end('timeout');
           resolve(createResponse(req, why === 'timeout' ? 408 : 503));
@@ -1030,7 +1034,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         const offer = req.body.length ? req.bodyText : undefined;
         let answer: string | undefined;
         try {
-          answer = call.onOffer ? call.onOffer(offer) : call.localSdp;
+          answer = this.answerOffer(call, offer);
         } catch {
           r.reply(488);
           return;
@@ -1059,6 +1063,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         call.fire('request', req);
         return;
       case 'UPDATE':
+        this.onUpdate(r, call, id);
+        return;
       case 'INFO':
       case 'MESSAGE':
       case 'NOTIFY':
@@ -1068,6 +1074,51 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       default:
         notAllowed(r);
     }
+  }
+
+  // ------------------------------------------------------------------ re-INVITE / UPDATE offers (hold.ts)
+
+  /**
+   * Our answer to a new offer in a call (RFC 3264 §8): the application's `call.onOffer`, else our last SDP with
+   * the direction that answers the offer's (§8.4 hold: `a=sendonly` → `a=recvonly`). Throws → 488.
+   */
+  private answerOffer(call: Call, offer: string | undefined): string | undefined {
+    if (call.onOffer) return call.onOffer(offer);
+    if (offer === undefined || call.localSdp === undefined) return call.localSdp;
+    return defaultAnswer(offer, call.localSdp, call.localHold ? 'sendonly' : 'sendrecv');
+  }
+
+  /**
+   * UPDATE (RFC 3311 §5.2): with SDP it is a new offer, answered in the 200 (491 while an offer of ours is
+   * outstanding, 488 when it cannot be answered); without, a target refresh / session refresh answered 200.
+   */
+  private onUpdate(r: IncomingRequest, call: Call, id: string): void {
+    const req = r.request;
+    if (!req.body.length) {
+      r.reply(200, { headers: [['Contact', call.dialog.localContact]] });
+      call.fire('request', req);
+      return;
+    }
+    if (call.reinviting || this.pending.has(id)) {
+      r.reply(491);
+      return;
+    }
+    const offer = req.bodyText;
+    let answer: string | undefined;
+    try {
+      answer = this.answerOffer(call, offer);
+    } catch {
+      r.reply(488);
+      return;
+    }
+    if (answer === undefined) {
+      r.reply(488);
+      return;
+    }
+    call.remoteSdp = offer;
+    call.localSdp = answer;
+    r.reply(200, { headers: [['Contact', call.dialog.localContact]], body: answer, contentType: 'application/sdp' });
+    call.fire('updated', offer);
   }
 
   /** Ends every call (BYE), stops timers and closes the transports. */
