@@ -25,6 +25,8 @@ export * from './transport/transport.js';
 export * from './transport/udp.js';
 export * from './transport/ws.js';
 export * from './ua/call.js';
+export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
+export { OPTION_100REL, parseRAck, parseRSeq, type RAck, ReliableProvisionals } from './ua/prack.js';
 export * from './ua/registrar.js';
 export * from './ua/stack.js';
 export * from './ua/targets.js';

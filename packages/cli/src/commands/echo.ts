@@ -17,6 +17,7 @@ import {
   SdpNegotiationError,
   type SipTransport,
   type SrtpMode,
+  sdpDirection,
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
@@ -121,6 +122,8 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const noMediaAnswers = new Map<string, ReturnType<typeof answerSdpOffer>>();
   const modeCache = new Map<string, SrtpMode>();
   let seq = 0;
+  /** Media channels whose negotiated direction lets us send (RFC 3264 §6.1). */
+  const sending = new WeakSet<MediaChannel>();
   ua.stack.onError = () => {};
   ua.on('invite', (inv: IncomingCall) => {
     const n = ++seq;
@@ -233,8 +236,11 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   /** Starts the media of a call and echoes its audio and telephone-events back; reports DTMF digits. */
   const echoMedia = (ep: CallMedia, neg: NegotiatedMedia, n: number): MediaChannel => {
     const m = ep.start(neg);
+    sending.add(m);
     const te = neg.telephoneEventPt;
     m.on('rtp', (e) => {
+      // RFC 3264 §8.4: while our direction (after a hold offer) is recvonly/inactive, nothing is sent back
+      if (!sending.has(m)) return;
       const p = e.packet;
       if (p.payloadType === neg.payloadType || p.payloadType === te) {
         m.sendRtp(p.payload, { payloadType: p.payloadType, timestamp: p.timestamp, marker: p.marker });
@@ -246,6 +252,13 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   /** Books a call in until it ends, then reports it. */
   const track = (call: Call, n: number, mode: SrtpMode, m: MediaChannel | undefined): void => {
     const t0 = Date.now();
+    // hold/resume (re-INVITE or UPDATE): the echo follows the direction of our answer
+    call.on('updated', () => {
+      if (!m) return;
+      const d = sdpDirection(call.localSdp ?? '');
+      if (d === 'sendrecv' || d === 'sendonly') sending.add(m);
+      else sending.delete(m);
+    });
     call.on('ended', (why) => {
       void (async () => {
         const st = m ? callMediaReport(m.stats()) : undefined;
