@@ -14,6 +14,18 @@ import { defaultAnswer } from './hold.js';
 import { OPTION_100REL, PrackClient, PrackServer, ReliableProvisionals, reliability } from './prack.js';
 import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
+import {
+  OPTION_TIMER,
+  parseSessionExpires,
+  retryAfter422,
+  SessionTimer,
+  type SessionTimerOptions,
+  sessionTimerConfig,
+  type UasTimerDecision,
+  uacSessionHeaders,
+  uacSessionTimer,
+  uasSessionTimer,
+} from './session-timer.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
 import { resolveSendTargets, SipCallError, type TargetResolver } from './targets.js';
 
@@ -41,6 +53,8 @@ export interface UserAgentOptions {
   resolver?: TargetResolver;
   /** How long a UAC waits for a final response to INVITE before CANCEL (default: Timer B only). */
   inviteTimeoutMs?: number;
+  /** Session timers (RFC 4028; default on: Session-Expires 1800, Min-SE 90); `false` turns them off. */
+  sessionTimers?: SessionTimerOptions | false;
 }
 
 /** Options of {@link UserAgent.invite}. */
@@ -267,6 +281,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   /** RFC 3262 (prack.ts): reliable provisionals we sent (UAS) and early dialogs we PRACK (UAC). */
   private readonly prackServer: PrackServer;
   private readonly prackClient = new PrackClient();
+  /** RFC 4028 (session-timer.ts): options, the UAS decision per INVITE, the running timer per call. */
+  private readonly st: ReturnType<typeof sessionTimerConfig> | undefined;
+  private readonly uasTimers = new WeakMap<SipRequest, UasTimerDecision>();
+  private readonly timers = new WeakMap<Call, SessionTimer>();
 
   constructor(o: UserAgentOptions) {
     // rejected promises of async listeners come to the rejection hook below instead of going unhandled
@@ -289,6 +307,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         : o.registrar || undefined;
     if (o.credentials) this.digest = new DigestClient(o.credentials);
     this.prackServer = new PrackServer(this.loop);
+    this.st = o.sessionTimers === false ? undefined : sessionTimerConfig(o.sessionTimers || {});
     this.stack.onRequest = (r) => this.onRequest(r);
     this.stack.onAck = (ack) => this.onAck(ack);
     this.stack.onStrayResponse = (res) => this.onStray(res);
@@ -516,6 +535,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
               continue;
             }
           }
+          // RFC 4028 §7.4: 422 Session Interval Too Small → again with the Min-SE it names
+          const again = res?.status === 422 && !cancelRequested ? retryAfter422(req, res) : undefined;
+          if (again) {
+            req = again;
+            continue;
+          }
           break;
         }
         if (lastStatus !== 503 || cancelRequested) break;
@@ -546,10 +571,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       contact: this.contactFor(t, /^sips:/i.test(target)),
       headers: [
         ['Allow', ALLOW],
-        // RFC 3262 §4: we PRACK reliable provisionals
+        // RFC 3262 §4: we PRACK reliable provisionals; RFC 4028 §7.1: session timers
         ...(opts.headers?.some(([k]) => /^(supported|k)$/i.test(k))
           ? []
-          : [['Supported', OPTION_100REL] as [string, string]]),
+          : [['Supported', this.st ? `${OPTION_100REL}, ${OPTION_TIMER}` : OPTION_100REL] as [string, string]]),
+        ...(this.st && !opts.headers?.some(([k]) => /^(session-expires|x)$/i.test(k))
+          ? uacSessionHeaders(this.st.expires, this.st.minSE)
+          : []),
         ...(opts.headers ?? []),
       ],
     });
@@ -681,6 +709,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       return;
     }
     this.firstCall.add(req);
+    // RFC 4028 §7.2 hook
+    const t = this.st ? uacSessionTimer(res) : undefined;
+    if (t) this.startSessionTimer(call, t.interval, t.weRefresh);
     first(call);
   }
 
@@ -724,13 +755,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   sendInDialog(
     call: Call,
     method: string,
-    opts: { body?: string; contentType?: string } = {},
+    opts: { body?: string; contentType?: string; headers?: Record<string, string> } = {},
     attempt = 0,
   ): Promise<SipResponse> {
-    const req = call.dialog.createRequest(
-      method,
-      opts.body !== undefined ? { body: { contentType: opts.contentType ?? 'application/sdp', data: opts.body } } : {},
-    );
+    const req = call.dialog.createRequest(method, {
+      ...(opts.body !== undefined
+        ? { body: { contentType: opts.contentType ?? 'application/sdp', data: opts.body } }
+        : {}),
+      ...(opts.headers ? { headers: opts.headers } : {}),
+    });
     const target = call.flowTarget ?? this.inDialogTargetSync(call, this.fallbackTarget(call));
     // an offer of ours is outstanding (a re-INVITE, or an UPDATE with SDP): a new offer from the peer gets 491
     const offering = method === 'INVITE' || (method === 'UPDATE' && opts.body !== undefined);
@@ -764,8 +797,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         },
         onFailure: (why) => {
           if (offering) call.reinviting = false;
-          // §12.2.1.2: a 408/481 or timeout on an in-dialog request ends the dialog.
-          if (method !== 'BYE') call.end('timeout');
+          // §12.2.1.2: a 408/481 or timeout on an in-dialog request ends the dialog; §14.1: a re-INVITE (or
+          // UPDATE) that got no answer at all ends the session with BYE (built before the dialog ends).
+          if (method !== 'BYE') {
+            if (why === 'timeout' && offering) void this.sendInDialog(call, 'BYE');
+            call.end('timeout');
+          }
           resolve(createResponse(req, why === 'timeout' ? 408 : 503));
         },
       });
@@ -779,6 +816,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   /** @internal CallOwner */
   forget(call: Call): void {
+    this.timers.get(call)?.stop();
     const p = this.pending.get(call.id);
     if (p && p.call === call) {
       // The call ended before the ACK (e.g. a BYE overtook it): stop retransmitting the 2xx.
@@ -858,6 +896,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       r.reply(420, { headers: [['Unsupported', unsupported.join(', ')]] });
       return;
     }
+    // RFC 4028 §9 hook: 400 for a malformed Session-Expires, 422 + Min-SE for one below our Min-SE
+    if (this.st) {
+      const d = uasSessionTimer(req, this.st);
+      if (d.kind === 'reject') {
+        r.reply(d.status, { headers: d.headers, toTag: newTag(pooledRandom) });
+        return;
+      }
+      if (d.kind === 'use') this.uasTimers.set(req, d);
+    }
     const call = new IncomingCall(this, r, this.loop.now());
     this.stack.watchServer(r, { onCancel: () => call._cancelled() });
     if (this.listenerCount('invite') === 0) {
@@ -879,10 +926,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     const contact = this.contactFor(r.transport, /^sips:/i.test(req.uri));
     const res = createResponse(req, 200, {
       toTag: ic.toTag,
-      headers: [
-        ['Contact', contact],
-        ['Allow', ALLOW],
-      ],
+      headers: [['Contact', contact], ['Allow', ALLOW], ...this.sessionHeaders(req)],
       ...(sdp !== undefined && !sdpSentEarly ? { body: this.sdpBytes(sdp), contentType: 'application/sdp' } : {}),
     });
     const dialog = Dialog.fromUasRequest(req, ic.toTag, contact);
@@ -891,6 +935,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     call.localSdp = sdp;
     call.flowTarget = r.transport.reliable ? this.stack.responseTarget(req, r.source, r.transport, r.flow) : undefined;
     this.calls.set(call.id, call);
+    const st = this.uasTimers.get(req);
+    if (st?.kind === 'use') this.startSessionTimer(call, st.interval, st.weRefresh);
     // the bytes the transaction sent are the ones retransmitted (serialized once)
     const bytes = r.respond(res);
     return new Promise<Call>((resolve, reject) => {
@@ -1042,7 +1088,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         if (offer !== undefined) call.remoteSdp = offer;
         if (answer !== undefined) call.localSdp = answer;
         const res = createResponse(req, 200, {
-          headers: [['Contact', call.dialog.localContact]],
+          headers: [['Contact', call.dialog.localContact], ...this.refreshedBy(call, req)],
           ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
         });
         const bytes = r.respond(res);
@@ -1076,6 +1122,52 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     }
   }
 
+  // ------------------------------------------------------------------ session timers (session-timer.ts)
+
+  /** The Session-Expires (and Require: timer) of our 2xx to an INVITE (RFC 4028 §9). */
+  private sessionHeaders(req: SipRequest): [string, string][] {
+    const d = this.uasTimers.get(req);
+    return d?.kind === 'use' ? d.headers : [];
+  }
+
+  /** Runs the session timer of a call: refreshes when we are the refresher, BYE when the session expires. */
+  private startSessionTimer(call: Call, interval: number, weRefresh: boolean): void {
+    const cfg = this.st;
+    if (!cfg) return;
+    const timer = new SessionTimer(this.loop, interval, weRefresh, {
+      refresh: async (iv) => {
+        if (call.state === 'ended') return undefined;
+        const invite = cfg.refreshMethod === 'INVITE';
+        // §7.4 / §10: the refresh carries Session-Expires with refresher=uac (we, the requester, refresh)
+        const res = await this.sendInDialog(call, invite ? 'INVITE' : 'UPDATE', {
+          ...(invite && call.localSdp !== undefined ? { body: call.localSdp } : {}),
+          headers: { 'Session-Expires': `${iv};refresher=uac`, 'Min-SE': String(cfg.minSE), Supported: OPTION_TIMER },
+        });
+        return res.status >= 200 && res.status < 300 ? res : undefined;
+      },
+      expire: () => void call.hangup('timeout'),
+    });
+    this.timers.set(call, timer);
+  }
+
+  /**
+   * A re-INVITE or UPDATE from the peer answered 2xx is a session refresh (RFC 4028 §10): the timer restarts,
+   * with the interval and refresher it names (refresher=uac: the peer, which sent it; uas: us); the 2xx
+   * repeats Session-Expires.
+   */
+  private refreshedBy(call: Call, req: SipRequest): [string, string][] {
+    const timer = this.timers.get(call);
+    if (!timer) return [];
+    const se = parseSessionExpires(req);
+    if (se === undefined || se === 'bad') {
+      timer.refreshed(timer.interval, timer.weRefresh);
+      return [];
+    }
+    const weRefresh = se.refresher === 'uas';
+    timer.refreshed(se.delta, weRefresh);
+    return [['Session-Expires', `${se.delta};refresher=${weRefresh ? 'uas' : 'uac'}`]];
+  }
+
   // ------------------------------------------------------------------ re-INVITE / UPDATE offers (hold.ts)
 
   /**
@@ -1095,7 +1187,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private onUpdate(r: IncomingRequest, call: Call, id: string): void {
     const req = r.request;
     if (!req.body.length) {
-      r.reply(200, { headers: [['Contact', call.dialog.localContact]] });
+      r.reply(200, { headers: [['Contact', call.dialog.localContact], ...this.refreshedBy(call, req)] });
       call.fire('request', req);
       return;
     }
@@ -1117,7 +1209,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     }
     call.remoteSdp = offer;
     call.localSdp = answer;
-    r.reply(200, { headers: [['Contact', call.dialog.localContact]], body: answer, contentType: 'application/sdp' });
+    r.reply(200, {
+      headers: [['Contact', call.dialog.localContact], ...this.refreshedBy(call, req)],
+      body: answer,
+      contentType: 'application/sdp',
+    });
     call.fire('updated', offer);
   }
 
