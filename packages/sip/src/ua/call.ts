@@ -3,6 +3,7 @@ import type { MediaChannel } from '@mdh/media';
 import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { holdDirection, sdpDirection, withDirection } from './hold.js';
+import { type CallDtmf, dtmfRelayBody } from './info-dtmf.js';
 import type { SendTarget } from './stack.js';
 
 /** Why a call ended. */
@@ -28,6 +29,8 @@ export interface CallEvents {
   updated: [remoteSdp: string | undefined];
   /** Any other in-dialog request (INFO, OPTIONS...) after it was answered 200. */
   request: [req: SipRequest];
+  /** A DTMF digit from the peer sent by SIP INFO (`application/dtmf-relay`, info-dtmf.ts). */
+  dtmf: [e: CallDtmf];
 }
 
 /**
@@ -200,6 +203,24 @@ export class Call extends EventEmitter<CallEvents> {
     this.localSdp = sdp;
     if (res.body.length) this.remoteSdp = res.bodyText;
     return this.remoteSdp;
+  }
+
+  /**
+   * Sends DTMF by SIP INFO (`application/dtmf-relay`, one INFO per digit, each after the previous one's final
+   * response); resolves with the last status. For RFC 4733 in the media use `call.media.sendDtmf`.
+   */
+  async sendDtmfInfo(digits: string, durationMs = 160): Promise<number> {
+    let status = 0;
+    for (const d of digits.toUpperCase()) {
+      if (!/^[0-9*#A-D]$/.test(d)) throw new RangeError(`not a DTMF digit: ${d}`);
+      const res = await this.request('INFO', {
+        data: dtmfRelayBody(d, durationMs),
+        contentType: 'application/dtmf-relay',
+      });
+      status = res.status;
+      if (status >= 300) break;
+    }
+    return status;
   }
 
   /** Sends another in-dialog request (INFO, OPTIONS, ...); resolves with the final response. */

@@ -11,6 +11,7 @@ import { defaultPort, type SipTransport, type TransportProtocol } from '../trans
 import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
 import { defaultAnswer } from './hold.js';
+import { isDtmfInfo, parseDtmfInfo } from './info-dtmf.js';
 import { OPTION_100REL, PrackClient, PrackServer, ReliableProvisionals, reliability } from './prack.js';
 import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
@@ -1112,6 +1113,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         this.onUpdate(r, call, id);
         return;
       case 'INFO':
+        // info-dtmf.ts hook: DTMF by INFO becomes the call's `dtmf` event (400 when the body names no digit)
+        if (isDtmfInfo(req)) {
+          const e = parseDtmfInfo(req);
+          r.reply(e ? 200 : 400);
+          if (e) call.fire('dtmf', e);
+          return;
+        }
+        r.reply(200);
+        call.fire('request', req);
+        return;
       case 'MESSAGE':
       case 'NOTIFY':
         r.reply(200);
