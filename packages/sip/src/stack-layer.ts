@@ -27,6 +27,7 @@ export * from './transport/ws.js';
 export * from './ua/call.js';
 export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
 export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';
+export * from './ua/observability.js';
 export { OPTION_100REL, parseRAck, parseRSeq, type RAck, ReliableProvisionals } from './ua/prack.js';
 export * from './ua/registrar.js';
 export * from './ua/stack.js';

@@ -5,6 +5,7 @@ import {
   type CallMediaReport,
   callMediaReport,
   createSdpOffer,
+  formatTrace,
   listenTransport,
   readSdpAnswer,
   SipCallError,
@@ -17,7 +18,7 @@ import { parseArgs } from '../args.js';
 /** Usage of `mdh call`. */
 export const usage = `usage: mdh call SIP-URI [--duration S] [--srtp none|sdes|dtls] [--auth USER:PASS]
                 [--transport udp|tcp|tls|ws|wss] [--bind HOST] [--tone HZ] [--dtmf DIGITS] [--ca FILE]
-                [--insecure] [--json]
+                [--insecure] [--json] [-v|--verbose]
 
 Places a call, sends a 440 Hz tone (G.711, 20 ms packets), receives the echo, hangs up and prints a call
 report: setup time, packets sent/received, loss and jitter of what came back, and what RTCP told (round trip
@@ -40,6 +41,8 @@ export interface CallOptions {
   /** TLS/WSS: trust these CAs (PEM), or accept any certificate (self-signed test peers only). */
   ca?: string;
   insecure?: boolean;
+  /** Called with every SIP message sent and received (start line and headers), e.g. for `-v`. */
+  trace?: (text: string) => void;
 }
 
 /** The call report. */
@@ -81,6 +84,8 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     ...(o.insecure ? { insecure: true } : {}),
   });
   const ua = new UserAgent({ transports: [transport], loop, user: 'mdh', ...(o.auth ? { credentials: o.auth } : {}) });
+  const trace = o.trace;
+  if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   ua.stack.onError = () => {};
   const ep = await CallMedia.open({ srtp, host: bind, loop });
   const report: CallReport = {
@@ -206,7 +211,11 @@ export function parseAuth(v: string | true | undefined): { username: string; pas
 
 /** `mdh call` */
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['json', 'insecure']);
+  // -v (like sipp -trace_msg / sipsak -vv): the SIP trace on stderr
+  const a = parseArgs(
+    argv.map((x) => (x === '-v' ? '--verbose' : x)),
+    ['json', 'insecure', 'verbose'],
+  );
   const target = a.positional[0];
   if (!target) {
     process.stderr.write(`${usage}\n`);
@@ -233,6 +242,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(auth ? { auth } : {}),
     ...(ca ? { ca } : {}),
     ...(a.flags.has('insecure') ? { insecure: true } : {}),
+    ...(a.flags.has('verbose') ? { trace: (t: string) => void process.stderr.write(t) } : {}),
   });
   process.stdout.write(a.flags.has('json') ? `${JSON.stringify(r, null, 2)}\n` : `${formatReport(r)}\n`);
   return r.ok ? 0 : 1;

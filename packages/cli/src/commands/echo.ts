@@ -7,6 +7,7 @@ import {
   callMediaReport,
   createSdpOffer,
   DigestServer,
+  formatTrace,
   type IncomingCall,
   type LocalMedia,
   listenTransport,
@@ -25,7 +26,7 @@ import { parseArgs, parseHostPort } from '../args.js';
 
 /** Usage of `mdh echo`. */
 export const usage = `usage: mdh echo [--sip HOST:PORT] [--transport udp|tcp|tls|ws] [--srtp any|none|sdes|dtls]
-                [--auth USER:PASS] [--no-media] [--quiet] [--json] [--cert FILE --key FILE]
+                [--auth USER:PASS] [--no-media] [--quiet] [--json] [--cert FILE --key FILE] [-v|--verbose]
 
 Answers every call, echoes the caller's RTP back (decrypting and re-encrypting SRTP), prints one line per
 call and, on Ctrl-C, the totals. With --auth it is also a registrar for REGISTER, and both REGISTER and INVITE
@@ -44,6 +45,8 @@ export interface EchoOptions {
   tls?: { cert: string; key: string };
   /** Called with a line per finished call. */
   onCall?: (line: EchoCallRecord) => void;
+  /** Called with every SIP message sent and received (start line and headers), e.g. for `-v`. */
+  trace?: (text: string) => void;
   /** Called for each RFC 4733 DTMF digit received (once per digit, after its end). */
   onDigit?: (d: EchoDigitRecord) => void;
 }
@@ -116,6 +119,8 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     user: 'echo',
     ...(authServer ? { authServer, registrar: true } : {}),
   });
+  const trace = o.trace;
+  if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   const totals: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
   const media = o.media !== false;
   const noMediaCrypto = makeSdesCrypto();
@@ -363,7 +368,11 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
 
 /** `mdh echo` */
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['quiet', 'json', 'no-media']);
+  // -v (like sipp -trace_msg / sipsak -vv): the SIP trace on stderr
+  const a = parseArgs(
+    argv.map((x) => (x === '-v' ? '--verbose' : x)),
+    ['quiet', 'json', 'no-media', 'verbose'],
+  );
   const hp = parseHostPort(String(a.flags.get('sip') ?? '127.0.0.1:5060'), 5060);
   const transport = String(a.flags.get('transport') ?? 'udp') as TransportProtocol;
   const srtp = String(a.flags.get('srtp') ?? 'any') as SrtpMode | 'any';
@@ -392,6 +401,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(auth ? { auth } : {}),
     media: !a.flags.has('no-media'),
     ...(tls ? { tls } : {}),
+    ...(a.flags.has('verbose') ? { trace: (t: string) => void process.stderr.write(t) } : {}),
     onCall: (r) => {
       if (quiet) return;
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);

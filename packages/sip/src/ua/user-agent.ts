@@ -12,6 +12,7 @@ import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
 import { defaultAnswer } from './hold.js';
 import { isDtmfInfo, parseDtmfInfo } from './info-dtmf.js';
+import { type SipLogFn, type SipLogger, toLogFn } from './observability.js';
 import { OPTION_100REL, PrackClient, PrackServer, ReliableProvisionals, reliability } from './prack.js';
 import { pooledRandom } from './random.js';
 import { Registrar } from './registrar.js';
@@ -54,6 +55,12 @@ export interface UserAgentOptions {
   resolver?: TargetResolver;
   /** How long a UAC waits for a final response to INVITE before CANCEL (default: Timer B only). */
   inviteTimeoutMs?: number;
+  /**
+   * A logger: a `(level, event, fields)` function or any pino-compatible object (`logger.debug(fields, msg)`).
+   * Gets `sip.send` / `sip.receive` (debug: start line, peer), `call.ended` (info) and `handler.error` (error).
+   * For every message as bytes subscribe to the `mdh:sip:send` / `mdh:sip:receive` diagnostics channels.
+   */
+  logger?: SipLogger;
   /** Session timers (RFC 4028; default on: Session-Expires 1800, Min-SE 90); `false` turns them off. */
   sessionTimers?: SessionTimerOptions | false;
 }
@@ -282,6 +289,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   /** RFC 3262 (prack.ts): reliable provisionals we sent (UAS) and early dialogs we PRACK (UAC). */
   private readonly prackServer: PrackServer;
   private readonly prackClient = new PrackClient();
+  private readonly log: SipLogFn | undefined;
   /** RFC 4028 (session-timer.ts): options, the UAS decision per INVITE, the running timer per call. */
   private readonly st: ReturnType<typeof sessionTimerConfig> | undefined;
   private readonly uasTimers = new WeakMap<SipRequest, UasTimerDecision>();
@@ -308,6 +316,22 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         : o.registrar || undefined;
     if (o.credentials) this.digest = new DigestClient(o.credentials);
     this.prackServer = new PrackServer(this.loop);
+    // observability.ts hook
+    const log = toLogFn(o.logger);
+    this.log = log;
+    if (log) {
+      const dec = new TextDecoder();
+      this.stack.onTrace = (e) => {
+        const head = dec.decode(e.data.subarray(0, 256));
+        const startLine = head.slice(0, Math.max(0, head.indexOf('\r\n'))) || head;
+        log('debug', e.direction === 'send' ? 'sip.send' : 'sip.receive', {
+          startLine,
+          peer: `${e.peer.address}:${e.peer.port}`,
+          protocol: e.protocol,
+          bytes: e.data.length,
+        });
+      };
+    }
     this.st = o.sessionTimers === false ? undefined : sessionTimerConfig(o.sessionTimers || {});
     this.stack.onRequest = (r) => this.onRequest(r);
     this.stack.onAck = (ack) => this.onAck(ack);
@@ -326,6 +350,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    */
   handlerFailed(err: unknown, event: string, subject?: unknown): void {
     const status = err instanceof SdpNegotiationError ? 488 : 500;
+    this.log?.('error', 'handler.error', { handler: event, error: err instanceof Error ? err.message : String(err) });
     try {
       if (subject instanceof IncomingCall) subject.reject(status);
       else if (isIncomingRequest(subject) && !subject.answered && subject.request.method !== 'ACK')
@@ -827,6 +852,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     }
     if (this.calls.get(call.id) === call) {
       this.calls.delete(call.id);
+      this.log?.('info', 'call.ended', {
+        callId: call.dialog.callId,
+        reason: call.endReason,
+        direction: call.direction,
+      });
       this.fire('callEnded', call);
     }
   }
