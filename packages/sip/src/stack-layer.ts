@@ -3,6 +3,7 @@
  * transports and the user agent.
  */
 
+export * from './abort.js';
 export * from './auth/digest.js';
 export * from './dialog/dialog.js';
 export * from './media/call-media.js';

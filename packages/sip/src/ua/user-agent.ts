@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createLoop, type Loop, type TimerId } from '@mdh/loop';
+import { type AbortOptions, abortable, onAbortOrTimeout } from '../abort.js';
 import { DigestClient, type DigestServer } from '../auth/digest.js';
 import { Dialog, dialogId } from '../dialog/dialog.js';
 import { createRequest, createResponse, newCallId, newTag } from '../message/build.js';
@@ -65,8 +66,11 @@ export interface UserAgentOptions {
   sessionTimers?: SessionTimerOptions | false;
 }
 
-/** Options of {@link UserAgent.invite}. */
-export interface InviteOptions {
+/**
+ * Options of {@link UserAgent.invite}. `signal` / `timeoutMs` cancel the attempt (CANCEL, RFC 3261 §9.1; BYE
+ * when a 2xx races it); `result` then rejects with the INVITE's final status (487).
+ */
+export interface InviteOptions extends AbortOptions {
   /** SDP offer (omit for a late offer: the 2xx then carries the offer and `answerFor` builds the ACK's answer). */
   sdp?: string;
   /** Builds the ACK's SDP answer for a late offer. */
@@ -432,7 +436,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    * Sends a request and resolves with its final response, answering one 401/407 with credentials (RFC 3261
    * §22.2; again when the nonce was stale), trying the next target on transport error or 503.
    */
-  async send(req: SipRequest, targets?: SendTarget[]): Promise<SipResponse> {
+  async send(req: SipRequest, targets?: SendTarget[], opts: AbortOptions = {}): Promise<SipResponse> {
+    // abort.ts: a non-INVITE cannot be cancelled in SIP (§9.1); we stop waiting and reject
+    if (opts.signal || opts.timeoutMs !== undefined) return abortable(this.send(req, targets), opts, this.loop);
     const list = targets ?? (await this.targetFor(req.uri, req));
     let lastErr: SipResponse | undefined;
     for (let i = 0; i < list.length; i++) {
@@ -506,7 +512,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   /** Sends OPTIONS (RFC 3261 §11) and resolves with the final response. */
-  options(uri: string): Promise<SipResponse> {
+  options(uri: string, opts: AbortOptions = {}): Promise<SipResponse> {
     const t = this.o.transports[0]!;
     const req = createRequest({
       method: 'OPTIONS',
@@ -516,16 +522,19 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       contact: this.contactFor(t),
     });
     req.add('Accept', 'application/sdp');
-    return this.send(req);
+    return this.send(req, undefined, opts);
   }
 
   /**
    * Registers our Contact with a registrar (RFC 3261 §10.2) and keeps the binding refreshed before it
    * expires; `unregister()` removes it.
    */
-  async register(registrarUri: string, opts: { aor?: string; expires?: number } = {}): Promise<Registration> {
+  async register(
+    registrarUri: string,
+    opts: { aor?: string; expires?: number } & AbortOptions = {},
+  ): Promise<Registration> {
     const reg = new Registration(this, registrarUri, opts.aor ?? this.aor, opts.expires ?? 3600);
-    await reg.refresh();
+    await abortable(reg.refresh(), opts, this.loop);
     return reg;
   }
 
@@ -577,13 +586,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         lastRes,
       );
     })();
-    return {
-      result,
-      cancel: () => {
-        cancelRequested = true;
-        sendCancel?.();
-      },
+    const cancel = () => {
+      cancelRequested = true;
+      sendCancel?.();
     };
+    // abort.ts hook: the signal or the time limit cancels the INVITE (a 2xx that races it gets BYE)
+    if (opts.signal || opts.timeoutMs !== undefined) {
+      const detach = onAbortOrTimeout(opts, cancel, this.loop);
+      result.then(detach, detach);
+    }
+    return { result, cancel };
   }
 
   private buildInvite(target: string, t: SipTransport, opts: InviteOptions): SipRequest {
