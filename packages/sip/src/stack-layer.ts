@@ -30,6 +30,7 @@ export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/ho
 export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';
 export * from './ua/observability.js';
 export { OPTION_100REL, parseRAck, parseRSeq, type RAck, ReliableProvisionals } from './ua/prack.js';
+export * from './ua/refer.js';
 export * from './ua/registrar.js';
 export * from './ua/stack.js';
 export * from './ua/targets.js';

@@ -4,6 +4,7 @@ import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { holdDirection, sdpDirection, withDirection } from './hold.js';
 import { type CallDtmf, dtmfRelayBody } from './info-dtmf.js';
+import type { ReferRequest } from './refer.js';
 import type { SendTarget } from './stack.js';
 
 /** Why a call ended. */
@@ -15,6 +16,8 @@ export interface CallOwner {
   forget(call: Call): void;
   /** An application listener of the call threw or rejected (reported, never propagated). */
   handlerFailed?(err: unknown, event: string): void;
+  /** Sends a REFER and resolves with the final status of the referred call (refer.ts). */
+  transfer?(call: Call, target: string | Call): Promise<{ status: number; reason: string }>;
 }
 
 /** Events of a {@link Call}. */
@@ -31,6 +34,11 @@ export interface CallEvents {
   request: [req: SipRequest];
   /** A DTMF digit from the peer sent by SIP INFO (`application/dtmf-relay`, info-dtmf.ts). */
   dtmf: [e: CallDtmf];
+  /**
+   * The peer sent a REFER (RFC 3515): it was answered 202 and the user agent places the referred call, reporting
+   * its progress to the peer in NOTIFYs (refer.ts).
+   */
+  refer: [e: ReferRequest];
 }
 
 /**
@@ -221,6 +229,18 @@ export class Call extends EventEmitter<CallEvents> {
       if (status >= 300) break;
     }
     return status;
+  }
+
+  /**
+   * Transfers the peer (RFC 3515 REFER, Referred-By RFC 3892): to `target` (blind), or to the peer of
+   * `target` when it is another {@link Call} (attended: Replaces, RFC 3891). Resolves with the final status of
+   * the call the peer placed, as its NOTIFYs report (408 when none came within 60 s). The call stays up:
+   * hang up when the transfer succeeded.
+   */
+  transfer(target: string | Call): Promise<{ status: number; reason: string }> {
+    if (this.state === 'ended') return Promise.reject(new Error('call has ended'));
+    if (!this.owner.transfer) return Promise.reject(new Error('transfer is not supported by this owner'));
+    return this.owner.transfer(this, target);
   }
 
   /** Sends another in-dialog request (INFO, OPTIONS, ...); resolves with the final response. */

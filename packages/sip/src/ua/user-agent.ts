@@ -11,11 +11,12 @@ import { resolveTimers, type TransactionTimers } from '../transaction/timers.js'
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
-import { defaultAnswer } from './hold.js';
+import { bumpVersion, defaultAnswer } from './hold.js';
 import { isDtmfInfo, parseDtmfInfo } from './info-dtmf.js';
 import { type SipLogFn, type SipLogger, toLogFn } from './observability.js';
 import { OPTION_100REL, PrackClient, PrackServer, ReliableProvisionals, reliability } from './prack.js';
 import { pooledRandom } from './random.js';
+import { Transfers } from './refer.js';
 import { Registrar } from './registrar.js';
 import {
   OPTION_TIMER,
@@ -226,7 +227,7 @@ interface AckRecord {
   until: number;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY';
 
 /**
  * Methods of the SIP extensions we know of but do not implement: answered 405 with Allow; any other method is
@@ -294,6 +295,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private readonly prackServer: PrackServer;
   private readonly prackClient = new PrackClient();
   private readonly log: SipLogFn | undefined;
+  /** RFC 3515 (refer.ts): REFERs sent and followed. */
+  private readonly transfers: Transfers;
   /** RFC 4028 (session-timer.ts): options, the UAS decision per INVITE, the running timer per call. */
   private readonly st: ReturnType<typeof sessionTimerConfig> | undefined;
   private readonly uasTimers = new WeakMap<SipRequest, UasTimerDecision>();
@@ -320,6 +323,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         : o.registrar || undefined;
     if (o.credentials) this.digest = new DigestClient(o.credentials);
     this.prackServer = new PrackServer(this.loop);
+    // refer.ts hook
+    const ua = this;
+    this.transfers = new Transfers({
+      loop: this.loop,
+      sendInDialog: (c, m, opts) => this.sendInDialog(c, m, opts),
+      placeReferredCall: (from, target, headers) => this.placeReferredCall(from, target, headers),
+      get aor() {
+        return ua.aor;
+      },
+    });
     // observability.ts hook
     const log = toLogFn(o.logger);
     this.log = log;
@@ -829,8 +842,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
             });
             return;
           }
-          // §12.2.1.2: a 481 or 408 to a request within a dialog ends the dialog.
-          if ((res.status === 481 || res.status === 408) && method !== 'BYE') call.end('error');
+          // §12.2.1.2: a 481 or 408 to a request within a dialog ends the dialog — except for the requests of a
+          // subscription usage, whose 481 ends only that usage (RFC 5057 §5.1, RFC 6665 §4.1.3).
+          if ((res.status === 481 || res.status === 408) && !['BYE', 'NOTIFY', 'SUBSCRIBE'].includes(method))
+            call.end('error');
           resolve(res);
         },
         onFailure: (why) => {
@@ -854,6 +869,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   /** @internal CallOwner */
   forget(call: Call): void {
+    this.transfers.forget(call);
     this.timers.get(call)?.stop();
     const p = this.pending.get(call.id);
     if (p && p.call === call) {
@@ -1166,12 +1182,42 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         call.fire('request', req);
         return;
       case 'MESSAGE':
-      case 'NOTIFY':
         r.reply(200);
         call.fire('request', req);
         return;
+      case 'REFER':
+        // refer.ts hook: 202, NOTIFY 100 Trying, the referred call, NOTIFY with its final status (400 w/o Refer-To)
+        this.transfers.onRefer(r, call, (e) => call.fire('refer', e));
+        return;
+      case 'NOTIFY':
+        // refer.ts hook: a NOTIFY of a REFER we sent gets 200; one of no subscription of ours 481 (RFC 6665)
+        if (this.transfers.onNotify(r, call)) call.fire('request', req);
+        return;
       default:
         notAllowed(r);
+    }
+  }
+
+  // ------------------------------------------------------------------ transfer (refer.ts)
+
+  /** @internal CallOwner: sends a REFER (blind or attended) and resolves with the final NOTIFY's status. */
+  transfer(call: Call, target: string | Call): Promise<{ status: number; reason: string }> {
+    return this.transfers.transfer(call, target);
+  }
+
+  /** The call a REFER asks for: our current SDP (a new version) as the offer, Referred-By/Replaces headers. */
+  private async placeReferredCall(
+    from: Call,
+    target: string,
+    headers: [string, string][],
+  ): Promise<{ status: number; reason: string }> {
+    try {
+      const sdp = from.localSdp !== undefined ? bumpVersion(from.localSdp) : undefined;
+      await this.invite(target, { ...(sdp !== undefined ? { sdp } : {}), headers, timeoutMs: 60_000 }).result;
+      return { status: 200, reason: 'OK' };
+    } catch (e) {
+      if (e instanceof SipCallError) return { status: e.status, reason: e.message.replace(/^\d+ /, '') };
+      return { status: 500, reason: 'Server Internal Error' };
     }
   }
 
