@@ -68,6 +68,10 @@ describe('REFER (RFC 3515)', () => {
     await w.run(100);
     expect((await t).status).toBe(200);
     const second = incoming.filter((i) => i.ua === 'carol')[1]!;
+    // carol's new call (from bob) replaced her call with alice, which got BYE (RFC 3891 §3)
+    expect(second.call?.state).toBe('confirmed');
+    expect(ac.state).toBe('ended');
+    expect(ac.endReason).toBe('remote-bye');
     expect(second.req.get('replaces')).toBe(
       `${ac.dialog.callId};to-tag=${ac.dialog.remoteTag};from-tag=${ac.dialog.localTag}`,
     );
@@ -83,5 +87,14 @@ describe('REFER (RFC 3515)', () => {
     expect((await r2).status).toBe(481);
     expect(ab.state).toBe('confirmed');
     expect(bob.state).toBe('confirmed');
+  });
+
+  it('INVITE with Replaces naming no dialog of ours → 481 (RFC 3891 §3)', async () => {
+    const { w, a } = await setup();
+    const r = a
+      .invite('sip:carol@127.0.0.3:5060', { sdp: offer, headers: [['Replaces', 'nope@x;to-tag=1;from-tag=2']] })
+      .result.catch((e: { status: number }) => e.status);
+    await w.run(50);
+    expect(await r).toBe(481);
   });
 });

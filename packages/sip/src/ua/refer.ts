@@ -211,3 +211,24 @@ export class Transfers {
     for (const o of [...(this.outgoing.get(call) ?? [])]) this.settle(call, o, { status: 481, reason: 'Call ended' });
   }
 }
+
+/**
+ * The dialog an INVITE's Replaces header names (RFC 3891 §3), as the dialog id `call-id;local;remote` of ours
+ * (its to-tag is our tag, its from-tag the peer's); undefined when malformed.
+ */
+export function replacesDialogId(v: string): { id: string; earlyOnly: boolean } | undefined {
+  const parts = v.split(';').map((p) => p.trim());
+  const callId = parts[0];
+  if (!callId) return undefined;
+  let to: string | undefined;
+  let from: string | undefined;
+  let earlyOnly = false;
+  for (const p of parts.slice(1)) {
+    const [k, val] = p.split('=', 2).map((x) => x.trim());
+    if (k?.toLowerCase() === 'to-tag') to = val;
+    else if (k?.toLowerCase() === 'from-tag') from = val;
+    else if (k?.toLowerCase() === 'early-only') earlyOnly = true;
+  }
+  if (!to || !from) return undefined;
+  return { id: `${callId};${to};${from}`, earlyOnly };
+}

@@ -16,7 +16,7 @@ import { isDtmfInfo, parseDtmfInfo } from './info-dtmf.js';
 import { type SipLogFn, type SipLogger, toLogFn } from './observability.js';
 import { OPTION_100REL, PrackClient, PrackServer, ReliableProvisionals, reliability } from './prack.js';
 import { pooledRandom } from './random.js';
-import { Transfers } from './refer.js';
+import { replacesDialogId, Transfers } from './refer.js';
 import { Registrar } from './registrar.js';
 import {
   OPTION_TIMER,
@@ -295,6 +295,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private readonly prackServer: PrackServer;
   private readonly prackClient = new PrackClient();
   private readonly log: SipLogFn | undefined;
+  /** RFC 3891: the call an incoming INVITE replaces. */
+  private readonly replaced = new WeakMap<SipRequest, Call>();
   /** RFC 3515 (refer.ts): REFERs sent and followed. */
   private readonly transfers: Transfers;
   /** RFC 4028 (session-timer.ts): options, the UAS decision per INVITE, the running timer per call. */
@@ -964,6 +966,22 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       }
       if (d.kind === 'use') this.uasTimers.set(req, d);
     }
+    // RFC 3891 §3 hook (refer.ts): Replaces names a confirmed call of ours (else 481; early-only on a confirmed
+    // one: 486); once the new call is answered the replaced one gets BYE
+    const rv = req.get('replaces');
+    if (rv !== undefined) {
+      const d = replacesDialogId(rv);
+      const old = d ? this.calls.get(d.id) : undefined;
+      if (!d || !old || old.state === 'ended') {
+        r.reply(481, { toTag: newTag(pooledRandom) });
+        return;
+      }
+      if (d.earlyOnly) {
+        r.reply(486, { toTag: newTag(pooledRandom) });
+        return;
+      }
+      this.replaced.set(req, old);
+    }
     const call = new IncomingCall(this, r, this.loop.now());
     this.stack.watchServer(r, { onCancel: () => call._cancelled() });
     if (this.listenerCount('invite') === 0) {
@@ -996,6 +1014,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     this.calls.set(call.id, call);
     const st = this.uasTimers.get(req);
     if (st?.kind === 'use') this.startSessionTimer(call, st.interval, st.weRefresh);
+    const old = this.replaced.get(req);
+    if (old) void old.hangup(); // RFC 3891 §3: the replaced dialog ends with BYE
     // the bytes the transaction sent are the ones retransmitted (serialized once)
     const bytes = r.respond(res);
     return new Promise<Call>((resolve, reject) => {
