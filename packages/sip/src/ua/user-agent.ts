@@ -406,6 +406,32 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     return this.calls.size;
   }
 
+  /** @internal registrations kept refreshed (removed by `close()`). */
+  readonly registrations = new Set<Registration>();
+
+  /**
+   * Counts of what the UA holds (for leak checks: all go back to 0 once calls and transactions end): calls,
+   * 2xx awaiting ACK, reliable provisionals (RFC 3262) and early dialogs being PRACKed, registrations,
+   * transactions.
+   */
+  stats(): {
+    calls: number;
+    awaitingAck: number;
+    reliableProvisionals: number;
+    earlyDialogs: number;
+    registrations: number;
+    transactions: { client: number; server: number };
+  } {
+    return {
+      calls: this.calls.size,
+      awaitingAck: this.pending.size,
+      reliableProvisionals: this.prackServer.size,
+      earlyDialogs: this.prackClient.size,
+      registrations: this.registrations.size,
+      transactions: this.stack.liveTransactions,
+    };
+  }
+
   /** Our AOR on the first transport, e.g. `sip:mdh@127.0.0.1:5060`. */
   get aor(): string {
     const t = this.o.transports[0]!;
@@ -550,6 +576,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   ): Promise<Registration> {
     const reg = new Registration(this, registrarUri, opts.aor ?? this.aor, opts.expires ?? 3600);
     await abortable(reg.refresh(), opts, this.loop);
+    this.registrations.add(reg);
     return reg;
   }
 
@@ -1337,9 +1364,24 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   /** Ends every call (BYE), stops timers and closes the transports. */
-  async close(): Promise<void> {
-    const byes = [...this.calls.values()].map((c) => c.hangup());
-    await Promise.race([Promise.all(byes), new Promise((r) => setTimeout(r, 200))]);
+  async close(opts: { boundMs?: number } = {}): Promise<void> {
+    // every call ends with BYE and every registration is removed (Expires: 0), waiting at most boundMs
+    // (default 1 s, on the system clock or the UA's loop, whichever comes first) for their answers
+    const bound = opts.boundMs ?? 1000;
+    const byes: Promise<unknown>[] = [...this.calls.values()].map((c) => c.hangup());
+    for (const reg of this.registrations) byes.push(reg.unregister().catch(() => 0));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let loopTimer: TimerId | undefined;
+    await Promise.race([
+      Promise.all(byes),
+      new Promise((r) => {
+        timer = setTimeout(r, bound);
+        loopTimer = this.loop.after(bound, () => r(undefined));
+      }),
+    ]);
+    if (timer !== undefined) clearTimeout(timer);
+    if (loopTimer !== undefined) this.loop.cancel(loopTimer);
+    this.registrations.clear();
     for (const p of this.pending.values()) this.stack.timerQueues.disarm(p);
     this.pending.clear();
     if (this.ackSweep !== undefined) this.loop.cancel(this.ackSweep);
@@ -1352,6 +1394,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
  * at half the granted expiry (never later than 32 s before it).
  */
 export class Registration {
+  /** Lifecycle: `registering` until the first 2xx, `registered`, `failed` (a non-2xx), `unregistered`. */
+  state: 'registering' | 'registered' | 'failed' | 'unregistered' = 'registering';
   /** Granted expiry in seconds (0 when not registered). */
   expires = 0;
   /** Last final status. */
@@ -1388,7 +1432,11 @@ export class Registration {
     const res = await this.ua.send(this.build(this.wanted));
     this.cseq = Math.max(this.cseq, res.cseq?.seq ?? this.cseq);
     this.status = res.status;
-    if (res.status < 200 || res.status >= 300) throw new SipCallError(res.status, res.reason, res);
+    if (res.status < 200 || res.status >= 300) {
+      this.state = 'failed';
+      throw new SipCallError(res.status, res.reason, res);
+    }
+    this.state = 'registered';
     const mine = res.contacts.find((c) => c.uriText.includes(`${this.ua.user}@`));
     this.expires = mine?.expires ?? res.expires ?? this.wanted;
     if (this.timer !== undefined) this.ua.loop.cancel(this.timer);
@@ -1405,9 +1453,11 @@ export class Registration {
   async unregister(): Promise<number> {
     if (this.timer !== undefined) this.ua.loop.cancel(this.timer);
     this.timer = undefined;
+    this.ua.registrations.delete(this);
     const res = await this.ua.send(this.build(0));
     this.status = res.status;
     this.expires = 0;
+    this.state = 'unregistered';
     return res.status;
   }
 }
