@@ -217,7 +217,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     // Started before the 200 goes out: the caller's DTLS ClientHello may follow the answer at once.
     let m: MediaChannel | undefined;
     try {
-      m = ep ? echoMedia(ep, neg, n) : undefined;
+      m = ep ? echoMedia(ep, neg) : undefined;
     } catch {
       inv.reject(488);
       totals.rejected++;
@@ -238,8 +238,8 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     if (ep) ep.attach(call, neg);
     track(call, n, mode, m);
   };
-  /** Starts the media of a call and echoes its audio and telephone-events back; reports DTMF digits. */
-  const echoMedia = (ep: CallMedia, neg: NegotiatedMedia, n: number): MediaChannel => {
+  /** Starts the media of a call and echoes its audio and telephone-events back (digits: the call's dtmf event). */
+  const echoMedia = (ep: CallMedia, neg: NegotiatedMedia): MediaChannel => {
     const m = ep.start(neg);
     sending.add(m);
     const te = neg.telephoneEventPt;
@@ -251,12 +251,13 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         m.sendRtp(p.payload, { payloadType: p.payloadType, timestamp: p.timestamp, marker: p.marker });
       }
     });
-    m.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
     return m;
   };
   /** Books a call in until it ends, then reports it. */
   const track = (call: Call, n: number, mode: SrtpMode, m: MediaChannel | undefined): void => {
     const t0 = Date.now();
+    // DTMF from the media (RFC 4733, forwarded by CallMedia.attach) and by SIP INFO: the call's `dtmf` event
+    call.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
     // hold/resume (re-INVITE or UPDATE): the echo follows the direction of our answer
     call.on('updated', () => {
       if (!m) return;
@@ -336,7 +337,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     let m: MediaChannel | undefined;
     try {
       if (ep) {
-        m = echoMedia(ep, neg, n);
+        m = echoMedia(ep, neg);
         ep.attach(call, neg);
       }
     } catch {
