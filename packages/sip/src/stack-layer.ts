@@ -3,6 +3,7 @@
  * transports and the user agent.
  */
 
+export * from './abort.js';
 export * from './auth/digest.js';
 export * from './b2bua/bridge.js';
 export * from './b2bua/relay.js';
@@ -26,6 +27,11 @@ export * from './transport/transport.js';
 export * from './transport/udp.js';
 export * from './transport/ws.js';
 export * from './ua/call.js';
+export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
+export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';
+export * from './ua/observability.js';
+export { OPTION_100REL, parseRAck, parseRSeq, type RAck, ReliableProvisionals } from './ua/prack.js';
+export * from './ua/refer.js';
 export * from './ua/registrar.js';
 export * from './ua/stack.js';
 export * from './ua/targets.js';

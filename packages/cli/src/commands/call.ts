@@ -5,6 +5,7 @@ import {
   type CallMediaReport,
   callMediaReport,
   createSdpOffer,
+  formatTrace,
   listenTransport,
   readSdpAnswer,
   SipCallError,
@@ -54,6 +55,11 @@ export const spec: CommandSpec = {
     insecure: { type: 'boolean', help: 'TLS/WSS: accept any certificate (test peers only)' },
     'expect-media': { type: 'boolean', help: 'exit 1 unless at least 90% of the packets sent came back' },
     json: { type: 'boolean', help: 'print the report as JSON' },
+    verbose: {
+      type: 'boolean',
+      short: 'v',
+      help: 'print every SIP message sent and received on stderr (start line and headers)',
+    },
   },
 };
 
@@ -82,6 +88,8 @@ export interface CallOptions {
   onProgress?: (status: number, reason: string) => void;
   /** Settles with an error as soon as the peer is known to refuse (see probeRefused); the call then fails with it. */
   refused?: Promise<CallSetupError | undefined>;
+  /** Called with every SIP message sent and received (start line and headers), e.g. for `-v`. */
+  trace?: (text: string) => void;
 }
 
 /** The call report. */
@@ -125,6 +133,8 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     ...(o.insecure ? { insecure: true } : {}),
   });
   const ua = new UserAgent({ transports: [transport], loop, user: 'mdh', ...(o.auth ? { credentials: o.auth } : {}) });
+  const trace = o.trace;
+  if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   ua.stack.onError = () => {};
   const ep = await CallMedia.open({ srtp, host: bind, loop });
   const report: CallReport = {
@@ -283,6 +293,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(typeof v.dtmf === 'string' ? { dtmf: v.dtmf } : {}),
     ...(ca ? { ca } : {}),
     ...(v.insecure === true ? { insecure: true } : {}),
+    ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
   });
   process.stdout.write(v.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatReport(r)}\n`);
   if (!r.ok) return 1;

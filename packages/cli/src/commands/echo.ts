@@ -7,6 +7,7 @@ import {
   callMediaReport,
   createSdpOffer,
   DigestServer,
+  formatTrace,
   type IncomingCall,
   type LocalMedia,
   listenTransport,
@@ -17,6 +18,7 @@ import {
   SdpNegotiationError,
   type SipTransport,
   type SrtpMode,
+  sdpDirection,
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
@@ -62,6 +64,11 @@ export const spec: CommandSpec = {
       value: 'N|auto',
       help: 'run N worker processes on the one SIP port (auto: one per core); see docs/scaling.md',
     },
+    verbose: {
+      type: 'boolean',
+      short: 'v',
+      help: 'print every SIP message sent and received on stderr (start line and headers)',
+    },
   },
 };
 
@@ -80,6 +87,8 @@ export interface EchoOptions {
   tls?: { cert: string; key: string };
   /** Called with a line per finished call. */
   onCall?: (line: EchoCallRecord) => void;
+  /** Called with every SIP message sent and received (start line and headers), e.g. for `-v`. */
+  trace?: (text: string) => void;
   /** Called for each RFC 4733 DTMF digit received (once per digit, after its end). */
   onDigit?: (d: EchoDigitRecord) => void;
   /** An already listening SIP transport to serve (then `host`, `port`, `transport` and `tls` are unused). */
@@ -156,12 +165,16 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     user: 'echo',
     ...(authServer ? { authServer, registrar: true } : {}),
   });
+  const trace = o.trace;
+  if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   const totals: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
   const media = o.media !== false;
   const noMediaCrypto = makeSdesCrypto();
   const noMediaAnswers = new Map<string, ReturnType<typeof answerSdpOffer>>();
   const modeCache = new Map<string, SrtpMode>();
   let seq = 0;
+  /** Media channels whose negotiated direction lets us send (RFC 3264 §6.1). */
+  const sending = new WeakSet<MediaChannel>();
   ua.stack.onError = () => {};
   ua.on('invite', (inv: IncomingCall) => {
     const n = ++seq;
@@ -250,7 +263,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     // Started before the 200 goes out: the caller's DTLS ClientHello may follow the answer at once.
     let m: MediaChannel | undefined;
     try {
-      m = ep ? echoMedia(ep, neg, n) : undefined;
+      m = ep ? echoMedia(ep, neg) : undefined;
     } catch {
       inv.reject(488);
       totals.rejected++;
@@ -258,6 +271,9 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       return;
     }
     try {
+      // RFC 3262: a caller that supports 100rel gets the answer early, in a reliable 183 (early media); the
+      // 200 follows its PRACK
+      if (inv.reliableProvisionals) inv.ring(183, { sdp: answerSdp });
       call = await inv.answer(answerSdp);
     } catch {
       totals.failed++;
@@ -268,23 +284,34 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     if (ep) ep.attach(call, neg);
     track(call, n, mode, m);
   };
-  /** Starts the media of a call and echoes its audio and telephone-events back; reports DTMF digits. */
-  const echoMedia = (ep: CallMedia, neg: NegotiatedMedia, n: number): MediaChannel => {
+  /** Starts the media of a call and echoes its audio and telephone-events back (digits: the call's dtmf event). */
+  const echoMedia = (ep: CallMedia, neg: NegotiatedMedia): MediaChannel => {
     // The echo works on the raw path: no jitter buffer, no decoding (DTMF events still come).
     const m = ep.start(neg, { decodeAudio: false });
+    sending.add(m);
     const te = neg.telephoneEventPt;
     m.on('rtp', (e) => {
+      // RFC 3264 §8.4: while our direction (after a hold offer) is recvonly/inactive, nothing is sent back
+      if (!sending.has(m)) return;
       const p = e.packet;
       // The decrypted packet goes back from its own buffer: our SSRC and sequence number written in place,
       // protected straight into the datagram sent.
       if (p.payloadType === neg.payloadType || p.payloadType === te) m.echoRtp(e.bytes);
     });
-    m.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
     return m;
   };
   /** Books a call in until it ends, then reports it. */
   const track = (call: Call, n: number, mode: SrtpMode, m: MediaChannel | undefined): void => {
     const t0 = Date.now();
+    // DTMF from the media (RFC 4733, forwarded by CallMedia.attach) and by SIP INFO: the call's `dtmf` event
+    call.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
+    // hold/resume (re-INVITE or UPDATE): the echo follows the direction of our answer
+    call.on('updated', () => {
+      if (!m) return;
+      const d = sdpDirection(call.localSdp ?? '');
+      if (d === 'sendrecv' || d === 'sendonly') sending.add(m);
+      else sending.delete(m);
+    });
     call.on('ended', (why) => {
       void (async () => {
         const st = m ? callMediaReport(m.stats()) : undefined;
@@ -357,7 +384,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     let m: MediaChannel | undefined;
     try {
       if (ep) {
-        m = echoMedia(ep, neg, n);
+        m = echoMedia(ep, neg);
         ep.attach(call, neg);
       }
     } catch {
@@ -421,6 +448,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
     media: v['no-media'] !== true,
     ...(tls ? { tls } : {}),
+    ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
     onCall: (r) => {
       if (quiet) return;
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -162,6 +162,8 @@ export class CallMedia {
     call.once('ended', (why) => void m.close(why));
     // No RTP or RTCP for the media timeout: the peer is gone, end the call with BYE (reason `timeout`).
     m.on('timeout', () => void call.hangup('timeout'));
+    // RFC 4733 digits from the media are the call's `dtmf` event too, like SIP INFO ones (info-dtmf.ts)
+    m.on('dtmf', (e) => call.fire('dtmf', { digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }));
     return m;
   }
 

@@ -1,4 +1,5 @@
 import { Resolver } from '@mdh/loop';
+import { abortable } from '../abort.js';
 import { parseUri, type SipUri, stripBrackets, validIpv4 } from '../uri/uri.js';
 
 /** Transports RFC 3263 resolution can return (RFC 7118 adds WebSocket). */
@@ -56,6 +57,10 @@ export interface SipResolveOptions {
   random?: () => number;
   /** Query AAAA as well as A (default true). */
   ipv6?: boolean;
+  /** Aborts the resolution: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Gives up after this many ms (rejects with a `TimeoutError`). */
+  timeoutMs?: number;
 }
 
 /** RFC 3263 §4.1 NAPTR service field → transport (RFC 7118 §8 for WebSocket). */
@@ -181,6 +186,13 @@ function defaultResolver(): SipDnsResolver {
  * @example const [first] = await sipResolve('sip:example.com', { resolver });
  */
 export async function sipResolve(target: string, opts: SipResolveOptions = {}): Promise<SipTarget[]> {
+  if (opts.signal || opts.timeoutMs !== undefined) {
+    const { signal, timeoutMs, ...rest } = opts;
+    return abortable(sipResolve(target, rest), {
+      ...(signal ? { signal } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
+  }
   const text = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target) && !/^[^:]+:\d+$/.test(target) ? target : `sip:${target}`;
   const u = parseUri(text);
   if (u.kind !== 'sip') throw new TypeError(`sipResolve needs a sip: or sips: URI, got '${target}'`);

@@ -554,3 +554,7 @@ function readAnswer(answer: string, local: LocalMedia): NegotiatedMedia {
   }
   return n;
 }
+
+/** The direction seen from the other side (RFC 3264 §6.1: sendonly ↔ recvonly). */
+/** The direction both sides allow (RFC 3264 §6.1). */
+export { intersect as intersectDirections, invert as invertDirection };

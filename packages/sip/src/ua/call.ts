@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { MediaChannel } from '@mdh/media';
 import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
+import { holdDirection, sdpDirection, withDirection } from './hold.js';
+import { type CallDtmf, dtmfRelayBody } from './info-dtmf.js';
+import type { ReferRequest } from './refer.js';
 import type { SendTarget } from './stack.js';
 import { SipCallError } from './targets.js';
 
@@ -14,6 +17,8 @@ export interface CallOwner {
   forget(call: Call): void;
   /** An application listener of the call threw or rejected (reported, never propagated). */
   handlerFailed?(err: unknown, event: string): void;
+  /** Sends a REFER and resolves with the final status of the referred call (refer.ts). */
+  transfer?(call: Call, target: string | Call): Promise<{ status: number; reason: string }>;
 }
 
 /** Events of a {@link Call}. */
@@ -24,10 +29,17 @@ export interface CallEvents {
    * arrive together and the call ends before the application's `await inv.answer()` resumes.
    */
   ended: [reason: CallEndReason];
-  /** The peer sent a re-INVITE; `remoteSdp` is its new offer (hold/resume). */
+  /** The peer sent a re-INVITE or an UPDATE with SDP; `remoteSdp` is its new offer (hold/resume). */
   updated: [remoteSdp: string | undefined];
   /** Any other in-dialog request (INFO, OPTIONS...) after it was answered 200. */
   request: [req: SipRequest];
+  /** A DTMF digit from the peer sent by SIP INFO (`application/dtmf-relay`, info-dtmf.ts). */
+  dtmf: [e: CallDtmf];
+  /**
+   * The peer sent a REFER (RFC 3515): it was answered 202 and the user agent places the referred call, reporting
+   * its progress to the peer in NOTIFYs (refer.ts).
+   */
+  refer: [e: ReferRequest];
 }
 
 /**
@@ -138,6 +150,58 @@ export class Call extends EventEmitter<CallEvents> {
     }
   }
 
+  // ------------------------------------------------------------------ hold/resume, UPDATE (hold.ts)
+
+  /** Whether we put the call on hold ({@link hold}); our answers to new offers then never send-and-receive. */
+  localHold = false;
+
+  /**
+   * Puts the call on hold (RFC 3264 §8.4): offers our description with `a=sendonly` (`a=inactive` when the
+   * peer holds us too) by re-INVITE (default) or UPDATE (RFC 3311); resolves with the answer SDP.
+   */
+  async hold(opts: { method?: 'INVITE' | 'UPDATE' } = {}): Promise<string | undefined> {
+    if (this.localSdp === undefined) throw new Error('no local SDP to put on hold');
+    const sdp = withDirection(this.localSdp, holdDirection(sdpDirection(this.localSdp)));
+    const was = this.localHold;
+    this.localHold = true;
+    try {
+      return await this.offer(sdp, opts.method);
+    } catch (e) {
+      this.localHold = was;
+      throw e;
+    }
+  }
+
+  /** Takes the call off hold: offers `a=sendrecv` by re-INVITE (default) or UPDATE; resolves with the answer. */
+  async resume(opts: { method?: 'INVITE' | 'UPDATE' } = {}): Promise<string | undefined> {
+    if (this.localSdp === undefined) throw new Error('no local SDP to resume');
+    const was = this.localHold;
+    this.localHold = false;
+    try {
+      return await this.offer(withDirection(this.localSdp, 'sendrecv'), opts.method);
+    } catch (e) {
+      this.localHold = was;
+      throw e;
+    }
+  }
+
+  private offer(sdp: string, method: 'INVITE' | 'UPDATE' = 'INVITE'): Promise<string | undefined> {
+    return method === 'UPDATE' ? this.update(sdp) : this.reinvite(sdp);
+  }
+
+  /**
+   * Sends an UPDATE with a new offer (RFC 3311 §5.1), e.g. hold, resume or a codec change without a new
+   * INVITE transaction; resolves with the answer. A non-2xx leaves the session unchanged and rejects.
+   */
+  async update(sdp: string): Promise<string | undefined> {
+    if (this.state === 'ended') throw new Error('call has ended');
+    const res = await this.owner.sendInDialog(this, 'UPDATE', { body: sdp, contentType: 'application/sdp' });
+    if (res.status < 200 || res.status >= 300) throw new Error(`UPDATE failed: ${res.status} ${res.reason}`);
+    this.localSdp = sdp;
+    if (res.body.length) this.remoteSdp = res.bodyText;
+    return this.remoteSdp;
+  }
+
   /**
    * Sends a re-INVITE with a new offer (RFC 3261 §14.1), e.g. to put the call on hold (a=sendonly) or resume;
    * resolves with the answer SDP. A non-2xx leaves the session unchanged (§14.1) and rejects with a SipCallError.
@@ -149,6 +213,36 @@ export class Call extends EventEmitter<CallEvents> {
     this.localSdp = sdp;
     if (res.body.length) this.remoteSdp = res.bodyText;
     return this.remoteSdp;
+  }
+
+  /**
+   * Sends DTMF by SIP INFO (`application/dtmf-relay`, one INFO per digit, each after the previous one's final
+   * response); resolves with the last status. For RFC 4733 in the media use `call.media.sendDtmf`.
+   */
+  async sendDtmfInfo(digits: string, durationMs = 160): Promise<number> {
+    let status = 0;
+    for (const d of digits.toUpperCase()) {
+      if (!/^[0-9*#A-D]$/.test(d)) throw new RangeError(`not a DTMF digit: ${d}`);
+      const res = await this.request('INFO', {
+        data: dtmfRelayBody(d, durationMs),
+        contentType: 'application/dtmf-relay',
+      });
+      status = res.status;
+      if (status >= 300) break;
+    }
+    return status;
+  }
+
+  /**
+   * Transfers the peer (RFC 3515 REFER, Referred-By RFC 3892): to `target` (blind), or to the peer of
+   * `target` when it is another {@link Call} (attended: Replaces, RFC 3891). Resolves with the final status of
+   * the call the peer placed, as its NOTIFYs report (408 when none came within 60 s). The call stays up:
+   * hang up when the transfer succeeded.
+   */
+  transfer(target: string | Call): Promise<{ status: number; reason: string }> {
+    if (this.state === 'ended') return Promise.reject(new Error('call has ended'));
+    if (!this.owner.transfer) return Promise.reject(new Error('transfer is not supported by this owner'));
+    return this.owner.transfer(this, target);
   }
 
   /** Sends another in-dialog request (INFO, OPTIONS, ...); resolves with the final response. */

@@ -20,6 +20,7 @@ import {
   type TransportProtocol,
   viaTransport,
 } from '../transport/transport.js';
+import { type SipTraceEvent, traceMessage } from './observability.js';
 import { pooledRandom } from './random.js';
 
 /** Where a request is sent: a transport and a peer (result of target selection, RFC 3263). */
@@ -182,6 +183,8 @@ export class SipStack {
   };
   /** Responses matching no client transaction (a retransmitted 2xx after Timer M; RFC 6026 §7.1). */
   onStrayResponse: (res: SipResponse) => void = () => {};
+  /** Every message sent and received (start line, headers, body), e.g. for `mdh call -v` (observability.ts). */
+  onTrace: ((e: SipTraceEvent) => void) | undefined;
 
   constructor(o: SipStackOptions) {
     this.loop = o.loop;
@@ -292,6 +295,7 @@ export class SipStack {
    * `onError` runs on a transport error.
    */
   post(target: SendTarget, data: Uint8Array, onError: () => void = noop): void {
+    traceMessage('send', data, target.peer, target.transport, this.onTrace); // observability.ts hook
     const t = target.transport;
     if (t.post) t.post(data, target.peer, target.flow, onError);
     else t.send(data, target.peer, target.flow).catch(onError);
@@ -431,6 +435,7 @@ export class SipStack {
 
   /** Feeds one inbound message (transports call this; tests may too). */
   receive(p: InboundPacket): void {
+    traceMessage('receive', p.data, p.source, p.transport, this.onTrace); // observability.ts hook
     if (p.data.length > this.maxBytes) {
       this.stats.parseErrors++;
       return;

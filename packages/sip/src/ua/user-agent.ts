@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createLoop, type Loop, type TimerId } from '@mdh/loop';
+import { type AbortOptions, abortable, onAbortOrTimeout } from '../abort.js';
 import { DigestClient, type DigestServer } from '../auth/digest.js';
 import { Dialog, dialogId } from '../dialog/dialog.js';
 import { createRequest, createResponse, newCallId, newTag } from '../message/build.js';
@@ -10,8 +11,25 @@ import { resolveTimers, type TransactionTimers } from '../transaction/timers.js'
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
+import { bumpVersion, defaultAnswer } from './hold.js';
+import { isDtmfInfo, parseDtmfInfo } from './info-dtmf.js';
+import { type SipLogFn, type SipLogger, toLogFn } from './observability.js';
+import { OPTION_100REL, PrackClient, PrackServer, ReliableProvisionals, reliability } from './prack.js';
 import { pooledRandom } from './random.js';
+import { replacesDialogId, Transfers } from './refer.js';
 import { Registrar } from './registrar.js';
+import {
+  OPTION_TIMER,
+  parseSessionExpires,
+  retryAfter422,
+  SessionTimer,
+  type SessionTimerOptions,
+  sessionTimerConfig,
+  type UasTimerDecision,
+  uacSessionHeaders,
+  uacSessionTimer,
+  uasSessionTimer,
+} from './session-timer.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
 import { resolveSendTargets, SipCallError, type TargetResolver } from './targets.js';
 
@@ -39,10 +57,21 @@ export interface UserAgentOptions {
   resolver?: TargetResolver;
   /** How long a UAC waits for a final response to INVITE before CANCEL (default: Timer B only). */
   inviteTimeoutMs?: number;
+  /**
+   * A logger: a `(level, event, fields)` function or any pino-compatible object (`logger.debug(fields, msg)`).
+   * Gets `sip.send` / `sip.receive` (debug: start line, peer), `call.ended` (info) and `handler.error` (error).
+   * For every message as bytes subscribe to the `mdh:sip:send` / `mdh:sip:receive` diagnostics channels.
+   */
+  logger?: SipLogger;
+  /** Session timers (RFC 4028; default on: Session-Expires 1800, Min-SE 90); `false` turns them off. */
+  sessionTimers?: SessionTimerOptions | false;
 }
 
-/** Options of {@link UserAgent.invite}. */
-export interface InviteOptions {
+/**
+ * Options of {@link UserAgent.invite}. `signal` / `timeoutMs` cancel the attempt (CANCEL, RFC 3261 §9.1; BYE
+ * when a 2xx races it); `result` then rejects with the INVITE's final status (487).
+ */
+export interface InviteOptions extends AbortOptions {
   /** SDP offer (omit for a late offer: the 2xx then carries the offer and `answerFor` builds the ACK's answer). */
   sdp?: string;
   /** Builds the ACK's SDP answer for a late offer. */
@@ -93,6 +122,8 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
   /** Whether a CANCEL arrived. */
   cancelled = false;
   private finalSent = false;
+  /** RFC 3262: the reliable provisionals of this INVITE (set when the caller supports or requires `100rel`). */
+  readonly reliableProvisionals: ReliableProvisionals | undefined;
 
   /** @internal */
   constructor(
@@ -104,24 +135,43 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     this.request = inc.request;
     this.remoteSdp = inc.request.body.length ? inc.request.bodyText : undefined;
     this.toTag = newTag(pooledRandom);
+    // --- RFC 3262 hook (prack.ts)
+    const rel = reliability(inc.request);
+    this.requires100rel = rel === 'required';
+    if (rel) this.reliableProvisionals = ua._reliableFor(this, inc);
   }
 
-  /** Sends 180 Ringing (or another provisional; `sdp` makes it early media, e.g. 183 Session Progress). */
-  ring(status = 180, sdp?: string): void {
+  /** Whether the INVITE had `Require: 100rel` (every provisional but 100 is then sent reliably, RFC 3262 §3). */
+  readonly requires100rel: boolean;
+
+  /**
+   * Sends 180 Ringing (or another provisional, e.g. 183 Session Progress with `sdp` for early media). It is
+   * sent reliably (RFC 3262: `Require: 100rel`, `RSeq`, retransmitted until PRACK) when the caller requires
+   * it, or supports it and `reliable` is true or the response carries SDP; `answer()` then waits for the
+   * PRACK of a provisional that carried SDP (§3) and the 2xx repeats no SDP. `ring(183, sdp)` is short for
+   * `ring(183, { sdp })`.
+   */
+  ring(status = 180, sdpOrOpts: string | { sdp?: string; reliable?: boolean } = {}): void {
     if (this.finalSent) return;
-    this.inc.respond(
-      createResponse(this.request, status, {
-        toTag: this.toTag,
-        headers: [['Contact', this.ua.contactFor(this.inc.transport, /^sips:/i.test(this.request.uri))]],
-        ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
-      }),
-    );
+    const opts = typeof sdpOrOpts === 'string' ? { sdp: sdpOrOpts } : sdpOrOpts;
+    const res = createResponse(this.request, status, {
+      toTag: this.toTag,
+      headers: [['Contact', this.ua.contactFor(this.inc.transport, /^sips:/i.test(this.request.uri))]],
+      ...(opts.sdp !== undefined ? { body: opts.sdp, contentType: 'application/sdp' } : {}),
+    });
+    const rel = this.reliableProvisionals;
+    if (rel && status > 100 && (this.requires100rel || opts.reliable === true || opts.sdp !== undefined)) {
+      rel.send(res);
+      return;
+    }
+    this.inc.respond(res);
   }
 
   /** Rejects the call with a final status (486, 603, 488...). */
   reject(status = 486, reason?: string, headers: [string, string][] = []): void {
     if (this.finalSent) return;
     this.finalSent = true;
+    this.ua._finalSent(this); // RFC 3262 hook
     this.inc.respond(
       createResponse(this.request, status, { toTag: this.toTag, headers, ...(reason ? { reason } : {}) }),
     );
@@ -130,8 +180,18 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
   /** Answers with 200 OK carrying `sdp`; resolves with the call once the ACK arrives. */
   answer(sdp: string | undefined): Promise<Call> {
     if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
+    const rel = this.reliableProvisionals;
+    if (rel?.sdpUnacknowledged) {
+      // RFC 3262 §3: no 2xx while a reliable provisional with SDP is unacknowledged
+      return rel.whenAcknowledged().then((ok) => {
+        if (!ok || this.finalSent) throw new SipCallError(this.cancelled ? 487 : 500, 'no PRACK for the provisional');
+        return this.answer(sdp);
+      });
+    }
     this.finalSent = true;
-    return this.ua._answer(this, this.inc, sdp, this.receivedAt);
+    this.ua._finalSent(this);
+    // the answer already went in a reliable provisional: the 2xx carries no SDP (RFC 3262 §5, RFC 6337 §3.1)
+    return this.ua._answer(this, this.inc, sdp, this.receivedAt, rel?.answeredInProvisional === true);
   }
 
   /** @internal EventEmitter captureRejections hook: an async `cancel` listener rejected. */
@@ -144,6 +204,7 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     if (this.finalSent) return;
     this.cancelled = true;
     this.finalSent = true;
+    this.ua._finalSent(this);
     // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
     this.inc.respond(createResponse(this.request, 487, { toTag: this.toTag }));
     try {
@@ -173,7 +234,7 @@ interface AckRecord {
   until: number;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY';
 
 /**
  * Methods of the SIP extensions we know of but do not implement: answered 405 with Allow; any other method is
@@ -202,7 +263,7 @@ const OPTIONS_HEADERS: [string, string][] = [
   ['Accept', 'application/sdp'],
   ['Accept-Encoding', 'identity'],
   ['Accept-Language', 'en'],
-  ['Supported', ''],
+  ['Supported', OPTION_100REL],
 ];
 
 /** 405 (known method) or 501 (unknown method, RFC 3261 §8.2.1). */
@@ -245,6 +306,18 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private lastSdp: string | undefined;
   private lastSdpBytes = new Uint8Array(0);
   private readonly contacts = new Map<SipTransport, [string | undefined, string | undefined]>();
+  /** RFC 3262 (prack.ts): reliable provisionals we sent (UAS) and early dialogs we PRACK (UAC). */
+  private readonly prackServer: PrackServer;
+  private readonly prackClient = new PrackClient();
+  private readonly log: SipLogFn | undefined;
+  /** RFC 3891: the call an incoming INVITE replaces. */
+  private readonly replaced = new WeakMap<SipRequest, Call>();
+  /** RFC 3515 (refer.ts): REFERs sent and followed. */
+  private readonly transfers: Transfers;
+  /** RFC 4028 (session-timer.ts): options, the UAS decision per INVITE, the running timer per call. */
+  private readonly st: ReturnType<typeof sessionTimerConfig> | undefined;
+  private readonly uasTimers = new WeakMap<SipRequest, UasTimerDecision>();
+  private readonly timers = new WeakMap<Call, SessionTimer>();
 
   constructor(o: UserAgentOptions) {
     // rejected promises of async listeners come to the rejection hook below instead of going unhandled
@@ -266,6 +339,34 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         ? new Registrar({ now: () => this.loop.now(), ...(o.authServer ? { auth: o.authServer } : {}) })
         : o.registrar || undefined;
     if (o.credentials) this.digest = new DigestClient(o.credentials);
+    this.prackServer = new PrackServer(this.loop);
+    // refer.ts hook
+    const ua = this;
+    this.transfers = new Transfers({
+      loop: this.loop,
+      sendInDialog: (c, m, opts) => this.sendInDialog(c, m, opts),
+      placeReferredCall: (from, target, headers) => this.placeReferredCall(from, target, headers),
+      get aor() {
+        return ua.aor;
+      },
+    });
+    // observability.ts hook
+    const log = toLogFn(o.logger);
+    this.log = log;
+    if (log) {
+      const dec = new TextDecoder();
+      this.stack.onTrace = (e) => {
+        const head = dec.decode(e.data.subarray(0, 256));
+        const startLine = head.slice(0, Math.max(0, head.indexOf('\r\n'))) || head;
+        log('debug', e.direction === 'send' ? 'sip.send' : 'sip.receive', {
+          startLine,
+          peer: `${e.peer.address}:${e.peer.port}`,
+          protocol: e.protocol,
+          bytes: e.data.length,
+        });
+      };
+    }
+    this.st = o.sessionTimers === false ? undefined : sessionTimerConfig(o.sessionTimers || {});
     this.stack.onRequest = (r) => this.onRequest(r);
     this.stack.onAck = (ack) => this.onAck(ack);
     this.stack.onStrayResponse = (res) => this.onStray(res);
@@ -283,6 +384,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    */
   handlerFailed(err: unknown, event: string, subject?: unknown): void {
     const status = err instanceof SdpNegotiationError ? 488 : 500;
+    this.log?.('error', 'handler.error', { handler: event, error: err instanceof Error ? err.message : String(err) });
     try {
       if (subject instanceof IncomingCall) subject.reject(status);
       else if (isIncomingRequest(subject) && !subject.answered && subject.request.method !== 'ACK')
@@ -317,6 +419,32 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   /** Live calls. */
   get activeCalls(): number {
     return this.calls.size;
+  }
+
+  /** @internal registrations kept refreshed (removed by `close()`). */
+  readonly registrations = new Set<Registration>();
+
+  /**
+   * Counts of what the UA holds (for leak checks: all go back to 0 once calls and transactions end): calls,
+   * 2xx awaiting ACK, reliable provisionals (RFC 3262) and early dialogs being PRACKed, registrations,
+   * transactions.
+   */
+  stats(): {
+    calls: number;
+    awaitingAck: number;
+    reliableProvisionals: number;
+    earlyDialogs: number;
+    registrations: number;
+    transactions: { client: number; server: number };
+  } {
+    return {
+      calls: this.calls.size,
+      awaitingAck: this.pending.size,
+      reliableProvisionals: this.prackServer.size,
+      earlyDialogs: this.prackClient.size,
+      registrations: this.registrations.size,
+      transactions: this.stack.liveTransactions,
+    };
   }
 
   /** Our AOR on the first transport, e.g. `sip:mdh@127.0.0.1:5060`. */
@@ -364,7 +492,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    * Sends a request and resolves with its final response, answering one 401/407 with credentials (RFC 3261
    * §22.2; again when the nonce was stale), trying the next target on transport error or 503.
    */
-  async send(req: SipRequest, targets?: SendTarget[]): Promise<SipResponse> {
+  async send(req: SipRequest, targets?: SendTarget[], opts: AbortOptions = {}): Promise<SipResponse> {
+    // abort.ts: a non-INVITE cannot be cancelled in SIP (§9.1); we stop waiting and reject
+    if (opts.signal || opts.timeoutMs !== undefined) return abortable(this.send(req, targets), opts, this.loop);
     const list = targets ?? (await this.targetFor(req.uri, req));
     let lastErr: SipResponse | undefined;
     for (let i = 0; i < list.length; i++) {
@@ -438,7 +568,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   /** Sends OPTIONS (RFC 3261 §11) and resolves with the final response. */
-  options(uri: string): Promise<SipResponse> {
+  options(uri: string, opts: AbortOptions = {}): Promise<SipResponse> {
     const t = this.o.transports[0]!;
     const req = createRequest({
       method: 'OPTIONS',
@@ -448,16 +578,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       contact: this.contactFor(t),
     });
     req.add('Accept', 'application/sdp');
-    return this.send(req);
+    return this.send(req, undefined, opts);
   }
 
   /**
    * Registers our Contact with a registrar (RFC 3261 §10.2) and keeps the binding refreshed before it
    * expires; `unregister()` removes it.
    */
-  async register(registrarUri: string, opts: { aor?: string; expires?: number } = {}): Promise<Registration> {
+  async register(
+    registrarUri: string,
+    opts: { aor?: string; expires?: number } & AbortOptions = {},
+  ): Promise<Registration> {
     const reg = new Registration(this, registrarUri, opts.aor ?? this.aor, opts.expires ?? 3600);
-    await reg.refresh();
+    await abortable(reg.refresh(), opts, this.loop);
+    this.registrations.add(reg);
     return reg;
   }
 
@@ -493,6 +627,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
               continue;
             }
           }
+          // RFC 4028 §7.4: 422 Session Interval Too Small → again with the Min-SE it names
+          const again = res?.status === 422 && !cancelRequested ? retryAfter422(req, res) : undefined;
+          if (again) {
+            req = again;
+            continue;
+          }
           break;
         }
         if (lastStatus !== 503 || cancelRequested) break;
@@ -503,13 +643,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         lastRes,
       );
     })();
-    return {
-      result,
-      cancel: () => {
-        cancelRequested = true;
-        sendCancel?.();
-      },
+    const cancel = () => {
+      cancelRequested = true;
+      sendCancel?.();
     };
+    // abort.ts hook: the signal or the time limit cancels the INVITE (a 2xx that races it gets BYE)
+    if (opts.signal || opts.timeoutMs !== undefined) {
+      const detach = onAbortOrTimeout(opts, cancel, this.loop);
+      result.then(detach, detach);
+    }
+    return { result, cancel };
   }
 
   private buildInvite(target: string, t: SipTransport, opts: InviteOptions): SipRequest {
@@ -521,7 +664,17 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       to: `<${target}>`,
       cseq: 1,
       contact: this.contactFor(t, /^sips:/i.test(target)),
-      headers: [['Allow', ALLOW], ...(opts.headers ?? [])],
+      headers: [
+        ['Allow', ALLOW],
+        // RFC 3262 §4: we PRACK reliable provisionals; RFC 4028 §7.1: session timers
+        ...(opts.headers?.some(([k]) => /^(supported|k)$/i.test(k))
+          ? []
+          : [['Supported', this.st ? `${OPTION_100REL}, ${OPTION_TIMER}` : OPTION_100REL] as [string, string]]),
+        ...(this.st && !opts.headers?.some(([k]) => /^(session-expires|x)$/i.test(k))
+          ? uacSessionHeaders(this.st.expires, this.st.minSE)
+          : []),
+        ...(opts.headers ?? []),
+      ],
     });
     if (opts.sdp !== undefined) req.setBody(opts.sdp, 'application/sdp');
     return req;
@@ -562,6 +715,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         onResponse: (res) => {
           if (res.status < 200) {
             gotProvisional = true;
+            // RFC 3262 §4 hook: PRACK a reliable provisional; retransmissions and gaps go no further
+            if (this.prackClient.onProvisional(req, res, (p, d) => this.sendPrack(p, d, target)) === 'drop') return;
             // a PRACK-less 183 with SDP (early media): the answer, when the 2xx does not repeat it
             if (res.body.length && res.status > 100) earlySdp = res.bodyText;
             if (wantCancel) doCancel();
@@ -579,12 +734,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
             });
             return;
           }
+          this.prackClient.forget(req);
           if (!settled) {
             settled = true;
             resolve({ status: res.status, response: res });
           }
         },
         onFailure: (why) => {
+          this.prackClient.forget(req);
           if (!settled) {
             settled = true;
             resolve({ status: why === 'timeout' ? 408 : 503 });
@@ -622,6 +779,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       return;
     }
     const dialog = Dialog.fromUacResponse(req, res);
+    // RFC 3262: the confirmed dialog's CSeq continues above the PRACKs sent in its early dialog
+    dialog.localSeq = Math.max(dialog.localSeq, this.prackClient.localSeq(id));
+    this.loop.after(64 * this.t.t1, () => this.prackClient.forget(req));
     const call = new Call(this, 'outgoing', dialog, req);
     call.localSdp = req.body.length ? req.bodyText : undefined;
     call.remoteSdp = res.body.length ? res.bodyText : req.body.length ? earlySdp : undefined;
@@ -644,6 +804,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       return;
     }
     this.firstCall.add(req);
+    // RFC 4028 §7.2 hook
+    const t = this.st ? uacSessionTimer(res) : undefined;
+    if (t) this.startSessionTimer(call, t.interval, t.weRefresh);
     first(call);
   }
 
@@ -665,7 +828,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     if (rec) this.stack.post(rec.target, rec.bytes);
   }
 
-  private inDialogTargetSync(call: Call, fallback: SendTarget): SendTarget {
+  private inDialogTargetSync(call: Pick<Call, 'dialog' | 'flowTarget'>, fallback: SendTarget): SendTarget {
     if (fallback.transport.reliable) return fallback;
     const d = call.dialog;
     const uri = d.routeSet[0] ? d.routeSet[0].replace(/^[^<]*<([^>]*)>.*$/, '$1') : d.remoteTarget;
@@ -687,15 +850,19 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   sendInDialog(
     call: Call,
     method: string,
-    opts: { body?: string; contentType?: string } = {},
+    opts: { body?: string; contentType?: string; headers?: Record<string, string> } = {},
     attempt = 0,
   ): Promise<SipResponse> {
-    const req = call.dialog.createRequest(
-      method,
-      opts.body !== undefined ? { body: { contentType: opts.contentType ?? 'application/sdp', data: opts.body } } : {},
-    );
+    const req = call.dialog.createRequest(method, {
+      ...(opts.body !== undefined
+        ? { body: { contentType: opts.contentType ?? 'application/sdp', data: opts.body } }
+        : {}),
+      ...(opts.headers ? { headers: opts.headers } : {}),
+    });
     const target = call.flowTarget ?? this.inDialogTargetSync(call, this.fallbackTarget(call));
-    if (method === 'INVITE') call.reinviting = true;
+    // an offer of ours is outstanding (a re-INVITE, or an UPDATE with SDP): a new offer from the peer gets 491
+    const offering = method === 'INVITE' || (method === 'UPDATE' && opts.body !== undefined);
+    if (offering) call.reinviting = true;
     return new Promise((resolve) => {
       let final = false;
       this.stack.sendRequest(req, target, {
@@ -708,8 +875,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
           }
           if (final) return; // a retransmitted 2xx: ACKed again above
           final = true;
-          if (method === 'INVITE') call.reinviting = false;
-          if (method === 'INVITE' && res.status === 491 && attempt < 2 && call.state !== 'ended') {
+          if (offering) call.reinviting = false;
+          // RFC 3311 §5.1: a 491 to UPDATE is retried after the same back-off as a re-INVITE's
+          if (offering && res.status === 491 && attempt < 2 && call.state !== 'ended') {
             // §14.1 glare: retry after a random wait — 2.1-4 s when we own the Call-ID, else 0-2 s.
             const ms = call.direction === 'outgoing' ? 2100 + Math.random() * 1900 : Math.random() * 2000;
             this.loop.after(ms, () => {
@@ -718,14 +886,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
             });
             return;
           }
-          // §12.2.1.2: a 481 or 408 to a request within a dialog ends the dialog.
-          if ((res.status === 481 || res.status === 408) && method !== 'BYE') call.end('error');
+          // §12.2.1.2: a 481 or 408 to a request within a dialog ends the dialog — except for the requests of a
+          // subscription usage, whose 481 ends only that usage (RFC 5057 §5.1, RFC 6665 §4.1.3).
+          if ((res.status === 481 || res.status === 408) && !['BYE', 'NOTIFY', 'SUBSCRIBE'].includes(method))
+            call.end('error');
           resolve(res);
         },
         onFailure: (why) => {
-          if (method === 'INVITE') call.reinviting = false;
-          // §12.2.1.2: a 408/481 or timeout on an in-dialog request ends the dialog.
-          if (method !== 'BYE') call.end('timeout');
+          if (offering) call.reinviting = false;
+          // §12.2.1.2: a 408/481 or timeout on an in-dialog request ends the dialog; §14.1: a re-INVITE (or
+          // UPDATE) that got no answer at all ends the session with BYE (built before the dialog ends).
+          if (method !== 'BYE') {
+            if (why === 'timeout' && offering) void this.sendInDialog(call, 'BYE');
+            call.end('timeout');
+          }
           resolve(createResponse(req, why === 'timeout' ? 408 : 503));
         },
       });
@@ -739,6 +913,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   /** @internal CallOwner */
   forget(call: Call): void {
+    this.transfers.forget(call);
+    this.timers.get(call)?.stop();
     const p = this.pending.get(call.id);
     if (p && p.call === call) {
       // The call ended before the ACK (e.g. a BYE overtook it): stop retransmitting the 2xx.
@@ -748,6 +924,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     }
     if (this.calls.get(call.id) === call) {
       this.calls.delete(call.id);
+      this.log?.('info', 'call.ended', {
+        callId: call.dialog.callId,
+        reason: call.endReason,
+        direction: call.direction,
+      });
       this.fire('callEnded', call);
     }
   }
@@ -766,6 +947,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private route(r: IncomingRequest): void {
     const req = r.request;
     const toTag = req.to?.tag;
+    if (req.method === 'PRACK') {
+      // RFC 3262 §3: matched against our reliable provisionals (200), else 481
+      this.prackServer.handle(r);
+      return;
+    }
     if (toTag) {
       this.inDialog(r, toTag);
       return;
@@ -808,10 +994,35 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         return;
       }
     }
-    const unsupported = req.require.filter((x) => x !== 'timer');
+    const unsupported = req.require.filter((x) => x !== 'timer' && x !== OPTION_100REL);
     if (unsupported.length) {
       r.reply(420, { headers: [['Unsupported', unsupported.join(', ')]] });
       return;
+    }
+    // RFC 4028 §9 hook: 400 for a malformed Session-Expires, 422 + Min-SE for one below our Min-SE
+    if (this.st) {
+      const d = uasSessionTimer(req, this.st);
+      if (d.kind === 'reject') {
+        r.reply(d.status, { headers: d.headers, toTag: newTag(pooledRandom) });
+        return;
+      }
+      if (d.kind === 'use') this.uasTimers.set(req, d);
+    }
+    // RFC 3891 §3 hook (refer.ts): Replaces names a confirmed call of ours (else 481; early-only on a confirmed
+    // one: 486); once the new call is answered the replaced one gets BYE
+    const rv = req.get('replaces');
+    if (rv !== undefined) {
+      const d = replacesDialogId(rv);
+      const old = d ? this.calls.get(d.id) : undefined;
+      if (!d || !old || old.state === 'ended') {
+        r.reply(481, { toTag: newTag(pooledRandom) });
+        return;
+      }
+      if (d.earlyOnly) {
+        r.reply(486, { toTag: newTag(pooledRandom) });
+        return;
+      }
+      this.replaced.set(req, old);
     }
     const call = new IncomingCall(this, r, this.loop.now());
     this.stack.watchServer(r, { onCancel: () => call._cancelled() });
@@ -823,16 +1034,19 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   /** @internal sends the 2xx and retransmits it until the ACK (RFC 3261 §13.3.1.4). */
-  _answer(ic: IncomingCall, r: IncomingRequest, sdp: string | undefined, receivedAt: number): Promise<Call> {
+  _answer(
+    ic: IncomingCall,
+    r: IncomingRequest,
+    sdp: string | undefined,
+    receivedAt: number,
+    sdpSentEarly = false,
+  ): Promise<Call> {
     const req = r.request;
     const contact = this.contactFor(r.transport, /^sips:/i.test(req.uri));
     const res = createResponse(req, 200, {
       toTag: ic.toTag,
-      headers: [
-        ['Contact', contact],
-        ['Allow', ALLOW],
-      ],
-      ...(sdp !== undefined ? { body: this.sdpBytes(sdp), contentType: 'application/sdp' } : {}),
+      headers: [['Contact', contact], ['Allow', ALLOW], ...this.sessionHeaders(req)],
+      ...(sdp !== undefined && !sdpSentEarly ? { body: this.sdpBytes(sdp), contentType: 'application/sdp' } : {}),
     });
     const dialog = Dialog.fromUasRequest(req, ic.toTag, contact);
     const call = new Call(this, 'incoming', dialog, req);
@@ -840,6 +1054,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     call.localSdp = sdp;
     call.flowTarget = r.transport.reliable ? this.stack.responseTarget(req, r.source, r.transport, r.flow) : undefined;
     this.calls.set(call.id, call);
+    const st = this.uasTimers.get(req);
+    if (st?.kind === 'use') this.startSessionTimer(call, st.interval, st.weRefresh);
+    const old = this.replaced.get(req);
+    if (old) void old.hangup(); // RFC 3891 §3: the replaced dialog ends with BYE
     // the bytes the transaction sent are the ones retransmitted (serialized once)
     const bytes = r.respond(res);
     const answered = new Promise<Call>((resolve, reject) => {
@@ -859,6 +1077,38 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     // `void inv.answer(sdp)`) must not crash on an unhandled rejection: the end is also `callEnded`/`whenEnded()`.
     answered.catch(() => {});
     return answered;
+  }
+
+  // ------------------------------------------------------------------ RFC 3262 hooks (prack.ts)
+
+  /** @internal The reliable provisionals of an incoming INVITE (RFC 3262 §3). */
+  _reliableFor(ic: IncomingCall, r: IncomingRequest): ReliableProvisionals {
+    const target = this.stack.responseTarget(r.request, r.source, r.transport, r.flow);
+    const rel = new ReliableProvisionals(r.request, {
+      loop: this.loop,
+      t1: this.t.t1,
+      respond: (res) => r.respond(res),
+      post: (bytes) => this.stack.post(target, bytes),
+      // §3: no PRACK after 64*T1 → the INVITE is rejected with a 5xx
+      giveUp: () => ic.reject(504, 'Reliable Provisional Not Acknowledged'),
+      random: () => {
+        const b = pooledRandom(4);
+        return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 2 ** 32;
+      },
+    });
+    this.prackServer.add(r.request, ic.toTag, rel);
+    return rel;
+  }
+
+  /** @internal A final response to an incoming INVITE: reliable provisionals stop; late PRACKs still match. */
+  _finalSent(ic: IncomingCall): void {
+    if (ic.reliableProvisionals) this.prackServer.release(ic.request, ic.toTag, 64 * this.t.t1);
+  }
+
+  /** Sends a PRACK (RFC 3262 §4) in an early dialog, to its remote target or the INVITE's next hop. */
+  private sendPrack(prack: SipRequest, dialog: Dialog, via: SendTarget): void {
+    const target = this.inDialogTargetSync({ dialog, flowTarget: undefined }, via);
+    this.stack.sendRequest(prack, target, { onResponse: () => {} });
   }
 
   /** The UTF-8 of an SDP body; the last one is kept (an answering machine sends the same answer again and again). */
@@ -955,7 +1205,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         const offer = req.body.length ? req.bodyText : undefined;
         let answer: string | undefined | Promise<string | undefined>;
         try {
-          answer = call.onOffer ? call.onOffer(offer) : call.localSdp;
+          answer = this.answerOffer(call, offer);
         } catch {
           r.reply(488);
           return;
@@ -992,11 +1242,30 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         call.fire('request', req);
         return;
       case 'UPDATE':
+        this.onUpdate(r, call, id);
+        return;
       case 'INFO':
-      case 'MESSAGE':
-      case 'NOTIFY':
+        // info-dtmf.ts hook: DTMF by INFO becomes the call's `dtmf` event (400 when the body names no digit)
+        if (isDtmfInfo(req)) {
+          const e = parseDtmfInfo(req);
+          r.reply(e ? 200 : 400);
+          if (e) call.fire('dtmf', e);
+          return;
+        }
         r.reply(200);
         call.fire('request', req);
+        return;
+      case 'MESSAGE':
+        r.reply(200);
+        call.fire('request', req);
+        return;
+      case 'REFER':
+        // refer.ts hook: 202, NOTIFY 100 Trying, the referred call, NOTIFY with its final status (400 w/o Refer-To)
+        this.transfers.onRefer(r, call, (e) => call.fire('refer', e));
+        return;
+      case 'NOTIFY':
+        // refer.ts hook: a NOTIFY of a REFER we sent gets 200; one of no subscription of ours 481 (RFC 6665)
+        if (this.transfers.onNotify(r, call)) call.fire('request', req);
         return;
       default:
         notAllowed(r);
@@ -1015,7 +1284,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     if (offer !== undefined) call.remoteSdp = offer;
     if (answer !== undefined) call.localSdp = answer;
     const res = createResponse(req, 200, {
-      headers: [['Contact', call.dialog.localContact]],
+      headers: [['Contact', call.dialog.localContact], ...this.refreshedBy(call, req)],
       ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
     });
     const bytes = r.respond(res);
@@ -1031,10 +1300,162 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     this.pending.set(id, p);
   }
 
+  // ------------------------------------------------------------------ transfer (refer.ts)
+
+  /** @internal CallOwner: sends a REFER (blind or attended) and resolves with the final NOTIFY's status. */
+  transfer(call: Call, target: string | Call): Promise<{ status: number; reason: string }> {
+    return this.transfers.transfer(call, target);
+  }
+
+  /** The call a REFER asks for: our current SDP (a new version) as the offer, Referred-By/Replaces headers. */
+  private async placeReferredCall(
+    from: Call,
+    target: string,
+    headers: [string, string][],
+  ): Promise<{ status: number; reason: string }> {
+    try {
+      const sdp = from.localSdp !== undefined ? bumpVersion(from.localSdp) : undefined;
+      await this.invite(target, { ...(sdp !== undefined ? { sdp } : {}), headers, timeoutMs: 60_000 }).result;
+      return { status: 200, reason: 'OK' };
+    } catch (e) {
+      if (e instanceof SipCallError) return { status: e.status, reason: e.message.replace(/^\d+ /, '') };
+      return { status: 500, reason: 'Server Internal Error' };
+    }
+  }
+
+  // ------------------------------------------------------------------ session timers (session-timer.ts)
+
+  /** The Session-Expires (and Require: timer) of our 2xx to an INVITE (RFC 4028 §9). */
+  private sessionHeaders(req: SipRequest): [string, string][] {
+    const d = this.uasTimers.get(req);
+    return d?.kind === 'use' ? d.headers : [];
+  }
+
+  /** Runs the session timer of a call: refreshes when we are the refresher, BYE when the session expires. */
+  private startSessionTimer(call: Call, interval: number, weRefresh: boolean): void {
+    const cfg = this.st;
+    if (!cfg) return;
+    const timer = new SessionTimer(this.loop, interval, weRefresh, {
+      refresh: async (iv) => {
+        if (call.state === 'ended') return undefined;
+        const invite = cfg.refreshMethod === 'INVITE';
+        // §7.4 / §10: the refresh carries Session-Expires with refresher=uac (we, the requester, refresh)
+        const res = await this.sendInDialog(call, invite ? 'INVITE' : 'UPDATE', {
+          ...(invite && call.localSdp !== undefined ? { body: call.localSdp } : {}),
+          headers: { 'Session-Expires': `${iv};refresher=uac`, 'Min-SE': String(cfg.minSE), Supported: OPTION_TIMER },
+        });
+        return res.status >= 200 && res.status < 300 ? res : undefined;
+      },
+      expire: () => void call.hangup('timeout'),
+    });
+    this.timers.set(call, timer);
+  }
+
+  /**
+   * A re-INVITE or UPDATE from the peer answered 2xx is a session refresh (RFC 4028 §10): the timer restarts,
+   * with the interval and refresher it names (refresher=uac: the peer, which sent it; uas: us); the 2xx
+   * repeats Session-Expires.
+   */
+  private refreshedBy(call: Call, req: SipRequest): [string, string][] {
+    const timer = this.timers.get(call);
+    if (!timer) return [];
+    const se = parseSessionExpires(req);
+    if (se === undefined || se === 'bad') {
+      timer.refreshed(timer.interval, timer.weRefresh);
+      return [];
+    }
+    const weRefresh = se.refresher === 'uas';
+    timer.refreshed(se.delta, weRefresh);
+    return [['Session-Expires', `${se.delta};refresher=${weRefresh ? 'uas' : 'uac'}`]];
+  }
+
+  // ------------------------------------------------------------------ re-INVITE / UPDATE offers (hold.ts)
+
+  /**
+   * Our answer to a new offer in a call (RFC 3264 §8): the application's `call.onOffer`, else our last SDP with
+   * the direction that answers the offer's (§8.4 hold: `a=sendonly` → `a=recvonly`). Throws → 488.
+   */
+  private answerOffer(call: Call, offer: string | undefined): string | undefined | Promise<string | undefined> {
+    if (call.onOffer) return call.onOffer(offer);
+    if (offer === undefined || call.localSdp === undefined) return call.localSdp;
+    return defaultAnswer(offer, call.localSdp, call.localHold ? 'sendonly' : 'sendrecv');
+  }
+
+  /**
+   * UPDATE (RFC 3311 §5.2): with SDP it is a new offer, answered in the 200 (491 while an offer of ours is
+   * outstanding, 488 when it cannot be answered); without, a target refresh / session refresh answered 200.
+   */
+  private onUpdate(r: IncomingRequest, call: Call, id: string): void {
+    const req = r.request;
+    if (!req.body.length) {
+      r.reply(200, { headers: [['Contact', call.dialog.localContact], ...this.refreshedBy(call, req)] });
+      call.fire('request', req);
+      return;
+    }
+    if (call.reinviting || this.pending.has(id)) {
+      r.reply(491);
+      return;
+    }
+    const offer = req.bodyText;
+    let pending: string | undefined | Promise<string | undefined>;
+    try {
+      pending = this.answerOffer(call, offer);
+    } catch {
+      r.reply(488);
+      return;
+    }
+    if (pending instanceof Promise) {
+      // an answer that comes later (a B2BUA asks the other leg): the UPDATE waits for it
+      pending.then(
+        (a) => this.answerUpdate(r, call, offer, a),
+        (e: { status?: unknown }) =>
+          r.reply(typeof e?.status === 'number' && e.status >= 400 && e.status < 700 ? e.status : 488),
+      );
+      return;
+    }
+    this.answerUpdate(r, call, offer, pending);
+  }
+
+  /** The 200 (with the SDP answer) to an UPDATE's offer, or 488 without an answer (RFC 3311 §5.2). */
+  private answerUpdate(r: IncomingRequest, call: Call, offer: string, answer: string | undefined): void {
+    const req = r.request;
+    if (call.state === 'ended') {
+      r.reply(487);
+      return;
+    }
+    if (answer === undefined) {
+      r.reply(488);
+      return;
+    }
+    call.remoteSdp = offer;
+    call.localSdp = answer;
+    r.reply(200, {
+      headers: [['Contact', call.dialog.localContact], ...this.refreshedBy(call, req)],
+      body: answer,
+      contentType: 'application/sdp',
+    });
+    call.fire('updated', offer);
+  }
+
   /** Ends every call (BYE), stops timers and closes the transports. */
-  async close(): Promise<void> {
-    const byes = [...this.calls.values()].map((c) => c.hangup());
-    await Promise.race([Promise.all(byes), new Promise((r) => setTimeout(r, 200))]);
+  async close(opts: { boundMs?: number } = {}): Promise<void> {
+    // every call ends with BYE and every registration is removed (Expires: 0), waiting at most boundMs
+    // (default 1 s, on the system clock or the UA's loop, whichever comes first) for their answers
+    const bound = opts.boundMs ?? 1000;
+    const byes: Promise<unknown>[] = [...this.calls.values()].map((c) => c.hangup());
+    for (const reg of this.registrations) byes.push(reg.unregister().catch(() => 0));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let loopTimer: TimerId | undefined;
+    await Promise.race([
+      Promise.all(byes),
+      new Promise((r) => {
+        timer = setTimeout(r, bound);
+        loopTimer = this.loop.after(bound, () => r(undefined));
+      }),
+    ]);
+    if (timer !== undefined) clearTimeout(timer);
+    if (loopTimer !== undefined) this.loop.cancel(loopTimer);
+    this.registrations.clear();
     for (const p of this.pending.values()) this.stack.timerQueues.disarm(p);
     this.pending.clear();
     if (this.ackSweep !== undefined) this.loop.cancel(this.ackSweep);
@@ -1047,6 +1468,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
  * at half the granted expiry (never later than 32 s before it).
  */
 export class Registration {
+  /** Lifecycle: `registering` until the first 2xx, `registered`, `failed` (a non-2xx), `unregistered`. */
+  state: 'registering' | 'registered' | 'failed' | 'unregistered' = 'registering';
   /** Granted expiry in seconds (0 when not registered). */
   expires = 0;
   /** Last final status. */
@@ -1083,7 +1506,11 @@ export class Registration {
     const res = await this.ua.send(this.build(this.wanted));
     this.cseq = Math.max(this.cseq, res.cseq?.seq ?? this.cseq);
     this.status = res.status;
-    if (res.status < 200 || res.status >= 300) throw new SipCallError(res.status, res.reason, res);
+    if (res.status < 200 || res.status >= 300) {
+      this.state = 'failed';
+      throw new SipCallError(res.status, res.reason, res);
+    }
+    this.state = 'registered';
     const mine = res.contacts.find((c) => c.uriText.includes(`${this.ua.user}@`));
     this.expires = mine?.expires ?? res.expires ?? this.wanted;
     if (this.timer !== undefined) this.ua.loop.cancel(this.timer);
@@ -1100,9 +1527,11 @@ export class Registration {
   async unregister(): Promise<number> {
     if (this.timer !== undefined) this.ua.loop.cancel(this.timer);
     this.timer = undefined;
+    this.ua.registrations.delete(this);
     const res = await this.ua.send(this.build(0));
     this.status = res.status;
     this.expires = 0;
+    this.state = 'unregistered';
     return res.status;
   }
 }
