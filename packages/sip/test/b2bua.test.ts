@@ -170,10 +170,14 @@ describe('B2BUA bridge, SDP passed through (memory network, manual clock)', () =
     const resume = a.reinvite(offer);
     await w.run(500);
     expect(await resume).toBe(bobSdp);
-    // and from bob's side: alice's UA (no onOffer) answers with its current SDP
+    // and from bob's side: alice's UA (no onOffer) answers with its current SDP, as a new version whose direction
+    // answers the hold (RFC 3264 §8.4: sendonly → recvonly)
     const fromBob = bobCall!.reinvite(`${bobSdp}a=sendonly\r\n`);
     await w.run(500);
-    expect(await fromBob).toBe(offer);
+    const answer = (await fromBob) ?? '';
+    expect(answer).toContain('o=- 1 2 IN IP4 127.0.0.1');
+    expect(answer).toContain('a=recvonly');
+    expect(answer.replace('o=- 1 2 ', 'o=- 1 1 ').replace('a=recvonly\r\n', '')).toBe(offer);
     // a failure on the far leg becomes the answer's status
     bobCall!.onOffer = () => {
       throw new Error('no');

@@ -200,6 +200,7 @@ export class ReliableProvisionals {
  */
 export class PrackServer {
   private readonly byDialog = new Map<string, ReliableProvisionals>();
+  private readonly releases = new Set<TimerId>();
 
   constructor(private readonly loop: Loop) {}
 
@@ -214,9 +215,19 @@ export class PrackServer {
     const rel = this.byDialog.get(id);
     if (!rel) return;
     rel.stop();
-    this.loop.after(afterMs, () => {
+    const t = this.loop.after(afterMs, () => {
+      this.releases.delete(t);
       if (this.byDialog.get(id) === rel) this.byDialog.delete(id);
     });
+    this.releases.add(t);
+  }
+
+  /** Stops every retransmission and pending release (the user agent closes). */
+  clear(): void {
+    for (const t of this.releases) this.loop.cancel(t);
+    this.releases.clear();
+    for (const rel of this.byDialog.values()) rel.stop();
+    this.byDialog.clear();
   }
 
   /** Live entries (for stats and leak tests). */

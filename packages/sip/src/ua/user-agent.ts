@@ -301,6 +301,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private readonly acks = new Map<string, AckRecord>();
   private readonly digest: DigestClient | undefined;
   private ackSweep: TimerId | undefined;
+  private readonly housekeeping = new Set<TimerId>();
   private readonly firstCall = new WeakSet<SipRequest>();
   /** Contact values per transport, [sip, sips] (built once: the transport's address does not change). */
   private lastSdp: string | undefined;
@@ -781,7 +782,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     const dialog = Dialog.fromUacResponse(req, res);
     // RFC 3262: the confirmed dialog's CSeq continues above the PRACKs sent in its early dialog
     dialog.localSeq = Math.max(dialog.localSeq, this.prackClient.localSeq(id));
-    this.loop.after(64 * this.t.t1, () => this.prackClient.forget(req));
+    this.later(64 * this.t.t1, () => this.prackClient.forget(req));
     const call = new Call(this, 'outgoing', dialog, req);
     call.localSdp = req.body.length ? req.bodyText : undefined;
     call.remoteSdp = res.body.length ? res.bodyText : req.body.length ? earlySdp : undefined;
@@ -1459,7 +1460,19 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     for (const p of this.pending.values()) this.stack.timerQueues.disarm(p);
     this.pending.clear();
     if (this.ackSweep !== undefined) this.loop.cancel(this.ackSweep);
+    for (const t of this.housekeeping) this.loop.cancel(t);
+    this.housekeeping.clear();
+    this.prackServer.clear();
     await this.stack.close();
+  }
+
+  /** A bookkeeping timer of the UA (cancelled by {@link close}, so nothing keeps the process alive after it). */
+  private later(ms: number, f: () => void): void {
+    const t = this.loop.after(ms, () => {
+      this.housekeeping.delete(t);
+      f();
+    });
+    this.housekeeping.add(t);
   }
 }
 
