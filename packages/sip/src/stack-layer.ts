@@ -8,6 +8,7 @@ export * from './dialog/dialog.js';
 export * from './media/call-media.js';
 export * from './proxy/proxy.js';
 export * from './sdp/offer-answer.js';
+export * from './sdp/webrtc.js';
 export * from './transaction/client-invite.js';
 export * from './transaction/client-non-invite.js';
 export * from './transaction/server-invite.js';

@@ -74,6 +74,12 @@ export interface EchoOptions {
   tls?: { cert: string; key: string };
   /** Called with a line per finished call. */
   onCall?: (line: EchoCallRecord) => void;
+  /** Run on this transport (already listening, e.g. `mdh web`'s WSS) instead of opening one. */
+  sipTransport?: SipTransport;
+  /** ICE consent timeout of WebRTC calls (RFC 7675 §5.1, default 30000 ms). */
+  consentTimeoutMs?: number;
+  /** How long a WebRTC call waits for its first nominating ICE check (default 30000 ms). */
+  iceConnectTimeoutMs?: number;
   /** Called for each RFC 4733 DTMF digit received (once per digit, after its end). */
   onDigit?: (d: EchoDigitRecord) => void;
 }
@@ -128,11 +134,13 @@ function offeredMode(sdp: string): SrtpMode {
 /** Starts the echo user agent (the library behind `mdh echo`). */
 export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const host = o.host ?? '127.0.0.1';
-  const transport = await listenTransport(o.transport ?? 'udp', {
-    host,
-    port: o.port ?? 5060,
-    ...(o.tls ? { tls: o.tls } : {}),
-  });
+  const transport =
+    o.sipTransport ??
+    (await listenTransport(o.transport ?? 'udp', {
+      host,
+      port: o.port ?? 5060,
+      ...(o.tls ? { tls: o.tls } : {}),
+    }));
   const transports: SipTransport[] = [transport];
   const authServer = o.auth
     ? new DigestServer({
@@ -197,6 +205,10 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
+          // a browser's offer (RFC 8839 ICE): answer as an ICE-lite agent
+          ice: /^a=ice-ufrag:/m.test(offer),
+          ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
+          ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
         });
         const a = answerSdpOffer(offer, ep.local, { sessionId: String(Date.now()), version: 1 });
         answerSdp = a.sdp;
