@@ -1,7 +1,8 @@
 // Issue #13, proven by a real browser and a real browser SIP library: headless Chromium opens the `mdh web --echo
 // --auth` page, whose JsSIP (packed from the npm package by mdh web) registers with digest auth over WSS and calls the
 // echo. Media is DTLS-SRTP over ICE-lite; the page's getStats() must show the echoed audio coming back.
-import type { Call, IncomingCall } from '@mdh/sip';
+import { ToneGenerator } from '@mdh/media';
+import { answerSdpOffer, type Call, CallMedia, createSdpOffer, type IncomingCall, readSdpAnswer } from '@mdh/sip';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EchoCallRecord } from '../../packages/cli/src/commands/echo.js';
@@ -233,4 +234,119 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
     expect(took).toBeGreaterThan(CONSENT_MS - 1000);
     expect(took).toBeLessThan(CONSENT_MS + 6000);
   }, 60_000);
+
+  it('mdh offers WebRTC SDP to a browser (ICE-lite, DTLS server): 440 Hz measured in the page, its audio back', async () => {
+    const page = await browser.newPage();
+    await page.goto(web.url); // a secure context for getUserMedia
+    const cm = await CallMedia.open({ loop: web.echo!.ua.loop, srtp: 'dtls', ice: true, webrtc: true });
+    const tone = new ToneGenerator({ frequency: 440 });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const offer = createSdpOffer({ ...cm.local, codecs: ['PCMU'] }, { sessionId: '42', version: 1 });
+      const answer = await page.evaluate(async (sdp: string) => {
+        const g = globalThis as any;
+        const pc = new g.RTCPeerConnection();
+        g.pc2 = pc;
+        const mic = await g.navigator.mediaDevices.getUserMedia({ audio: true });
+        pc.addTrack(mic.getAudioTracks()[0], mic);
+        pc.ontrack = (e: any) => {
+          // Chromium only pulls a remote track's audio through WebAudio while a media element plays it
+          const el = new g.Audio();
+          el.muted = true;
+          el.srcObject = new g.MediaStream([e.track]);
+          void el.play().catch(() => {});
+          g.el = el;
+          const ctx = new g.AudioContext();
+          void ctx.resume();
+          const src = ctx.createMediaStreamSource(new g.MediaStream([e.track]));
+          const an = ctx.createAnalyser();
+          an.fftSize = 8192;
+          src.connect(an);
+          g.peakHz = () => {
+            const bins = new Float32Array(an.frequencyBinCount);
+            an.getFloatFrequencyData(bins);
+            let best = 0;
+            for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[best]!) best = i;
+            return { hz: (best * ctx.sampleRate) / an.fftSize, db: bins[best], binHz: ctx.sampleRate / an.fftSize };
+          };
+        };
+        await pc.setRemoteDescription({ type: 'offer', sdp });
+        await pc.setLocalDescription(await pc.createAnswer());
+        await new Promise<void>((r) => {
+          if (pc.iceGatheringState === 'complete') r();
+          pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+          setTimeout(r, 3000);
+        });
+        return pc.localDescription.sdp as string;
+      }, offer);
+      const neg = readSdpAnswer(answer, cm.local);
+      expect(neg.remoteIce).toBeDefined();
+      expect(neg.dtlsRole).toBe('server'); // the browser answers setup:active
+      const media = cm.start(neg);
+      const pcm = new Int16Array(160);
+      timer = setInterval(() => {
+        tone.fill(pcm);
+        media.sendAudio(pcm);
+      }, 20);
+      const peak = await until(
+        () => page.evaluate(() => ((globalThis as any).peakHz ? (globalThis as any).peakHz() : null)),
+        (v) => v !== null && v.db > -60 && Math.abs(v.hz - 440) <= 10,
+        15_000,
+        '440 Hz in the page',
+      );
+      expect(Math.abs(peak!.hz - 440)).toBeLessThanOrEqual(10);
+      const st = await page.evaluate(async () => {
+        const pc = (globalThis as any).pc2;
+        let dtls: string | undefined;
+        (await pc.getStats()).forEach((s: any) => {
+          if (s.type === 'transport') dtls = s.dtlsState;
+        });
+        return { ice: pc.iceConnectionState as string, dtls };
+      });
+      expect(st.dtls).toBe('connected');
+      expect(cm.ice!.state).toBe('connected');
+      // the browser's (fake microphone) audio reached mdh, decrypted
+      await until(
+        () => media.stats().received.packets,
+        (n) => n > 100,
+        10_000,
+        'browser audio at mdh',
+      );
+      expect(media.stats().srtpProfile).toBeDefined();
+    } finally {
+      clearInterval(timer);
+      await cm.close();
+      await page.close();
+    }
+  }, 60_000);
+
+  it('a WebRTC call whose ICE checks never arrive fails with reason no-checks after the ICE timeout', async () => {
+    // the media of a call answered to a browser-shaped offer (ICE, DTLS) from a peer that never sends a STUN check;
+    // CallMedia.attach turns this event into BYE with reason `ice-failed`, as the consent test above shows
+    const page = await browser.newPage();
+    const cm = await CallMedia.open({ loop: web.echo!.ua.loop, srtp: 'dtls', ice: true, iceConnectTimeoutMs: 1500 });
+    try {
+      const offer = await page.evaluate(async () => {
+        const pc = new (globalThis as any).RTCPeerConnection();
+        pc.addTransceiver('audio', { direction: 'sendrecv' });
+        await pc.setLocalDescription(await pc.createOffer());
+        return pc.localDescription.sdp as string; // never given our answer: no checks will come
+      });
+      const neg = answerSdpOffer(offer, cm.local, { sessionId: '5', version: 1 }).media;
+      const t0 = Date.now();
+      const media = cm.start(neg);
+      const failed = await new Promise<{ reason: string; message: string }>((resolve) =>
+        media.on('ice-failed', (e) => resolve(e)),
+      );
+      const took = Date.now() - t0;
+      expect(failed.reason).toBe('no-checks');
+      expect(failed.message).toMatch(/no valid ICE connectivity check arrived within 1500 ms/);
+      expect(took).toBeGreaterThanOrEqual(1400);
+      expect(took).toBeLessThan(4000);
+      expect(cm.ice!.state).toBe('failed');
+    } finally {
+      await cm.close();
+      await page.close();
+    }
+  }, 30_000);
 });
