@@ -56,6 +56,7 @@ export const usage = formatHelp(spec);
 
 /** Options of {@link startWeb}. */
 export interface WebOptions {
+  /** Address to serve on (default 127.0.0.1). */
   host?: string;
   /** Port (default 8443; 0: OS-assigned). */
   port?: number;
@@ -77,10 +78,13 @@ export interface WebOptions {
 export interface WebServer {
   /** `https://host:port/`. */
   readonly url: string;
+  /** The bound port (HTTPS and WSS). */
   readonly port: number;
+  /** The SIP over WSS transport on that port. */
   readonly transport: SipTransport;
   /** The echo user agent (with `echo`). */
   readonly echo: EchoServer | undefined;
+  /** Ends the calls (BYE), closes the WSS connections and the server. */
   stop(): Promise<void>;
 }
 
