@@ -16,6 +16,7 @@ const loaders: Record<string, () => Promise<Command>> = {
   call: () => import('./commands/call.js'),
   dtls: () => import('./commands/dtls.js'),
   demo: () => import('./commands/demo.js'),
+  web: () => import('./commands/web.js'),
   mdhavers: async () => {
     const { runCli } = await import('@mdh/mdhavers');
     return {
@@ -34,6 +35,7 @@ export const commandSummaries: Record<string, string> = {
   echo: 'run a user agent that answers every call and echoes its media',
   call: 'place a call, send a tone, receive the echo and print a call report',
   dtls: 'run one DTLS 1.2 handshake (connect or listen) and print the DTLS-SRTP keys',
+  web: 'serve a web softphone (JsSIP over WSS, DTLS-SRTP, ICE-lite); --echo answers its calls',
   demo: 'call a local echo user agent over DTLS-SRTP and print both reports',
   mdhavers: 'run an mdhavers script (the mdhavers command of @mdh/mdhavers)',
 };

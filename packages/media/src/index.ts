@@ -85,6 +85,7 @@ export { MediaError, type MediaErrorCode } from './errors.js';
 export * from './ice/index.js';
 export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
 export {
+  type Listener,
   MediaChannel,
   MediaPorts,
   type OpenMediaPortsOptions,

@@ -245,6 +245,9 @@ export class MediaSession {
       if (sec.role === 'client' && this.remoteRtp) this.dtls.start(opts.now);
       this.drainDtls(opts.now);
     }
+    // What a started agent queued (its state change) is taken now: nextDeadline peeks the agent's output and would
+    // otherwise consume that event instead of the connect deadline, leaving no timer for a call whose checks never come.
+    if (this.ice) this.drainIce(opts.now);
   }
 
   // ------------------------------------------------------------------------------------------------ public API

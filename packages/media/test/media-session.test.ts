@@ -575,6 +575,53 @@ describe('MediaSession with ICE-lite (RFC 8445 §2.5)', () => {
   });
 });
 
+describe('MediaSession with an ICE-lite agent that never gets a check', () => {
+  it('an agent started before the session (as CallMedia does) fails with no-checks at its connect deadline', () => {
+    const ice = new IceLiteAgent({
+      localAddresses: [B],
+      ufrag: 'bbbb',
+      pwd: 'bbbbbbbbbbbbbbbbbbbbbbbb',
+      remoteUfrag: 'aaaa',
+      connectTimeoutMs: 5000,
+      consentTimeoutMs: 30_000,
+    });
+    ice.start(0);
+    // DTLS server still keying: no RTCP timer runs, so the agent's deadline is the session's only one
+    const s = session({
+      ice,
+      local: B,
+      mediaTimeoutMs: 0,
+      security: {
+        kind: 'dtls',
+        role: 'server',
+        certificate: generateCertificate({}),
+        remoteFingerprints: ['sha-256 00'],
+      },
+    });
+    // the session's deadline covers the agent's connect deadline (not lost behind the agent's queued state event)
+    const deadlines: number[] = [];
+    const failed: MediaEvent[] = [];
+    for (let now = 0, i = 0; i < 50 && failed.length === 0; i++) {
+      for (let o = s.pollOutput(); ; o = s.pollOutput()) {
+        if (o.kind === 'event' && o.event.type === 'ice-failed') failed.push(o.event);
+        if (o.kind === 'deadline') {
+          if (o.at === null) break;
+          deadlines.push(o.at);
+          now = Math.max(now, o.at);
+          break;
+        }
+      }
+      if (failed.length) break;
+      s.handleTimeout(now);
+    }
+    expect(deadlines.some((d) => d === 5000)).toBe(true);
+    expect(failed).toEqual([
+      { type: 'ice-failed', reason: 'no-checks', message: 'no valid ICE connectivity check arrived within 5000 ms' },
+    ]);
+    expect(ice.state).toBe('failed');
+  });
+});
+
 describe('MediaSession with a reflector peer', () => {
   it('reflector: our own packets sent back are the received stream, not a collision', () => {
     const net = new TestNet();

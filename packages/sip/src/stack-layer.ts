@@ -13,6 +13,7 @@ export * from './proxy/proxy.js';
 export * from './proxy/routing.js';
 export * from './proxy/stateless.js';
 export * from './sdp/offer-answer.js';
+export * from './sdp/webrtc.js';
 export * from './transaction/client-invite.js';
 export * from './transaction/client-non-invite.js';
 export * from './transaction/server-invite.js';

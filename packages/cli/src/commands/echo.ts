@@ -89,9 +89,16 @@ export interface EchoOptions {
   onCall?: (line: EchoCallRecord) => void;
   /** Called with every SIP message sent and received (start line and headers), e.g. for `-v`. */
   trace?: (text: string) => void;
+  /** ICE consent timeout of WebRTC calls (RFC 7675 §5.1, default 30000 ms). */
+  consentTimeoutMs?: number;
+  /** How long a WebRTC call waits for its first nominating ICE check (default 30000 ms). */
+  iceConnectTimeoutMs?: number;
   /** Called for each RFC 4733 DTMF digit received (once per digit, after its end). */
   onDigit?: (d: EchoDigitRecord) => void;
-  /** An already listening SIP transport to serve (then `host`, `port`, `transport` and `tls` are unused). */
+  /**
+   * An already listening SIP transport to serve (then `host`, `port`, `transport` and `tls` are unused): a
+   * worker's shared UDP socket (`--workers`), or `mdh web`'s WSS.
+   */
   sipTransport?: SipTransport;
 }
 
@@ -220,6 +227,10 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
+          // a browser's offer (RFC 8839 ICE): answer as an ICE-lite agent
+          ice: /^a=ice-ufrag:/m.test(offer),
+          ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
+          ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
         });
         const a = answerSdpOffer(offer, ep.local, { sessionId: String(Date.now()), version: 1 });
         answerSdp = a.sdp;

@@ -6,6 +6,7 @@
 import { fingerprint as certFingerprint, type DtlsCertificate, generateCertificate } from '@mdh/dtls';
 import type { Loop } from '@mdh/loop';
 import {
+  IceLiteAgent,
   type MediaChannel,
   type MediaPorts,
   type MediaSecurity,
@@ -90,6 +91,18 @@ export interface CallMediaOptions {
   codecs?: AudioCodec[];
   /** Offer rtcp-mux (RFC 5761, default true). An RTP/RTCP port pair is bound either way (RTCP on RTP + 1). */
   rtcpMux?: boolean;
+  /**
+   * Run an ICE-lite agent (RFC 8445 §2.5) on the port: its credentials and the host candidate of the bound address
+   * go into our SDP, and once the peer's SDP has ICE credentials, media goes to the pair the peer nominates. Needed
+   * to talk to browsers; default false.
+   */
+  ice?: boolean;
+  /** Offer WebRTC-shaped SDP (`UDP/TLS/RTP/SAVPF`, BUNDLE, mid; with `srtp: 'dtls'` and `ice`). */
+  webrtc?: boolean;
+  /** ICE: give up when no check nominated a pair this long after the media started (default 30000 ms). */
+  iceConnectTimeoutMs?: number;
+  /** ICE consent freshness (RFC 7675 §5.1): no check for this long ends the call (default 30000 ms). */
+  consentTimeoutMs?: number;
 }
 
 /**
@@ -109,11 +122,19 @@ export class CallMedia {
   readonly ports: MediaPorts;
   private readonly certificate: DtlsCertificate | undefined;
   private channel: MediaChannel | undefined;
+  /** The ICE-lite agent, with `ice: true`. */
+  readonly ice: IceLiteAgent | undefined;
 
-  private constructor(ports: MediaPorts, local: LocalMedia, certificate: DtlsCertificate | undefined) {
+  private constructor(
+    ports: MediaPorts,
+    local: LocalMedia,
+    certificate: DtlsCertificate | undefined,
+    ice: IceLiteAgent | undefined,
+  ) {
     this.ports = ports;
     this.local = local;
     this.certificate = certificate;
+    this.ice = ice;
   }
 
   /** Binds the media port and prepares our SDP side (SDES keys, or the DTLS fingerprint). */
@@ -137,7 +158,23 @@ export class CallMedia {
       const [hash, value] = certFingerprint(cert.chain[0]!, 'sha-256').split(' ') as [string, string];
       local.fingerprint = { hash, value };
     }
-    return new CallMedia(ports, local, cert);
+    let ice: IceLiteAgent | undefined;
+    if (o.ice) {
+      ice = new IceLiteAgent({
+        localAddresses: [ports.local],
+        ...(o.iceConnectTimeoutMs !== undefined ? { connectTimeoutMs: o.iceConnectTimeoutMs } : {}),
+        ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
+      });
+      const { media } = ice.sdpLines();
+      local.ice = {
+        ufrag: ice.ufrag,
+        pwd: ice.pwd,
+        lite: true,
+        candidates: media.filter((l) => l.startsWith('a=candidate:')).map((l) => l.slice(2)),
+      };
+      if (o.webrtc) local.webrtc = true;
+    }
+    return new CallMedia(ports, local, cert, ice);
   }
 
   /** The running media, once started. */
@@ -147,7 +184,16 @@ export class CallMedia {
 
   /** Starts the MediaSession for a negotiation result. */
   start(neg: NegotiatedMedia, extra: Partial<StartMediaOptions> = {}): MediaChannel {
-    this.channel = this.ports.start({ ...mediaOptionsFor(neg, this.certificate), ...extra });
+    const opts = mediaOptionsFor(neg, this.certificate);
+    if (this.ice && neg.remoteIce) {
+      // ICE (RFC 8445 §8.1.1): media goes to the pair the peer nominates, not to c=/m= (often 0.0.0.0:9)
+      this.ice.setRemoteCredentials(neg.remoteIce.ufrag);
+      this.ice.start(this.ports.loop.now());
+      opts.ice = this.ice;
+      delete opts.remote;
+      delete opts.remoteRtcp;
+    } else this.ice?.close();
+    this.channel = this.ports.start({ ...opts, ...extra });
     return this.channel;
   }
 
@@ -164,6 +210,8 @@ export class CallMedia {
     m.on('timeout', () => void call.hangup('timeout'));
     // RFC 4733 digits from the media are the call's `dtmf` event too, like SIP INFO ones (info-dtmf.ts)
     m.on('dtmf', (e) => call.fire('dtmf', { digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }));
+    // ICE checks never came, or consent expired (RFC 7675 §5.1): the peer is gone, end the call with BYE
+    m.on('ice-failed', () => void call.hangup('ice-failed'));
     return m;
   }
 

@@ -1,4 +1,12 @@
 import { type MediaAttributes, type MediaDescription, parse, type SessionDescription, write } from 'sdp-transform';
+import {
+  addWebRtcAttributes,
+  bundledMid,
+  remoteIceOf,
+  type SdpIceLocal,
+  type SdpIceRemote,
+  WEBRTC_PROFILE,
+} from './webrtc.js';
 
 /**
  * SDP offer/answer (RFC 3264) for one audio stream, on `sdp-transform`: PCMU/PCMA and
@@ -57,6 +65,13 @@ export interface LocalMedia {
   setup?: SdpSetup;
   /** Packetization time in ms (default 20). */
   ptime?: number;
+  /**
+   * Our ICE side (an ICE-lite agent's credentials and host candidates, RFC 8839). Written in offers, and in answers
+   * to offers that carry ICE.
+   */
+  ice?: SdpIceLocal;
+  /** Offer WebRTC-shaped SDP (with `srtp: 'dtls'`): `UDP/TLS/RTP/SAVPF`, `a=group:BUNDLE 0`, `a=mid:0`. */
+  webrtc?: boolean;
 }
 
 /** What both sides agreed on, as the media session needs it. */
@@ -86,6 +101,10 @@ export interface NegotiatedMedia {
   /** The peer put the stream on hold (sendonly/inactive, or c=0.0.0.0 RFC 2543 style). */
   held: boolean;
   ptime: number;
+  /** The peer's ICE credentials and candidates, when its SDP had them (RFC 8839 §5.4). */
+  remoteIce?: SdpIceRemote;
+  /** The BUNDLE `a=mid` of the stream (RFC 8843), when the offer bundled it. */
+  mid?: string;
 }
 
 /** Offer/answer failure: the SDP cannot be accepted (answer 488 Not Acceptable Here). */
@@ -157,7 +176,7 @@ function audioSection(
   const m: MediaDescription = {
     type: 'audio',
     port: local.port,
-    protocol: profileFor(local.srtp),
+    protocol: local.webrtc && local.srtp === 'dtls' ? WEBRTC_PROFILE : profileFor(local.srtp),
     payloads: pts.join(' '),
     rtp,
     fmtp,
@@ -180,7 +199,12 @@ function audioSection(
   return m;
 }
 
-function session(local: LocalMedia, info: SdpSessionInfo, media: MediaDescription[]): string {
+function session(
+  local: LocalMedia,
+  info: SdpSessionInfo,
+  media: MediaDescription[],
+  webrtc?: { m: MediaDescription; ice: SdpIceLocal | undefined; mid: string | undefined },
+): string {
   const s: SessionDescription = {
     version: 0,
     origin: {
@@ -196,6 +220,7 @@ function session(local: LocalMedia, info: SdpSessionInfo, media: MediaDescriptio
     timing: { start: 0, stop: 0 },
     media,
   };
+  if (webrtc) addWebRtcAttributes(s, webrtc.m, webrtc.ice, webrtc.mid);
   return write(s);
 }
 
@@ -218,7 +243,8 @@ export function createSdpOffer(local: LocalMedia, info: SdpSessionInfo): string 
     local.srtp === 'sdes' ? local.crypto : undefined,
     local.rtcpMux !== false,
   );
-  return session(local, info, [m]);
+  const web = local.webrtc && local.srtp === 'dtls';
+  return session(local, info, [m], web || local.ice ? { m, ice: local.ice, mid: web ? '0' : undefined } : undefined);
 }
 
 /**
@@ -352,7 +378,8 @@ function codecsOf(m: MediaDescription): { pt: number; name: string; rate: number
 function remoteEndpoint(s: SessionDescription, m: MediaDescription): { address: string; held: boolean } {
   const c = m.connection ?? s.connection;
   if (!c) throw new SdpNegotiationError('no c= line');
-  return { address: c.ip, held: c.ip === '0.0.0.0' };
+  // RFC 8839 §4.2.1.2: with ICE, 0.0.0.0 is "no default candidate yet", not hold
+  return { address: c.ip, held: c.ip === '0.0.0.0' && remoteIceOf(s, m) === undefined };
 }
 
 /**
@@ -369,7 +396,11 @@ function negotiated(
   const ep = remoteEndpoint(s, m);
   const rdir = remoteDirection(s, m);
   const mux = m.rtcpMux !== undefined && local.rtcpMux !== false;
+  const remoteIce = remoteIceOf(s, m);
+  const mid = bundledMid(s, m);
   return {
+    ...(remoteIce ? { remoteIce } : {}),
+    ...(mid !== undefined ? { mid } : {}),
     remoteAddress: ep.address,
     remotePort: m.port,
     remoteRtcpPort: mux ? m.port : (m.rtcp?.port ?? m.port + 1),
@@ -502,7 +533,8 @@ function answerOffer(offer: string, local: LocalMedia, info: SdpSessionInfo): Sd
         fmtp: [],
       } as MediaDescription;
     }
-    const localForAnswer: LocalMedia = { ...local, srtp: n.srtp };
+    // WebRTC (RFC 8829 §5.3.1): the answer keeps the offered UDP/TLS/RTP/SAVPF profile
+    const localForAnswer: LocalMedia = { ...local, srtp: n.srtp, webrtc: n.profile.toUpperCase() === WEBRTC_PROFILE };
     return audioSection(
       localForAnswer,
       chosenCodecs,
@@ -513,7 +545,11 @@ function answerOffer(offer: string, local: LocalMedia, info: SdpSessionInfo): Sd
       n.rtcpMux,
     );
   });
-  return { sdp: session(local, info, sections), media: n };
+  const web =
+    n.remoteIce !== undefined || n.mid !== undefined
+      ? { m: sections[chosen]!, ice: n.remoteIce ? local.ice : undefined, mid: n.mid }
+      : undefined;
+  return { sdp: session(local, info, sections, web), media: n };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnTable, sendFailure } from './conns.js';
 import {
@@ -29,6 +29,12 @@ export interface WsTransportOptions {
   maxConnections?: number;
   /** HTTP path (default `/`). */
   path?: string;
+  /**
+   * An HTTP(S) server already listening (e.g. one that also serves a web page): WebSocket upgrades on it are taken,
+   * its other requests are left to it, and {@link WsTransport.close} does not close it. `host`, `port`, `cert` and
+   * `key` are then unused; `protocol` says whether it is TLS.
+   */
+  server?: HttpServer | HttpsServer;
 }
 
 interface Conn {
@@ -50,7 +56,8 @@ export class WsTransport implements SipTransport {
   private cb: ((p: InboundPacket) => void) | undefined;
   private readonly conns = new ConnTable<Conn>(this.stats);
   private nextId = 1;
-  private http: HttpServer | undefined;
+  private http: HttpServer | HttpsServer | undefined;
+  private ownsServer = true;
   private wss: WebSocketServer | undefined;
   private readonly o: WsTransportOptions;
 
@@ -63,9 +70,10 @@ export class WsTransport implements SipTransport {
   /** Starts an HTTP(S) server accepting WebSocket upgrades with subprotocol `sip`. */
   static async listen(o: WsTransportOptions = {}): Promise<WsTransport> {
     const t = new WsTransport(o);
-    if (t.secure && (!o.cert || !o.key)) throw new Error('a WSS transport needs cert and key (PEM)');
-    const http = t.secure ? createHttpsServer({ cert: o.cert, key: o.key }) : createHttpServer();
-    http.maxConnections = o.maxConnections ?? 10_000;
+    if (t.secure && !o.server && (!o.cert || !o.key)) throw new Error('a WSS transport needs cert and key (PEM)');
+    const http = o.server ?? (t.secure ? createHttpsServer({ cert: o.cert, key: o.key }) : createHttpServer());
+    if (o.server) t.ownsServer = false;
+    else http.maxConnections = o.maxConnections ?? 10_000;
     const wss = new WebSocketServer({
       server: http,
       path: o.path ?? '/',
@@ -76,10 +84,11 @@ export class WsTransport implements SipTransport {
     wss.on('connection', (ws, req) => {
       t.adopt(ws, { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 });
     });
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
-    });
+    if (!o.server)
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
+      });
     t.http = http;
     t.wss = wss;
     return t;
@@ -171,6 +180,6 @@ export class WsTransport implements SipTransport {
     for (const c of this.conns.values()) c.ws.terminate();
     this.conns.clear();
     this.wss?.close();
-    await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
+    if (this.ownsServer) await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
   }
 }

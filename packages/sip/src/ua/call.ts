@@ -9,7 +9,8 @@ import type { SendTarget } from './stack.js';
 import { SipCallError } from './targets.js';
 
 /** Why a call ended. */
-export type CallEndReason = 'local-bye' | 'remote-bye' | 'no-ack' | 'timeout' | 'error';
+/** Why a call ended; `ice-failed`: a WebRTC call's ICE checks never came, or consent expired (RFC 7675). */
+export type CallEndReason = 'local-bye' | 'remote-bye' | 'no-ack' | 'timeout' | 'ice-failed' | 'error';
 
 /** Hooks a {@link Call} uses to reach its user agent. @internal */
 export interface CallOwner {
@@ -138,7 +139,7 @@ export class Call extends EventEmitter<CallEvents> {
    * Sends BYE (RFC 3261 §15.1.1) and ends the call with `reason` (default 'local-bye'; 'timeout' when the media
    * timed out); resolves with the BYE's final response status.
    */
-  async hangup(reason: 'local-bye' | 'timeout' = 'local-bye'): Promise<number> {
+  async hangup(reason: 'local-bye' | 'timeout' | 'ice-failed' = 'local-bye'): Promise<number> {
     if (this.state === 'ended') return 0;
     const bye = this.owner.sendInDialog(this, 'BYE'); // built synchronously, before the dialog ends
     this.end(reason);

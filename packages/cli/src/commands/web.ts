@@ -1,0 +1,195 @@
+/**
+ * `mdh web`: a web softphone. One HTTPS port serves the page (packages/cli/web/), JsSIP packed from its npm package,
+ * and SIP over secure WebSocket (RFC 7118); with `--echo` the echo user agent answers the page's calls in the same
+ * process (DTLS-SRTP media, ICE-lite).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { type SipTransport, selfSignedIdentity, UserAgent, WsTransport } from '@mdh/sip';
+import { type CommandSpec, commandLine, formatHelp, hostPort, integer, userPass } from '../args.js';
+import { type EchoCallRecord, type EchoServer, STOP_BOUND_MS, startEcho, stopSignal } from './echo.js';
+import { bundleCommonJs } from './web-bundle.js';
+
+/** Options of `mdh web`. */
+export const spec: CommandSpec = {
+  name: 'web',
+  synopsis: '[options]',
+  summary: 'Serves a web softphone (JsSIP) over HTTPS with SIP over WSS on the same port; --echo answers its calls.',
+  description:
+    'Open the printed URL in a browser and press Call. The page shows the call state, the codec, the DTLS-SRTP and\n' +
+    'ICE states and live packet/jitter figures from getStats(). URL parameters user, pass, target prefill the form.',
+  options: {
+    listen: {
+      type: 'string',
+      value: 'HOST:PORT',
+      default: '127.0.0.1:8443',
+      parse: hostPort(8443),
+      help: 'where to serve HTTPS and WSS',
+    },
+    echo: { type: 'boolean', help: "answer every call and echo the caller's audio (mdh echo in this process)" },
+    auth: {
+      type: 'string',
+      value: 'USER:PASS',
+      parse: userPass,
+      help: 'challenge REGISTER and INVITE with digest for this user',
+    },
+    'consent-timeout': {
+      type: 'string',
+      value: 'MS',
+      parse: integer(1000, 600_000),
+      help: 'end a call whose browser stops ICE consent checks for this long (RFC 7675; default 30000)',
+    },
+    'ice-timeout': {
+      type: 'string',
+      value: 'MS',
+      parse: integer(1000, 600_000),
+      help: 'end a call whose ICE checks never arrive after this long (default 30000)',
+    },
+    json: { type: 'boolean', help: 'one JSON line per finished call' },
+    cert: { type: 'string', value: 'FILE', help: 'TLS certificate chain (PEM) (default: self-signed, made now)' },
+    key: { type: 'string', value: 'FILE', help: 'TLS private key (PEM), with --cert' },
+  },
+};
+
+/** Usage of `mdh web`. */
+export const usage = formatHelp(spec);
+
+/** Options of {@link startWeb}. */
+export interface WebOptions {
+  /** Address to serve on (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 8443; 0: OS-assigned). */
+  port?: number;
+  /** TLS identity (PEM); self-signed when absent. */
+  tls?: { cert: string; key: string };
+  /** Run the echo user agent on the WSS transport. */
+  echo?: boolean;
+  /** Digest credentials the page must use. */
+  auth?: { username: string; password: string };
+  /** ICE consent timeout of the echo's calls (ms). */
+  consentTimeoutMs?: number;
+  /** ICE connect timeout of the echo's calls (ms). */
+  iceConnectTimeoutMs?: number;
+  /** Called with each finished echo call. */
+  onCall?: (r: EchoCallRecord) => void;
+}
+
+/** A running `mdh web`. */
+export interface WebServer {
+  /** `https://host:port/`. */
+  readonly url: string;
+  /** The bound port (HTTPS and WSS). */
+  readonly port: number;
+  /** The SIP over WSS transport on that port. */
+  readonly transport: SipTransport;
+  /** The echo user agent (with `echo`). */
+  readonly echo: EchoServer | undefined;
+  /** Ends the calls (BYE), closes the WSS connections and the server. */
+  stop(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  '/': 'text/html; charset=utf-8',
+  '/phone.js': 'text/javascript; charset=utf-8',
+  '/jssip.js': 'text/javascript; charset=utf-8',
+};
+
+/** Starts the HTTPS + WSS server (the library behind `mdh web`). */
+export async function startWeb(o: WebOptions = {}): Promise<WebServer> {
+  const id = o.tls ?? (await selfSignedIdentity());
+  const files: Record<string, string> = {
+    '/': readFileSync(new URL('../../web/index.html', import.meta.url), 'utf8'),
+    '/phone.js': readFileSync(new URL('../../web/phone.js', import.meta.url), 'utf8'),
+    '/jssip.js': bundleCommonJs('jssip', 'JsSIP', import.meta.url),
+  };
+  const server: Server = createServer({ cert: id.cert, key: id.key }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const body = req.method === 'GET' || req.method === 'HEAD' ? files[path === '/index.html' ? '/' : path] : undefined;
+    if (body === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[path] ?? TYPES['/']!,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  server.maxConnections = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 8443, o.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  const port = addr && typeof addr === 'object' ? addr.port : 0;
+  const transport = await WsTransport.listen({ protocol: 'wss', server });
+  let echo: EchoServer | undefined;
+  let ua: UserAgent | undefined;
+  if (o.echo) {
+    echo = await startEcho({
+      sipTransport: transport,
+      host: o.host ?? '127.0.0.1',
+      ...(o.auth ? { auth: o.auth } : {}),
+      ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
+      ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
+      ...(o.onCall ? { onCall: o.onCall } : {}),
+    });
+  } else {
+    // no echo: a user agent that registers pages and declines their calls (nothing to route them to)
+    ua = new UserAgent({ transports: [transport], user: 'web', registrar: true });
+    ua.on('invite', (inv) => inv.reject(480, 'Temporarily Unavailable (mdh web without --echo)'));
+  }
+  const host = o.host ?? '127.0.0.1';
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `https://${shown}:${port}/`,
+    port,
+    transport,
+    echo,
+    async stop() {
+      await (echo ? echo.stop() : ua?.close());
+      await transport.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** `mdh web` */
+export async function run(argv: string[]): Promise<number> {
+  const cl = commandLine(spec, argv);
+  if (typeof cl === 'number') return cl;
+  const v = cl.values;
+  if ((v.cert === undefined) !== (v.key === undefined)) {
+    process.stderr.write(`mdh web: --cert and --key go together\n${usage}\n`);
+    return 2;
+  }
+  const listen = v.listen as { host: string; port: number };
+  const tls =
+    typeof v.cert === 'string' && typeof v.key === 'string'
+      ? { cert: readFileSync(v.cert, 'utf8'), key: readFileSync(v.key, 'utf8') }
+      : undefined;
+  const web = await startWeb({
+    host: listen.host,
+    port: listen.port,
+    ...(tls ? { tls } : {}),
+    echo: v.echo === true,
+    ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
+    ...(v['consent-timeout'] !== undefined ? { consentTimeoutMs: v['consent-timeout'] as number } : {}),
+    ...(v['ice-timeout'] !== undefined ? { iceConnectTimeoutMs: v['ice-timeout'] as number } : {}),
+    onCall: (r) => {
+      if (v.json === true) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else
+        process.stdout.write(
+          `call ${r.n} from ${r.from} srtp=${r.srtp} duration=${r.durationS}s ` +
+            `echoed=${r.media?.packetsSent ?? 0} ended=${r.ended}\n`,
+        );
+    },
+  });
+  process.stderr.write(`mdh web: open ${web.url}${v.echo === true ? ' (echo answers calls)' : ''}\n`);
+  await stopSignal(process, (sig) => process.exit(sig === 'SIGINT' ? 130 : 143));
+  await Promise.race([web.stop(), new Promise((r) => setTimeout(r, STOP_BOUND_MS).unref())]);
+  setTimeout(() => process.exit(0), 500).unref();
+  return 0;
+}
