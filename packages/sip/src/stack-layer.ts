@@ -31,9 +31,17 @@ export * from './ua/call.js';
 export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
 export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';
 export * from './ua/observability.js';
-export { OPTION_100REL, parseRAck, parseRSeq, type RAck, ReliableProvisionals } from './ua/prack.js';
+export {
+  OPTION_100REL,
+  parseRAck,
+  parseRSeq,
+  type RAck,
+  type ReliableDeps,
+  ReliableProvisionals,
+} from './ua/prack.js';
 export * from './ua/refer.js';
 export * from './ua/registrar.js';
+export type { SessionTimerOptions } from './ua/session-timer.js';
 export * from './ua/stack.js';
 export * from './ua/targets.js';
 export * from './ua/user-agent.js';
