@@ -6,91 +6,17 @@
 // Every load is bounded (calls = rate × seconds; sipp -timeout). CPU is read from /proc for the proxy's processes
 // (all of Kamailio's forked workers). Prints CPU per call for each and the ratio mdh / Kamailio (goal ≤ 2).
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, ready, sleep, treeCpuMs } from './proc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = Number(process.env.PROXY_RATE ?? 300);
 const SECONDS = Number(process.env.PROXY_SECONDS ?? 10);
-const TICK = 100;
 const scenarios = join(root, 'tests/interop/sipp');
 const tmp = mkdtempSync(join(tmpdir(), 'mdh-bench-proxy-'));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function cpuMsOf(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return ((Number(parts[11]) + Number(parts[12])) * 1000) / TICK;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU of a process and all its descendants (Kamailio forks its workers). */
-function treeCpuMs(pid) {
-  const kids = new Map();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!kids.has(ppid)) kids.set(ppid, []);
-      kids.get(ppid).push(Number(d));
-    } catch {}
-  }
-  let total = 0;
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
-    total += cpuMsOf(p);
-    for (const k of kids.get(p) ?? []) stack.push(k);
-  }
-  return total;
-}
-
-/** Waits until something answers OPTIONS on 127.0.0.1:port (bounded: 15 s). */
-async function ready(port) {
-  const s = createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
-  let got = false;
-  s.on('message', () => {
-    got = true;
-  });
-  const me = s.address().port;
-  for (let i = 0; i < 75 && !got; i++) {
-    const msg = [
-      `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKprobe${i}${Date.now()}`,
-      'From: <sip:probe@127.0.0.1>;tag=p',
-      `To: <sip:127.0.0.1:${port}>`,
-      `Call-ID: probe-${i}-${Date.now()}`,
-      'CSeq: 1 OPTIONS',
-      'Max-Forwards: 70',
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-    s.send(msg, port, '127.0.0.1');
-    await sleep(200);
-  }
-  s.close();
-  return got;
-}
-
 function kamailioConfig(port, uasPort) {
   const mods = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
   return `#!KAMAILIO

@@ -9,66 +9,13 @@
 // Each rate is bounded (calls = rate × SECONDS, sipp -timeout); a rate is "clean" with 0 failed calls and
 // 0 retransmissions. Prints the highest clean rate per server, CPU per call, and the ratios.
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuMs, freePort, ready, sleep } from './proc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.UAS_SECONDS ?? 3);
 const RATES = (process.env.UAS_RATES ?? '250,500,750,1000,1500,2000,3000,4000,6000').split(',').map(Number);
-const TICK = 100; // clock ticks per second for /proc/<pid>/stat (Linux USER_HZ)
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function cpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return ((Number(parts[11]) + Number(parts[12])) * 1000) / TICK;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until a UDP SIP server at `port` answers an OPTIONS (bounded: 15 s). */
-async function ready(port) {
-  const s = createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
-  let got = false;
-  s.on('message', () => {
-    got = true;
-  });
-  const me = s.address().port;
-  for (let i = 0; i < 75 && !got; i++) {
-    const msg = [
-      `OPTIONS sip:probe@127.0.0.1:${port} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKprobe${i}${Date.now()}`,
-      'From: <sip:probe@127.0.0.1>;tag=p',
-      `To: <sip:probe@127.0.0.1:${port}>`,
-      `Call-ID: probe-${i}-${Date.now()}`,
-      'CSeq: 1 OPTIONS',
-      'Max-Forwards: 70',
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-    s.send(msg, port, '127.0.0.1');
-    await sleep(200);
-  }
-  s.close();
-  return got;
-}
 
 const SIP_UAS = `
 const sip = require(${JSON.stringify(join(root, 'bench/node_modules/sip'))});

@@ -9,10 +9,10 @@
 // sipp run has -timeout and a hard kill. Prints the highest clean rate, CPU per call (server processes:
 // primary + workers; and sipp's own), and the ratio 2 workers : 1 process.
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuMs, freePort, sleep, treeCpuMs } from './proc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'packages/cli/dist/bin.js');
@@ -24,30 +24,10 @@ const CONFIGS = (process.env.WORKERS_CONFIGS ?? '1,2').split(',');
 // agents do (RFC 3261 §12.2.1.1); builtin: sipp's -sn uac sends them to the listening port (the worst case
 // for --workers: every in-dialog request is Call-ID routed)
 const SCENARIO = process.env.WORKERS_SCENARIO ?? (TRANSPORT === 'udp' ? 'contact' : 'builtin');
-const TICK = 100; // USER_HZ
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const treeCpu = treeCpuMs;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function cpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return ((Number(parts[11]) + Number(parts[12])) * 1000) / TICK;
-  } catch {
-    return 0;
-  }
-}
-
+/** A process and its direct children (the cluster workers), to kill them all. */
 function tree(pid) {
   try {
     const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
@@ -56,8 +36,6 @@ function tree(pid) {
     return [pid];
   }
 }
-
-const treeCpu = (pid) => tree(pid).reduce((s, p) => s + cpuMs(p), 0);
 
 function startServer(config, port) {
   const args = [BIN, 'echo', '--sip', `127.0.0.1:${port}`, '--no-media', '--quiet', '--transport', TRANSPORT];
