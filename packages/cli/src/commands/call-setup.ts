@@ -51,12 +51,12 @@ export async function withSetupDeadline<T>(
  * Probes the first RFC 3263 target of `uri` on its transport: a TCP/TLS connect, or a UDP CRLF
  * keep-alive (RFC 5626 §4.4.1) on a connected socket, which makes the kernel report an ICMP port
  * unreachable as ECONNREFUSED. Resolves to the error when the peer refused, else undefined (also when
- * it cannot tell within `waitMs`).
+ * it cannot tell within `waitMs`; the call itself goes on meanwhile, so waiting longer delays nothing).
  */
 export async function probeRefused(
   uri: string,
   transport: string | undefined,
-  waitMs = 500,
+  waitMs = 2000,
 ): Promise<CallSetupError | undefined> {
   let t: SipTarget | undefined;
   try {
@@ -87,11 +87,14 @@ export async function probeRefused(
   try {
     const deadline = Date.now() + waitMs;
     s.send(new Uint8Array([13, 10, 13, 10]));
-    while (Date.now() < deadline) {
+    for (;;) {
       await new Promise((r) => setTimeout(r, 25));
+      // the socket's error event is I/O: let it be delivered before looking (a starved process may wake up
+      // after the deadline with the ICMP error still queued)
+      await new Promise((r) => setImmediate(r));
       if (s.lastError?.code === 'ECONNREFUSED') return refused('ECONNREFUSED');
+      if (Date.now() >= deadline) return undefined;
     }
-    return undefined;
   } finally {
     s.close();
   }
