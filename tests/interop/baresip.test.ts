@@ -59,8 +59,9 @@ describe.skipIf(!hasPeer('baresip'))('baresip interop', () => {
           const m = records[0]!.media!;
           expect(m.dropped).toBe(0);
           // baresip sends an RTCP APP "PING" keepalive in the clear even on SRTP sessions: unauthenticated, so
-          // dropped (RFC 3711 §3.4) and counted. No other RTCP is dropped.
-          expect(m.rtcpDropped).toBeLessThanOrEqual(c.srtp === 'none' ? 0 : 1);
+          // dropped (RFC 3711 §3.4) and counted. One per keepalive interval: the call lasts about 13 s, so one to
+          // three of them; authenticated RTCP is never dropped (rtcpReceived counts it below).
+          expect(m.rtcpDropped).toBeLessThanOrEqual(c.srtp === 'none' ? 0 : 3);
           // baresip's RTCP (SRTCP with SDES/DTLS) authenticated and parsed: its SR counts reached us.
           expect(m.rtcpReceived).toBeGreaterThanOrEqual(1);
           expect(m.remotePacketsSent).toBeGreaterThan(0);

@@ -46,7 +46,7 @@ describe('docs/language.md', () => {
       const got = r.error ? `error: ${r.error.message}` : r.out.replace(/\n$/, '').split('\n').join(' ⏎ ');
       if (got !== e.shown) wrong.push(`${e.name}: guide says ${e.shown}, interpreter printed ${got}`);
     }
-    expect(wrong).toEqual([]);
+    expect(wrong, wrong.join('\n')).toEqual([]);
   });
 
   it('every braw code block runs without an uncaught error', async () => {
