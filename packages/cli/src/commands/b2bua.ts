@@ -4,13 +4,13 @@ import {
   type BridgeMediaMode,
   bridge,
   listenTransport,
-  parseUri,
   type SipTransport,
   type SrtpMode,
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, hostPort, seconds } from '../args.js';
+import { sipUri } from './sip-options.js';
 
 /** Options of `mdh b2bua`. */
 export const spec: CommandSpec = {
@@ -61,15 +61,6 @@ export const spec: CommandSpec = {
 
 /** Usage of `mdh b2bua`. */
 export const usage = formatHelp(spec);
-
-function sipUri(t: string): string {
-  let ok = false;
-  try {
-    ok = parseUri(t).kind === 'sip';
-  } catch {}
-  if (!ok) throw new Error(`'${t}' is not a sip: or sips: URI`);
-  return t;
-}
 
 /** One bridged (or failed) call, as `mdh b2bua` reports it. */
 export interface B2buaCallRecord {

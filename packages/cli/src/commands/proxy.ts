@@ -3,13 +3,13 @@ import {
   type ForkMode,
   listenTransport,
   type ProxyStats,
-  parseUri,
   Registrar,
   type SipProxy,
   type SipTransport,
   type TransportProtocol,
 } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, hostPort, seconds } from '../args.js';
+import { sipUri } from './sip-options.js';
 
 /** Options of `mdh proxy`. */
 export const spec: CommandSpec = {
@@ -48,15 +48,6 @@ export const spec: CommandSpec = {
 
 /** Usage of `mdh proxy`. */
 export const usage = formatHelp(spec);
-
-function sipUri(t: string): string {
-  let ok = false;
-  try {
-    ok = parseUri(t).kind === 'sip';
-  } catch {}
-  if (!ok) throw new Error(`'${t}' is not a sip: or sips: URI`);
-  return t;
-}
 
 /** Options of {@link startProxy}. */
 export interface ProxyServerOptions {
