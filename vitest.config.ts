@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     // Subpaths first: an alias also matches the imports below its name (`@mdh/dtls/…`), and the first match wins.
     alias: {
+      '@mdh/loop/clock': fileURLToPath(new URL('./packages/loop/src/clock.ts', import.meta.url)),
       '@mdh/dtls/testing': fileURLToPath(new URL('./packages/dtls/src/testing.ts', import.meta.url)),
       ...Object.fromEntries(
         pkgs.map((p) => [`@mdh/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),

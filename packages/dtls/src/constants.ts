@@ -1,3 +1,4 @@
+import { findSrtpProfile, SRTP_PROFILES, type SrtpProfile } from '@mdh/srtp';
 /**
  * Protocol numbers for DTLS 1.2 (RFC 6347), TLS 1.2 (RFC 5246), ECC (RFC 8422), extended master secret
  * (RFC 7627), use_srtp (RFC 5764, RFC 7714), ALPN (RFC 7301) and signature schemes (RFC 8446 §4.2.3).
@@ -153,34 +154,21 @@ export function cipherSuiteInfo(idOrName: number | string): CipherSuiteInfo | un
 /** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 §3.3). */
 export const EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 
-/** A DTLS-SRTP protection profile (RFC 5764 §4.1.2, RFC 7714 §14.2). */
-export interface SrtpProfileInfo {
-  /** IANA id. */
-  id: number;
-  /** IANA name. */
-  name: string;
-  /** SRTP master key length in octets. */
-  keyLength: number;
-  /** SRTP master salt length in octets. */
-  saltLength: number;
-}
-
-/** The DTLS-SRTP profiles this engine negotiates, in default preference order. */
-export const SRTP_PROFILES: readonly SrtpProfileInfo[] = [
-  { id: 0x0007, name: 'SRTP_AEAD_AES_128_GCM', keyLength: 16, saltLength: 12 },
-  { id: 0x0008, name: 'SRTP_AEAD_AES_256_GCM', keyLength: 32, saltLength: 12 },
-  { id: 0x0001, name: 'SRTP_AES128_CM_HMAC_SHA1_80', keyLength: 16, saltLength: 14 },
-  { id: 0x0002, name: 'SRTP_AES128_CM_HMAC_SHA1_32', keyLength: 16, saltLength: 14 },
-];
+/**
+ * The DTLS-SRTP protection profiles this engine negotiates, in default preference order: the @mdh/srtp profiles
+ * that have an IANA DTLS-SRTP id (RFC 5764 §4.1.2, RFC 7714 §14.2), without the NULL-cipher ones. @mdh/srtp owns
+ * the profile table; this is a view of it.
+ */
+export const DTLS_SRTP_PROFILES: readonly SrtpProfile[] = Object.freeze(
+  SRTP_PROFILES.filter((p) => p.dtlsId !== null && p.cipher !== 'NULL'),
+);
 
 /**
- * Looks up a DTLS-SRTP profile by id or by name. Also accepts OpenSSL's spelling
- * (`SRTP_AES128_CM_SHA1_80`).
+ * Looks up a DTLS-SRTP profile (one of {@link DTLS_SRTP_PROFILES}) by its DTLS-SRTP id or by any name @mdh/srtp's
+ * `findSrtpProfile` accepts (IANA, SDES or OpenSSL spelling). Undefined when unknown or not negotiable over DTLS.
  */
-export function srtpProfileInfo(idOrName: number | string): SrtpProfileInfo | undefined {
-  if (typeof idOrName === 'string') {
-    const n = idOrName.toUpperCase().replace('SRTP_AES128_CM_SHA1_', 'SRTP_AES128_CM_HMAC_SHA1_');
-    return SRTP_PROFILES.find((p) => p.name === n);
-  }
-  return SRTP_PROFILES.find((p) => p.id === idOrName);
+export function dtlsSrtpProfile(idOrName: number | string): SrtpProfile | undefined {
+  if (typeof idOrName === 'number') return DTLS_SRTP_PROFILES.find((p) => p.dtlsId === idOrName);
+  const p = findSrtpProfile(idOrName);
+  return p && DTLS_SRTP_PROFILES.includes(p) ? p : undefined;
 }

@@ -1,4 +1,5 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
+import { ReplayWindow, type SrtpProfile } from '@mdh/srtp';
 import {
   certificatePublicKey,
   type DtlsCertificate,
@@ -16,14 +17,13 @@ import {
   cipherSuiteInfo,
   DTLS_1_0,
   DTLS_1_2,
+  DTLS_SRTP_PROFILES,
+  dtlsSrtpProfile,
   EMPTY_RENEGOTIATION_INFO_SCSV,
   ExtensionType,
   type GroupName,
   HandshakeType,
   NamedGroup,
-  SRTP_PROFILES,
-  type SrtpProfileInfo,
-  srtpProfileInfo,
 } from './constants.js';
 import { computeCookie, verifyCookie } from './cookie.js';
 import { DtlsError, DtlsUsageError } from './errors.js';
@@ -81,7 +81,6 @@ import {
   parseRecords,
   RECORD_HEADER_LENGTH,
   type RecordCipher,
-  ReplayWindow,
   serializePlainRecord,
 } from './record.js';
 import { chooseScheme, DEFAULT_SIGNATURE_SCHEMES, keyKind, schemeKind, signWith, verifyWith } from './signature.js';
@@ -126,7 +125,7 @@ export interface DtlsEngineOptions {
   handshakeTimeoutMs?: number;
   /** Require RFC 7627 extended_master_secret (default true). */
   requireExtendedMasterSecret?: boolean;
-  /** Anti-replay window size in records (default 64). */
+  /** Anti-replay window size in records, 1..32768 (default 64; RFC 6347 §4.1.2.6). */
   replayWindow?: number;
   /** Random source (default node:crypto randomBytes). Used for randoms, session ids and the cookie secret. */
   random?: (n: number) => Uint8Array;
@@ -152,7 +151,7 @@ export interface DtlsConnectionInfo {
   /** The ECDHE group. */
   group: GroupName;
   /** Negotiated DTLS-SRTP profile, if any. */
-  srtpProfile?: SrtpProfileInfo;
+  srtpProfile?: SrtpProfile;
   /** Negotiated ALPN protocol, if any. */
   alpn?: string;
   /** Always true: the master secret is the RFC 7627 extended one (unless the option allowed otherwise). */
@@ -293,7 +292,7 @@ export class DtlsEngine {
   private readonly random: (n: number) => Uint8Array;
   private readonly suites: CipherSuiteInfo[];
   private readonly groups: number[];
-  private readonly srtpProfiles: SrtpProfileInfo[];
+  private readonly srtpProfiles: SrtpProfile[];
   private readonly mtu: number;
   /** MTU used for flights; lowered after repeated timeouts (RFC 6347 §4.1.1.1). */
   private sendMtu: number;
@@ -319,7 +318,7 @@ export class DtlsEngine {
   private pms: Uint8Array | undefined;
   private master: Uint8Array | undefined;
   private ems = false;
-  private srtp: SrtpProfileInfo | undefined;
+  private srtp: SrtpProfile | undefined;
   private alpn: string | undefined;
   private peerChain: Uint8Array[] = [];
   private peerKey: KeyObject | undefined;
@@ -372,10 +371,10 @@ export class DtlsEngine {
       return id;
     });
     this.srtpProfiles = (opts.srtpProfiles ?? []).map((p) => {
-      const info = srtpProfileInfo(p);
+      const info = dtlsSrtpProfile(p);
       if (!info)
         throw new DtlsUsageError(
-          `unknown SRTP profile ${p}; use one of ${SRTP_PROFILES.map((x) => x.name).join(', ')}`,
+          `unknown SRTP profile ${p}; use one of ${DTLS_SRTP_PROFILES.map((x) => x.name).join(', ')}`,
         );
       return info;
     });
@@ -554,12 +553,12 @@ export class DtlsEngine {
    * DTLS-SRTP keying material (RFC 5764 §4.2): `EXTRACTOR-dtls_srtp`, `2 × (key + salt)` octets laid out as client
    * key, server key, client salt, server salt. Undefined when use_srtp was not negotiated.
    */
-  srtpKeyingMaterial(): { profile: SrtpProfileInfo; material: Uint8Array } | undefined {
+  srtpKeyingMaterial(): { profile: SrtpProfile; material: Uint8Array } | undefined {
     if (!this.srtp) return undefined;
     const profile = this.srtp;
     return {
       profile,
-      material: this.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 2 * (profile.keyLength + profile.saltLength)),
+      material: this.exportKeyingMaterial('EXTRACTOR-dtls_srtp', profile.keyingMaterialLength),
     };
   }
 
@@ -595,7 +594,7 @@ export class DtlsEngine {
         return;
       }
     } else if (epoch === this.readEpoch && this.readCipher) {
-      if (!this.replay.check(rec.seq)) {
+      if (this.replay.check(rec.seq) !== 0) {
         this.stats.replayed++;
         return;
       }
@@ -605,7 +604,7 @@ export class DtlsEngine {
         this.stats.badRecordMac++;
         return;
       }
-      this.replay.update(rec.seq);
+      this.replay.commit(rec.seq);
       plaintext = pt;
     } else {
       this.stats.droppedEpoch++;
@@ -1122,7 +1121,10 @@ export class DtlsEngine {
       { type: ExtensionType.renegotiationInfo, data: Uint8Array.of(0) },
     ];
     if (this.srtpProfiles.length > 0) {
-      exts.push({ type: ExtensionType.useSrtp, data: serializeUseSrtp(this.srtpProfiles.map((p) => p.id)) });
+      exts.push({
+        type: ExtensionType.useSrtp,
+        data: serializeUseSrtp(this.srtpProfiles.map((p) => p.dtlsId as number)),
+      });
     }
     if (this.opts.alpn && this.opts.alpn.length > 0)
       exts.push({ type: ExtensionType.alpn, data: serializeAlpn(this.opts.alpn) });
@@ -1197,7 +1199,7 @@ export class DtlsEngine {
           break;
         case ExtensionType.useSrtp: {
           const u = parseUseSrtp(e.data);
-          const p = u.profiles.length === 1 ? this.srtpProfiles.find((x) => x.id === u.profiles[0]) : undefined;
+          const p = u.profiles.length === 1 ? this.srtpProfiles.find((x) => x.dtlsId === u.profiles[0]) : undefined;
           if (!p)
             throw new DtlsError('server chose an SRTP profile we did not offer', AlertDescription.illegalParameter);
           // RFC 5764 §4.1.1: a non-empty srtp_mki that differs from the (empty) one we offered aborts the handshake.
@@ -1386,10 +1388,10 @@ export class DtlsEngine {
     const us = exts.get(ExtensionType.useSrtp);
     if (us && this.srtpProfiles.length > 0) {
       const offered = parseUseSrtp(us).profiles;
-      const p = this.srtpProfiles.find((x) => offered.includes(x.id));
+      const p = this.srtpProfiles.find((x) => x.dtlsId !== null && offered.includes(x.dtlsId));
       if (p) {
         this.srtp = p;
-        shExts.push({ type: ExtensionType.useSrtp, data: serializeUseSrtp([p.id]) });
+        shExts.push({ type: ExtensionType.useSrtp, data: serializeUseSrtp([p.dtlsId as number]) });
       }
     }
     const alpnExt = exts.get(ExtensionType.alpn);

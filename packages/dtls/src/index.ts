@@ -21,11 +21,10 @@ export {
   type CipherSuiteInfo,
   type CipherSuiteName,
   cipherSuiteInfo,
+  DTLS_SRTP_PROFILES,
+  dtlsSrtpProfile,
   type GroupName,
   NamedGroup,
-  SRTP_PROFILES,
-  type SrtpProfileInfo,
-  srtpProfileInfo,
 } from './constants.js';
 export {
   DEFAULT_INITIAL_RETRANSMIT_MS,
@@ -52,7 +51,6 @@ export {
   type PrfHash,
   prf,
 } from './prf.js';
-export { ReplayWindow } from './record.js';
 export { DtlsSession, type DtlsSessionOptions } from './session.js';
 export { type DtlsSrtpOptions, type DtlsSrtpSessions, srtpSessionsFromDtls } from './srtp.js';
 export { type HelloVerifyDecision, statelessHelloVerify } from './stateless.js';

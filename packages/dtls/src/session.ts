@@ -1,5 +1,5 @@
 import { createLoop, type Loop, type TimerId } from '@mdh/loop';
-import type { SrtpProfileInfo } from './constants.js';
+import type { SrtpProfile } from '@mdh/srtp';
 import { type DtlsConnectionInfo, DtlsEngine, type DtlsEngineOptions } from './engine.js';
 import { type DtlsError, DtlsUsageError } from './errors.js';
 
@@ -105,7 +105,7 @@ export class DtlsSession {
   }
 
   /** DTLS-SRTP keying material (see {@link DtlsEngine.srtpKeyingMaterial}). */
-  srtpKeyingMaterial(): { profile: SrtpProfileInfo; material: Uint8Array } | undefined {
+  srtpKeyingMaterial(): { profile: SrtpProfile; material: Uint8Array } | undefined {
     return this.engine.srtpKeyingMaterial();
   }
 

@@ -1,4 +1,4 @@
-import { SrtpSession, type SrtpSessionOptions, srtpKeysFromKeyingMaterial, srtpProfileByDtlsId } from '@mdh/srtp';
+import { SrtpSession, type SrtpSessionOptions, srtpKeysFromKeyingMaterial } from '@mdh/srtp';
 import type { DtlsEngine } from './engine.js';
 import { DtlsUsageError } from './errors.js';
 import type { DtlsSession } from './session.js';
@@ -30,8 +30,7 @@ export function srtpSessionsFromDtls(dtls: DtlsEngine | DtlsSession, options: Dt
   const engine = 'engine' in dtls ? dtls.engine : dtls;
   const km = engine.srtpKeyingMaterial();
   if (!km) throw new DtlsUsageError('use_srtp was not negotiated on this DTLS association');
-  const profile = srtpProfileByDtlsId(km.profile.id);
-  if (!profile) throw new DtlsUsageError(`@mdh/srtp does not support profile ${km.profile.name}`);
+  const profile = km.profile;
   const keys = srtpKeysFromKeyingMaterial(profile, km.material, engine.role);
   km.material.fill(0);
   return {

@@ -37,7 +37,7 @@ describe('DtlsSession over a send(bytes) transport on a ManualClock loop', () =>
       clock.advance(250);
     }
     const info = await ready;
-    expect(info.srtpProfile?.id).toBe(1);
+    expect(info.srtpProfile?.dtlsId).toBe(1);
     await expect(server.ready).resolves.toMatchObject({ cipherSuite: info.cipherSuite });
     expect(client.engine.stats.retransmits).toBeGreaterThanOrEqual(2);
     expect(clock.now()).toBeGreaterThanOrEqual(3000); // 1 s + 2 s of doubled timeouts

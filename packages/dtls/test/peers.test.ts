@@ -72,7 +72,7 @@ describe('peer shapes seen in the field', () => {
     expect(connected(r.clientEvents)).toBe(true);
     expect(connected(r.serverEvents)).toBe(true);
     const info = r.serverEvents.find((e) => e.type === 'connected');
-    expect(info?.type === 'connected' && info.info.srtpProfile?.id).toBe(1);
+    expect(info?.type === 'connected' && info.info.srtpProfile?.dtlsId).toBe(1);
   });
 
   it('a ClientHello larger than the MTU arrives in fragments and is reassembled (RFC 6347 §4.2.3)', () => {
@@ -125,7 +125,7 @@ describe('peer shapes seen in the field', () => {
         handshakeTimeoutMs: 10_000,
         tamperHandshake: browserish([{ type: 21, data: new Uint8Array(900) }]),
       });
-      expect(conn.info.srtpProfile?.id).toBe(1);
+      expect(conn.info.srtpProfile?.dtlsId).toBe(1);
       await conn.close();
     } finally {
       await server.close();

@@ -55,7 +55,7 @@ describe('DTLS-SRTP: ready SrtpSessions from a connected association (RFC 5764 Â
       srtpProfiles: ['SRTP_AEAD_AES_128_GCM', 'SRTP_AES128_CM_HMAC_SHA1_80'],
     });
     runNet(client, server);
-    expect(client.info?.srtpProfile?.id).toBe(7);
+    expect(client.info?.srtpProfile?.dtlsId).toBe(7);
     expect(client.srtpKeyingMaterial()?.material.length).toBe(56);
   });
 

@@ -17,7 +17,7 @@ import { registerThreads, ThreadState } from './builtins/threads.js';
 import { registerTls } from './builtins/tls.js';
 import { Compiler, type CS, type Runtime, toMdhError } from './compiler.js';
 import { MdhError } from './errors.js';
-import { MonoClock } from './loop-lazy.js';
+import { SystemClock } from './loop-lazy.js';
 import { parseProgram } from './parser.js';
 import { type MFunc, MNative, normBig, Scope, type Value } from './values.js';
 
@@ -110,7 +110,7 @@ export class Interpreter implements Runtime {
     this.env = opts.env ?? process.env;
     this.maxDepth = opts.maxDepth ?? 1500;
     this.fuel = opts.maxSteps ?? Number.POSITIVE_INFINITY;
-    this.clock = opts.clock ?? new MonoClock();
+    this.clock = opts.clock ?? new SystemClock();
     const r = this.registry;
     registerCore(r);
     registerBytes(r);

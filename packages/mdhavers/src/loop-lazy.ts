@@ -3,7 +3,6 @@
  * load it (this keeps process start-up short). The monotonic clock is the same source @mdh/loop uses.
  */
 import type * as LoopMod from '@mdh/loop';
-import type { Clock } from '@mdh/loop';
 import { builtinError } from './errors.js';
 
 let mod: typeof LoopMod | null = null;
@@ -25,19 +24,5 @@ export function loopIfLoaded(): typeof LoopMod | null {
   return mod;
 }
 
-/** Monotonic milliseconds (performance.now(), as @mdh/loop's monoMs). */
-export function monoMs(): number {
-  return performance.now();
-}
-
-/** Monotonic nanoseconds (as @mdh/loop's monoNs). */
-export function monoNs(): bigint {
-  return process.hrtime.bigint();
-}
-
-/** The real monotonic clock. */
-export class MonoClock implements Clock {
-  now(): number {
-    return performance.now();
-  }
-}
+// The monotonic clock is @mdh/loop's own (its `./clock` subpath loads nothing else, so start-up stays short).
+export { monoMs, monoNs, SystemClock } from '@mdh/loop/clock';

@@ -64,7 +64,6 @@ export {
 } from './message/views.js';
 export {
   isIpAddress,
-  orderSrv,
   type SipDnsResolver,
   type SipResolveOptions,
   type SipTarget,

@@ -1,5 +1,6 @@
+import { orderSrv } from '@mdh/loop';
 import { afterAll, describe, expect, it } from 'vitest';
-import { orderSrv, type SipDnsResolver, sipResolve } from '../src/message-layer.js';
+import { type SipDnsResolver, sipResolve } from '../src/message-layer.js';
 
 type Zone = {
   naptr?: Record<

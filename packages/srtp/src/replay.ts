@@ -1,5 +1,6 @@
 /**
- * Sliding replay window (RFC 3711 §3.3.2) over packet indices, sized 64..32768. Bits are kept in a ring bitset
+ * Sliding replay window over packet indices or record sequence numbers: SRTP (RFC 3711 §3.3.2, sized
+ * 64..32768 there) and DTLS records (RFC 6347 §4.1.2.6) share it. Bits are kept in a ring bitset
  * indexed by `index mod size` (32768 packets cost 4 KiB); `top` is the highest index accepted so far (-1 before
  * the first packet). `check` is pure; `commit` is called only after the packet authenticated (RFC 3711 §3.3
  * steps 5-6), so a forgery never moves the window.
@@ -9,7 +10,10 @@ export class ReplayWindow {
   top = -1;
   private readonly bits: Uint32Array;
 
+  /** Throws RangeError unless `size` is an integer in 1..32768. */
   constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1 || size > 32768)
+      throw new RangeError(`replay window size must be an integer in 1..32768, got ${size}`);
     this.bits = new Uint32Array((size + 31) >>> 5);
   }
 

@@ -3,15 +3,15 @@ import {
   type CipherSuiteName,
   cipherSuiteInfo,
   connect,
+  DTLS_SRTP_PROFILES,
   type DtlsCertificate,
   type DtlsConnectionInfo,
   type DtlsSession,
+  dtlsSrtpProfile,
   fingerprint,
   generateCertificate,
   listen,
   loadCertificate,
-  SRTP_PROFILES,
-  srtpProfileInfo,
 } from '@mdh/dtls';
 import { type CommandSpec, commandLine, formatHelp, integer, parseArgs, parseHostPort, usageError } from '../args.js';
 
@@ -31,7 +31,7 @@ export const spec: CommandSpec = {
     srtp: {
       type: 'string',
       value: 'P1,P2',
-      default: SRTP_PROFILES.map((p) => p.name).join(','),
+      default: DTLS_SRTP_PROFILES.map((p) => p.name).join(','),
       help: 'SRTP profiles to offer/accept',
     },
     cert: {
@@ -105,12 +105,12 @@ export async function run(argv: string[]): Promise<number> {
         ? loadCertificate(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'))
         : generateCertificate();
     // `--srtp A,B` or `--srtp A B` (profiles after the first as extra words)
-    srtpProfiles = (str('srtp') ?? SRTP_PROFILES.map((p) => p.name).join(','))
+    srtpProfiles = (str('srtp') ?? DTLS_SRTP_PROFILES.map((p) => p.name).join(','))
       .split(',')
       .concat(str('srtp') !== undefined ? more.flatMap((w) => w.split(',')) : [])
       .filter((s) => s.length > 0);
     if (str('srtp') === undefined && more.length > 0) throw new Error(`unexpected argument '${more[0]}'`);
-    for (const p of srtpProfiles) if (!srtpProfileInfo(p)) throw new Error(`unknown SRTP profile '${p}'`);
+    for (const p of srtpProfiles) if (!dtlsSrtpProfile(p)) throw new Error(`unknown SRTP profile '${p}'`);
     const c = str('cipher');
     if (c) {
       cipherSuites = c.split(',').map((n) => {

@@ -30,7 +30,10 @@ export async function loadSdkFor(names: ReadonlySet<string>): Promise<void> {
     return false;
   };
   const jobs: Promise<unknown>[] = [];
-  if (any(/^(socket_|udp_|tcp_|event_|timer_|dns_|thread_|mutex_|condvar_|atomic_|chan_|tls_|dtls_)/))
+  // mdh_sip_order_srv: @mdh/loop owns SRV ordering (RFC 2782).
+  if (
+    any(/^(socket_|udp_|tcp_|event_|timer_|dns_|thread_|mutex_|condvar_|atomic_|chan_|tls_|dtls_|mdh_sip_order_srv$)/)
+  )
     jobs.push(loadLoop());
   if (!mods.rtp && any(/^mdh_(rtp|rtcp)_/)) jobs.push(import('@mdh/rtp').then((m) => (mods.rtp = m)));
   if (!mods.sip && any(/^mdh_sip_/)) jobs.push(import('@mdh/sip').then((m) => (mods.sip = m)));
@@ -207,7 +210,7 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
       const w = dd?.get('weight');
       return { e, priority: isInt(pr ?? null) ? Number(pr) : 0, weight: isInt(w ?? null) ? Number(w) : 0 };
     });
-    const sorted = need('sip').orderSrv(recs);
+    const sorted = loopMod().orderSrv(recs);
     for (let i = 0; i < sorted.length; i++) list[i] = (sorted[i] as { e: Value }).e;
     return list;
   });
@@ -339,14 +342,13 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
     const cv = c as Value;
     if (cv !== null && !(cv instanceof MDict)) fail(`dtls_server_new() config must be a dict or naething`);
     const cfg = cv ?? new MDict();
-    const { srtpProfileInfo } = need('dtls');
-    const { findSrtpProfile } = need('srtp');
+    const { dtlsSrtpProfile } = need('dtls');
     const profs: string[] = [];
     const pl = cfg.get('srtp_profiles');
     if (Array.isArray(pl)) {
       for (const p of pl) {
         if (typeof p !== 'string') continue;
-        const info = srtpProfileInfo(p.toUpperCase()) ?? srtpProfileInfo(findSrtpProfile(p)?.name ?? '');
+        const info = dtlsSrtpProfile(p);
         if (info) profs.push(info.name);
       }
     }
@@ -426,8 +428,8 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
                 client_salt: new MBytes(cl.salt),
                 server_key: new MBytes(sv.key),
                 server_salt: new MBytes(sv.salt),
-                key_len: km.profile.keyLength,
-                salt_len: km.profile.saltLength,
+                key_len: km.profile.masterKeyLength,
+                salt_len: km.profile.masterSaltLength,
               }),
             );
           } else if (o.event.type === 'error') {

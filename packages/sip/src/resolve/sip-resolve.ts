@@ -1,4 +1,4 @@
-import { Resolver } from '@mdh/loop';
+import { orderSrv, Resolver } from '@mdh/loop';
 import { abortable } from '../abort.js';
 import { parseUri, type SipUri, stripBrackets, validIpv4 } from '../uri/uri.js';
 
@@ -95,51 +95,6 @@ function defaultPort(t: SipTransportName): number {
 export function isIpAddress(host: string): boolean {
   const h = stripBrackets(host);
   return validIpv4(h) || (h.includes(':') && /^[0-9a-fA-F:.]+$/.test(h));
-}
-
-/**
- * Orders SRV records per RFC 2782: ascending priority; within a priority, weighted random selection
- * (zero-weight records first in the running sum, so they are chosen only rarely).
- */
-export function orderSrv<T extends { priority: number; weight: number }>(
-  records: readonly T[],
-  random: () => number = Math.random,
-): T[] {
-  const byPrio = new Map<number, T[]>();
-  for (const r of records) {
-    const l = byPrio.get(r.priority);
-    if (l) l.push(r);
-    else byPrio.set(r.priority, [r]);
-  }
-  const out: T[] = [];
-  for (const p of [...byPrio.keys()].sort((a, b) => a - b)) {
-    const group = byPrio.get(p) ?? [];
-    // RFC 2782: "all those with weight 0 are placed at the beginning of the list"
-    // (then a stable order of the rest, so the result depends on the random source, not on answer order)
-    const key = (r: T) => {
-      const x = r as unknown as { target?: string; port?: number };
-      return `${x.target ?? ''}:${x.port ?? ''}`;
-    };
-    const stable = [...group].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    const left = [...stable.filter((r) => r.weight === 0), ...stable.filter((r) => r.weight !== 0)];
-    while (left.length > 0) {
-      let sum = 0;
-      for (const r of left) sum += r.weight;
-      const pick = Math.floor(random() * (sum + 1));
-      let run = 0;
-      let idx = left.length - 1;
-      for (let i = 0; i < left.length; i++) {
-        run += left[i]!.weight;
-        if (run >= pick) {
-          idx = i;
-          break;
-        }
-      }
-      out.push(left[idx]!);
-      left.splice(idx, 1);
-    }
-  }
-  return out;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { parseSdesCrypto } from '@mdh/srtp';
 import { type MediaAttributes, type MediaDescription, parse, type SessionDescription, write } from 'sdp-transform';
 import {
   addWebRtcAttributes,
@@ -481,7 +482,7 @@ function answerOffer(offer: string, local: LocalMedia, info: SdpSessionInfo): Sd
     if (mode === 'sdes') {
       for (const c of m.crypto ?? []) {
         const mine = local.crypto?.find((x) => x.suite === c.suite);
-        if (mine && c.config.startsWith('inline:')) {
+        if (mine && sdesUsable(c)) {
           remoteCrypto = { tag: c.id, suite: c.suite, keyParams: c.config };
           localCrypto = { ...mine, tag: c.id };
           break;
@@ -594,3 +595,16 @@ function readAnswer(answer: string, local: LocalMedia): NegotiatedMedia {
 /** The direction seen from the other side (RFC 3264 §6.1: sendonly ↔ recvonly). */
 /** The direction both sides allow (RFC 3264 §6.1). */
 export { intersect as intersectDirections, invert as invertDirection };
+
+/**
+ * True when @mdh/srtp, which owns SDES (RFC 4568 §9.2), parses the offered `a=crypto` line: an offer whose key is
+ * malformed for its suite is skipped (the next acceptable line is tried), never accepted and failed later.
+ */
+function sdesUsable(c: { id: number; suite: string; config: string; sessionConfig?: string }): boolean {
+  try {
+    parseSdesCrypto(`crypto:${c.id} ${c.suite} ${c.config}${c.sessionConfig ? ` ${c.sessionConfig}` : ''}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
