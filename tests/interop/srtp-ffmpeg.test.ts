@@ -130,13 +130,13 @@ describe.skipIf(!hasPeer('ffmpeg'))('SRTP interop with ffmpeg', () => {
       const failures: string[] = [];
       rtpSock.on('message', (m: Buffer) => {
         const r = rx.tryUnprotect(new Uint8Array(m));
-        if (r.ok) got.push({ seq: (r.packet[2]! << 8) | r.packet[3]!, payload: r.packet.subarray(12) });
-        else failures.push(r.error.message);
+        if (r instanceof Uint8Array) got.push({ seq: (r[2]! << 8) | r[3]!, payload: r.subarray(12) });
+        else failures.push(r.message);
       });
       rtcpSock.on('message', (m: Buffer) => {
         const r = rx.tryUnprotectRtcp(new Uint8Array(m));
-        if (r.ok) rtcp.push(r.packet);
-        else failures.push(`rtcp: ${r.error.message}`);
+        if (r instanceof Uint8Array) rtcp.push(r);
+        else failures.push(`rtcp: ${r.message}`);
       });
       const f = await run([
         ...TONE,

@@ -716,11 +716,11 @@ export class MediaSession {
       }
       // One buffer: authenticate and decrypt in place (RFC 3711 §3.3; state moves only after authentication).
       const r = this.rx.tryUnprotectInto(datagram, datagram, 0);
-      if (!r.ok) {
-        this.countSrtpFailure(r.error.name);
+      if (typeof r !== 'number') {
+        this.countSrtpFailure(r.name);
         return;
       }
-      len = r.length;
+      len = r;
     }
     const bytes = len === datagram.length ? datagram : datagram.subarray(0, len);
     const p = RtpPacket.tryParse(bytes);

@@ -47,9 +47,7 @@ export {
   sdesSessionOptions,
 } from './sdes.js';
 export {
-  type SrtpIntoResult,
   type SrtpMasterKeyWithMki,
-  type SrtpResult,
   SrtpSession,
   type SrtpSessionOptions,
   type SrtpStats,

@@ -74,12 +74,6 @@ export interface SrtpMasterKeyWithMki {
   mki: Uint8Array;
 }
 
-/** Result of the non-throwing calls. */
-export type SrtpResult = { ok: true; packet: Uint8Array } | { ok: false; error: SrtpError };
-
-/** Result of the non-throwing *Into calls. */
-export type SrtpIntoResult = { ok: true; length: number } | { ok: false; error: SrtpError };
-
 /** Counters of a session (noise is counted, never fatal). */
 export interface SrtpStats {
   /** SRTP packets protected. */
@@ -317,10 +311,10 @@ export class SrtpSession {
     return r;
   }
 
-  /** Non-throwing {@link protect}. */
-  tryProtect(rtp: Uint8Array): SrtpResult {
+  /** Non-throwing {@link protect}: the SRTP packet or the typed error `protect` would throw (the `try*` rule, docs/design.md). */
+  tryProtect(rtp: Uint8Array): Uint8Array | SrtpError {
     const r = this.protectCore(rtp, null, 0);
-    return typeof r === 'number' ? { ok: true, packet: this.out } : { ok: false, error: r };
+    return typeof r === 'number' ? this.out : r;
   }
 
   /** Unprotects an SRTP packet. Throws SrtpAuthError | SrtpReplayError | SrtpParseError (| SrtpLimitError). */
@@ -337,16 +331,15 @@ export class SrtpSession {
     return r;
   }
 
-  /** Non-throwing {@link unprotect} for hot paths: a bad packet is a result, not an exception. */
-  tryUnprotect(srtp: Uint8Array): SrtpResult {
+  /** Non-throwing {@link unprotect} for hot paths: the RTP packet, or the typed error (a bad packet is a value, not an exception). */
+  tryUnprotect(srtp: Uint8Array): Uint8Array | SrtpError {
     const r = this.unprotectCore(srtp, null, 0);
-    return typeof r === 'number' ? { ok: true, packet: this.out } : { ok: false, error: r };
+    return typeof r === 'number' ? this.out : r;
   }
 
-  /** Non-throwing {@link unprotectInto}. */
-  tryUnprotectInto(srtp: Uint8Array, out: Uint8Array, offset = 0): SrtpIntoResult {
-    const r = this.unprotectCore(srtp, out, offset);
-    return typeof r === 'number' ? { ok: true, length: r } : { ok: false, error: r };
+  /** Non-throwing {@link unprotectInto}: the RTP length, or the typed error. */
+  tryUnprotectInto(srtp: Uint8Array, out: Uint8Array, offset = 0): number | SrtpError {
+    return this.unprotectCore(srtp, out, offset);
   }
 
   // ---------------------------------------------------------------- SRTCP
@@ -365,10 +358,10 @@ export class SrtpSession {
     return r;
   }
 
-  /** Non-throwing {@link protectRtcp}. */
-  tryProtectRtcp(rtcp: Uint8Array): SrtpResult {
+  /** Non-throwing {@link protectRtcp}: the SRTCP packet, or the typed error. */
+  tryProtectRtcp(rtcp: Uint8Array): Uint8Array | SrtpError {
     const r = this.protectRtcpCore(rtcp, null, 0);
-    return typeof r === 'number' ? { ok: true, packet: this.out } : { ok: false, error: r };
+    return typeof r === 'number' ? this.out : r;
   }
 
   /** Unprotects an SRTCP packet. Throws SrtpAuthError | SrtpReplayError | SrtpParseError. */
@@ -385,10 +378,10 @@ export class SrtpSession {
     return r;
   }
 
-  /** Non-throwing {@link unprotectRtcp}. */
-  tryUnprotectRtcp(srtcp: Uint8Array): SrtpResult {
+  /** Non-throwing {@link unprotectRtcp}: the RTCP packet, or the typed error. */
+  tryUnprotectRtcp(srtcp: Uint8Array): Uint8Array | SrtpError {
     const r = this.unprotectRtcpCore(srtcp, null, 0);
-    return typeof r === 'number' ? { ok: true, packet: this.out } : { ok: false, error: r };
+    return typeof r === 'number' ? this.out : r;
   }
 
   // ---------------------------------------------------------------- state

@@ -329,8 +329,8 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
       const ctx = srtps.get(id);
       if (!ctx) return err(`${name}() unknown SRTP context ${id}`);
       const res = protect ? ctx.send.tryProtect(p.view()) : ctx.recv.tryUnprotect(p.view());
-      if (res.ok) return ok(new MBytes(res.packet.slice()));
-      return err(`${name}() ${res.error.message}`);
+      if (res instanceof Uint8Array) return ok(new MBytes(res.slice()));
+      return err(`${name}() ${res.message}`);
     });
   srtpOp('srtp_protect', true);
   srtpOp('srtp_unprotect', false);

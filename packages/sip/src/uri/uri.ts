@@ -283,12 +283,15 @@ function parseSipRest(text: string, scheme: 'sip' | 'sips', rest: string): SipUr
   return uri;
 }
 
-/** Like {@link parseUri} but returns undefined instead of throwing. */
-export function tryParseUri(text: string): Uri | undefined {
+/**
+ * Non-throwing {@link parseUri}: the URI, or the {@link SipParseError} `parseUri` would throw (the `try*` rule,
+ * docs/design.md).
+ */
+export function tryParseUri(text: string): Uri | SipParseError {
   try {
     return parseUri(text);
-  } catch {
-    return undefined;
+  } catch (e) {
+    return e instanceof SipParseError ? e : new SipParseError('bad-uri', `invalid URI: ${String(e)}`);
   }
 }
 
@@ -338,7 +341,7 @@ const SPECIAL_PARAMS = ['user', 'ttl', 'method', 'maddr', 'transport'];
 export function uriEquals(a: Uri | string, b: Uri | string): boolean {
   const x = typeof a === 'string' ? tryParseUri(a) : a;
   const y = typeof b === 'string' ? tryParseUri(b) : b;
-  if (!x || !y) return false;
+  if (x instanceof SipParseError || y instanceof SipParseError) return false;
   if (x.kind !== y.kind || x.scheme !== y.scheme) return false;
   if (x.kind === 'absolute' && y.kind === 'absolute') return x.opaque === y.opaque;
   if (x.kind === 'tel' && y.kind === 'tel') {
