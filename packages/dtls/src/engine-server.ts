@@ -1,5 +1,6 @@
 import {
   AlertDescription,
+  type CipherSuiteInfo,
   ContentType,
   DTLS_1_0,
   DTLS_1_2,
@@ -71,7 +72,16 @@ export abstract class DtlsServerFlights extends DtlsClientFlights {
     this.recvMsgSeq = messageSeq + 1;
     this.transcript = [serializeHandshake(HandshakeType.clientHello, messageSeq, body)];
     this.expect = 'done';
+    const agreed = this.negotiate(ch);
+    this.sendServerFlight4(now, agreed);
+  }
 
+  /**
+   * Chooses the suite, group, signature scheme and ServerHello extensions for a ClientHello (RFC 5246 §7.4.1.2–3,
+   * RFC 8422 §5.1, RFC 7627, RFC 5746, RFC 5764 §4.1.1, RFC 7301); throws the DtlsError (with its alert) on no
+   * common ground.
+   */
+  private negotiate(ch: ReturnType<typeof parseClientHello>): ServerChoice {
     const cert = this.opts.certificate!;
     const kind = keyKind(cert.privateKey)!;
     const exts = new Map(ch.extensions.map((e) => [e.type, e.data]));
@@ -121,8 +131,12 @@ export abstract class DtlsServerFlights extends DtlsClientFlights {
       this.alpn = name;
       shExts.push({ type: ExtensionType.alpn, data: serializeAlpn([name]) });
     }
+    return { suite, group, scheme, extensions: shExts };
+  }
 
-    // flight 4
+  /** Flight 4 (RFC 6347 §4.2.4): ServerHello, Certificate, ServerKeyExchange, [CertificateRequest], ServerHelloDone. */
+  private sendServerFlight4(now: number, { suite, group, scheme, extensions: shExts }: ServerChoice): void {
+    const cert = this.opts.certificate!;
     this.newFlight();
     this.serverRandom = this.random(32);
     this.queueHandshake(
@@ -166,4 +180,12 @@ export abstract class DtlsServerFlights extends DtlsClientFlights {
     // The last flight is not retransmitted on a timer; it is resent when the client repeats flight 5.
     this.sendFlight(now, false);
   }
+}
+
+/** What the server agreed to for one ClientHello. */
+interface ServerChoice {
+  suite: CipherSuiteInfo;
+  group: number;
+  scheme: number;
+  extensions: Extension[];
 }
