@@ -236,88 +236,85 @@ export function validateCertificatePath(
     if (typeof c !== 'string') trusted.push(c);
   }
   const leaf = certs[0]!;
-  const leafProblem = (): string | undefined => {
-    if (leaf.defect) return `leaf: ${leaf.defect}`;
-    if (!validAt(leaf, time)) return 'leaf is outside its validity period';
-    if (leaf.keyUsage !== undefined && (leaf.keyUsage & KeyUsageFlags.digitalSignature) === 0)
-      return 'leaf keyUsage lacks digitalSignature';
-    return undefined;
-  };
-  const lp = leafProblem();
+  const lp = leafProblem(leaf, time);
   if (lp) return { ok: false, reason: lp };
   // A leaf that is itself a trust anchor (a pinned, usually self-signed certificate).
   if (trusted.some((a) => Buffer.from(a.der).equals(Buffer.from(leaf.der)))) return { ok: true, path: [leaf.der] };
+  const search = new PathSearch(certs, trusted, maxLen, time);
+  if (search.extend()) return { ok: true, path: search.path.map((c) => c.der) };
+  if (leaf.subject === leaf.issuer && signedBy(leaf, leaf))
+    return { ok: false, reason: 'self-signed certificate is not trusted' };
+  return { ok: false, reason: search.firstFailure ?? 'no path to a trust anchor (issuer not found)' };
+}
 
-  let steps = 0;
-  let firstFailure: string | undefined;
-  const fail = (why: string) => {
-    firstFailure ??= why;
-  };
-  const used = new Set<number>([0]);
-  const path: Cert[] = [leaf];
+function leafProblem(leaf: Cert, time: PathValidationOptions['time']): string | undefined {
+  if (leaf.defect) return `leaf: ${leaf.defect}`;
+  if (!validAt(leaf, time)) return 'leaf is outside its validity period';
+  if (leaf.keyUsage !== undefined && (leaf.keyUsage & KeyUsageFlags.digitalSignature) === 0)
+    return 'leaf keyUsage lacks digitalSignature';
+  return undefined;
+}
+
+/** Depth-first path building from the leaf towards a trust anchor (RFC 5280 §6.1, RFC 4158), bounded in steps. */
+class PathSearch {
+  steps = 0;
+  firstFailure: string | undefined;
+  readonly used = new Set<number>([0]);
+  readonly path: Cert[];
+
+  constructor(
+    private readonly certs: readonly Cert[],
+    private readonly trusted: readonly Cert[],
+    private readonly maxLen: number,
+    private readonly time: PathValidationOptions['time'],
+  ) {
+    this.path = [certs[0]!];
+  }
+
+  private fail(why: string): false {
+    this.firstFailure ??= why;
+    return false;
+  }
 
   /** Whether `issuer` may be appended to the path (its own checks and the link to the current end). */
-  const linkOk = (issuer: Cert): boolean => {
+  private linkOk(issuer: Cert): boolean {
+    const path = this.path;
     const child = path[path.length - 1]!;
     if (issuer.subject !== child.issuer) return false;
-    if (++steps > MAX_STEPS) {
-      fail('path building gave up (too many candidates)');
-      return false;
-    }
-    if (!signedBy(child, issuer)) {
-      fail(child.sigAlg ? 'signature does not verify' : 'signature algorithm not accepted');
-      return false;
-    }
-    if (issuer.defect) {
-      fail(issuer.defect);
-      return false;
-    }
+    if (++this.steps > MAX_STEPS) return this.fail('path building gave up (too many candidates)');
+    if (!signedBy(child, issuer))
+      return this.fail(child.sigAlg ? 'signature does not verify' : 'signature algorithm not accepted');
+    if (issuer.defect) return this.fail(issuer.defect);
     const d = issuerDefect(issuer);
-    if (d) {
-      fail(d);
-      return false;
-    }
-    if (!validAt(issuer, time)) {
-      fail('issuer certificate is outside its validity period');
-      return false;
-    }
+    if (d) return this.fail(d);
+    if (!validAt(issuer, this.time)) return this.fail('issuer certificate is outside its validity period');
     // RFC 5280 §6.1.4 (l)-(m): intermediates below this issuer, self-issued ones not counted.
     let below = 0;
     for (let i = 1; i < path.length; i++) if (path[i]!.subject !== path[i]!.issuer) below++;
-    if (issuer.pathLen !== undefined && below > issuer.pathLen) {
-      fail('pathLenConstraint exceeded');
-      return false;
-    }
-    if (path.length + 1 > maxLen) {
-      fail(`path longer than ${maxLen} certificates`);
-      return false;
-    }
+    if (issuer.pathLen !== undefined && below > issuer.pathLen) return this.fail('pathLenConstraint exceeded');
+    if (path.length + 1 > this.maxLen) return this.fail(`path longer than ${this.maxLen} certificates`);
     return true;
-  };
+  }
 
-  const extend = (): boolean => {
+  /** Extends the path by one issuer (backtracking); true when it reached a trust anchor. */
+  extend(): boolean {
     // Trusted issuers first (as RFC 4158 §3.5 and OpenSSL's default do), then the peer's untrusted certificates.
-    for (const a of trusted) {
-      if (linkOk(a)) {
-        path.push(a);
+    for (const a of this.trusted) {
+      if (this.linkOk(a)) {
+        this.path.push(a);
         return true;
       }
     }
-    for (let i = 1; i < certs.length; i++) {
-      if (used.has(i)) continue;
-      const c = certs[i]!;
-      if (!linkOk(c)) continue;
-      used.add(i);
-      path.push(c);
-      if (extend()) return true;
-      path.pop();
-      used.delete(i);
+    for (let i = 1; i < this.certs.length; i++) {
+      if (this.used.has(i)) continue;
+      const c = this.certs[i]!;
+      if (!this.linkOk(c)) continue;
+      this.used.add(i);
+      this.path.push(c);
+      if (this.extend()) return true;
+      this.path.pop();
+      this.used.delete(i);
     }
     return false;
-  };
-
-  if (extend()) return { ok: true, path: path.map((c) => c.der) };
-  if (leaf.subject === leaf.issuer && signedBy(leaf, leaf))
-    return { ok: false, reason: 'self-signed certificate is not trusted' };
-  return { ok: false, reason: firstFailure ?? 'no path to a trust anchor (issuer not found)' };
+  }
 }
