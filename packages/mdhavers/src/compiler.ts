@@ -355,115 +355,14 @@ export class Compiler {
         }
         return { s: () => v, a: null };
       }
-      case 'var': {
-        const name = e.name;
-        if (this.topLevelName(name)) {
-          const tr = this.topRef;
-          const g = this.rt.globals;
-          return {
-            s: () => {
-              const t = tr.scope;
-              let x = (t.v as Map<string, Value>).get(name);
-              if (x === undefined && t !== g) x = (g.v as Map<string, Value>).get(name);
-              return x === undefined ? lookupFail(name, line) : x;
-            },
-            a: null,
-          };
-        }
-        return {
-          s: (env) => {
-            for (let s: Scope | null = env; s !== null; s = s.p) {
-              const m = s.v;
-              if (m !== null) {
-                const x = m.get(name);
-                if (x !== undefined) return x;
-              }
-            }
-            return lookupFail(name, line);
-          },
-          a: null,
-        };
-      }
-      case 'fstr': {
-        const parts = e.parts.map((p) => (typeof p === 'string' ? p : this.expr(p)));
-        const anyA = parts.some((p) => typeof p !== 'string' && p.a !== null);
-        const s: SFn = (env) => {
-          let out = '';
-          for (const p of parts) out += typeof p === 'string' ? p : display(p.s(env));
-          return out;
-        };
-        return {
-          s,
-          a: anyA
-            ? async (env) => {
-                let out = '';
-                for (const p of parts) {
-                  if (typeof p === 'string') out += p;
-                  else out += display(p.a ? await p.a(env) : p.s(env));
-                }
-                return out;
-              }
-            : null,
-        };
-      }
-      case 'list': {
-        const items = e.items.map((it) => ({ spread: it.spread, c: this.expr(it.e) }));
-        const anyA = items.some((i) => i.c.a !== null);
-        const hasSpread = items.some((i) => i.spread);
-        const s: SFn = hasSpread
-          ? (env) => {
-              const out: Value[] = [];
-              for (const it of items) {
-                const v = it.c.s(env);
-                if (it.spread) spreadInto(out, v, line);
-                else out.push(v);
-              }
-              return out;
-            }
-          : (env) => {
-              const out: Value[] = new Array(items.length);
-              for (let i = 0; i < items.length; i++) out[i] = (items[i] as { c: CE }).c.s(env);
-              return out;
-            };
-        return {
-          s,
-          a: anyA
-            ? async (env) => {
-                const out: Value[] = [];
-                for (const it of items) {
-                  const v = it.c.a ? await it.c.a(env) : it.c.s(env);
-                  if (it.spread) spreadInto(out, v, line);
-                  else out.push(v);
-                }
-                return out;
-              }
-            : null,
-        };
-      }
-      case 'dict': {
-        const ents = e.entries.map(([k, v]) => [this.expr(k), this.expr(v)] as const);
-        const anyA = ents.some(([k, v]) => k.a !== null || v.a !== null);
-        return {
-          s: (env) => {
-            const d = new MDict();
-            for (const [k, v] of ents) {
-              const kv = k.s(env);
-              d.set(kv, v.s(env));
-            }
-            return d;
-          },
-          a: anyA
-            ? async (env) => {
-                const d = new MDict();
-                for (const [k, v] of ents) {
-                  const kv = k.a ? await k.a(env) : k.s(env);
-                  d.set(kv, v.a ? await v.a(env) : v.s(env));
-                }
-                return d;
-              }
-            : null,
-        };
-      }
+      case 'var':
+        return this.exprVar(e, line);
+      case 'fstr':
+        return this.exprFstr(e);
+      case 'list':
+        return this.exprList(e, line);
+      case 'dict':
+        return this.exprDict(e);
       case 'blockexpr': {
         const body = this.stmts(e.body);
         return {
@@ -490,201 +389,329 @@ export class Compiler {
         return this.combine1(this.expr(e.e), (v) => neg(v, line));
       case 'not':
         return this.combine1(this.expr(e.e), (v) => !truthy(v));
-      case 'bin': {
-        const l = this.expr(e.l);
-        const r = this.expr(e.r);
-        const ls = l.s;
-        const rs = r.s;
-        let s: SFn;
-        switch (e.op) {
-          case '+':
-            s = (env) => {
-              const a = ls(env);
-              const b = rs(env);
-              if (typeof a === 'number' && typeof b === 'number') {
-                const x = a + b;
-                if (Number.isSafeInteger(x)) return x;
-              }
-              return add(a, b, line);
-            };
-            break;
-          case '-':
-            s = (env) => {
-              const a = ls(env);
-              const b = rs(env);
-              if (typeof a === 'number' && typeof b === 'number') {
-                const x = a - b;
-                if (Number.isSafeInteger(x)) return x;
-              }
-              return sub(a, b, line);
-            };
-            break;
-          case '*':
-            s = (env) => mul(ls(env), rs(env), line);
-            break;
-          case '/':
-            s = (env) => div(ls(env), rs(env), line);
-            break;
-          case '%':
-            s = (env) => {
-              const a = ls(env);
-              const b = rs(env);
-              if (typeof a === 'number' && typeof b === 'number' && b !== 0) {
-                const x = a % b;
-                return x === 0 ? 0 : x;
-              }
-              return mod(a, b, line);
-            };
-            break;
-          case '<':
-            s = (env) => {
-              const a = ls(env);
-              const b = rs(env);
-              return typeof a === 'number' && typeof b === 'number' ? a < b : lt(a, b, line);
-            };
-            break;
-          case '<=':
-            s = (env) => {
-              const a = ls(env);
-              const b = rs(env);
-              return typeof a === 'number' && typeof b === 'number' ? a <= b : le(a, b, line);
-            };
-            break;
-          case '>':
-            s = (env) => {
-              const a = ls(env);
-              const b = rs(env);
-              return typeof a === 'number' && typeof b === 'number' ? a > b : gt(a, b, line);
-            };
-            break;
-          case '>=':
-            s = (env) => {
-              const a = ls(env);
-              const b = rs(env);
-              return typeof a === 'number' && typeof b === 'number' ? a >= b : ge(a, b, line);
-            };
-            break;
-          case '==':
-            s = (env) => eq(ls(env), rs(env));
-            break;
-          case '!=':
-            s = (env) => !eq(ls(env), rs(env));
-            break;
-          default: {
-            const op = e.op;
-            s = (env) => binop(op, ls(env), rs(env), line);
-          }
-        }
-        if (l.a === null && r.a === null) return { s, a: null };
-        const op = e.op;
-        return {
-          s,
-          a: async (env) => {
-            const a = l.a ? await l.a(env) : l.s(env);
-            const b = r.a ? await r.a(env) : r.s(env);
-            return binop(op, a, b, line);
-          },
-        };
-      }
+      case 'bin':
+        return this.exprBin(e, line);
       case 'and':
-      case 'or': {
-        const l = this.expr(e.l);
-        const r = this.expr(e.r);
-        const isAnd = e.k === 'and';
-        const s: SFn = isAnd
-          ? (env) => {
-              const a = l.s(env);
-              return truthy(a) ? r.s(env) : a;
-            }
-          : (env) => {
-              const a = l.s(env);
-              return truthy(a) ? a : r.s(env);
-            };
-        if (l.a === null && r.a === null) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            const a = l.a ? await l.a(env) : l.s(env);
-            if (truthy(a) !== isAnd) return a;
-            return r.a ? await r.a(env) : r.s(env);
-          },
-        };
-      }
-      case 'tern': {
-        const c = this.expr(e.c);
-        const a = this.expr(e.a);
-        const b = this.expr(e.b);
-        const s: SFn = (env) => (truthy(c.s(env)) ? a.s(env) : b.s(env));
-        if (c.a === null && a.a === null && b.a === null) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            const cv = c.a ? await c.a(env) : c.s(env);
-            const br = truthy(cv) ? a : b;
-            return br.a ? await br.a(env) : br.s(env);
-          },
-        };
-      }
+      case 'or':
+        return this.exprAndOr(e);
+      case 'tern':
+        return this.exprTern(e);
       case 'pipe':
         return this.call(e.r, [{ spread: false, e: e.l }], line, true);
       case 'call':
         return this.call(e.f, e.args, line, false);
       case 'index':
         return this.combine2(this.expr(e.o), this.expr(e.i), (o, i) => indexGet(o, i, line));
-      case 'slice': {
-        const o = this.expr(e.o);
-        const none: CE = { s: () => null, a: null };
-        const a = e.a ? this.expr(e.a) : none;
-        const b = e.b ? this.expr(e.b) : none;
-        const st = e.s ? this.expr(e.s) : none;
-        const s: SFn = (env) => sliceOf(o.s(env), a.s(env), b.s(env), st.s(env), line);
-        if (o.a === null && a.a === null && b.a === null && st.a === null) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            const ov = o.a ? await o.a(env) : o.s(env);
-            const av = a.a ? await a.a(env) : a.s(env);
-            const bv = b.a ? await b.a(env) : b.s(env);
-            const sv = st.a ? await st.a(env) : st.s(env);
-            return sliceOf(ov, av, bv, sv, line);
-          },
-        };
-      }
+      case 'slice':
+        return this.exprSlice(e, line);
       case 'prop': {
         const name = e.name;
         return this.combine1(this.expr(e.o), (o) => propGet(o, name, line));
       }
       case 'assign':
         return this.assign(e.target, this.expr(e.e), line);
-      case 'cassign': {
-        const name = e.name;
-        const op = e.op;
-        const r = this.expr(e.e);
-        const apply = (env: Scope, rv: Value): Value => {
-          const cur = lookup(env, name, line);
-          let nv: Value;
-          switch (op) {
-            case '+':
-              nv = add(cur, rv, line);
-              break;
-            case '-':
-              nv = sub(cur, rv, line);
-              break;
-            case '*':
-              nv = mul(cur, rv, line);
-              break;
-            default:
-              nv = div(cur, rv, line);
+      case 'cassign':
+        return this.exprCassign(e, line);
+    }
+  }
+
+  private exprVar(e: Extract<Expr, { k: 'var' }>, line: number): CE {
+    const name = e.name;
+    if (this.topLevelName(name)) {
+      const tr = this.topRef;
+      const g = this.rt.globals;
+      return {
+        s: () => {
+          const t = tr.scope;
+          let x = (t.v as Map<string, Value>).get(name);
+          if (x === undefined && t !== g) x = (g.v as Map<string, Value>).get(name);
+          return x === undefined ? lookupFail(name, line) : x;
+        },
+        a: null,
+      };
+    }
+    return {
+      s: (env) => {
+        for (let s: Scope | null = env; s !== null; s = s.p) {
+          const m = s.v;
+          if (m !== null) {
+            const x = m.get(name);
+            if (x !== undefined) return x;
           }
-          assignVar(env, name, nv, line);
-          return nv;
+        }
+        return lookupFail(name, line);
+      },
+      a: null,
+    };
+  }
+
+  private exprFstr(e: Extract<Expr, { k: 'fstr' }>): CE {
+    const parts = e.parts.map((p) => (typeof p === 'string' ? p : this.expr(p)));
+    const anyA = parts.some((p) => typeof p !== 'string' && p.a !== null);
+    const s: SFn = (env) => {
+      let out = '';
+      for (const p of parts) out += typeof p === 'string' ? p : display(p.s(env));
+      return out;
+    };
+    return {
+      s,
+      a: anyA
+        ? async (env) => {
+            let out = '';
+            for (const p of parts) {
+              if (typeof p === 'string') out += p;
+              else out += display(p.a ? await p.a(env) : p.s(env));
+            }
+            return out;
+          }
+        : null,
+    };
+  }
+
+  private exprList(e: Extract<Expr, { k: 'list' }>, line: number): CE {
+    const items = e.items.map((it) => ({ spread: it.spread, c: this.expr(it.e) }));
+    const anyA = items.some((i) => i.c.a !== null);
+    const hasSpread = items.some((i) => i.spread);
+    const s: SFn = hasSpread
+      ? (env) => {
+          const out: Value[] = [];
+          for (const it of items) {
+            const v = it.c.s(env);
+            if (it.spread) spreadInto(out, v, line);
+            else out.push(v);
+          }
+          return out;
+        }
+      : (env) => {
+          const out: Value[] = new Array(items.length);
+          for (let i = 0; i < items.length; i++) out[i] = (items[i] as { c: CE }).c.s(env);
+          return out;
         };
-        return {
-          s: (env) => apply(env, r.s(env)),
-          a: r.a ? async (env) => apply(env, await (r.a as AFn)(env)) : null,
+    return {
+      s,
+      a: anyA
+        ? async (env) => {
+            const out: Value[] = [];
+            for (const it of items) {
+              const v = it.c.a ? await it.c.a(env) : it.c.s(env);
+              if (it.spread) spreadInto(out, v, line);
+              else out.push(v);
+            }
+            return out;
+          }
+        : null,
+    };
+  }
+
+  private exprDict(e: Extract<Expr, { k: 'dict' }>): CE {
+    const ents = e.entries.map(([k, v]) => [this.expr(k), this.expr(v)] as const);
+    const anyA = ents.some(([k, v]) => k.a !== null || v.a !== null);
+    return {
+      s: (env) => {
+        const d = new MDict();
+        for (const [k, v] of ents) {
+          const kv = k.s(env);
+          d.set(kv, v.s(env));
+        }
+        return d;
+      },
+      a: anyA
+        ? async (env) => {
+            const d = new MDict();
+            for (const [k, v] of ents) {
+              const kv = k.a ? await k.a(env) : k.s(env);
+              d.set(kv, v.a ? await v.a(env) : v.s(env));
+            }
+            return d;
+          }
+        : null,
+    };
+  }
+
+  private exprBin(e: Extract<Expr, { k: 'bin' }>, line: number): CE {
+    const l = this.expr(e.l);
+    const r = this.expr(e.r);
+    const ls = l.s;
+    const rs = r.s;
+    let s: SFn;
+    switch (e.op) {
+      case '+':
+        s = (env) => {
+          const a = ls(env);
+          const b = rs(env);
+          if (typeof a === 'number' && typeof b === 'number') {
+            const x = a + b;
+            if (Number.isSafeInteger(x)) return x;
+          }
+          return add(a, b, line);
         };
+        break;
+      case '-':
+        s = (env) => {
+          const a = ls(env);
+          const b = rs(env);
+          if (typeof a === 'number' && typeof b === 'number') {
+            const x = a - b;
+            if (Number.isSafeInteger(x)) return x;
+          }
+          return sub(a, b, line);
+        };
+        break;
+      case '*':
+        s = (env) => mul(ls(env), rs(env), line);
+        break;
+      case '/':
+        s = (env) => div(ls(env), rs(env), line);
+        break;
+      case '%':
+        s = (env) => {
+          const a = ls(env);
+          const b = rs(env);
+          if (typeof a === 'number' && typeof b === 'number' && b !== 0) {
+            const x = a % b;
+            return x === 0 ? 0 : x;
+          }
+          return mod(a, b, line);
+        };
+        break;
+      case '<':
+        s = (env) => {
+          const a = ls(env);
+          const b = rs(env);
+          return typeof a === 'number' && typeof b === 'number' ? a < b : lt(a, b, line);
+        };
+        break;
+      case '<=':
+        s = (env) => {
+          const a = ls(env);
+          const b = rs(env);
+          return typeof a === 'number' && typeof b === 'number' ? a <= b : le(a, b, line);
+        };
+        break;
+      case '>':
+        s = (env) => {
+          const a = ls(env);
+          const b = rs(env);
+          return typeof a === 'number' && typeof b === 'number' ? a > b : gt(a, b, line);
+        };
+        break;
+      case '>=':
+        s = (env) => {
+          const a = ls(env);
+          const b = rs(env);
+          return typeof a === 'number' && typeof b === 'number' ? a >= b : ge(a, b, line);
+        };
+        break;
+      case '==':
+        s = (env) => eq(ls(env), rs(env));
+        break;
+      case '!=':
+        s = (env) => !eq(ls(env), rs(env));
+        break;
+      default: {
+        const op = e.op;
+        s = (env) => binop(op, ls(env), rs(env), line);
       }
     }
+    if (l.a === null && r.a === null) return { s, a: null };
+    const op = e.op;
+    return {
+      s,
+      a: async (env) => {
+        const a = l.a ? await l.a(env) : l.s(env);
+        const b = r.a ? await r.a(env) : r.s(env);
+        return binop(op, a, b, line);
+      },
+    };
+  }
+
+  private exprAndOr(e: Extract<Expr, { k: 'and' | 'or' }>): CE {
+    const l = this.expr(e.l);
+    const r = this.expr(e.r);
+    const isAnd = e.k === 'and';
+    const s: SFn = isAnd
+      ? (env) => {
+          const a = l.s(env);
+          return truthy(a) ? r.s(env) : a;
+        }
+      : (env) => {
+          const a = l.s(env);
+          return truthy(a) ? a : r.s(env);
+        };
+    if (l.a === null && r.a === null) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        const a = l.a ? await l.a(env) : l.s(env);
+        if (truthy(a) !== isAnd) return a;
+        return r.a ? await r.a(env) : r.s(env);
+      },
+    };
+  }
+
+  private exprTern(e: Extract<Expr, { k: 'tern' }>): CE {
+    const c = this.expr(e.c);
+    const a = this.expr(e.a);
+    const b = this.expr(e.b);
+    const s: SFn = (env) => (truthy(c.s(env)) ? a.s(env) : b.s(env));
+    if (c.a === null && a.a === null && b.a === null) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        const cv = c.a ? await c.a(env) : c.s(env);
+        const br = truthy(cv) ? a : b;
+        return br.a ? await br.a(env) : br.s(env);
+      },
+    };
+  }
+
+  private exprSlice(e: Extract<Expr, { k: 'slice' }>, line: number): CE {
+    const o = this.expr(e.o);
+    const none: CE = { s: () => null, a: null };
+    const a = e.a ? this.expr(e.a) : none;
+    const b = e.b ? this.expr(e.b) : none;
+    const st = e.s ? this.expr(e.s) : none;
+    const s: SFn = (env) => sliceOf(o.s(env), a.s(env), b.s(env), st.s(env), line);
+    if (o.a === null && a.a === null && b.a === null && st.a === null) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        const ov = o.a ? await o.a(env) : o.s(env);
+        const av = a.a ? await a.a(env) : a.s(env);
+        const bv = b.a ? await b.a(env) : b.s(env);
+        const sv = st.a ? await st.a(env) : st.s(env);
+        return sliceOf(ov, av, bv, sv, line);
+      },
+    };
+  }
+
+  private exprCassign(e: Extract<Expr, { k: 'cassign' }>, line: number): CE {
+    const name = e.name;
+    const op = e.op;
+    const r = this.expr(e.e);
+    const apply = (env: Scope, rv: Value): Value => {
+      const cur = lookup(env, name, line);
+      let nv: Value;
+      switch (op) {
+        case '+':
+          nv = add(cur, rv, line);
+          break;
+        case '-':
+          nv = sub(cur, rv, line);
+          break;
+        case '*':
+          nv = mul(cur, rv, line);
+          break;
+        default:
+          nv = div(cur, rv, line);
+      }
+      assignVar(env, name, nv, line);
+      return nv;
+    };
+    return {
+      s: (env) => apply(env, r.s(env)),
+      a: r.a ? async (env) => apply(env, await (r.a as AFn)(env)) : null,
+    };
   }
 
   private combine1(c: CE, f: (v: Value) => Value): CE {
@@ -1052,52 +1079,10 @@ export class Compiler {
     const rt = this.rt;
     const line = st.line;
     switch (st.k) {
-      case 'expr': {
-        const e = this.expr(st.e);
-        const es = e.s;
-        return {
-          s: (env) => {
-            rt.last = es(env);
-            return 0;
-          },
-          a: e.a
-            ? async (env) => {
-                rt.last = await (e.a as AFn)(env);
-                return 0;
-              }
-            : null,
-        };
-      }
-      case 'ken': {
-        const name = st.name;
-        const e = st.e ? this.expr(st.e) : null;
-        if (e === null)
-          return {
-            s: (env) => {
-              env.def(name, null);
-              rt.last = null;
-              return 0;
-            },
-            a: null,
-          };
-        const es = e.s;
-        return {
-          s: (env) => {
-            const v = es(env);
-            (env.v ??= new Map()).set(name, v);
-            rt.last = null;
-            return 0;
-          },
-          a: e.a
-            ? async (env) => {
-                const v = await (e.a as AFn)(env);
-                env.def(name, v);
-                rt.last = null;
-                return 0;
-              }
-            : null,
-        };
-      }
+      case 'expr':
+        return this.stmtExpr(st);
+      case 'ken':
+        return this.stmtKen(st);
       case 'kendes': {
         const e = this.expr(st.e);
         const pats = st.pats;
@@ -1111,184 +1096,20 @@ export class Compiler {
           a: e.a ? async (env) => bind(env, await (e.a as AFn)(env)) : null,
         };
       }
-      case 'dae': {
-        const code = this.func(st.params, st.defaults, st.body, null, 'dae');
-        const name = st.name;
-        const origin = { file: this.file, offset: st.pos, topLevel: false };
-        return {
-          s: (env) => {
-            env.def(
-              name,
-              new MFunc(name, false, code, env, { ...origin, topLevel: env.p === null || isModuleTop(env) }),
-            );
-            rt.last = null;
-            return 0;
-          },
-          a: null,
-        };
-      }
-      case 'fetch': {
-        const mod = this.rt.resolveModule(st.path, this.dir);
-        const canon = mod ? mod.canon : null;
-        const path = st.path;
-        const alias = st.alias;
-        const inject = (env: Scope, ex: Map<string, Value>): number => {
-          if (alias !== null) {
-            const d = new MDict();
-            for (const [k, v] of ex) d.set(k, v);
-            env.def(alias, d);
-          } else for (const [k, v] of ex) env.def(k, v);
-          rt.last = null;
-          return 0;
-        };
-        return {
-          s: (env) => inject(env, rt.fetchSync(canon, path, line)),
-          a: mod?.suspends ? async (env) => inject(env, await rt.fetchAsync(canon, path, line)) : null,
-        };
-      }
-      case 'if': {
-        const c = this.expr(st.c);
-        const th = this.scoped(st.then);
-        const el = st.else ? this.scoped(st.else) : null;
-        const cs = c.s;
-        const ts = th.s;
-        const s: SSt = el
-          ? (env) => (truthy(cs(env)) ? ts(env) : el.s(env))
-          : (env) => {
-              if (truthy(cs(env))) return ts(env);
-              rt.last = null;
-              return 0;
-            };
-        if (c.a === null && th.a === null && (el === null || el.a === null)) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            const cv = c.a ? await c.a(env) : c.s(env);
-            const br = truthy(cv) ? th : el;
-            if (br === null) {
-              rt.last = null;
-              return 0;
-            }
-            return br.a ? br.a(env) : br.s(env);
-          },
-        };
-      }
-      case 'while': {
-        const c = this.expr(st.c);
-        const body = st.body;
-        const names = bindingsOf(body);
-        const fresh = names === null || names.size > 0;
-        const b = fresh ? this.within(names, () => this.stmts(body)) : this.stmts(body);
-        const cs = c.s;
-        const bs = b.s;
-        const s: SSt = (env) => {
-          while (truthy(cs(env))) {
-            if (--rt.fuel < 0) outOfSteps(line);
-            const code = bs(fresh ? new Scope(env) : env);
-            if (code === 1) break;
-            if (code === 3) return 3;
-          }
-          rt.last = null;
-          return 0;
-        };
-        if (c.a === null && b.a === null) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            for (;;) {
-              const cv = c.a ? await c.a(env) : c.s(env);
-              if (!truthy(cv)) break;
-              if (--rt.fuel < 0) outOfSteps(line);
-              const scope = fresh ? new Scope(env) : env;
-              const code = b.a ? await b.a(scope) : b.s(scope);
-              if (code === 1) break;
-              if (code === 3) return 3;
-            }
-            rt.last = null;
-            return 0;
-          },
-        };
-      }
-      case 'for': {
-        const e = this.expr(st.e);
-        const body = st.body;
-        const names = bindingsOf(body);
-        const fresh = names === null || names.size > 0;
-        const b = fresh ? this.within(names, () => this.stmts(body)) : this.stmts(body);
-        const v = st.v;
-        const bs = b.s;
-        const s: SSt = (env) => {
-          const items = iterList(e.s(env), line);
-          for (let i = 0; i < items.length; i++) {
-            if (--rt.fuel < 0) outOfSteps(line);
-            env.def(v, items[i] as Value);
-            const code = bs(fresh ? new Scope(env) : env);
-            if (code === 1) break;
-            if (code === 3) return 3;
-          }
-          rt.last = null;
-          return 0;
-        };
-        if (e.a === null && b.a === null) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            const items = iterList(e.a ? await e.a(env) : e.s(env), line);
-            for (const it of items) {
-              if (--rt.fuel < 0) outOfSteps(line);
-              env.def(v, it);
-              const scope = fresh ? new Scope(env) : env;
-              const code = b.a ? await b.a(scope) : b.s(scope);
-              if (code === 1) break;
-              if (code === 3) return 3;
-            }
-            rt.last = null;
-            return 0;
-          },
-        };
-      }
-      case 'gie': {
-        if (st.e === null)
-          return {
-            s: () => {
-              rt.rv = null;
-              return 3;
-            },
-            a: null,
-          };
-        const e = this.expr(st.e);
-        const es = e.s;
-        return {
-          s: (env) => {
-            rt.rv = es(env);
-            return 3;
-          },
-          a: e.a
-            ? async (env) => {
-                rt.rv = await (e.a as AFn)(env);
-                return 3;
-              }
-            : null,
-        };
-      }
-      case 'blether': {
-        const e = this.expr(st.e);
-        const es = e.s;
-        return {
-          s: (env) => {
-            rt.write(`${display(es(env))}\n`);
-            rt.last = null;
-            return 0;
-          },
-          a: e.a
-            ? async (env) => {
-                rt.write(`${display(await (e.a as AFn)(env))}\n`);
-                rt.last = null;
-                return 0;
-              }
-            : null,
-        };
-      }
+      case 'dae':
+        return this.stmtDae(st);
+      case 'fetch':
+        return this.stmtFetch(st, line);
+      case 'if':
+        return this.stmtIf(st);
+      case 'while':
+        return this.stmtWhile(st, line);
+      case 'for':
+        return this.stmtFor(st, line);
+      case 'gie':
+        return this.stmtGie(st);
+      case 'blether':
+        return this.stmtBlether(st);
       case 'brak':
       case 'haud': {
         const code = st.k === 'brak' ? 1 : 2;
@@ -1300,39 +1121,8 @@ export class Compiler {
           a: null,
         };
       }
-      case 'try': {
-        const body = this.scoped(st.body);
-        const handler = this.scoped(st.handler);
-        const err = st.err;
-        const caught = (env: Scope, e: unknown): void => {
-          const me = toMdhError(e, line);
-          env.def(err, me.message);
-        };
-        const s: SSt = (env) => {
-          const depth = rt.depth;
-          try {
-            return body.s(env);
-          } catch (e) {
-            rt.depth = depth;
-            caught(env, e);
-            return handler.s(env);
-          }
-        };
-        if (body.a === null && handler.a === null) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            const depth = rt.depth;
-            try {
-              return body.a ? await body.a(env) : body.s(env);
-            } catch (e) {
-              rt.depth = depth;
-              caught(env, e);
-            }
-            return handler.a ? handler.a(env) : handler.s(env);
-          },
-        };
-      }
+      case 'try':
+        return this.stmtTry(st, line);
       case 'hurl': {
         const e = this.expr(st.e);
         const thr = (v: Value): never => {
@@ -1340,55 +1130,336 @@ export class Compiler {
         };
         return { s: (env) => thr(e.s(env)), a: e.a ? async (env) => thr(await (e.a as AFn)(env)) : null };
       }
-      case 'assert': {
-        const c = this.expr(st.c);
-        const m = st.msg ? this.expr(st.msg) : null;
-        const fail = (mv: Value): never => {
-          const msg = mv === undefined ? 'the condition wisnae true' : display(mv);
-          throw new MdhError('assert', `Mak siccar failed at line ${line}! ${msg}`, line);
-        };
-        const s: SSt = (env) => {
-          if (!truthy(c.s(env))) fail(m ? m.s(env) : (undefined as unknown as Value));
-          rt.last = null;
-          return 0;
-        };
-        if (c.a === null && (m === null || m.a === null)) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            const cv = c.a ? await c.a(env) : c.s(env);
-            if (!truthy(cv)) fail(m ? (m.a ? await m.a(env) : m.s(env)) : (undefined as unknown as Value));
-            rt.last = null;
-            return 0;
-          },
-        };
-      }
-      case 'keek': {
-        const e = this.expr(st.e);
-        const arms = st.arms.map((a) => ({ pat: a.pat, body: a.block ? this.scoped(a.body) : this.stmts(a.body) }));
-        const noMatch = (): never => {
-          throw typeError('yer keek hasnae covered aw the cases - nae arm matched', line);
-        };
-        const s: SSt = (env) => {
-          const v = e.s(env);
-          for (const arm of arms) if (matchPat(arm.pat, v, env)) return arm.body.s(env);
-          return noMatch();
-        };
-        if (e.a === null && arms.every((a) => a.body.a === null)) return { s, a: null };
-        return {
-          s,
-          a: async (env) => {
-            const v = e.a ? await e.a(env) : e.s(env);
-            for (const arm of arms) {
-              if (matchPat(arm.pat, v, env)) return arm.body.a ? arm.body.a(env) : arm.body.s(env);
-            }
-            return noMatch();
-          },
-        };
-      }
+      case 'assert':
+        return this.stmtAssert(st, line);
+      case 'keek':
+        return this.stmtKeek(st, line);
       case 'block':
         return this.scoped(st.body);
     }
+  }
+
+  private stmtExpr(st: Extract<Stmt, { k: 'expr' }>): CS {
+    const rt = this.rt;
+    const e = this.expr(st.e);
+    const es = e.s;
+    return {
+      s: (env) => {
+        rt.last = es(env);
+        return 0;
+      },
+      a: e.a
+        ? async (env) => {
+            rt.last = await (e.a as AFn)(env);
+            return 0;
+          }
+        : null,
+    };
+  }
+
+  private stmtKen(st: Extract<Stmt, { k: 'ken' }>): CS {
+    const rt = this.rt;
+    const name = st.name;
+    const e = st.e ? this.expr(st.e) : null;
+    if (e === null)
+      return {
+        s: (env) => {
+          env.def(name, null);
+          rt.last = null;
+          return 0;
+        },
+        a: null,
+      };
+    const es = e.s;
+    return {
+      s: (env) => {
+        const v = es(env);
+        (env.v ??= new Map()).set(name, v);
+        rt.last = null;
+        return 0;
+      },
+      a: e.a
+        ? async (env) => {
+            const v = await (e.a as AFn)(env);
+            env.def(name, v);
+            rt.last = null;
+            return 0;
+          }
+        : null,
+    };
+  }
+
+  private stmtDae(st: Extract<Stmt, { k: 'dae' }>): CS {
+    const rt = this.rt;
+    const code = this.func(st.params, st.defaults, st.body, null, 'dae');
+    const name = st.name;
+    const origin = { file: this.file, offset: st.pos, topLevel: false };
+    return {
+      s: (env) => {
+        env.def(name, new MFunc(name, false, code, env, { ...origin, topLevel: env.p === null || isModuleTop(env) }));
+        rt.last = null;
+        return 0;
+      },
+      a: null,
+    };
+  }
+
+  private stmtFetch(st: Extract<Stmt, { k: 'fetch' }>, line: number): CS {
+    const rt = this.rt;
+    const mod = this.rt.resolveModule(st.path, this.dir);
+    const canon = mod ? mod.canon : null;
+    const path = st.path;
+    const alias = st.alias;
+    const inject = (env: Scope, ex: Map<string, Value>): number => {
+      if (alias !== null) {
+        const d = new MDict();
+        for (const [k, v] of ex) d.set(k, v);
+        env.def(alias, d);
+      } else for (const [k, v] of ex) env.def(k, v);
+      rt.last = null;
+      return 0;
+    };
+    return {
+      s: (env) => inject(env, rt.fetchSync(canon, path, line)),
+      a: mod?.suspends ? async (env) => inject(env, await rt.fetchAsync(canon, path, line)) : null,
+    };
+  }
+
+  private stmtIf(st: Extract<Stmt, { k: 'if' }>): CS {
+    const rt = this.rt;
+    const c = this.expr(st.c);
+    const th = this.scoped(st.then);
+    const el = st.else ? this.scoped(st.else) : null;
+    const cs = c.s;
+    const ts = th.s;
+    const s: SSt = el
+      ? (env) => (truthy(cs(env)) ? ts(env) : el.s(env))
+      : (env) => {
+          if (truthy(cs(env))) return ts(env);
+          rt.last = null;
+          return 0;
+        };
+    if (c.a === null && th.a === null && (el === null || el.a === null)) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        const cv = c.a ? await c.a(env) : c.s(env);
+        const br = truthy(cv) ? th : el;
+        if (br === null) {
+          rt.last = null;
+          return 0;
+        }
+        return br.a ? br.a(env) : br.s(env);
+      },
+    };
+  }
+
+  private stmtWhile(st: Extract<Stmt, { k: 'while' }>, line: number): CS {
+    const rt = this.rt;
+    const c = this.expr(st.c);
+    const body = st.body;
+    const names = bindingsOf(body);
+    const fresh = names === null || names.size > 0;
+    const b = fresh ? this.within(names, () => this.stmts(body)) : this.stmts(body);
+    const cs = c.s;
+    const bs = b.s;
+    const s: SSt = (env) => {
+      while (truthy(cs(env))) {
+        if (--rt.fuel < 0) outOfSteps(line);
+        const code = bs(fresh ? new Scope(env) : env);
+        if (code === 1) break;
+        if (code === 3) return 3;
+      }
+      rt.last = null;
+      return 0;
+    };
+    if (c.a === null && b.a === null) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        for (;;) {
+          const cv = c.a ? await c.a(env) : c.s(env);
+          if (!truthy(cv)) break;
+          if (--rt.fuel < 0) outOfSteps(line);
+          const scope = fresh ? new Scope(env) : env;
+          const code = b.a ? await b.a(scope) : b.s(scope);
+          if (code === 1) break;
+          if (code === 3) return 3;
+        }
+        rt.last = null;
+        return 0;
+      },
+    };
+  }
+
+  private stmtFor(st: Extract<Stmt, { k: 'for' }>, line: number): CS {
+    const rt = this.rt;
+    const e = this.expr(st.e);
+    const body = st.body;
+    const names = bindingsOf(body);
+    const fresh = names === null || names.size > 0;
+    const b = fresh ? this.within(names, () => this.stmts(body)) : this.stmts(body);
+    const v = st.v;
+    const bs = b.s;
+    const s: SSt = (env) => {
+      const items = iterList(e.s(env), line);
+      for (let i = 0; i < items.length; i++) {
+        if (--rt.fuel < 0) outOfSteps(line);
+        env.def(v, items[i] as Value);
+        const code = bs(fresh ? new Scope(env) : env);
+        if (code === 1) break;
+        if (code === 3) return 3;
+      }
+      rt.last = null;
+      return 0;
+    };
+    if (e.a === null && b.a === null) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        const items = iterList(e.a ? await e.a(env) : e.s(env), line);
+        for (const it of items) {
+          if (--rt.fuel < 0) outOfSteps(line);
+          env.def(v, it);
+          const scope = fresh ? new Scope(env) : env;
+          const code = b.a ? await b.a(scope) : b.s(scope);
+          if (code === 1) break;
+          if (code === 3) return 3;
+        }
+        rt.last = null;
+        return 0;
+      },
+    };
+  }
+
+  private stmtGie(st: Extract<Stmt, { k: 'gie' }>): CS {
+    const rt = this.rt;
+    if (st.e === null)
+      return {
+        s: () => {
+          rt.rv = null;
+          return 3;
+        },
+        a: null,
+      };
+    const e = this.expr(st.e);
+    const es = e.s;
+    return {
+      s: (env) => {
+        rt.rv = es(env);
+        return 3;
+      },
+      a: e.a
+        ? async (env) => {
+            rt.rv = await (e.a as AFn)(env);
+            return 3;
+          }
+        : null,
+    };
+  }
+
+  private stmtBlether(st: Extract<Stmt, { k: 'blether' }>): CS {
+    const rt = this.rt;
+    const e = this.expr(st.e);
+    const es = e.s;
+    return {
+      s: (env) => {
+        rt.write(`${display(es(env))}\n`);
+        rt.last = null;
+        return 0;
+      },
+      a: e.a
+        ? async (env) => {
+            rt.write(`${display(await (e.a as AFn)(env))}\n`);
+            rt.last = null;
+            return 0;
+          }
+        : null,
+    };
+  }
+
+  private stmtTry(st: Extract<Stmt, { k: 'try' }>, line: number): CS {
+    const rt = this.rt;
+    const body = this.scoped(st.body);
+    const handler = this.scoped(st.handler);
+    const err = st.err;
+    const caught = (env: Scope, e: unknown): void => {
+      const me = toMdhError(e, line);
+      env.def(err, me.message);
+    };
+    const s: SSt = (env) => {
+      const depth = rt.depth;
+      try {
+        return body.s(env);
+      } catch (e) {
+        rt.depth = depth;
+        caught(env, e);
+        return handler.s(env);
+      }
+    };
+    if (body.a === null && handler.a === null) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        const depth = rt.depth;
+        try {
+          return body.a ? await body.a(env) : body.s(env);
+        } catch (e) {
+          rt.depth = depth;
+          caught(env, e);
+        }
+        return handler.a ? handler.a(env) : handler.s(env);
+      },
+    };
+  }
+
+  private stmtAssert(st: Extract<Stmt, { k: 'assert' }>, line: number): CS {
+    const rt = this.rt;
+    const c = this.expr(st.c);
+    const m = st.msg ? this.expr(st.msg) : null;
+    const fail = (mv: Value): never => {
+      const msg = mv === undefined ? 'the condition wisnae true' : display(mv);
+      throw new MdhError('assert', `Mak siccar failed at line ${line}! ${msg}`, line);
+    };
+    const s: SSt = (env) => {
+      if (!truthy(c.s(env))) fail(m ? m.s(env) : (undefined as unknown as Value));
+      rt.last = null;
+      return 0;
+    };
+    if (c.a === null && (m === null || m.a === null)) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        const cv = c.a ? await c.a(env) : c.s(env);
+        if (!truthy(cv)) fail(m ? (m.a ? await m.a(env) : m.s(env)) : (undefined as unknown as Value));
+        rt.last = null;
+        return 0;
+      },
+    };
+  }
+
+  private stmtKeek(st: Extract<Stmt, { k: 'keek' }>, line: number): CS {
+    const e = this.expr(st.e);
+    const arms = st.arms.map((a) => ({ pat: a.pat, body: a.block ? this.scoped(a.body) : this.stmts(a.body) }));
+    const noMatch = (): never => {
+      throw typeError('yer keek hasnae covered aw the cases - nae arm matched', line);
+    };
+    const s: SSt = (env) => {
+      const v = e.s(env);
+      for (const arm of arms) if (matchPat(arm.pat, v, env)) return arm.body.s(env);
+      return noMatch();
+    };
+    if (e.a === null && arms.every((a) => a.body.a === null)) return { s, a: null };
+    return {
+      s,
+      a: async (env) => {
+        const v = e.a ? await e.a(env) : e.s(env);
+        for (const arm of arms) {
+          if (matchPat(arm.pat, v, env)) return arm.body.a ? arm.body.a(env) : arm.body.s(env);
+        }
+        return noMatch();
+      },
+    };
   }
 }
 
