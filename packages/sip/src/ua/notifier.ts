@@ -67,7 +67,9 @@ export interface NotifierHost {
   send(req: SipRequest): Promise<SipResponse>;
   /** Our Contact for the transport the SUBSCRIBE came on. */
   contactFor(r: IncomingRequest): string;
+  /** An application listener threw (reported as the UA's `error`). */
   handlerFailed(err: unknown, event: string): void;
+  /** Forget the subscription (it ended). */
   remove(s: IncomingSubscription): void;
 }
 

@@ -203,6 +203,10 @@ export class Subscriptions {
       r.reply(400, { reason: 'Bad Request (Event)' });
       return;
     }
+    if (!req.from?.tag || !req.callId || !req.cseq) {
+      r.reply(400, { reason: 'Bad Request (no From tag)' }); // cannot create a dialog (RFC 3261 §12.1.1)
+      return;
+    }
     const entry = this.packages.get(ev.type.toLowerCase());
     if (!entry) {
       // §8.2.2 / §4.2.1.1: an unknown package gets 489 Bad Event, with the ones we serve
