@@ -306,6 +306,104 @@ describe('SUBSCRIBE/NOTIFY (RFC 6665)', () => {
     );
   });
 
+  it('Event id (§8.2.1): the NOTIFYs carry the id of the SUBSCRIBE and match on it', async () => {
+    const { w, alice, served } = setup();
+    const sub = alice.subscribe('sip:bob@127.0.0.2:5060', { event: 'message-summary', id: 'a1' });
+    await w.run(50);
+    expect(served[0]!.event).toEqual({ type: 'message-summary', id: 'a1' });
+    expect(sub.lastNotify?.request.get('event')).toBe('message-summary;id=a1');
+    expect(sub.state).toBe('active');
+  });
+
+  it('bad SUBSCRIBEs: no Event → 400, a malformed Expires → 400, an Accept the package cannot serve → 406', async () => {
+    const { w, alice, served } = setup();
+    const raw = (headers: [string, string][]) =>
+      alice.send(
+        createRequest({
+          method: 'SUBSCRIBE',
+          uri: 'sip:bob@127.0.0.2:5060',
+          from: '<sip:alice@127.0.0.1>',
+          to: '<sip:bob@127.0.0.2>',
+          headers,
+        }),
+      );
+    const r = [
+      raw([]),
+      raw([
+        ['Event', 'message-summary'],
+        ['Expires', 'soon'],
+      ]),
+      raw([
+        ['Event', 'message-summary'],
+        ['Accept', 'application/pidf+xml'],
+      ]),
+    ];
+    await w.run(50);
+    expect(await Promise.all(r.map((p) => p.then((x) => x.status)))).toEqual([400, 400, 406]);
+    expect(served).toHaveLength(0);
+  });
+
+  it('adversarial SUBSCRIBE/NOTIFY headers: a 4xx each, never an exception or an error event', async () => {
+    const { w, alice, bob, served } = setup();
+    const errors: unknown[] = [];
+    bob.on('error', (e) => errors.push(e));
+    alice.on('error', (e) => errors.push(e));
+    const sub = alice.subscribe('sip:bob@127.0.0.2:5060', { event: 'message-summary' });
+    await w.run(50);
+    const d = served[0]!.dialog!;
+    const cases: [string, [string, string][]][] = [
+      ['SUBSCRIBE', [['Event', ';;;']]],
+      [
+        'SUBSCRIBE',
+        [
+          ['Event', 'message-summary'],
+          ['Contact', '<sip:'],
+        ],
+      ],
+      // too large is clamped to 2^32-1 (RFC 3261 §20.19), then to the package's maximum: accepted
+      [
+        'SUBSCRIBE',
+        [
+          ['Event', 'message-summary'],
+          ['Expires', '99999999999999999999'],
+        ],
+      ],
+      [
+        'SUBSCRIBE',
+        [
+          ['Event', 'message-summary'],
+          ['Expires', '5'],
+        ],
+      ],
+      ['SUBSCRIBE', [['Event', 'x'.repeat(300)]]],
+      [
+        'NOTIFY',
+        [
+          ['Event', 'message-summary'],
+          ['Subscription-State', 'bogus;;'],
+        ],
+      ],
+    ];
+    const out = cases.map(([method, headers]) =>
+      alice.send(
+        createRequest({
+          method,
+          uri: 'sip:bob@127.0.0.2:5060',
+          from: '<sip:alice@127.0.0.1>',
+          to: method === 'NOTIFY' ? '<sip:bob@127.0.0.2>;tag=zz' : '<sip:bob@127.0.0.2>',
+          headers,
+        }),
+      ),
+    );
+    // in the live dialog: a NOTIFY with an unreadable Subscription-State
+    out.push(bob.send(d.createRequest('NOTIFY', { headers: { Event: 'message-summary', 'Subscription-State': 'x' } })));
+    await w.run(100);
+    const statuses = await Promise.all(out.map((p) => p.then((x) => x.status)));
+    expect(statuses).toEqual([400, 400, 200, 423, 400, 481, 400]);
+    expect(errors).toEqual([]);
+    expect(sub.state).toBe('active');
+  });
+
   it('close(): served subscriptions get a final NOTIFY, made ones are unsubscribed', async () => {
     const { w, alice, bob } = setup();
     const sub = alice.subscribe('sip:bob@127.0.0.2:5060', { event: 'message-summary' });
@@ -317,6 +415,17 @@ describe('SUBSCRIBE/NOTIFY (RFC 6665)', () => {
     const closingA = alice.close();
     await w.run(50);
     await closingA;
+  });
+
+  it('close() of the subscriber: its subscriptions end (closed) and the notifier is unsubscribed', async () => {
+    const { w, alice, served } = setup();
+    const sub = alice.subscribe('sip:bob@127.0.0.2:5060', { event: 'message-summary' });
+    await w.run(50);
+    const closing = alice.close();
+    await w.run(50);
+    await closing;
+    expect(sub.termination).toEqual({ reason: 'closed' });
+    expect(served[0]!.endReason).toBe('unsubscribed');
   });
 
   it('an abort signal ends a subscription still waiting for its first NOTIFY', async () => {

@@ -138,6 +138,15 @@ export class IncomingSubscription extends EventEmitter<IncomingSubscriptionEvent
     if (this.state !== 'waiting') return;
     this.clearAnswerTimer();
     const contact = this.host.contactFor(this.incoming);
+    try {
+      this.dialog = Dialog.fromUasRequest(this.request, this.toTag, contact);
+    } catch {
+      // a SUBSCRIBE whose Contact cannot be read cannot create a dialog (RFC 3261 §12.1.1)
+      this.incoming.reply(400, { toTag: this.toTag, reason: 'Bad Request (Contact)' });
+      this.state = 'terminated';
+      this.end('terminated');
+      return;
+    }
     this.incoming.reply(200, {
       toTag: this.toTag,
       headers: [
@@ -145,7 +154,6 @@ export class IncomingSubscription extends EventEmitter<IncomingSubscriptionEvent
         ['Contact', contact],
       ],
     });
-    this.dialog = Dialog.fromUasRequest(this.request, this.toTag, contact);
     this.state = opts.state ?? 'active';
     if (opts.body !== undefined) this.body = { data: opts.body, type: opts.contentType ?? 'text/plain' };
     if (this.expires === 0) {
@@ -296,6 +304,7 @@ export class IncomingSubscription extends EventEmitter<IncomingSubscriptionEvent
         });
         if (final) d.terminate();
         const res = await this.host.send(req).catch(() => undefined);
+        if (res) d.localSeq = Math.max(d.localSeq, res.cseq?.seq ?? 0); // after an auth retry (§22.2)
         resolve(res);
         if (!res || res.status === 481 || res.status === 408 || res.status === 503) this.end('notify-failed');
       };
@@ -309,7 +318,13 @@ export class IncomingSubscription extends EventEmitter<IncomingSubscriptionEvent
     if (this.sending) return;
     this.sending = true;
     try {
-      for (let job = this.queue.shift(); job; job = this.queue.shift()) await job.run();
+      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+        try {
+          await job.run();
+        } catch {
+          job.drop(); // a NOTIFY that could not be built (the dialog ended meanwhile): nothing was sent
+        }
+      }
     } finally {
       this.sending = false;
     }

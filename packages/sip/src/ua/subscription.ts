@@ -94,6 +94,15 @@ export interface SubscriberHost {
   remove(s: Subscription): void;
 }
 
+/** The Expires of a message, or undefined when absent or unreadable. */
+function expiresOf(m: SipRequest | SipResponse): number | undefined {
+  try {
+    return m.expires;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * When to refresh a subscription granted for `expires` seconds: at half the duration, never later than 32 s
  * before it ends (the longest a non-INVITE transaction takes), at least 1 s from now (RFC 6665 §4.1.2.1
@@ -163,7 +172,8 @@ export class Subscription extends EventEmitter<SubscriptionEvents> {
       this.timerN = undefined;
       if (this.state === 'waiting') this.end({ reason: 'no-notify' }, true);
     });
-    void this.sendInitial(this.request);
+    // a response the views cannot read ends it (never an unhandled rejection)
+    this.sendInitial(this.request).catch(() => this.end({ reason: 'failed', status: 500 }, false));
   }
 
   private async sendInitial(req: SipRequest): Promise<void> {
@@ -189,7 +199,7 @@ export class Subscription extends EventEmitter<SubscriptionEvents> {
     }
     this.dialog.localSeq = Math.max(this.dialog.localSeq, res.cseq?.seq ?? 0);
     // §4.1.2.1: the 2xx's Expires is the granted duration (it may be shorter than asked)
-    this.granted(res.expires ?? Number(req.get('expires') ?? this.requested));
+    this.granted(expiresOf(res) ?? expiresOf(req) ?? this.requested);
   }
 
   /** Arms the refresh (or, for a fetch, nothing) and the expiry watchdog. */
@@ -202,7 +212,7 @@ export class Subscription extends EventEmitter<SubscriptionEvents> {
     if (seconds <= 0 || this.unsubscribing) return;
     this.refreshTimer = this.host.loop.after(refreshDelayMs(seconds), () => {
       this.refreshTimer = undefined;
-      void this.refresh();
+      this.refresh().catch(() => undefined);
     });
     this.expiryTimer = this.host.loop.after(seconds * 1000, () => {
       this.expiryTimer = undefined;
@@ -218,7 +228,7 @@ export class Subscription extends EventEmitter<SubscriptionEvents> {
     if (this.state === 'terminated' || !this.dialog || this.unsubscribing) return undefined;
     const res = await this.inDialog(this.requested);
     if (!res || this.termination || this.unsubscribing) return res;
-    if (res.status >= 200 && res.status < 300) this.granted(res.expires ?? this.requested);
+    if (res.status >= 200 && res.status < 300) this.granted(expiresOf(res) ?? this.requested);
     else if (res.status === 481 || res.status === 408)
       this.end({ reason: 'refresh-failed', status: res.status }, false);
     return res;
@@ -233,7 +243,14 @@ export class Subscription extends EventEmitter<SubscriptionEvents> {
     };
     if (this.accept.length) headers.Accept = this.accept.join(', ');
     const req = d.createRequest('SUBSCRIBE', { headers });
-    return this.host.send(req).catch(() => undefined);
+    return this.host.send(req).then(
+      (res) => {
+        // an auth retry (RFC 3261 §22.2) went out with the next CSeq: the dialog's count follows it
+        d.localSeq = Math.max(d.localSeq, res.cseq?.seq ?? 0);
+        return res;
+      },
+      () => undefined,
+    );
   }
 
   /**

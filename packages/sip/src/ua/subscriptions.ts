@@ -142,6 +142,16 @@ export class Subscriptions {
    * a call's dialog, e.g. a REFER's, goes on to the call; one matching nothing gets 481 there).
    */
   route(r: IncomingRequest): boolean {
+    try {
+      return this.dispatch(r);
+    } catch {
+      // a header the message's views cannot read (a malformed Expires, Contact, From…): 400, never a throw
+      if (!r.answered) r.reply(400);
+      return true;
+    }
+  }
+
+  private dispatch(r: IncomingRequest): boolean {
     const req = r.request;
     const toTag = req.to?.tag;
     if (req.method === 'NOTIFY') {
@@ -255,12 +265,13 @@ export class Subscriptions {
 
   /**
    * @internal Ends everything (UA close): served subscriptions get their final NOTIFY
-   * (`terminated;reason=noresource`), made ones are unsubscribed.
+   * (`terminated;reason=noresource`); made ones end at once (`closed`) with an unsubscribe (Expires: 0) sent
+   * — their final NOTIFY, if it comes, is answered 481. No timer of theirs outlives the call.
    */
   close(): Promise<unknown> {
     const all: Promise<unknown>[] = [];
     for (const s of [...this.served.values()]) all.push(s.close());
-    for (const s of [...this.made.values()]) all.push(s.unsubscribe());
+    for (const s of [...this.made.values()]) s.end({ reason: 'closed' }, true);
     return Promise.all(all);
   }
 }
