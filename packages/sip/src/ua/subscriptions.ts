@@ -182,7 +182,8 @@ export class Subscriptions {
       if (exp !== undefined) s.onRefresh(r, exp);
       return true;
     }
-    if (!this.packages.size && this.host.hasRequestListener()) return false;
+    // a UA that serves no package answers as before: the application's `request` listener, else 405
+    if (!this.packages.size) return false;
     this.onSubscribe(r);
     return true;
   }

@@ -236,7 +236,7 @@ interface AckRecord {
   until: number;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY';
 
 /**
  * Methods of the SIP extensions we know of but do not implement: answered 405 with Allow; any other method is
