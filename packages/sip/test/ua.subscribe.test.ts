@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildDialogInfo,
   buildMessageSummary,
   createRequest,
+  DIALOG_INFO_TYPE,
   type IncomingSubscription,
   MESSAGE_SUMMARY_TYPE,
   type MemoryTransport,
+  parseDialogInfo,
   parseMessageSummary,
   type SipRequest,
   SubscriptionLimitError,
@@ -402,6 +405,45 @@ describe('SUBSCRIBE/NOTIFY (RFC 6665)', () => {
     expect(statuses).toEqual([400, 400, 200, 423, 400, 481, 400]);
     expect(errors).toEqual([]);
     expect(sub.state).toBe('active');
+  });
+
+  it('the dialog package (RFC 4235): pending until authorized, then active with dialog-info versions 0 and 1', async () => {
+    const { w, alice, bob } = setup();
+    let served: IncomingSubscription | undefined;
+    bob.subscriptions.addPackage('dialog', {
+      contentTypes: [DIALOG_INFO_TYPE],
+      onSubscribe(sub) {
+        served = sub;
+        // §4.2.1.1: not yet authorized → pending (no state in the body yet)
+        sub.accept({ state: 'pending' });
+      },
+    });
+    const info = (version: number, state: 'early' | 'confirmed') =>
+      buildDialogInfo({
+        version,
+        state: 'full',
+        entity: 'sip:bob@127.0.0.2',
+        dialogs: [{ id: 'd1', callId: 'c1', localTag: 'l', remoteTag: 'r', direction: 'recipient', state }],
+      });
+    const sub = alice.subscribe('sip:bob@127.0.0.2:5060', { event: 'dialog' });
+    const states: string[] = [];
+    const docs: ReturnType<typeof parseDialogInfo>[] = [];
+    sub.on('state', (s) => states.push(s));
+    sub.on('notify', (n) => {
+      if (n.body) docs.push(parseDialogInfo(n.body));
+    });
+    await w.run(50);
+    expect(served!.request.get('accept')).toBe(DIALOG_INFO_TYPE);
+    expect(sub.state).toBe('pending');
+    void served!.notify({ state: 'active', body: info(0, 'early'), contentType: DIALOG_INFO_TYPE });
+    void served!.notify({ body: info(1, 'confirmed') });
+    await w.run(50);
+    expect(states).toEqual(['pending', 'active']);
+    expect(docs.map((d) => [d.version, d.dialogs[0]!.state])).toEqual([
+      [0, 'early'],
+      [1, 'confirmed'],
+    ]);
+    expect(sub.lastNotify?.contentType).toBe(DIALOG_INFO_TYPE);
   });
 
   it('close(): served subscriptions get a final NOTIFY, made ones are unsubscribed', async () => {
