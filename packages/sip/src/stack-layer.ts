@@ -8,6 +8,9 @@ export * from './auth/digest.js';
 export * from './b2bua/bridge.js';
 export * from './b2bua/relay.js';
 export * from './dialog/dialog.js';
+export * from './events/dialog-info.js';
+export * from './events/event-body-error.js';
+export * from './events/message-summary.js';
 export * from './media/call-media.js';
 export * from './proxy/proxy.js';
 export * from './proxy/routing.js';
@@ -28,8 +31,10 @@ export * from './transport/transport.js';
 export * from './transport/udp.js';
 export * from './transport/ws.js';
 export * from './ua/call.js';
+export * from './ua/event-headers.js';
 export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
 export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';
+export * from './ua/notifier.js';
 export * from './ua/observability.js';
 export {
   OPTION_100REL,
@@ -43,5 +48,7 @@ export * from './ua/refer.js';
 export * from './ua/registrar.js';
 export type { SessionTimerOptions } from './ua/session-timer.js';
 export * from './ua/stack.js';
+export * from './ua/subscription.js';
+export * from './ua/subscriptions.js';
 export * from './ua/targets.js';
 export * from './ua/user-agent.js';

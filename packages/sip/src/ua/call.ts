@@ -4,7 +4,7 @@ import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { holdDirection, sdpDirection, withDirection } from './hold.js';
 import { type CallDtmf, dtmfRelayBody } from './info-dtmf.js';
-import type { ReferRequest } from './refer.js';
+import type { ReferRequest, ReferVerdict } from './refer.js';
 import type { SendTarget } from './stack.js';
 import { SipCallError } from './targets.js';
 
@@ -73,6 +73,13 @@ export class Call extends EventEmitter<CallEvents> {
    * leg; another re-INVITE meanwhile gets 491). A throw or rejection answers 488, or the rejection's `status`.
    */
   onOffer: ((offer: string | undefined) => string | undefined | Promise<string | undefined>) | undefined;
+  /**
+   * Decides on a REFER from the peer (RFC 3515 §2.4.2, refer.ts) before it is accepted: return `false` to
+   * decline it with 603 Decline, a 3xx-6xx status (e.g. 403) to decline with that, `true` or nothing to accept
+   * (202, the referred call, NOTIFYs). May return a promise (answered 603 if it takes over 30 s); a throw or
+   * rejection declines with 603 and is reported as the UA's `error`. Unset: every valid REFER is accepted.
+   */
+  onRefer: ((e: ReferRequest) => ReferVerdict | void | Promise<ReferVerdict | void>) | undefined;
   /**
    * The call's media (an @mdh/media MediaChannel), once started, e.g. by `CallMedia.attach`:
    * `call.media.on('audio' | 'dtmf' | 'stats' | 'timeout', …)`, `call.media.sendAudio(pcm)`, `sendDtmf('12#')`.

@@ -29,7 +29,18 @@ export interface ReferHost {
   ): Promise<{ status: number; reason: string }>;
   /** Our AOR (for Referred-By). */
   aor: string;
+  /** An application handler (`call.onRefer`) threw or rejected: reported as the UA's `error`. */
+  handlerFailed?(err: unknown, event: string): void;
 }
+
+/**
+ * An application's verdict on an incoming REFER (`call.onRefer`): `true` / nothing accepts (202); `false`
+ * declines with 603 Decline; a 4xx-6xx number declines with that status (e.g. 403).
+ */
+export type ReferVerdict = boolean | number | undefined;
+
+/** Bound on how long an asynchronous `call.onRefer` may decide (the REFER's transaction must be answered). */
+const REFER_DECIDE_MS = 30_000;
 
 /** A REFER we received, as the call's `refer` event sees it. */
 export interface ReferRequest {
@@ -110,9 +121,66 @@ export class Transfers {
       r.reply(400, { reason: 'Bad Request (Refer-To)' });
       return;
     }
-    r.reply(202, { headers: [['Contact', call.dialog.localContact]] });
     const referredBy = req.get('referred-by');
     const e: ReferRequest = { target: parsed.target, referredBy, replaces: parsed.replaces, request: req };
+    const decide = call.onRefer;
+    if (!decide) {
+      this.follow(r, call, e, parsed.replaces, emit);
+      return;
+    }
+    // RFC 3515 §2.4.2: the application may decline the REFER (603 Decline, 403 Forbidden...); a handler that
+    // throws declines it too (603) and is reported
+    const failed = (err: unknown) => {
+      if (!r.answered) r.reply(603);
+      this.host.handlerFailed?.(err, 'refer');
+    };
+    const apply = (v: ReferVerdict | void) => {
+      if (r.answered || call.state === 'ended') {
+        if (!r.answered) r.reply(481);
+        return;
+      }
+      if (v === false) r.reply(603);
+      else if (typeof v === 'number' && Number.isInteger(v) && v >= 300 && v <= 699) r.reply(v);
+      else this.follow(r, call, e, parsed.replaces, emit);
+    };
+    let v: ReferVerdict | void | Promise<ReferVerdict | void>;
+    try {
+      v = decide(e);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    if (!(v instanceof Promise)) {
+      apply(v);
+      return;
+    }
+    const t = this.host.loop.after(REFER_DECIDE_MS, () => {
+      if (!r.answered) r.reply(603);
+    });
+    v.then(
+      (x) => {
+        this.host.loop.cancel(t);
+        apply(x);
+      },
+      (err) => {
+        this.host.loop.cancel(t);
+        failed(err);
+      },
+    );
+  }
+
+  /** Accepts a REFER: 202, then NOTIFYs with the progress of the referred call (RFC 3515 §2.4.4-2.4.5). */
+  private follow(
+    r: IncomingRequest,
+    call: Call,
+    e: ReferRequest,
+    replaces: string | undefined,
+    emit: (e: ReferRequest) => void,
+  ): void {
+    const req = r.request;
+    const referredBy = e.referredBy;
+    const parsed = { target: e.target, replaces };
+    r.reply(202, { headers: [['Contact', call.dialog.localContact]] });
     emit(e);
     // §2.4.6: the NOTIFYs carry Event: refer with id = the REFER's CSeq number
     const event = `refer;id=${req.cseq?.seq ?? 1}`;

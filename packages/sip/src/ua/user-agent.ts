@@ -31,6 +31,8 @@ import {
   uasSessionTimer,
 } from './session-timer.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
+import type { SubscribeOptions, Subscription } from './subscription.js';
+import { Subscriptions } from './subscriptions.js';
 import { resolveSendTargets, SipCallError, type TargetResolver } from './targets.js';
 
 /** Options of {@link UserAgent}. */
@@ -319,6 +321,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private readonly st: ReturnType<typeof sessionTimerConfig> | undefined;
   private readonly uasTimers = new WeakMap<SipRequest, UasTimerDecision>();
   private readonly timers = new WeakMap<Call, SessionTimer>();
+  /**
+   * RFC 6665 (subscriptions.ts): the subscriptions this UA made and serves; `addPackage(name, handler)` serves
+   * an event package (e.g. `message-summary`), others get 489 Bad Event.
+   */
+  readonly subscriptions: Subscriptions;
 
   constructor(o: UserAgentOptions) {
     // rejected promises of async listeners come to the rejection hook below instead of going unhandled
@@ -347,9 +354,21 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       loop: this.loop,
       sendInDialog: (c, m, opts) => this.sendInDialog(c, m, opts),
       placeReferredCall: (from, target, headers) => this.placeReferredCall(from, target, headers),
+      handlerFailed: (e, ev) => this.handlerFailed(e, ev),
       get aor() {
         return ua.aor;
       },
+    });
+    // subscriptions.ts hook
+    this.subscriptions = new Subscriptions({
+      loop: this.loop,
+      t1: this.t.t1,
+      aor: () => this.aor,
+      contact: () => this.contactFor(this.o.transports[0]!),
+      contactFor: (r) => this.contactFor(r.transport, /^sips:/i.test(r.request.uri)),
+      send: (req) => this.send(req),
+      handlerFailed: (e, ev) => this.handlerFailed(e, ev),
+      hasRequestListener: () => this.listenerCount('request') > 0,
     });
     // observability.ts hook
     const log = toLogFn(o.logger);
@@ -594,6 +613,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     await abortable(reg.refresh(), opts, this.loop);
     this.registrations.add(reg);
     return reg;
+  }
+
+  /**
+   * Subscribes to an event package at `target` (RFC 6665 §4.1): a SUBSCRIBE now, refreshed before it expires;
+   * the returned {@link Subscription} emits `notify` for every NOTIFY and ends on `unsubscribe()`, a
+   * `terminated` NOTIFY, a failed SUBSCRIBE, or no NOTIFY within 64×T1 (Timer N). `signal` / `timeoutMs`
+   * bound the wait for the first NOTIFY. Throws `SubscriptionLimitError` beyond `subscriptions.maxSubscriptions`.
+   */
+  subscribe(target: string, opts: SubscribeOptions): Subscription {
+    return this.subscriptions.subscribe(target, opts);
   }
 
   // ------------------------------------------------------------------ UAC: INVITE
@@ -948,6 +977,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private route(r: IncomingRequest): void {
     const req = r.request;
     const toTag = req.to?.tag;
+    // RFC 6665 hook (subscriptions.ts): NOTIFYs of our subscriptions, SUBSCRIBEs of the packages we serve
+    if ((req.method === 'SUBSCRIBE' || req.method === 'NOTIFY') && this.subscriptions.route(r)) return;
     if (req.method === 'PRACK') {
       // RFC 3262 §3: matched against our reliable provisionals (200), else 481
       this.prackServer.handle(r);
@@ -962,7 +993,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         this.onInvite(r);
         return;
       case 'OPTIONS':
-        r.reply(200, { headers: OPTIONS_HEADERS });
+        r.reply(200, { headers: [...OPTIONS_HEADERS, ...this.subscriptions.allowEvents()] });
         return;
       case 'REGISTER':
         if (this.registrar) {
@@ -1445,6 +1476,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     const bound = opts.boundMs ?? 1000;
     const byes: Promise<unknown>[] = [...this.calls.values()].map((c) => c.hangup());
     for (const reg of this.registrations) byes.push(reg.unregister().catch(() => 0));
+    byes.push(this.subscriptions.close()); // final NOTIFYs, unsubscribes (RFC 6665)
     let timer: ReturnType<typeof setTimeout> | undefined;
     let loopTimer: TimerId | undefined;
     await Promise.race([
