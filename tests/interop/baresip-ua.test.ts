@@ -150,6 +150,11 @@ describe.skipIf(!hasPeer('baresip'))('baresip ↔ mdh UserAgent', () => {
       expect(notifies[0]).toMatch(/\r\n\r\nSIP\/2\.0 100 Trying/);
       expect(notifies[1]).toMatch(/^Subscription-State: terminated/im);
       expect(notifies[1]).toMatch(/\r\n\r\nSIP\/2\.0 200 OK/);
+      // the referred call has media of its own (ReferRequest.offer): tones cross between A and B
+      const ab = await a.waitCall(1);
+      expect(ab.call).not.toBe(pc.call);
+      await until(() => counts(bc).received > 25 && counts(ab).received > 25, 'media between A and B');
+      expect(a.ua.stats().subscriptions).toBe(0);
       expect(await bc.call.hangup()).toBe(200);
     } finally {
       await cleanup();

@@ -62,6 +62,18 @@ export async function startPhone(user: string, toneHz = 440): Promise<MdhPhone> 
     call.on('updated', () => pc.directions.push(sdpDirection(call.localSdp ?? '')));
     call.on('dtmf', (e) => pc.digits.push({ digit: e.digit, source: e.source ?? 'info' }));
     call.on('ended', () => ua.loop.cancel(sender));
+    // a REFER (RFC 3515): the referred call gets media of its own (ReferRequest.offer), tracked like any other
+    call.on('refer', (e) => {
+      const cm = CallMedia.open({ loop: ua.loop, srtp: 'none', rtcpMux: false });
+      e.offer = cm.then((m) => createSdpOffer(m.local, { sessionId: '3', version: 1 }));
+      void e.call.then(
+        async (c) => {
+          const m = await cm;
+          track(c, m.attach(c, readSdpAnswer(c.remoteSdp ?? '', m.local)));
+        },
+        async () => (await cm).close(),
+      );
+    });
     calls.push(pc);
     for (const w of waiters) w();
     return pc;

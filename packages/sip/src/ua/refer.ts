@@ -2,6 +2,7 @@ import type { Loop, TimerId } from '@mdh/loop';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import type { Call } from './call.js';
 import type { IncomingRequest } from './stack.js';
+import { SipCallError } from './targets.js';
 
 /**
  * Transfer (RFC 3515 REFER with its implicit subscription and `message/sipfrag` NOTIFYs, RFC 3892 Referred-By,
@@ -19,14 +20,15 @@ export interface ReferHost {
     opts: { body?: string; contentType?: string; headers?: Record<string, string> },
   ): Promise<SipResponse>;
   /**
-   * Places the call the REFER asks for (to `target`, with Referred-By / Replaces headers); resolves with the
-   * final status (2xx when established).
+   * Places the call the REFER asks for (to `target`, with Referred-By / Replaces headers, offering `offer` when
+   * the application gave one); resolves with the final status (2xx when established) and the call.
    */
   placeReferredCall(
     from: Call,
     target: string,
     headers: [string, string][],
-  ): Promise<{ status: number; reason: string }>;
+    offer?: string | Promise<string>,
+  ): Promise<{ status: number; reason: string; call?: Call }>;
   /** Our AOR (for Referred-By). */
   aor: string;
 }
@@ -40,6 +42,16 @@ export interface ReferRequest {
   /** Replaces (RFC 3891) from the Refer-To URI's headers, when the transfer is attended. */
   replaces: string | undefined;
   request: SipRequest;
+  /**
+   * The SDP offer of the referred call. A `refer` listener may set it (or a promise of it), synchronously, e.g.
+   * with the media it opened for the new call; default: the transferred call's own SDP with a new version.
+   */
+  offer?: string | Promise<string>;
+  /**
+   * The referred call once it is established (to attach its media, hang it up...); rejects with the reason it
+   * failed (a {@link SipCallError} with its final status).
+   */
+  call: Promise<Call>;
 }
 
 /** A sipfrag status line `SIP/2.0 200 OK` (RFC 3420) → status and reason; undefined if there is none. */
@@ -93,8 +105,17 @@ const REFER_WAIT_MS = 60_000;
 /** The REFER state of a user agent: subscriptions we created (outgoing REFERs) and REFERs we follow. */
 export class Transfers {
   private readonly outgoing = new Map<Call, OutgoingRefer[]>();
+  /** REFERs we follow whose final NOTIFY is not sent yet (the notifier side of the implicit subscription). */
+  private following = 0;
 
   constructor(private readonly host: ReferHost) {}
+
+  /** Live implicit subscriptions (RFC 3515 §2.4.4): REFERs sent awaiting their final NOTIFY, and REFERs followed. */
+  get size(): number {
+    let n = this.following;
+    for (const l of this.outgoing.values()) n += l.length;
+    return n;
+  }
 
   // ---------------------------------------------------------------------------------------------- receive
 
@@ -112,7 +133,21 @@ export class Transfers {
     }
     r.reply(202, { headers: [['Contact', call.dialog.localContact]] });
     const referredBy = req.get('referred-by');
-    const e: ReferRequest = { target: parsed.target, referredBy, replaces: parsed.replaces, request: req };
+    let settleCall: { resolve: (c: Call) => void; reject: (e: unknown) => void } = {
+      resolve: () => {},
+      reject: () => {},
+    };
+    const placed = new Promise<Call>((resolve, reject) => {
+      settleCall = { resolve, reject };
+    });
+    placed.catch(() => {}); // an application that does not look at `call` must not see an unhandled rejection
+    const e: ReferRequest = {
+      target: parsed.target,
+      referredBy,
+      replaces: parsed.replaces,
+      request: req,
+      call: placed,
+    };
     emit(e);
     // §2.4.6: the NOTIFYs carry Event: refer with id = the REFER's CSeq number
     const event = `refer;id=${req.cseq?.seq ?? 1}`;
@@ -130,11 +165,17 @@ export class Transfers {
     if (referredBy) headers.push(['Referred-By', referredBy]);
     // RFC 3891 §3: an attended transfer's new INVITE carries Replaces
     if (parsed.replaces) headers.push(['Replaces', parsed.replaces]);
-    void this.host.placeReferredCall(call, parsed.target, headers).then(
+    this.following++;
+    void this.host.placeReferredCall(call, parsed.target, headers, e.offer).then(
       (res) => {
+        this.following--;
+        if (res.call) settleCall.resolve(res.call);
+        else settleCall.reject(new SipCallError(res.status, res.reason));
         if (call.state !== 'ended') void notify(`SIP/2.0 ${res.status} ${res.reason}`, 'terminated;reason=noresource');
       },
-      () => {
+      (err: unknown) => {
+        this.following--;
+        settleCall.reject(err);
         if (call.state !== 'ended') void notify('SIP/2.0 500 Server Internal Error', 'terminated;reason=noresource');
       },
     );
