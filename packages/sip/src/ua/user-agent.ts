@@ -1193,6 +1193,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         call.end('remote-bye');
         return;
       case 'INVITE': {
+        if (this.refreshRejected(r)) return; // RFC 4028 §9 hook (session-timer.ts)
         // re-INVITE (§14.2): answer the new offer. Glare — our own re-INVITE (or our 2xx awaiting its ACK) is
         // still in progress — is answered 491 Request Pending.
         if (this.pending.has(id) || call.reinviting || this.answering.has(id)) {
@@ -1355,6 +1356,17 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   /**
+   * A session refresh (re-INVITE or UPDATE) is checked like an initial INVITE (RFC 4028 §9): a Session-Expires
+   * below our Min-SE is answered 422 with our Min-SE (a malformed one 400), and the session is unchanged.
+   */
+  private refreshRejected(r: IncomingRequest): boolean {
+    const d = this.st ? uasSessionTimer(r.request, this.st) : undefined;
+    if (d?.kind !== 'reject') return false;
+    r.reply(d.status, { headers: d.headers });
+    return true;
+  }
+
+  /**
    * A re-INVITE or UPDATE from the peer answered 2xx is a session refresh (RFC 4028 §10): the timer restarts,
    * with the interval and refresher it names (refresher=uac: the peer, which sent it; uas: us); the 2xx
    * repeats Session-Expires.
@@ -1390,6 +1402,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    */
   private onUpdate(r: IncomingRequest, call: Call, id: string): void {
     const req = r.request;
+    if (this.refreshRejected(r)) return; // RFC 4028 §9 hook (session-timer.ts)
     if (!req.body.length) {
       r.reply(200, { headers: [['Contact', call.dialog.localContact], ...this.refreshedBy(call, req)] });
       call.fire('request', req);
