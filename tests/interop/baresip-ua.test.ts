@@ -9,8 +9,10 @@ import { hasPeer } from './peers.js';
 // application/dtmf-relay). baresip is driven through its ctrl_tcp module; mdh phones are UserAgents with real
 // media (tests/interop/mdh-phone.ts) that send a tone while their SDP direction lets them send.
 //
-// baresip 1.0.0 limitation: it receives DTMF by SIP INFO (application/dtmf-relay, "Signal=") but has no setting to
-// send it (it sends RFC 4733 only); INFO towards mdh is proven with sipp (sipp-info-dtmf.test.ts).
+// baresip 1.0.0 limitations: it receives DTMF by SIP INFO (application/dtmf-relay, "Signal=") but has no setting to
+// send it (it sends RFC 4733 only): INFO towards mdh is proven with sipp (sipp-info-dtmf.test.ts). It answers
+// UPDATE 501, so hold towards it goes by re-INVITE; it has no hold event (its recvonly answer and its stopped
+// stream are the evidence).
 
 afterAll(() => {
   killControlled();
@@ -87,6 +89,12 @@ describe.skipIf(!hasPeer('baresip'))('baresip ↔ mdh UserAgent', () => {
       const pc = await a.dial(br.uri);
       await br.waitEvent((e) => e.type === 'CALL_ESTABLISHED');
       await until(() => counts(pc).received > 25, 'media from baresip');
+
+      // baresip 1.0.0 does not implement UPDATE (RFC 3311): a hold by UPDATE is refused (501) and changes nothing
+      await expect(pc.call.hold({ method: 'UPDATE' })).rejects.toThrow(/501/);
+      expect(pc.call.localHold).toBe(false);
+      expect(pc.call.localSdp).toMatch(/a=sendrecv/);
+      expect(pc.call.state).toBe('confirmed');
 
       const offers = br.events.length;
       const holdAnswer = await pc.call.hold();
