@@ -169,6 +169,29 @@ describe.skipIf(!hasPeer('baresip'))('baresip ↔ mdh UserAgent', () => {
     }
   }, 60_000);
 
+  it('blind transfer the other way: mdh A REFERs baresip to mdh B; baresip calls B and its NOTIFY settles 200', async () => {
+    try {
+      br = await startBaresip({ seconds: 40 });
+      const a = await startPhone('alice');
+      const b = await startPhone('bob', 700);
+      phones.push(a, b);
+      const pc = await a.dial(br.uri);
+      await br.waitEvent((e) => e.type === 'CALL_ESTABLISHED');
+      // resolves with the final status baresip's sipfrag NOTIFY reports (RFC 3515 §2.4.5)
+      expect(await pc.call.transfer(b.uri)).toEqual({ status: 200, reason: 'OK' });
+      const tr = await br.waitEvent((e) => e.type === 'TRANSFER');
+      expect(tr.param).toContain(b.uri);
+      const bc = await b.waitCall(0);
+      expect(bc.call.dialog.remoteUri).toContain('br@127.0.0.1');
+      expect(a.ua.stats().subscriptions).toBe(0);
+      await until(() => counts(bc).received > 25, 'media from baresip to B');
+      expect(await pc.call.hangup()).toBe(200);
+      expect(await bc.call.hangup()).toBe(200);
+    } finally {
+      await cleanup();
+    }
+  }, 60_000);
+
   it('DTMF both ways: baresip RFC 4733 → mdh; mdh RFC 4733 and SIP INFO → baresip', async () => {
     try {
       br = await startBaresip({ seconds: 40 });
