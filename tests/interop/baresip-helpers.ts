@@ -71,11 +71,21 @@ export function wavSamples(file: string): Int16Array {
 
 const ENC: Record<SrtpMode, string> = { none: '', sdes: ';mediaenc=srtp-mand', dtls: ';mediaenc=dtls_srtp' };
 
-/** A baresip config dir of the test's own: auto-answer, a tone file as the microphone, decoded audio dumped. */
-export function baresipDir(port: number, srtp: SrtpMode, tls: boolean, toneHz: number, extra: string[] = []): string {
+/**
+ * A baresip config dir of the test's own: auto-answer, a tone file (`toneSeconds` long) as the microphone, decoded
+ * audio dumped.
+ */
+export function baresipDir(
+  port: number,
+  srtp: SrtpMode,
+  tls: boolean,
+  toneHz: number,
+  extra: string[] = [],
+  toneSeconds = 10,
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'mdh-baresip-'));
   dirs.push(dir);
-  writeFileSync(join(dir, 'tone.wav'), toneWav(toneHz, 10));
+  writeFileSync(join(dir, 'tone.wav'), toneWav(toneHz, toneSeconds));
   const cert = generateCertificate({ commonName: '127.0.0.1', keyType: 'rsa-2048' });
   writeFileSync(join(dir, 'sip.pem'), `${toPem(cert.chain[0]!)}${privateKeyPem(cert)}`);
   writeFileSync(

@@ -48,6 +48,7 @@ export * from './ua/refer.js';
 export * from './ua/registrar.js';
 export type { SessionTimerOptions } from './ua/session-timer.js';
 export * from './ua/stack.js';
+export type { UaStats } from './ua/stats.js';
 export * from './ua/subscription.js';
 export * from './ua/subscriptions.js';
 export * from './ua/targets.js';

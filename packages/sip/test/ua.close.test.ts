@@ -40,11 +40,13 @@ describe('UserAgent.close and stats', () => {
     const s = uas.stats();
     expect(s).toEqual({
       calls: 0,
+      dialogs: 0,
       awaitingAck: 0,
       reliableProvisionals: 0,
       earlyDialogs: 0,
+      subscriptions: 0,
       registrations: 0,
-      transactions: { client: 0, server: 0 },
+      transactions: { client: 0, server: 0, clientInvite: 0, clientNonInvite: 0, serverInvite: 0, serverNonInvite: 0 },
     });
   });
 });

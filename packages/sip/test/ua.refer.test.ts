@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Call, type ReferRequest, type SipRequest, UserAgent } from '../src/index.js';
+import { type Call, type IncomingCall, type ReferRequest, type SipRequest, UserAgent } from '../src/index.js';
 import { offer, world } from './world.js';
 
 // Transfer (RFC 3515 REFER, RFC 3892 Referred-By, RFC 3891 Replaces) on the memory network and the manual clock.
@@ -47,6 +47,43 @@ describe('REFER (RFC 3515)', () => {
     expect(toCarol.req.get('referred-by')).toBe('<sip:alice@127.0.0.1:5060>');
     expect(toCarol.call?.state).toBe('confirmed');
     expect(notifies).toEqual(['active;expires=60|SIP/2.0 100 Trying', 'terminated;reason=noresource|SIP/2.0 200 OK']);
+  });
+
+  it('the refer listener gives the referred call its own offer (e.g. new media) and gets the call when it is up', async () => {
+    const { w, a, b, c, ab, incoming } = await setup();
+    const bob = incoming[0]!.call!;
+    // carol answers a second after the INVITE: the transfer is in progress meanwhile
+    const carolAnswers = c.listeners('invite')[0] as (i: IncomingCall) => void;
+    c.removeAllListeners('invite');
+    c.on('invite', (i) => void w.loop.after(1000, () => carolAnswers(i)));
+    const ownOffer = offer.replace('m=audio 4000', 'm=audio 4444');
+    const placed: Call[] = [];
+    bob.on('refer', (e) => {
+      e.offer = Promise.resolve(ownOffer);
+      void e.call.then((c) => placed.push(c));
+    });
+    const t = ab.transfer('sip:carol@127.0.0.3:5060');
+    await w.run(100);
+    // the implicit subscription (RFC 3515 §2.4.4) on both sides while the transfer runs, none once it is done
+    expect([a.stats().subscriptions, b.stats().subscriptions]).toEqual([1, 1]);
+    await w.run(1100);
+    expect((await t).status).toBe(200);
+    expect([a.stats().subscriptions, b.stats().subscriptions]).toEqual([0, 0]);
+    const toCarol = incoming.find((i) => i.ua === 'carol')!;
+    expect(toCarol.req.bodyText).toContain('m=audio 4444');
+    expect(placed).toHaveLength(1);
+    expect(placed[0]!.state).toBe('confirmed');
+    expect(placed[0]!.remoteSdp).toBe(offer); // carol's answer
+    // a refused referred call rejects `call` with its status
+    const failed: unknown[] = [];
+    const { w: w2, c: c2, ab: ab2, incoming: inc2 } = await setup();
+    c2.removeAllListeners('invite');
+    c2.on('invite', (i) => i.reject(486));
+    inc2[0]!.call!.on('refer', (e) => void e.call.catch((err: { status: number }) => failed.push(err.status)));
+    const t2 = ab2.transfer('sip:carol@127.0.0.3:5060');
+    await w2.run(100);
+    expect((await t2).status).toBe(486);
+    expect(failed).toEqual([486]);
   });
 
   it('a failed referred call is reported: NOTIFY SIP/2.0 486 → transfer resolves 486', async () => {

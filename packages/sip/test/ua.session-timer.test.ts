@@ -149,6 +149,90 @@ describe('RFC 4028 session timers', () => {
     expect(by('c@raw').get('session-expires')).toBeUndefined();
   });
 
+  it('UAS with Min-SE 300: an INVITE asking 120 s (≥ 90, below ours) → 422 with Min-SE: 300 (§9)', async () => {
+    const w = world();
+    const uas = new UserAgent({
+      loop: w.loop,
+      transports: [w.net.attach('127.0.0.1', 5060)],
+      user: 'bob',
+      sessionTimers: { minSE: 300 },
+    });
+    uas.on('invite', (i) => void i.answer(offer));
+    const raw = rawPeer(w, () => undefined);
+    await raw.send(rawInvite(['Supported: timer', 'Session-Expires: 120'], 'm1@raw'));
+    await raw.send(rawInvite(['Supported: timer', 'Session-Expires: 300'], 'm2@raw'));
+    await w.run(20);
+    const finals = raw.got.filter((g) => g.m.kind === 'response' && g.m.status >= 200).map((g) => g.m);
+    const by = (cid: string) => finals.find((m) => m.callId === cid)!;
+    expect((by('m1@raw') as { status: number }).status).toBe(422);
+    expect(by('m1@raw').get('min-se')).toBe('300');
+    expect((by('m2@raw') as { status: number }).status).toBe(200);
+    expect(by('m2@raw').get('session-expires')).toBe('300;refresher=uac');
+  });
+
+  it('session refreshes too: a re-INVITE or UPDATE with Session-Expires below Min-SE → 422 + Min-SE; the call stays up and a good refresh is answered 200', async () => {
+    const w = world();
+    const uas = new UserAgent({
+      loop: w.loop,
+      transports: [w.net.attach('127.0.0.1', 5060)],
+      user: 'bob',
+      sessionTimers: { minSE: 300 },
+    });
+    let call: Call | undefined;
+    uas.on('invite', (i) => void i.answer(offer).then((c) => (call = c)));
+    const raw = rawPeer(w, () => undefined);
+    await raw.send(rawInvite(['Supported: timer', 'Session-Expires: 1800'], 'r@raw'));
+    await w.run(10);
+    const ok = raw.got.find((g) => g.m.kind === 'response' && g.m.status === 200)!.m;
+    const toTag = ok.to?.tag ?? '';
+    const inDialog = (method: string, cseq: number, branch: string, extra: string[], body = '') =>
+      [
+        `${method} sip:bob@127.0.0.1:5060 SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK${branch}`,
+        'From: <sip:raw@127.0.0.2>;tag=r1',
+        `To: <sip:bob@127.0.0.1>;tag=${toTag}`,
+        'Call-ID: r@raw',
+        `CSeq: ${cseq} ${method}`,
+        'Contact: <sip:raw@127.0.0.2:5060>',
+        'Max-Forwards: 70',
+        ...extra,
+        ...(body ? ['Content-Type: application/sdp'] : []),
+        `Content-Length: ${body.length}`,
+        '',
+        body,
+      ].join('\n');
+    await raw.send(inDialog('ACK', 1, 'ack1', []));
+    await w.run(10);
+    const answers = () =>
+      raw.got
+        .filter((g) => g.m.kind === 'response' && g.m.cseq && g.m.cseq.seq > 1)
+        .map((g) => `${g.m.cseq?.seq} ${(g.m as { status: number }).status} ${g.m.get('min-se') ?? '-'}`);
+    // below 90 (RFC 4028 §5's floor) and below our 300, by re-INVITE (with SDP) and by UPDATE (with and without)
+    await raw.send(inDialog('INVITE', 2, 'ri2', ['Supported: timer', 'Session-Expires: 60'], offer));
+    await w.run(10);
+    await raw.send(inDialog('ACK', 2, 'ri2', []));
+    await raw.send(inDialog('INVITE', 3, 'ri3', ['Supported: timer', 'Session-Expires: 120;refresher=uac'], offer));
+    await w.run(10);
+    await raw.send(inDialog('ACK', 3, 'ri3', []));
+    await raw.send(inDialog('UPDATE', 4, 'up4', ['Supported: timer', 'Session-Expires: 89'], offer));
+    await raw.send(inDialog('UPDATE', 5, 'up5', ['Supported: timer', 'Session-Expires: 200']));
+    await w.run(10);
+    expect(answers()).toEqual(['2 422 300', '3 422 300', '4 422 300', '5 422 300']);
+    expect(call?.state).toBe('confirmed');
+    expect(uas.stats().awaitingAck).toBe(0);
+    // a refresh at our Min-SE is fine, by either method
+    await raw.send(inDialog('UPDATE', 6, 'up6', ['Supported: timer', 'Session-Expires: 300']));
+    await raw.send(inDialog('INVITE', 7, 'ri7', ['Supported: timer', 'Session-Expires: 400;refresher=uac'], offer));
+    await w.run(10);
+    await raw.send(inDialog('ACK', 7, 'ri7', []));
+    await w.run(10);
+    expect(answers().slice(4)).toEqual(['6 200 -', '7 200 -']);
+    const r7 = raw.got.find((g) => g.m.kind === 'response' && g.m.cseq?.seq === 7)!.m;
+    expect(r7.get('session-expires')).toBe('400;refresher=uac');
+    expect(uas.stats().awaitingAck).toBe(0);
+    expect(call?.state).toBe('confirmed');
+  });
+
   it('UAS, not the refresher: BYE at expiry − min(32 s, SE/3) without a refresh; an UPDATE refresh moves it', async () => {
     const w = world();
     const uas = new UserAgent({ loop: w.loop, transports: [w.net.attach('127.0.0.1', 5060)], user: 'bob' });

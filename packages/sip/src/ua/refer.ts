@@ -2,6 +2,7 @@ import type { Loop, TimerId } from '@mdh/loop';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import type { Call } from './call.js';
 import type { IncomingRequest } from './stack.js';
+import { SipCallError } from './targets.js';
 
 /**
  * Transfer (RFC 3515 REFER with its implicit subscription and `message/sipfrag` NOTIFYs, RFC 3892 Referred-By,
@@ -19,14 +20,15 @@ export interface ReferHost {
     opts: { body?: string; contentType?: string; headers?: Record<string, string> },
   ): Promise<SipResponse>;
   /**
-   * Places the call the REFER asks for (to `target`, with Referred-By / Replaces headers); resolves with the
-   * final status (2xx when established).
+   * Places the call the REFER asks for (to `target`, with Referred-By / Replaces headers, offering `offer` when
+   * the application gave one); resolves with the final status (2xx when established) and the call.
    */
   placeReferredCall(
     from: Call,
     target: string,
     headers: [string, string][],
-  ): Promise<{ status: number; reason: string }>;
+    offer?: string | Promise<string>,
+  ): Promise<{ status: number; reason: string; call?: Call }>;
   /** Our AOR (for Referred-By). */
   aor: string;
   /** An application handler (`call.onRefer`) threw or rejected: reported as the UA's `error`. */
@@ -38,6 +40,12 @@ export interface ReferHost {
  * declines with 603 Decline; a 4xx-6xx number declines with that status (e.g. 403).
  */
 export type ReferVerdict = boolean | number | undefined;
+
+/** Settles the `call` promise of a {@link ReferRequest}. */
+interface CallSettler {
+  resolve: (c: Call) => void;
+  reject: (e: unknown) => void;
+}
 
 /** Bound on how long an asynchronous `call.onRefer` may decide (the REFER's transaction must be answered). */
 const REFER_DECIDE_MS = 30_000;
@@ -51,6 +59,16 @@ export interface ReferRequest {
   /** Replaces (RFC 3891) from the Refer-To URI's headers, when the transfer is attended. */
   replaces: string | undefined;
   request: SipRequest;
+  /**
+   * The SDP offer of the referred call. A `refer` listener may set it (or a promise of it), synchronously, e.g.
+   * with the media it opened for the new call; default: the transferred call's own SDP with a new version.
+   */
+  offer?: string | Promise<string>;
+  /**
+   * The referred call once it is established (to attach its media, hang it up...); rejects with the reason it
+   * failed (a {@link SipCallError} with its final status).
+   */
+  call: Promise<Call>;
 }
 
 /** A sipfrag status line `SIP/2.0 200 OK` (RFC 3420) → status and reason; undefined if there is none. */
@@ -104,8 +122,17 @@ const REFER_WAIT_MS = 60_000;
 /** The REFER state of a user agent: subscriptions we created (outgoing REFERs) and REFERs we follow. */
 export class Transfers {
   private readonly outgoing = new Map<Call, OutgoingRefer[]>();
+  /** REFERs we follow whose final NOTIFY is not sent yet (the notifier side of the implicit subscription). */
+  private following = 0;
 
   constructor(private readonly host: ReferHost) {}
+
+  /** Live implicit subscriptions (RFC 3515 §2.4.4): REFERs sent awaiting their final NOTIFY, and REFERs followed. */
+  get size(): number {
+    let n = this.following;
+    for (const l of this.outgoing.values()) n += l.length;
+    return n;
+  }
 
   // ---------------------------------------------------------------------------------------------- receive
 
@@ -122,26 +149,41 @@ export class Transfers {
       return;
     }
     const referredBy = req.get('referred-by');
-    const e: ReferRequest = { target: parsed.target, referredBy, replaces: parsed.replaces, request: req };
+    let settleCall: CallSettler = { resolve: () => {}, reject: () => {} };
+    const placed = new Promise<Call>((resolve, reject) => {
+      settleCall = { resolve, reject };
+    });
+    placed.catch(() => {}); // an application that does not look at `call` must not see an unhandled rejection
+    const e: ReferRequest = {
+      target: parsed.target,
+      referredBy,
+      replaces: parsed.replaces,
+      request: req,
+      call: placed,
+    };
     const decide = call.onRefer;
     if (!decide) {
-      this.follow(r, call, e, parsed.replaces, emit);
+      this.follow(r, call, e, settleCall, emit);
       return;
     }
     // RFC 3515 §2.4.2: the application may decline the REFER (603 Decline, 403 Forbidden...); a handler that
     // throws declines it too (603) and is reported
+    const declined = (status: number) => {
+      if (!r.answered) r.reply(status);
+      settleCall.reject(new SipCallError(status, 'REFER declined'));
+    };
     const failed = (err: unknown) => {
-      if (!r.answered) r.reply(603);
+      declined(603);
       this.host.handlerFailed?.(err, 'refer');
     };
     const apply = (v: ReferVerdict | void) => {
       if (r.answered || call.state === 'ended') {
-        if (!r.answered) r.reply(481);
+        declined(481);
         return;
       }
-      if (v === false) r.reply(603);
-      else if (typeof v === 'number' && Number.isInteger(v) && v >= 300 && v <= 699) r.reply(v);
-      else this.follow(r, call, e, parsed.replaces, emit);
+      if (v === false) declined(603);
+      else if (typeof v === 'number' && Number.isInteger(v) && v >= 300 && v <= 699) declined(v);
+      else this.follow(r, call, e, settleCall, emit);
     };
     let v: ReferVerdict | void | Promise<ReferVerdict | void>;
     try {
@@ -154,9 +196,7 @@ export class Transfers {
       apply(v);
       return;
     }
-    const t = this.host.loop.after(REFER_DECIDE_MS, () => {
-      if (!r.answered) r.reply(603);
-    });
+    const t = this.host.loop.after(REFER_DECIDE_MS, () => declined(603));
     v.then(
       (x) => {
         this.host.loop.cancel(t);
@@ -174,12 +214,12 @@ export class Transfers {
     r: IncomingRequest,
     call: Call,
     e: ReferRequest,
-    replaces: string | undefined,
+    settleCall: CallSettler,
     emit: (e: ReferRequest) => void,
   ): void {
     const req = r.request;
     const referredBy = e.referredBy;
-    const parsed = { target: e.target, replaces };
+    const parsed = { target: e.target, replaces: e.replaces };
     r.reply(202, { headers: [['Contact', call.dialog.localContact]] });
     emit(e);
     // §2.4.6: the NOTIFYs carry Event: refer with id = the REFER's CSeq number
@@ -198,11 +238,17 @@ export class Transfers {
     if (referredBy) headers.push(['Referred-By', referredBy]);
     // RFC 3891 §3: an attended transfer's new INVITE carries Replaces
     if (parsed.replaces) headers.push(['Replaces', parsed.replaces]);
-    void this.host.placeReferredCall(call, parsed.target, headers).then(
+    this.following++;
+    void this.host.placeReferredCall(call, parsed.target, headers, e.offer).then(
       (res) => {
+        this.following--;
+        if (res.call) settleCall.resolve(res.call);
+        else settleCall.reject(new SipCallError(res.status, res.reason));
         if (call.state !== 'ended') void notify(`SIP/2.0 ${res.status} ${res.reason}`, 'terminated;reason=noresource');
       },
-      () => {
+      (err: unknown) => {
+        this.following--;
+        settleCall.reject(err);
         if (call.state !== 'ended') void notify('SIP/2.0 500 Server Internal Error', 'terminated;reason=noresource');
       },
     );

@@ -221,6 +221,20 @@ export class SipStack {
     return { client: this.client.size, server: this.server.size };
   }
 
+  /** Live transactions of each kind (a walk over them: for statistics, not for hot paths). */
+  transactionKinds(): { clientInvite: number; clientNonInvite: number; serverInvite: number; serverNonInvite: number } {
+    let clientInvite = 0;
+    let serverInvite = 0;
+    for (const e of this.client.values()) if (e.tx instanceof ClientInviteTransaction) clientInvite++;
+    for (const e of this.server.values()) if (e.tx instanceof ServerInviteTransaction) serverInvite++;
+    return {
+      clientInvite,
+      clientNonInvite: this.client.size - clientInvite,
+      serverInvite,
+      serverNonInvite: this.server.size - serverInvite,
+    };
+  }
+
   // ---------------------------------------------------------------- client side
 
   /**

@@ -31,6 +31,7 @@ import {
   uasSessionTimer,
 } from './session-timer.js';
 import { type IncomingRequest, type SendTarget, SipStack } from './stack.js';
+import type { UaStats } from './stats.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 import { Subscriptions } from './subscriptions.js';
 import { resolveSendTargets, SipCallError, type TargetResolver } from './targets.js';
@@ -353,7 +354,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     this.transfers = new Transfers({
       loop: this.loop,
       sendInDialog: (c, m, opts) => this.sendInDialog(c, m, opts),
-      placeReferredCall: (from, target, headers) => this.placeReferredCall(from, target, headers),
+      placeReferredCall: (from, target, headers, offer) => this.placeReferredCall(from, target, headers, offer),
       handlerFailed: (e, ev) => this.handlerFailed(e, ev),
       get aor() {
         return ua.aor;
@@ -445,25 +446,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   readonly registrations = new Set<Registration>();
 
   /**
-   * Counts of what the UA holds (for leak checks: all go back to 0 once calls and transactions end): calls,
-   * 2xx awaiting ACK, reliable provisionals (RFC 3262) and early dialogs being PRACKed, registrations,
-   * transactions.
+   * Counts of what the UA holds (for leak checks: all go back to 0 once calls end and the transactions' timers
+   * have run): calls, dialogs, 2xx awaiting ACK, reliable provisionals (RFC 3262) and early dialogs being
+   * PRACKed, subscriptions, registrations, transactions of each kind. See {@link UaStats}.
    */
-  stats(): {
-    calls: number;
-    awaitingAck: number;
-    reliableProvisionals: number;
-    earlyDialogs: number;
-    registrations: number;
-    transactions: { client: number; server: number };
-  } {
+  stats(): UaStats {
     return {
       calls: this.calls.size,
+      dialogs: this.calls.size + this.prackClient.size,
       awaitingAck: this.pending.size,
       reliableProvisionals: this.prackServer.size,
       earlyDialogs: this.prackClient.size,
+      subscriptions: this.transfers.size + this.subscriptions.size.made + this.subscriptions.size.served,
       registrations: this.registrations.size,
-      transactions: this.stack.liveTransactions,
+      transactions: { ...this.stack.liveTransactions, ...this.stack.transactionKinds() },
     };
   }
 
@@ -1228,6 +1224,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         call.end('remote-bye');
         return;
       case 'INVITE': {
+        if (this.refreshRejected(r)) return; // RFC 4028 §9 hook (session-timer.ts)
         // re-INVITE (§14.2): answer the new offer. Glare — our own re-INVITE (or our 2xx awaiting its ACK) is
         // still in progress — is answered 491 Request Pending.
         if (this.pending.has(id) || call.reinviting || this.answering.has(id)) {
@@ -1339,16 +1336,22 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     return this.transfers.transfer(call, target);
   }
 
-  /** The call a REFER asks for: our current SDP (a new version) as the offer, Referred-By/Replaces headers. */
+  /**
+   * The call a REFER asks for: the application's offer (`ReferRequest.offer`) or our current SDP (a new
+   * version), Referred-By/Replaces headers.
+   */
   private async placeReferredCall(
     from: Call,
     target: string,
     headers: [string, string][],
-  ): Promise<{ status: number; reason: string }> {
+    offer?: string | Promise<string>,
+  ): Promise<{ status: number; reason: string; call?: Call }> {
     try {
-      const sdp = from.localSdp !== undefined ? bumpVersion(from.localSdp) : undefined;
-      await this.invite(target, { ...(sdp !== undefined ? { sdp } : {}), headers, timeoutMs: 60_000 }).result;
-      return { status: 200, reason: 'OK' };
+      const sdp =
+        offer !== undefined ? await offer : from.localSdp !== undefined ? bumpVersion(from.localSdp) : undefined;
+      const call = await this.invite(target, { ...(sdp !== undefined ? { sdp } : {}), headers, timeoutMs: 60_000 })
+        .result;
+      return { status: 200, reason: 'OK', call };
     } catch (e) {
       if (e instanceof SipCallError) return { status: e.status, reason: e.message.replace(/^\d+ /, '') };
       return { status: 500, reason: 'Server Internal Error' };
@@ -1381,6 +1384,17 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       expire: () => void call.hangup('timeout'),
     });
     this.timers.set(call, timer);
+  }
+
+  /**
+   * A session refresh (re-INVITE or UPDATE) is checked like an initial INVITE (RFC 4028 §9): a Session-Expires
+   * below our Min-SE is answered 422 with our Min-SE (a malformed one 400), and the session is unchanged.
+   */
+  private refreshRejected(r: IncomingRequest): boolean {
+    const d = this.st ? uasSessionTimer(r.request, this.st) : undefined;
+    if (d?.kind !== 'reject') return false;
+    r.reply(d.status, { headers: d.headers });
+    return true;
   }
 
   /**
@@ -1419,6 +1433,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    */
   private onUpdate(r: IncomingRequest, call: Call, id: string): void {
     const req = r.request;
+    if (this.refreshRejected(r)) return; // RFC 4028 §9 hook (session-timer.ts)
     if (!req.body.length) {
       r.reply(200, { headers: [['Contact', call.dialog.localContact], ...this.refreshedBy(call, req)] });
       call.fire('request', req);
