@@ -75,76 +75,36 @@ function result(info: DtlsConnectionInfo, session: DtlsSession) {
   };
 }
 
+/** What `mdh dtls` was asked to do, read from its arguments. */
+interface DtlsCommand {
+  mode: 'connect' | 'listen';
+  hp: { host: string; port: number };
+  certificate: DtlsCertificate;
+  srtpProfiles: string[];
+  srtpAsked: boolean;
+  once: boolean;
+  requestClientCertificate: boolean;
+  common: Parameters<typeof connect>[0] & Parameters<typeof listen>[0];
+}
+
 /** Runs `mdh dtls`. */
 export async function run(argv: string[]): Promise<number> {
   const cl = commandLine(spec, argv); // strict: unknown flags and bad values are usage errors (exit 2)
   if (typeof cl === 'number') return cl;
   const { positional, flags } = parseArgs(argv, ['once', 'json', 'no-client-cert']);
-  const [mode, target, ...more] = positional;
+  const [mode, target] = positional;
   if ((mode !== 'connect' && mode !== 'listen') || !target) {
     return usageError(spec, `the first argument must be connect or listen (got '${mode}')`);
   }
-  const str = (k: string): string | undefined => {
-    const v = flags.get(k);
-    return typeof v === 'string' ? v : undefined;
-  };
-  let certificate: DtlsCertificate;
-  let srtpProfiles: string[];
-  let cipherSuites: CipherSuiteName[] | undefined;
-  let hp: { host: string; port: number };
-  let mtu: number | undefined;
-  let timeout: number;
-  let ca: string | undefined;
+  let cmd: DtlsCommand;
   try {
-    hp = parseHostPort(target);
-    const certFile = str('cert');
-    const keyFile = str('key');
-    if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('--cert and --key go together');
-    certificate =
-      certFile && keyFile
-        ? loadCertificate(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'))
-        : generateCertificate();
-    // `--srtp A,B` or `--srtp A B` (profiles after the first as extra words)
-    srtpProfiles = (str('srtp') ?? DTLS_SRTP_PROFILES.map((p) => p.name).join(','))
-      .split(',')
-      .concat(str('srtp') !== undefined ? more.flatMap((w) => w.split(',')) : [])
-      .filter((s) => s.length > 0);
-    if (str('srtp') === undefined && more.length > 0) throw new Error(`unexpected argument '${more[0]}'`);
-    for (const p of srtpProfiles) if (!dtlsSrtpProfile(p)) throw new Error(`unknown SRTP profile '${p}'`);
-    const c = str('cipher');
-    if (c) {
-      cipherSuites = c.split(',').map((n) => {
-        const s = cipherSuiteInfo(n);
-        if (!s) throw new Error(`unknown cipher suite '${n}'`);
-        return s.name;
-      });
-    }
-    const m = str('mtu');
-    if (m !== undefined) {
-      mtu = Number(m);
-      if (!Number.isInteger(mtu) || mtu < 100 || mtu > 65507) throw new Error('--mtu must be 100..65507');
-    }
-    timeout = Number(str('timeout') ?? 30_000);
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new Error('--timeout must be a positive number of ms');
-    const caFile = str('ca');
-    if (caFile) ca = readFileSync(caFile, 'utf8');
+    cmd = readCommand(mode, positional, flags);
   } catch (e) {
     process.stderr.write(`mdh dtls: ${(e as Error).message}\n`);
     return 2;
   }
-  const fp = str('fingerprint');
-  const srtpAsked = str('srtp') !== undefined;
-  const common = {
-    certificate,
-    srtpProfiles,
-    handshakeTimeoutMs: timeout,
-    ...(cipherSuites ? { cipherSuites } : {}),
-    ...(mtu !== undefined ? { mtu } : {}),
-    ...(fp ? { expectedFingerprints: [fp] } : {}),
-    ...(ca ? { ca: [ca] } : {}),
-  };
-  process.stderr.write(`local fingerprint: ${fingerprint(certificate.chain[0]!)}\n`);
-  if (!fp && !ca) {
+  process.stderr.write(`local fingerprint: ${fingerprint(cmd.certificate.chain[0]!)}\n`);
+  if (!cmd.common.expectedFingerprints && !cmd.common.ca) {
     // Without a fingerprint or a CA, any certificate is accepted: the channel is encrypted but a man in the middle
     // cannot be told from the peer (RFC 5763 §5/§6.7.1: DTLS-SRTP relies on the fingerprint exchanged in signalling).
     process.stderr.write(
@@ -152,25 +112,94 @@ export async function run(argv: string[]): Promise<number> {
         'so a man in the middle would go unnoticed\n',
     );
   }
+  return cmd.mode === 'connect' ? runConnect(cmd) : runListen(cmd);
+}
 
-  if (mode === 'connect') {
-    try {
-      const conn = await connect({ host: hp.host, port: hp.port, ...common });
-      process.stdout.write(`${JSON.stringify(result(conn.info, conn.session))}\n`);
-      await conn.close();
-      if (srtpAsked && !conn.info.srtpProfile) {
-        // Asked for DTLS-SRTP keys and got none: the peer did not agree to any profile offered (RFC 5764 §4.1.1).
-        process.stderr.write(`mdh dtls: no SRTP profile was agreed (offered ${srtpProfiles.join(', ')})\n`);
-        return 1;
-      }
-      return 0;
-    } catch (e) {
-      process.stderr.write(`mdh dtls: handshake failed: ${(e as Error).message}\n`);
+function readCommand(
+  mode: 'connect' | 'listen',
+  positional: string[],
+  flags: Map<string, string | boolean>,
+): DtlsCommand {
+  const more = positional.slice(2);
+  const str = (k: string): string | undefined => {
+    const v = flags.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const hp = parseHostPort(positional[1]!);
+  const certFile = str('cert');
+  const keyFile = str('key');
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('--cert and --key go together');
+  const certificate =
+    certFile && keyFile
+      ? loadCertificate(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'))
+      : generateCertificate();
+  // `--srtp A,B` or `--srtp A B` (profiles after the first as extra words)
+  const srtpProfiles = (str('srtp') ?? DTLS_SRTP_PROFILES.map((p) => p.name).join(','))
+    .split(',')
+    .concat(str('srtp') !== undefined ? more.flatMap((w) => w.split(',')) : [])
+    .filter((s) => s.length > 0);
+  if (str('srtp') === undefined && more.length > 0) throw new Error(`unexpected argument '${more[0]}'`);
+  for (const p of srtpProfiles) if (!dtlsSrtpProfile(p)) throw new Error(`unknown SRTP profile '${p}'`);
+  let cipherSuites: CipherSuiteName[] | undefined;
+  const c = str('cipher');
+  if (c) {
+    cipherSuites = c.split(',').map((n) => {
+      const s = cipherSuiteInfo(n);
+      if (!s) throw new Error(`unknown cipher suite '${n}'`);
+      return s.name;
+    });
+  }
+  let mtu: number | undefined;
+  const m = str('mtu');
+  if (m !== undefined) {
+    mtu = Number(m);
+    if (!Number.isInteger(mtu) || mtu < 100 || mtu > 65507) throw new Error('--mtu must be 100..65507');
+  }
+  const timeout = Number(str('timeout') ?? 30_000);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new Error('--timeout must be a positive number of ms');
+  const caFile = str('ca');
+  const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
+  const fp = str('fingerprint');
+  return {
+    mode,
+    hp,
+    certificate,
+    srtpProfiles,
+    srtpAsked: str('srtp') !== undefined,
+    once: flags.get('once') === true,
+    requestClientCertificate: flags.get('no-client-cert') !== true,
+    common: {
+      host: hp.host,
+      port: hp.port,
+      certificate,
+      srtpProfiles,
+      handshakeTimeoutMs: timeout,
+      ...(cipherSuites ? { cipherSuites } : {}),
+      ...(mtu !== undefined ? { mtu } : {}),
+      ...(fp ? { expectedFingerprints: [fp] } : {}),
+      ...(ca ? { ca: [ca] } : {}),
+    },
+  };
+}
+
+async function runConnect(cmd: DtlsCommand): Promise<number> {
+  try {
+    const conn = await connect(cmd.common);
+    process.stdout.write(`${JSON.stringify(result(conn.info, conn.session))}\n`);
+    await conn.close();
+    if (cmd.srtpAsked && !conn.info.srtpProfile) {
+      // Asked for DTLS-SRTP keys and got none: the peer did not agree to any profile offered (RFC 5764 §4.1.1).
+      process.stderr.write(`mdh dtls: no SRTP profile was agreed (offered ${cmd.srtpProfiles.join(', ')})\n`);
       return 1;
     }
+    return 0;
+  } catch (e) {
+    process.stderr.write(`mdh dtls: handshake failed: ${(e as Error).message}\n`);
+    return 1;
   }
+}
 
-  const once = flags.get('once') === true;
+function runListen(cmd: DtlsCommand): Promise<number> {
   return new Promise<number>((resolve) => {
     let server: Awaited<ReturnType<typeof listen>> | undefined;
     let finished = false;
@@ -180,22 +209,17 @@ export async function run(argv: string[]): Promise<number> {
       void (server ? server.close() : Promise.resolve()).then(() => resolve(code));
     };
     listen(
-      {
-        host: hp.host,
-        port: hp.port,
-        ...common,
-        requestClientCertificate: flags.get('no-client-cert') !== true,
-      },
+      { ...cmd.common, requestClientCertificate: cmd.requestClientCertificate },
       (c) => {
         process.stdout.write(`${JSON.stringify(result(c.info, c.session))}\n`);
-        if (once) {
+        if (cmd.once) {
           c.session.close();
           finish(0);
         }
       },
       (err, remote) => {
         process.stderr.write(`mdh dtls: handshake with ${remote.address}:${remote.port} failed: ${err.message}\n`);
-        if (once) finish(1);
+        if (cmd.once) finish(1);
       },
     ).then(
       (s) => {

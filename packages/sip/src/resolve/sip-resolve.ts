@@ -148,14 +148,60 @@ export async function sipResolve(target: string, opts: SipResolveOptions = {}): 
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
   }
+  const { secure, host, port, transport } = resolveInput(target, opts);
+  // RFC 3263 §4.1/§4.2: a numeric IP is used as is
+  if (isIpAddress(host)) {
+    const t = transport ?? (secure ? 'tls' : 'udp');
+    const h = stripBrackets(host);
+    return [{ host: h, port: port ?? defaultPort(t), transport: t, priority: 0, weight: 0, ttl: 0, target: h }];
+  }
+  const dns = new SipLookup(opts.resolver ?? defaultResolver(), opts.ipv6 !== false, opts.random ?? Math.random);
+  // RFC 3263 §4.2: an explicit port means A/AAAA only
+  if (port !== undefined) return dns.finite(await dns.fromAddresses(host, transport ?? (secure ? 'tls' : 'udp'), port));
+  const ws = opts.websocket === true;
+  const allowed = (t: SipTransportName) => (secure ? isSecure(t) : true) && (ws || (t !== 'ws' && t !== 'wss'));
+  if (transport !== undefined) {
+    const viaS = await dns.viaSrv(SRV_PREFIX[transport] + host, transport, Number.POSITIVE_INFINITY);
+    if (viaS !== undefined) return dns.finite(viaS);
+    return dns.finite(await dns.fromAddresses(host, transport, defaultPort(transport)));
+  }
+  // RFC 3263 §4.1: NAPTR
+  const naptr = (await safe(dns.r.naptr(host), dns.errs))
+    .filter((n) => n.flags.toLowerCase() === 's' && NAPTR_SERVICES[n.services.toUpperCase()] !== undefined)
+    .filter((n) => allowed(NAPTR_SERVICES[n.services.toUpperCase()]!))
+    .sort((a, b) => a.order - b.order || a.preference - b.preference);
+  if (naptr.length > 0) {
+    const out: SipTarget[] = [];
+    for (const n of naptr) {
+      const t = NAPTR_SERVICES[n.services.toUpperCase()]!;
+      const got = await dns.viaSrv(n.replacement.replace(/\.$/, ''), t, n.ttl);
+      if (got) out.push(...got);
+    }
+    if (out.length > 0) return dns.finite(out);
+  }
+  // no (usable) NAPTR: SRV for each supported transport (RFC 3263 §4.1)
+  const order: SipTransportName[] = secure ? ['tls', 'wss'] : ['udp', 'tcp', 'tls', 'ws', 'wss'];
+  const out: SipTarget[] = [];
+  for (const t of order.filter(allowed)) {
+    const got = await dns.viaSrv(SRV_PREFIX[t] + host, t, Number.POSITIVE_INFINITY);
+    if (got) out.push(...got);
+  }
+  if (out.length > 0) return dns.finite(out);
+  // last resort: A/AAAA on the default port (RFC 3263 §4.2)
+  const t: SipTransportName = secure ? 'tls' : 'udp';
+  return dns.finite(await dns.fromAddresses(host, t, defaultPort(t)));
+}
+
+/** The URI part of a lookup: scheme, host (or maddr), explicit port and transport (RFC 3263 §4.1). */
+function resolveInput(
+  target: string,
+  opts: SipResolveOptions,
+): { secure: boolean; host: string; port: number | undefined; transport: SipTransportName | undefined } {
   const text = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target) && !/^[^:]+:\d+$/.test(target) ? target : `sip:${target}`;
   const u = parseUri(text);
   if (u.kind !== 'sip') throw new TypeError(`sipResolve needs a sip: or sips: URI, got '${target}'`);
   const uri = u as SipUri;
   const secure = uri.scheme === 'sips';
-  const random = opts.random ?? Math.random;
-  const ipv6 = opts.ipv6 !== false;
-  const ws = opts.websocket === true;
   const maddr = uri.params.maddr;
   const host = typeof maddr === 'string' && maddr.length > 0 ? maddr : uri.host;
   let transport: SipTransportName | undefined = opts.transport;
@@ -172,39 +218,35 @@ export async function sipResolve(target: string, opts: SipResolveOptions = {}): 
     if (transport === 'udp' || transport === 'tcp') transport = 'tls';
     else if (transport === 'ws') transport = 'wss';
   }
-  const port = uri.port;
-  // RFC 3263 §4.1/§4.2: a numeric IP is used as is
-  if (isIpAddress(host)) {
-    const t = transport ?? (secure ? 'tls' : 'udp');
-    return [
-      {
-        host: stripBrackets(host),
-        port: port ?? defaultPort(t),
-        transport: t,
-        priority: 0,
-        weight: 0,
-        ttl: 0,
-        target: stripBrackets(host),
-      },
-    ];
-  }
-  const r = opts.resolver ?? defaultResolver();
-  const errs: unknown[] = [];
-  const finite = (list: SipTarget[]): SipTarget[] => {
-    // nothing found and some lookup failed (timeout, SERVFAIL...): report the failure, not "no servers"
-    if (list.length === 0 && errs.length > 0) throw errs[0];
+  return { secure, host, port: uri.port, transport };
+}
+
+/** The DNS steps of one lookup (SRV ordering by @mdh/loop, A/AAAA), collecting the errors met on the way. */
+class SipLookup {
+  readonly errs: unknown[] = [];
+
+  constructor(
+    readonly r: SipDnsResolver,
+    private readonly ipv6: boolean,
+    private readonly random: () => number,
+  ) {}
+
+  /** Nothing found and some lookup failed (timeout, SERVFAIL...): report the failure, not "no servers". */
+  finite(list: SipTarget[]): SipTarget[] {
+    if (list.length === 0 && this.errs.length > 0) throw this.errs[0];
     for (const x of list) if (!Number.isFinite(x.ttl)) x.ttl = 0;
     return list;
-  };
-  const fromAddresses = async (
+  }
+
+  async fromAddresses(
     name: string,
     t: SipTransportName,
     p: number,
     prio = 0,
     weight = 0,
     ttl = Number.POSITIVE_INFINITY,
-  ) => {
-    const addrs = await addresses(r, name, ipv6, errs);
+  ): Promise<SipTarget[]> {
+    const addrs = await addresses(this.r, name, this.ipv6, this.errs);
     return addrs.map((a) => ({
       host: a.address,
       port: p,
@@ -214,52 +256,16 @@ export async function sipResolve(target: string, opts: SipResolveOptions = {}): 
       ttl: Math.min(ttl, a.ttl),
       target: name,
     }));
-  };
-  // RFC 3263 §4.2: an explicit port means A/AAAA only
-  if (port !== undefined) {
-    const t = transport ?? (secure ? 'tls' : 'udp');
-    return finite(await fromAddresses(host, t, port));
   }
-  const viaSrv = async (name: string, t: SipTransportName, ttlCap: number): Promise<SipTarget[] | undefined> => {
-    const srv = (await safe(r.srv(name), errs)).filter((s) => s.target !== '.' && s.target !== '');
+
+  async viaSrv(name: string, t: SipTransportName, ttlCap: number): Promise<SipTarget[] | undefined> {
+    const srv = (await safe(this.r.srv(name), this.errs)).filter((s) => s.target !== '.' && s.target !== '');
     if (srv.length === 0) return undefined;
     const out: SipTarget[] = [];
-    for (const s of orderSrv(srv, random)) {
-      out.push(
-        ...(await fromAddresses(s.target.replace(/\.$/, ''), t, s.port, s.priority, s.weight, Math.min(ttlCap, s.ttl))),
-      );
+    for (const s of orderSrv(srv, this.random)) {
+      const name2 = s.target.replace(/\.$/, '');
+      out.push(...(await this.fromAddresses(name2, t, s.port, s.priority, s.weight, Math.min(ttlCap, s.ttl))));
     }
     return out;
-  };
-  const allowed = (t: SipTransportName) => (secure ? isSecure(t) : true) && (ws || (t !== 'ws' && t !== 'wss'));
-  if (transport !== undefined) {
-    const viaS = await viaSrv(SRV_PREFIX[transport] + host, transport, Number.POSITIVE_INFINITY);
-    if (viaS !== undefined) return finite(viaS);
-    return finite(await fromAddresses(host, transport, defaultPort(transport)));
   }
-  // RFC 3263 §4.1: NAPTR
-  const naptr = (await safe(r.naptr(host), errs))
-    .filter((n) => n.flags.toLowerCase() === 's' && NAPTR_SERVICES[n.services.toUpperCase()] !== undefined)
-    .filter((n) => allowed(NAPTR_SERVICES[n.services.toUpperCase()]!))
-    .sort((a, b) => a.order - b.order || a.preference - b.preference);
-  if (naptr.length > 0) {
-    const out: SipTarget[] = [];
-    for (const n of naptr) {
-      const t = NAPTR_SERVICES[n.services.toUpperCase()]!;
-      const got = await viaSrv(n.replacement.replace(/\.$/, ''), t, n.ttl);
-      if (got) out.push(...got);
-    }
-    if (out.length > 0) return finite(out);
-  }
-  // no (usable) NAPTR: SRV for each supported transport (RFC 3263 §4.1)
-  const order: SipTransportName[] = secure ? ['tls', 'wss'] : ['udp', 'tcp', 'tls', 'ws', 'wss'];
-  const out: SipTarget[] = [];
-  for (const t of order.filter(allowed)) {
-    const got = await viaSrv(SRV_PREFIX[t] + host, t, Number.POSITIVE_INFINITY);
-    if (got) out.push(...got);
-  }
-  if (out.length > 0) return finite(out);
-  // last resort: A/AAAA on the default port (RFC 3263 §4.2)
-  const t: SipTransportName = secure ? 'tls' : 'udp';
-  return finite(await fromAddresses(host, t, defaultPort(t)));
 }
