@@ -7,6 +7,7 @@ import { createUdpSocket, type Loop, type TimerId, type UdpSocket } from '@mdh/l
 import type { RtcpPacket } from '@mdh/rtp';
 import { MediaError } from './errors.js';
 import { MediaSession, type SendRtpOptions } from './media-session.js';
+import { tapMediaPacket } from './observability.js';
 import type { MediaAddress, MediaEvent, MediaSessionOptions, MediaStats } from './types.js';
 
 /** Options of {@link openMediaSession}: the session options (minus time, which the loop gives) plus where to bind. */
@@ -65,12 +66,13 @@ export class MediaChannel {
     this.rtcpSocket = rtcpSocket;
     this.local = { address: rtpSocket.address, port: rtpSocket.port };
     this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
-    const onMsg = (m: { data: Uint8Array; address: string; port: number }) => {
+    const onMsg = (local: MediaAddress) => (m: { data: Uint8Array; address: string; port: number }) => {
+      tapMediaPacket('receive', m.data, local, m);
       this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
       this.pump();
     };
-    this.unsubscribes.push(rtpSocket.onMessage(onMsg));
-    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg));
+    this.unsubscribes.push(rtpSocket.onMessage(onMsg(this.local)));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg(this.localRtcp)));
     // Datagrams that arrived before the session existed (a DTLS ClientHello racing our answer's processing).
     for (const m of early) this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
     // Events raised while the session was built (e.g. `secure` for SDES) are delivered after the caller holds
@@ -173,6 +175,7 @@ export class MediaChannel {
         for (let o = this.session.pollOutput(); ; o = this.session.pollOutput()) {
           if (o.kind === 'datagram') {
             const sock = o.via === 'rtcp' && this.rtcpSocket ? this.rtcpSocket : this.rtpSocket;
+            tapMediaPacket('send', o.data, sock === this.rtpSocket ? this.local : this.localRtcp, o.to);
             try {
               if (this.finalSends) this.finalSends.push(sock.sendAsync(o.data, o.to.port, o.to.address));
               else sock.send(o.data, o.to.port, o.to.address);
@@ -268,11 +271,12 @@ export class MediaPorts {
     this.rtcpMux = rtcpSocket === undefined;
     this.local = { address: rtpSocket.address, port: rtpSocket.port };
     this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
-    const keep = (m: { data: Uint8Array; address: string; port: number }) => {
+    const keep = (local: MediaAddress) => (m: { data: Uint8Array; address: string; port: number }) => {
+      tapMediaPacket('receive', m.data, local, m);
       if (this.early.length < MAX_EARLY) this.early.push({ data: m.data, address: m.address, port: m.port });
     };
-    this.unsubscribes.push(rtpSocket.onMessage(keep));
-    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep));
+    this.unsubscribes.push(rtpSocket.onMessage(keep(this.local)));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep(this.localRtcp)));
   }
 
   /** Builds the session on these sockets and starts driving it. Throws {@link MediaError} if already started. */

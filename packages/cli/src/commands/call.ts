@@ -14,6 +14,7 @@ import {
   UserAgent,
 } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, integer, seconds, userPass } from '../args.js';
+import { openTraces, traceOptions } from '../trace-options.js';
 import { CallSetupError, probeRefused, withSetupDeadline } from './call-setup.js';
 
 /** Options of `mdh call`. */
@@ -60,6 +61,7 @@ export const spec: CommandSpec = {
       short: 'v',
       help: 'print every SIP message sent and received on stderr (start line and headers)',
     },
+    ...traceOptions,
   },
 };
 
@@ -270,6 +272,8 @@ export async function run(argv: string[]): Promise<number> {
   const cl = commandLine(spec, argv);
   if (typeof cl === 'number') return cl;
   const v = cl.values;
+  const traces = openTraces('call', v);
+  if (typeof traces === 'number') return traces;
   const target = cl.positionals[0]!;
   const caFile = v.ca as string | undefined;
   const ca = caFile !== undefined ? (await import('node:fs')).readFileSync(caFile, 'utf8') : undefined;
@@ -295,6 +299,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(v.insecure === true ? { insecure: true } : {}),
     ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
   });
+  traces.stop();
   process.stdout.write(v.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatReport(r)}\n`);
   if (!r.ok) return 1;
   if (v['expect-media'] === true && mediaReturned(r) < 0.9) {

@@ -23,6 +23,7 @@ import {
   UserAgent,
 } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, hostPort, usageError, userPass } from '../args.js';
+import { openTraces, traceOptions } from '../trace-options.js';
 import type { WorkerTotals } from '../workers.js';
 
 /** Options of `mdh echo`. */
@@ -69,6 +70,7 @@ export const spec: CommandSpec = {
       short: 'v',
       help: 'print every SIP message sent and received on stderr (start line and headers)',
     },
+    ...traceOptions,
   },
 };
 
@@ -435,6 +437,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   let workers: number | undefined;
+  if (v.workers !== undefined && (v.pcap ?? v.keylog) !== undefined)
+    return usageError(spec, 'traces need one process (no --workers)');
   if (v.workers !== undefined) {
     try {
       workers = (await import('../workers.js')).workerCount(v.workers as string);
@@ -495,6 +499,8 @@ export async function run(argv: string[]): Promise<number> {
     const w = await import('../workers.js');
     return w.runEchoCluster(workers, transport, opts, startEcho, print);
   }
+  const traces = openTraces('echo', v);
+  if (typeof traces === 'number') return traces;
   const server = await startEcho(opts);
   print.listening(transport, server.host, server.port, 1);
   await stopSignal(process, (sig) => {
@@ -506,6 +512,7 @@ export async function run(argv: string[]): Promise<number> {
   // the first signal: end every call with BYE, bounded
   await Promise.race([server.stop(), new Promise((r) => setTimeout(r, STOP_BOUND_MS).unref())]);
   print.totals(server.totals);
+  traces.stop();
   // nothing left should keep the process alive; if something does (a socket still closing), do not hang
   setTimeout(() => process.exit(0), 500).unref();
   return 0;
