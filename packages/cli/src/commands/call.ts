@@ -14,6 +14,7 @@ import {
   UserAgent,
 } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, integer, seconds, userPass } from '../args.js';
+import { EXIT_SIGINT, interruptSignal } from '../signals.js';
 import { openTraces, traceOptions } from '../trace-options.js';
 import { CallSetupError, probeRefused, withSetupDeadline } from './call-setup.js';
 
@@ -27,7 +28,9 @@ export const spec: CommandSpec = {
     'The report: setup time, packets sent/received, loss and jitter of what came back, what RTCP told (round trip\n' +
     'from LSR/DLSR, the loss and jitter the far end reports, its sender counts), the frequency heard back. Progress\n' +
     '(trying…, ringing…) goes to stderr. Exit 0 when the call was answered (and, with --expect-media, at least\n' +
-    '90% of the media came back); 1 when it failed, with the reason (connection refused, timeout, the SIP status).',
+    '90% of the media came back); 1 when it failed, with the reason (connection refused, timeout, the SIP status).\n' +
+    'Ctrl-C (SIGINT) ends the call (CANCEL before the answer, BYE after it), prints the report and exits 130; a\n' +
+    'second Ctrl-C exits at once.',
   positionals: { min: 1 },
   options: {
     duration: { type: 'string', value: 'S', default: '5', parse: seconds(), help: 'how long to send media' },
@@ -92,6 +95,8 @@ export interface CallOptions {
   refused?: Promise<CallSetupError | undefined>;
   /** Called with every SIP message sent and received (start line and headers), e.g. for `-v`. */
   trace?: (text: string) => void;
+  /** Ends the call early (Ctrl-C): CANCEL before the answer, else the media stops and BYE follows; the report is kept. */
+  signal?: AbortSignal;
 }
 
 /** The call report. */
@@ -155,6 +160,7 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     const progress = o.onProgress;
     const invite = ua.invite(target, {
       sdp: offer,
+      ...(o.signal ? { signal: o.signal } : {}),
       ...(progress ? { onProgress: (r: { status: number; reason: string }) => progress(r.status, r.reason) } : {}),
     });
     const call = await withSetupDeadline(invite.result, o.setupTimeoutS, o.refused);
@@ -198,7 +204,7 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     const ms = Math.max(0, (o.durationS ?? 5) * 1000);
     await new Promise<void>((resolve) => {
       const stop = setInterval(() => {
-        if (ended || Date.now() - t0 >= ms) {
+        if (ended || o.signal?.aborted || Date.now() - t0 >= ms) {
           clearInterval(stop);
           resolve();
         }
@@ -280,6 +286,7 @@ export async function run(argv: string[]): Promise<number> {
   const transport = v.transport as TransportProtocol | undefined;
   const uri = target.startsWith('sip') ? target : `sip:${target}`;
   process.stderr.write(`mdh call: trying ${uri}…\n`);
+  const interrupt = interruptSignal('call', 'ending the call (CANCEL or BYE)');
   const r = await placeCall({
     target,
     srtp: v.srtp as SrtpMode,
@@ -298,9 +305,12 @@ export async function run(argv: string[]): Promise<number> {
     ...(ca ? { ca } : {}),
     ...(v.insecure === true ? { insecure: true } : {}),
     ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
+    signal: interrupt.signal,
   });
   traces.stop();
+  interrupt.dispose();
   process.stdout.write(v.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatReport(r)}\n`);
+  if (interrupt.signal.aborted) return EXIT_SIGINT;
   if (!r.ok) return 1;
   if (v['expect-media'] === true && mediaReturned(r) < 0.9) {
     const pct = Math.round(mediaReturned(r) * 1000) / 10;
