@@ -93,6 +93,7 @@ export {
   type OpenMediaSessionOptions,
   openMediaPorts,
   openMediaSession,
+  type PortRange,
   type StartMediaOptions,
 } from './open.js';
 // ---- testing: a deterministic network simulation ----

@@ -20,6 +20,8 @@ export interface OpenMediaSessionOptions extends Omit<MediaSessionOptions, 'now'
   port?: number;
   /** Unix time in ms for a loop time (default: `Date.now()` at open plus the loop clock's progress). */
   wallClock?: (now: number) => number;
+  /** Bind within this port range (see {@link OpenMediaPortsOptions.portRange}). */
+  portRange?: PortRange;
 }
 
 /** A listener of one {@link MediaEvent} type (see {@link MediaChannel.on}). */
@@ -233,6 +235,17 @@ export interface OpenMediaPortsOptions {
   port?: number;
   /** One port for RTP and RTCP (RFC 5761, default true), else an RTP/RTCP pair (RFC 3550 §11). */
   rtcpMux?: boolean;
+  /**
+   * Bind within this range of ports (both ends included; a pair needs an even RTP port and its successor inside
+   * it), starting at a random place in it; every port in use → {@link MediaError} `no-port`. Ignored with `port`.
+   */
+  portRange?: PortRange;
+}
+
+/** An inclusive range of UDP ports (`mdh call --rtp-ports LO-HI`). */
+export interface PortRange {
+  min: number;
+  max: number;
 }
 
 /** Session options for {@link MediaPorts.start}: everything but the time and the local address. */
@@ -314,6 +327,10 @@ export class MediaPorts {
 export async function openMediaPorts(opts: OpenMediaPortsOptions): Promise<MediaPorts> {
   const address = opts.address ?? '127.0.0.1';
   const type = address.includes(':') ? 'udp6' : 'udp4';
+  if (opts.portRange && opts.port === undefined) {
+    const [rtp, rtcp] = await bindInRange(type, address, opts.portRange, !(opts.rtcpMux ?? true));
+    return new MediaPorts(opts.loop, rtp, rtcp);
+  }
   if (opts.rtcpMux ?? true) {
     return new MediaPorts(opts.loop, await createUdpSocket({ type, address, port: opts.port ?? 0 }), undefined);
   }
@@ -333,9 +350,10 @@ export async function openMediaPorts(opts: OpenMediaPortsOptions): Promise<Media
  * ```
  */
 export async function openMediaSession(opts: OpenMediaSessionOptions): Promise<MediaChannel> {
-  const { loop, address, port, rtcpMux, ...rest } = opts;
+  const { loop, address, port, rtcpMux, portRange, ...rest } = opts;
   const ports = await openMediaPorts({
     loop,
+    ...(portRange !== undefined ? { portRange } : {}),
     ...(address !== undefined ? { address } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(rtcpMux !== undefined ? { rtcpMux } : {}),
@@ -372,4 +390,43 @@ async function bindPair(type: 'udp4' | 'udp6', address: string, port?: number): 
     }
   }
   throw new MediaError('bad-argument', 'could not bind an even/odd RTP/RTCP port pair in 32 attempts');
+}
+
+/**
+ * Binds one port (or an even/odd RTP/RTCP pair, RFC 3550 §11) inside `range`, trying each candidate once from a
+ * random start (so that calls spread over the range).
+ */
+async function bindInRange(
+  type: 'udp4' | 'udp6',
+  address: string,
+  range: PortRange,
+  pair: boolean,
+): Promise<[UdpSocket, UdpSocket | undefined]> {
+  const { min, max } = range;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
+    throw new MediaError('bad-argument', `bad port range ${min}-${max}`);
+  }
+  const first = pair ? min + (min % 2) : min;
+  const step = pair ? 2 : 1;
+  const n = pair ? Math.max(0, Math.floor((max - 1 - first) / 2) + 1) : max - min + 1;
+  const start = Math.floor(Math.random() * n);
+  for (let i = 0; i < n; i++) {
+    const port = first + ((start + i) % n) * step;
+    let a: UdpSocket;
+    try {
+      a = await createUdpSocket({ type, address, port });
+    } catch {
+      continue;
+    }
+    if (!pair) return [a, undefined];
+    try {
+      return [a, await createUdpSocket({ type, address, port: port + 1 })];
+    } catch {
+      await a.close();
+    }
+  }
+  throw new MediaError(
+    'no-port',
+    `no free ${pair ? 'even/odd RTP/RTCP port pair' : 'media port'} on ${address} in ${min}-${max} (all in use)`,
+  );
 }

@@ -13,7 +13,8 @@ import {
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
-import { type CommandSpec, commandLine, formatHelp, integer, seconds, userPass } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, integer, seconds, usageError, userPass } from '../args.js';
+import { type MediaChoice, mediaChoice, mediaOptions } from '../media-options.js';
 import { EXIT_SIGINT, interruptSignal } from '../signals.js';
 import { openTraces, traceOptions } from '../trace-options.js';
 import { CallSetupError, probeRefused, withSetupDeadline } from './call-setup.js';
@@ -65,6 +66,7 @@ export const spec: CommandSpec = {
       help: 'print every SIP message sent and received on stderr (start line and headers)',
     },
     ...traceOptions,
+    ...mediaOptions,
   },
 };
 
@@ -97,6 +99,8 @@ export interface CallOptions {
   trace?: (text: string) => void;
   /** Ends the call early (Ctrl-C): CANCEL before the answer, else the media stops and BYE follows; the report is kept. */
   signal?: AbortSignal;
+  /** `--suite` / `--rtp-ports`: SRTP suites or profiles and the media port range. */
+  media?: MediaChoice;
 }
 
 /** The call report. */
@@ -143,7 +147,6 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
   const trace = o.trace;
   if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   ua.stack.onError = () => {};
-  const ep = await CallMedia.open({ srtp, host: bind, loop });
   const report: CallReport = {
     ok: false,
     target: o.target,
@@ -154,6 +157,15 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     setupMs: 0,
     durationS: 0,
   };
+  let ep: CallMedia;
+  try {
+    ep = await CallMedia.open({ srtp, host: bind, loop, ...o.media });
+  } catch (e) {
+    // no media port (e.g. --rtp-ports all in use): no INVITE is sent
+    await ua.close();
+    loop.stop();
+    return { ...report, reason: (e as Error).message, error: (e as { code?: string }).code ?? 'media' };
+  }
   const target = o.target.startsWith('sip') ? o.target : `sip:${o.target}`;
   try {
     const offer = createSdpOffer(ep.local, { sessionId: String(Date.now()), version: 1 });
@@ -278,6 +290,8 @@ export async function run(argv: string[]): Promise<number> {
   const cl = commandLine(spec, argv);
   if (typeof cl === 'number') return cl;
   const v = cl.values;
+  const media = mediaChoice(v, v.srtp as string);
+  if (typeof media === 'string') return usageError(spec, media);
   const traces = openTraces('call', v);
   if (typeof traces === 'number') return traces;
   const target = cl.positionals[0]!;
@@ -306,6 +320,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(v.insecure === true ? { insecure: true } : {}),
     ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
     signal: interrupt.signal,
+    media,
   });
   traces.stop();
   interrupt.dispose();

@@ -23,6 +23,7 @@ import {
   UserAgent,
 } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, hostPort, usageError, userPass } from '../args.js';
+import { type MediaChoice, mediaChoice, mediaOptions } from '../media-options.js';
 import { openTraces, traceOptions } from '../trace-options.js';
 import type { WorkerTotals } from '../workers.js';
 
@@ -71,6 +72,7 @@ export const spec: CommandSpec = {
       help: 'print every SIP message sent and received on stderr (start line and headers)',
     },
     ...traceOptions,
+    ...mediaOptions,
   },
 };
 
@@ -85,6 +87,8 @@ export interface EchoOptions {
   srtp?: SrtpMode | 'any';
   auth?: { username: string; password: string };
   media?: boolean;
+  /** `--suite` / `--rtp-ports`: SRTP suites or profiles accepted and the media port range. */
+  mediaChoice?: MediaChoice;
   /** TLS identity (PEM) for --transport tls/wss; a self-signed one is made when absent. */
   tls?: { cert: string; key: string };
   /** Called with a line per finished call. */
@@ -229,6 +233,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
+          ...o.mediaChoice,
           // a browser's offer (RFC 8839 ICE): answer as an ICE-lite agent
           ice: /^a=ice-ufrag:/m.test(offer),
           ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
@@ -356,6 +361,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
+          ...o.mediaChoice,
         });
         local = ep.local;
       } else {
@@ -446,6 +452,8 @@ export async function run(argv: string[]): Promise<number> {
       return usageError(spec, (e as Error).message);
     }
   }
+  const media = mediaChoice(v, v.srtp as string);
+  if (typeof media === 'string') return usageError(spec, media);
   const hp = v.sip as { host: string; port: number };
   const transport = v.transport as TransportProtocol;
   const quiet = v.quiet === true;
@@ -462,6 +470,7 @@ export async function run(argv: string[]): Promise<number> {
     srtp: v.srtp as SrtpMode | 'any',
     ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
     media: v['no-media'] !== true,
+    mediaChoice: media,
     ...(tls ? { tls } : {}),
     ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
     onCall: (r) => {
