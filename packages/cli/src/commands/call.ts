@@ -16,6 +16,7 @@ import {
 import { type CommandSpec, commandLine, formatHelp, integer, seconds, usageError, userPass } from '../args.js';
 import { type MediaChoice, mediaChoice, mediaOptions } from '../media-options.js';
 import { EXIT_SIGINT, interruptSignal } from '../signals.js';
+import { firstSetupError, probeTls } from '../tls-probe.js';
 import { openTraces, traceOptions } from '../trace-options.js';
 import { CallSetupError, probeRefused, withSetupDeadline } from './call-setup.js';
 
@@ -29,7 +30,8 @@ export const spec: CommandSpec = {
     'The report: setup time, packets sent/received, loss and jitter of what came back, what RTCP told (round trip\n' +
     'from LSR/DLSR, the loss and jitter the far end reports, its sender counts), the frequency heard back. Progress\n' +
     '(trying…, ringing…) goes to stderr. Exit 0 when the call was answered (and, with --expect-media, at least\n' +
-    '90% of the media came back); 1 when it failed, with the reason (connection refused, timeout, the SIP status).\n' +
+    '90% of the media came back); 1 when it failed, with the reason (connection refused, timeout, TLS handshake\n' +
+    'failed: <why>, the SIP status).\n' +
     'Ctrl-C (SIGINT) ends the call (CANCEL before the answer, BYE after it), prints the report and exits 130; a\n' +
     'second Ctrl-C exits at once.',
   positionals: { min: 1 },
@@ -240,6 +242,9 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     } else if (e instanceof SipCallError) {
       report.status = e.status;
       report.reason = e.message.replace(/^\d+ /, '');
+      // a transport failure is a 503 (RFC 3261 §8.1.3.1): the probes tell why (refused, TLS handshake)
+      const why = e.status === 503 && !e.response ? await o.refused : undefined;
+      if (why) Object.assign(report, { status: 0, reason: why.message, error: why.code });
     } else {
       report.status = report.status || 500;
       report.reason = e instanceof Error ? e.message : String(e);
@@ -311,7 +316,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(
         `mdh call: ${status === 180 || status === 183 ? 'ringing' : 'trying'}… (${status} ${reason})\n`,
       ),
-    refused: probeRefused(uri, transport),
+    refused: firstSetupError(
+      probeRefused(uri, transport),
+      probeTls(uri, transport, { ca, insecure: v.insecure === true }),
+    ),
     ...(transport ? { transport } : {}),
     ...(typeof v.bind === 'string' ? { bind: v.bind } : {}),
     ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
