@@ -126,6 +126,13 @@ export interface DtlsEngineOptions {
   handshakeTimeoutMs?: number;
   /** Require RFC 7627 extended_master_secret (default true). */
   requireExtendedMasterSecret?: boolean;
+  /**
+   * Read-only key log hook (like Node's TLS `keylog` event): called once per handshake, as soon as the master
+   * secret is derived, with the client random and the 48-octet master secret (copies) — what an NSS key log
+   * `CLIENT_RANDOM` line carries, which Wireshark uses to decrypt the handshake's Finished and the records. It
+   * hands out the association's secret: for debugging only. An exception it throws is ignored.
+   */
+  keylog?: (secret: { clientRandom: Uint8Array; masterSecret: Uint8Array }) => void;
   /** Anti-replay window size in records (default 64). */
   replayWindow?: number;
   /** Random source (default node:crypto randomBytes). Used for randoms, session ids and the cookie secret. */
@@ -1082,6 +1089,13 @@ export class DtlsEngine {
       this.master = masterSecret(s.hash, this.pms!, this.clientRandom, this.serverRandom);
     }
     this.pms!.fill(0);
+    if (this.opts.keylog) {
+      try {
+        this.opts.keylog({ clientRandom: this.clientRandom.slice(), masterSecret: this.master.slice() });
+      } catch {
+        // the hook's own problem; the handshake goes on
+      }
+    }
     const kb = keyBlock(s.hash, this.master, this.clientRandom, this.serverRandom, s.keyLength, s.ivLength);
     const Cipher = s.aead === 'aes-gcm' ? GcmRecordCipher : ChaChaRecordCipher;
     const client = new Cipher(kb.clientWriteKey, kb.clientWriteIv);

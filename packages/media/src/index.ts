@@ -84,7 +84,13 @@ export { classifyPacket, isDtlsPacket, type PacketKind } from './demux.js';
 export { MediaError, type MediaErrorCode } from './errors.js';
 export * from './ice/index.js';
 export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
-export { type MediaPacketEvent, mediaPacketChannel } from './observability.js';
+export {
+  type MediaKeyEvent,
+  type MediaMasterKey,
+  type MediaPacketEvent,
+  mediaKeylogChannel,
+  mediaPacketChannel,
+} from './observability.js';
 export {
   type Listener,
   MediaChannel,

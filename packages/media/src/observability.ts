@@ -48,3 +48,45 @@ export function tapMediaPacket(
     mediaPacketChannel.publish(e);
   } catch {}
 }
+
+/** An SRTP master key and salt (RFC 3711 §8.2). */
+export interface MediaMasterKey {
+  key: Uint8Array;
+  salt: Uint8Array;
+}
+
+/**
+ * Key material of a media session, published on `mdh:media:keylog` (only when someone subscribes): what a key log
+ * (`mdh call --keylog`) writes so that Wireshark or libsrtp can decrypt a capture. It is the call's secret: for
+ * debugging only.
+ * - `srtp`: the SRTP master keys once keyed (SDES from the `a=crypto` lines, RFC 4568; DTLS-SRTP from the
+ *   exporter, RFC 5764 §4.2): `outbound` protects what `local` sends (our SSRC `ssrc`), `inbound` what it
+ *   receives. With DTLS-SRTP `exporter` is the raw `EXTRACTOR-dtls_srtp` output (client key, server key, client
+ *   salt, server salt) and `clientRandom` names the association.
+ * - `dtls-master`: the DTLS client random and master secret (the NSS key log `CLIENT_RANDOM` line).
+ */
+export type MediaKeyEvent =
+  | {
+      kind: 'srtp';
+      keying: 'sdes' | 'dtls';
+      profile: string;
+      local: MediaAddress;
+      remote: MediaAddress | undefined;
+      ssrc: number;
+      outbound: MediaMasterKey;
+      inbound: MediaMasterKey;
+      exporter?: Uint8Array;
+      clientRandom?: Uint8Array;
+    }
+  | { kind: 'dtls-master'; clientRandom: Uint8Array; masterSecret: Uint8Array };
+
+/** The channel of media key material (`mdh:media:keylog`), see {@link MediaKeyEvent}. */
+export const mediaKeylogChannel = diagnostics_channel.channel('mdh:media:keylog');
+
+/** @internal Publishes key material when someone listens. */
+export function publishMediaKeys(e: MediaKeyEvent): void {
+  if (!mediaKeylogChannel.hasSubscribers) return;
+  try {
+    mediaKeylogChannel.publish(e);
+  } catch {}
+}

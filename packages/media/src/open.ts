@@ -7,7 +7,7 @@ import { createUdpSocket, type Loop, type TimerId, type UdpSocket } from '@mdh/l
 import type { RtcpPacket } from '@mdh/rtp';
 import { MediaError } from './errors.js';
 import { MediaSession, type SendRtpOptions } from './media-session.js';
-import { tapMediaPacket } from './observability.js';
+import { mediaKeylogChannel, publishMediaKeys, tapMediaPacket } from './observability.js';
 import type { MediaAddress, MediaEvent, MediaSessionOptions, MediaStats } from './types.js';
 
 /** Options of {@link openMediaSession}: the session options (minus time, which the loop gives) plus where to bind. */
@@ -303,6 +303,8 @@ export class MediaPorts {
     const startWall = Date.now();
     const startLoop = this.loop.now();
     const session = new MediaSession({
+      // the key log (`mdh call --keylog`): only when someone listens on mdh:media:keylog
+      ...(mediaKeylogChannel.hasSubscribers && !rest.keylog ? { keylog: publishMediaKeys } : {}),
       ...rest,
       rtcpMux,
       now: this.loop.now(),
