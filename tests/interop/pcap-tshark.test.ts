@@ -103,4 +103,30 @@ describe.skipIf(!hasPeer('tshark'))('--pcap read by tshark', () => {
       expect(readPcapUdp(new Uint8Array(readFileSync(file))).length).toBe(all);
     }
   }, 90_000);
+
+  it('SDES-SRTP: tshark shows the media as SRTP (RTP header, encrypted payload), every packet counted', async () => {
+    const callPcap = join(dir, 'sdes.pcap');
+    const echo = await mdhEcho([]);
+    const call = mdh([
+      'call',
+      `sip:echo@127.0.0.1:${echo.port}`,
+      '--srtp',
+      'sdes',
+      '--duration',
+      '1',
+      '--json',
+      '--pcap',
+      callPcap,
+    ]);
+    expect(await call.exited).toBe(0);
+    const report = JSON.parse(call.out()) as Report;
+    expect(await stopMdh(echo)).toBe(0);
+    const srtp = fields(callPcap, 'rtp', ['_ws.col.Protocol', 'rtp.p_type', 'rtp.ssrc']);
+    expect(srtp.length).toBe(report.media.packetsSent + report.media.packetsReceived);
+    expect(report.media.packetsSent).toBeGreaterThan(20);
+    for (const [proto, pt] of srtp) {
+      expect(proto).toBe('SRTP');
+      expect(pt).toBe('0');
+    }
+  }, 90_000);
 });
