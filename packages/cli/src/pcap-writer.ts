@@ -244,11 +244,15 @@ export function startPcapCapture(path: string): PcapCapture {
   diagnostics_channel.subscribe('mdh:sip:receive', sip);
   diagnostics_channel.subscribe('mdh:media:packet', media);
   let stopped = false;
+  // a second Ctrl-C exits at once (process.exit): what is buffered is still written
+  const onExit = () => writer.close();
+  process.once('exit', onExit);
   return {
     writer,
     stop() {
       if (stopped) return;
       stopped = true;
+      process.off('exit', onExit);
       diagnostics_channel.unsubscribe('mdh:sip:send', sip);
       diagnostics_channel.unsubscribe('mdh:sip:receive', sip);
       diagnostics_channel.unsubscribe('mdh:media:packet', media);
