@@ -411,6 +411,13 @@ export abstract class DtlsFlightLayer extends DtlsRecordLayer {
       this.master = masterSecret(s.hash, this.pms!, this.clientRandom, this.serverRandom);
     }
     this.pms!.fill(0);
+    if (this.opts.keylog) {
+      try {
+        this.opts.keylog({ clientRandom: this.clientRandom.slice(), masterSecret: this.master.slice() });
+      } catch {
+        // the hook's own problem; the handshake goes on
+      }
+    }
     const kb = keyBlock(s.hash, this.master, this.clientRandom, this.serverRandom, s.keyLength, s.ivLength);
     const Cipher = s.aead === 'aes-gcm' ? GcmRecordCipher : ChaChaRecordCipher;
     const client = new Cipher(kb.clientWriteKey, kb.clientWriteIv);

@@ -44,6 +44,13 @@ export interface DtlsEngineOptions {
   handshakeTimeoutMs?: number;
   /** Require RFC 7627 extended_master_secret (default true). */
   requireExtendedMasterSecret?: boolean;
+  /**
+   * Read-only key log hook (like Node's TLS `keylog` event): called once per handshake, as soon as the master
+   * secret is derived, with the client random and the 48-octet master secret (copies) — what an NSS key log
+   * `CLIENT_RANDOM` line carries, which Wireshark uses to decrypt the handshake's Finished and the records. It
+   * hands out the association's secret: for debugging only. An exception it throws is ignored.
+   */
+  keylog?: (secret: { clientRandom: Uint8Array; masterSecret: Uint8Array }) => void;
   /** Anti-replay window size in records, 1..32768 (default 64; RFC 6347 §4.1.2.6). */
   replayWindow?: number;
   /** Random source (default node:crypto randomBytes). Used for randoms, session ids and the cookie secret. */

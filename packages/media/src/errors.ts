@@ -6,7 +6,9 @@ export type MediaErrorCode =
   | 'bad-crypto'
   | 'closed'
   | 'no-remote'
-  | 'bad-argument';
+  | 'bad-argument'
+  /** Every port of the configured range is in use. */
+  | 'no-port';
 
 /** A typed media error: `code` says what went wrong, the message says where. */
 export class MediaError extends Error {

@@ -85,6 +85,13 @@ export { MediaError, type MediaErrorCode } from './errors.js';
 export * from './ice/index.js';
 export { DEFAULT_DTLS_SRTP_PROFILES, MediaSession, type SendRtpOptions } from './media-session.js';
 export {
+  type MediaKeyEvent,
+  type MediaMasterKey,
+  type MediaPacketEvent,
+  mediaKeylogChannel,
+  mediaPacketChannel,
+} from './observability.js';
+export {
   type Listener,
   MediaChannel,
   MediaPorts,
@@ -92,6 +99,7 @@ export {
   type OpenMediaSessionOptions,
   openMediaPorts,
   openMediaSession,
+  type PortRange,
   type StartMediaOptions,
 } from './open.js';
 // ---- testing: a deterministic network simulation ----

@@ -24,13 +24,20 @@ import {
   serializeRtcpInto,
   tryParseRtcp,
 } from '@mdh/rtp';
-import { parseSdesCrypto, type SdesCrypto, SrtpSession, sdesSessionOptions } from '@mdh/srtp';
+import {
+  parseSdesCrypto,
+  type SdesCrypto,
+  SrtpSession,
+  sdesSessionOptions,
+  srtpKeysFromKeyingMaterial,
+} from '@mdh/srtp';
 import { DtmfReceiver, DtmfSender } from './audio/dtmf.js';
 import { g711Decode, g711Encode } from './audio/g711.js';
 import { JitterBuffer } from './audio/jitter-buffer.js';
 import { classifyPacket } from './demux.js';
 import { MediaError } from './errors.js';
 import type { IceLiteAgent } from './ice/ice-lite-agent.js';
+import type { MediaKeyEvent } from './observability.js';
 import type {
   MediaAddress,
   MediaDropCounters,
@@ -128,6 +135,7 @@ export class MediaSession {
   private readonly security: MediaSecurity;
   private readonly latch: boolean;
   private readonly local: MediaAddress | undefined;
+  private readonly keylog: ((e: MediaKeyEvent) => void) | undefined;
   private readonly maxSources: number;
   private readonly mediaTimeoutMs: number;
   private readonly rtcpMinIntervalMs: number | undefined;
@@ -196,6 +204,7 @@ export class MediaSession {
     this.reflector = opts.reflector ?? false;
     this.decodeAudio = opts.decodeAudio ?? true;
     this.security = opts.security ?? { kind: 'none' };
+    this.keylog = opts.keylog;
     this._ssrc = opts.ssrc !== undefined ? opts.ssrc >>> 0 : this.randomU32();
     this.seq = (opts.initialSequenceNumber ?? Math.floor(this.random() * 0x10000)) & 0xffff;
     this.ts = (opts.initialTimestamp ?? this.randomU32()) >>> 0;
@@ -241,6 +250,12 @@ export class MediaSession {
         handshakeTimeoutMs: sec.handshakeTimeoutMs ?? 20_000,
         ...(sec.randomBytes ? { random: sec.randomBytes } : {}),
         wallClock: () => this.wallClock(this.now),
+        ...(this.keylog
+          ? {
+              keylog: (k: { clientRandom: Uint8Array; masterSecret: Uint8Array }) =>
+                this.logKey({ kind: 'dtls-master', ...k }),
+            }
+          : {}),
       });
       if (sec.role === 'client' && this.remoteRtp) this.dtls.start(opts.now);
       this.drainDtls(opts.now);
@@ -602,6 +617,31 @@ export class MediaSession {
       throw new MediaError('bad-crypto', `a=crypto: ${(e as Error).message}`);
     }
     this.profile = this.tx.profile.name;
+    if (this.keylog) {
+      const lk = local.keyParams[0]!;
+      const rk = remote.keyParams[0]!;
+      this.logKey({
+        kind: 'srtp',
+        keying: 'sdes',
+        profile: this.profile,
+        ...this.keyEnds(),
+        outbound: { key: lk.key.slice(), salt: lk.salt.slice() },
+        inbound: { key: rk.key.slice(), salt: rk.salt.slice() },
+      });
+    }
+  }
+
+  /** The key log's addresses and our SSRC. */
+  private keyEnds(): { local: MediaAddress; remote: MediaAddress | undefined; ssrc: number } {
+    return { local: this.local ?? { address: '0.0.0.0', port: 0 }, remote: this.remoteRtp, ssrc: this._ssrc };
+  }
+
+  private logKey(e: MediaKeyEvent): void {
+    try {
+      this.keylog?.(e);
+    } catch {
+      // the hook's problem
+    }
   }
 
   private onDtls(datagram: Uint8Array, from: MediaAddress, now: number): void {
@@ -633,6 +673,20 @@ export class MediaSession {
           return;
         }
         const s = srtpSessionsFromDtls(dtls);
+        if (this.keylog) {
+          const km = dtls.srtpKeyingMaterial()!;
+          const keys = srtpKeysFromKeyingMaterial(s.profile, km.material, dtls.role);
+          this.logKey({
+            kind: 'srtp',
+            keying: 'dtls',
+            profile: s.profile,
+            ...this.keyEnds(),
+            outbound: keys.local,
+            inbound: keys.remote,
+            exporter: km.material,
+            clientRandom: dtls.clientHelloRandom,
+          });
+        }
         this.tx = s.outbound;
         this.rx = s.inbound;
         this.profile = s.profile;

@@ -7,6 +7,7 @@ import { createUdpSocket, type Loop, type TimerId, type UdpSocket } from '@mdh/l
 import type { RtcpPacket } from '@mdh/rtp';
 import { MediaError } from './errors.js';
 import { MediaSession, type SendRtpOptions } from './media-session.js';
+import { mediaKeylogChannel, publishMediaKeys, tapMediaPacket } from './observability.js';
 import type { MediaAddress, MediaEvent, MediaSessionOptions, MediaStats } from './types.js';
 
 /** Options of {@link openMediaSession}: the session options (minus time, which the loop gives) plus where to bind. */
@@ -19,6 +20,8 @@ export interface OpenMediaSessionOptions extends Omit<MediaSessionOptions, 'now'
   port?: number;
   /** Unix time in ms for a loop time (default: `Date.now()` at open plus the loop clock's progress). */
   wallClock?: (now: number) => number;
+  /** Bind within this port range (see {@link OpenMediaPortsOptions.portRange}). */
+  portRange?: PortRange;
 }
 
 /** A listener of one {@link MediaEvent} type (see {@link MediaChannel.on}). */
@@ -65,12 +68,13 @@ export class MediaChannel {
     this.rtcpSocket = rtcpSocket;
     this.local = { address: rtpSocket.address, port: rtpSocket.port };
     this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
-    const onMsg = (m: { data: Uint8Array; address: string; port: number }) => {
+    const onMsg = (local: MediaAddress) => (m: { data: Uint8Array; address: string; port: number }) => {
+      tapMediaPacket('receive', m.data, local, m);
       this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
       this.pump();
     };
-    this.unsubscribes.push(rtpSocket.onMessage(onMsg));
-    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg));
+    this.unsubscribes.push(rtpSocket.onMessage(onMsg(this.local)));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg(this.localRtcp)));
     // Datagrams that arrived before the session existed (a DTLS ClientHello racing our answer's processing).
     for (const m of early) this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
     // Events raised while the session was built (e.g. `secure` for SDES) are delivered after the caller holds
@@ -173,6 +177,7 @@ export class MediaChannel {
         for (let o = this.session.pollOutput(); ; o = this.session.pollOutput()) {
           if (o.kind === 'datagram') {
             const sock = o.via === 'rtcp' && this.rtcpSocket ? this.rtcpSocket : this.rtpSocket;
+            tapMediaPacket('send', o.data, sock === this.rtpSocket ? this.local : this.localRtcp, o.to);
             try {
               if (this.finalSends) this.finalSends.push(sock.sendAsync(o.data, o.to.port, o.to.address));
               else sock.send(o.data, o.to.port, o.to.address);
@@ -230,6 +235,17 @@ export interface OpenMediaPortsOptions {
   port?: number;
   /** One port for RTP and RTCP (RFC 5761, default true), else an RTP/RTCP pair (RFC 3550 §11). */
   rtcpMux?: boolean;
+  /**
+   * Bind within this range of ports (both ends included; a pair needs an even RTP port and its successor inside
+   * it), starting at a random place in it; every port in use → {@link MediaError} `no-port`. Ignored with `port`.
+   */
+  portRange?: PortRange;
+}
+
+/** An inclusive range of UDP ports (`mdh call --rtp-ports LO-HI`). */
+export interface PortRange {
+  min: number;
+  max: number;
 }
 
 /** Session options for {@link MediaPorts.start}: everything but the time and the local address. */
@@ -268,11 +284,12 @@ export class MediaPorts {
     this.rtcpMux = rtcpSocket === undefined;
     this.local = { address: rtpSocket.address, port: rtpSocket.port };
     this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
-    const keep = (m: { data: Uint8Array; address: string; port: number }) => {
+    const keep = (local: MediaAddress) => (m: { data: Uint8Array; address: string; port: number }) => {
+      tapMediaPacket('receive', m.data, local, m);
       if (this.early.length < MAX_EARLY) this.early.push({ data: m.data, address: m.address, port: m.port });
     };
-    this.unsubscribes.push(rtpSocket.onMessage(keep));
-    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep));
+    this.unsubscribes.push(rtpSocket.onMessage(keep(this.local)));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep(this.localRtcp)));
   }
 
   /** Builds the session on these sockets and starts driving it. Throws {@link MediaError} if already started. */
@@ -286,6 +303,8 @@ export class MediaPorts {
     const startWall = Date.now();
     const startLoop = this.loop.now();
     const session = new MediaSession({
+      // the key log (`mdh call --keylog`): only when someone listens on mdh:media:keylog
+      ...(mediaKeylogChannel.hasSubscribers && !rest.keylog ? { keylog: publishMediaKeys } : {}),
       ...rest,
       rtcpMux,
       now: this.loop.now(),
@@ -310,6 +329,10 @@ export class MediaPorts {
 export async function openMediaPorts(opts: OpenMediaPortsOptions): Promise<MediaPorts> {
   const address = opts.address ?? '127.0.0.1';
   const type = address.includes(':') ? 'udp6' : 'udp4';
+  if (opts.portRange && opts.port === undefined) {
+    const [rtp, rtcp] = await bindInRange(type, address, opts.portRange, !(opts.rtcpMux ?? true));
+    return new MediaPorts(opts.loop, rtp, rtcp);
+  }
   if (opts.rtcpMux ?? true) {
     return new MediaPorts(opts.loop, await createUdpSocket({ type, address, port: opts.port ?? 0 }), undefined);
   }
@@ -329,9 +352,10 @@ export async function openMediaPorts(opts: OpenMediaPortsOptions): Promise<Media
  * ```
  */
 export async function openMediaSession(opts: OpenMediaSessionOptions): Promise<MediaChannel> {
-  const { loop, address, port, rtcpMux, ...rest } = opts;
+  const { loop, address, port, rtcpMux, portRange, ...rest } = opts;
   const ports = await openMediaPorts({
     loop,
+    ...(portRange !== undefined ? { portRange } : {}),
     ...(address !== undefined ? { address } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(rtcpMux !== undefined ? { rtcpMux } : {}),
@@ -368,4 +392,43 @@ async function bindPair(type: 'udp4' | 'udp6', address: string, port?: number): 
     }
   }
   throw new MediaError('bad-argument', 'could not bind an even/odd RTP/RTCP port pair in 32 attempts');
+}
+
+/**
+ * Binds one port (or an even/odd RTP/RTCP pair, RFC 3550 §11) inside `range`, trying each candidate once from a
+ * random start (so that calls spread over the range).
+ */
+async function bindInRange(
+  type: 'udp4' | 'udp6',
+  address: string,
+  range: PortRange,
+  pair: boolean,
+): Promise<[UdpSocket, UdpSocket | undefined]> {
+  const { min, max } = range;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
+    throw new MediaError('bad-argument', `bad port range ${min}-${max}`);
+  }
+  const first = pair ? min + (min % 2) : min;
+  const step = pair ? 2 : 1;
+  const n = pair ? Math.max(0, Math.floor((max - 1 - first) / 2) + 1) : max - min + 1;
+  const start = Math.floor(Math.random() * n);
+  for (let i = 0; i < n; i++) {
+    const port = first + ((start + i) % n) * step;
+    let a: UdpSocket;
+    try {
+      a = await createUdpSocket({ type, address, port });
+    } catch {
+      continue;
+    }
+    if (!pair) return [a, undefined];
+    try {
+      return [a, await createUdpSocket({ type, address, port: port + 1 })];
+    } catch {
+      await a.close();
+    }
+  }
+  throw new MediaError(
+    'no-port',
+    `no free ${pair ? 'even/odd RTP/RTCP port pair' : 'media port'} on ${address} in ${min}-${max} (all in use)`,
+  );
 }

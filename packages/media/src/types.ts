@@ -4,6 +4,7 @@ import type { SdesCrypto } from '@mdh/srtp';
 import type { JitterBufferOptions } from './audio/jitter-buffer.js';
 import type { MediaError } from './errors.js';
 import type { IceFailureReason, IceLiteAgent } from './ice/ice-lite-agent.js';
+import type { MediaKeyEvent } from './observability.js';
 
 /** A transport address (IPv4 or IPv6 literal and UDP port). */
 export interface MediaAddress {
@@ -92,6 +93,11 @@ export interface MediaSessionOptions {
   cname?: string;
   /** Keys (default `{ kind: 'none' }`). */
   security?: MediaSecurity;
+  /**
+   * Read-only key log hook: the SRTP master keys once keyed and, with DTLS-SRTP, the DTLS master secret (see
+   * {@link MediaKeyEvent}; debugging only). The loop adapter sets it when `mdh:media:keylog` has subscribers.
+   */
+  keylog?: (e: MediaKeyEvent) => void;
   /** Media timeout: no RTP or RTCP received for this many ms raises a `timeout` event (default 30000; 0 = off). */
   mediaTimeoutMs?: number;
   /** RTCP minimum interval in ms (default 5000, RFC 3550 §6.2). */

@@ -13,7 +13,11 @@ import {
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
-import { type CommandSpec, commandLine, formatHelp, integer, seconds, userPass } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, integer, seconds, usageError, userPass } from '../args.js';
+import { type MediaChoice, mediaChoice, mediaOptions } from '../media-options.js';
+import { EXIT_SIGINT, interruptSignal } from '../signals.js';
+import { firstSetupError, probeTls } from '../tls-probe.js';
+import { openTraces, traceOptions } from '../trace-options.js';
 import { CallSetupError, probeRefused, withSetupDeadline } from './call-setup.js';
 
 /** Options of `mdh call`. */
@@ -26,7 +30,10 @@ export const spec: CommandSpec = {
     'The report: setup time, packets sent/received, loss and jitter of what came back, what RTCP told (round trip\n' +
     'from LSR/DLSR, the loss and jitter the far end reports, its sender counts), the frequency heard back. Progress\n' +
     '(trying…, ringing…) goes to stderr. Exit 0 when the call was answered (and, with --expect-media, at least\n' +
-    '90% of the media came back); 1 when it failed, with the reason (connection refused, timeout, the SIP status).',
+    '90% of the media came back); 1 when it failed, with the reason (connection refused, timeout, TLS handshake\n' +
+    'failed: <why>, the SIP status).\n' +
+    'Ctrl-C (SIGINT) ends the call (CANCEL before the answer, BYE after it), prints the report and exits 130; a\n' +
+    'second Ctrl-C exits at once.',
   positionals: { min: 1 },
   options: {
     duration: { type: 'string', value: 'S', default: '5', parse: seconds(), help: 'how long to send media' },
@@ -60,6 +67,8 @@ export const spec: CommandSpec = {
       short: 'v',
       help: 'print every SIP message sent and received on stderr (start line and headers)',
     },
+    ...traceOptions,
+    ...mediaOptions,
   },
 };
 
@@ -90,6 +99,10 @@ export interface CallOptions {
   refused?: Promise<CallSetupError | undefined>;
   /** Called with every SIP message sent and received (start line and headers), e.g. for `-v`. */
   trace?: (text: string) => void;
+  /** Ends the call early (Ctrl-C): CANCEL before the answer, else the media stops and BYE follows; the report is kept. */
+  signal?: AbortSignal;
+  /** `--suite` / `--rtp-ports`: SRTP suites or profiles and the media port range. */
+  media?: MediaChoice;
 }
 
 /** The call report. */
@@ -136,7 +149,6 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
   const trace = o.trace;
   if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   ua.stack.onError = () => {};
-  const ep = await CallMedia.open({ srtp, host: bind, loop });
   const report: CallReport = {
     ok: false,
     target: o.target,
@@ -147,12 +159,22 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     setupMs: 0,
     durationS: 0,
   };
+  let ep: CallMedia;
+  try {
+    ep = await CallMedia.open({ srtp, host: bind, loop, ...o.media });
+  } catch (e) {
+    // no media port (e.g. --rtp-ports all in use): no INVITE is sent
+    await ua.close();
+    loop.stop();
+    return { ...report, reason: (e as Error).message, error: (e as { code?: string }).code ?? 'media' };
+  }
   const target = o.target.startsWith('sip') ? o.target : `sip:${o.target}`;
   try {
     const offer = createSdpOffer(ep.local, { sessionId: String(Date.now()), version: 1 });
     const progress = o.onProgress;
     const invite = ua.invite(target, {
       sdp: offer,
+      ...(o.signal ? { signal: o.signal } : {}),
       ...(progress ? { onProgress: (r: { status: number; reason: string }) => progress(r.status, r.reason) } : {}),
     });
     const call = await withSetupDeadline(invite.result, o.setupTimeoutS, o.refused);
@@ -196,7 +218,7 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     const ms = Math.max(0, (o.durationS ?? 5) * 1000);
     await new Promise<void>((resolve) => {
       const stop = setInterval(() => {
-        if (ended || Date.now() - t0 >= ms) {
+        if (ended || o.signal?.aborted || Date.now() - t0 >= ms) {
           clearInterval(stop);
           resolve();
         }
@@ -220,6 +242,9 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     } else if (e instanceof SipCallError) {
       report.status = e.status;
       report.reason = e.message.replace(/^\d+ /, '');
+      // a transport failure is a 503 (RFC 3261 §8.1.3.1): the probes tell why (refused, TLS handshake)
+      const why = e.status === 503 && !e.response ? await o.refused : undefined;
+      if (why) Object.assign(report, { status: 0, reason: why.message, error: why.code });
     } else {
       report.status = report.status || 500;
       report.reason = e instanceof Error ? e.message : String(e);
@@ -270,12 +295,17 @@ export async function run(argv: string[]): Promise<number> {
   const cl = commandLine(spec, argv);
   if (typeof cl === 'number') return cl;
   const v = cl.values;
+  const media = mediaChoice(v, v.srtp as string);
+  if (typeof media === 'string') return usageError(spec, media);
+  const traces = openTraces('call', v);
+  if (typeof traces === 'number') return traces;
   const target = cl.positionals[0]!;
   const caFile = v.ca as string | undefined;
   const ca = caFile !== undefined ? (await import('node:fs')).readFileSync(caFile, 'utf8') : undefined;
   const transport = v.transport as TransportProtocol | undefined;
   const uri = target.startsWith('sip') ? target : `sip:${target}`;
   process.stderr.write(`mdh call: trying ${uri}…\n`);
+  const interrupt = interruptSignal('call', 'ending the call (CANCEL or BYE)');
   const r = await placeCall({
     target,
     srtp: v.srtp as SrtpMode,
@@ -286,7 +316,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(
         `mdh call: ${status === 180 || status === 183 ? 'ringing' : 'trying'}… (${status} ${reason})\n`,
       ),
-    refused: probeRefused(uri, transport),
+    refused: firstSetupError(
+      probeRefused(uri, transport),
+      probeTls(uri, transport, { ca, insecure: v.insecure === true }),
+    ),
     ...(transport ? { transport } : {}),
     ...(typeof v.bind === 'string' ? { bind: v.bind } : {}),
     ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
@@ -294,8 +327,13 @@ export async function run(argv: string[]): Promise<number> {
     ...(ca ? { ca } : {}),
     ...(v.insecure === true ? { insecure: true } : {}),
     ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
+    signal: interrupt.signal,
+    media,
   });
+  traces.stop();
+  interrupt.dispose();
   process.stdout.write(v.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatReport(r)}\n`);
+  if (interrupt.signal.aborted) return EXIT_SIGINT;
   if (!r.ok) return 1;
   if (v['expect-media'] === true && mediaReturned(r) < 0.9) {
     const pct = Math.round(mediaReturned(r) * 1000) / 10;

@@ -23,6 +23,8 @@ import {
   UserAgent,
 } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, hostPort, usageError, userPass } from '../args.js';
+import { type MediaChoice, mediaChoice, mediaOptions } from '../media-options.js';
+import { openTraces, traceOptions } from '../trace-options.js';
 import type { WorkerTotals } from '../workers.js';
 
 /** Options of `mdh echo`. */
@@ -69,6 +71,8 @@ export const spec: CommandSpec = {
       short: 'v',
       help: 'print every SIP message sent and received on stderr (start line and headers)',
     },
+    ...traceOptions,
+    ...mediaOptions,
   },
 };
 
@@ -83,6 +87,8 @@ export interface EchoOptions {
   srtp?: SrtpMode | 'any';
   auth?: { username: string; password: string };
   media?: boolean;
+  /** `--suite` / `--rtp-ports`: SRTP suites or profiles accepted and the media port range. */
+  mediaChoice?: MediaChoice;
   /** TLS identity (PEM) for --transport tls/wss; a self-signed one is made when absent. */
   tls?: { cert: string; key: string };
   /** Called with a line per finished call. */
@@ -227,6 +233,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
+          ...o.mediaChoice,
           // a browser's offer (RFC 8839 ICE): answer as an ICE-lite agent
           ice: /^a=ice-ufrag:/m.test(offer),
           ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
@@ -354,6 +361,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           loop: ua.loop,
           srtp: mode,
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
+          ...o.mediaChoice,
         });
         local = ep.local;
       } else {
@@ -435,6 +443,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   let workers: number | undefined;
+  if (v.workers !== undefined && (v.pcap ?? v.keylog) !== undefined)
+    return usageError(spec, 'traces need one process (no --workers)');
   if (v.workers !== undefined) {
     try {
       workers = (await import('../workers.js')).workerCount(v.workers as string);
@@ -442,6 +452,8 @@ export async function run(argv: string[]): Promise<number> {
       return usageError(spec, (e as Error).message);
     }
   }
+  const media = mediaChoice(v, v.srtp as string);
+  if (typeof media === 'string') return usageError(spec, media);
   const hp = v.sip as { host: string; port: number };
   const transport = v.transport as TransportProtocol;
   const quiet = v.quiet === true;
@@ -458,6 +470,7 @@ export async function run(argv: string[]): Promise<number> {
     srtp: v.srtp as SrtpMode | 'any',
     ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
     media: v['no-media'] !== true,
+    mediaChoice: media,
     ...(tls ? { tls } : {}),
     ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
     onCall: (r) => {
@@ -495,6 +508,8 @@ export async function run(argv: string[]): Promise<number> {
     const w = await import('../workers.js');
     return w.runEchoCluster(workers, transport, opts, startEcho, print);
   }
+  const traces = openTraces('echo', v);
+  if (typeof traces === 'number') return traces;
   const server = await startEcho(opts);
   print.listening(transport, server.host, server.port, 1);
   await stopSignal(process, (sig) => {
@@ -506,6 +521,7 @@ export async function run(argv: string[]): Promise<number> {
   // the first signal: end every call with BYE, bounded
   await Promise.race([server.stop(), new Promise((r) => setTimeout(r, STOP_BOUND_MS).unref())]);
   print.totals(server.totals);
+  traces.stop();
   // nothing left should keep the process alive; if something does (a socket still closing), do not hang
   setTimeout(() => process.exit(0), 500).unref();
   return 0;

@@ -12,6 +12,7 @@ import {
   type MediaSecurity,
   type MediaStats,
   openMediaPorts,
+  type PortRange,
   type StartMediaOptions,
 } from '@mdh/media';
 import { formatSdesCrypto, generateSdesCrypto } from '@mdh/srtp';
@@ -21,9 +22,12 @@ import type { Call } from '../ua/call.js';
 /** SDES suites we offer, strongest first (RFC 4568 §6.2). */
 export const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
 
-/** Makes fresh `a=crypto` lines for {@link SDES_SUITES} (@mdh/srtp's generator: CSPRNG master keys). */
-export function makeSdesCrypto(): SdpCrypto[] {
-  return SDES_SUITES.map((suite, i) => {
+/**
+ * Makes fresh `a=crypto` lines for `suites` (default {@link SDES_SUITES}; any SDES name @mdh/srtp knows), tags
+ * 1, 2, … in that order (@mdh/srtp's generator: CSPRNG master keys).
+ */
+export function makeSdesCrypto(suites: readonly string[] = SDES_SUITES): SdpCrypto[] {
+  return suites.map((suite, i) => {
     const line = formatSdesCrypto(generateSdesCrypto(suite, { tag: i + 1 }));
     const [tag, name, keyParams] = line.slice('a=crypto:'.length).split(' ') as [string, string, string];
     return { tag: Number(tag), suite: name, keyParams };
@@ -85,6 +89,12 @@ export interface CallMediaOptions {
   host?: string;
   /** Port (default 0: OS-assigned). */
   port?: number;
+  /** Bind the RTP/RTCP port pair within this range (`--rtp-ports`); all in use → MediaError `no-port`. */
+  portRange?: PortRange;
+  /** SDES: the suites offered or accepted, in preference order (default {@link SDES_SUITES}). */
+  sdesSuites?: readonly string[];
+  /** DTLS-SRTP: the profiles offered or accepted, in preference order (default @mdh/media's). */
+  dtlsProfiles?: readonly string[];
   /** DTLS identity (one per process by default). */
   certificate?: DtlsCertificate;
   /** Codecs in preference order (default PCMU, PCMA). */
@@ -121,6 +131,7 @@ export class CallMedia {
   /** The bound sockets. */
   readonly ports: MediaPorts;
   private readonly certificate: DtlsCertificate | undefined;
+  private dtlsProfiles: readonly string[] | undefined;
   private channel: MediaChannel | undefined;
   /** The ICE-lite agent, with `ice: true`. */
   readonly ice: IceLiteAgent | undefined;
@@ -148,11 +159,12 @@ export class CallMedia {
       address: host,
       rtcpMux: false,
       ...(o.port ? { port: o.port } : {}),
+      ...(o.portRange ? { portRange: o.portRange } : {}),
     });
     const local: LocalMedia = { address: host, port: ports.local.port, srtp: o.srtp, rtcpMux };
     if (o.codecs) local.codecs = o.codecs;
     let cert: DtlsCertificate | undefined;
-    if (o.srtp === 'sdes') local.crypto = makeSdesCrypto();
+    if (o.srtp === 'sdes') local.crypto = makeSdesCrypto(o.sdesSuites);
     if (o.srtp === 'dtls') {
       cert = o.certificate ?? defaultDtlsCertificate();
       const [hash, value] = certFingerprint(cert.chain[0]!, 'sha-256').split(' ') as [string, string];
@@ -174,7 +186,9 @@ export class CallMedia {
       };
       if (o.webrtc) local.webrtc = true;
     }
-    return new CallMedia(ports, local, cert, ice);
+    const cm = new CallMedia(ports, local, cert, ice);
+    cm.dtlsProfiles = o.dtlsProfiles;
+    return cm;
   }
 
   /** The running media, once started. */
@@ -185,6 +199,7 @@ export class CallMedia {
   /** Starts the MediaSession for a negotiation result. */
   start(neg: NegotiatedMedia, extra: Partial<StartMediaOptions> = {}): MediaChannel {
     const opts = mediaOptionsFor(neg, this.certificate);
+    if (this.dtlsProfiles && opts.security?.kind === 'dtls') opts.security.profiles = this.dtlsProfiles;
     if (this.ice && neg.remoteIce) {
       // ICE (RFC 8445 §8.1.1): media goes to the pair the peer nominates, not to c=/m= (often 0.0.0.0:9)
       this.ice.setRemoteCredentials(neg.remoteIce.ufrag);
