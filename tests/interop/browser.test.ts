@@ -79,9 +79,9 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
     await web?.stop();
   });
 
-  async function openPage(pass = 's3cret'): Promise<Page> {
+  async function openPage(pass = 's3cret', path = ''): Promise<Page> {
     const page = await browser.newPage();
-    await page.goto(`${web.url}?user=alice&pass=${pass}&register=1`);
+    await page.goto(`${web.url}${path}?user=alice&pass=${pass}&register=1`);
     return page;
   }
 
@@ -131,6 +131,69 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
       await page.close();
     }
   }, 60_000);
+
+  it('SIP.js (its npm ES modules) registers with digest auth, calls the echo over WSS: audio comes back', async () => {
+    const page = await openPage('s3cret', 'sipjs.html');
+    try {
+      expect(await page.locator('h1').textContent()).toMatch(/SIP\.js/);
+      await until(
+        () => pageState(page),
+        (s) => s.registered,
+        10_000,
+        'SIP.js registration',
+      );
+      const before = records.length;
+      await page.evaluate(() => (globalThis as any).phone.call());
+      await until(
+        () => pageState(page),
+        (s) => s.state === 'in call',
+        15_000,
+        'SIP.js call established',
+      );
+      await new Promise((r) => setTimeout(r, 5000));
+      const s = (await pageState(page)).stats!;
+      expect(s.ice).toMatch(/^(connected|completed)$/);
+      expect(s.dtls).toBe('connected');
+      expect(s.codec).toMatch(/^PCM[UA]\/8000$/);
+      expect(s.packetsReceived).toBeGreaterThan(200);
+      expect(s.audioLevel).toBeGreaterThan(0);
+      expect(await page.locator('#state').textContent()).toBe('in call');
+      await page.evaluate(() => (globalThis as any).phone.hangup());
+      await until(
+        () => records.length,
+        (n) => n > before,
+        5000,
+        'mdh call record',
+      );
+      const r = records[records.length - 1]!;
+      expect(r.ended).toBe('remote-bye');
+      expect(r.srtp).toBe('dtls');
+      expect(r.media!.packetsSent).toBeGreaterThan(200);
+      await until(
+        () => pageState(page),
+        (st) => st.state === 'ended',
+        5000,
+        'SIP.js session terminated',
+      );
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('SIP.js with a wrong password: registration is refused', async () => {
+    const page = await openPage('wrong', 'sipjs.html');
+    try {
+      const txt = await until(
+        () => page.locator('#reg').textContent(),
+        (t) => t !== '-' && t !== null,
+        10_000,
+        'registration outcome',
+      );
+      expect(txt).toMatch(/^failed: (401|403)/);
+    } finally {
+      await page.close();
+    }
+  }, 30_000);
 
   it('a wrong password is refused (registration fails)', async () => {
     const page = await openPage('wrong');

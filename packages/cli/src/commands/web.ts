@@ -1,6 +1,6 @@
 /**
- * `mdh web`: a web softphone. One HTTPS port serves the page (packages/cli/web/), JsSIP packed from its npm package,
- * and SIP over secure WebSocket (RFC 7118); with `--echo` the echo user agent answers the page's calls in the same
+ * `mdh web`: a web softphone. One HTTPS port serves the page (packages/cli/web/), JsSIP packed from its npm package
+ * (`/`), the same page on SIP.js's ES modules served from its npm package (`/sipjs.html`), and SIP over secure WebSocket (RFC 7118); with `--echo` the echo user agent answers the page's calls in the same
  * process (DTLS-SRTP media, ICE-lite).
  */
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:https';
 import { type SipTransport, selfSignedIdentity, UserAgent, WsTransport } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, hostPort, integer, userPass } from '../args.js';
 import { type EchoCallRecord, type EchoServer, STOP_BOUND_MS, startEcho, stopSignal } from './echo.js';
-import { bundleCommonJs } from './web-bundle.js';
+import { bundleCommonJs, esmPackageFiles } from './web-bundle.js';
 
 /** Options of `mdh web`. */
 export const spec: CommandSpec = {
@@ -88,29 +88,39 @@ export interface WebServer {
   stop(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = {
-  '/': 'text/html; charset=utf-8',
-  '/phone.js': 'text/javascript; charset=utf-8',
-  '/jssip.js': 'text/javascript; charset=utf-8',
-};
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
 
 /** Starts the HTTPS + WSS server (the library behind `mdh web`). */
 export async function startWeb(o: WebOptions = {}): Promise<WebServer> {
   const id = o.tls ?? (await selfSignedIdentity());
-  const files: Record<string, string> = {
-    '/': readFileSync(new URL('../../web/index.html', import.meta.url), 'utf8'),
-    '/phone.js': readFileSync(new URL('../../web/phone.js', import.meta.url), 'utf8'),
-    '/jssip.js': bundleCommonJs('jssip', 'JsSIP', import.meta.url),
-  };
+  const asset = (name: string) => readFileSync(new URL(`../../web/${name}`, import.meta.url), 'utf8');
+  const page = asset('index.html');
+  // the same page driven by SIP.js: its ES modules are served from the npm package as they are (/sip.js/…)
+  const sipjsPage = page.replace(
+    /<script src="\/jssip.js"><\/script>\s*<script src="\/phone.js"><\/script>/,
+    '<script type="module" src="/phone-sipjs.js"></script>',
+  );
+  if (sipjsPage === page) throw new Error('mdh web: index.html lost its script tags');
+  const files = new Map<string, string>([
+    ['/', page],
+    ['/sipjs.html', sipjsPage.replace('<h1>mdh web softphone</h1>', '<h1>mdh web softphone (SIP.js)</h1>')],
+    ['/stats.js', asset('stats.js')],
+    ['/phone.js', asset('phone.js')],
+    ['/phone-sipjs.js', asset('phone-sipjs.js')],
+    ['/jssip.js', bundleCommonJs('jssip', 'JsSIP', import.meta.url)],
+    ...esmPackageFiles('sip.js', import.meta.url, '/sip.js/'),
+  ]);
   const server: Server = createServer({ cert: id.cert, key: id.key }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const body = req.method === 'GET' || req.method === 'HEAD' ? files[path === '/index.html' ? '/' : path] : undefined;
+    const key = path === '/index.html' ? '/' : path;
+    const body = req.method === 'GET' || req.method === 'HEAD' ? files.get(key) : undefined;
     if (body === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
     res.writeHead(200, {
-      'content-type': TYPES[path] ?? TYPES['/']!,
+      'content-type': key.endsWith('.js') ? JS : HTML,
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
     });
