@@ -5,6 +5,7 @@ import { ToneGenerator } from '@mdh/media';
 import { answerSdpOffer, type Call, CallMedia, createSdpOffer, type IncomingCall, readSdpAnswer } from '@mdh/sip';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallReport, placeCall } from '../../packages/cli/src/commands/call.js';
 import type { EchoCallRecord } from '../../packages/cli/src/commands/echo.js';
 import { startWeb, type WebServer } from '../../packages/cli/src/commands/web.js';
 import { hasPeer } from './peers.js';
@@ -193,6 +194,119 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
     } finally {
       await page.close();
     }
+  }, 30_000);
+
+  async function answeringPage(): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${web.url}?user=alice&pass=s3cret&register=1&answer=1`);
+    await until(
+      () => pageState(page),
+      (s) => s.registered,
+      10_000,
+      'registration',
+    );
+    return page;
+  }
+
+  const peakHz = (p: Page) =>
+    p.evaluate(() => (globalThis as any).phone.peakHz() as { hz: number; db: number; binHz: number } | null);
+
+  it('mdh call reaches the page over UDP (mdh web bridges to WSS/WebRTC): 440 Hz heard in the page, its audio back', async () => {
+    const page = await answeringPage();
+    try {
+      const bridged = web.pages.bridged;
+      const report = placeCall({
+        target: `sip:alice@127.0.0.1:${web.port}`,
+        auth: { username: 'alice', password: 's3cret' },
+        durationS: 8,
+        toneHz: 440,
+      });
+      let settled: CallReport | undefined;
+      void report.then((r) => {
+        settled = r;
+      });
+      await until(
+        () => pageState(page),
+        (s) => s.state === 'in call' || settled !== undefined,
+        15_000,
+        'page answered',
+      );
+      expect(settled).toBeUndefined();
+      expect(web.pages.bridged).toBe(bridged + 1);
+      const peak = await until(
+        () => peakHz(page),
+        (v) => v !== null && v.db > -60 && Math.abs(v.hz - 440) <= 10,
+        15_000,
+        '440 Hz in the page',
+      );
+      expect(Math.abs(peak!.hz - 440)).toBeLessThanOrEqual(10);
+      // the page's figures are sampled every 250 ms
+      const s = (
+        await until(
+          () => pageState(page),
+          (st) => st.stats?.dtls === 'connected',
+          5000,
+          'DTLS connected in getStats',
+        )
+      ).stats!;
+      expect(s.dtls).toBe('connected');
+      expect(s.ice).toMatch(/^(connected|completed)$/);
+      expect(s.codec).toBe('PCMU/8000');
+      const r = await report;
+      expect(r.ok).toBe(true);
+      expect(r.transport).toBe('udp');
+      // the browser's (fake microphone) audio came back to mdh call through the bridge
+      expect(r.media!.packetsSent).toBeGreaterThan(200);
+      expect(r.media!.packetsReceived).toBeGreaterThan(100);
+      expect(r.byeStatus).toBe(200);
+      // mdh call hung up: the bridge ended the page's call with BYE
+      await until(
+        () => pageState(page),
+        (st) => st.state === 'ended',
+        5000,
+        'page call ended',
+      );
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('mdh call to the page, the page hangs up: mdh call sees the call end', async () => {
+    const page = await answeringPage();
+    try {
+      const t0 = Date.now();
+      const report = placeCall({
+        target: `sip:alice@127.0.0.1:${web.port}`,
+        auth: { username: 'alice', password: 's3cret' },
+        durationS: 40,
+      });
+      await until(
+        () => pageState(page),
+        (s) => (s.stats?.packetsReceived ?? 0) > 20,
+        15_000,
+        'media in the page',
+      );
+      await page.evaluate(() => (globalThis as any).phone.hangup());
+      const r = await report;
+      expect(r.ok).toBe(true);
+      expect(r.byeStatus).toBeUndefined(); // the BYE came from the far end
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect(r.media!.packetsReceived).toBeGreaterThan(0);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('mdh call to a user no page registered reaches the echo (over UDP), not a page', async () => {
+    const bridged = web.pages.bridged;
+    const r = await placeCall({
+      target: `sip:nobody@127.0.0.1:${web.port}`,
+      auth: { username: 'alice', password: 's3cret' },
+      durationS: 1,
+    });
+    expect(web.pages.bridged).toBe(bridged);
+    expect(r.ok).toBe(true);
+    expect(r.media!.packetsReceived).toBeGreaterThan(20);
   }, 30_000);
 
   it('a wrong password is refused (registration fails)', async () => {

@@ -20,6 +20,26 @@ globalThis.mdhPhone = () => {
     $('call').disabled = busy;
     $('hangup').disabled = !busy;
   };
+  // the strongest frequency of the received audio (WebAudio AnalyserNode), shown as "Tone heard"
+  let analyser;
+  phone.listen = (track) => {
+    if (analyser && analyser.track === track) return;
+    const ctx = new AudioContext();
+    void ctx.resume();
+    const node = ctx.createAnalyser();
+    node.fftSize = 8192;
+    ctx.createMediaStreamSource(new MediaStream([track])).connect(node);
+    analyser = { track, ctx, node };
+  };
+  phone.peakHz = () => {
+    if (!analyser) return null;
+    const { ctx, node } = analyser;
+    const bins = new Float32Array(node.frequencyBinCount);
+    node.getFloatFrequencyData(bins);
+    let best = 1;
+    for (let i = 2; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+    return { hz: (best * ctx.sampleRate) / node.fftSize, db: bins[best], binHz: ctx.sampleRate / node.fftSize };
+  };
   let timer;
   phone.unwatch = () => clearInterval(timer);
   // live figures of a peer connection, four times a second
@@ -28,14 +48,18 @@ globalThis.mdhPhone = () => {
     phone.pc = pc;
     pc.addEventListener('track', (e) => {
       $('remote').srcObject = e.streams[0] || new MediaStream([e.track]);
+      phone.listen(e.track);
     });
+    for (const r of pc.getReceivers()) if (r.track && r.track.kind === 'audio') phone.listen(r.track);
     clearInterval(timer);
     timer = setInterval(async () => {
       const stats = await pc.getStats();
       const out = { ice: pc.iceConnectionState, dtls: undefined, codec: undefined };
+      let rtpTransport;
       stats.forEach((s) => {
-        if (s.type === 'transport') out.dtls = s.dtlsState;
+        if (s.type === 'transport') out.dtls ??= s.dtlsState;
         if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+          rtpTransport = s.transportId && stats.get(s.transportId);
           out.packetsReceived = s.packetsReceived;
           out.jitter = s.jitter;
           out.audioLevel = s.audioLevel;
@@ -44,6 +68,8 @@ globalThis.mdhPhone = () => {
         }
         if (s.type === 'outbound-rtp' && s.kind === 'audio') out.packetsSent = s.packetsSent;
       });
+      // the DTLS state of the transport the audio arrives on (an unused RTCP transport may stay "new")
+      if (rtpTransport) out.dtls = rtpTransport.dtlsState;
       phone.stats = out;
       show('ice', out.ice);
       show('dtls', out.dtls ?? '-');
@@ -52,6 +78,8 @@ globalThis.mdhPhone = () => {
       show('tx', out.packetsSent ?? '-');
       show('jitter', out.jitter === undefined ? '-' : `${(out.jitter * 1000).toFixed(1)} ms`);
       show('level', out.audioLevel === undefined ? '-' : out.audioLevel.toFixed(3));
+      const peak = phone.peakHz();
+      show('tone', peak && peak.db > -70 ? `${Math.round(peak.hz)} Hz` : '-');
     }, 250);
   };
   $('call').addEventListener('click', () => phone.call());

@@ -5,7 +5,7 @@
 import { createLoop, type Loop } from '@mdh/loop';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type Call, UserAgent, WsTransport } from '../src/index.js';
+import { type Call, listenTransport, UserAgent, WsTransport } from '../src/index.js';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n';
 
@@ -198,6 +198,28 @@ describe('in-dialog requests to a WebSocket client go over its connection (RFC 7
     expect(await bye).toBe(200);
     expect(t.stats.connections).toBe(1);
     expect(t.stats.sendErrors).toBe(0);
+  });
+
+  it("a UA with WS first and UDP beside it sends a UDP dialog's BYE over UDP (not its first transport)", async () => {
+    const { t } = await server();
+    const udp = await listenTransport('udp', { host: '127.0.0.1', port: 0 });
+    const both = new UserAgent({ loop: loop!, transports: [t, udp], user: 'both' });
+    both.stack.onError = () => {};
+    const peerUdp = await listenTransport('udp', { host: '127.0.0.1', port: 0 });
+    const peer = new UserAgent({ loop: loop!, transports: [peerUdp], user: 'peer' });
+    try {
+      const answered: Call[] = [];
+      both.on('invite', (inv) => void inv.answer(SDP).then((c) => answered.push(c)));
+      const call = await peer.invite(`sip:both@127.0.0.1:${udp.localPort}`, { sdp: SDP }).result;
+      await until(() => answered.length === 1);
+      const ended = new Promise<string>((r) => call.on('ended', (why) => r(String(why))));
+      expect(await answered[0]!.hangup()).toBe(200);
+      expect(await ended).toBe('remote-bye');
+      expect(t.stats.sent).toBe(0);
+    } finally {
+      await peer.close({ boundMs: 500 });
+      await both.close({ boundMs: 500 });
+    }
   });
 
   it('once the flow is gone the contact cannot be reached (no connection to an .invalid host is tried)', async () => {

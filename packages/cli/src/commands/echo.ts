@@ -100,6 +100,10 @@ export interface EchoOptions {
    * worker's shared UDP socket (`--workers`), or `mdh web`'s WSS.
    */
   sipTransport?: SipTransport;
+  /** More transports for the same user agent (`mdh web`: UDP beside its WSS). */
+  extraTransports?: SipTransport[];
+  /** Calls for which this returns false are left to other `invite` listeners of the UA (`mdh web`'s gateway). */
+  accept?: (inv: IncomingCall) => boolean;
 }
 
 /** One received DTMF digit as `mdh echo` reports it. */
@@ -159,7 +163,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       port: o.port ?? 5060,
       ...(o.tls ? { tls: o.tls } : {}),
     }));
-  const transports: SipTransport[] = [transport];
+  const transports: SipTransport[] = [transport, ...(o.extraTransports ?? [])];
   const authServer = o.auth
     ? new DigestServer({
         realm: 'mdh',
@@ -184,6 +188,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const sending = new WeakSet<MediaChannel>();
   ua.stack.onError = () => {};
   ua.on('invite', (inv: IncomingCall) => {
+    if (o.accept && !o.accept(inv)) return;
     const n = ++seq;
     totals.calls++;
     answer(inv, n).catch(() => {

@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { type SipTransport, selfSignedIdentity, UserAgent, WsTransport } from '@mdh/sip';
+import { DigestServer, listenTransport, type SipTransport, selfSignedIdentity, UserAgent, WsTransport } from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, hostPort, integer, userPass } from '../args.js';
 import { type EchoCallRecord, type EchoServer, STOP_BOUND_MS, startEcho, stopSignal } from './echo.js';
 import { bundleCommonJs, esmPackageFiles } from './web-bundle.js';
+import { type PageGateway, pageContact, servePages } from './web-gateway.js';
 
 /** Options of `mdh web`. */
 export const spec: CommandSpec = {
@@ -17,7 +18,11 @@ export const spec: CommandSpec = {
   summary: 'Serves a web softphone (JsSIP) over HTTPS with SIP over WSS on the same port; --echo answers its calls.',
   description:
     'Open the printed URL in a browser and press Call. The page shows the call state, the codec, the DTLS-SRTP and\n' +
-    'ICE states and live packet/jitter figures from getStats(). URL parameters user, pass, target prefill the form.',
+    'ICE states and live packet/jitter figures from getStats(). URL parameters user, pass, target prefill the form;\n' +
+    'register=1 registers at once, answer=1 answers calls; /sipjs.html is the same page on SIP.js.\n' +
+    'A page that registered as USER is called with `mdh call sip:USER@HOST:PORT`: SIP over UDP on the same port\n' +
+    'number; mdh web bridges the call to the page (plain RTP, SDES or DTLS-SRTP towards the caller, WebRTC towards\n' +
+    'the page, RTP relayed). With --auth the caller authenticates too (mdh call --auth).',
   options: {
     listen: {
       type: 'string',
@@ -82,6 +87,12 @@ export interface WebServer {
   readonly port: number;
   /** The SIP over WSS transport on that port. */
   readonly transport: SipTransport;
+  /** SIP over UDP on the same port number: calls to users registered from a page are bridged to it. */
+  readonly udp: SipTransport;
+  /** The user agent of both transports: registrar of the pages, and the echo's with `echo`. */
+  readonly ua: UserAgent;
+  /** The calls bridged to pages. */
+  readonly pages: PageGateway;
   /** The echo user agent (with `echo`). */
   readonly echo: EchoServer | undefined;
   /** Ends the calls (BYE), closes the WSS connections and the server. */
@@ -134,31 +145,69 @@ export async function startWeb(o: WebOptions = {}): Promise<WebServer> {
   const addr = server.address();
   const port = addr && typeof addr === 'object' ? addr.port : 0;
   const transport = await WsTransport.listen({ protocol: 'wss', server });
+  // SIP over UDP on the same port number (TCP is the HTTPS server's): `mdh call sip:USER@HOST:PORT` reaches a page
+  let udp: SipTransport;
+  try {
+    udp = await listenTransport('udp', { host: o.host ?? '127.0.0.1', port });
+  } catch (e) {
+    await transport.close();
+    server.closeAllConnections();
+    server.close();
+    throw new Error(`mdh web: cannot listen for SIP over UDP on port ${port}: ${(e as Error).message}`);
+  }
   let echo: EchoServer | undefined;
-  let ua: UserAgent | undefined;
+  let ua: UserAgent;
   if (o.echo) {
     echo = await startEcho({
       sipTransport: transport,
+      extraTransports: [udp],
+      // calls for a registered page go to the page (web-gateway.ts), the others to the echo
+      accept: (inv) => echo === undefined || pageContact(echo.ua, inv) === undefined,
       host: o.host ?? '127.0.0.1',
       ...(o.auth ? { auth: o.auth } : {}),
       ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
       ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
       ...(o.onCall ? { onCall: o.onCall } : {}),
     });
+    ua = echo.ua;
   } else {
-    // no echo: a user agent that registers pages and declines their calls (nothing to route them to)
-    ua = new UserAgent({ transports: [transport], user: 'web', registrar: true });
-    ua.on('invite', (inv) => inv.reject(480, 'Temporarily Unavailable (mdh web without --echo)'));
+    // no echo: a user agent that registers pages and bridges calls to them; other calls are declined
+    const auth = o.auth;
+    const authServer = auth
+      ? new DigestServer({
+          realm: 'mdh',
+          lookup: (u) => (u === auth.username ? auth.password : undefined),
+          algorithms: ['MD5'],
+        })
+      : undefined;
+    const own = new UserAgent({
+      transports: [transport, udp],
+      user: 'web',
+      registrar: true,
+      ...(authServer ? { authServer } : {}),
+    });
+    own.stack.onError = () => {};
+    own.on('invite', (inv) => {
+      if (pageContact(own, inv) === undefined) inv.reject(480, 'Temporarily Unavailable (no such page registered)');
+    });
+    ua = own;
   }
+  const wildcard = o.host === undefined || o.host === '0.0.0.0' || o.host === '::';
+  const pages = servePages(ua, { mediaHost: wildcard ? '127.0.0.1' : o.host! });
   const host = o.host ?? '127.0.0.1';
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
     url: `https://${shown}:${port}/`,
     port,
     transport,
+    udp,
+    ua,
+    pages,
     echo,
     async stop() {
-      await (echo ? echo.stop() : ua?.close());
+      await (echo ? echo.stop() : ua.close());
+      await Promise.allSettled([...pages.active].map((b) => b.hangup()));
+      await udp.close();
       await transport.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -916,7 +916,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   private fallbackTarget(call: Call): SendTarget {
-    const t = this.o.transports[0]!;
+    // no flow: the transport the route set's first URI or the remote target names (RFC 3261 §12.2.1.1 and §8.1.2),
+    // not just the UA's first one (a UA with WSS first and UDP beside it sends a UDP dialog's BYE over UDP)
+    const d = call.dialog;
+    const next = d.routeSet[0] ?? d.remoteTarget;
+    const named = /;transport=(udp|tcp|tls|wss?)\b/i.exec(next)?.[1]?.toLowerCase() as TransportProtocol | undefined;
+    const tp: TransportProtocol = named ?? (/^<?sips:/i.test(next) ? 'tls' : 'udp');
+    const t = (call.flowTarget ? undefined : this.stack.transport(tp)) ?? this.o.transports[0]!;
     return { transport: t, peer: { address: '127.0.0.1', port: defaultPort(t.protocol) }, ...(call.flowTarget ?? {}) };
   }
 
