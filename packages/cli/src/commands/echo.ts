@@ -1,5 +1,6 @@
 import type { MediaChannel } from '@mdh/media';
 import {
+  type AudioCodec,
   answerSdpOffer,
   type Call,
   CallMedia,
@@ -102,6 +103,8 @@ export interface EchoOptions {
   sipTransport?: SipTransport;
   /** More transports for the same user agent (`mdh web`: UDP beside its WSS). */
   extraTransports?: SipTransport[];
+  /** Codecs to accept, in preference order (default PCMU, PCMA; `mdh web --opus` puts Opus first). */
+  codecs?: AudioCodec[];
   /** Calls for which this returns false are left to other `invite` listeners of the UA (`mdh web`'s gateway). */
   accept?: (inv: IncomingCall) => boolean;
 }
@@ -234,6 +237,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
           // a browser's offer (RFC 8839 ICE): answer as an ICE-lite agent
           ice: /^a=ice-ufrag:/m.test(offer),
+          ...(o.codecs ? { codecs: o.codecs } : {}),
           ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
           ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
         });

@@ -5,7 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { DigestServer, listenTransport, type SipTransport, selfSignedIdentity, UserAgent, WsTransport } from '@mdh/sip';
+import {
+  type AudioCodec,
+  DigestServer,
+  listenTransport,
+  type SipTransport,
+  selfSignedIdentity,
+  UserAgent,
+  WsTransport,
+} from '@mdh/sip';
 import { type CommandSpec, commandLine, formatHelp, hostPort, integer, userPass } from '../args.js';
 import { type EchoCallRecord, type EchoServer, STOP_BOUND_MS, startEcho, stopSignal } from './echo.js';
 import { bundleCommonJs, esmPackageFiles } from './web-bundle.js';
@@ -32,6 +40,7 @@ export const spec: CommandSpec = {
       help: 'where to serve HTTPS and WSS',
     },
     echo: { type: 'boolean', help: "answer every call and echo the caller's audio (mdh echo in this process)" },
+    opus: { type: 'boolean', help: 'with --echo: prefer Opus (RFC 7587; 48 kHz RTP clock) over PCMU/PCMA' },
     auth: {
       type: 'string',
       value: 'USER:PASS',
@@ -69,6 +78,8 @@ export interface WebOptions {
   tls?: { cert: string; key: string };
   /** Run the echo user agent on the WSS transport. */
   echo?: boolean;
+  /** The echo prefers Opus, then PCMU and PCMA (default: PCMU, PCMA only). */
+  opus?: boolean;
   /** Digest credentials the page must use. */
   auth?: { username: string; password: string };
   /** ICE consent timeout of the echo's calls (ms). */
@@ -161,6 +172,7 @@ export async function startWeb(o: WebOptions = {}): Promise<WebServer> {
     echo = await startEcho({
       sipTransport: transport,
       extraTransports: [udp],
+      ...(o.opus ? { codecs: ['opus', 'PCMU', 'PCMA'] as AudioCodec[] } : {}),
       // calls for a registered page go to the page (web-gateway.ts), the others to the echo
       accept: (inv) => echo === undefined || pageContact(echo.ua, inv) === undefined,
       host: o.host ?? '127.0.0.1',
@@ -234,6 +246,7 @@ export async function run(argv: string[]): Promise<number> {
     port: listen.port,
     ...(tls ? { tls } : {}),
     echo: v.echo === true,
+    opus: v.opus === true,
     ...(v.auth ? { auth: v.auth as { username: string; password: string } } : {}),
     ...(v['consent-timeout'] !== undefined ? { consentTimeoutMs: v['consent-timeout'] as number } : {}),
     ...(v['ice-timeout'] !== undefined ? { iceConnectTimeoutMs: v['ice-timeout'] as number } : {}),
