@@ -23,7 +23,8 @@ import { type PageGateway, pageContact, servePages } from './web-gateway.js';
 export const spec: CommandSpec = {
   name: 'web',
   synopsis: '[options]',
-  summary: 'Serves a web softphone (JsSIP) over HTTPS with SIP over WSS on the same port; --echo answers its calls.',
+  summary:
+    'Serves a web softphone (JsSIP or SIP.js) over HTTPS with SIP over WSS (and UDP) on one port; --echo answers calls.',
   description:
     'Open the printed URL in a browser and press Call. The page shows the call state, the codec, the DTLS-SRTP and\n' +
     'ICE states and live packet/jitter figures from getStats(). URL parameters user, pass, target prefill the form;\n' +
@@ -37,7 +38,7 @@ export const spec: CommandSpec = {
       value: 'HOST:PORT',
       default: '127.0.0.1:8443',
       parse: hostPort(8443),
-      help: 'where to serve HTTPS and WSS',
+      help: 'where to serve HTTPS and WSS (SIP over UDP too, on the same port number)',
     },
     echo: { type: 'boolean', help: "answer every call and echo the caller's audio (mdh echo in this process)" },
     opus: { type: 'boolean', help: 'with --echo: prefer Opus (RFC 7587; 48 kHz RTP clock) over PCMU/PCMA' },
