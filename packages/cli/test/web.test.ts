@@ -2,6 +2,7 @@
 // else), and a call over UDP to a user no page registered as is declined. The browser tests are in
 // tests/interop/browser.test.ts.
 import { get } from 'node:https';
+import { listenTransport, UserAgent } from '@mdh/sip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeCall } from '../src/commands/call.js';
 import { startWeb, type WebServer } from '../src/commands/web.js';
@@ -53,5 +54,27 @@ describe('mdh web (no echo)', () => {
     expect(r.ok).toBe(false);
     expect(r.status).toBe(480);
     expect(web.pages.bridged).toBe(0);
+  });
+});
+
+describe('mdh web --echo without --auth', () => {
+  let web: WebServer;
+  beforeAll(async () => {
+    web = await startWeb({ port: 0, echo: true });
+  });
+  afterAll(async () => {
+    await web?.stop();
+  });
+
+  it('is still the registrar of its pages (a REGISTER over WSS gets 200; the binding is kept)', async () => {
+    const t = await listenTransport('wss', { host: '127.0.0.1', port: 0, insecure: true });
+    const ua = new UserAgent({ transports: [t], user: 'bob' });
+    try {
+      const reg = await ua.register(`sip:127.0.0.1:${web.port};transport=wss`, { expires: 600 });
+      expect(reg.state).toBe('registered');
+      expect(web.ua.registrar!.lookup('sip:bob@127.0.0.1')).toHaveLength(1);
+    } finally {
+      await ua.close({ boundMs: 1000 });
+    }
   });
 });

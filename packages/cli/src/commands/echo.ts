@@ -103,6 +103,8 @@ export interface EchoOptions {
   sipTransport?: SipTransport;
   /** More transports for the same user agent (`mdh web`: UDP beside its WSS). */
   extraTransports?: SipTransport[];
+  /** Be a registrar without `auth` too (`mdh web`: its pages register). */
+  registrar?: boolean;
   /** Codecs to accept, in preference order (default PCMU, PCMA; `mdh web --opus` puts Opus first). */
   codecs?: AudioCodec[];
   /** Calls for which this returns false are left to other `invite` listeners of the UA (`mdh web`'s gateway). */
@@ -177,7 +179,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const ua = new UserAgent({
     transports,
     user: 'echo',
-    ...(authServer ? { authServer, registrar: true } : {}),
+    ...(authServer ? { authServer, registrar: true } : o.registrar ? { registrar: true } : {}),
   });
   const trace = o.trace;
   if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));

@@ -173,6 +173,7 @@ export async function startWeb(o: WebOptions = {}): Promise<WebServer> {
     echo = await startEcho({
       sipTransport: transport,
       extraTransports: [udp],
+      registrar: true,
       ...(o.opus ? { codecs: ['opus', 'PCMU', 'PCMA'] as AudioCodec[] } : {}),
       // calls for a registered page go to the page (web-gateway.ts), the others to the echo
       accept: (inv) => echo === undefined || pageContact(echo.ua, inv) === undefined,
