@@ -5,6 +5,7 @@ import { ToneGenerator } from '@mdh/media';
 import { answerSdpOffer, type Call, CallMedia, createSdpOffer, type IncomingCall, readSdpAnswer } from '@mdh/sip';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallReport, placeCall } from '../../packages/cli/src/commands/call.js';
 import type { EchoCallRecord } from '../../packages/cli/src/commands/echo.js';
 import { startWeb, type WebServer } from '../../packages/cli/src/commands/web.js';
 import { hasPeer } from './peers.js';
@@ -79,9 +80,9 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
     await web?.stop();
   });
 
-  async function openPage(pass = 's3cret'): Promise<Page> {
+  async function openPage(pass = 's3cret', path = ''): Promise<Page> {
     const page = await browser.newPage();
-    await page.goto(`${web.url}?user=alice&pass=${pass}&register=1`);
+    await page.goto(`${web.url}${path}?user=alice&pass=${pass}&register=1`);
     return page;
   }
 
@@ -95,6 +96,7 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
         'registration',
       );
       const before = records.length;
+      const idleShot = await page.locator('#state').screenshot();
       await page.evaluate(() => (globalThis as any).phone.call());
       await until(
         () => pageState(page),
@@ -112,8 +114,13 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
       // the visible state on the page
       expect(await page.locator('#state').textContent()).toBe('in call');
       expect(await page.locator('#dtls').textContent()).toBe('connected');
+      // the screenshot of the page shows the call state: the rendered state field differs from the idle one
+      expect(await page.locator('#state').isVisible()).toBe(true);
       const shot = await page.screenshot();
       expect(shot.length).toBeGreaterThan(1000);
+      const callShot = await page.locator('#state').screenshot();
+      expect(Buffer.compare(callShot, idleShot)).not.toBe(0);
+      expect(await page.locator('#codec').textContent()).toMatch(/^PCM[UA]\/8000$/);
       // hang-up from the page ends the call on mdh's side (BYE)
       await page.evaluate(() => (globalThis as any).phone.hangup());
       await until(
@@ -131,6 +138,182 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
       await page.close();
     }
   }, 60_000);
+
+  it('SIP.js (its npm ES modules) registers with digest auth, calls the echo over WSS: audio comes back', async () => {
+    const page = await openPage('s3cret', 'sipjs.html');
+    try {
+      expect(await page.locator('h1').textContent()).toMatch(/SIP\.js/);
+      await until(
+        () => pageState(page),
+        (s) => s.registered,
+        10_000,
+        'SIP.js registration',
+      );
+      const before = records.length;
+      await page.evaluate(() => (globalThis as any).phone.call());
+      await until(
+        () => pageState(page),
+        (s) => s.state === 'in call',
+        15_000,
+        'SIP.js call established',
+      );
+      await new Promise((r) => setTimeout(r, 5000));
+      const s = (await pageState(page)).stats!;
+      expect(s.ice).toMatch(/^(connected|completed)$/);
+      expect(s.dtls).toBe('connected');
+      expect(s.codec).toMatch(/^PCM[UA]\/8000$/);
+      expect(s.packetsReceived).toBeGreaterThan(200);
+      expect(s.audioLevel).toBeGreaterThan(0);
+      expect(await page.locator('#state').textContent()).toBe('in call');
+      await page.evaluate(() => (globalThis as any).phone.hangup());
+      await until(
+        () => records.length,
+        (n) => n > before,
+        5000,
+        'mdh call record',
+      );
+      const r = records[records.length - 1]!;
+      expect(r.ended).toBe('remote-bye');
+      expect(r.srtp).toBe('dtls');
+      expect(r.media!.packetsSent).toBeGreaterThan(200);
+      await until(
+        () => pageState(page),
+        (st) => st.state === 'ended',
+        5000,
+        'SIP.js session terminated',
+      );
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('SIP.js with a wrong password: registration is refused', async () => {
+    const page = await openPage('wrong', 'sipjs.html');
+    try {
+      const txt = await until(
+        () => page.locator('#reg').textContent(),
+        (t) => t !== '-' && t !== null,
+        10_000,
+        'registration outcome',
+      );
+      expect(txt).toMatch(/^failed: (401|403)/);
+    } finally {
+      await page.close();
+    }
+  }, 30_000);
+
+  async function answeringPage(): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${web.url}?user=alice&pass=s3cret&register=1&answer=1`);
+    await until(
+      () => pageState(page),
+      (s) => s.registered,
+      10_000,
+      'registration',
+    );
+    return page;
+  }
+
+  const peakHz = (p: Page) =>
+    p.evaluate(() => (globalThis as any).phone.peakHz() as { hz: number; db: number; binHz: number } | null);
+
+  it('mdh call reaches the page over UDP (mdh web bridges to WSS/WebRTC): 440 Hz heard in the page, its audio back', async () => {
+    const page = await answeringPage();
+    try {
+      const bridged = web.pages.bridged;
+      const report = placeCall({
+        target: `sip:alice@127.0.0.1:${web.port}`,
+        auth: { username: 'alice', password: 's3cret' },
+        durationS: 8,
+        toneHz: 440,
+      });
+      let settled: CallReport | undefined;
+      void report.then((r) => {
+        settled = r;
+      });
+      await until(
+        () => pageState(page),
+        (s) => s.state === 'in call' || settled !== undefined,
+        15_000,
+        'page answered',
+      );
+      expect(settled).toBeUndefined();
+      expect(web.pages.bridged).toBe(bridged + 1);
+      const peak = await until(
+        () => peakHz(page),
+        (v) => v !== null && v.db > -60 && Math.abs(v.hz - 440) <= 10,
+        15_000,
+        '440 Hz in the page',
+      );
+      expect(Math.abs(peak!.hz - 440)).toBeLessThanOrEqual(10);
+      // the page's figures are sampled every 250 ms
+      const s = (
+        await until(
+          () => pageState(page),
+          (st) => st.stats?.dtls === 'connected',
+          5000,
+          'DTLS connected in getStats',
+        )
+      ).stats!;
+      expect(s.dtls).toBe('connected');
+      expect(s.ice).toMatch(/^(connected|completed)$/);
+      expect(s.codec).toBe('PCMU/8000');
+      const r = await report;
+      expect(r.ok).toBe(true);
+      expect(r.transport).toBe('udp');
+      // the browser's (fake microphone) audio came back to mdh call through the bridge
+      expect(r.media!.packetsSent).toBeGreaterThan(200);
+      expect(r.media!.packetsReceived).toBeGreaterThan(100);
+      expect(r.byeStatus).toBe(200);
+      // mdh call hung up: the bridge ended the page's call with BYE
+      await until(
+        () => pageState(page),
+        (st) => st.state === 'ended',
+        5000,
+        'page call ended',
+      );
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('mdh call to the page, the page hangs up: mdh call sees the call end', async () => {
+    const page = await answeringPage();
+    try {
+      const t0 = Date.now();
+      const report = placeCall({
+        target: `sip:alice@127.0.0.1:${web.port}`,
+        auth: { username: 'alice', password: 's3cret' },
+        durationS: 40,
+      });
+      await until(
+        () => pageState(page),
+        (s) => (s.stats?.packetsReceived ?? 0) > 20,
+        15_000,
+        'media in the page',
+      );
+      await page.evaluate(() => (globalThis as any).phone.hangup());
+      const r = await report;
+      expect(r.ok).toBe(true);
+      expect(r.byeStatus).toBeUndefined(); // the BYE came from the far end
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect(r.media!.packetsReceived).toBeGreaterThan(0);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('mdh call to a user no page registered reaches the echo (over UDP), not a page', async () => {
+    const bridged = web.pages.bridged;
+    const r = await placeCall({
+      target: `sip:nobody@127.0.0.1:${web.port}`,
+      auth: { username: 'alice', password: 's3cret' },
+      durationS: 1,
+    });
+    expect(web.pages.bridged).toBe(bridged);
+    expect(r.ok).toBe(true);
+    expect(r.media!.packetsReceived).toBeGreaterThan(20);
+  }, 30_000);
 
   it('a wrong password is refused (registration fails)', async () => {
     const page = await openPage('wrong');
@@ -349,4 +532,142 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
       await page.close();
     }
   }, 30_000);
+});
+
+describe.skipIf(!hasPeer('chromium'))('Opus (RFC 7587) with Chromium: mdh web --echo --opus', () => {
+  let browser: Browser;
+  let web: WebServer;
+  const records: EchoCallRecord[] = [];
+
+  beforeAll(async () => {
+    web = await startWeb({
+      port: 0,
+      echo: true,
+      opus: true,
+      auth: { username: 'alice', password: 's3cret' },
+      onCall: (r) => records.push(r),
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await web?.stop();
+  });
+
+  it('JsSIP calls the echo: Opus is negotiated (the browser offers it first), audio flows both ways', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${web.url}?user=alice&pass=s3cret&register=1`);
+      await until(
+        () => pageState(page),
+        (s) => s.registered,
+        10_000,
+        'registration',
+      );
+      const before = records.length;
+      await page.evaluate(() => (globalThis as any).phone.call());
+      await until(
+        () => pageState(page),
+        (s) => s.state === 'in call',
+        15_000,
+        'call confirmed',
+      );
+      await new Promise((r) => setTimeout(r, 5000));
+      const s = (await pageState(page)).stats!;
+      expect(s.codec).toBe('opus/48000');
+      expect(s.dtls).toBe('connected');
+      expect(s.packetsSent).toBeGreaterThan(200);
+      expect(s.packetsReceived).toBeGreaterThan(200);
+      expect(s.audioLevel).toBeGreaterThan(0);
+      await page.evaluate(() => (globalThis as any).phone.hangup());
+      await until(
+        () => records.length,
+        (n) => n > before,
+        5000,
+        'mdh call record',
+      );
+      expect(records[records.length - 1]!.media!.packetsSent).toBeGreaterThan(200);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it("mdh offers only Opus: its encoder's 440 Hz is heard in the page, its decoder gets the browser's audio", async () => {
+    const page = await browser.newPage();
+    await page.goto(web.url);
+    const cm = await CallMedia.open({ loop: web.ua.loop, srtp: 'dtls', ice: true, webrtc: true, codecs: ['opus'] });
+    const tone = new ToneGenerator({ frequency: 440 });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const offer = createSdpOffer(cm.local, { sessionId: '43', version: 1 });
+      expect(offer).toMatch(/^a=rtpmap:111 opus\/48000\/2\r?$/m);
+      const answer = await page.evaluate(async (sdp: string) => {
+        const g = globalThis as any;
+        const pc = new g.RTCPeerConnection();
+        g.pc3 = pc;
+        const mic = await g.navigator.mediaDevices.getUserMedia({ audio: true });
+        pc.addTrack(mic.getAudioTracks()[0], mic);
+        pc.ontrack = (e: any) => {
+          const el = new g.Audio();
+          el.muted = true;
+          el.srcObject = new g.MediaStream([e.track]);
+          void el.play().catch(() => {});
+          g.el3 = el;
+          g.phone.listen(e.track);
+        };
+        await pc.setRemoteDescription({ type: 'offer', sdp });
+        await pc.setLocalDescription(await pc.createAnswer());
+        await new Promise<void>((r) => {
+          if (pc.iceGatheringState === 'complete') r();
+          pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+          setTimeout(r, 3000);
+        });
+        return pc.localDescription.sdp as string;
+      }, offer);
+      const neg = readSdpAnswer(answer, cm.local);
+      expect(neg.codec).toBe('opus');
+      expect(neg.clockRate).toBe(48000);
+      const media = cm.start(neg);
+      let decoded = 0;
+      let loudest = 0;
+      media.on('audio', (e) => {
+        if (e.concealed) return;
+        decoded++;
+        for (const v of e.pcm) loudest = Math.max(loudest, Math.abs(v));
+      });
+      const pcm = new Int16Array(160); // 20 ms at the 8 kHz PCM API; 960 ticks of the 48 kHz RTP clock
+      timer = setInterval(() => {
+        tone.fill(pcm);
+        media.sendAudio(pcm);
+      }, 20);
+      const peak = await until(
+        () => page.evaluate(() => (globalThis as any).phone.peakHz()),
+        (v: { hz: number; db: number } | null) => v !== null && v.db > -60 && Math.abs(v.hz - 440) <= 10,
+        15_000,
+        '440 Hz in the page',
+      );
+      expect(Math.abs(peak!.hz - 440)).toBeLessThanOrEqual(10);
+      const codec = await page.evaluate(async () => {
+        let c: string | undefined;
+        (await (globalThis as any).pc3.getStats()).forEach((s: any) => {
+          if (s.type === 'codec' && /opus/i.test(s.mimeType)) c = `${s.mimeType}/${s.clockRate}`;
+        });
+        return c;
+      });
+      expect(codec).toBe('audio/opus/48000');
+      // the browser's (fake microphone) Opus, decoded by mdh to 8 kHz PCM
+      await until(
+        () => decoded,
+        (n) => n > 100,
+        10_000,
+        'browser audio decoded at mdh',
+      );
+      expect(loudest).toBeGreaterThan(100);
+    } finally {
+      clearInterval(timer);
+      await cm.close();
+      await page.close();
+    }
+  }, 60_000);
 });

@@ -64,6 +64,7 @@ export {
   type JitterFrame,
   type JitterPushResult,
 } from './audio/jitter-buffer.js';
+export { OPUS_CLOCK_RATE, OPUS_PCM_RATE, OpusCodec, opusAvailable } from './audio/opus.js';
 export { dominantFrequency, goertzelPower, ToneGenerator, type ToneOptions } from './audio/tone.js';
 export {
   pcmToLittleEndianInto,

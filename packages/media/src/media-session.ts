@@ -34,6 +34,7 @@ import {
 import { DtmfReceiver, DtmfSender } from './audio/dtmf.js';
 import { g711Decode, g711Encode } from './audio/g711.js';
 import { JitterBuffer } from './audio/jitter-buffer.js';
+import { OPUS_PCM_RATE, OpusCodec } from './audio/opus.js';
 import { classifyPacket } from './demux.js';
 import { MediaError } from './errors.js';
 import type { IceLiteAgent } from './ice/ice-lite-agent.js';
@@ -100,7 +101,10 @@ export class MediaSession {
   /** Negotiated audio payload type. */
   readonly payloadType: number;
   /** Audio codec. */
-  readonly codec: 'PCMU' | 'PCMA';
+  readonly codec: 'PCMU' | 'PCMA' | 'opus';
+  /** Sample rate of the PCM of `sendAudio` and `audio` events: the clock rate, except 8000 for Opus (opus.ts). */
+  readonly pcmRate: number;
+  private readonly opus: OpusCodec | undefined;
   /** RTP clock rate. */
   readonly clockRate: number;
   /** RFC 4733 telephone-event payload type, or null. */
@@ -190,6 +194,9 @@ export class MediaSession {
     }
     this.codec = opts.codec ?? (this.payloadType === 8 ? 'PCMA' : 'PCMU');
     this.clockRate = opts.clockRate ?? 8000;
+    // Opus: RTP clock 48 kHz (RFC 7587 §4.1), PCM at 8 kHz (libopus converts); loaded only when negotiated
+    this.opus = this.codec === 'opus' ? new OpusCodec() : undefined;
+    this.pcmRate = this.opus ? OPUS_PCM_RATE : this.clockRate;
     this.telephoneEventPt = opts.telephoneEventPt === undefined ? 101 : opts.telephoneEventPt;
     this.ptimeMs = opts.ptimeMs ?? 20;
     this.rtcpMux = opts.rtcpMux ?? true;
@@ -430,20 +437,28 @@ export class MediaSession {
   }
 
   /**
-   * Sends one frame of 16-bit linear PCM at the clock rate (160 samples = 20 ms at 8 kHz) as G.711 in the
-   * negotiated law, encoded straight into the packet buffer. The first frame of a talkspurt carries the marker
+   * Sends one frame of 16-bit linear PCM at {@link pcmRate} (160 samples = 20 ms at 8 kHz) as G.711 in the
+   * negotiated law, encoded straight into the packet buffer, or as one Opus packet. The first frame of a talkspurt carries the marker
    * bit (RFC 3551 §4.1). While a DTMF event is being sent the frame is held back (its time still passes).
    * Returns whether a packet went out.
    */
   sendAudio(pcm: Int16Array, now?: number): boolean {
     this.usable(now);
     const timestamp = this.ts;
-    this.ts = (this.ts + pcm.length) >>> 0;
+    this.ts = (this.ts + (pcm.length * this.clockRate) / this.pcmRate) >>> 0;
     if (this.dtmfTx?.sendingEvent) {
       this.talkspurt = true;
       return false;
     }
-    const codec = this.codec;
+    if (this.opus) {
+      const packet = this.opus.encode(pcm);
+      const sent = this.emitRtp(this.payloadType, timestamp, this.talkspurt, packet.length, timestamp, (b, at) => {
+        b.set(packet, at);
+      });
+      if (sent) this.talkspurt = false;
+      return sent;
+    }
+    const codec = this.codec as 'PCMU' | 'PCMA';
     const sent = this.emitRtp(this.payloadType, timestamp, this.talkspurt, pcm.length, timestamp, (b, at) => {
       g711Encode(codec, pcm, b, at);
     });
@@ -590,6 +605,7 @@ export class MediaSession {
         this.drainDtls(now);
       }
       this.ice?.close();
+      this.opus?.close();
     } catch {
       this.dropped.internal++;
     }
@@ -818,11 +834,15 @@ export class MediaSession {
 
   /** Frames due from the jitter buffer, decoded; a gap becomes a frame of silence marked `concealed`. */
   private playout(now: number): void {
-    const frameSamples = (this.ptimeMs * this.clockRate) / 1000;
+    const frameSamples = (this.ptimeMs * this.pcmRate) / 1000;
     for (let f = this.jitter.pop(now); f; f = this.jitter.pop(now)) {
-      if (f.kind === 'frame') {
+      if (f.kind === 'frame' && this.opus) {
+        const pcm = this.opus.decode(f.payload);
+        if (pcm) this.emit({ type: 'audio', pcm, timestamp: f.timestamp, concealed: false });
+        else this.emit({ type: 'audio', pcm: new Int16Array(frameSamples), timestamp: f.timestamp, concealed: true });
+      } else if (f.kind === 'frame') {
         const pcm = new Int16Array(f.payload.length);
-        g711Decode(this.codec, f.payload, pcm, 0);
+        g711Decode(this.codec as 'PCMU' | 'PCMA', f.payload, pcm, 0);
         this.emit({ type: 'audio', pcm, timestamp: f.timestamp, concealed: false });
       } else {
         this.emit({ type: 'audio', pcm: new Int16Array(frameSamples), timestamp: f.timestamp, concealed: true });

@@ -75,8 +75,11 @@ export interface MediaSessionOptions {
   local?: MediaAddress;
   /** RTP payload type of the audio codec (default 0, PCMU). */
   payloadType?: number;
-  /** The codec: 'PCMU' (default for PT 0) or 'PCMA' (default for PT 8). */
-  codec?: 'PCMU' | 'PCMA';
+  /**
+   * The codec: 'PCMU' (default for PT 0), 'PCMA' (default for PT 8), or 'opus' (RFC 7587: give `clockRate: 48000`;
+   * the PCM API stays 8 kHz, see audio/opus.ts; needs the opusscript package).
+   */
+  codec?: 'PCMU' | 'PCMA' | 'opus';
   /** RTP clock rate (default 8000). */
   clockRate?: number;
   /** RFC 4733 telephone-event payload type (default 101); null disables DTMF. */

@@ -1,5 +1,6 @@
 import type { MediaChannel } from '@mdh/media';
 import {
+  type AudioCodec,
   answerSdpOffer,
   type Call,
   CallMedia,
@@ -106,6 +107,14 @@ export interface EchoOptions {
    * worker's shared UDP socket (`--workers`), or `mdh web`'s WSS.
    */
   sipTransport?: SipTransport;
+  /** More transports for the same user agent (`mdh web`: UDP beside its WSS). */
+  extraTransports?: SipTransport[];
+  /** Be a registrar without `auth` too (`mdh web`: its pages register). */
+  registrar?: boolean;
+  /** Codecs to accept, in preference order (default PCMU, PCMA; `mdh web --opus` puts Opus first). */
+  codecs?: AudioCodec[];
+  /** Calls for which this returns false are left to other `invite` listeners of the UA (`mdh web`'s gateway). */
+  accept?: (inv: IncomingCall) => boolean;
 }
 
 /** One received DTMF digit as `mdh echo` reports it. */
@@ -165,7 +174,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       port: o.port ?? 5060,
       ...(o.tls ? { tls: o.tls } : {}),
     }));
-  const transports: SipTransport[] = [transport];
+  const transports: SipTransport[] = [transport, ...(o.extraTransports ?? [])];
   const authServer = o.auth
     ? new DigestServer({
         realm: 'mdh',
@@ -176,7 +185,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const ua = new UserAgent({
     transports,
     user: 'echo',
-    ...(authServer ? { authServer, registrar: true } : {}),
+    ...(authServer ? { authServer, registrar: true } : o.registrar ? { registrar: true } : {}),
   });
   const trace = o.trace;
   if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
@@ -190,6 +199,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const sending = new WeakSet<MediaChannel>();
   ua.stack.onError = () => {};
   ua.on('invite', (inv: IncomingCall) => {
+    if (o.accept && !o.accept(inv)) return;
     const n = ++seq;
     totals.calls++;
     answer(inv, n).catch(() => {
@@ -236,6 +246,7 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
           ...o.mediaChoice,
           // a browser's offer (RFC 8839 ICE): answer as an ICE-lite agent
           ice: /^a=ice-ufrag:/m.test(offer),
+          ...(o.codecs ? { codecs: o.codecs } : {}),
           ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
           ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
         });

@@ -3,7 +3,7 @@
  * Modules are found from the package's own files (`require('…')` with a literal argument), resolved as Node does from
  * each file's directory, honouring a package's `browser` field (string form, or an object mapping its main file).
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 
@@ -90,4 +90,38 @@ function load(id) {
 globalThis[${JSON.stringify(globalName)}] = load(${entry});
 })();
 `;
+}
+
+/** Most files {@link esmPackageFiles} serves of one package. */
+const MAX_ESM_FILES = 1000;
+
+/**
+ * The JavaScript files of an installed ES-module npm package (SIP.js ships ES modules whose imports are all relative,
+ * so a browser loads them as they are), keyed by their URL path under `prefix`: the directory of the package's main
+ * file and everything below it. Throws when the package imports a bare specifier a browser could not resolve.
+ *
+ * ```ts
+ * const files = esmPackageFiles('sip.js', import.meta.url, '/sip.js/'); // '/sip.js/index.js' → source
+ * ```
+ */
+export function esmPackageFiles(packageName: string, fromFile: string, prefix: string): Map<string, string> {
+  const from = fromFile.startsWith('file:') ? new URL(fromFile).pathname : fromFile;
+  const main = realpathSync(createRequire(from).resolve(packageName));
+  const root = dirname(main);
+  const out = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const file = join(dir, e.name);
+      if (e.isDirectory()) walk(file);
+      else if (e.isFile() && e.name.endsWith('.js')) {
+        if (out.size >= MAX_ESM_FILES) throw new Error(`${packageName}: more than ${MAX_ESM_FILES} files`);
+        const src = readFileSync(file, 'utf8');
+        for (const m of src.matchAll(/^\s*(?:import|export)\b[^'"`;]*?\bfrom\s*(['"])([^'"]+)\1/gm))
+          if (!m[2]!.startsWith('.')) throw new Error(`${packageName}: ${file} imports a bare specifier ${m[2]}`);
+        out.set(`${prefix}${relative(root, file).split('\\').join('/')}`, src);
+      }
+    }
+  };
+  walk(root);
+  return out;
 }

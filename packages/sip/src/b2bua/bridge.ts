@@ -34,6 +34,11 @@ export interface BridgeOptions {
   srtpIn?: SrtpMode;
   /** Relay: the protection offered on the outgoing leg (default: the incoming leg's). */
   srtpOut?: SrtpMode;
+  /**
+   * Relay: offer WebRTC-shaped SDP on the outgoing leg (ICE-lite, `UDP/TLS/RTP/SAVPF`, BUNDLE, rtcp-mux; with
+   * `srtpOut: 'dtls'`), so that a plain SIP caller reaches a browser.
+   */
+  webrtcOut?: boolean;
   /** Relay: the address to bind the media ports to and advertise (default 127.0.0.1). */
   mediaHost?: string;
   /** How long to wait for the outgoing leg's final response (ms); then CANCEL and 408 to the caller. */
@@ -201,7 +206,7 @@ export class Bridge {
       const srtpIn = this.o.srtpIn ?? 'none';
       const mA = await CallMedia.open({ loop: this.ua.loop, srtp: srtpIn, host });
       this.legA = { media: mA, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
-      const mB = await CallMedia.open({ loop: this.ua.loop, srtp: this.o.srtpOut ?? srtpIn, host });
+      const mB = await CallMedia.open({ loop: this.ua.loop, srtp: this.o.srtpOut ?? srtpIn, host, ...this.webrtcB() });
       this.legB = { media: mB, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
       offerB = createSdpOffer(mB.local, { sessionId: this.legB.sessionId, version: 1 });
     } else if (this.o.media === 'relay' && offer !== undefined) {
@@ -217,6 +222,7 @@ export class Bridge {
         srtp: this.o.srtpOut ?? srtpIn,
         host,
         codecs: [ans.media.codec], // no transcoding: leg B gets the codec leg A agreed on
+        ...this.webrtcB(),
       });
       mB.local.telephoneEvent = ans.media.telephoneEventPt !== undefined;
       this.legB = { media: mB, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
@@ -320,6 +326,11 @@ export class Bridge {
       // unusable early SDP: ring without early media; the 2xx's SDP decides
       this.incoming.ring(res.status);
     }
+  }
+
+  /** Leg B's media options for {@link BridgeOptions.webrtcOut}. */
+  private webrtcB(): { ice?: boolean; webrtc?: boolean } {
+    return this.o.webrtcOut ? { ice: true, webrtc: true } : {};
   }
 
   private startA(): void {

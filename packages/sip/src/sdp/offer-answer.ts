@@ -18,8 +18,11 @@ import {
 /** How the media is protected. */
 export type SrtpMode = 'none' | 'sdes' | 'dtls';
 
-/** Audio codecs this stack encodes (G.711, RFC 3551 static payload types). */
-export type AudioCodec = 'PCMU' | 'PCMA';
+/**
+ * Audio codecs this stack encodes: G.711 (RFC 3551 static payload types) and Opus (RFC 7587, dynamic payload type
+ * 111 in our offers; only when asked for in {@link LocalMedia.codecs}, as it needs the opusscript package).
+ */
+export type AudioCodec = 'PCMU' | 'PCMA' | 'opus';
 
 /** Media direction attribute (RFC 3264 §5.1). */
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -118,7 +121,17 @@ export class SdpNegotiationError extends Error {
   }
 }
 
-const STATIC: Record<AudioCodec, number> = { PCMU: 0, PCMA: 8 };
+const STATIC: Record<AudioCodec, number> = { PCMU: 0, PCMA: 8, opus: 111 };
+/** RTP clock rates (RFC 3551 §4.5.14; RFC 7587 §4.1: Opus is always 48000, and `/2` in its rtpmap). */
+const RATE: Record<AudioCodec, number> = { PCMU: 8000, PCMA: 8000, opus: 48000 };
+
+/** The codec of an offered/answered payload type, when it is one we encode (name and clock rate must match). */
+function ourCodec(c: { name: string; rate: number }): AudioCodec | undefined {
+  if (c.name === 'PCMU' && c.rate === 8000) return 'PCMU';
+  if (c.name === 'PCMA' && c.rate === 8000) return 'PCMA';
+  if (c.name === 'OPUS' && c.rate === 48000) return 'opus';
+  return undefined;
+}
 const TE_PT = 101;
 
 function profileFor(m: SrtpMode): string {
@@ -166,11 +179,17 @@ function audioSection(
   crypto: SdpCrypto[] | undefined,
   mux: boolean,
 ): MediaDescription {
-  const rtp: MediaAttributes['rtp'] = codecs.map((c) => ({ payload: c.pt, codec: c.codec, rate: 8000 }));
+  const rtp: MediaAttributes['rtp'] = codecs.map((c) => ({
+    payload: c.pt,
+    codec: c.codec,
+    rate: RATE[c.codec],
+    ...(c.codec === 'opus' ? { encoding: 2 } : {}),
+  }));
   const fmtp: MediaAttributes['fmtp'] = [];
   const pts = codecs.map((c) => c.pt);
   if (te !== undefined) {
-    rtp.push({ payload: te, codec: 'telephone-event', rate: 8000 });
+    // RFC 4733 §2.1: telephone-event at the clock rate of the first (used) audio codec
+    rtp.push({ payload: te, codec: 'telephone-event', rate: codecs[0] ? RATE[codecs[0].codec] : 8000 });
     fmtp.push({ payload: te, config: '0-16' });
     pts.push(te);
   }
@@ -391,7 +410,7 @@ function negotiated(
   s: SessionDescription,
   m: MediaDescription,
   local: LocalMedia,
-  first: { pt: number; name: string },
+  first: { pt: number; name: string; rate: number },
   mode: NegotiatedMedia['srtp'],
 ): NegotiatedMedia {
   const ep = remoteEndpoint(s, m);
@@ -406,9 +425,9 @@ function negotiated(
     remotePort: m.port,
     remoteRtcpPort: mux ? m.port : (m.rtcp?.port ?? m.port + 1),
     rtcpMux: mux,
-    codec: first.name as AudioCodec,
+    codec: ourCodec(first)!,
     payloadType: first.pt,
-    clockRate: 8000,
+    clockRate: first.rate,
     profile: m.protocol,
     srtp: mode,
     direction: intersect(local.direction ?? 'sendrecv', invert(ep.held ? 'inactive' : rdir)),
@@ -473,7 +492,10 @@ function answerOffer(offer: string, local: LocalMedia, info: SdpSessionInfo): Sd
       return;
     }
     const offered = codecsOf(m);
-    const common = offered.filter((c) => ours.includes(c.name as AudioCodec) && c.rate === 8000);
+    const common = offered.filter((c) => {
+      const k = ourCodec(c);
+      return k !== undefined && ours.includes(k);
+    });
     if (!common.length) {
       why = 'no common codec';
       return;
@@ -505,10 +527,11 @@ function answerOffer(offer: string, local: LocalMedia, info: SdpSessionInfo): Sd
       // RFC 5763 §5: the answerer to actpass SHOULD be active (DTLS client).
       dtlsRole = rs === 'active' ? 'server' : 'client';
     }
-    const te0 = offered.find((c) => c.name === 'TELEPHONE-EVENT' && c.rate === 8000);
+    const te0 = offered.find((c) => c.name === 'TELEPHONE-EVENT' && c.rate === common[0]!.rate);
     if (te0 && local.telephoneEvent !== false) te = te0.pt;
     chosen = i;
-    chosenCodecs = common.map((c) => ({ codec: c.name as AudioCodec, pt: c.pt }));
+    // the chosen codec, and the others of the same clock rate (one telephone-event rate fits them all)
+    chosenCodecs = common.filter((c) => c.rate === common[0]!.rate).map((c) => ({ codec: ourCodec(c)!, pt: c.pt }));
     neg = negotiated(s, m, local, common[0]!, mode);
     if (te !== undefined) neg.telephoneEventPt = te;
     if (remoteCrypto && localCrypto) {
@@ -569,10 +592,13 @@ function readAnswer(answer: string, local: LocalMedia): NegotiatedMedia {
   if (mode !== local.srtp) throw new SdpNegotiationError(`answer profile ${m.protocol} is not the one offered`);
   const ours = local.codecs ?? ['PCMU', 'PCMA'];
   const codecs = codecsOf(m);
-  const first = codecs.find((c) => ours.includes(c.name as AudioCodec));
+  const first = codecs.find((c) => {
+    const k = ourCodec(c);
+    return k !== undefined && ours.includes(k);
+  });
   if (!first) throw new SdpNegotiationError('answer has no codec we offered');
   const n = negotiated(s, m, local, first, mode);
-  const te = codecs.find((c) => c.name === 'TELEPHONE-EVENT');
+  const te = codecs.find((c) => c.name === 'TELEPHONE-EVENT' && c.rate === first.rate);
   if (te && local.telephoneEvent !== false) n.telephoneEventPt = te.pt;
   if (mode === 'sdes') {
     const rc = (m.crypto ?? [])[0];

@@ -11,6 +11,7 @@ import { resolveTimers, type TransactionTimers } from '../transaction/timers.js'
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
+import { RegisteredFlows } from './flows.js';
 import { bumpVersion, defaultAnswer } from './hold.js';
 import { isDtmfInfo, parseDtmfInfo } from './info-dtmf.js';
 import { type SipLogFn, type SipLogger, toLogFn } from './observability.js';
@@ -310,6 +311,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private lastSdp: string | undefined;
   private lastSdpBytes = new Uint8Array(0);
   private readonly contacts = new Map<SipTransport, [string | undefined, string | undefined]>();
+  /** Connections registered contacts came over (flows.ts). */
+  private readonly flows = new RegisteredFlows();
   /** RFC 3262 (prack.ts): reliable provisionals we sent (UAS) and early dialogs we PRACK (UAC). */
   private readonly prackServer: PrackServer;
   private readonly prackClient = new PrackClient();
@@ -492,8 +495,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   // ------------------------------------------------------------------ targets
 
-  /** Resolves a request URI to send targets, in order (RFC 3263 §4; failover on transport error/503, §4.3). */
+  /**
+   * Resolves a request URI to send targets, in order (RFC 3263 §4; failover on transport error/503, §4.3). A contact
+   * registered here over a connection (WebSocket, TCP, TLS) is reached over that connection (RFC 7118 §5).
+   */
   async targets(uriText: string): Promise<SendTarget[]> {
+    const flow = this.flows.lookup(uriText, this.loop.now());
+    if (flow) return [flow];
     return resolveSendTargets(this.stack, uriText, { fallback: this.o.transports[0]!, resolver: this.o.resolver });
   }
 
@@ -933,7 +941,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   }
 
   private fallbackTarget(call: Call): SendTarget {
-    const t = this.o.transports[0]!;
+    // no flow: the transport the route set's first URI or the remote target names (RFC 3261 §12.2.1.1 and §8.1.2),
+    // not just the UA's first one (a UA with WSS first and UDP beside it sends a UDP dialog's BYE over UDP)
+    const d = call.dialog;
+    const next = d.routeSet[0] ?? d.remoteTarget;
+    const named = /;transport=(udp|tcp|tls|wss?)\b/i.exec(next)?.[1]?.toLowerCase() as TransportProtocol | undefined;
+    const tp: TransportProtocol = named ?? (/^<?sips:/i.test(next) ? 'tls' : 'udp');
+    const t = (call.flowTarget ? undefined : this.stack.transport(tp)) ?? this.o.transports[0]!;
     return { transport: t, peer: { address: '127.0.0.1', port: defaultPort(t.protocol) }, ...(call.flowTarget ?? {}) };
   }
 
@@ -993,7 +1007,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
         return;
       case 'REGISTER':
         if (this.registrar) {
-          r.respond(this.registrar.handle(req, `${r.source.address}:${r.source.port}`));
+          const res = this.registrar.handle(req, `${r.source.address}:${r.source.port}`);
+          // flows.ts hook: a contact registered over a connection is reached over it (RFC 7118 §5)
+          if (res.status === 200 && r.transport.reliable)
+            this.flows.note(this.registrar, req, this.stack.responseTarget(req, r.source, r.transport, r.flow));
+          r.respond(res);
           return;
         }
         r.reply(405, { headers: [['Allow', ALLOW]] });
