@@ -9,6 +9,7 @@ export * from './b2bua/bridge.js';
 export * from './b2bua/relay.js';
 export * from './dialog/dialog.js';
 export * from './media/call-media.js';
+export * from './proxy/location-router.js';
 export * from './proxy/proxy.js';
 export * from './proxy/routing.js';
 export * from './proxy/stateless.js';
@@ -30,6 +31,7 @@ export * from './transport/ws.js';
 export * from './ua/call.js';
 export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
 export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';
+export * from './ua/location.js';
 export * from './ua/observability.js';
 export {
   OPTION_100REL,
