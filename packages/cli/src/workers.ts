@@ -18,8 +18,9 @@
  *   CANCEL) use the shared port and the Call-ID routing.
  * - The primary reads nothing: it forks, tells workers each other's forwarding ports, restarts a dead
  *   worker and ends all of them on SIGINT/SIGTERM.
- * - TCP/TLS/WS: cluster hands whole connections to workers (round-robin in the primary); every message of
- *   a connection is handled by the worker that accepted it.
+ * - TCP/TLS/WS: every worker accepts connections on the shared listening socket (`SCHED_NONE`: the kernel
+ *   wakes one; no per-connection IPC through the primary); every message of a connection is handled by the
+ *   worker that accepted it.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -389,7 +390,7 @@ async function runWorker<T>(count: number, app: ClusterApp<T>): Promise<number> 
     sipTransport = shared;
     send({ mdh: 'forward-port', index, port: shared.forwardPort });
   } else {
-    // Stream listeners are shared by cluster itself: the primary accepts and hands connections round-robin.
+    // Stream listeners are shared by cluster itself (every worker accepts on the one socket, see runPrimary).
     sipTransport = await listenTransport(app.protocol, {
       host: app.host,
       port: app.port,
@@ -463,6 +464,12 @@ async function runPrimary<T>(count: number, app: ClusterApp<T>): Promise<number>
   };
   let failed = false;
   let giveUp = () => {};
+  // Stream listeners: every worker accepts on the shared listening socket itself (SCHED_NONE) instead of the
+  // primary accepting each connection and passing its handle over IPC (cluster's round-robin default). With a
+  // connection per call (sipp -t tn) that IPC hop cost ≈ 0.3 ms of CPU per call (docs/scaling.md).
+  // NODE_CLUSTER_SCHED_POLICY, when set, wins.
+  if (app.protocol !== 'udp' && process.env.NODE_CLUSTER_SCHED_POLICY === undefined)
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
   for (let i = 0; i < count; i++) fork(i);
   await new Promise<void>((resolve) => {
     giveUp = resolve;
