@@ -168,7 +168,17 @@ export class SipProxy {
 
   // ------------------------------------------------------------------ who we are
 
+  private readonly recordRoutes = new Map<SipTransport, string>();
+
   private recordRouteFor(t: SipTransport): string {
+    const cached = this.recordRoutes.get(t);
+    if (cached !== undefined) return cached;
+    const rr = this.buildRecordRoute(t);
+    this.recordRoutes.set(t, rr);
+    return rr;
+  }
+
+  private buildRecordRoute(t: SipTransport): string {
     const host = this.stack.hostFor(t);
     const tp = t.protocol === 'udp' ? '' : `;transport=${t.protocol}`;
     const scheme = t.protocol === 'tls' || t.protocol === 'wss' ? 'sips' : 'sip';

@@ -84,6 +84,16 @@ export class ProxyIdentity {
 
   /** §16.3 item 4: one of our Vias carries the loop hash of this request → it looped. */
   looped(req: SipRequest, hash: string): boolean {
+    // Cheap screen first: a Via of ours with this hash carries `z9hG4bK<hash>.` (case as we wrote it); only then
+    // are the Vias parsed to check that it is really ours (no other element's Via is parsed per request).
+    const mark = `z9hG4bK${hash}.`;
+    let maybe = false;
+    for (const v of req.getAll('via'))
+      if (v.includes(mark)) {
+        maybe = true;
+        break;
+      }
+    if (!maybe) return false;
     for (const v of req.vias) {
       if (!this.ownsVia(v)) continue;
       const b = v.branch ?? '';
