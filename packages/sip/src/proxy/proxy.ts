@@ -39,6 +39,9 @@ interface Branch {
   cancelWanted: boolean;
   cancelSent: boolean;
   timerC: TimerId | undefined;
+  /** `timerC` is Timer C (not the CANCEL's 64·T1 wait); it fires at `timerCAt` (a provisional moves it). */
+  timerCIsC: boolean;
+  timerCAt: number;
 }
 
 interface Context {
@@ -333,6 +336,8 @@ export class SipProxy {
       cancelWanted: ctx.cancelled,
       cancelSent: false,
       timerC: undefined,
+      timerCIsC: false,
+      timerCAt: 0,
     };
     ctx.branches.push(b);
     const nextHop = req.routes[0]?.uriText ?? req.uri;
@@ -372,16 +377,31 @@ export class SipProxy {
     if (ctx.invite) this.armTimerC(b);
   }
 
+  /**
+   * (Re)starts Timer C (§16.6 item 11: on sending, and on every provisional above 100). A running Timer C is not
+   * re-armed: its deadline moves, and when it fires early it waits out the rest (one timer per branch).
+   */
   private armTimerC(b: Branch): void {
+    const ms = this.o.timerC ?? 180_000;
+    b.timerCAt = this.loop.now() + ms;
+    if (b.timerC !== undefined && b.timerCIsC) return;
     this.stopTimerC(b);
-    b.timerC = this.loop.after(this.o.timerC ?? 180_000, () => {
-      b.timerC = undefined;
-      if (b.done) return;
-      this.counters.timerCFired++;
-      // §16.6 item 11 / §16.8: with a provisional, CANCEL the branch; without one, behave as if 408 arrived.
-      if (b.provisional) this.cancelBranch(b);
-      else this.branchFinal(b, createResponse(b.ctx.req, 408));
-    });
+    b.timerCIsC = true;
+    b.timerC = this.loop.after(ms, () => this.timerCExpired(b));
+  }
+
+  private timerCExpired(b: Branch): void {
+    b.timerC = undefined;
+    if (b.done) return;
+    const left = b.timerCAt - this.loop.now();
+    if (left > 0) {
+      b.timerC = this.loop.after(left, () => this.timerCExpired(b));
+      return;
+    }
+    this.counters.timerCFired++;
+    // §16.6 item 11 / §16.8: with a provisional, CANCEL the branch; without one, behave as if 408 arrived.
+    if (b.provisional) this.cancelBranch(b);
+    else this.branchFinal(b, createResponse(b.ctx.req, 408));
   }
 
   private stopTimerC(b: Branch): void {
@@ -543,6 +563,7 @@ export class SipProxy {
     this.stack.sendRequest(c, b.target, { onResponse: () => {} }, b.branchId);
     // §16.8: no final response within 64·T1 of the CANCEL → the branch ends as if 408 arrived.
     this.stopTimerC(b);
+    b.timerCIsC = false;
     b.timerC = this.loop.after(64 * this.t1, () => {
       b.timerC = undefined;
       this.branchFinal(b, createResponse(b.ctx.req, 408));
