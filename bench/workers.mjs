@@ -24,6 +24,15 @@ const CONFIGS = (process.env.WORKERS_CONFIGS ?? '1,2').split(',');
 // agents do (RFC 3261 §12.2.1.1); builtin: sipp's -sn uac sends them to the listening port (the worst case
 // for --workers: every in-dialog request is Call-ID routed)
 const SCENARIO = process.env.WORKERS_SCENARIO ?? (TRANSPORT === 'udp' ? 'contact' : 'builtin');
+// WORKERS_PIN_SIPP / WORKERS_PIN_SERVER: CPU lists for `taskset -c` (e.g. 0 and 1), to show what the server gets
+// when the load generator has a core of its own (workers inherit the primary's affinity).
+const PIN_SIPP = process.env.WORKERS_PIN_SIPP;
+const PIN_SERVER = process.env.WORKERS_PIN_SERVER;
+
+/** `spawn`, under `taskset -c cpus` when a CPU list is given. */
+function spawnPinned(cpus, cmd, args, opts) {
+  return cpus ? spawn('taskset', ['-c', cpus, cmd, ...args], opts) : spawn(cmd, args, opts);
+}
 
 const treeCpu = treeCpuMs;
 
@@ -42,7 +51,7 @@ function startServer(config, port) {
   if (config === '2') args.push('--workers', '2');
   else if (config === 'w1') args.push('--workers', '1');
   else if (config !== '1') args.push('--workers', config);
-  const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawnPinned(PIN_SERVER, process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr.on('data', (d) => {
     err += d;
@@ -67,7 +76,7 @@ function runSipp(port, rate, seconds) {
   args.push('-l', String(rate * 4), '-nostdin', '-buff_size', '1048576', '-timeout', `${seconds * 4 + 10}s`);
   args.push('-max_recv_loops', '10000', '-timeout_error');
   if (TRANSPORT === 'tcp') args.push('-t', 'tn', '-max_socket', String(rate * 8));
-  const p = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const p = spawnPinned(PIN_SIPP, 'sipp', args, { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   p.stdout.on('data', (d) => {
     out += d;

@@ -1,6 +1,6 @@
 /**
- * Multi-core `mdh echo --workers N`: one `node:cluster` worker process per core, each with its own event
- * loop and its own UserAgent, all serving the one listening SIP port.
+ * Multi-core `mdh echo --workers N` and `mdh proxy --workers N`: one `node:cluster` worker process per core,
+ * each with its own event loop and its own UserAgent (or proxy), all serving the one listening SIP port.
  *
  * How datagrams reach the worker that owns their state (see docs/scaling.md):
  * - Node 20's dgram has no SO_REUSEPORT, and a UDP socket bound in cluster workers without `exclusive` is
@@ -18,8 +18,9 @@
  *   CANCEL) use the shared port and the Call-ID routing.
  * - The primary reads nothing: it forks, tells workers each other's forwarding ports, restarts a dead
  *   worker and ends all of them on SIGINT/SIGTERM.
- * - TCP/TLS/WS: cluster hands whole connections to workers (round-robin in the primary); every message of
- *   a connection is handled by the worker that accepted it.
+ * - TCP/TLS/WS: every worker accepts connections on the shared listening socket (`SCHED_NONE`: the kernel
+ *   wakes one; no per-connection IPC through the primary); every message of a connection is handled by the
+ *   worker that accepted it.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -260,10 +261,10 @@ function unframe(f: Uint8Array): { data: Uint8Array; source: Peer } | undefined 
 }
 
 /** Messages between the primary and the workers (IPC). */
-type ToPrimary =
+type ToPrimary<T> =
   | { mdh: 'forward-port'; index: number; port: number }
   | { mdh: 'listening'; index: number; host: string; port: number }
-  | { mdh: 'totals'; index: number; totals: EchoTotals; forward: ForwardStats };
+  | { mdh: 'totals'; index: number; totals: T; forward: ForwardStats };
 type ToWorker = { mdh: 'peers'; ports: number[] };
 
 /** What one worker did, as the primary prints it at exit. */
@@ -280,20 +281,48 @@ export interface EchoPrinter {
   totals(t: EchoTotals, perWorker?: WorkerTotals[]): void;
 }
 
+/** The server one worker runs (an echo user agent, a proxy): where it listens, its counters, how it stops. */
+export interface ClusterServer<T> {
+  /** Address it serves on. */
+  readonly host: string;
+  /** Port it serves on. */
+  readonly port: number;
+  /** Its counters, sent to the primary when the worker ends. */
+  totals(): T;
+  /** Stops it (closes its transports). */
+  stop(): Promise<void>;
+}
+
+/** What a command runs in cluster mode (`--workers N`): the same server in every worker. */
+export interface ClusterApp<T> {
+  /** Command name for messages (`mdh echo`). */
+  name: string;
+  /** Transport and address every worker shares. */
+  protocol: TransportProtocol;
+  host: string;
+  port: number;
+  /** TLS identity for a TLS/WSS listener. */
+  tls?: { cert: string; key: string };
+  /**
+   * Starts the server of one worker on its transport; `shared` is the worker's UDP transport (undefined on
+   * stream transports), whose {@link WorkerUdpTransport.sharedPort} is the port everyone sends new requests to.
+   */
+  start(transport: SipTransport, shared: WorkerUdpTransport | undefined): Promise<ClusterServer<T>>;
+  /** Called in the primary once every worker listens. */
+  listening(host: string, port: number, workers: number): void;
+  /** Called in the primary at exit with each worker's last counters (undefined for a worker that sent none). */
+  totals(perWorker: ({ totals: T; forward: ForwardStats } | undefined)[]): void;
+}
+
 /**
- * `mdh echo --workers N`: in the primary, forks N workers (each re-runs the same command line) and returns
- * the exit code once they are all gone; in a worker, runs one echo server on the shared port.
+ * `--workers N`: in the primary, forks N workers (each re-runs the same command line) and returns the exit
+ * code once they are all gone; in a worker, runs the app's server on the shared port (see the module comment
+ * for how datagrams reach the worker that owns their Call-ID).
  */
-export async function runEchoCluster(
-  count: number,
-  protocol: TransportProtocol,
-  opts: EchoOptions,
-  start: (o: EchoOptions) => Promise<EchoServer>,
-  print: EchoPrinter,
-): Promise<number> {
-  if (cluster.isPrimary) return runPrimary(count, protocol, print);
+export async function runCluster<T>(count: number, app: ClusterApp<T>): Promise<number> {
+  if (cluster.isPrimary) return runPrimary(count, app);
   try {
-    return await runWorker(count, protocol, opts, start);
+    return await runWorker(count, app);
   } catch (e) {
     // e.g. the port is taken: the open IPC channel would keep this worker alive; let it exit
     process.disconnect?.();
@@ -301,39 +330,74 @@ export async function runEchoCluster(
   }
 }
 
-async function runWorker(
+/**
+ * `mdh echo --workers N`: in the primary, forks N workers (each re-runs the same command line) and returns
+ * the exit code once they are all gone; in a worker, runs one echo server on the shared port.
+ */
+export function runEchoCluster(
   count: number,
   protocol: TransportProtocol,
   opts: EchoOptions,
   start: (o: EchoOptions) => Promise<EchoServer>,
+  print: EchoPrinter,
 ): Promise<number> {
+  return runCluster<EchoTotals>(count, {
+    name: 'mdh echo',
+    protocol,
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 5060,
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    start: async (sipTransport) => {
+      const server = await start({ ...opts, sipTransport });
+      return { host: server.host, port: server.port, totals: () => server.totals, stop: () => server.stop() };
+    },
+    listening: (host, port, n) => print.listening(protocol, host, port, n),
+    totals: (per) => {
+      const sum: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
+      for (const t of per) {
+        if (!t) continue;
+        for (const k of Object.keys(sum) as (keyof EchoTotals)[]) sum[k] += t.totals[k];
+      }
+      print.totals(
+        sum,
+        per.map((t) => ({
+          answered: t?.totals.answered ?? 0,
+          forwardedIn: t?.forward.forwardedIn ?? 0,
+          forwardedOut: t?.forward.forwardedOut ?? 0,
+          direct: t?.forward.direct ?? 0,
+        })),
+      );
+    },
+  });
+}
+
+async function runWorker<T>(count: number, app: ClusterApp<T>): Promise<number> {
   const index = Number(process.env.MDH_WORKER_INDEX ?? 0);
-  const send = (m: ToPrimary) => {
+  const send = (m: ToPrimary<T>) => {
     if (process.connected) process.send?.(m);
   };
   let shared: WorkerUdpTransport | undefined;
   let sipTransport: SipTransport;
-  const host = opts.host ?? '127.0.0.1';
   let peers: number[] = [];
   process.on('message', (m: ToWorker) => {
     if (m?.mdh !== 'peers' || !Array.isArray(m.ports)) return;
     peers = m.ports.map((p) => Number(p) | 0);
     shared?.setPeers(peers);
   });
-  if (protocol === 'udp') {
-    shared = await WorkerUdpTransport.listen(host, opts.port ?? 5060, index, count);
+  if (app.protocol === 'udp') {
+    shared = await WorkerUdpTransport.listen(app.host, app.port, index, count);
     shared.setPeers(peers);
     sipTransport = shared;
     send({ mdh: 'forward-port', index, port: shared.forwardPort });
   } else {
-    // Stream listeners are shared by cluster itself: the primary accepts and hands connections round-robin.
-    sipTransport = await listenTransport(protocol, {
-      host,
-      port: opts.port ?? 5060,
-      ...(opts.tls ? { tls: opts.tls } : {}),
+    // Stream listeners are shared by cluster itself (every worker accepts on the one socket, see runPrimary).
+    sipTransport = await listenTransport(app.protocol, {
+      host: app.host,
+      port: app.port,
+      ...(app.tls ? { tls: app.tls } : {}),
     });
   }
-  const server = await start({ ...opts, sipTransport });
+  const server = await app.start(sipTransport, shared);
   send({ mdh: 'listening', index, host: server.host, port: shared?.sharedPort ?? server.port });
   await new Promise<void>((resolve) => {
     const done = () => resolve();
@@ -341,11 +405,12 @@ async function runWorker(
     process.once('SIGTERM', done);
     process.once('disconnect', done); // the primary is gone
   });
+  const totals = server.totals();
   await server.stop();
   send({
     mdh: 'totals',
     index,
-    totals: server.totals,
+    totals,
     forward: shared?.forward ?? { forwardedIn: 0, forwardedOut: 0, dropped: 0, direct: 0 },
   });
   // let the IPC message leave before the worker exits
@@ -354,10 +419,10 @@ async function runWorker(
   return 0;
 }
 
-async function runPrimary(count: number, protocol: TransportProtocol, print: EchoPrinter): Promise<number> {
+async function runPrimary<T>(count: number, app: ClusterApp<T>): Promise<number> {
   const ports = new Array<number>(count).fill(0);
   const workers = new Array<Worker | undefined>(count);
-  const totals = new Array<{ totals: EchoTotals; forward: ForwardStats } | undefined>(count);
+  const totals = new Array<{ totals: T; forward: ForwardStats } | undefined>(count);
   const listening = new Set<number>();
   let stopping = false;
   let restarts = 0;
@@ -368,7 +433,7 @@ async function runPrimary(count: number, protocol: TransportProtocol, print: Ech
   const fork = (index: number) => {
     const w = cluster.fork({ MDH_WORKER_INDEX: String(index), MDH_WORKERS: String(count) });
     workers[index] = w;
-    w.on('message', (m: ToPrimary) => {
+    w.on('message', (m: ToPrimary<T>) => {
       if (!m || typeof m !== 'object' || m.index !== index) return;
       if (m.mdh === 'forward-port') {
         ports[index] = m.port;
@@ -377,7 +442,7 @@ async function runPrimary(count: number, protocol: TransportProtocol, print: Ech
         listening.add(index);
         if (!shown && listening.size === count) {
           shown = true;
-          print.listening(protocol, m.host, m.port, count);
+          app.listening(m.host, m.port, count);
         }
       } else if (m.mdh === 'totals') totals[index] = { totals: m.totals, forward: m.forward };
     });
@@ -399,6 +464,12 @@ async function runPrimary(count: number, protocol: TransportProtocol, print: Ech
   };
   let failed = false;
   let giveUp = () => {};
+  // Stream listeners: every worker accepts on the shared listening socket itself (SCHED_NONE) instead of the
+  // primary accepting each connection and passing its handle over IPC (cluster's round-robin default). With a
+  // connection per call (sipp -t tn) that IPC hop cost ≈ 0.3 ms of CPU per call (docs/scaling.md).
+  // NODE_CLUSTER_SCHED_POLICY, when set, wins.
+  if (app.protocol !== 'udp' && process.env.NODE_CLUSTER_SCHED_POLICY === undefined)
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
   for (let i = 0; i < count; i++) fork(i);
   await new Promise<void>((resolve) => {
     giveUp = resolve;
@@ -406,7 +477,7 @@ async function runPrimary(count: number, protocol: TransportProtocol, print: Ech
     process.once('SIGTERM', resolve);
   });
   if (failed) {
-    process.stderr.write('mdh echo: every worker failed (restarted 10 times); giving up\n');
+    process.stderr.write(`${app.name}: every worker failed (restarted 10 times); giving up\n`);
     return 1;
   }
   stopping = true;
@@ -418,19 +489,6 @@ async function runPrimary(count: number, protocol: TransportProtocol, print: Ech
     new Promise<void>((r) => setTimeout(r, 5000).unref()),
   ]);
   for (const w of alive) if (!w.isDead()) w.process.kill('SIGKILL');
-  const sum: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
-  for (const t of totals) {
-    if (!t) continue;
-    for (const k of Object.keys(sum) as (keyof EchoTotals)[]) sum[k] += t.totals[k];
-  }
-  print.totals(
-    sum,
-    totals.map((t) => ({
-      answered: t?.totals.answered ?? 0,
-      forwardedIn: t?.forward.forwardedIn ?? 0,
-      forwardedOut: t?.forward.forwardedOut ?? 0,
-      direct: t?.forward.direct ?? 0,
-    })),
-  );
+  app.totals(totals);
   return 0;
 }

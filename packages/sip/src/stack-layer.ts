@@ -12,6 +12,7 @@ export * from './events/dialog-info.js';
 export * from './events/event-body-error.js';
 export * from './events/message-summary.js';
 export * from './media/call-media.js';
+export * from './proxy/location-router.js';
 export * from './proxy/proxy.js';
 export * from './proxy/routing.js';
 export * from './proxy/stateless.js';
@@ -34,6 +35,7 @@ export * from './ua/call.js';
 export * from './ua/event-headers.js';
 export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
 export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';
+export * from './ua/location.js';
 export * from './ua/notifier.js';
 export * from './ua/observability.js';
 export {

@@ -209,6 +209,26 @@ describe('stateful proxy (RFC 3261 §16) on a simulated network', () => {
     expect(await outSt).toBe(487);
   });
 
+  it('Timer C restarts on every provisional above 100 (RFC 3261 §16.6 item 11, §16.7 step 2)', async () => {
+    const { w, proxy, alice, bob1 } = setup(() => ({ targets: ['sip:bob@127.0.0.2:5060'] }), { timerC: 181_000 });
+    let cancelled = 0;
+    bob1.on('invite', (inv: IncomingCall) => {
+      inv.ring();
+      w.loop.after(100_000, () => inv.ring(183));
+      inv.on('cancel', () => cancelled++);
+    });
+    const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer });
+    const outSt = statusOf(out);
+    await w.run(270_000, 1000); // past 181 s from the 180, before 181 s from the 183
+    expect(proxy.stats().timerCFired).toBe(0);
+    expect(cancelled).toBe(0);
+    await w.run(15_000, 100);
+    expect(proxy.stats().timerCFired).toBe(1);
+    expect(cancelled).toBe(1);
+    expect(await outSt).toBe(487);
+    expect(proxy.stats().liveContexts).toBe(0);
+  });
+
   it('an unreachable target ends in 408 after Timer B; nothing is left behind', async () => {
     const { w, proxy, alice } = setup(() => ({ targets: ['sip:nobody@127.0.0.9:5060'] }));
     const out = alice.invite('sip:bob@127.0.0.3:5060', { sdp: offer });

@@ -6,9 +6,10 @@ import {
   Registrar,
   type SipProxy,
   type SipTransport,
+  stripBrackets,
   type TransportProtocol,
 } from '@mdh/sip';
-import { type CommandSpec, commandLine, formatHelp, hostPort, seconds } from '../args.js';
+import { type CommandSpec, commandLine, formatHelp, hostPort, seconds, usageError } from '../args.js';
 import { sipUri } from './sip-options.js';
 
 /** Options of `mdh proxy`. */
@@ -41,6 +42,11 @@ export const spec: CommandSpec = {
     domain: { type: 'string', value: 'NAME', multiple: true, help: 'a domain this proxy is responsible for' },
     'no-record-route': { type: 'boolean', help: 'do not stay in the dialogs (no Record-Route)' },
     'timer-c': { type: 'string', value: 'S', default: '180', parse: seconds(1), help: 'Timer C (RFC 3261 §16.6)' },
+    workers: {
+      type: 'string',
+      value: 'N|auto',
+      help: 'run N worker processes on the one SIP port (auto: one per core); see docs/scaling.md',
+    },
     json: { type: 'boolean', help: 'print the address and the counters as JSON' },
     quiet: { type: 'boolean', help: 'print nothing' },
   },
@@ -60,6 +66,10 @@ export interface ProxyServerOptions {
   domains?: string[];
   recordRoute?: boolean;
   timerCMs?: number;
+  /** A transport already listening (a cluster worker's); host, port and transport are then ignored. */
+  sipTransport?: SipTransport;
+  /** More `host:port`s naming this proxy (a cluster worker's shared port). */
+  aliases?: string[];
 }
 
 /** A running proxy (the library behind `mdh proxy`). */
@@ -73,7 +83,9 @@ export interface ProxyServer {
 
 /** Starts a proxy on one transport. */
 export async function startProxy(o: ProxyServerOptions = {}): Promise<ProxyServer> {
-  const transport = await listenTransport(o.transport ?? 'udp', { host: o.host ?? '127.0.0.1', port: o.port ?? 5060 });
+  const transport =
+    o.sipTransport ??
+    (await listenTransport(o.transport ?? 'udp', { host: o.host ?? '127.0.0.1', port: o.port ?? 5060 }));
   const to = o.to ?? [];
   const registrar = to.length ? undefined : new Registrar({ now: () => performance.now() });
   const proxy = createProxy({
@@ -81,6 +93,7 @@ export async function startProxy(o: ProxyServerOptions = {}): Promise<ProxyServe
     ...(to.length ? { route: () => ({ targets: to, fork: o.fork ?? 'parallel' }) } : {}),
     ...(registrar ? { registrar } : {}),
     domains: o.domains ?? [],
+    ...(o.aliases?.length ? { aliases: o.aliases } : {}),
     recordRoute: o.recordRoute !== false,
     ...(o.timerCMs !== undefined ? { timerC: o.timerCMs } : {}),
     onError: () => {},
@@ -112,6 +125,43 @@ export async function run(argv: string[]): Promise<number> {
     json: v.json === true,
     quiet: v.quiet === true,
   };
+  if (v.workers !== undefined) {
+    const w = await import('../workers.js');
+    let n: number;
+    try {
+      n = w.workerCount(v.workers as string);
+    } catch (e) {
+      return usageError(spec, (e as Error).message);
+    }
+    return w.runCluster<ProxyStats>(n, {
+      name: 'mdh proxy',
+      protocol: o.transport,
+      host: o.host,
+      port: o.port,
+      start: async (sipTransport, shared) => {
+        // Requests reach a worker on the shared port: it is ours too (Route, Request-URI, loop detection).
+        const aliases = shared ? [`${stripBrackets(shared.localAddress)}:${shared.sharedPort}`] : [];
+        const server = await startProxy({ ...o, sipTransport, aliases });
+        return {
+          host: server.transport.localAddress,
+          port: server.transport.localPort,
+          totals: () => server.stats(),
+          stop: () => server.stop(),
+        };
+      },
+      listening: (host, port, count) => {
+        const where = `${o.transport}:${host}:${port}`;
+        if (o.json)
+          process.stdout.write(`${JSON.stringify({ listening: where, to: o.to, fork: o.fork, workers: count })}\n`);
+        else if (!o.quiet) process.stdout.write(`mdh proxy listening on ${where} (${count} workers)\n`);
+      },
+      totals: (per) => {
+        const stats = per.map((t) => t?.totals);
+        if (o.json) process.stdout.write(`${JSON.stringify({ workers: stats })}\n`);
+        else if (!o.quiet) process.stdout.write(`mdh proxy: ${JSON.stringify(stats)}\n`);
+      },
+    });
+  }
   let server: ProxyServer;
   try {
     server = await startProxy(o);

@@ -304,27 +304,32 @@ export class Bridge {
     }
     a.on('ended', () => void b.hangup());
     if (b.state === 'ended') void a.hangup();
-    a.onOffer = (sdp) => this.reoffer(a, b, sdp);
-    b.onOffer = (sdp) => this.reoffer(b, a, sdp);
+    a.onOffer = (sdp, method) => this.reoffer(a, b, sdp, method);
+    b.onOffer = (sdp, method) => this.reoffer(b, a, sdp, method);
     void Promise.all([a.whenEnded(), b.whenEnded()]).then(() => this.release());
   }
 
-  /** A provisional response of leg B: re-sent to the caller (with SDP: early media, RFC 3960). */
+  /**
+   * A provisional response of leg B: re-sent to the caller (with SDP: early media, RFC 3960). A reliable one
+   * (RFC 3262: it carried RSeq; the user agent has PRACKed it on leg B already) is re-sent reliably when the
+   * caller supports `100rel`: each leg has its own RSeq space and its own PRACK (the legs are two dialogs).
+   */
   private progress(res: SipResponse, answerA: string | undefined): void {
     if (res.status <= 100 || this.cancelled) return;
     const sdp = res.body.length ? res.bodyText : undefined;
+    const reliable = res.has('rseq');
     if (sdp === undefined || this.o.media === 'pass' || !this.legA?.neg) {
-      this.incoming.ring(res.status, sdp);
+      this.incoming.ring(res.status, { ...(sdp !== undefined ? { sdp } : {}), reliable });
       return;
     }
     try {
       this.startB(sdp);
       this.startA();
       this.relink();
-      this.incoming.ring(res.status, answerA);
+      this.incoming.ring(res.status, { ...(answerA !== undefined ? { sdp: answerA } : {}), reliable });
     } catch {
       // unusable early SDP: ring without early media; the 2xx's SDP decides
-      this.incoming.ring(res.status);
+      this.incoming.ring(res.status, { reliable });
     }
   }
 
@@ -365,13 +370,19 @@ export class Bridge {
   }
 
   /**
-   * A re-INVITE offer on one leg (hold/resume, RFC 3264 §8): re-offered on the other leg, whose answer (or
-   * failure status) becomes this leg's answer.
+   * A new offer on one leg — a re-INVITE (hold/resume, RFC 3264 §8) or an UPDATE (RFC 3311 §5.2) — re-offered on
+   * the other leg with the same method, whose answer (or failure status, e.g. 488 or 491) becomes this leg's.
    */
-  private async reoffer(from: Call, to: Call, sdp: string | undefined): Promise<string | undefined> {
+  private async reoffer(
+    from: Call,
+    to: Call,
+    sdp: string | undefined,
+    method: 'INVITE' | 'UPDATE' = 'INVITE',
+  ): Promise<string | undefined> {
+    const send = (offer: string) => (method === 'UPDATE' ? to.update(offer) : to.reinvite(offer));
     if (this.o.media === 'pass') {
       if (sdp === undefined) return from.localSdp;
-      return to.reinvite(sdp);
+      return send(sdp);
     }
     const fromLeg = from === this.a ? this.legA! : this.legB!;
     const toLeg = from === this.a ? this.legB! : this.legA!;
@@ -384,7 +395,7 @@ export class Bridge {
     if (toLocal.srtp === 'dtls' && toLeg.neg?.dtlsRole)
       toLocal.setup = toLeg.neg.dtlsRole === 'client' ? 'active' : 'passive';
     const offerOther = createSdpOffer(toLocal, { sessionId: toLeg.sessionId, version: ++toLeg.version });
-    const answerOther = await to.reinvite(offerOther);
+    const answerOther = await send(offerOther);
     const negOther = readSdpAnswer(answerOther ?? '', toLocal);
     // what we send on this leg is what the other leg sends us (RFC 3264 §6.1): its answer bounds ours
     const final = answerSdpOffer(
@@ -417,8 +428,9 @@ export class Bridge {
 
 /**
  * Bridges an incoming call to `target` (a B2BUA, RFC 7092): places the outgoing leg on `ua`, relays its
- * provisional responses (with early-media SDP), its final response (failures mapped by {@link mapFailureStatus}),
- * the caller's CANCEL, BYE and re-INVITEs both ways; with `media: 'relay'` it anchors the media.
+ * provisional responses (with early-media SDP; reliable ones reliably, RFC 3262, PRACKed per leg), its final
+ * response (failures mapped by {@link mapFailureStatus}), the caller's CANCEL, BYE, and re-INVITEs and UPDATEs
+ * (RFC 3311) both ways as the same method; with `media: 'relay'` it anchors the media.
  *
  * ```ts typecheck
  * ua.on('invite', (inv) => {

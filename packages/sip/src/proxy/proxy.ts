@@ -3,96 +3,28 @@ import { createRequest, createResponse } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { parseMessage } from '../message/parse.js';
 import { serializeMessage } from '../message/serialize.js';
-import { resolveTimers, type TransactionTimers } from '../transaction/timers.js';
-import type { Peer, SipTransport } from '../transport/transport.js';
+import { resolveTimers } from '../transaction/timers.js';
+import type { SipTransport } from '../transport/transport.js';
 import { pooledRandom } from '../ua/random.js';
-import type { Registrar } from '../ua/registrar.js';
 import { type IncomingRequest, type SendTarget, SipStack } from '../ua/stack.js';
-import { resolveSendTargets, SipCallError, type TargetResolver } from '../ua/targets.js';
-import { stripBrackets, type Uri } from '../uri/uri.js';
-import { decrementMaxForwards, loopHash, ProxyIdentity, rewriteForStrictRouter } from './routing.js';
+import { resolveSendTargets, SipCallError } from '../ua/targets.js';
+import { stripBrackets } from '../uri/uri.js';
+import { answerRegister, locationRouter } from './location-router.js';
+import { decrementMaxForwards, ProxyIdentity, rewriteForStrictRouter } from './routing.js';
+import { chooseFinalResponse } from './selection.js';
 import { type ForwardingHost, forwardResponseByVia, forwardStatelessly } from './stateless.js';
+import type { ForkMode, ProxyDecision, ProxyOptions, ProxyRouter, ProxyStats, ProxyTarget } from './types.js';
+import { PROXY_ALLOW, validateProxyRequest } from './validate.js';
 
-/** How several targets of one request are tried (RFC 3261 §16.6). */
-export type ForkMode = 'parallel' | 'sequential';
-
-/** One target of a routing decision: a Request-URI, with an optional q-value (higher first, RFC 3261 §16.6). */
-export interface ProxyTarget {
-  uri: string;
-  q?: number;
-  /** A Route set to put before the request's own (e.g. a registered Path, RFC 3327 §5.3). */
-  route?: readonly string[];
-}
-
-/** What the router decided for a request. */
-export type ProxyDecision =
-  | { targets: readonly (string | ProxyTarget)[]; fork?: ForkMode }
-  | { reject: number; reason?: string; headers?: [string, string][] };
-
-/** Facts about a request handed to the router. */
-export interface ProxyRequestInfo {
-  /** Where the request came from. */
-  source: Peer;
-  /** The transport it arrived on. */
-  transport: SipTransport;
-}
-
-/**
- * Decides the target set of an out-of-dialog request that the proxy is responsible for (RFC 3261 §16.5). It may
- * return a promise; an exception or rejection answers `500` and is reported to {@link ProxyOptions.onError}.
- */
-export type ProxyRouter = (req: SipRequest, info: ProxyRequestInfo) => ProxyDecision | Promise<ProxyDecision>;
-
-/** Options of {@link createProxy}. */
-export interface ProxyOptions {
-  /** The transports to serve on (at least one). */
-  transports: SipTransport[];
-  /** Event loop (default: a new one on the system clock). Tests pass one on a ManualClock. */
-  loop?: Loop;
-  /**
-   * Routing of requests for our domains. Default: the registrar's bindings (q-ordered, sequential) when a
-   * registrar is set, else the Request-URI itself.
-   */
-  route?: ProxyRouter;
-  /** Answers REGISTER for our domains (RFC 3261 §10.3) and serves as the location service of the default router. */
-  registrar?: Registrar;
-  /** Host names this proxy is responsible for, besides its own addresses (RFC 3261 §16.4, §16.5). */
-  domains?: readonly string[];
-  /** Add Record-Route to dialog-creating requests so that in-dialog requests pass through (default true). */
-  recordRoute?: boolean;
-  /** Fork mode when the router does not say (default parallel). */
-  fork?: ForkMode;
-  /** Timer C in ms, more than 3 minutes (RFC 3261 §16.6 item 11; default 180 000). */
-  timerC?: number;
-  /** Largest number of branches of one request (default 16). */
-  maxBranches?: number;
-  /** Next-hop resolution (RFC 3263); default: IP literals and localhost directly, names through `sipResolve`. */
-  resolver?: TargetResolver;
-  timers?: Partial<TransactionTimers>;
-  /** Server/User-Agent header value. */
-  userAgent?: string;
-  /** Address to advertise in Via and Record-Route when bound to a wildcard. */
-  advertisedAddress?: string;
-  /** Receives exceptions from the router and internal failures; the proxy keeps serving (default: console.error). */
-  onError?: (err: unknown) => void;
-}
-
-/** Counters of a proxy. */
-export interface ProxyStats {
-  /** Requests forwarded statefully (one per server transaction). */
-  forwarded: number;
-  /** Branches created (one per target tried, failover included). */
-  branches: number;
-  /** ACKs and other requests forwarded statelessly. */
-  statelessForwards: number;
-  /** Requests answered by the proxy itself (errors, REGISTER, OPTIONS to the proxy). */
-  answered: number;
-  loopsDetected: number;
-  /** Live response contexts (server transactions still waiting for a final response). */
-  liveContexts: number;
-  cancelsSent: number;
-  timerCFired: number;
-}
+export type {
+  ForkMode,
+  ProxyDecision,
+  ProxyOptions,
+  ProxyRequestInfo,
+  ProxyRouter,
+  ProxyStats,
+  ProxyTarget,
+} from './types.js';
 
 interface Branch {
   ctx: Context;
@@ -107,6 +39,9 @@ interface Branch {
   cancelWanted: boolean;
   cancelSent: boolean;
   timerC: TimerId | undefined;
+  /** `timerC` is Timer C (not the CANCEL's 64·T1 wait); it fires at `timerCAt` (a provisional moves it). */
+  timerCIsC: boolean;
+  timerCAt: number;
 }
 
 interface Context {
@@ -125,8 +60,6 @@ interface Context {
   routing: boolean;
 }
 
-const SUPPORTED_SCHEMES = new Set(['sip', 'sips']);
-
 function randomToken(): string {
   const b = pooledRandom(8);
   let s = '';
@@ -139,11 +72,6 @@ function copyRequest(req: SipRequest): SipRequest {
   const m = parseMessage(serializeMessage(req), { strict: false });
   if (m.kind !== 'request') throw new Error('copy of a request is not a request');
   return m;
-}
-
-/** Class of a final response for the §16.7 step 6 choice: 6xx first, then the lowest class. */
-function rank(status: number): number {
-  return status >= 600 ? 0 : status;
 }
 
 /**
@@ -170,6 +98,8 @@ export class SipProxy {
   private readonly id: ProxyIdentity;
   private readonly forwarding: ForwardingHost;
   private readonly t1: number;
+  private readonly router: ProxyRouter;
+  private readonly sweepTimer: TimerId | undefined;
   private readonly counters = {
     forwarded: 0,
     branches: 0,
@@ -197,7 +127,14 @@ export class SipProxy {
       hostPorts.push(`${stripBrackets(this.stack.hostFor(t))}:${t.localPort}`);
       hostPorts.push(`${stripBrackets(t.localAddress)}:${t.localPort}`);
     }
+    for (const a of o.aliases ?? []) hostPorts.push(a);
     this.id = new ProxyIdentity(hostPorts, o.domains ?? []);
+    const reg = o.registrar;
+    this.router = o.route ?? (reg ? locationRouter(reg) : (req) => ({ targets: [req.uri] }));
+    // Expired bindings leave the location store (RFC 3261 §10.3: a binding lives until its expiry).
+    this.sweepTimer = reg
+      ? this.loop.every(o.registrarSweep ?? 30_000, () => void reg.sweep().catch((e) => this.fail(e)))
+      : undefined;
     this.forwarding = {
       identity: this.id,
       hostFor: (t) => this.stack.hostFor(t),
@@ -218,6 +155,7 @@ export class SipProxy {
 
   /** Stops every timer and closes the transports. */
   async close(): Promise<void> {
+    if (this.sweepTimer !== undefined) this.loop.cancel(this.sweepTimer);
     for (const c of this.contexts) for (const b of c.branches) this.stopTimerC(b);
     this.contexts.clear();
     await this.stack.close();
@@ -233,7 +171,17 @@ export class SipProxy {
 
   // ------------------------------------------------------------------ who we are
 
+  private readonly recordRoutes = new Map<SipTransport, string>();
+
   private recordRouteFor(t: SipTransport): string {
+    const cached = this.recordRoutes.get(t);
+    if (cached !== undefined) return cached;
+    const rr = this.buildRecordRoute(t);
+    this.recordRoutes.set(t, rr);
+    return rr;
+  }
+
+  private buildRecordRoute(t: SipTransport): string {
     const host = this.stack.hostFor(t);
     const tp = t.protocol === 'udp' ? '' : `;transport=${t.protocol}`;
     const scheme = t.protocol === 'tls' || t.protocol === 'wss' ? 'sips' : 'sip';
@@ -249,36 +197,16 @@ export class SipProxy {
 
   private onRequest(inc: IncomingRequest): void {
     const req = inc.request;
-    // §16.3 item 2: a scheme we cannot route → 416.
-    let ruri: Uri;
-    try {
-      ruri = req.requestUri;
-    } catch {
-      this.answer(inc, 400, { reason: 'Bad Request (Request-URI)' });
+    const v = validateProxyRequest(req, this.id);
+    if (typeof v !== 'string') {
+      if (v.loop) this.counters.loopsDetected++;
+      this.answer(inc, v.status, {
+        ...(v.reason ? { reason: v.reason } : {}),
+        ...(v.headers ? { headers: v.headers } : {}),
+      });
       return;
     }
-    if (!SUPPORTED_SCHEMES.has(ruri.scheme)) {
-      this.answer(inc, 416);
-      return;
-    }
-    // §16.3 item 4: loop detection — our own Via with the same loop hash means the request came back unchanged.
-    const hash = loopHash(req);
-    if (this.id.looped(req, hash)) {
-      this.counters.loopsDetected++;
-      this.answer(inc, 482);
-      return;
-    }
-    // §16.3 item 3: Max-Forwards 0 (the stack answered 483 to all but OPTIONS): we are the final recipient (§11).
-    if (req.maxForwards === 0) {
-      this.answer(inc, 200, { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER']] });
-      return;
-    }
-    // §16.3 item 5: we support no extension that a proxy must understand.
-    const pr = req.proxyRequire;
-    if (pr.length) {
-      this.answer(inc, 420, { headers: [['Unsupported', pr.join(', ')]] });
-      return;
-    }
+    const hash = v;
     // §16.4: Route preprocessing.
     this.id.preprocessRoute(req);
     const hasRoute = req.has('route');
@@ -286,12 +214,12 @@ export class SipProxy {
     if (!hasRoute && !inDialog && this.id.isOurDomain(req.requestUri)) {
       if (req.method === 'REGISTER' && this.o.registrar) {
         this.counters.answered++;
-        inc.respond(this.o.registrar.handle(req, `${inc.source.address}:${inc.source.port}`));
+        answerRegister(inc, this.o.registrar, (e) => this.fail(e));
         return;
       }
       if (req.method === 'OPTIONS' && req.requestUri.kind === 'sip' && req.requestUri.user === undefined) {
         // A request for the proxy itself (keep-alive probes of a dispatcher, RFC 3261 §11).
-        this.answer(inc, 200, { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER']] });
+        this.answer(inc, 200, { headers: [PROXY_ALLOW] });
         return;
       }
     }
@@ -323,7 +251,7 @@ export class SipProxy {
     }
     let decision: ProxyDecision | Promise<ProxyDecision>;
     try {
-      decision = (this.o.route ?? ((r) => this.defaultRoute(r)))(req, { source: inc.source, transport: inc.transport });
+      decision = this.router(req, { source: inc.source, transport: inc.transport });
     } catch (e) {
       this.routeFailed(ctx, e);
       return;
@@ -375,20 +303,6 @@ export class SipProxy {
     this.startTargets(ctx, list.slice(0, this.o.maxBranches ?? 16), d.fork ?? this.o.fork ?? 'parallel');
   }
 
-  /** The default router: registrar bindings (q-ordered, tried in sequence), else the Request-URI. */
-  private defaultRoute(req: SipRequest): ProxyDecision {
-    const reg = this.o.registrar;
-    if (!reg) return { targets: [req.uri] };
-    const u = req.requestUri;
-    if (u.kind !== 'sip') return { reject: 416 };
-    const bindings = reg.lookup(u);
-    if (!bindings.length) return { reject: 404 };
-    return {
-      targets: bindings.map((b) => ({ uri: b.contact, q: b.q ?? 1, ...(b.path ? { route: b.path } : {}) })),
-      fork: 'sequential',
-    };
-  }
-
   // ------------------------------------------------------------------ branches
 
   private startTargets(ctx: Context, uris: ProxyTarget[], mode: ForkMode): void {
@@ -422,6 +336,8 @@ export class SipProxy {
       cancelWanted: ctx.cancelled,
       cancelSent: false,
       timerC: undefined,
+      timerCIsC: false,
+      timerCAt: 0,
     };
     ctx.branches.push(b);
     const nextHop = req.routes[0]?.uriText ?? req.uri;
@@ -461,16 +377,31 @@ export class SipProxy {
     if (ctx.invite) this.armTimerC(b);
   }
 
+  /**
+   * (Re)starts Timer C (§16.6 item 11: on sending, and on every provisional above 100). A running Timer C is not
+   * re-armed: its deadline moves, and when it fires early it waits out the rest (one timer per branch).
+   */
   private armTimerC(b: Branch): void {
+    const ms = this.o.timerC ?? 180_000;
+    b.timerCAt = this.loop.now() + ms;
+    if (b.timerC !== undefined && b.timerCIsC) return;
     this.stopTimerC(b);
-    b.timerC = this.loop.after(this.o.timerC ?? 180_000, () => {
-      b.timerC = undefined;
-      if (b.done) return;
-      this.counters.timerCFired++;
-      // §16.6 item 11 / §16.8: with a provisional, CANCEL the branch; without one, behave as if 408 arrived.
-      if (b.provisional) this.cancelBranch(b);
-      else this.branchFinal(b, createResponse(b.ctx.req, 408));
-    });
+    b.timerCIsC = true;
+    b.timerC = this.loop.after(ms, () => this.timerCExpired(b));
+  }
+
+  private timerCExpired(b: Branch): void {
+    b.timerC = undefined;
+    if (b.done) return;
+    const left = b.timerCAt - this.loop.now();
+    if (left > 0) {
+      b.timerC = this.loop.after(left, () => this.timerCExpired(b));
+      return;
+    }
+    this.counters.timerCFired++;
+    // §16.6 item 11 / §16.8: with a provisional, CANCEL the branch; without one, behave as if 408 arrived.
+    if (b.provisional) this.cancelBranch(b);
+    else this.branchFinal(b, createResponse(b.ctx.req, 408));
   }
 
   private stopTimerC(b: Branch): void {
@@ -573,24 +504,7 @@ export class SipProxy {
 
   /** §16.7 step 6: choose the best final response and send it. */
   private finish(ctx: Context): void {
-    if (!ctx.answered) {
-      let best: SipResponse | undefined;
-      for (const r of ctx.finals) if (!best || rank(r.status) < rank(best.status)) best = r;
-      let out: SipResponse;
-      if (!best) out = createResponse(ctx.req, ctx.cancelled ? 487 : 408);
-      else if (best.status === 503)
-        out = createResponse(ctx.req, 500, { reason: 'Server Internal Error (next hop 503)' });
-      else out = best;
-      if (out.status === 401 || out.status === 407) {
-        // step 7: collect every challenge of every 401/407 into the one response.
-        for (const r of ctx.finals) {
-          if (r === out) continue;
-          for (const c of r.getAll('www-authenticate')) out.add('WWW-Authenticate', c);
-          for (const c of r.getAll('proxy-authenticate')) out.add('Proxy-Authenticate', c);
-        }
-      }
-      this.respondUpstream(ctx, out);
-    }
+    if (!ctx.answered) this.respondUpstream(ctx, chooseFinalResponse(ctx.req, ctx.finals, ctx.cancelled));
     this.release(ctx);
   }
 
@@ -649,6 +563,7 @@ export class SipProxy {
     this.stack.sendRequest(c, b.target, { onResponse: () => {} }, b.branchId);
     // §16.8: no final response within 64·T1 of the CANCEL → the branch ends as if 408 arrived.
     this.stopTimerC(b);
+    b.timerCIsC = false;
     b.timerC = this.loop.after(64 * this.t1, () => {
       b.timerC = undefined;
       this.branchFinal(b, createResponse(b.ctx.req, 408));

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { SipRequest } from '../message/message.js';
 import type { Via } from '../message/views.js';
 import { stripBrackets, type Uri } from '../uri/uri.js';
@@ -10,21 +9,43 @@ import { stripBrackets, type Uri } from '../uri/uri.js';
  * is left out: in a loop through other elements it is theirs, never the same twice, and would hide every loop.
  */
 export function loopHash(req: SipRequest): string {
-  const h = createHash('sha1');
+  const h = new FieldHash();
   h.update(req.uri);
-  h.update('\0');
   h.update(req.from?.tag ?? '');
-  h.update('\0');
   h.update(req.to?.tag ?? '');
-  h.update('\0');
   h.update(req.callId ?? '');
-  h.update('\0');
   h.update(String(req.cseq?.seq ?? ''));
-  h.update('\0');
   for (const r of req.getAll('proxy-require')) h.update(r);
-  h.update('\0');
+  h.update('');
   for (const r of req.getAll('route')) h.update(r);
-  return h.digest('hex').slice(0, 16);
+  return h.hex();
+}
+
+/**
+ * A 64-bit non-cryptographic hash of a sequence of fields (two FNV-1a lanes with different offsets, every field
+ * ended by a separator). Loop detection and stateless branches need a value that is the same for the same
+ * request and differs when a field changes (RFC 3261 §16.6 item 8, §16.11), not one that resists forgery: a
+ * forged collision only makes its sender's own request look looped. It costs no crypto object per request.
+ */
+class FieldHash {
+  private a = 0x811c9dc5;
+  private b = 0x050c5d1f;
+
+  update(s: string): void {
+    let a = this.a;
+    let b = this.b;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+    }
+    this.a = Math.imul(a ^ 0xff, 0x01000193);
+    this.b = Math.imul(b ^ 0xff, 0x01000193) ^ (b >>> 15);
+  }
+
+  hex(): string {
+    return (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0');
+  }
 }
 
 /**
@@ -63,6 +84,16 @@ export class ProxyIdentity {
 
   /** §16.3 item 4: one of our Vias carries the loop hash of this request → it looped. */
   looped(req: SipRequest, hash: string): boolean {
+    // Cheap screen first: a Via of ours with this hash carries `z9hG4bK<hash>.` (case as we wrote it); only then
+    // are the Vias parsed to check that it is really ours (no other element's Via is parsed per request).
+    const mark = `z9hG4bK${hash}.`;
+    let maybe = false;
+    for (const v of req.getAll('via'))
+      if (v.includes(mark)) {
+        maybe = true;
+        break;
+      }
+    if (!maybe) return false;
     for (const v of req.vias) {
       if (!this.ownsVia(v)) continue;
       const b = v.branch ?? '';
@@ -123,8 +154,7 @@ export function decrementMaxForwards(req: SipRequest): void {
 
 /** The Via value a stateless element puts on a request: the branch is a function of the request (§16.11). */
 export function statelessBranch(req: SipRequest, hash: string): string {
-  return `z9hG4bK${hash}.${createHash('sha1')
-    .update(req.get('via') ?? '')
-    .digest('hex')
-    .slice(0, 12)}`;
+  const h = new FieldHash();
+  h.update(req.get('via') ?? '');
+  return `z9hG4bK${hash}.${h.hex().slice(0, 12)}`;
 }

@@ -71,8 +71,12 @@ export class Call extends EventEmitter<CallEvents> {
    * Answers a re-INVITE's offer (default: the current local SDP with its version bumped is not enough for
    * media changes, so media layers set this). Returns the answer SDP, or a promise of it (a B2BUA asks the other
    * leg; another re-INVITE meanwhile gets 491). A throw or rejection answers 488, or the rejection's `status`.
+   * `method` says whether the offer came in a re-INVITE or an UPDATE (RFC 3311), so a B2BUA can re-offer it the
+   * same way on its other leg.
    */
-  onOffer: ((offer: string | undefined) => string | undefined | Promise<string | undefined>) | undefined;
+  onOffer:
+    | ((offer: string | undefined, method: 'INVITE' | 'UPDATE') => string | undefined | Promise<string | undefined>)
+    | undefined;
   /**
    * Decides on a REFER from the peer (RFC 3515 §2.4.2, refer.ts) before it is accepted: return `false` to
    * decline it with 603 Decline, a 3xx-6xx status (e.g. 403) to decline with that, `true` or nothing to accept
@@ -199,12 +203,13 @@ export class Call extends EventEmitter<CallEvents> {
 
   /**
    * Sends an UPDATE with a new offer (RFC 3311 §5.1), e.g. hold, resume or a codec change without a new
-   * INVITE transaction; resolves with the answer. A non-2xx leaves the session unchanged and rejects.
+   * INVITE transaction; resolves with the answer. A non-2xx leaves the session unchanged and rejects with a
+   * SipCallError (its `status`).
    */
   async update(sdp: string): Promise<string | undefined> {
     if (this.state === 'ended') throw new Error('call has ended');
     const res = await this.owner.sendInDialog(this, 'UPDATE', { body: sdp, contentType: 'application/sdp' });
-    if (res.status < 200 || res.status >= 300) throw new Error(`UPDATE failed: ${res.status} ${res.reason}`);
+    if (res.status < 200 || res.status >= 300) throw new SipCallError(res.status, `UPDATE failed: ${res.reason}`, res);
     this.localSdp = sdp;
     if (res.body.length) this.remoteSdp = res.bodyText;
     return this.remoteSdp;

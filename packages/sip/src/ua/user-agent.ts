@@ -1439,8 +1439,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    * Our answer to a new offer in a call (RFC 3264 §8): the application's `call.onOffer`, else our last SDP with
    * the direction that answers the offer's (§8.4 hold: `a=sendonly` → `a=recvonly`). Throws → 488.
    */
-  private answerOffer(call: Call, offer: string | undefined): string | undefined | Promise<string | undefined> {
-    if (call.onOffer) return call.onOffer(offer);
+  private answerOffer(
+    call: Call,
+    offer: string | undefined,
+    method: 'INVITE' | 'UPDATE' = 'INVITE',
+  ): string | undefined | Promise<string | undefined> {
+    if (call.onOffer) return call.onOffer(offer, method);
     if (offer === undefined || call.localSdp === undefined) return call.localSdp;
     return defaultAnswer(offer, call.localSdp, call.localHold ? 'sendonly' : 'sendrecv');
   }
@@ -1464,7 +1468,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     const offer = req.bodyText;
     let pending: string | undefined | Promise<string | undefined>;
     try {
-      pending = this.answerOffer(call, offer);
+      pending = this.answerOffer(call, offer, 'UPDATE');
     } catch {
       r.reply(488);
       return;
