@@ -328,4 +328,52 @@ describe('zero-copy scanning of parsed octets', () => {
       { numRuns: 400 },
     );
   });
+
+  it('the one octet fast path per header agrees with the full scanner (fast-check)', () => {
+    // a leading SP is legal LWS (RFC 3261 §25.1) that the fast paths never take: it forces the full scanner
+    const outcome = (f: () => unknown) => {
+      try {
+        return { ok: JSON.parse(JSON.stringify(f())) };
+      } catch (e) {
+        if (!(e instanceof SipParseError)) throw e;
+        return { err: e.reason };
+      }
+    };
+    const addrArb = fc.oneof(
+      fc
+        .tuple(displayArb, uriArb, fc.array(paramArb, { maxLength: 4 }))
+        .map(([d, u, ps]) => `${d}<${u}>${ps.join('')}`),
+      fc.tuple(uriArb, fc.array(paramArb, { maxLength: 4 })).map(([u, ps]) => `${u}${ps.join('')}`),
+    );
+    const viaArb = fc
+      .tuple(
+        fc.constantFrom('UDP', 'tcp', 'TLS', 'WSS', 'ws', 'SCTP'),
+        hostArb,
+        fc.option(fc.integer({ min: 0, max: 70000 }), { nil: undefined }),
+        fc.array(paramArb, { maxLength: 4 }),
+      )
+      .map(([t, h, p, ps]) => `SIP/2.0/${t} ${h}${p === undefined ? '' : `:${p}`}${ps.join('')}`);
+    let fastNameAddrs = 0;
+    let fastVias = 0;
+    fc.assert(
+      fc.property(addrArb, viaArb, (na, via) => {
+        const a = outcome(() => parseNameAddr(na, 'To'));
+        const b = outcome(() => parseNameAddr(` ${na}`, 'To'));
+        if ('ok' in a) {
+          fastNameAddrs++;
+          expect(b).toEqual(a);
+        }
+        const v = outcome(() => parseVia(via));
+        const w = outcome(() => parseVia(` ${via}`));
+        if ('ok' in v) {
+          fastVias++;
+          expect(w).toEqual(v);
+        }
+      }),
+      { numRuns: 600 },
+    );
+    // the property is not vacuous: most generated values are accepted
+    expect(fastNameAddrs).toBeGreaterThan(100);
+    expect(fastVias).toBeGreaterThan(100);
+  });
 });

@@ -1,28 +1,20 @@
 import { parseUri, type Uri } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
 import { canonicalForKey, headerKey, LAZY_LIST, LIST_HEADERS } from './header-names.js';
+import { type Contact, contactOf, type NameAddr, nameAddrAt, parseContact, parseNameAddr } from './name-addr.js';
 import { splitList } from './scan.js';
+import { parseVia, type Via, viaAt } from './via.js';
 import {
   type AuthParams,
-  type Contact,
   type CSeq,
-  contactOf,
-  fastNameAddrBytes,
-  fastVia,
-  fastViaBytes,
   type MediaType,
-  type NameAddr,
   parseAuth,
   parseCallId,
-  parseContact,
   parseCSeq,
   parseDeltaSeconds,
   parseMaxForwards,
   parseMediaType,
-  parseNameAddr,
   parseTokenList,
-  parseVia,
-  type Via,
 } from './views.js';
 
 /** One header field value: the canonical name (compact forms expanded) and the unfolded value. */
@@ -50,6 +42,8 @@ interface ViewCache {
   mf: number | null | undefined;
   routes: NameAddr[] | undefined;
   rr: NameAddr[] | undefined;
+  /** Content-Length as the parser read it (null: absent) */
+  cl: number | null | undefined;
   other: Record<string, unknown> | undefined;
 }
 
@@ -287,6 +281,7 @@ export abstract class SipMessageBase {
         mf: undefined,
         routes: undefined,
         rr: undefined,
+        cl: undefined,
         other: undefined,
       };
       this._c = c;
@@ -321,8 +316,7 @@ export abstract class SipMessageBase {
       const u = this._u;
       const at = u === undefined || this._o === undefined ? -1 : this._o[i]!;
       return (
-        (at >= 0 ? fastNameAddrBytes(u!, this._ub, this._h, at, at + s.length, what) : undefined) ??
-        parseNameAddr(s, what)
+        (at >= 0 ? nameAddrAt(u!, this._ub, this._h, at, at + s.length, what) : undefined) ?? parseNameAddr(s, what)
       );
     }
     return null;
@@ -337,19 +331,14 @@ export abstract class SipMessageBase {
       const keys = this._k;
       const vals = this._v;
       const o = this._o;
-      const h = this._h;
+      const u = this._u;
       v = [];
       for (let i = 0; i < keys.length; i++) {
         if (keys[i] !== 'via') continue;
         const s = vals[i]!;
-        // scan the flat header text in place when the value is a plain slice of it
-        const at = o === undefined ? -1 : o[i]!;
-        let via: Via | undefined;
-        if (at >= 0) {
-          const u = this._u;
-          via = u !== undefined ? fastViaBytes(u, this._ub, h, at, at + s.length) : fastVia(h, at, at + s.length);
-        }
-        v.push(via ?? parseVia(s));
+        // scan the parsed octets in place when the value is a plain slice of them
+        const at = u === undefined || o === undefined ? -1 : o[i]!;
+        v.push((at >= 0 ? viaAt(u!, this._ub, this._h, at, at + s.length) : undefined) ?? parseVia(s));
       }
       c.vias = v;
     }
@@ -443,7 +432,7 @@ export abstract class SipMessageBase {
         continue;
       }
       const at = u === undefined || o === undefined ? -1 : o[i]!;
-      const na = at >= 0 ? fastNameAddrBytes(u!, this._ub, this._h, at, at + v.length, 'Contact') : undefined;
+      const na = at >= 0 ? nameAddrAt(u!, this._ub, this._h, at, at + v.length, 'Contact') : undefined;
       out.push(na !== undefined ? contactOf(na) : parseContact(v));
     }
     if (stars > 1 || (stars > 0 && out.length > 0))
@@ -474,8 +463,17 @@ export abstract class SipMessageBase {
   _nameAddrs(key: string, what: string): NameAddr[] {
     if (this._lazy && LAZY_LIST.has(key)) this._expand();
     const keys = this._k;
+    const o = this._o;
+    const u = this._u;
     const out: NameAddr[] = [];
-    for (let i = 0; i < keys.length; i++) if (keys[i] === key) out.push(parseNameAddr(this._v[i]!, what));
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== key) continue;
+      const s = this._v[i]!;
+      const at = u === undefined || o === undefined ? -1 : o[i]!;
+      out.push(
+        (at >= 0 ? nameAddrAt(u!, this._ub, this._h, at, at + s.length, what) : undefined) ?? parseNameAddr(s, what),
+      );
+    }
     return out;
   }
 
@@ -500,6 +498,8 @@ export abstract class SipMessageBase {
 
   /** Content-Length as written (the serializer always writes the real body length). */
   get contentLength(): number | undefined {
+    const cl = this._c?.cl;
+    if (cl !== undefined) return cl ?? undefined;
     const v = this.get('content-length');
     return v === undefined ? undefined : parseDeltaSeconds(v, 'Content-Length');
   }

@@ -1,0 +1,117 @@
+import { isToken, TOKEN } from '../uri/chars.js';
+
+/** Header parameters: names lower-cased, quoted values unquoted, `;flag` → null. */
+export type HeaderParams = Record<string, string | null>;
+
+/** 2^32 − 1, the largest CSeq number and delta-seconds value (RFC 3261 §25.1). @internal */
+export const MAX_U32 = 4294967295;
+
+/** Parses an unsigned decimal integer with an upper bound; leading zeros allowed. Returns -1 when invalid. @internal */
+export function parseUint(s: string, max = MAX_U32): number {
+  if (s.length === 0) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + (c - 48);
+    if (n > max) return -1;
+  }
+  return n;
+}
+
+/** Splits `;a=b;c` (already validated by a fast path) into lower-cased params. @internal */
+export function splitSimpleParams(s: string, into: HeaderParams): void {
+  const n = s.length;
+  let i = 1;
+  while (i < n) {
+    let eq = -1;
+    let upper = false;
+    let j = i;
+    for (; j < n; j++) {
+      const c = s.charCodeAt(j);
+      if (c === 59) break;
+      if (eq < 0) {
+        if (c === 61) eq = j;
+        else if (c >= 65 && c <= 90) upper = true;
+      }
+    }
+    let name = eq < 0 ? s.slice(i, j) : s.slice(i, eq);
+    if (upper) name = name.toLowerCase();
+    into[name] = eq < 0 ? null : s.slice(eq + 1, j);
+    i = j + 1;
+  }
+}
+
+/** Param value characters of the fast paths: token chars plus ":" "[" "]" (IPv6 received/maddr). @internal */
+export const PVAL = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) t[c] = TOKEN[c] ?? 0;
+  t[58] = 1;
+  t[91] = 1;
+  t[93] = 1;
+  return t;
+})();
+
+/**
+ * Scans `*( ";" 1*token-char [ "=" 1*(token-char / ":" / "[" / "]") ] )` from `i` to exactly `n` over octets
+ * (`u[base + i]`); returns false on anything else (the full scanner then decides). @internal
+ */
+export function simpleParamsAt(u: Uint8Array, base: number, i: number, n: number): boolean {
+  while (i < n) {
+    if (u[base + i] !== 59) return false;
+    const ns = ++i;
+    let c = 0;
+    while (i < n) {
+      c = u[base + i]!;
+      if (c >= 128 || TOKEN[c] !== 1) break;
+      i++;
+    }
+    if (i === ns) return false;
+    if (i < n && c === 61) {
+      const vs = ++i;
+      while (i < n) {
+        c = u[base + i]!;
+        if (c >= 128 || PVAL[c] !== 1) break;
+        i++;
+      }
+      if (i === vs) return false;
+    }
+  }
+  return true;
+}
+
+let scratch = new Uint8Array(256);
+
+/**
+ * The octets of `v.slice(s, n)` for the byte fast paths of values that were not sliced from parsed input:
+ * returns the base such that `u[base + i]` is `v.charCodeAt(i)` for `s ≤ i < n`, with `u` = {@link scratchBytes},
+ * or -1 when a character is not ASCII (the full scanner then decides). Valid until the next call. @internal
+ */
+export function toScratch(v: string, s: number, n: number): number {
+  if (n - s > scratch.length) scratch = new Uint8Array(Math.max(n - s, scratch.length * 2));
+  const u = scratch;
+  for (let i = s; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 128) return -1;
+    u[i - s] = c;
+  }
+  return -s;
+}
+
+/** The buffer {@link toScratch} wrote to. @internal */
+export function scratchBytes(): Uint8Array {
+  return scratch;
+}
+
+/** Formats header parameters (`;name=value`), quoting values that are not tokens. */
+export function formatParams(params: HeaderParams): string {
+  let r = '';
+  for (const k in params) {
+    const v = params[k];
+    r += `;${k}`;
+    if (v !== null && v !== undefined) {
+      r += `=${isToken(v) || /^\[?[0-9a-fA-F:.]+\]?$/.test(v) ? v : `"${v.replace(/(["\\])/g, '\\$1')}"`}`;
+    }
+  }
+  return r;
+}
