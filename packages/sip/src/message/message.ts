@@ -4,6 +4,7 @@ import { canonicalForKey, headerKey, LAZY_LIST, LIST_HEADERS } from './header-na
 import { type Contact, contactOf, type NameAddr, nameAddrAt, parseContact, parseNameAddr } from './name-addr.js';
 import { splitList } from './scan.js';
 import { parseVia, type Via, viaAt } from './via.js';
+import { emptyViewCache, type ViewCache } from './view-cache.js';
 import {
   type AuthParams,
   type CSeq,
@@ -28,24 +29,6 @@ export interface SipHeader {
 const utf8 = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 const utf8Enc = new TextEncoder();
-
-/** Cached typed views (reset on any header change). @internal */
-interface ViewCache {
-  vias: Via[] | undefined;
-  from: NameAddr | null | undefined;
-  to: NameAddr | null | undefined;
-  callId: string | null | undefined;
-  cseq: CSeq | null | undefined;
-  contacts: Contact[] | undefined;
-  ruri: Uri | undefined;
-  ruriText: string | undefined;
-  mf: number | null | undefined;
-  routes: NameAddr[] | undefined;
-  rr: NameAddr[] | undefined;
-  /** Content-Length as the parser read it (null: absent) */
-  cl: number | null | undefined;
-  other: Record<string, unknown> | undefined;
-}
 
 /**
  * Common part of requests and responses: ordered headers (one entry per value of list headers,
@@ -269,21 +252,7 @@ export abstract class SipMessageBase {
   _cache(): ViewCache {
     let c = this._c;
     if (c === undefined) {
-      c = {
-        vias: undefined,
-        from: undefined,
-        to: undefined,
-        callId: undefined,
-        cseq: undefined,
-        contacts: undefined,
-        ruri: undefined,
-        ruriText: undefined,
-        mf: undefined,
-        routes: undefined,
-        rr: undefined,
-        cl: undefined,
-        other: undefined,
-      };
+      c = emptyViewCache();
       this._c = c;
     }
     return c;

@@ -1,4 +1,4 @@
-import { isToken, TOKEN } from '../uri/chars.js';
+import { isToken } from '../uri/chars.js';
 import { parseUri, type Uri } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
 import {
@@ -8,6 +8,7 @@ import {
   scratchBytes,
   simpleParamsAt,
   splitSimpleParams,
+  TOKEN8,
   toScratch,
 } from './params.js';
 import { clip, Scan } from './scan.js';
@@ -150,6 +151,16 @@ function finishNameAddr(
   return na;
 }
 
+/** Octets of a URI inside `<>` on the fast path: any but `<` `>` `"`, controls, SP, DEL and non-ASCII. */
+const URI_IN_ANGLE = (() => {
+  const t = new Uint8Array(256);
+  for (let c = 33; c < 127; c++) t[c] = 1;
+  t[60] = 0;
+  t[62] = 0;
+  t[34] = 0;
+  return t;
+})();
+
 /** End of `scheme ":"` at `i` (scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), or -1. */
 function schemeEnd(u: Uint8Array, base: number, i: number, n: number): number {
   let c = i < n ? u[base + i]! : 0;
@@ -171,8 +182,8 @@ function tokenWordsEnd(u: Uint8Array, base: number, i: number, n: number): numbe
   let e = i;
   while (i < n) {
     const c = u[base + i]!;
-    if (c < 128 && TOKEN[c] === 1) e = ++i;
-    else if (c === 32 && e === i && e > s && i + 1 < n && TOKEN[u[base + i + 1]!] === 1) i++;
+    if (TOKEN8[c] === 1) e = ++i;
+    else if (c === 32 && e === i && e > s && i + 1 < n && TOKEN8[u[base + i + 1]!] === 1) i++;
     else break;
   }
   return e;
@@ -237,14 +248,12 @@ export function nameAddrAt(
   const colon = schemeEnd(u, base, i, n);
   if (colon < 0) return undefined;
   i = colon + 1;
-  for (;;) {
-    if (i >= n) return undefined;
+  while (i < n) {
     c = u[base + i]!;
-    if (c === 62) break;
-    if (c === 60 || c === 34 || c <= 32 || c >= 127) return undefined;
+    if (URI_IN_ANGLE[c] !== 1) break;
     i++;
   }
-  if (i === colon + 1) return undefined;
+  if (i >= n || c !== 62 || i === colon + 1) return undefined;
   const uriText = v.slice(us, i);
   i++;
   if (!simpleParamsAt(u, base, i, n)) return undefined;

@@ -42,10 +42,16 @@ export function splitSimpleParams(s: string, into: HeaderParams): void {
   }
 }
 
-/** Param value characters of the fast paths: token chars plus ":" "[" "]" (IPv6 received/maddr). @internal */
-export const PVAL = (() => {
-  const t = new Uint8Array(128);
+/** token chars over all 256 octet values (no range check per octet in the byte loops). @internal */
+export const TOKEN8 = (() => {
+  const t = new Uint8Array(256);
   for (let c = 0; c < 128; c++) t[c] = TOKEN[c] ?? 0;
+  return t;
+})();
+
+/** Param value octets of the fast paths: token chars plus ":" "[" "]" (IPv6 received/maddr), 256 entries. @internal */
+export const PVAL = (() => {
+  const t = TOKEN8.slice();
   t[58] = 1;
   t[91] = 1;
   t[93] = 1;
@@ -63,7 +69,7 @@ export function simpleParamsAt(u: Uint8Array, base: number, i: number, n: number
     let c = 0;
     while (i < n) {
       c = u[base + i]!;
-      if (c >= 128 || TOKEN[c] !== 1) break;
+      if (TOKEN8[c] !== 1) break;
       i++;
     }
     if (i === ns) return false;
@@ -71,7 +77,7 @@ export function simpleParamsAt(u: Uint8Array, base: number, i: number, n: number
       const vs = ++i;
       while (i < n) {
         c = u[base + i]!;
-        if (c >= 128 || PVAL[c] !== 1) break;
+        if (PVAL[c] !== 1) break;
         i++;
       }
       if (i === vs) return false;

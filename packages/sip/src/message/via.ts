@@ -1,4 +1,4 @@
-import { isToken, TOKEN } from '../uri/chars.js';
+import { isToken } from '../uri/chars.js';
 import { isValidHost, parseHostPort } from '../uri/uri.js';
 import type { SipParseError } from './errors.js';
 import {
@@ -8,6 +8,7 @@ import {
   parseUint,
   scratchBytes,
   splitSimpleParams,
+  TOKEN8,
   toScratch,
 } from './params.js';
 import { Scan } from './scan.js';
@@ -198,7 +199,7 @@ function viaParamsAt(u: Uint8Array, base: number, v: string, i: number, n: numbe
     let c = 0;
     while (i < n) {
       c = u[base + i]!;
-      if (c >= 128 || TOKEN[c] !== 1) break;
+      if (TOKEN8[c] !== 1) break;
       i++;
     }
     const nlen = i - ns;
@@ -209,33 +210,42 @@ function viaParamsAt(u: Uint8Array, base: number, v: string, i: number, n: numbe
       vs = ++i;
       while (i < n) {
         c = u[base + i]!;
-        if (c >= 128 || PVAL[c] !== 1) break;
+        if (PVAL[c] !== 1) break;
         if (c === 58 || c === 91 || c === 93) tokenValue = false;
         i++;
       }
       if (i === vs) return false;
     }
     if (nlen !== 3 && nlen !== 5 && nlen !== 6 && nlen !== 8) continue;
-    const value = vs >= 0 ? v.slice(vs, i) : null;
+    // which field by length and first letter, then the whole name (RFC 3261 §20.42, RFC 3581)
     const a = base + ns;
-    if (nameIs(u, a, nlen, 'branch')) {
+    const f = u[a]! | 32;
+    let which = 0;
+    if (nlen === 6) which = f === 98 && nameIs(u, a, nlen, 'branch') ? 1 : 0;
+    else if (nlen === 8) which = f === 114 && nameIs(u, a, nlen, 'received') ? 2 : 0;
+    else if (nlen === 5)
+      which = f === 114 ? (nameIs(u, a, nlen, 'rport') ? 3 : 0) : nameIs(u, a, nlen, 'maddr') ? 4 : 0;
+    else which = nameIs(u, a, nlen, 'ttl') ? 5 : 0;
+    if (which === 0) continue;
+    const value = vs >= 0 ? v.slice(vs, i) : null;
+    if (which === 1) {
       if (value === null || !tokenValue) return false;
       via.branch = value;
-    } else if (nameIs(u, a, nlen, 'received')) {
+    } else if (which === 2) {
       if (value === null) return false;
       via.received = value;
-    } else if (nameIs(u, a, nlen, 'rport')) {
+    } else if (which === 3) {
       if (value === null) via.rport = null;
       else {
         const r = parseUint(value, 65535);
         if (r < 0) return false;
         via.rport = r;
       }
-    } else if (nameIs(u, a, nlen, 'maddr')) {
+    } else if (which === 4) {
       // a later duplicate wins, as in the parameter map
       if (value !== null) via.maddr = value;
       else delete via.maddr;
-    } else if (nameIs(u, a, nlen, 'ttl')) {
+    } else {
       const t = value === null ? -1 : parseUint(value, 255);
       if (t < 0) return false;
       via.ttl = t;
