@@ -258,6 +258,20 @@ describe('zero-copy scanning of parsed octets', () => {
     }
   });
 
+  it('Route read during the parse (fast path) is the same as read later; a bad Route still fails only when read', () => {
+    const text = invite('Route: <sip:p1.example.com;lr>, "P 2" <sip:p2.example.com;lr>;x=1\n');
+    const bytes = new TextEncoder().encode(text);
+    const eager = parseMessage(bytes);
+    bytes.fill(0x41);
+    const lazy = parseMessage(text, { strict: false });
+    expect(eager.routes.map((r) => [r.uriText, r.displayName, r.params])).toEqual(
+      lazy.routes.map((r) => [r.uriText, r.displayName, r.params]),
+    );
+    expect(eager.routes.map((r) => r.uri.host)).toEqual(['p1.example.com', 'p2.example.com']);
+    const bad = parseMessage(invite('Route: <sip:p1.example.com;lr\n'));
+    expect(() => bad.routes).toThrow(SipParseError);
+  });
+
   it('views follow header edits made after parsing', () => {
     const m = parseMessage(invite('Contact: <sip:x@10.0.0.9>\n'));
     m.prepend('Via', 'SIP/2.0/TCP proxy.example.com;branch=z9hG4bKtop');

@@ -1,6 +1,7 @@
 import { parseUri, type Uri } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
 import { canonicalForKey, headerKey, LAZY_LIST, LIST_HEADERS } from './header-names.js';
+import { expandLists } from './lists.js';
 import { type Contact, contactOf, type NameAddr, nameAddrAt, parseContact, parseNameAddr } from './name-addr.js';
 import { splitList } from './scan.js';
 import { parseVia, type Via, viaAt } from './via.js';
@@ -8,6 +9,7 @@ import { emptyViewCache, type ViewCache } from './view-cache.js';
 import {
   type AuthParams,
   type CSeq,
+  isCallIdAt,
   type MediaType,
   parseAuth,
   parseCallId,
@@ -69,39 +71,9 @@ export abstract class SipMessageBase {
     this.body = body;
   }
 
-  /**
-   * Splits list headers that the parser left whole (Allow, Supported, Accept...: only split when first
-   * asked for, RFC 3261 §7.3.1); empty elements are dropped. @internal
-   */
+  /** Splits the list headers the parser left whole (see {@link expandLists}). @internal */
   _expand(): void {
-    if (!this._lazy) return;
-    this._lazy = false;
-    this._o = undefined;
-    const n: string[] = [];
-    const k: string[] = [];
-    const v: string[] = [];
-    for (let i = 0; i < this._k.length; i++) {
-      const key = this._k[i]!;
-      const val = this._v[i]!;
-      if (LIST_HEADERS.has(key) && val.indexOf(',') >= 0) {
-        const parts = splitList(val);
-        let any = false;
-        for (const part of parts) {
-          if (part.length === 0) continue;
-          n.push(this._n[i]!);
-          k.push(key);
-          v.push(part);
-          any = true;
-        }
-        if (any) continue;
-      }
-      n.push(this._n[i]!);
-      k.push(key);
-      v.push(val);
-    }
-    this._n = n;
-    this._k = k;
-    this._v = v;
+    if (this._lazy) expandLists(this);
   }
 
   /** Every header value, in order. */
@@ -266,6 +238,39 @@ export abstract class SipMessageBase {
     return undefined;
   }
 
+  /** @internal Call-ID, scanned in the flat header text when the value is a plain slice of it */
+  _callId(): string | null {
+    const keys = this._k;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== 'call-id') continue;
+      const v = this._v[i]!;
+      const at = this._o === undefined ? -1 : this._o[i]!;
+      if (at >= 0 ? isCallIdAt(this._h, at, at + v.length) : isCallIdAt(v, 0, v.length)) return v;
+      return parseCallId(v);
+    }
+    return null;
+  }
+
+  /**
+   * @internal reads Route on the parsed octets while the parser owns them (a proxy reads it on every request);
+   * only the fast path, so a Route the full scanner must judge (or reject) is still read, and fails, lazily
+   */
+  _eagerRoutes(): void {
+    const u = this._u;
+    const o = this._o;
+    if (u === undefined || o === undefined || (this._lazy && LAZY_LIST.has('route'))) return;
+    const keys = this._k;
+    const out: NameAddr[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== 'route') continue;
+      const at = o[i]!;
+      const na = at < 0 ? undefined : nameAddrAt(u, this._ub, this._h, at, at + this._v[i]!.length, 'Route');
+      if (na === undefined) return;
+      out.push(na);
+    }
+    this._cache().routes = out;
+  }
+
   /** @internal all values for a lower-case long key */
   _all(key: string): string[] {
     if (this._lazy && LAZY_LIST.has(key)) this._expand();
@@ -346,8 +351,7 @@ export abstract class SipMessageBase {
     const c = this._cache();
     let r = c.callId;
     if (r === undefined) {
-      const v = this._first('call-id');
-      r = v === undefined ? null : parseCallId(v);
+      r = this._callId();
       c.callId = r;
     }
     return r ?? undefined;

@@ -293,6 +293,7 @@ function validateSyntax(msg: SipMessage): void {
   const cseq = msg.cseq;
   msg.maxForwards;
   msg.contacts;
+  msg._eagerRoutes();
   if (isReq && cseq) {
     const req = msg as SipRequest;
     if (cseq.method !== req.method) {

@@ -73,19 +73,25 @@ function parseCSeqSlow(value: string): CSeq {
 
 /** Parses Call-ID: `word [ "@" word ]` (RFC 3261 §25.1). */
 export function parseCallId(value: string): string {
-  // one pass over a table of the word characters: 1*word, at most one '@' with a word on either side
-  const n = value.length;
-  let at = -1;
-  let ok = n > 0;
-  for (let i = 0; i < n && ok; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 64) {
-      if (at >= 0 || i === 0 || i === n - 1) ok = false;
-      at = i;
-    } else if (c >= 128 || WORD[c] !== 1) ok = false;
-  }
-  if (!ok) throw new SipParseError('bad-call-id', `malformed Call-ID '${clip(value)}'`);
+  if (!isCallIdAt(value, 0, value.length)) throw new SipParseError('bad-call-id', `malformed Call-ID '${clip(value)}'`);
   return value;
+}
+
+/**
+ * The one Call-ID scanner, over `v` from `s` to `n` (a value, or the flat header text it was sliced from):
+ * one pass over a table of the word characters, 1*word with at most one '@' with a word on either side. @internal
+ */
+export function isCallIdAt(v: string, s: number, n: number): boolean {
+  if (n <= s) return false;
+  let at = -1;
+  for (let i = s; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 64) {
+      if (at >= 0 || i === s || i === n - 1) return false;
+      at = i;
+    } else if (c >= 128 || WORD[c] !== 1) return false;
+  }
+  return true;
 }
 
 /** Parses Max-Forwards: 0–255 (RFC 3261 §20.22). */
