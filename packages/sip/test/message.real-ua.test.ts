@@ -272,6 +272,20 @@ describe('zero-copy scanning of parsed octets', () => {
     expect(() => bad.routes).toThrow(SipParseError);
   });
 
+  it('a name one octet away from a known one is an extension header (the word-wise name table)', () => {
+    const known = ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Record-Route'];
+    for (const name of known) {
+      for (let j = 1; j < name.length; j++) {
+        const ch = name[j] === 'x' || name[j] === 'X' ? 'y' : 'x';
+        const near = name.slice(0, j) + ch + name.slice(j + 1);
+        const m = parseMessage(invite(`${near}: 7\n`));
+        expect(m.get(near)).toBe('7');
+        expect(m.headers.some((h) => h.name === near && h.value === '7')).toBe(true);
+        expect(m.count(name)).toBe(parseMessage(invite('')).count(name));
+      }
+    }
+  });
+
   it('views follow header edits made after parsing', () => {
     const m = parseMessage(invite('Contact: <sip:x@10.0.0.9>\n'));
     m.prepend('Via', 'SIP/2.0/TCP proxy.example.com;branch=z9hG4bKtop');

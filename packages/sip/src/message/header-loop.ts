@@ -20,13 +20,19 @@ export class HeaderCursor {
   /** input offset of the body */
   bodyStart = -1;
 
+  /** the input octets (`dv.getUint8(start + i)` is `head.charCodeAt(i)` in a pure-ASCII section) */
+  readonly dv: DataView;
+
   constructor(
     readonly msg: SipMessage,
     readonly head: string,
     readonly hl: number,
     readonly start: number,
     readonly maxHeaders: number,
-  ) {}
+    b: Uint8Array,
+  ) {
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
 
   /** Appends one value (a list value split into elements when the transaction/dialog layers read it). */
   push(info: NameInfo, v: string, at: number, lineStart: number): void {
@@ -93,7 +99,7 @@ function fastLine(cur: HeaderCursor, pos: number): number {
   const nc = head.charCodeAt(lf + 1);
   const lc = head.charCodeAt(colon - 1);
   if (nc === 32 || nc === 9 || lc === 32 || lc === 9) return -1;
-  const info = nameInfoAt(head, pos, colon);
+  const info = nameInfoAt(head, pos, colon, cur.dv, cur.start);
   if (info === undefined) return -1;
   let vs = colon + 1;
   let c = head.charCodeAt(vs);

@@ -13,8 +13,10 @@ export interface NameInfo {
   lname: string;
 }
 
+/** A canonical spelling as big-endian 32-bit words of its octets (the last word may overlap the one before). */
+type Spelling = [name: string, info: NameInfo, words: number[]];
 /** Known names in their canonical spelling, indexed by length * 128 + first char code. */
-const BY_LEN_CHAR: [string, NameInfo][][] = [];
+const BY_LEN_CHAR: Spelling[][] = [];
 /** Compact forms by (lower-case) char code. */
 const COMPACT_INFO: (NameInfo | undefined)[] = [];
 /** Known header names (long and compact) by a case-insensitive hash, verified char by char. */
@@ -41,11 +43,11 @@ function addName(lname: string): void {
 function buildTables(): void {
   for (const c of Object.keys(COMPACT_FORMS)) addName(c);
   for (const n of KNOWN_HEADER_KEYS) addName(n);
-  const byLength: [string, NameInfo][][] = [];
+  const byLength: Spelling[][] = [];
   for (const l of NAME_TABLE.values()) {
     for (const info of l) {
       if (info.lname.length === 1) COMPACT_INFO[info.lname.charCodeAt(0)] = info;
-      else if (info.lname === info.key) (byLength[info.name.length] ??= []).push([info.name, info]);
+      else if (info.lname === info.key) (byLength[info.name.length] ??= []).push([info.name, info, wordsOf(info.name)]);
     }
   }
   // most frequent first (RFC 3261 §8.1.1 mandatory headers)
@@ -59,17 +61,42 @@ function buildTables(): void {
 }
 buildTables();
 
-/** The known name spelled exactly `head.slice(a, e)` (canonical or compact), found without slicing. */
-function canonicalAt(head: string, a: number, e: number): NameInfo | undefined {
-  const n = e - a;
-  const c = head.charCodeAt(a);
+/** The octets of `name` (ASCII) as 32-bit words at 0, 4, 8... and a last one ending at its end (length ≥ 4). */
+function wordsOf(name: string): number[] {
+  const w: number[] = [];
+  const word = (i: number) =>
+    ((name.charCodeAt(i) << 24) |
+      (name.charCodeAt(i + 1) << 16) |
+      (name.charCodeAt(i + 2) << 8) |
+      name.charCodeAt(i + 3)) >>>
+    0;
+  if (name.length < 4) return w;
+  for (let i = 0; i + 4 <= name.length; i += 4) w.push(word(i));
+  if (name.length % 4 !== 0) w.push(word(name.length - 4));
+  return w;
+}
+
+/**
+ * The known name spelled exactly like the `n` octets at `p` of `dv` (canonical or compact; `c` is the first
+ * octet), found by length and first octet, then compared four octets at a time. The caller has located the
+ * name in a pure-ASCII header section.
+ */
+function canonicalAt(dv: DataView, p: number, n: number, c: number): NameInfo | undefined {
   if (n === 1) return COMPACT_INFO[c >= 65 && c <= 90 ? c + 32 : c];
   if (n > 40 || c >= 128) return undefined;
   const l = BY_LEN_CHAR[n * 128 + c];
   if (l === undefined) return undefined;
-  for (let i = 0; i < l.length; i++) {
+  outer: for (let i = 0; i < l.length; i++) {
     const en = l[i]!;
-    if (head.startsWith(en[0], a)) return en[1];
+    if (n < 4) {
+      const name = en[0];
+      for (let j = 1; j < n; j++) if (dv.getUint8(p + j) !== name.charCodeAt(j)) continue outer;
+      return en[1];
+    }
+    const w = en[2];
+    const last = w.length - 1;
+    for (let j = 0; j < last; j++) if (dv.getUint32(p + 4 * j) !== w[j]) continue outer;
+    if (dv.getUint32(p + n - 4) === w[last]) return en[1];
   }
   return undefined;
 }
@@ -100,11 +127,12 @@ export function unknownName(rawName: string): NameInfo {
 
 /**
  * The entry of the header name `head.slice(a, e)` as the fast path of the header loop finds it (the name is
- * not yet checked to be a token): canonical spellings first, then spellings seen before, then any letter case.
+ * not yet checked to be a token; `dv` holds the same octets at `base + i`): canonical spellings first, then
+ * spellings seen before, then any letter case.
  * Undefined when the name is not a token (the general path reports the error). @internal
  */
-export function nameInfoAt(head: string, a: number, e: number): NameInfo | undefined {
-  const info = canonicalAt(head, a, e);
+export function nameInfoAt(head: string, a: number, e: number, dv: DataView, base: number): NameInfo | undefined {
+  const info = canonicalAt(dv, base + a, e - a, head.charCodeAt(a));
   if (info !== undefined) return info;
   const rawName = head.slice(a, e);
   const seen = SPELLINGS.get(rawName);

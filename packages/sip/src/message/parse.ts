@@ -104,7 +104,7 @@ export function parseMessage(input: Uint8Array | string, opts: ParseOptions = {}
     const eol = head.indexOf('\n');
     if (eol < 0) headerEndError(b, start, maxHeaderBytes);
     const msg = parseStartLine(head.charCodeAt(eol - 1) === 13 ? head.slice(0, eol - 1) : head.slice(0, eol), start);
-    cur = new HeaderCursor(msg, head, head.length, start, opts.maxHeaders ?? 512);
+    cur = new HeaderCursor(msg, head, head.length, start, opts.maxHeaders ?? 512, b);
     plain = isPlain(head);
     readHeaders(cur, eol + 1, plain);
   } catch (e) {
