@@ -272,6 +272,16 @@ describe('zero-copy scanning of parsed octets', () => {
     expect(() => bad.routes).toThrow(SipParseError);
   });
 
+  it('values longer than the scratch copy (4096) take the full scanner with the same result', () => {
+    const branch = `z9hG4bK${'a'.repeat(5000)}`;
+    const via = parseVia(`SIP/2.0/UDP h.example.com:5060;branch=${branch};rport`);
+    expect(via).toMatchObject({ transport: 'UDP', host: 'h.example.com', port: 5060, branch, rport: null });
+    const na = parseNameAddr(`"A" <sip:a@b.example.com>;tag=${'t'.repeat(5000)}`, 'From');
+    expect(na.tag).toHaveLength(5000);
+    expect(na.displayName).toBe('A');
+    expect(na.uri.host).toBe('b.example.com');
+  });
+
   it('a name one octet away from a known one is an extension header (the word-wise name table)', () => {
     const known = ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Record-Route'];
     for (const name of known) {

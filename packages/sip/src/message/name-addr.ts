@@ -41,9 +41,8 @@ export interface Contact extends NameAddr {
  * URI may not contain `,`, `;` or `?` — RFC 3261 §20).
  */
 export function parseNameAddr(value: string, what = 'address'): NameAddr {
-  const base = toScratch(value, 0, value.length);
   return (
-    (base === -1 ? undefined : nameAddrAt(scratchBytes(), base, value, 0, value.length, what)) ??
+    (toScratch(value) ? nameAddrAt(scratchBytes(), 0, value, 0, value.length, what) : undefined) ??
     parseNameAddrSlow(value, what)
   );
 }

@@ -87,21 +87,27 @@ export function simpleParamsAt(u: Uint8Array, base: number, i: number, n: number
 }
 
 let scratch = new Uint8Array(256);
+/** Longest value the scratch copy takes (longer ones go to the full scanners; the buffer stays small). */
+const SCRATCH_MAX = 4096;
 
 /**
- * The octets of `v.slice(s, n)` for the byte fast paths of values that were not sliced from parsed input:
- * returns the base such that `u[base + i]` is `v.charCodeAt(i)` for `s ≤ i < n`, with `u` = {@link scratchBytes},
- * or -1 when a character is not ASCII (the full scanner then decides). Valid until the next call. @internal
+ * Copies the octets of `v` into {@link scratchBytes} (at 0) for the byte fast paths of values that were not
+ * sliced from parsed input; false when a character is not ASCII or `v` is longer than 4096 characters (the
+ * full scanner then decides). Valid until the next call. @internal
  */
-export function toScratch(v: string, s: number, n: number): number {
-  if (n - s > scratch.length) scratch = new Uint8Array(Math.max(n - s, scratch.length * 2));
-  const u = scratch;
-  for (let i = s; i < n; i++) {
-    const c = v.charCodeAt(i);
-    if (c >= 128) return -1;
-    u[i - s] = c;
+export function toScratch(v: string): boolean {
+  const n = v.length;
+  if (n > scratch.length) {
+    if (n > SCRATCH_MAX) return false;
+    scratch = new Uint8Array(SCRATCH_MAX);
   }
-  return -s;
+  const u = scratch;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 128) return false;
+    u[i] = c;
+  }
+  return true;
 }
 
 /** The buffer {@link toScratch} wrote to. @internal */

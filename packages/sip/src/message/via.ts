@@ -42,8 +42,7 @@ export interface Via {
  * @example parseVia('SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport').rport // null
  */
 export function parseVia(value: string): Via {
-  const base = toScratch(value, 0, value.length);
-  return (base === -1 ? undefined : viaAt(scratchBytes(), base, value, 0, value.length)) ?? parseViaSlow(value);
+  return (toScratch(value) ? viaAt(scratchBytes(), 0, value, 0, value.length) : undefined) ?? parseViaSlow(value);
 }
 
 /** A Via whose parameter map is built on first access. @internal */
