@@ -258,6 +258,44 @@ describe('zero-copy scanning of parsed octets', () => {
     }
   });
 
+  it('Route read during the parse (fast path) is the same as read later; a bad Route still fails only when read', () => {
+    const text = invite('Route: <sip:p1.example.com;lr>, "P 2" <sip:p2.example.com;lr>;x=1\n');
+    const bytes = new TextEncoder().encode(text);
+    const eager = parseMessage(bytes);
+    bytes.fill(0x41);
+    const lazy = parseMessage(text, { strict: false });
+    expect(eager.routes.map((r) => [r.uriText, r.displayName, r.params])).toEqual(
+      lazy.routes.map((r) => [r.uriText, r.displayName, r.params]),
+    );
+    expect(eager.routes.map((r) => r.uri.host)).toEqual(['p1.example.com', 'p2.example.com']);
+    const bad = parseMessage(invite('Route: <sip:p1.example.com;lr\n'));
+    expect(() => bad.routes).toThrow(SipParseError);
+  });
+
+  it('values longer than the scratch copy (4096) take the full scanner with the same result', () => {
+    const branch = `z9hG4bK${'a'.repeat(5000)}`;
+    const via = parseVia(`SIP/2.0/UDP h.example.com:5060;branch=${branch};rport`);
+    expect(via).toMatchObject({ transport: 'UDP', host: 'h.example.com', port: 5060, branch, rport: null });
+    const na = parseNameAddr(`"A" <sip:a@b.example.com>;tag=${'t'.repeat(5000)}`, 'From');
+    expect(na.tag).toHaveLength(5000);
+    expect(na.displayName).toBe('A');
+    expect(na.uri.host).toBe('b.example.com');
+  });
+
+  it('a name one octet away from a known one is an extension header (the word-wise name table)', () => {
+    const known = ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Record-Route'];
+    for (const name of known) {
+      for (let j = 1; j < name.length; j++) {
+        const ch = name[j] === 'x' || name[j] === 'X' ? 'y' : 'x';
+        const near = name.slice(0, j) + ch + name.slice(j + 1);
+        const m = parseMessage(invite(`${near}: 7\n`));
+        expect(m.get(near)).toBe('7');
+        expect(m.headers.some((h) => h.name === near && h.value === '7')).toBe(true);
+        expect(m.count(name)).toBe(parseMessage(invite('')).count(name));
+      }
+    }
+  });
+
   it('views follow header edits made after parsing', () => {
     const m = parseMessage(invite('Contact: <sip:x@10.0.0.9>\n'));
     m.prepend('Via', 'SIP/2.0/TCP proxy.example.com;branch=z9hG4bKtop');
@@ -327,5 +365,53 @@ describe('zero-copy scanning of parsed octets', () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  it('the one octet fast path per header agrees with the full scanner (fast-check)', () => {
+    // a leading SP is legal LWS (RFC 3261 §25.1) that the fast paths never take: it forces the full scanner
+    const outcome = (f: () => unknown) => {
+      try {
+        return { ok: JSON.parse(JSON.stringify(f())) };
+      } catch (e) {
+        if (!(e instanceof SipParseError)) throw e;
+        return { err: e.reason };
+      }
+    };
+    const addrArb = fc.oneof(
+      fc
+        .tuple(displayArb, uriArb, fc.array(paramArb, { maxLength: 4 }))
+        .map(([d, u, ps]) => `${d}<${u}>${ps.join('')}`),
+      fc.tuple(uriArb, fc.array(paramArb, { maxLength: 4 })).map(([u, ps]) => `${u}${ps.join('')}`),
+    );
+    const viaArb = fc
+      .tuple(
+        fc.constantFrom('UDP', 'tcp', 'TLS', 'WSS', 'ws', 'SCTP'),
+        hostArb,
+        fc.option(fc.integer({ min: 0, max: 70000 }), { nil: undefined }),
+        fc.array(paramArb, { maxLength: 4 }),
+      )
+      .map(([t, h, p, ps]) => `SIP/2.0/${t} ${h}${p === undefined ? '' : `:${p}`}${ps.join('')}`);
+    let fastNameAddrs = 0;
+    let fastVias = 0;
+    fc.assert(
+      fc.property(addrArb, viaArb, (na, via) => {
+        const a = outcome(() => parseNameAddr(na, 'To'));
+        const b = outcome(() => parseNameAddr(` ${na}`, 'To'));
+        if ('ok' in a) {
+          fastNameAddrs++;
+          expect(b).toEqual(a);
+        }
+        const v = outcome(() => parseVia(via));
+        const w = outcome(() => parseVia(` ${via}`));
+        if ('ok' in v) {
+          fastVias++;
+          expect(w).toEqual(v);
+        }
+      }),
+      { numRuns: 600 },
+    );
+    // the property is not vacuous: most generated values are accepted
+    expect(fastNameAddrs).toBeGreaterThan(100);
+    expect(fastVias).toBeGreaterThan(100);
   });
 });

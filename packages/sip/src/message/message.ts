@@ -1,28 +1,23 @@
 import { parseUri, type Uri } from '../uri/uri.js';
 import { SipParseError } from './errors.js';
 import { canonicalForKey, headerKey, LAZY_LIST, LIST_HEADERS } from './header-names.js';
+import { expandLists } from './lists.js';
+import { type Contact, contactOf, type NameAddr, nameAddrAt, parseContact, parseNameAddr } from './name-addr.js';
 import { splitList } from './scan.js';
+import { parseVia, type Via, viaAt } from './via.js';
+import { emptyViewCache, type ViewCache } from './view-cache.js';
 import {
   type AuthParams,
-  type Contact,
   type CSeq,
-  contactOf,
-  fastNameAddrBytes,
-  fastVia,
-  fastViaBytes,
+  isCallIdAt,
   type MediaType,
-  type NameAddr,
   parseAuth,
   parseCallId,
-  parseContact,
   parseCSeq,
   parseDeltaSeconds,
   parseMaxForwards,
   parseMediaType,
-  parseNameAddr,
   parseTokenList,
-  parseVia,
-  type Via,
 } from './views.js';
 
 /** One header field value: the canonical name (compact forms expanded) and the unfolded value. */
@@ -36,22 +31,6 @@ export interface SipHeader {
 const utf8 = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 const utf8Enc = new TextEncoder();
-
-/** Cached typed views (reset on any header change). @internal */
-interface ViewCache {
-  vias: Via[] | undefined;
-  from: NameAddr | null | undefined;
-  to: NameAddr | null | undefined;
-  callId: string | null | undefined;
-  cseq: CSeq | null | undefined;
-  contacts: Contact[] | undefined;
-  ruri: Uri | undefined;
-  ruriText: string | undefined;
-  mf: number | null | undefined;
-  routes: NameAddr[] | undefined;
-  rr: NameAddr[] | undefined;
-  other: Record<string, unknown> | undefined;
-}
 
 /**
  * Common part of requests and responses: ordered headers (one entry per value of list headers,
@@ -92,39 +71,9 @@ export abstract class SipMessageBase {
     this.body = body;
   }
 
-  /**
-   * Splits list headers that the parser left whole (Allow, Supported, Accept...: only split when first
-   * asked for, RFC 3261 §7.3.1); empty elements are dropped. @internal
-   */
+  /** Splits the list headers the parser left whole (see {@link expandLists}). @internal */
   _expand(): void {
-    if (!this._lazy) return;
-    this._lazy = false;
-    this._o = undefined;
-    const n: string[] = [];
-    const k: string[] = [];
-    const v: string[] = [];
-    for (let i = 0; i < this._k.length; i++) {
-      const key = this._k[i]!;
-      const val = this._v[i]!;
-      if (LIST_HEADERS.has(key) && val.indexOf(',') >= 0) {
-        const parts = splitList(val);
-        let any = false;
-        for (const part of parts) {
-          if (part.length === 0) continue;
-          n.push(this._n[i]!);
-          k.push(key);
-          v.push(part);
-          any = true;
-        }
-        if (any) continue;
-      }
-      n.push(this._n[i]!);
-      k.push(key);
-      v.push(val);
-    }
-    this._n = n;
-    this._k = k;
-    this._v = v;
+    if (this._lazy) expandLists(this);
   }
 
   /** Every header value, in order. */
@@ -275,20 +224,7 @@ export abstract class SipMessageBase {
   _cache(): ViewCache {
     let c = this._c;
     if (c === undefined) {
-      c = {
-        vias: undefined,
-        from: undefined,
-        to: undefined,
-        callId: undefined,
-        cseq: undefined,
-        contacts: undefined,
-        ruri: undefined,
-        ruriText: undefined,
-        mf: undefined,
-        routes: undefined,
-        rr: undefined,
-        other: undefined,
-      };
+      c = emptyViewCache();
       this._c = c;
     }
     return c;
@@ -300,6 +236,39 @@ export abstract class SipMessageBase {
     const keys = this._k;
     for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this._v[i];
     return undefined;
+  }
+
+  /** @internal Call-ID, scanned in the flat header text when the value is a plain slice of it */
+  _callId(): string | null {
+    const keys = this._k;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== 'call-id') continue;
+      const v = this._v[i]!;
+      const at = this._o === undefined ? -1 : this._o[i]!;
+      if (at >= 0 ? isCallIdAt(this._h, at, at + v.length) : isCallIdAt(v, 0, v.length)) return v;
+      return parseCallId(v);
+    }
+    return null;
+  }
+
+  /**
+   * @internal reads Route on the parsed octets while the parser owns them (a proxy reads it on every request);
+   * only the fast path, so a Route the full scanner must judge (or reject) is still read, and fails, lazily
+   */
+  _eagerRoutes(): void {
+    const u = this._u;
+    const o = this._o;
+    if (u === undefined || o === undefined || (this._lazy && LAZY_LIST.has('route'))) return;
+    const keys = this._k;
+    const out: NameAddr[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== 'route') continue;
+      const at = o[i]!;
+      const na = at < 0 ? undefined : nameAddrAt(u, this._ub, this._h, at, at + this._v[i]!.length, 'Route');
+      if (na === undefined) return;
+      out.push(na);
+    }
+    this._cache().routes = out;
   }
 
   /** @internal all values for a lower-case long key */
@@ -321,8 +290,7 @@ export abstract class SipMessageBase {
       const u = this._u;
       const at = u === undefined || this._o === undefined ? -1 : this._o[i]!;
       return (
-        (at >= 0 ? fastNameAddrBytes(u!, this._ub, this._h, at, at + s.length, what) : undefined) ??
-        parseNameAddr(s, what)
+        (at >= 0 ? nameAddrAt(u!, this._ub, this._h, at, at + s.length, what) : undefined) ?? parseNameAddr(s, what)
       );
     }
     return null;
@@ -337,19 +305,14 @@ export abstract class SipMessageBase {
       const keys = this._k;
       const vals = this._v;
       const o = this._o;
-      const h = this._h;
+      const u = this._u;
       v = [];
       for (let i = 0; i < keys.length; i++) {
         if (keys[i] !== 'via') continue;
         const s = vals[i]!;
-        // scan the flat header text in place when the value is a plain slice of it
-        const at = o === undefined ? -1 : o[i]!;
-        let via: Via | undefined;
-        if (at >= 0) {
-          const u = this._u;
-          via = u !== undefined ? fastViaBytes(u, this._ub, h, at, at + s.length) : fastVia(h, at, at + s.length);
-        }
-        v.push(via ?? parseVia(s));
+        // scan the parsed octets in place when the value is a plain slice of them
+        const at = u === undefined || o === undefined ? -1 : o[i]!;
+        v.push((at >= 0 ? viaAt(u!, this._ub, this._h, at, at + s.length) : undefined) ?? parseVia(s));
       }
       c.vias = v;
     }
@@ -388,8 +351,7 @@ export abstract class SipMessageBase {
     const c = this._cache();
     let r = c.callId;
     if (r === undefined) {
-      const v = this._first('call-id');
-      r = v === undefined ? null : parseCallId(v);
+      r = this._callId();
       c.callId = r;
     }
     return r ?? undefined;
@@ -443,7 +405,7 @@ export abstract class SipMessageBase {
         continue;
       }
       const at = u === undefined || o === undefined ? -1 : o[i]!;
-      const na = at >= 0 ? fastNameAddrBytes(u!, this._ub, this._h, at, at + v.length, 'Contact') : undefined;
+      const na = at >= 0 ? nameAddrAt(u!, this._ub, this._h, at, at + v.length, 'Contact') : undefined;
       out.push(na !== undefined ? contactOf(na) : parseContact(v));
     }
     if (stars > 1 || (stars > 0 && out.length > 0))
@@ -474,8 +436,17 @@ export abstract class SipMessageBase {
   _nameAddrs(key: string, what: string): NameAddr[] {
     if (this._lazy && LAZY_LIST.has(key)) this._expand();
     const keys = this._k;
+    const o = this._o;
+    const u = this._u;
     const out: NameAddr[] = [];
-    for (let i = 0; i < keys.length; i++) if (keys[i] === key) out.push(parseNameAddr(this._v[i]!, what));
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== key) continue;
+      const s = this._v[i]!;
+      const at = u === undefined || o === undefined ? -1 : o[i]!;
+      out.push(
+        (at >= 0 ? nameAddrAt(u!, this._ub, this._h, at, at + s.length, what) : undefined) ?? parseNameAddr(s, what),
+      );
+    }
     return out;
   }
 
@@ -500,6 +471,8 @@ export abstract class SipMessageBase {
 
   /** Content-Length as written (the serializer always writes the real body length). */
   get contentLength(): number | undefined {
+    const cl = this._c?.cl;
+    if (cl !== undefined) return cl ?? undefined;
     const v = this.get('content-length');
     return v === undefined ? undefined : parseDeltaSeconds(v, 'Content-Length');
   }
