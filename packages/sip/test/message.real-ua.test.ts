@@ -267,7 +267,7 @@ describe('zero-copy scanning of parsed octets', () => {
     expect(eager.routes.map((r) => [r.uriText, r.displayName, r.params])).toEqual(
       lazy.routes.map((r) => [r.uriText, r.displayName, r.params]),
     );
-    expect(eager.routes.map((r) => r.uri.host)).toEqual(['p1.example.com', 'p2.example.com']);
+    expect(eager.routes.map((r) => (r.uri.kind === 'sip' ? r.uri.host : r.uri.kind))).toEqual(['p1.example.com', 'p2.example.com']);
     const bad = parseMessage(invite('Route: <sip:p1.example.com;lr\n'));
     expect(() => bad.routes).toThrow(SipParseError);
   });
@@ -279,7 +279,7 @@ describe('zero-copy scanning of parsed octets', () => {
     const na = parseNameAddr(`"A" <sip:a@b.example.com>;tag=${'t'.repeat(5000)}`, 'From');
     expect(na.tag).toHaveLength(5000);
     expect(na.displayName).toBe('A');
-    expect(na.uri.host).toBe('b.example.com');
+    expect(na.uri.kind === 'sip' && na.uri.host).toBe('b.example.com');
   });
 
   it('a name one octet away from a known one is an extension header (the word-wise name table)', () => {
