@@ -108,6 +108,7 @@ export {
 } from './testing/sim-network.js';
 export type {
   MediaAddress,
+  MediaDirection,
   MediaDropCounters,
   MediaEvent,
   MediaOutput,

@@ -33,6 +33,7 @@ import { MediaError } from './errors.js';
 import type { IceLiteAgent } from './ice/ice-lite-agent.js';
 import type {
   MediaAddress,
+  MediaDirection,
   MediaDropCounters,
   MediaEvent,
   MediaOutput,
@@ -77,6 +78,8 @@ export interface SendRtpOptions {
   /** The current time (default: the latest time the session was given), for the SR's RTP/NTP mapping. */
   now?: number;
 }
+
+const MEDIA_DIRECTIONS: readonly string[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
 
 /**
  * One call's media, sans-I/O.
@@ -168,6 +171,8 @@ export class MediaSession {
   private readonly jitter: JitterBuffer;
   /** The next audio packet starts a talkspurt (RFC 3551 §4.1: marker bit). */
   private talkspurt = true;
+  /** Our negotiated direction (RFC 3264 §6.1, §8.4): RTP goes out only for sendrecv/sendonly. */
+  private _direction: MediaDirection = 'sendrecv';
   private now: number;
 
   /** Creates the session. SDES/none sessions are active at once; DTLS ones start their handshake. */
@@ -196,6 +201,7 @@ export class MediaSession {
     this.reflector = opts.reflector ?? false;
     this.decodeAudio = opts.decodeAudio ?? true;
     this.security = opts.security ?? { kind: 'none' };
+    if (opts.direction !== undefined) this.setDirection(opts.direction);
     this._ssrc = opts.ssrc !== undefined ? opts.ssrc >>> 0 : this.randomU32();
     this.seq = (opts.initialSequenceNumber ?? Math.floor(this.random() * 0x10000)) & 0xffff;
     this.ts = (opts.initialTimestamp ?? this.randomU32()) >>> 0;
@@ -280,6 +286,28 @@ export class MediaSession {
   /** The running RTP timestamp the next packet sent without an explicit timestamp will carry. */
   get nextTimestamp(): number {
     return this.ts;
+  }
+
+  /** Our negotiated media direction (RFC 3264 §6.1); see {@link MediaSession.setDirection}. */
+  get direction(): MediaDirection {
+    return this._direction;
+  }
+
+  /**
+   * Sets our negotiated direction (RFC 3264 §6.1, §8.4 hold): with `recvonly` or `inactive` no RTP goes out
+   * (`sendRtp`, `sendAudio`, `echoRtp` and DTMF return false and send nothing, while the media clock runs on), but
+   * RTCP continues (§8.4: RTCP is still sent, so the session stays alive and the media timeout does not fire on
+   * a held call). Back to `sendrecv`/`sendonly` the next audio frame starts a talkspurt (marker bit).
+   */
+  setDirection(direction: MediaDirection): void {
+    if (!MEDIA_DIRECTIONS.includes(direction)) throw new MediaError('bad-argument', `direction ${direction}`);
+    if (!this.sending && (direction === 'sendrecv' || direction === 'sendonly')) this.talkspurt = true;
+    this._direction = direction;
+  }
+
+  /** Whether our direction lets RTP out. */
+  private get sending(): boolean {
+    return this._direction === 'sendrecv' || this._direction === 'sendonly';
   }
 
   /** Sets (or replaces) the peer's RTP address (and RTCP address, default port + 1 when not muxed). */
@@ -394,7 +422,7 @@ export class MediaSession {
   echoRtp(rtp: Uint8Array, now?: number): boolean {
     this.usable(now);
     const to = this.remoteRtp;
-    if (this._state !== 'active' || to === undefined || rtp.length < 12) return false;
+    if (this._state !== 'active' || to === undefined || rtp.length < 12 || !this.sending) return false;
     rtp[2] = this.seq >>> 8;
     rtp[3] = this.seq & 0xff;
     writeU32(rtp, 8, this._ssrc);
@@ -465,13 +493,16 @@ export class MediaSession {
   private pumpDtmf(now: number): void {
     const tx = this.dtmfTx;
     if (!tx || this._state !== 'active') return;
+    let polled = false;
     for (let p = tx.poll(now, this.mediaClock(now)); p; p = tx.poll(now, this.mediaClock(now))) {
+      polled = true;
       const payload = p.payload;
       this.emitRtp(this.telephoneEventPt!, p.timestamp, p.marker, payload.length, this.mediaClock(now), (b, at) =>
         b.set(payload, at),
       );
     }
-    if (!tx.sendingEvent) this.talkspurt = true;
+    // Audio after an event starts a new talkspurt (RFC 3551 §4.1); a timer with no event leaves the marker alone.
+    if (polled && !tx.sendingEvent) this.talkspurt = true;
   }
 
   /**
@@ -487,7 +518,7 @@ export class MediaSession {
     fill: (buf: Uint8Array, offset: number) => void,
   ): boolean {
     const to = this.remoteRtp;
-    if (this._state !== 'active' || to === undefined) return false;
+    if (this._state !== 'active' || to === undefined || !this.sending) return false;
     const n = 12 + payloadLength;
     const buf = new Uint8Array(n + (this.tx ? this.tx.rtpOverhead : 0));
     buf[0] = 0x80; // V=2, no padding, no extension, no CSRC

@@ -7,7 +7,7 @@ import { createUdpSocket, type Loop, type TimerId, type UdpSocket } from '@mdh/l
 import type { RtcpPacket } from '@mdh/rtp';
 import { MediaError } from './errors.js';
 import { MediaSession, type SendRtpOptions } from './media-session.js';
-import type { MediaAddress, MediaEvent, MediaSessionOptions, MediaStats } from './types.js';
+import type { MediaAddress, MediaDirection, MediaEvent, MediaSessionOptions, MediaStats } from './types.js';
 
 /** Options of {@link openMediaSession}: the session options (minus time, which the loop gives) plus where to bind. */
 export interface OpenMediaSessionOptions extends Omit<MediaSessionOptions, 'now' | 'local' | 'wallClock'> {
@@ -128,6 +128,16 @@ export class MediaChannel {
     const r = this.session.sendRtcp(packets);
     this.pump();
     return r;
+  }
+
+  /** Our negotiated direction; `recvonly`/`inactive` pause our RTP (RTCP goes on, see {@link MediaSession.setDirection}). */
+  get direction(): MediaDirection {
+    return this.session.direction;
+  }
+
+  /** Sets our negotiated direction (hold: RFC 3264 §8.4; see {@link MediaSession.setDirection}). */
+  setDirection(direction: MediaDirection): void {
+    this.session.setDirection(direction);
   }
 
   /** Sets the peer's address (e.g. from the SDP answer). */

@@ -228,6 +228,60 @@ describe('MediaSession between two peers (plain RTP, rtcp-mux)', () => {
     expect(a.session.state).toBe('active');
   });
 
+  it('hold (RFC 3264 §8.4): recvonly/inactive send no RTP while RTCP goes on; sendrecv resumes with a marker', () => {
+    const { net, a, b } = pair({ mediaTimeoutMs: 30_000 });
+    const pcm = new Int16Array(160).fill(1000);
+    const rtpOf = (n: { sent: { data: Uint8Array }[] }) => n.sent.filter((s) => !isRtcp(s.data));
+    let sentCalls = 0;
+    let sentOk = 0;
+    const tick = () => {
+      sentCalls++;
+      if (a.session.sendAudio(pcm)) sentOk++;
+      b.session.sendAudio(pcm);
+    };
+    net.run(1990, tick);
+    const before = rtpOf(a).length;
+    expect(before).toBe(100);
+    // held by the peer's a=sendonly: our answer is recvonly
+    a.session.setDirection('recvonly');
+    expect(a.session.direction).toBe('recvonly');
+    const rtcpBefore = rtcpSent(a).length;
+    sentCalls = 0;
+    sentOk = 0;
+    net.run(41_990, tick);
+    expect(rtpOf(a).length).toBe(before);
+    expect(sentCalls).toBe(2000);
+    expect(sentOk).toBe(0);
+    a.session.sendDtmf('1');
+    net.run(42_990, tick);
+    expect(rtpOf(a).length).toBe(before);
+    expect(a.session.echoRtp(new Uint8Array(172).fill(0x80))).toBe(false);
+    // RTCP continues (RRs now: we stopped sending), so the peer's media timeout never fires on the held call
+    const held = rtcpSent(a).slice(rtcpBefore);
+    expect(held.length).toBeGreaterThanOrEqual(6);
+    expect(held.at(-1)!.packets[0]!.kind).toBe('rr');
+    expect(eventsOf(b, 'timeout')).toEqual([]);
+    // the peer still sends to us and we receive all of it
+    expect(a.session.stats().received.packets).toBe(b.session.stats().sent.packets);
+    // inactive: the same
+    a.session.setDirection('inactive');
+    net.run(44_990, tick);
+    expect(rtpOf(a).length).toBe(before);
+    // resumed: RTP again, the first packet starts a talkspurt (marker), the media clock ran on over the pause
+    const lastBefore = RtpPacket.parse(rtpOf(a).at(-1)!.data);
+    a.session.setDirection('sendrecv');
+    net.run(46_990, tick);
+    const resumed = rtpOf(a)
+      .slice(before)
+      .map((s) => RtpPacket.parse(s.data));
+    expect(resumed.length).toBe(100);
+    expect(resumed[0]!.marker).toBe(true);
+    expect(resumed[1]!.marker).toBe(false);
+    expect(resumed[0]!.sequenceNumber).toBe((lastBefore.sequenceNumber + 1) & 0xffff);
+    expect((resumed[0]!.timestamp - lastBefore.timestamp) >>> 0).toBeGreaterThan(160 * 2000);
+    expect(() => a.session.setDirection('sideways' as 'inactive')).toThrow(/direction/);
+  });
+
   it('without rtcp-mux, RTCP goes to the RTCP port (RTP + 1) through the RTCP socket', () => {
     const net = new TestNet();
     const Brtcp = { address: B.address, port: B.port + 1 };
