@@ -11,6 +11,7 @@ import { resolveTimers, type TransactionTimers } from '../transaction/timers.js'
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
+import { type AnswerOptions, CallMediaOwner, type CallMediaSettings } from './call-media-owner.js';
 import { bumpVersion, defaultAnswer } from './hold.js';
 import { isDtmfInfo, parseDtmfInfo } from './info-dtmf.js';
 import { type SipLogFn, type SipLogger, toLogFn } from './observability.js';
@@ -65,6 +66,12 @@ export interface UserAgentOptions {
   logger?: SipLogger;
   /** Session timers (RFC 4028; default on: Session-Expires 1800, Min-SE 90); `false` turns them off. */
   sessionTimers?: SessionTimerOptions | false;
+  /**
+   * The user agent opens each call's media itself (call-media-owner.ts): `invite(target)` without `sdp` offers a
+   * media port, `inv.answer()` without SDP answers the offer from one, and `call.media` is the running
+   * `MediaSession` (closed with the call). `true` for the defaults, or {@link CallMediaSettings}. Default false.
+   */
+  media?: boolean | CallMediaSettings;
 }
 
 /**
@@ -82,6 +89,11 @@ export interface InviteOptions extends AbortOptions {
   onProgress?: (res: SipResponse) => void;
   /** From URI (default our AOR). */
   from?: string;
+  /**
+   * With the UA option `media`: this call's media settings (over the UA's), or `false` to place it without
+   * (then `sdp` or a late offer as usual). Ignored when `sdp` or `answerFor` is given.
+   */
+  media?: boolean | CallMediaSettings;
 }
 
 /** A call being placed: `result` settles on the final response; `cancel()` sends CANCEL (RFC 3261 §9.1). */
@@ -177,8 +189,28 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     );
   }
 
-  /** Answers with 200 OK carrying `sdp`; resolves with the call once the ACK arrives. */
-  answer(sdp: string | undefined): Promise<Call> {
+  /**
+   * Answers with 200 OK carrying `sdp`; resolves with the call once the ACK arrives. Without `sdp` on a user
+   * agent with the `media` option, the UA answers the offer from a media port of its own (or offers one for a
+   * late offer) and `call.media` runs (`opts`: per-call media settings and an `onMedia` callback).
+   */
+  answer(sdp?: string | AnswerOptions): Promise<Call> {
+    // call-media-owner.ts hook
+    if (typeof sdp !== 'string' && this.ua._media && sdp?.media !== false) {
+      if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
+      const answered = this.ua._media.answer(
+        this.remoteSdp,
+        sdp ?? {},
+        (s) => this.answer(s),
+        () => this.cancelled || this.finalSent,
+      );
+      answered.catch((e) => {
+        if (!this.finalSent)
+          this.reject(e instanceof SdpNegotiationError ? 488 : e instanceof SipCallError ? e.status : 500);
+      });
+      return answered;
+    }
+    if (typeof sdp !== 'string') sdp = undefined;
     if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
     const rel = this.reliableProvisionals;
     if (rel?.sdpUnacknowledged) {
@@ -319,6 +351,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
   private readonly st: ReturnType<typeof sessionTimerConfig> | undefined;
   private readonly uasTimers = new WeakMap<SipRequest, UasTimerDecision>();
   private readonly timers = new WeakMap<Call, SessionTimer>();
+  /** @internal the owner of the calls' media (the `media` option), call-media-owner.ts. */
+  readonly _media: CallMediaOwner | undefined;
 
   constructor(o: UserAgentOptions) {
     // rejected promises of async listeners come to the rejection hook below instead of going unhandled
@@ -368,6 +402,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       };
     }
     this.st = o.sessionTimers === false ? undefined : sessionTimerConfig(o.sessionTimers || {});
+    // call-media-owner.ts hook
+    if (o.media) {
+      const t0 = o.transports[0]!;
+      this._media = new CallMediaOwner(
+        { loop: this.loop, localAddress: () => o.advertisedAddress ?? t0.localAddress },
+        o.media === true ? {} : o.media,
+      );
+    }
     this.stack.onRequest = (r) => this.onRequest(r);
     this.stack.onAck = (ack) => this.onAck(ack);
     this.stack.onStrayResponse = (res) => this.onStray(res);
@@ -600,6 +642,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   /** Places a call (RFC 3261 §13.2). */
   invite(target: string, opts: InviteOptions = {}): OutgoingInvite {
+    // call-media-owner.ts hook: the UA opens the media and offers it
+    if (this._media && opts.sdp === undefined && !opts.answerFor && opts.media !== false) {
+      return this._media.invite((o) => this.invite(target, o), opts);
+    }
     const t0 = this.loop.now();
     let cancelRequested = false;
     let sendCancel: (() => void) | undefined;
