@@ -23,7 +23,7 @@ import {
 import type { Call } from './call.js';
 import { sdpDirection } from './hold.js';
 import { SipCallError } from './targets.js';
-import type { InviteOptions, OutgoingInvite } from './user-agent.js';
+import type { IncomingCall, InviteOptions, OutgoingInvite } from './user-agent.js';
 
 /**
  * What a user agent's calls get as media (the UA option `media`, and per call `ua.invite(t, { media })` /
@@ -44,6 +44,10 @@ export interface CallMediaSettings {
   certificate?: DtlsCertificate;
   /** Answer offers with ICE (browsers) as an ICE-lite agent (default true: whenever the offer has ICE). */
   ice?: boolean;
+  /** ICE-lite: how long to wait for the first nominating check (default 30000 ms). */
+  iceConnectTimeoutMs?: number;
+  /** ICE consent freshness (RFC 7675 §5.1): no check for this long ends the call (default 30000 ms). */
+  consentTimeoutMs?: number;
   /** Options of each call's `MediaSession` (e.g. `mediaTimeoutMs`, `decodeAudio: false` for a relay). */
   session?: Partial<StartMediaOptions>;
 }
@@ -52,6 +56,11 @@ export interface CallMediaSettings {
 export interface AnswerOptions {
   /** This call's media settings over the UA's (`false`: answer without SDP, e.g. for a late offer of one's own). */
   media?: CallMediaSettings | false;
+  /**
+   * When the caller supports `100rel`, send the answer first in a reliable 183 (RFC 3262 §3 early media; the 200
+   * follows the PRACK). Default false.
+   */
+  earlyMedia?: boolean;
   /**
    * Called with the call's media as soon as it runs, before the 200 goes out (a caller's first RTP or DTLS
    * ClientHello may follow it at once), e.g. to echo or record from the first packet.
@@ -102,6 +111,8 @@ export class CallMediaOwner {
       ...(s.rtcpMux !== undefined ? { rtcpMux: s.rtcpMux } : {}),
       ...(s.certificate ? { certificate: s.certificate } : {}),
       ...(ice ? { ice: true } : {}),
+      ...(ice && s.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: s.iceConnectTimeoutMs } : {}),
+      ...(ice && s.consentTimeoutMs !== undefined ? { consentTimeoutMs: s.consentTimeoutMs } : {}),
     });
   }
 
@@ -160,16 +171,17 @@ export class CallMediaOwner {
 
   /**
    * Answers an incoming INVITE with our media: from its offer (the media starts before the 200), or for a late
-   * offer with our offer in the 200 and the ACK's answer. `send` sends the 200 with the SDP and resolves with the
-   * call once the ACK came.
+   * offer with our offer in the 200 and the ACK's answer. Resolves with the call once the ACK came.
    */
-  async answer(
-    offer: string | undefined,
-    o: AnswerOptions,
-    send: (sdp: string) => Promise<Call>,
-    rejected: () => boolean,
-  ): Promise<Call> {
+  async answer(inv: IncomingCall, o: AnswerOptions): Promise<Call> {
     const s = this.settings(o.media || undefined);
+    const offer = inv.remoteSdp;
+    const send = (sdp: string): Promise<Call> => {
+      // RFC 3262 §3: a caller that supports 100rel gets the answer early, in a reliable 183; the 200 follows its PRACK
+      if (o.earlyMedia && inv.reliableProvisionals) inv.ring(183, { sdp });
+      return inv.answer(sdp);
+    };
+    const rejected = () => inv.cancelled;
     if (offer === undefined) return this.answerLate(s, o, send, rejected);
     const mode = s.accept && s.accept !== 'any' ? s.accept : offeredMode(offer);
     const cm = await this.open(s, mode, s.ice !== false && /^a=ice-ufrag:/m.test(offer));

@@ -198,32 +198,27 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     // call-media-owner.ts hook
     if (typeof sdp !== 'string' && this.ua._media && sdp?.media !== false) {
       if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
-      const answered = this.ua._media.answer(
-        this.remoteSdp,
-        sdp ?? {},
-        (s) => this.answer(s),
-        () => this.cancelled || this.finalSent,
-      );
+      const answered = this.ua._media.answer(this, sdp ?? {});
       answered.catch((e) => {
         if (!this.finalSent)
           this.reject(e instanceof SdpNegotiationError ? 488 : e instanceof SipCallError ? e.status : 500);
       });
       return answered;
     }
-    if (typeof sdp !== 'string') sdp = undefined;
+    const body = typeof sdp === 'string' ? sdp : undefined;
     if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
     const rel = this.reliableProvisionals;
     if (rel?.sdpUnacknowledged) {
       // RFC 3262 §3: no 2xx while a reliable provisional with SDP is unacknowledged
       return rel.whenAcknowledged().then((ok) => {
         if (!ok || this.finalSent) throw new SipCallError(this.cancelled ? 487 : 500, 'no PRACK for the provisional');
-        return this.answer(sdp);
+        return this.answer(body ?? { media: false });
       });
     }
     this.finalSent = true;
     this.ua._finalSent(this);
     // the answer already went in a reliable provisional: the 2xx carries no SDP (RFC 3262 §5, RFC 6337 §3.1)
-    return this.ua._answer(this, this.inc, sdp, this.receivedAt, rel?.answeredInProvisional === true);
+    return this.ua._answer(this, this.inc, body, this.receivedAt, rel?.answeredInProvisional === true);
   }
 
   /** @internal EventEmitter captureRejections hook: an async `cancel` listener rejected. */
