@@ -172,6 +172,36 @@ describe('UserAgent with media: true (the UA owns the call media)', () => {
     }
   }, 30_000);
 
+  it('DTLS-SRTP without rtcp-mux: SRTCP on the RTCP ports, keyed by their own DTLS association', async () => {
+    const alice = await agent('alice', { srtp: 'dtls', rtcpMux: false });
+    const bob = await agent('bob', true);
+    let bobCall: Call | undefined;
+    bob.on('invite', async (inv: IncomingCall) => {
+      bobCall = await inv.answer();
+    });
+    const call = await alice.invite(`sip:bob@127.0.0.1:${bob.stack.transports[0]!.localPort}`).result;
+    expect(call.localSdp).not.toMatch(/a=rtcp-mux/);
+    expect(call.remoteSdp).not.toMatch(/a=rtcp-mux/);
+    const aliceTalk = talk(call, 440);
+    await until(() => bobCall !== undefined);
+    const bobTalk = talk(bobCall!, 1000);
+    try {
+      // RTCP's first report comes within 1.25..3.8 s (RFC 3550 A.7 with the 5 s minimum)
+      await until(() => call.media!.stats().rttMs !== undefined && bobCall!.media!.stats().rttMs !== undefined, 12_000);
+      const sa = call.media!.stats();
+      const sb = bobCall!.media!.stats();
+      expect(call.media!.localRtcp.port).toBe(call.media!.local.port + 1);
+      expect(sa.rtcp.received).toBeGreaterThan(0);
+      expect(sb.rtcp.received).toBeGreaterThan(0);
+      expect(sa.rttMs).toBeLessThan(1000);
+      expect(sa.dropped.rtcp + sb.dropped.rtcp).toBe(0);
+      expect(sa.received.packets).toBeGreaterThan(50);
+    } finally {
+      aliceTalk.stop();
+      bobTalk.stop();
+    }
+  }, 30_000);
+
   it('a peer whose media stops: the call ends with media-timeout (BYE to the peer)', async () => {
     const alice = await agent('alice', true);
     const bob = await agent('bob', { session: { mediaTimeoutMs: 1500 } });

@@ -57,7 +57,7 @@ export class MediaChannel {
     loop: Loop,
     rtpSocket: UdpSocket,
     rtcpSocket: UdpSocket | undefined,
-    early: readonly { data: Uint8Array; address: string; port: number }[] = [],
+    early: readonly { data: Uint8Array; address: string; port: number; via: 'rtp' | 'rtcp' }[] = [],
   ) {
     this.session = session;
     this.loop = loop;
@@ -65,14 +65,16 @@ export class MediaChannel {
     this.rtcpSocket = rtcpSocket;
     this.local = { address: rtpSocket.address, port: rtpSocket.port };
     this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
-    const onMsg = (m: { data: Uint8Array; address: string; port: number }) => {
-      this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
+    const onMsg = (via: 'rtp' | 'rtcp') => (m: { data: Uint8Array; address: string; port: number }) => {
+      this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now(), via);
       this.pump();
     };
-    this.unsubscribes.push(rtpSocket.onMessage(onMsg));
-    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg));
+    this.unsubscribes.push(rtpSocket.onMessage(onMsg('rtp')));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg('rtcp')));
     // Datagrams that arrived before the session existed (a DTLS ClientHello racing our answer's processing).
-    for (const m of early) this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
+    for (const m of early) {
+      this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now(), m.via);
+    }
     // Events raised while the session was built (e.g. `secure` for SDES) are delivered after the caller holds
     // this object and had a chance to listen (principle 6, lifecycle events cannot be missed).
     // A loop turn (not a microtask) so that it comes after the caller's `await openMediaSession(...)` continuation.
@@ -266,7 +268,7 @@ export class MediaPorts {
   readonly rtcpMux: boolean;
   private readonly rtpSocket: UdpSocket;
   private readonly rtcpSocket: UdpSocket | undefined;
-  private readonly early: { data: Uint8Array; address: string; port: number }[] = [];
+  private readonly early: { data: Uint8Array; address: string; port: number; via: 'rtp' | 'rtcp' }[] = [];
   private readonly unsubscribes: (() => void)[] = [];
   private state: 'bound' | 'started' | 'closed' = 'bound';
 
@@ -278,11 +280,11 @@ export class MediaPorts {
     this.rtcpMux = rtcpSocket === undefined;
     this.local = { address: rtpSocket.address, port: rtpSocket.port };
     this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
-    const keep = (m: { data: Uint8Array; address: string; port: number }) => {
-      if (this.early.length < MAX_EARLY) this.early.push({ data: m.data, address: m.address, port: m.port });
+    const keep = (via: 'rtp' | 'rtcp') => (m: { data: Uint8Array; address: string; port: number }) => {
+      if (this.early.length < MAX_EARLY) this.early.push({ data: m.data, address: m.address, port: m.port, via });
     };
-    this.unsubscribes.push(rtpSocket.onMessage(keep));
-    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep));
+    this.unsubscribes.push(rtpSocket.onMessage(keep('rtp')));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep('rtcp')));
   }
 
   /** Builds the session on these sockets and starts driving it. Throws {@link MediaError} if already started. */

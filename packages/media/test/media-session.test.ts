@@ -367,6 +367,67 @@ describe('MediaSession keyed pairs', () => {
     expect(b.session.remote).toEqual(A);
   });
 
+  it('DTLS-SRTP without rtcp-mux: a second association on the RTCP ports keys SRTCP (RFC 5764 §4.1)', () => {
+    const certA = generateCertificate();
+    const certB = generateCertificate();
+    const fpA = fingerprint(certA.chain[0]!, 'sha-256');
+    const fpB = fingerprint(certB.chain[0]!, 'sha-256');
+    const net = new TestNet();
+    const Artcp = { address: A.address, port: A.port + 1 };
+    const Brtcp = { address: B.address, port: B.port + 1 };
+    const a = net.add(
+      session({
+        remote: B,
+        rtcpMux: false,
+        random: seeded(8),
+        security: { kind: 'dtls', role: 'client', certificate: certA, remoteFingerprints: [fpB] },
+      }),
+      A,
+      Artcp,
+    );
+    const b = net.add(
+      session({
+        remote: A,
+        rtcpMux: false,
+        random: seeded(9),
+        security: { kind: 'dtls', role: 'server', certificate: certB, remoteFingerprints: [fpA] },
+      }),
+      B,
+      Brtcp,
+    );
+    net.run(12_000, () => {
+      if (a.session.state === 'active') a.session.sendRtp(frame(1));
+      if (b.session.state === 'active') b.session.sendRtp(frame(2));
+    });
+    expect(a.session.state).toBe('active');
+    expect(b.session.state).toBe('active');
+    // two handshakes: DTLS records (first octet 20..63, RFC 7983) both from the RTP and from the RTCP port
+    const dtlsFrom = (n: typeof a, via: 'rtp' | 'rtcp') =>
+      n.sent.filter((x) => x.data[0]! >= 20 && x.data[0]! <= 63 && x.via === via);
+    expect(dtlsFrom(a, 'rtp').length).toBeGreaterThan(0);
+    expect(dtlsFrom(a, 'rtcp').length).toBeGreaterThan(0);
+    expect(dtlsFrom(b, 'rtcp').length).toBeGreaterThan(0);
+    for (const x of dtlsFrom(a, 'rtcp')) expect(x.to).toEqual(Brtcp);
+    // SRTCP both ways on the RTCP ports, authenticated with the RTCP association's keys: reports arrive, RTT known
+    const rtcpA = a.sent.filter((x) => isRtcp(x.data));
+    expect(rtcpA.length).toBeGreaterThan(0);
+    for (const x of rtcpA) {
+      expect(x.via).toBe('rtcp');
+      expect(x.to).toEqual(Brtcp);
+    }
+    expect(b.session.stats().rtcp.received).toBe(rtcpA.length);
+    expect(a.session.stats().rtcp.received).toBeGreaterThan(0);
+    expect(a.session.stats().rttMs).toBeDefined();
+    expect(b.session.stats().rttMs).toBeDefined();
+    expect(a.session.stats().dropped.rtcp).toBe(0);
+    expect(b.session.stats().dropped.rtcp).toBe(0);
+    expect(eventsOf(b, 'rtp').length).toBeGreaterThan(500);
+    // BYE at close goes out as SRTCP on the RTCP port and is understood
+    a.session.close(net.now, 'done');
+    net.run(12_100);
+    expect(eventsOf(b, 'bye').map((e) => e.event.reason)).toEqual(['done']);
+  });
+
   it('DTLS-SRTP with the wrong fingerprint fails keying with a typed error', () => {
     const certA = generateCertificate();
     const certB = generateCertificate();

@@ -222,11 +222,7 @@ export class CallMedia {
   }
 }
 
-/**
- * The media part of a call report: RTP counts, local loss/jitter, and what RTCP told (RFC 3550 §6.4). With
- * DTLS-SRTP and no rtcp-mux there is no RTCP (the RTCP component's own DTLS association, RFC 5764 §4.1, is not
- * run).
- */
+/** The media part of a call report: RTP counts, local loss/jitter, and what RTCP told (RFC 3550 §6.4). */
 export interface CallMediaReport {
   packetsSent: number;
   packetsReceived: number;
