@@ -129,9 +129,11 @@ export class CallMediaOwner {
    */
   invite(place: (o: InviteOptions) => OutgoingInvite, opts: InviteOptions): OutgoingInvite {
     let inner: OutgoingInvite | undefined;
+    let media: CallMedia | undefined;
     let cancelled = false;
     const result = (async (): Promise<Call> => {
       const { cm, sdp, s } = await this.offer(typeof opts.media === 'object' ? opts.media : undefined);
+      media = cm;
       if (cancelled || opts.signal?.aborted) {
         await cm.close();
         throw new SipCallError(487, 'Request Terminated');
@@ -144,6 +146,11 @@ export class CallMediaOwner {
         await cm.close();
         throw e;
       }
+      if (cancelled) {
+        // a 2xx that raced our cancel: the media is gone, the call ends with BYE (RFC 3261 §9.1)
+        void call.hangup();
+        throw new SipCallError(487, 'Request Terminated');
+      }
       await this.answered(call, cm, s);
       return call;
     })();
@@ -152,6 +159,9 @@ export class CallMediaOwner {
       cancel: () => {
         cancelled = true;
         inner?.cancel();
+        // the ports are released at once: a CANCEL may have to wait for a provisional response (§9.1) or
+        // Timer B, and nothing should hold sockets open meanwhile
+        void media?.close();
       },
     };
   }
