@@ -34,7 +34,10 @@ export interface CallMediaSettings {
   srtp?: SrtpMode;
   /** Protection we accept when answering (default `any`: what the offer uses); another one answers 488. */
   accept?: SrtpMode | 'any';
-  /** Address to bind the media port on and put in `c=` (default: the SIP transport's, else 127.0.0.1). */
+  /**
+   * Address to bind the media port on and put in `c=` (default: the SIP transport's; for a wildcard transport the
+   * UA's `advertisedAddress`, else loopback).
+   */
   host?: string;
   /** Codecs in preference order (default PCMU, PCMA). */
   codecs?: AudioCodec[];
@@ -72,6 +75,8 @@ export interface AnswerOptions {
 export interface MediaOwnerHost {
   /** The SIP transport's local address (for the default media host). */
   localAddress(): string;
+  /** The UA's advertised address, used when the transport is bound to a wildcard. */
+  readonly advertisedAddress?: string | undefined;
   readonly loop: import('@mdh/loop').Loop;
 }
 
@@ -96,9 +101,8 @@ export class CallMediaOwner {
   private mediaHost(s: CallMediaSettings): string {
     if (s.host) return s.host;
     const a = this.host.localAddress();
-    if (a === '0.0.0.0') return '127.0.0.1';
-    if (a === '::') return '::1';
-    return a;
+    if (a !== '0.0.0.0' && a !== '::') return a;
+    return this.host.advertisedAddress ?? (a === '::' ? '::1' : '127.0.0.1');
   }
 
   /** Binds a media port and prepares our SDP side for `mode`. */

@@ -401,7 +401,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
     if (o.media) {
       const t0 = o.transports[0]!;
       this._media = new CallMediaOwner(
-        { loop: this.loop, localAddress: () => o.advertisedAddress ?? t0.localAddress },
+        { loop: this.loop, localAddress: () => t0.localAddress, advertisedAddress: o.advertisedAddress },
         o.media === true ? {} : o.media,
       );
     }
