@@ -1,15 +1,22 @@
+import { main } from '@mdh/cli';
+import { formatTrace, listenTransport, UserAgent } from '@mdh/sip';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run as runCall } from '../packages/cli/src/commands/call.js';
-import { startEcho } from '../packages/cli/src/commands/echo.js';
 
-// `mdh call -v` and `mdh echo -v` print every SIP message sent and received (start line and headers).
+// `mdh call -v` prints every SIP message sent and received (start line and headers), as `formatTrace` does for
+// any user agent's `stack.onTrace` (what `mdh echo -v` uses).
 
 afterEach(() => vi.restoreAllMocks());
 
 describe('SIP trace (-v)', () => {
-  it('mdh call -v against mdh echo with trace: both print INVITE, 200, ACK, BYE with their headers', async () => {
+  it('mdh call -v against an answering UA with a trace: both print INVITE, 200, ACK, BYE with their headers', async () => {
     const echoTrace: string[] = [];
-    const echo = await startEcho({ host: '127.0.0.1', port: 0, trace: (t) => echoTrace.push(t) });
+    const echo = new UserAgent({
+      transports: [await listenTransport('udp', { host: '127.0.0.1', port: 0 })],
+      media: true,
+    });
+    echo.stack.onTrace = (e) => echoTrace.push(formatTrace(e));
+    echo.on('invite', (inv) => void inv.answer());
+    const port = echo.stack.transports[0]!.localPort;
     const err: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
       err.push(String(c));
@@ -17,11 +24,11 @@ describe('SIP trace (-v)', () => {
     });
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      const code = await runCall([`sip:echo@127.0.0.1:${echo.port}`, '-v', '--duration', '0.3']);
+      const code = await main(['call', `sip:echo@127.0.0.1:${port}`, '-v', '--duration', '0.3']);
       expect(code).toBe(0);
     } finally {
       vi.restoreAllMocks();
-      await echo.stop();
+      await echo.close();
     }
     const call = err.join('');
     expect(call).toMatch(/^>> to 127\.0\.0\.1:\d+ \(udp, \d+ bytes\)\nINVITE sip:echo@127\.0\.0\.1:\d+ SIP\/2\.0\n/m);

@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { main } from '@mdh/cli';
 import {
   type CipherSuiteName,
   connect,
@@ -19,7 +20,6 @@ import {
   toPem,
 } from '@mdh/dtls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run as runDtlsCommand } from '../../packages/cli/src/commands/dtls.js';
 import {
   dtlsClientArgs,
   dtlsServerArgs,
@@ -214,7 +214,7 @@ describe.skipIf(!hasPeer('openssl'))('DTLS interop with OpenSSL', () => {
       return true;
     });
     try {
-      const code = await runDtlsCommand(argv);
+      const code = await main(['dtls', ...argv]);
       return { code, out, err };
     } finally {
       o.mockRestore();

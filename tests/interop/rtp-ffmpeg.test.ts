@@ -1,22 +1,16 @@
 /**
- * Interop: ffmpeg sends a 3 s PCMU tone as RTP to an RtpSession (RFC 3550), with its RTCP Sender Reports to the
- * RTCP port (RTP + 1). The session must see ~150 packets, no loss, continuous sequence numbers and timestamps
- * (step 160), small jitter, and parse ffmpeg's SRs.
+ * Interop: ffmpeg sends a 3 s PCMU tone as RTP to a MediaSession (@mdh/media's `openMediaSession`, RFC 3550), with
+ * its RTCP Sender Reports to the RTCP port (RTP + 1). The session must see ~150 packets, no loss, continuous
+ * sequence numbers and timestamps (step 160), small jitter, and parse ffmpeg's SRs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLoop, createUdpSocket, type Loop } from '@mdh/loop';
-import {
-  ntpMiddle32,
-  type ReceiverStats,
-  type RtcpPacket,
-  type RtpPacket,
-  RtpSession,
-  type SenderReport,
-} from '@mdh/rtp';
-import { SrtpSession } from '@mdh/srtp';
+import { type MediaChannel, openMediaSession } from '@mdh/media';
+import type { RtcpPacket, RtpPacket, SenderReport } from '@mdh/rtp';
+import { formatSdesCrypto, generateSdesCrypto } from '@mdh/srtp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasPeer } from './peers.js';
 
@@ -42,7 +36,7 @@ async function freeEvenPort(): Promise<number> {
 
 const children: ChildProcess[] = [];
 const loops: Loop[] = [];
-const sessions: RtpSession[] = [];
+const sessions: MediaChannel[] = [];
 const tmpDirs: string[] = [];
 
 afterAll(async () => {
@@ -102,43 +96,42 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
   it('receives ~150 continuous packets with no loss and parses ffmpeg RTCP SRs', async () => {
     const loop = createLoop();
     loops.push(loop);
-    const s = await RtpSession.open({ loop, clockRate: 8000 });
+    const s = await openMediaSession({ loop, rtcpMux: false, decodeAudio: false });
     sessions.push(s);
     const lport = await freeEvenPort();
     const packets: { seq: number; ts: number; ssrc: number; pt: number; len: number }[] = [];
     const srs: SenderReport[] = [];
     const rtcpKinds: string[] = [];
-    let stats: ReceiverStats | undefined;
     let byeFrom: number | undefined;
     let resolveBye: () => void = () => {};
     const bye = new Promise<void>((r) => {
       resolveBye = r;
     });
-    s.onRtp((p: RtpPacket) => {
+    s.on('rtp', ({ packet: p }: { packet: RtpPacket }) => {
       packets.push({ seq: p.sequenceNumber, ts: p.timestamp, ssrc: p.ssrc, pt: p.payloadType, len: p.payloadLength });
-      stats ??= s.sources.get(p.ssrc);
     });
-    s.onRtcp((pk: RtcpPacket[]) => {
-      for (const p of pk) {
+    s.on('rtcp', (e: { packets: readonly RtcpPacket[] }) => {
+      for (const p of e.packets) {
         rtcpKinds.push(p.kind);
         if (p.kind === 'sr') srs.push(p);
       }
     });
-    s.onBye((ssrc) => {
-      byeFrom = ssrc;
+    s.on('bye', (e) => {
+      byeFrom = e.ssrc;
       resolveBye();
     });
 
-    const { code, stderr } = await ffmpeg([...toneArgs(3), `rtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}`]);
+    const { code, stderr } = await ffmpeg([...toneArgs(3), `rtp://127.0.0.1:${s.local.port}?localrtpport=${lport}`]);
     expect(code, stderr).toBe(0);
     // Some ffmpeg versions send a final SR + BYE from the trailer; give it a moment (bounded).
     await Promise.race([bye, new Promise((r) => setTimeout(r, 1000))]);
 
-    // ~150 packets: 3 s of 20 ms frames. The first is the A.1 probation packet, not delivered to onRtp.
-    expect(s.counters.rtpReceived).toBeGreaterThanOrEqual(148);
-    expect(s.counters.rtpReceived).toBeLessThanOrEqual(152);
-    expect(packets.length).toBe(s.counters.rtpReceived - 1);
-    expect(s.counters.malformedRtp).toBe(0);
+    // ~150 packets: 3 s of 20 ms frames, each delivered as an `rtp` event.
+    const st = s.stats();
+    expect(st.received.packets).toBeGreaterThanOrEqual(148);
+    expect(st.received.packets).toBeLessThanOrEqual(152);
+    expect(packets.length).toBe(st.received.packets);
+    expect(st.dropped.malformed).toBe(0);
     const ssrc = packets[0]!.ssrc;
     for (let i = 1; i < packets.length; i++) {
       const a = packets[i - 1]!;
@@ -149,14 +142,14 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
       expect(b.seq).toBe((a.seq + 1) & 0xffff);
       expect(b.ts).toBe((a.ts + 160) >>> 0);
     }
-    expect(stats).toBeDefined();
-    expect(stats!.cumulativeLost).toBe(0);
-    expect(stats!.expected).toBe(stats!.received);
-    // -re paces in real time on a shared machine: allow up to 50 ms of jitter (400 units at 8 kHz).
-    expect(stats!.jitter).toBeLessThan(400);
+    expect(st.received.ssrc).toBe(packets[0]!.ssrc);
+    expect(st.received.lost).toBe(0);
+    expect(st.received.expected).toBe(st.received.packets);
+    // -re paces in real time on a shared machine: allow up to 50 ms of jitter.
+    expect(st.received.jitterMs).toBeLessThan(50);
 
     // ffmpeg's RTCP: at least one SR for the same SSRC, NTP time near now, counts consistent with what we saw.
-    expect(s.counters.malformedRtcp).toBe(0);
+    expect(st.dropped.rtcp).toBe(0);
     expect(srs.length).toBeGreaterThanOrEqual(1);
     const last = srs[srs.length - 1]!;
     expect(last.ssrc).toBe(ssrc);
@@ -165,19 +158,18 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
     expect(last.packetCount).toBeLessThanOrEqual(152);
     expect(last.octetCount).toBe(last.packetCount * 160);
     expect(rtcpKinds[0]).toBe('sr');
-    // ffmpeg 5.x sends its first SR before any media; its NTP time becomes our LSR for the RR (§6.4.1).
-    const block = stats!.reportBlock(loop.now());
-    expect(block.lsr).toBe(ntpMiddle32(last.ntpSeconds, last.ntpFraction));
-    expect(block.highestSeq & 0xffff).toBe(packets[packets.length - 1]!.seq);
+    // the session keeps the far end's sender counts from its last SR (§6.4.1)
+    expect(st.remoteSender?.ssrc).toBe(ssrc);
+    expect(st.remoteSender?.packetCount).toBe(last.packetCount);
     // If ffmpeg said BYE at the end (some versions do), it was for its own SSRC.
     if (byeFrom !== undefined) expect(byeFrom).toBe(ssrc);
   });
 
-  it('ffmpeg decodes the PCMU stream an RtpSession sends (in order, no loss, exact samples)', async () => {
+  it('ffmpeg decodes the PCMU stream a MediaSession sends (in order, no loss, exact samples)', async () => {
     const loop = createLoop();
     loops.push(loop);
     const port = await freeEvenPort();
-    const s = await RtpSession.open({ loop, clockRate: 8000, remote: { address: '127.0.0.1', rtpPort: port } });
+    const s = await openMediaSession({ loop, rtcpMux: false, remote: { address: '127.0.0.1', port } });
     sessions.push(s);
     const dir = mkdtempSync(join(tmpdir(), 'mdh-rtp-'));
     tmpDirs.push(dir);
@@ -218,7 +210,7 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
     let i = 0;
     const timer = loop.every(20, () => {
       if (i >= 600) return;
-      s.send(new Uint8Array(160).fill(i & 0xff), { payloadType: 0, timestamp: (i * 160) >>> 0, marker: i === 0 });
+      s.sendRtp(new Uint8Array(160).fill(i & 0xff), { payloadType: 0, timestamp: (i * 160) >>> 0, marker: i === 0 });
       i++;
     });
     const { code, stderr } = await exited;
@@ -245,52 +237,60 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
       const ok = next === ((prev + 1) & 0xff) || ulawToLinear(next) === ulawToLinear((prev + 1) & 0xff);
       expect(ok, `block ${b}: ${prev} then ${next}`).toBe(true);
     }
-    expect(s.counters.rtpSent).toBeGreaterThanOrEqual(100);
+    expect(s.stats().sent.packets).toBeGreaterThanOrEqual(100);
   });
 
   it('rtcp-mux (RFC 5761): ffmpeg sends RTCP to the RTP port and the session demultiplexes it', async () => {
     const loop = createLoop();
     loops.push(loop);
-    const s = await RtpSession.open({ loop, clockRate: 8000, rtcpMux: true });
+    const s = await openMediaSession({ loop, rtcpMux: true, decodeAudio: false });
     sessions.push(s);
     const lport = await freeEvenPort();
     const srs: SenderReport[] = [];
-    s.onRtcp((pk) => {
-      for (const p of pk) if (p.kind === 'sr') srs.push(p);
+    s.on('rtcp', (e) => {
+      for (const p of e.packets) if (p.kind === 'sr') srs.push(p);
     });
     const { code, stderr } = await ffmpeg([
       ...toneArgs(1),
-      `rtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}&rtcpport=${s.rtpPort}`,
+      `rtp://127.0.0.1:${s.local.port}?localrtpport=${lport}&rtcpport=${s.local.port}`,
     ]);
     expect(code, stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
-    expect(s.rtcpMux).toBe(true);
-    expect(s.counters.rtpReceived).toBeGreaterThanOrEqual(48);
-    expect(s.counters.malformedRtp).toBe(0);
-    expect(s.counters.malformedRtcp).toBe(0);
+    expect(s.session.rtcpMux).toBe(true);
+    const st = s.stats();
+    expect(st.received.packets).toBeGreaterThanOrEqual(48);
+    expect(st.dropped.malformed).toBe(0);
+    expect(st.dropped.rtcp).toBe(0);
     expect(srs.length).toBeGreaterThanOrEqual(1);
-    const stats = s.sources.get(srs[0]!.ssrc);
-    expect(stats).toBeDefined();
-    expect(stats!.cumulativeLost).toBe(0);
+    expect(st.received.ssrc).toBe(srs[0]!.ssrc);
+    expect(st.received.lost).toBe(0);
   });
 
-  it('SRTP: ffmpeg protects with AES_CM_128_HMAC_SHA1_80 and the session unprotects via @mdh/srtp', async () => {
+  it('SRTP: ffmpeg protects with AES_CM_128_HMAC_SHA1_80 and the session unprotects (SDES keys)', async () => {
     const loop = createLoop();
     loops.push(loop);
     const key = new Uint8Array(16).map((_, i) => i * 7 + 1);
     const salt = new Uint8Array(14).map((_, i) => 0xa0 + i);
     const params = Buffer.concat([key, salt]).toString('base64');
-    const srtp = new SrtpSession({ profile: 'AES_CM_128_HMAC_SHA1_80', key, salt });
-    const s = await RtpSession.open({ loop, clockRate: 8000, srtp });
+    const s = await openMediaSession({
+      loop,
+      rtcpMux: false,
+      decodeAudio: false,
+      security: {
+        kind: 'sdes',
+        local: formatSdesCrypto(generateSdesCrypto('AES_CM_128_HMAC_SHA1_80', { tag: 1 })),
+        remote: `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${params}`,
+      },
+    });
     sessions.push(s);
     const lport = await freeEvenPort();
     const srs: SenderReport[] = [];
-    s.onRtcp((pk) => {
-      for (const p of pk) if (p.kind === 'sr') srs.push(p);
+    s.on('rtcp', (e) => {
+      for (const p of e.packets) if (p.kind === 'sr') srs.push(p);
     });
     const seqs: number[] = [];
     const lengths = new Set<number>();
-    s.onRtp((p) => {
+    s.on('rtp', ({ packet: p }) => {
       seqs.push(p.sequenceNumber);
       lengths.add(p.payloadLength);
     });
@@ -300,13 +300,14 @@ describe.skipIf(!hasPeer('ffmpeg'))('RTP interop with ffmpeg (PCMU tone)', () =>
       'AES_CM_128_HMAC_SHA1_80',
       '-srtp_out_params',
       params,
-      `srtp://127.0.0.1:${s.rtpPort}?localrtpport=${lport}`,
+      `srtp://127.0.0.1:${s.local.port}?localrtpport=${lport}`,
     ]);
     expect(code, stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
-    expect(s.counters.srtpFailures).toBe(0);
-    expect(s.counters.malformedRtp).toBe(0);
-    expect(s.counters.rtpReceived).toBeGreaterThanOrEqual(48);
+    const st = s.stats();
+    expect(st.dropped.unauthenticated).toBe(0);
+    expect(st.dropped.malformed).toBe(0);
+    expect(st.received.packets).toBeGreaterThanOrEqual(48);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1]! + 1) & 0xffff);
     expect([...lengths]).toEqual([160]);
     // ffmpeg's SR arrives as SRTCP on RTP + 1 and authenticates too.

@@ -1,14 +1,14 @@
 import { ToneGenerator } from '@mdh/media';
-import { answerSdpOffer, CallMedia, listenTransport, UserAgent } from '@mdh/sip';
+import { listenTransport, UserAgent } from '@mdh/sip';
 
 /** An IVR: answers every call, plays a prompt, collects four DTMF digits, hangs up. */
 export async function startIvr(port = 5070, onDigits: (digits: string) => void = console.log) {
-  const ua = new UserAgent({ transports: [await listenTransport('udp', { host: '127.0.0.1', port })], user: 'ivr' });
+  const transport = await listenTransport('udp', { host: '127.0.0.1', port });
+  // media: true — the user agent opens each call's media from the SDP offer/answer (call.media)
+  const ua = new UserAgent({ transports: [transport], user: 'ivr', media: true });
   ua.on('invite', async (inv) => {
-    const cm = await CallMedia.open({ loop: ua.loop, srtp: 'none' });
-    const { sdp, media: negotiated } = answerSdpOffer(inv.remoteSdp ?? '', cm.local, { sessionId: '1', version: 1 });
-    const call = await inv.answer(sdp);
-    const media = cm.attach(call, negotiated); // call.media: a MediaSession on the loop
+    const call = await inv.answer();
+    const media = call.media!;
     const prompt = new ToneGenerator({ frequency: [440, 480] });
     const frame = new Int16Array(160); // 20 ms at 8 kHz
     const playing = ua.loop.every(20, () => {
@@ -20,7 +20,7 @@ export async function startIvr(port = 5070, onDigits: (digits: string) => void =
       digits += e.digit;
       if (digits.length === 4) void call.hangup().then(() => onDigits(digits));
     });
-    call.once('ended', () => ua.loop.cancel(playing));
+    call.once('ended', () => ua.loop.cancel(playing)); // the media closes (RTCP BYE) with the call
   });
   return ua;
 }

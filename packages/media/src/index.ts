@@ -117,6 +117,7 @@ export {
 } from './testing/sim-network.js';
 export type {
   MediaAddress,
+  MediaDirection,
   MediaDropCounters,
   MediaEvent,
   MediaOutput,

@@ -41,6 +41,7 @@ import type { IceLiteAgent } from './ice/ice-lite-agent.js';
 import type { MediaKeyEvent } from './observability.js';
 import type {
   MediaAddress,
+  MediaDirection,
   MediaDropCounters,
   MediaEvent,
   MediaOutput,
@@ -85,6 +86,8 @@ export interface SendRtpOptions {
   /** The current time (default: the latest time the session was given), for the SR's RTP/NTP mapping. */
   now?: number;
 }
+
+const MEDIA_DIRECTIONS: readonly string[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
 
 /**
  * One call's media, sans-I/O.
@@ -152,6 +155,13 @@ export class MediaSession {
   private remoteRtcpAddr: MediaAddress | undefined;
   private readonly remoteRtcpGiven: boolean;
   private dtls: DtlsEngine | undefined;
+  /**
+   * DTLS-SRTP without rtcp-mux: the RTCP component's own association on the RTCP ports (RFC 5764 §4.1; RFC 5763
+   * §5), same role and certificate, whose exported keys protect SRTCP.
+   */
+  private rtcpDtls: DtlsEngine | undefined;
+  private rtcpTx: SrtpSession | undefined;
+  private rtcpRx: SrtpSession | undefined;
   private tx: SrtpSession | undefined;
   private rx: SrtpSession | undefined;
   private profile: string | undefined;
@@ -180,6 +190,8 @@ export class MediaSession {
   private readonly jitter: JitterBuffer;
   /** The next audio packet starts a talkspurt (RFC 3551 §4.1: marker bit). */
   private talkspurt = true;
+  /** Our negotiated direction (RFC 3264 §6.1, §8.4): RTP goes out only for sendrecv/sendonly. */
+  private _direction: MediaDirection = 'sendrecv';
   private now: number;
 
   /** Creates the session. SDES/none sessions are active at once; DTLS ones start their handshake. */
@@ -212,6 +224,7 @@ export class MediaSession {
     this.decodeAudio = opts.decodeAudio ?? true;
     this.security = opts.security ?? { kind: 'none' };
     this.keylog = opts.keylog;
+    if (opts.direction !== undefined) this.setDirection(opts.direction);
     this._ssrc = opts.ssrc !== undefined ? opts.ssrc >>> 0 : this.randomU32();
     this.seq = (opts.initialSequenceNumber ?? Math.floor(this.random() * 0x10000)) & 0xffff;
     this.ts = (opts.initialTimestamp ?? this.randomU32()) >>> 0;
@@ -244,27 +257,12 @@ export class MediaSession {
       this.keySdes(sec);
       this.activate(opts.now);
     } else {
-      this.dtls = new DtlsEngine({
-        role: sec.role,
-        certificate: sec.certificate,
-        srtpProfiles: sec.profiles ?? DEFAULT_DTLS_SRTP_PROFILES,
-        expectedFingerprints: sec.remoteFingerprints,
-        requestClientCertificate: true,
-        requireClientCertificate: true,
-        // RFC 5763 §5: the fingerprint in the signalled SDP authenticates the peer; no cookie round trip is needed
-        // on a port already bound to this call.
-        cookieExchange: false,
-        handshakeTimeoutMs: sec.handshakeTimeoutMs ?? 20_000,
-        ...(sec.randomBytes ? { random: sec.randomBytes } : {}),
-        wallClock: () => this.wallClock(this.now),
-        ...(this.keylog
-          ? {
-              keylog: (k: { clientRandom: Uint8Array; masterSecret: Uint8Array }) =>
-                this.logKey({ kind: 'dtls-master', ...k }),
-            }
-          : {}),
-      });
+      this.dtls = this.newDtlsEngine(sec);
       if (sec.role === 'client' && this.remoteRtp) this.dtls.start(opts.now);
+      if (!this.rtcpMux) {
+        this.rtcpDtls = this.newDtlsEngine(sec);
+        if (sec.role === 'client' && this.remoteRtcpAddr) this.rtcpDtls.start(opts.now);
+      }
       this.drainDtls(opts.now);
     }
     // What a started agent queued (its state change) is taken now: nextDeadline peeks the agent's output and would
@@ -304,6 +302,28 @@ export class MediaSession {
     return this.ts;
   }
 
+  /** Our negotiated media direction (RFC 3264 §6.1); see {@link MediaSession.setDirection}. */
+  get direction(): MediaDirection {
+    return this._direction;
+  }
+
+  /**
+   * Sets our negotiated direction (RFC 3264 §6.1, §8.4 hold): with `recvonly` or `inactive` no RTP goes out
+   * (`sendRtp`, `sendAudio`, `echoRtp` and DTMF return false and send nothing, while the media clock runs on), but
+   * RTCP continues (§8.4: RTCP is still sent, so the session stays alive and the media timeout does not fire on
+   * a held call). Back to `sendrecv`/`sendonly` the next audio frame starts a talkspurt (marker bit).
+   */
+  setDirection(direction: MediaDirection): void {
+    if (!MEDIA_DIRECTIONS.includes(direction)) throw new MediaError('bad-argument', `direction ${direction}`);
+    if (!this.sending && (direction === 'sendrecv' || direction === 'sendonly')) this.talkspurt = true;
+    this._direction = direction;
+  }
+
+  /** Whether our direction lets RTP out. */
+  private get sending(): boolean {
+    return this._direction === 'sendrecv' || this._direction === 'sendonly';
+  }
+
   /** Sets (or replaces) the peer's RTP address (and RTCP address, default port + 1 when not muxed). */
   setRemote(remote: MediaAddress, remoteRtcp?: MediaAddress, now: number = this.now): void {
     this.remoteRtp = remote;
@@ -317,14 +337,16 @@ export class MediaSession {
       }
       this.drainDtls(now);
     }
+    this.startRtcpDtls(now);
   }
 
   /**
    * Feeds one received datagram (from the RTP port, or the RTCP port when not muxed). Never throws: noise is
    * dropped and counted in {@link MediaSession.dropped}. With SRTP, the datagram is decrypted in place: the
-   * caller hands over `datagram` and must not reuse it.
+   * caller hands over `datagram` and must not reuse it. `via` names the local socket it arrived on (default the
+   * RTP one): without rtcp-mux, DTLS on the RTCP port is the RTCP component's own handshake (RFC 5764 §4.1).
    */
-  handleInput(datagram: Uint8Array, from: MediaAddress, now: number): void {
+  handleInput(datagram: Uint8Array, from: MediaAddress, now: number, via: 'rtp' | 'rtcp' = 'rtp'): void {
     if (now > this.now) this.now = now;
     if (this._state === 'closed' || this._state === 'failed') return;
     try {
@@ -334,6 +356,10 @@ export class MediaSession {
           else this.onRtp(datagram, from, now);
           return;
         case 'dtls':
+          if (via === 'rtcp' && this.rtcpDtls) {
+            this.onRtcpDtls(datagram, from, now);
+            return;
+          }
           if (!this.dtls) {
             this.dropped.unhandled++;
             return;
@@ -364,6 +390,10 @@ export class MediaSession {
       if (this.dtls) {
         this.dtls.handleTimeout(now);
         this.drainDtls(now);
+      }
+      if (this.rtcpDtls) {
+        this.rtcpDtls.handleTimeout(now);
+        this.drainRtcpDtls(now);
       }
       if (this.ice) {
         this.ice.handleTimeout(now);
@@ -416,7 +446,7 @@ export class MediaSession {
   echoRtp(rtp: Uint8Array, now?: number): boolean {
     this.usable(now);
     const to = this.remoteRtp;
-    if (this._state !== 'active' || to === undefined || rtp.length < 12) return false;
+    if (this._state !== 'active' || to === undefined || rtp.length < 12 || !this.sending) return false;
     rtp[2] = this.seq >>> 8;
     rtp[3] = this.seq & 0xff;
     writeU32(rtp, 8, this._ssrc);
@@ -495,13 +525,16 @@ export class MediaSession {
   private pumpDtmf(now: number): void {
     const tx = this.dtmfTx;
     if (!tx || this._state !== 'active') return;
+    let polled = false;
     for (let p = tx.poll(now, this.mediaClock(now)); p; p = tx.poll(now, this.mediaClock(now))) {
+      polled = true;
       const payload = p.payload;
       this.emitRtp(this.telephoneEventPt!, p.timestamp, p.marker, payload.length, this.mediaClock(now), (b, at) =>
         b.set(payload, at),
       );
     }
-    if (!tx.sendingEvent) this.talkspurt = true;
+    // Audio after an event starts a new talkspurt (RFC 3551 §4.1); a timer with no event leaves the marker alone.
+    if (polled && !tx.sendingEvent) this.talkspurt = true;
   }
 
   /**
@@ -517,7 +550,7 @@ export class MediaSession {
     fill: (buf: Uint8Array, offset: number) => void,
   ): boolean {
     const to = this.remoteRtp;
-    if (this._state !== 'active' || to === undefined) return false;
+    if (this._state !== 'active' || to === undefined || !this.sending) return false;
     const n = 12 + payloadLength;
     const buf = new Uint8Array(n + (this.tx ? this.tx.rtpOverhead : 0));
     buf[0] = 0x80; // V=2, no padding, no extension, no CSRC
@@ -604,6 +637,10 @@ export class MediaSession {
         this.dtls.close();
         this.drainDtls(now);
       }
+      if (this.rtcpDtls) {
+        this.rtcpDtls.close();
+        this.drainRtcpDtls(now);
+      }
       this.ice?.close();
       this.opus?.close();
     } catch {
@@ -611,6 +648,8 @@ export class MediaSession {
     }
     this.tx?.close();
     this.rx?.close();
+    this.rtcpTx?.close();
+    this.rtcpRx?.close();
     this.emit({ type: 'closed', reason: reason ?? 'closed' });
   }
 
@@ -660,18 +699,91 @@ export class MediaSession {
     }
   }
 
+  private newDtlsEngine(sec: Extract<MediaSecurity, { kind: 'dtls' }>): DtlsEngine {
+    return new DtlsEngine({
+      role: sec.role,
+      certificate: sec.certificate,
+      srtpProfiles: sec.profiles ?? DEFAULT_DTLS_SRTP_PROFILES,
+      expectedFingerprints: sec.remoteFingerprints,
+      requestClientCertificate: true,
+      requireClientCertificate: true,
+      // RFC 5763 §5: the fingerprint in the signalled SDP authenticates the peer; no cookie round trip is needed
+      // on a port already bound to this call.
+      cookieExchange: false,
+      handshakeTimeoutMs: sec.handshakeTimeoutMs ?? 20_000,
+      ...(sec.randomBytes ? { random: sec.randomBytes } : {}),
+      wallClock: () => this.wallClock(this.now),
+      ...(this.keylog
+        ? {
+            keylog: (k: { clientRandom: Uint8Array; masterSecret: Uint8Array }) =>
+              this.logKey({ kind: 'dtls-master', ...k }),
+          }
+        : {}),
+    });
+  }
+
   private onDtls(datagram: Uint8Array, from: MediaAddress, now: number): void {
     const dtls = this.dtls!;
     // RFC 5763 §5: the passive side answers the handshake where it comes from when no address was signalled.
     if (this._state === 'keying' && this.remoteRtp === undefined) this.setRemoteFrom(from);
-    // Once keyed, only the peer's RTP address speaks DTLS to this association (a late retransmitted flight). A
-    // handshake for the RTCP component (RFC 5764 §4.1, no rtcp-mux) is not run: counted, not fed to the engine.
+    // Once keyed, only the peer's RTP address speaks DTLS to this association (a late retransmitted flight); the
+    // RTCP component's handshake arrives on the RTCP port (onRtcpDtls).
     if (this._state === 'active' && !sameAddress(this.remoteRtp, from)) {
       this.dropped.unhandled++;
       return;
     }
     dtls.handleInput(datagram, now);
     this.drainDtls(now);
+  }
+
+  /** A DTLS client for the RTCP component starts once the peer's RTCP address is known. */
+  private startRtcpDtls(now: number): void {
+    const e = this.rtcpDtls;
+    if (!e || this.security.kind !== 'dtls' || this.security.role !== 'client' || !this.remoteRtcpAddr) return;
+    if (this.rtcpTx || this._state === 'closed' || this._state === 'failed') return;
+    try {
+      e.start(now);
+    } catch {
+      // already started
+    }
+    this.drainRtcpDtls(now);
+  }
+
+  /** DTLS on the RTCP port: the RTCP component's association (RFC 5764 §4.1). */
+  private onRtcpDtls(datagram: Uint8Array, from: MediaAddress, now: number): void {
+    if (!this.rtcpTx && this.remoteRtcpAddr === undefined)
+      this.remoteRtcpAddr = { address: from.address, port: from.port };
+    // once keyed, only the peer's RTCP address speaks to this association
+    if (this.rtcpTx && !sameAddress(this.remoteRtcpAddr, from)) {
+      this.dropped.unhandled++;
+      return;
+    }
+    this.rtcpDtls!.handleInput(datagram, now);
+    this.drainRtcpDtls(now);
+  }
+
+  /**
+   * Outputs of the RTCP component's association: its flights go out of the RTCP port; once connected its exported
+   * keys protect SRTCP (RFC 5764 §4.2). A failure there loses RTCP only: the call's RTP goes on (principle 6).
+   */
+  private drainRtcpDtls(now: number): void {
+    const e = this.rtcpDtls;
+    if (!e) return;
+    for (let o = e.pollOutput(); o.kind !== 'deadline'; o = e.pollOutput()) {
+      if (o.kind === 'datagram') {
+        if (this.remoteRtcpAddr) this.push({ kind: 'datagram', data: o.data, to: this.remoteRtcpAddr, via: 'rtcp' });
+        continue;
+      }
+      const ev = o.event;
+      if (ev.type === 'connected' && !this.rtcpTx && ev.info.srtpProfile) {
+        const k = srtpSessionsFromDtls(e);
+        this.rtcpTx = k.outbound;
+        this.rtcpRx = k.inbound;
+      } else if (ev.type === 'error' && !this.rtcpTx) {
+        this.dropped.unhandled++;
+      }
+    }
+    void now;
   }
 
   private drainDtls(now: number): void {
@@ -863,13 +975,14 @@ export class MediaSession {
   private onRtcp(datagram: Uint8Array, from: MediaAddress, now: number): void {
     let len = datagram.length;
     if (this.security.kind !== 'none') {
-      if (!this.rx) {
+      const rx = this.rtcpDtls ? this.rtcpRx : this.rx;
+      if (!rx) {
         this.dropped.rtcp++;
         return;
       }
       // RTCP is rare: the throwing *Into call is fine here (@mdh/srtp has no non-throwing SRTCP Into variant).
       try {
-        len = this.rx.unprotectRtcpInto(datagram, datagram, 0);
+        len = rx.unprotectRtcpInto(datagram, datagram, 0);
       } catch {
         // forged, replayed, or sent in the clear (some peers send RTCP APP keepalives unprotected): RFC 3711 §3.4
         this.dropped.rtcp++;
@@ -1073,15 +1186,15 @@ export class MediaSession {
   private emitRtcp(packets: readonly RtcpPacket[], closing = false): boolean {
     const to = this.rtcpMux ? this.remoteRtp : this.remoteRtcpAddr;
     if ((this._state !== 'active' && !closing) || to === undefined) return false;
-    // DTLS-SRTP keys SRTCP on a separate RTCP port from a second association (RFC 5764 §4.1), which this session
-    // does not run: without rtcp-mux it sends no RTCP rather than SRTCP the peer cannot authenticate.
-    if (this.security.kind === 'dtls' && !this.rtcpMux) return false;
-    if (this.security.kind !== 'none' && !this.tx) return false;
+    // DTLS-SRTP without rtcp-mux: SRTCP is keyed by the RTCP component's own association (RFC 5764 §4.1); until
+    // it connected no RTCP goes out (rather than SRTCP the peer cannot authenticate).
+    const tx = this.rtcpDtls ? this.rtcpTx : this.tx;
+    if (this.security.kind !== 'none' && !tx) return false;
     const n = rtcpCompoundSize(packets);
-    const buf = new Uint8Array(n + (this.tx ? this.tx.rtcpOverhead : 0));
+    const buf = new Uint8Array(n + (tx ? tx.rtcpOverhead : 0));
     serializeRtcpInto(packets, buf, 0);
     let len = n;
-    if (this.tx) len = this.tx.protectRtcpInto(buf.subarray(0, n), buf, 0);
+    if (tx) len = tx.protectRtcpInto(buf.subarray(0, n), buf, 0);
     this.rtcpSentCount++;
     this.sentRtcp = true;
     this.push({
@@ -1127,6 +1240,10 @@ export class MediaSession {
     if (this.dtls && this._state === 'keying') {
       // The engine's own deadline: peek without consuming outputs (it has none queued after a drain).
       const o = this.dtls.pollOutput();
+      if (o.kind === 'deadline') consider(o.at);
+    }
+    if (this.rtcpDtls && !this.rtcpTx) {
+      const o = this.rtcpDtls.pollOutput();
       if (o.kind === 'deadline') consider(o.at);
     }
     if (this.ice) {

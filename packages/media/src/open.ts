@@ -8,7 +8,7 @@ import type { RtcpPacket } from '@mdh/rtp';
 import { MediaError } from './errors.js';
 import { MediaSession, type SendRtpOptions } from './media-session.js';
 import { mediaKeylogChannel, publishMediaKeys, tapMediaPacket } from './observability.js';
-import type { MediaAddress, MediaEvent, MediaSessionOptions, MediaStats } from './types.js';
+import type { MediaAddress, MediaDirection, MediaEvent, MediaSessionOptions, MediaStats } from './types.js';
 
 /** Options of {@link openMediaSession}: the session options (minus time, which the loop gives) plus where to bind. */
 export interface OpenMediaSessionOptions extends Omit<MediaSessionOptions, 'now' | 'local' | 'wallClock'> {
@@ -60,7 +60,7 @@ export class MediaChannel {
     loop: Loop,
     rtpSocket: UdpSocket,
     rtcpSocket: UdpSocket | undefined,
-    early: readonly { data: Uint8Array; address: string; port: number }[] = [],
+    early: readonly { data: Uint8Array; address: string; port: number; via: 'rtp' | 'rtcp' }[] = [],
   ) {
     this.session = session;
     this.loop = loop;
@@ -68,15 +68,18 @@ export class MediaChannel {
     this.rtcpSocket = rtcpSocket;
     this.local = { address: rtpSocket.address, port: rtpSocket.port };
     this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
-    const onMsg = (local: MediaAddress) => (m: { data: Uint8Array; address: string; port: number }) => {
-      tapMediaPacket('receive', m.data, local, m);
-      this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
-      this.pump();
-    };
-    this.unsubscribes.push(rtpSocket.onMessage(onMsg(this.local)));
-    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg(this.localRtcp)));
+    const onMsg =
+      (local: MediaAddress, via: 'rtp' | 'rtcp') => (m: { data: Uint8Array; address: string; port: number }) => {
+        tapMediaPacket('receive', m.data, local, m);
+        this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now(), via);
+        this.pump();
+      };
+    this.unsubscribes.push(rtpSocket.onMessage(onMsg(this.local, 'rtp')));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(onMsg(this.localRtcp, 'rtcp')));
     // Datagrams that arrived before the session existed (a DTLS ClientHello racing our answer's processing).
-    for (const m of early) this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now());
+    for (const m of early) {
+      this.session.handleInput(m.data, { address: m.address, port: m.port }, this.loop.now(), m.via);
+    }
     // Events raised while the session was built (e.g. `secure` for SDES) are delivered after the caller holds
     // this object and had a chance to listen (principle 6, lifecycle events cannot be missed).
     // A loop turn (not a microtask) so that it comes after the caller's `await openMediaSession(...)` continuation.
@@ -132,6 +135,16 @@ export class MediaChannel {
     const r = this.session.sendRtcp(packets);
     this.pump();
     return r;
+  }
+
+  /** Our negotiated direction; `recvonly`/`inactive` pause our RTP (RTCP goes on, see {@link MediaSession.setDirection}). */
+  get direction(): MediaDirection {
+    return this.session.direction;
+  }
+
+  /** Sets our negotiated direction (hold: RFC 3264 §8.4; see {@link MediaSession.setDirection}). */
+  setDirection(direction: MediaDirection): void {
+    this.session.setDirection(direction);
   }
 
   /** Sets the peer's address (e.g. from the SDP answer). */
@@ -272,7 +285,7 @@ export class MediaPorts {
   readonly rtcpMux: boolean;
   private readonly rtpSocket: UdpSocket;
   private readonly rtcpSocket: UdpSocket | undefined;
-  private readonly early: { data: Uint8Array; address: string; port: number }[] = [];
+  private readonly early: { data: Uint8Array; address: string; port: number; via: 'rtp' | 'rtcp' }[] = [];
   private readonly unsubscribes: (() => void)[] = [];
   private state: 'bound' | 'started' | 'closed' = 'bound';
 
@@ -284,12 +297,13 @@ export class MediaPorts {
     this.rtcpMux = rtcpSocket === undefined;
     this.local = { address: rtpSocket.address, port: rtpSocket.port };
     this.localRtcp = rtcpSocket ? { address: rtcpSocket.address, port: rtcpSocket.port } : this.local;
-    const keep = (local: MediaAddress) => (m: { data: Uint8Array; address: string; port: number }) => {
-      tapMediaPacket('receive', m.data, local, m);
-      if (this.early.length < MAX_EARLY) this.early.push({ data: m.data, address: m.address, port: m.port });
-    };
-    this.unsubscribes.push(rtpSocket.onMessage(keep(this.local)));
-    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep(this.localRtcp)));
+    const keep =
+      (local: MediaAddress, via: 'rtp' | 'rtcp') => (m: { data: Uint8Array; address: string; port: number }) => {
+        tapMediaPacket('receive', m.data, local, m);
+        if (this.early.length < MAX_EARLY) this.early.push({ data: m.data, address: m.address, port: m.port, via });
+      };
+    this.unsubscribes.push(rtpSocket.onMessage(keep(this.local, 'rtp')));
+    if (rtcpSocket) this.unsubscribes.push(rtcpSocket.onMessage(keep(this.localRtcp, 'rtcp')));
   }
 
   /** Builds the session on these sockets and starts driving it. Throws {@link MediaError} if already started. */

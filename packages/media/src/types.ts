@@ -46,6 +46,12 @@ export type MediaSecurity =
       randomBytes?: (n: number) => Uint8Array;
     };
 
+/**
+ * Our media direction after offer/answer (RFC 3264 §6.1): whether we send RTP (`sendrecv`, `sendonly`) or not
+ * (`recvonly`, `inactive`; RTCP flows either way, §5.1).
+ */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
 /** Options of {@link MediaSession}. Everything but `now` has a default. */
 export interface MediaSessionOptions {
   /** The current time in ms on the caller's monotonic clock (a `ManualClock` in tests). */
@@ -94,6 +100,8 @@ export interface MediaSessionOptions {
   initialTimestamp?: number;
   /** Our SDES CNAME, 1..255 UTF-8 octets (default random). */
   cname?: string;
+  /** Our negotiated direction (default sendrecv); `recvonly`/`inactive` send no RTP (hold, RFC 3264 §8.4). */
+  direction?: MediaDirection;
   /** Keys (default `{ kind: 'none' }`). */
   security?: MediaSecurity;
   /**

@@ -228,6 +228,60 @@ describe('MediaSession between two peers (plain RTP, rtcp-mux)', () => {
     expect(a.session.state).toBe('active');
   });
 
+  it('hold (RFC 3264 §8.4): recvonly/inactive send no RTP while RTCP goes on; sendrecv resumes with a marker', () => {
+    const { net, a, b } = pair({ mediaTimeoutMs: 30_000 });
+    const pcm = new Int16Array(160).fill(1000);
+    const rtpOf = (n: { sent: { data: Uint8Array }[] }) => n.sent.filter((s) => !isRtcp(s.data));
+    let sentCalls = 0;
+    let sentOk = 0;
+    const tick = () => {
+      sentCalls++;
+      if (a.session.sendAudio(pcm)) sentOk++;
+      b.session.sendAudio(pcm);
+    };
+    net.run(1990, tick);
+    const before = rtpOf(a).length;
+    expect(before).toBe(100);
+    // held by the peer's a=sendonly: our answer is recvonly
+    a.session.setDirection('recvonly');
+    expect(a.session.direction).toBe('recvonly');
+    const rtcpBefore = rtcpSent(a).length;
+    sentCalls = 0;
+    sentOk = 0;
+    net.run(41_990, tick);
+    expect(rtpOf(a).length).toBe(before);
+    expect(sentCalls).toBe(2000);
+    expect(sentOk).toBe(0);
+    a.session.sendDtmf('1');
+    net.run(42_990, tick);
+    expect(rtpOf(a).length).toBe(before);
+    expect(a.session.echoRtp(new Uint8Array(172).fill(0x80))).toBe(false);
+    // RTCP continues (RRs now: we stopped sending), so the peer's media timeout never fires on the held call
+    const held = rtcpSent(a).slice(rtcpBefore);
+    expect(held.length).toBeGreaterThanOrEqual(6);
+    expect(held.at(-1)!.packets[0]!.kind).toBe('rr');
+    expect(eventsOf(b, 'timeout')).toEqual([]);
+    // the peer still sends to us and we receive all of it
+    expect(a.session.stats().received.packets).toBe(b.session.stats().sent.packets);
+    // inactive: the same
+    a.session.setDirection('inactive');
+    net.run(44_990, tick);
+    expect(rtpOf(a).length).toBe(before);
+    // resumed: RTP again, the first packet starts a talkspurt (marker), the media clock ran on over the pause
+    const lastBefore = RtpPacket.parse(rtpOf(a).at(-1)!.data);
+    a.session.setDirection('sendrecv');
+    net.run(46_990, tick);
+    const resumed = rtpOf(a)
+      .slice(before)
+      .map((s) => RtpPacket.parse(s.data));
+    expect(resumed.length).toBe(100);
+    expect(resumed[0]!.marker).toBe(true);
+    expect(resumed[1]!.marker).toBe(false);
+    expect(resumed[0]!.sequenceNumber).toBe((lastBefore.sequenceNumber + 1) & 0xffff);
+    expect((resumed[0]!.timestamp - lastBefore.timestamp) >>> 0).toBeGreaterThan(160 * 2000);
+    expect(() => a.session.setDirection('sideways' as 'inactive')).toThrow(/direction/);
+  });
+
   it('without rtcp-mux, RTCP goes to the RTCP port (RTP + 1) through the RTCP socket', () => {
     const net = new TestNet();
     const Brtcp = { address: B.address, port: B.port + 1 };
@@ -311,6 +365,67 @@ describe('MediaSession keyed pairs', () => {
     expect(a.session.stats().rtcp.received).toBeGreaterThan(0);
     expect(b.session.stats().rttMs).toBeDefined();
     expect(b.session.remote).toEqual(A);
+  });
+
+  it('DTLS-SRTP without rtcp-mux: a second association on the RTCP ports keys SRTCP (RFC 5764 §4.1)', () => {
+    const certA = generateCertificate();
+    const certB = generateCertificate();
+    const fpA = fingerprint(certA.chain[0]!, 'sha-256');
+    const fpB = fingerprint(certB.chain[0]!, 'sha-256');
+    const net = new TestNet();
+    const Artcp = { address: A.address, port: A.port + 1 };
+    const Brtcp = { address: B.address, port: B.port + 1 };
+    const a = net.add(
+      session({
+        remote: B,
+        rtcpMux: false,
+        random: seeded(8),
+        security: { kind: 'dtls', role: 'client', certificate: certA, remoteFingerprints: [fpB] },
+      }),
+      A,
+      Artcp,
+    );
+    const b = net.add(
+      session({
+        remote: A,
+        rtcpMux: false,
+        random: seeded(9),
+        security: { kind: 'dtls', role: 'server', certificate: certB, remoteFingerprints: [fpA] },
+      }),
+      B,
+      Brtcp,
+    );
+    net.run(12_000, () => {
+      if (a.session.state === 'active') a.session.sendRtp(frame(1));
+      if (b.session.state === 'active') b.session.sendRtp(frame(2));
+    });
+    expect(a.session.state).toBe('active');
+    expect(b.session.state).toBe('active');
+    // two handshakes: DTLS records (first octet 20..63, RFC 7983) both from the RTP and from the RTCP port
+    const dtlsFrom = (n: typeof a, via: 'rtp' | 'rtcp') =>
+      n.sent.filter((x) => x.data[0]! >= 20 && x.data[0]! <= 63 && x.via === via);
+    expect(dtlsFrom(a, 'rtp').length).toBeGreaterThan(0);
+    expect(dtlsFrom(a, 'rtcp').length).toBeGreaterThan(0);
+    expect(dtlsFrom(b, 'rtcp').length).toBeGreaterThan(0);
+    for (const x of dtlsFrom(a, 'rtcp')) expect(x.to).toEqual(Brtcp);
+    // SRTCP both ways on the RTCP ports, authenticated with the RTCP association's keys: reports arrive, RTT known
+    const rtcpA = a.sent.filter((x) => isRtcp(x.data));
+    expect(rtcpA.length).toBeGreaterThan(0);
+    for (const x of rtcpA) {
+      expect(x.via).toBe('rtcp');
+      expect(x.to).toEqual(Brtcp);
+    }
+    expect(b.session.stats().rtcp.received).toBe(rtcpA.length);
+    expect(a.session.stats().rtcp.received).toBeGreaterThan(0);
+    expect(a.session.stats().rttMs).toBeDefined();
+    expect(b.session.stats().rttMs).toBeDefined();
+    expect(a.session.stats().dropped.rtcp).toBe(0);
+    expect(b.session.stats().dropped.rtcp).toBe(0);
+    expect(eventsOf(b, 'rtp').length).toBeGreaterThan(500);
+    // BYE at close goes out as SRTCP on the RTCP port and is understood
+    a.session.close(net.now, 'done');
+    net.run(12_100);
+    expect(eventsOf(b, 'bye').map((e) => e.event.reason)).toEqual(['done']);
   });
 
   it('DTLS-SRTP with the wrong fingerprint fails keying with a typed error', () => {

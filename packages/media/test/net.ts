@@ -99,7 +99,7 @@ export class TestNet {
       this.flights = this.flights.filter((f) => f.at > this.now);
       for (const f of due) {
         const n = this.nodes.find((x) => same(x.rtp, f.to) || same(x.rtcp, f.to));
-        if (n) n.session.handleInput(f.data, f.from, this.now);
+        if (n) n.session.handleInput(f.data, f.from, this.now, same(n.rtp, f.to) ? 'rtp' : 'rtcp');
         else this.undelivered++;
       }
       for (const n of this.nodes) {

@@ -1,7 +1,7 @@
 /**
  * @mdh/rtp — RTP and RTCP packets (RFC 3550, RFC 8285, RFC 4585, RFC 5104, RFC 3611), receiver and sender
- * statistics (RFC 3550 A.1/A.3/A.8), the RTCP interval (A.7), an RTP session over @mdh/loop UDP sockets and the
- * mdhavers seed helpers.
+ * statistics (RFC 3550 A.1/A.3/A.8), the RTCP interval (A.7) and the mdhavers seed helpers — wire formats and pure
+ * calculators, no sockets (a call's media session is @mdh/media's `MediaSession`).
  * @packageDocumentation
  */
 export { RtcpParseError, RtpParseError } from './errors.js';
@@ -81,17 +81,6 @@ export {
   type RtcpTimerAction,
 } from './rtcp-scheduler.js';
 export { RtpPacket, type RtpPacketInit } from './rtp-packet.js';
-export {
-  type RemoteReport,
-  type RtpDatagramSocket,
-  type RtpPeerAddress,
-  type RtpRemote,
-  RtpSession,
-  type RtpSessionCounters,
-  type RtpSessionOpenOptions,
-  type RtpSessionOptions,
-  type SrtpTransform,
-} from './rtp-session.js';
 export {
   rtcpParseRr,
   rtcpRr,

@@ -44,7 +44,7 @@ export class ReceiverStats {
   jitterEstimate = 0;
   /** Arrival time (ms) of the last accepted packet, or -1. */
   lastPacketMs = -1;
-  /** When the owner first saw this source (ms; set by the owner, e.g. an RtpSession), or -1. */
+  /** When the owner first saw this source (ms; set by the owner, e.g. a MediaSession), or -1. */
   firstSeenMs = -1;
 
   private readonly minSequential: number;

@@ -32,6 +32,7 @@ export * from './transport/transport.js';
 export * from './transport/udp.js';
 export * from './transport/ws.js';
 export * from './ua/call.js';
+export { type AnswerOptions, type CallMediaSettings, offeredMode } from './ua/call-media-owner.js';
 export * from './ua/event-headers.js';
 export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
 export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';

@@ -1,13 +1,11 @@
 import { createLoop } from '@mdh/loop';
-import { dominantFrequency, ToneGenerator } from '@mdh/media';
+import { dominantFrequency, MediaError, ToneGenerator, tryReadWav, WavError, writeWav } from '@mdh/media';
 import {
-  CallMedia,
+  type Call,
   type CallMediaReport,
   callMediaReport,
-  createSdpOffer,
   formatTrace,
   listenTransport,
-  readSdpAnswer,
   SipCallError,
   type SrtpMode,
   type TransportProtocol,
@@ -25,7 +23,8 @@ export const spec: CommandSpec = {
   name: 'call',
   synopsis: 'SIP-URI [options]',
   summary:
-    'Places a call, sends a 440 Hz PCMU tone in 20 ms packets, receives the echo, hangs up and prints a call report.',
+    'Places a call, sends a 440 Hz tone (or a WAV file) in 20 ms packets, receives the echo, hangs up and prints a\n' +
+    'call report.',
   description:
     'The report: setup time, packets sent/received, loss and jitter of what came back, what RTCP told (round trip\n' +
     'from LSR/DLSR, the loss and jitter the far end reports, its sender counts), the frequency heard back. Progress\n' +
@@ -57,6 +56,16 @@ export const spec: CommandSpec = {
       type: 'string',
       value: 'DIGITS',
       help: 'send these RFC 4733 digits (0-9 * # A-D) one second into the call',
+    },
+    record: {
+      type: 'string',
+      value: 'FILE.wav',
+      help: 'write the received audio (decoded, 8 kHz mono 16-bit WAV) to FILE.wav',
+    },
+    play: {
+      type: 'string',
+      value: 'FILE.wav',
+      help: 'send this WAV file (8 kHz mono 16-bit PCM) once instead of the tone',
     },
     ca: { type: 'string', value: 'FILE', help: 'TLS/WSS: trust the CAs in this PEM file' },
     insecure: { type: 'boolean', help: 'TLS/WSS: accept any certificate (test peers only)' },
@@ -103,6 +112,10 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** `--suite` / `--rtp-ports`: SRTP suites or profiles and the media port range. */
   media?: MediaChoice;
+  /** Audio to send instead of the tone (8 kHz 16-bit samples, played once; silence after it). */
+  play?: Int16Array;
+  /** Called at the end with the received audio (decoded PCM at 8 kHz from the first frame heard). */
+  onRecording?: (pcm: Int16Array) => void;
 }
 
 /** The call report. */
@@ -145,7 +158,15 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     ...(o.ca ? { ca: o.ca } : {}),
     ...(o.insecure ? { insecure: true } : {}),
   });
-  const ua = new UserAgent({ transports: [transport], loop, user: 'mdh', ...(o.auth ? { credentials: o.auth } : {}) });
+  // The user agent opens the call's media itself: `mdh call` is an echo test client, so a reflector
+  // (sipp -rtp_echo) sending our own SSRC back is the received stream, not a collision.
+  const ua = new UserAgent({
+    transports: [transport],
+    loop,
+    user: 'mdh',
+    ...(o.auth ? { credentials: o.auth } : {}),
+    media: { srtp, host: bind, session: { reflector: true }, ...o.media },
+  });
   const trace = o.trace;
   if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   ua.stack.onError = () => {};
@@ -159,35 +180,28 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     setupMs: 0,
     durationS: 0,
   };
-  let ep: CallMedia;
-  try {
-    ep = await CallMedia.open({ srtp, host: bind, loop, ...o.media });
-  } catch (e) {
-    // no media port (e.g. --rtp-ports all in use): no INVITE is sent
-    await ua.close();
-    loop.stop();
-    return { ...report, reason: (e as Error).message, error: (e as { code?: string }).code ?? 'media' };
-  }
   const target = o.target.startsWith('sip') ? o.target : `sip:${o.target}`;
+  const progress = o.onProgress;
+  const invite = ua.invite(target, {
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(progress ? { onProgress: (r: { status: number; reason: string }) => progress(r.status, r.reason) } : {}),
+  });
+  let placed: Call | undefined;
   try {
-    const offer = createSdpOffer(ep.local, { sessionId: String(Date.now()), version: 1 });
-    const progress = o.onProgress;
-    const invite = ua.invite(target, {
-      sdp: offer,
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...(progress ? { onProgress: (r: { status: number; reason: string }) => progress(r.status, r.reason) } : {}),
-    });
     const call = await withSetupDeadline(invite.result, o.setupTimeoutS, o.refused);
+    placed = call;
     report.status = 200;
     report.reason = 'OK';
     report.setupMs = Math.round(call.setupMs * 100) / 100;
-    const neg = readSdpAnswer(call.remoteSdp ?? '', ep.local);
-    report.codec = neg.codec;
-    // `mdh call` is an echo test client: a reflector (sipp -rtp_echo) sends our own SSRC back.
-    const media = ep.attach(call, neg, { reflector: true });
-    // What comes back: the first 2 s of decoded audio, for the frequency heard.
+    const media = call.media!;
+    const { codec, clockRate, ptimeMs } = media.session;
+    report.codec = codec;
+    // What comes back: the first 2 s of decoded audio for the frequency heard, and all of it for --record.
     const heard: number[] = [];
+    const recorded: Int16Array[] = [];
+    const record = o.onRecording !== undefined;
     media.on('audio', (e) => {
+      if (record && (recorded.length > 0 || !e.concealed)) recorded.push(e.pcm.slice());
       if (e.concealed) return;
       for (let i = 0; i < e.pcm.length && heard.length < 16000; i++) heard.push(e.pcm[i]!);
     });
@@ -197,10 +211,17 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     });
     const t0 = Date.now();
     const tone = new ToneGenerator({ frequency: o.toneHz ?? 440 });
-    const frame = new Int16Array((neg.ptime * neg.clockRate) / 1000);
-    const sender = loop.every(neg.ptime, () => {
+    const frame = new Int16Array((ptimeMs * clockRate) / 1000);
+    const play = o.play;
+    let played = 0;
+    const sender = loop.every(ptimeMs, () => {
       if (ended || media.state === 'closed') return;
-      tone.fill(frame);
+      if (play) {
+        if (played >= play.length) return;
+        frame.fill(0);
+        frame.set(play.subarray(played, played + frame.length));
+        played += frame.length;
+      } else tone.fill(frame);
       media.sendAudio(frame);
     });
     const digits = o.dtmf;
@@ -230,12 +251,14 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     report.durationS = Math.round((Date.now() - t0) / 100) / 10;
     report.media = {
       ...callMediaReport(media.stats()),
-      receivedToneHz: heard.length >= 800 ? Math.round(dominantFrequency(heard, neg.clockRate) * 100) / 100 : 0,
+      receivedToneHz: heard.length >= 800 ? Math.round(dominantFrequency(heard, clockRate) * 100) / 100 : 0,
     };
     if (!ended) report.byeStatus = await call.hangup();
+    if (o.onRecording) o.onRecording(concatPcm(recorded));
     report.ok = true;
   } catch (e) {
     if (e instanceof CallSetupError) {
+      invite.cancel();
       report.status = 0;
       report.reason = e.message;
       report.error = e.code;
@@ -248,14 +271,40 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     } else {
       report.status = report.status || 500;
       report.reason = e instanceof Error ? e.message : String(e);
+      // no media port (e.g. --rtp-ports all in use): no INVITE was sent
+      if (e instanceof MediaError) Object.assign(report, { status: 0, error: e.code });
       report.ok = false;
     }
   } finally {
-    await ep.close();
     await ua.close();
+    // the media's last datagrams (RTCP BYE) leave before the loop stops
+    await placed?.media?.close();
     loop.stop();
   }
   return report;
+}
+
+function concatPcm(frames: Int16Array[]): Int16Array {
+  let n = 0;
+  for (const f of frames) n += f.length;
+  const out = new Int16Array(n);
+  let at = 0;
+  for (const f of frames) {
+    out.set(f, at);
+    at += f.length;
+  }
+  return out;
+}
+
+/**
+ * Reads the `--play` file: 8 kHz mono 16-bit PCM WAV (the @mdh/media wav module), else a message saying what is
+ * wrong with it.
+ */
+export function readPlayFile(bytes: Uint8Array, name: string): Int16Array | string {
+  const r = tryReadWav(bytes);
+  if (r instanceof WavError) return `--play ${name}: not an 8 kHz mono 16-bit PCM WAV file (${r.message})`;
+  if (r.samples.length === 0) return `--play ${name}: the file holds no audio`;
+  return r.samples;
 }
 
 /** Formats a report for people. */
@@ -304,6 +353,21 @@ export async function run(argv: string[]): Promise<number> {
   const ca = caFile !== undefined ? (await import('node:fs')).readFileSync(caFile, 'utf8') : undefined;
   const transport = v.transport as TransportProtocol | undefined;
   const uri = target.startsWith('sip') ? target : `sip:${target}`;
+  const fs = await import('node:fs');
+  let play: Int16Array | undefined;
+  if (typeof v.play === 'string') {
+    let bytes: Uint8Array;
+    try {
+      bytes = fs.readFileSync(v.play);
+    } catch (e) {
+      return usageError(spec, `--play ${v.play}: ${(e as Error).message}`);
+    }
+    const r = readPlayFile(bytes, v.play);
+    if (typeof r === 'string') return usageError(spec, r);
+    play = r;
+  }
+  const recordFile = typeof v.record === 'string' ? v.record : undefined;
+  let recording: Int16Array | undefined;
   process.stderr.write(`mdh call: trying ${uri}…\n`);
   const interrupt = interruptSignal('call', 'ending the call (CANCEL or BYE)');
   const r = await placeCall({
@@ -329,9 +393,26 @@ export async function run(argv: string[]): Promise<number> {
     ...(v.verbose === true ? { trace: (t: string) => void process.stderr.write(t) } : {}),
     signal: interrupt.signal,
     media,
+    ...(play ? { play } : {}),
+    ...(recordFile !== undefined
+      ? {
+          onRecording: (pcm: Int16Array) => {
+            recording = pcm;
+          },
+        }
+      : {}),
   });
   traces.stop();
   interrupt.dispose();
+  if (recordFile !== undefined && recording) {
+    try {
+      fs.writeFileSync(recordFile, writeWav(recording));
+      process.stderr.write(`mdh call: recorded ${(recording.length / 8000).toFixed(2)} s to ${recordFile}\n`);
+    } catch (e) {
+      process.stderr.write(`mdh call: cannot write ${recordFile}: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   process.stdout.write(v.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatReport(r)}\n`);
   if (interrupt.signal.aborted) return EXIT_SIGINT;
   if (!r.ok) return 1;

@@ -3,23 +3,18 @@ import {
   type AudioCodec,
   answerSdpOffer,
   type Call,
-  CallMedia,
   type CallMediaReport,
   callMediaReport,
   createSdpOffer,
   DigestServer,
   formatTrace,
   type IncomingCall,
-  type LocalMedia,
   listenTransport,
   makeSdesCrypto,
-  type NegotiatedMedia,
-  parseSdp,
-  readSdpAnswer,
+  offeredMode,
   SdpNegotiationError,
   type SipTransport,
   type SrtpMode,
-  sdpDirection,
   type TransportProtocol,
   UserAgent,
 } from '@mdh/sip';
@@ -156,14 +151,6 @@ export interface EchoServer {
   stop(): Promise<void>;
 }
 
-function offeredMode(sdp: string): SrtpMode {
-  const m = parseSdp(sdp).media.find((x) => x.type === 'audio' && x.port !== 0);
-  const p = (m?.protocol ?? '').toUpperCase();
-  if (p.startsWith('UDP/TLS/RTP/SAVP')) return 'dtls';
-  if (p.startsWith('RTP/SAVP')) return 'sdes';
-  return 'none';
-}
-
 /** Starts the echo user agent (the library behind `mdh echo`). */
 export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
   const host = o.host ?? '127.0.0.1';
@@ -182,21 +169,35 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         algorithms: ['MD5'],
       })
     : undefined;
+  const media = o.media !== false;
+  // The user agent opens each call's media (answering the offer, or offering for a late offer); the echo works on
+  // the raw path: no jitter buffer, no decoding (DTMF events still come). Hold (a=sendonly from the caller) stops
+  // the echo in the session itself (RFC 3264 §8.4).
   const ua = new UserAgent({
     transports,
     user: 'echo',
     ...(authServer ? { authServer, registrar: true } : o.registrar ? { registrar: true } : {}),
+    ...(media
+      ? {
+          media: {
+            accept: o.srtp ?? 'any',
+            ...(o.srtp && o.srtp !== 'any' ? { srtp: o.srtp } : {}),
+            ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
+            ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
+            ...(o.codecs ? { codecs: o.codecs } : {}),
+            ...o.mediaChoice,
+            session: { decodeAudio: false },
+          },
+        }
+      : {}),
   });
   const trace = o.trace;
   if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   const totals: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
-  const media = o.media !== false;
   const noMediaCrypto = makeSdesCrypto();
   const noMediaAnswers = new Map<string, ReturnType<typeof answerSdpOffer>>();
   const modeCache = new Map<string, SrtpMode>();
   let seq = 0;
-  /** Media channels whose negotiated direction lets us send (RFC 3264 §6.1). */
-  const sending = new WeakSet<MediaChannel>();
   ua.stack.onError = () => {};
   ua.on('invite', (inv: IncomingCall) => {
     if (o.accept && !o.accept(inv)) return;
@@ -208,17 +209,47 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     });
   });
   const answer = async (inv: IncomingCall, n: number): Promise<void> => {
-    const offer = inv.remoteSdp;
-    if (offer === undefined) {
-      await lateOffer(inv, n);
+    if (!media) {
+      answerWithoutMedia(inv, n);
       return;
     }
+    let call: Call;
+    try {
+      // RFC 3262: a caller that supports 100rel gets the answer early, in a reliable 183 (early media)
+      call = await inv.answer({ earlyMedia: true, onMedia: echo });
+    } catch (e) {
+      if (e instanceof SdpNegotiationError) totals.rejected++;
+      else if (!inv.cancelled) totals.failed++;
+      return;
+    }
+    totals.answered++;
+    track(call, n, call.media?.stats().keying ?? 'none', call.media);
+  };
+  /** Echoes a call's audio and telephone-events back from their own buffers (digits: the call's dtmf event). */
+  const echo = (m: MediaChannel): void => {
+    const pt = m.session.payloadType;
+    const te = m.session.telephoneEventPt;
+    m.on('rtp', (e) => {
+      const p = e.packet.payloadType;
+      // The decrypted packet goes back from its own buffer: our SSRC and sequence number written in place,
+      // protected straight into the datagram sent (nothing goes out while our direction does not send).
+      if (p === pt || p === te) m.echoRtp(e.bytes);
+    });
+  };
+  /**
+   * Signalling only (`--no-media`, load tests): a valid answer whose media goes to the discard port. Offers that
+   * differ only in their o= line (a load generator's) get the same answer: it is computed once. A late offer gets
+   * our offer of the --srtp mode (plain RTP for `any`) in the 200.
+   */
+  const answerWithoutMedia = (inv: IncomingCall, n: number): void => {
+    const offer = inv.remoteSdp;
     let mode: SrtpMode;
+    let answerSdp: string;
     try {
       if (o.srtp && o.srtp !== 'any') mode = o.srtp;
+      else if (offer === undefined) mode = 'none';
       else {
-        // the profile of offers that differ only in their o= line is looked up once (a load generator's
-        // identical offers skip even that)
+        // the profile of offers that differ only in their o= line is looked up once
         let m = modeCache.get(offer);
         if (m === undefined) {
           const k = offer.replace(/^o=.*$/m, '');
@@ -229,118 +260,48 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         }
         mode = m;
       }
-    } catch {
-      inv.reject(400, 'Bad Request (SDP)');
-      totals.rejected++;
-      return;
-    }
-    let ep: CallMedia | undefined;
-    let answerSdp: string;
-    let neg: ReturnType<typeof answerSdpOffer>['media'];
-    try {
-      if (media) {
-        ep = await CallMedia.open({
-          loop: ua.loop,
-          srtp: mode,
-          host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
-          ...o.mediaChoice,
-          // a browser's offer (RFC 8839 ICE): answer as an ICE-lite agent
-          ice: /^a=ice-ufrag:/m.test(offer),
-          ...(o.codecs ? { codecs: o.codecs } : {}),
-          ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
-          ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
-        });
-        const a = answerSdpOffer(offer, ep.local, { sessionId: String(Date.now()), version: 1 });
-        answerSdp = a.sdp;
-        neg = a.media;
-      } else {
-        // Signalling only (load tests): a valid answer whose media goes to the discard port. Offers that
-        // differ only in their o= line (a load generator's) get the same answer: it is computed once.
+      const local = {
+        address: host,
+        port: 9,
+        srtp: mode,
+        crypto: noMediaCrypto,
+        fingerprint: { hash: 'sha-256', value: '00' },
+      };
+      if (offer === undefined) answerSdp = createSdpOffer(local, { sessionId: String(Date.now()), version: 1 });
+      else {
         const exact = `${mode}|${offer}`;
         let a = noMediaAnswers.get(exact);
         if (!a) {
           const key = `${mode}|${offer.replace(/^o=.*$/m, '')}`;
-          a = noMediaAnswers.get(key);
-          if (!a) {
-            const local = {
-              address: host,
-              port: 9,
-              srtp: mode,
-              crypto: noMediaCrypto,
-              fingerprint: { hash: 'sha-256', value: '00' },
-            };
-            a = answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
-          }
+          a = noMediaAnswers.get(key) ?? answerSdpOffer(offer, local, { sessionId: '1', version: 1 });
           if (noMediaAnswers.size >= 64) noMediaAnswers.clear();
           noMediaAnswers.set(key, a);
           noMediaAnswers.set(exact, a);
         }
         answerSdp = a.sdp;
-        neg = a.media;
       }
     } catch (e) {
-      await ep?.close();
-      inv.reject(e instanceof SdpNegotiationError ? 488 : 500);
+      inv.reject(e instanceof SdpNegotiationError ? 488 : 400);
       totals.rejected++;
       return;
     }
-    if (inv.cancelled) {
-      await ep?.close();
-      return;
-    }
-    let call: Call;
-    // Started before the 200 goes out: the caller's DTLS ClientHello may follow the answer at once.
-    let m: MediaChannel | undefined;
-    try {
-      m = ep ? echoMedia(ep, neg) : undefined;
-    } catch {
-      inv.reject(488);
-      totals.rejected++;
-      await ep?.close();
-      return;
-    }
-    try {
-      // RFC 3262: a caller that supports 100rel gets the answer early, in a reliable 183 (early media); the
-      // 200 follows its PRACK
-      if (inv.reliableProvisionals) inv.ring(183, { sdp: answerSdp });
-      call = await inv.answer(answerSdp);
-    } catch {
-      totals.failed++;
-      await ep?.close();
-      return;
-    }
-    totals.answered++;
-    if (ep) ep.attach(call, neg);
-    track(call, n, mode, m);
-  };
-  /** Starts the media of a call and echoes its audio and telephone-events back (digits: the call's dtmf event). */
-  const echoMedia = (ep: CallMedia, neg: NegotiatedMedia): MediaChannel => {
-    // The echo works on the raw path: no jitter buffer, no decoding (DTMF events still come).
-    const m = ep.start(neg, { decodeAudio: false });
-    sending.add(m);
-    const te = neg.telephoneEventPt;
-    m.on('rtp', (e) => {
-      // RFC 3264 §8.4: while our direction (after a hold offer) is recvonly/inactive, nothing is sent back
-      if (!sending.has(m)) return;
-      const p = e.packet;
-      // The decrypted packet goes back from its own buffer: our SSRC and sequence number written in place,
-      // protected straight into the datagram sent.
-      if (p.payloadType === neg.payloadType || p.payloadType === te) m.echoRtp(e.bytes);
-    });
-    return m;
+    if (inv.cancelled) return;
+    if (inv.reliableProvisionals && offer !== undefined) inv.ring(183, { sdp: answerSdp });
+    inv.answer(answerSdp).then(
+      (call) => {
+        totals.answered++;
+        track(call, n, mode, undefined);
+      },
+      () => {
+        totals.failed++;
+      },
+    );
   };
   /** Books a call in until it ends, then reports it. */
   const track = (call: Call, n: number, mode: SrtpMode, m: MediaChannel | undefined): void => {
     const t0 = Date.now();
-    // DTMF from the media (RFC 4733, forwarded by CallMedia.attach) and by SIP INFO: the call's `dtmf` event
+    // DTMF from the media (RFC 4733) and by SIP INFO: the call's `dtmf` event
     call.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
-    // hold/resume (re-INVITE or UPDATE): the echo follows the direction of our answer
-    call.on('updated', () => {
-      if (!m) return;
-      const d = sdpDirection(call.localSdp ?? '');
-      if (d === 'sendrecv' || d === 'sendonly') sending.add(m);
-      else sending.delete(m);
-    });
     call.on('ended', (why) => {
       void (async () => {
         const st = m ? callMediaReport(m.stats()) : undefined;
@@ -357,74 +318,6 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         });
       })();
     });
-  };
-  /**
-   * An INVITE without SDP (late offer, RFC 3261 §13.2.1 / RFC 3264): the 200 carries our offer (the --srtp
-   * mode, plain RTP for `any`), the ACK the answer. An ACK without a usable answer ends the call with BYE.
-   */
-  const lateOffer = async (inv: IncomingCall, n: number): Promise<void> => {
-    const mode: SrtpMode = o.srtp && o.srtp !== 'any' ? o.srtp : 'none';
-    let ep: CallMedia | undefined;
-    let local: LocalMedia;
-    try {
-      if (media) {
-        ep = await CallMedia.open({
-          loop: ua.loop,
-          srtp: mode,
-          host: transport.localAddress === '0.0.0.0' ? '127.0.0.1' : transport.localAddress,
-          ...o.mediaChoice,
-        });
-        local = ep.local;
-      } else {
-        local = {
-          address: host,
-          port: 9,
-          srtp: mode,
-          crypto: noMediaCrypto,
-          fingerprint: { hash: 'sha-256', value: '00' },
-        };
-      }
-    } catch {
-      inv.reject(500);
-      totals.rejected++;
-      return;
-    }
-    if (inv.cancelled) {
-      await ep?.close();
-      return;
-    }
-    let call: Call;
-    try {
-      call = await inv.answer(createSdpOffer(local, { sessionId: String(Date.now()), version: 1 }));
-    } catch {
-      totals.failed++;
-      await ep?.close();
-      return;
-    }
-    let neg: NegotiatedMedia;
-    try {
-      if (call.remoteSdp === undefined) throw new SdpNegotiationError('the ACK carried no answer');
-      neg = readSdpAnswer(call.remoteSdp, local);
-    } catch {
-      totals.failed++;
-      await ep?.close();
-      void call.hangup();
-      return;
-    }
-    let m: MediaChannel | undefined;
-    try {
-      if (ep) {
-        m = echoMedia(ep, neg);
-        ep.attach(call, neg);
-      }
-    } catch {
-      totals.failed++;
-      await ep?.close();
-      void call.hangup();
-      return;
-    }
-    totals.answered++;
-    track(call, n, mode, m);
   };
   if (ua.registrar) {
     const orig = ua.registrar.handle.bind(ua.registrar);

@@ -221,8 +221,8 @@ export class CallMedia {
       return m;
     }
     call.once('ended', (why) => void m.close(why));
-    // No RTP or RTCP for the media timeout: the peer is gone, end the call with BYE (reason `timeout`).
-    m.on('timeout', () => void call.hangup('timeout'));
+    // No RTP or RTCP for the media timeout: the peer is gone, end the call with BYE (reason `media-timeout`).
+    m.on('timeout', () => void call.hangup('media-timeout'));
     // RFC 4733 digits from the media are the call's `dtmf` event too, like SIP INFO ones (info-dtmf.ts)
     m.on('dtmf', (e) => call.fire('dtmf', { digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }));
     // ICE checks never came, or consent expired (RFC 7675 §5.1): the peer is gone, end the call with BYE
@@ -237,11 +237,7 @@ export class CallMedia {
   }
 }
 
-/**
- * The media part of a call report: RTP counts, local loss/jitter, and what RTCP told (RFC 3550 §6.4). With
- * DTLS-SRTP and no rtcp-mux there is no RTCP (the RTCP component's own DTLS association, RFC 5764 §4.1, is not
- * run).
- */
+/** The media part of a call report: RTP counts, local loss/jitter, and what RTCP told (RFC 3550 §6.4). */
 export interface CallMediaReport {
   packetsSent: number;
   packetsReceived: number;

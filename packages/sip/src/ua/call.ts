@@ -9,8 +9,18 @@ import type { SendTarget } from './stack.js';
 import { SipCallError } from './targets.js';
 
 /** Why a call ended. */
-/** Why a call ended; `ice-failed`: a WebRTC call's ICE checks never came, or consent expired (RFC 7675). */
-export type CallEndReason = 'local-bye' | 'remote-bye' | 'no-ack' | 'timeout' | 'ice-failed' | 'error';
+/**
+ * Why a call ended; `ice-failed`: a WebRTC call's ICE checks never came, or consent expired (RFC 7675);
+ * `media-timeout`: no RTP or RTCP from the peer for the media timeout (the call's `MediaSession`, default 30 s).
+ */
+export type CallEndReason =
+  | 'local-bye'
+  | 'remote-bye'
+  | 'no-ack'
+  | 'timeout'
+  | 'media-timeout'
+  | 'ice-failed'
+  | 'error';
 
 /** Hooks a {@link Call} uses to reach its user agent. @internal */
 export interface CallOwner {
@@ -85,10 +95,13 @@ export class Call extends EventEmitter<CallEvents> {
    */
   onRefer: ((e: ReferRequest) => ReferVerdict | void | Promise<ReferVerdict | void>) | undefined;
   /**
-   * The call's media (an @mdh/media MediaChannel), once started, e.g. by `CallMedia.attach`:
-   * `call.media.on('audio' | 'dtmf' | 'stats' | 'timeout', …)`, `call.media.sendAudio(pcm)`, `sendDtmf('12#')`.
+   * The call's media (an @mdh/media MediaChannel): opened by the user agent with its `media` option (or by
+   * `CallMedia.attach` for a custom setup): `call.media.on('audio' | 'dtmf' | 'stats' | 'timeout', …)`,
+   * `call.media.sendAudio(pcm)`, `sendDtmf('12#')`, `stats()`. It closes (RTCP BYE) when the call ends.
    */
   media: MediaChannel | undefined;
+  /** @internal the media owner's hook: the answer to our own offer (re-INVITE/UPDATE) arrived. */
+  onAnswer: ((answer: string | undefined) => void) | undefined;
   /** @internal whether our re-INVITE awaits its final response (an incoming one then gets 491, §14.2). */
   reinviting = false;
   /** @internal where in-dialog requests go when the peer is reached over a flow (stream transports). */
@@ -150,7 +163,7 @@ export class Call extends EventEmitter<CallEvents> {
    * Sends BYE (RFC 3261 §15.1.1) and ends the call with `reason` (default 'local-bye'; 'timeout' when the media
    * timed out); resolves with the BYE's final response status.
    */
-  async hangup(reason: 'local-bye' | 'timeout' | 'ice-failed' = 'local-bye'): Promise<number> {
+  async hangup(reason: 'local-bye' | 'timeout' | 'media-timeout' | 'ice-failed' = 'local-bye'): Promise<number> {
     if (this.state === 'ended') return 0;
     const bye = this.owner.sendInDialog(this, 'BYE'); // built synchronously, before the dialog ends
     this.end(reason);
@@ -212,6 +225,7 @@ export class Call extends EventEmitter<CallEvents> {
     if (res.status < 200 || res.status >= 300) throw new SipCallError(res.status, `UPDATE failed: ${res.reason}`, res);
     this.localSdp = sdp;
     if (res.body.length) this.remoteSdp = res.bodyText;
+    this.onAnswer?.(res.body.length ? this.remoteSdp : undefined);
     return this.remoteSdp;
   }
 
@@ -225,6 +239,7 @@ export class Call extends EventEmitter<CallEvents> {
     if (res.status < 200 || res.status >= 300) throw new SipCallError(res.status, res.reason, res);
     this.localSdp = sdp;
     if (res.body.length) this.remoteSdp = res.bodyText;
+    this.onAnswer?.(res.body.length ? this.remoteSdp : undefined);
     return this.remoteSdp;
   }
 

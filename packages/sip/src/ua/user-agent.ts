@@ -11,6 +11,7 @@ import { resolveTimers, type TransactionTimers } from '../transaction/timers.js'
 import { defaultPort, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { parseUri, stripBrackets } from '../uri/uri.js';
 import { Call, type CallOwner } from './call.js';
+import { type AnswerOptions, CallMediaOwner, type CallMediaSettings } from './call-media-owner.js';
 import { RegisteredFlows } from './flows.js';
 import { bumpVersion, defaultAnswer } from './hold.js';
 import { isDtmfInfo, parseDtmfInfo } from './info-dtmf.js';
@@ -69,6 +70,12 @@ export interface UserAgentOptions {
   logger?: SipLogger;
   /** Session timers (RFC 4028; default on: Session-Expires 1800, Min-SE 90); `false` turns them off. */
   sessionTimers?: SessionTimerOptions | false;
+  /**
+   * The user agent opens each call's media itself (call-media-owner.ts): `invite(target)` without `sdp` offers a
+   * media port, `inv.answer()` without SDP answers the offer from one, and `call.media` is the running
+   * `MediaSession` (closed with the call). `true` for the defaults, or {@link CallMediaSettings}. Default false.
+   */
+  media?: boolean | CallMediaSettings;
 }
 
 /**
@@ -86,6 +93,11 @@ export interface InviteOptions extends AbortOptions {
   onProgress?: (res: SipResponse) => void;
   /** From URI (default our AOR). */
   from?: string;
+  /**
+   * With the UA option `media`: this call's media settings (over the UA's), or `false` to place it without
+   * (then `sdp` or a late offer as usual). Ignored when `sdp` or `answerFor` is given.
+   */
+  media?: boolean | CallMediaSettings;
 }
 
 /** A call being placed: `result` settles on the final response; `cancel()` sends CANCEL (RFC 3261 §9.1). */
@@ -181,21 +193,36 @@ export class IncomingCall extends EventEmitter<{ cancel: [] }> {
     );
   }
 
-  /** Answers with 200 OK carrying `sdp`; resolves with the call once the ACK arrives. */
-  answer(sdp: string | undefined): Promise<Call> {
+  /**
+   * Answers with 200 OK carrying `sdp`; resolves with the call once the ACK arrives. Without `sdp` on a user
+   * agent with the `media` option, the UA answers the offer from a media port of its own (or offers one for a
+   * late offer) and `call.media` runs (`opts`: per-call media settings and an `onMedia` callback).
+   */
+  answer(sdp?: string | AnswerOptions): Promise<Call> {
+    // call-media-owner.ts hook
+    if (typeof sdp !== 'string' && this.ua._media && sdp?.media !== false) {
+      if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
+      const answered = this.ua._media.answer(this, sdp ?? {});
+      answered.catch((e) => {
+        if (!this.finalSent)
+          this.reject(e instanceof SdpNegotiationError ? 488 : e instanceof SipCallError ? e.status : 500);
+      });
+      return answered;
+    }
+    const body = typeof sdp === 'string' ? sdp : undefined;
     if (this.finalSent) return Promise.reject(new Error('INVITE already answered'));
     const rel = this.reliableProvisionals;
     if (rel?.sdpUnacknowledged) {
       // RFC 3262 §3: no 2xx while a reliable provisional with SDP is unacknowledged
       return rel.whenAcknowledged().then((ok) => {
         if (!ok || this.finalSent) throw new SipCallError(this.cancelled ? 487 : 500, 'no PRACK for the provisional');
-        return this.answer(sdp);
+        return this.answer(body ?? { media: false });
       });
     }
     this.finalSent = true;
     this.ua._finalSent(this);
     // the answer already went in a reliable provisional: the 2xx carries no SDP (RFC 3262 §5, RFC 6337 §3.1)
-    return this.ua._answer(this, this.inc, sdp, this.receivedAt, rel?.answeredInProvisional === true);
+    return this.ua._answer(this, this.inc, body, this.receivedAt, rel?.answeredInProvisional === true);
   }
 
   /** @internal EventEmitter captureRejections hook: an async `cancel` listener rejected. */
@@ -330,6 +357,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
    * an event package (e.g. `message-summary`), others get 489 Bad Event.
    */
   readonly subscriptions: Subscriptions;
+  /** @internal the owner of the calls' media (the `media` option), call-media-owner.ts. */
+  readonly _media: CallMediaOwner | undefined;
 
   constructor(o: UserAgentOptions) {
     // rejected promises of async listeners come to the rejection hook below instead of going unhandled
@@ -391,6 +420,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
       };
     }
     this.st = o.sessionTimers === false ? undefined : sessionTimerConfig(o.sessionTimers || {});
+    // call-media-owner.ts hook
+    if (o.media) {
+      const t0 = o.transports[0]!;
+      this._media = new CallMediaOwner(
+        { loop: this.loop, localAddress: () => t0.localAddress, advertisedAddress: o.advertisedAddress },
+        o.media === true ? {} : o.media,
+      );
+    }
     this.stack.onRequest = (r) => this.onRequest(r);
     this.stack.onAck = (ack) => this.onAck(ack);
     this.stack.onStrayResponse = (res) => this.onStray(res);
@@ -633,6 +670,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> implements CallOwne
 
   /** Places a call (RFC 3261 §13.2). */
   invite(target: string, opts: InviteOptions = {}): OutgoingInvite {
+    // call-media-owner.ts hook: the UA opens the media and offers it
+    if (this._media && opts.sdp === undefined && !opts.answerFor && opts.media !== false) {
+      return this._media.invite((o) => this.invite(target, o), opts);
+    }
     const t0 = this.loop.now();
     let cancelRequested = false;
     let sendCancel: (() => void) | undefined;
