@@ -30,7 +30,7 @@ import { add, binop, div, eq, ge, gt, le, lt, mod, mul, neg, sub } from './ops.j
 import { display, type FuncCode, kindOf, MDict, MFloat, MFunc, type Scope, truthy, type Value } from './values.js';
 
 /**
- * The compiler's state and its expression methods; {@link Compiler} adds the statements.
+ * The compiler's state and its expression methods; `Compiler` (compiler.ts) adds the statements.
  *
  * @internal
  */
