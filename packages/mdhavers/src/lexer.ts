@@ -140,154 +140,185 @@ const THREE = ['...', '..='];
 const TWO = ['==', '!=', '<=', '>=', '+=', '-=', '*=', '/=', '..', '->', '|>'];
 const ONE = '+-*/%<>=!.()[]{},:;|';
 
+/** The lexer's cursor: position, line and the start of the current line. */
+interface LexState {
+  readonly src: string;
+  readonly n: number;
+  readonly toks: Token[];
+  i: number;
+  line: number;
+  lineStart: number;
+}
+
 /** Lexes source text into tokens (ends with an `eof` token). `line0` offsets the line numbers. */
 export function lex(src: string, line0 = 1): Token[] {
-  const toks: Token[] = [];
-  let i = 0;
-  let line = line0;
-  let lineStart = 0;
-  const n = src.length;
-  while (i < n) {
+  const st: LexState = { src, n: src.length, toks: [], i: 0, line: line0, lineStart: 0 };
+  const toks = st.toks;
+  const n = st.n;
+  while (st.i < n) {
+    const i = st.i;
     const c = src[i] as string;
-    const col = i - lineStart + 1;
+    const col = i - st.lineStart + 1;
     if (c === ' ' || c === '\t' || c === '\r') {
-      i++;
+      st.i++;
       continue;
     }
     if (c === '\n') {
-      toks.push({ t: 'nl', s: '\n', line, col, pos: i });
-      i++;
-      line++;
-      lineStart = i;
+      toks.push({ t: 'nl', s: '\n', line: st.line, col, pos: i });
+      st.i++;
+      st.line++;
+      st.lineStart = st.i;
       continue;
     }
     if (c === '#' || (c === '/' && src[i + 1] === '/')) {
-      while (i < n && src[i] !== '\n') i++;
+      while (st.i < n && src[st.i] !== '\n') st.i++;
       continue;
     }
-    if (isDigit(c)) {
-      const start = i;
+    if (isDigit(c)) lexNumber(st, col);
+    else if (isIdStart(c)) {
+      if (c === 'f' && src[i + 1] === '"') lexFString(st, col);
+      else lexWord(st, col);
+    } else if (c === '"' || c === "'") lexString(st, c, col);
+    else lexOperator(st, c, col);
+  }
+  toks.push({ t: 'eof', s: "end o' file", line: st.line, col: st.i - st.lineStart + 1, pos: st.i });
+  return toks;
+}
+
+/** An int or float literal. */
+function lexNumber(st: LexState, col: number): void {
+  const { src, n } = st;
+  const start = st.i;
+  let i = st.i;
+  while (i < n && isDigit(src[i] as string)) i++;
+  let isFloat = false;
+  if (src[i] === '.' && isDigit(src[i + 1] ?? '')) {
+    isFloat = true;
+    i++;
+    while (i < n && isDigit(src[i] as string)) i++;
+  }
+  if (src[i] === 'e' || src[i] === 'E') {
+    let j = i + 1;
+    if (src[j] === '+' || src[j] === '-') j++;
+    if (isDigit(src[j] ?? '')) {
+      isFloat = true;
+      i = j;
       while (i < n && isDigit(src[i] as string)) i++;
-      let isFloat = false;
-      if (src[i] === '.' && isDigit(src[i + 1] ?? '')) {
-        isFloat = true;
-        i++;
-        while (i < n && isDigit(src[i] as string)) i++;
-      }
-      if (src[i] === 'e' || src[i] === 'E') {
-        let j = i + 1;
-        if (src[j] === '+' || src[j] === '-') j++;
-        if (isDigit(src[j] ?? '')) {
-          isFloat = true;
-          i = j;
-          while (i < n && isDigit(src[i] as string)) i++;
-        }
-      }
-      const text = src.slice(start, i);
-      if (isFloat) {
-        toks.push({ t: 'float', s: text, n: Number(text), line, col, pos: start });
-      } else {
-        const b = BigInt(text);
-        if (b > I64_MAX) throw lexError(text, line, col);
-        const v = b <= 9007199254740991n ? Number(b) : b;
-        toks.push({ t: 'int', s: text, n: v, line, col, pos: start });
-      }
-      continue;
     }
-    if (isIdStart(c)) {
-      const start = i;
-      if (c === 'f' && src[i + 1] === '"') {
-        i += 2;
-        const startLine = line;
-        let body = '';
-        while (i < n && src[i] !== '"') {
-          if (src[i] === '\\' && i + 1 < n) {
-            body += src.slice(i, i + 2);
-            if (src[i + 1] === '\n') {
-              line++;
-              lineStart = i + 2;
-            }
-            i += 2;
-            continue;
-          }
-          if (src[i] === '\n') {
-            line++;
-            lineStart = i + 1;
-          }
-          body += src[i];
-          i++;
-        }
-        if (i >= n)
-          throw new MdhError(
-            'lex',
-            `That string's no' finished! Missin' closing quote at line ${startLine}`,
-            startLine,
-          );
-        i++;
-        toks.push({ t: 'fstr', s: body, line: startLine, col, pos: start });
-        continue;
+  }
+  st.i = i;
+  const text = src.slice(start, i);
+  const line = st.line;
+  if (isFloat) {
+    st.toks.push({ t: 'float', s: text, n: Number(text), line, col, pos: start });
+  } else {
+    const b = BigInt(text);
+    if (b > I64_MAX) throw lexError(text, line, col);
+    const v = b <= 9007199254740991n ? Number(b) : b;
+    st.toks.push({ t: 'int', s: text, n: v, line, col, pos: start });
+  }
+}
+
+/** An f-string `f"…"`: its raw body, split later by {@link splitFString}. */
+function lexFString(st: LexState, col: number): void {
+  const { src, n } = st;
+  const start = st.i;
+  let i = st.i + 2;
+  const startLine = st.line;
+  let body = '';
+  while (i < n && src[i] !== '"') {
+    if (src[i] === '\\' && i + 1 < n) {
+      body += src.slice(i, i + 2);
+      if (src[i + 1] === '\n') {
+        st.line++;
+        st.lineStart = i + 2;
       }
-      while (i < n && isIdPart(src[i] as string)) i++;
-      let word = src.slice(start, i);
-      if (word === '_') {
-        toks.push({ t: '_', s: '_', line, col, pos: start });
-        continue;
-      }
-      const alias = ALIASES[word];
-      if (alias !== undefined) word = alias;
-      toks.push({ t: KEYWORDS.has(word) ? word : 'ident', s: word, line, col, pos: start });
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      const start = i;
-      const startLine = line;
-      i++;
-      let raw = '';
-      while (i < n && src[i] !== c) {
-        if (src[i] === '\\' && i + 1 < n) {
-          if (src[i + 1] === '\n') {
-            line++;
-            lineStart = i + 2;
-          }
-          raw += src.slice(i, i + 2);
-          i += 2;
-          continue;
-        }
-        if (src[i] === '\n') {
-          line++;
-          lineStart = i + 1;
-        }
-        raw += src[i];
-        i++;
-      }
-      if (i >= n)
-        throw new MdhError('lex', `That string's no' finished! Missin' closing quote at line ${startLine}`, startLine);
-      i++;
-      toks.push({ t: 'str', s: unescapeStr(raw), line: startLine, col, pos: start });
-      continue;
-    }
-    const three = src.slice(i, i + 3);
-    if (THREE.includes(three)) {
-      toks.push({ t: three, s: three, line, col, pos: i });
-      i += 3;
-      continue;
-    }
-    const two = src.slice(i, i + 2);
-    if (TWO.includes(two)) {
-      toks.push({ t: two, s: two, line, col, pos: i });
       i += 2;
       continue;
     }
-    if (ONE.includes(c)) {
-      toks.push({ t: c, s: c, line, col, pos: i });
-      i++;
+    if (src[i] === '\n') {
+      st.line++;
+      st.lineStart = i + 1;
+    }
+    body += src[i];
+    i++;
+  }
+  if (i >= n)
+    throw new MdhError('lex', `That string's no' finished! Missin' closing quote at line ${startLine}`, startLine);
+  st.i = i + 1;
+  st.toks.push({ t: 'fstr', s: body, line: startLine, col, pos: start });
+}
+
+/** An identifier, keyword (aliases folded) or `_`. */
+function lexWord(st: LexState, col: number): void {
+  const { src, n } = st;
+  const start = st.i;
+  let i = st.i;
+  while (i < n && isIdPart(src[i] as string)) i++;
+  st.i = i;
+  let word = src.slice(start, i);
+  if (word === '_') {
+    st.toks.push({ t: '_', s: '_', line: st.line, col, pos: start });
+    return;
+  }
+  const alias = ALIASES[word];
+  if (alias !== undefined) word = alias;
+  st.toks.push({ t: KEYWORDS.has(word) ? word : 'ident', s: word, line: st.line, col, pos: start });
+}
+
+/** A string literal quoted with `q` (escapes resolved by unescapeStr). */
+function lexString(st: LexState, q: string, col: number): void {
+  const { src, n } = st;
+  const start = st.i;
+  const startLine = st.line;
+  let i = st.i + 1;
+  let raw = '';
+  while (i < n && src[i] !== q) {
+    if (src[i] === '\\' && i + 1 < n) {
+      if (src[i + 1] === '\n') {
+        st.line++;
+        st.lineStart = i + 2;
+      }
+      raw += src.slice(i, i + 2);
+      i += 2;
       continue;
     }
-    const cp = String.fromCodePoint(src.codePointAt(i) as number);
-    throw lexError(cp, line, col);
+    if (src[i] === '\n') {
+      st.line++;
+      st.lineStart = i + 1;
+    }
+    raw += src[i];
+    i++;
   }
-  toks.push({ t: 'eof', s: "end o' file", line, col: i - lineStart + 1, pos: i });
-  return toks;
+  if (i >= n)
+    throw new MdhError('lex', `That string's no' finished! Missin' closing quote at line ${startLine}`, startLine);
+  st.i = i + 1;
+  st.toks.push({ t: 'str', s: unescapeStr(raw), line: startLine, col, pos: start });
+}
+
+/** A one-, two- or three-character operator or punctuation; anything else is a lex error. */
+function lexOperator(st: LexState, c: string, col: number): void {
+  const { src, toks, line } = st;
+  const i = st.i;
+  const three = src.slice(i, i + 3);
+  if (THREE.includes(three)) {
+    toks.push({ t: three, s: three, line, col, pos: i });
+    st.i += 3;
+    return;
+  }
+  const two = src.slice(i, i + 2);
+  if (TWO.includes(two)) {
+    toks.push({ t: two, s: two, line, col, pos: i });
+    st.i += 2;
+    return;
+  }
+  if (ONE.includes(c)) {
+    toks.push({ t: c, s: c, line, col, pos: i });
+    st.i++;
+    return;
+  }
+  const cp = String.fromCodePoint(src.codePointAt(i) as number);
+  throw lexError(cp, line, col);
 }
 
 /** A piece of an f-string body: literal text or interpolation source. */

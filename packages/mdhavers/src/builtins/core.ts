@@ -107,8 +107,18 @@ function fnArg(name: string, f: Value): Value {
 
 /** Registers the core builtins. */
 export function registerCore(r: Registry): void {
-  const d = r.def.bind(r);
+  registerTypes(r);
+  registerNumbers(r);
+  registerStrings(r);
+  registerStringsMore(r);
+  registerLists(r);
+  registerHigherOrder(r);
+  registerTime(r);
+}
 
+/** SPEC.md §11.1: types and conversion. */
+function registerTypes(r: Registry): void {
+  const d = r.def.bind(r);
   // ---- 11.1 types and conversion ----
   d('whit_kind', 1, ([x]) => kindOf(x as Value));
   d('tae_string', 1, ([x]) => display(x as Value));
@@ -169,7 +179,11 @@ export function registerCore(r: Registry): void {
     }
     return false;
   });
+}
 
+/** SPEC.md §11.2: numbers. */
+function registerNumbers(r: Registry): void {
+  const d = r.def.bind(r);
   // ---- 11.2 numbers ----
   const rounding = (name: string, f: (x: number) => number) =>
     d(name, 1, ([x]) => {
@@ -239,7 +253,11 @@ export function registerCore(r: Registry): void {
     if (!isInt(v)) fail(`tae_hex() needs an integer, no' a ${kindOf(v)}`);
     return v < 0 ? (BigInt(v) + (1n << 64n)).toString(16) : v.toString(16);
   });
+}
 
+/** SPEC.md §11.3: strings (length, case, splitting and joining, searching). */
+function registerStrings(r: Registry): void {
+  const d = r.def.bind(r);
   // ---- 11.3 strings ----
   d('len', 1, ([x]) => {
     const v = x as Value;
@@ -295,6 +313,11 @@ export function registerCore(r: Registry): void {
     if (from === '') return to + chars(str).join(to) + (str === '' ? '' : to);
     return str.split(from).join(to);
   });
+}
+
+/** SPEC.md §11.3: strings (characters, slicing, repetition, words and lines). */
+function registerStringsMore(r: Registry): void {
+  const d = r.def.bind(r);
   d('chr', 1, ([n]) => {
     const v = n as Value;
     if (typeof v !== 'number') fail(`chr() needs an integer code point, no' a ${kindOf(v)}`);
@@ -354,7 +377,11 @@ export function registerCore(r: Registry): void {
     if (str.endsWith('\n')) ls.pop();
     return ls;
   });
+}
 
+/** SPEC.md §11.4: lists and dicts. */
+function registerLists(r: Registry): void {
+  const d = r.def.bind(r);
   // ---- 11.4 lists and dicts ----
   d('shove', 2, ([l, v]) => {
     argList('shove', l as Value).push(v as Value);
@@ -433,7 +460,10 @@ export function registerCore(r: Registry): void {
     if (bi < I64_MIN || bi > I64_MAX) fail('sumaw() integer overflow');
     return normBig(bi);
   });
+}
 
+/** SPEC.md §11.5: higher-order builtins (sync and async variants). */
+function registerHigherOrder(r: Registry): void {
   // ---- 11.5 higher-order builtins (sync and async variants) ----
   const hof = (
     name: string,
@@ -525,7 +555,11 @@ export function registerCore(r: Registry): void {
       return true;
     },
   );
+}
 
+/** SPEC.md §11.6: time. */
+function registerTime(r: Registry): void {
+  const d = r.def.bind(r);
   // ---- 11.6 time ----
   d('mono_ms', 0, () => Math.floor(monoMs()));
   d('mono_ns', 0, () => normBig(monoNs()));

@@ -165,9 +165,16 @@ function str(d: MDict, k: string): string | null {
 
 /** Registers the SDK-bound builtins. */
 export function registerSdk(r: Registry, interp: Interpreter, net: NetState): void {
-  const d = r.def.bind(r);
-  const da = r.defAsync.bind(r);
+  registerRtp(r);
+  registerSip(r);
+  registerDnsRecords(r, interp);
+  registerSrtp(r);
+  registerDtls(r, net);
+}
 
+/** RTP and RTCP (SPEC.md §13.6–13.7 contracts, @mdh/rtp seed helpers). */
+function registerRtp(r: Registry): void {
+  const d = r.def.bind(r);
   // ---- RTP / RTCP (SPEC.md §13.6–13.7 contracts, @mdh/rtp seed helpers) ----
   const seed = () => need('rtp').seedBuiltins;
   d('mdh_rtp_header', 6, ([seq, ts, ssrc, pt, marker, csrcs]) => {
@@ -199,7 +206,11 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
     return new MBytes(wrapSdk('rtcp_rr', () => seed().rtcp_rr(intish('rtcp_rr', ssrc as Value), reps)));
   });
   d('mdh_rtcp_parse_rr', 1, ([p]) => fromJs(seed().rtcp_parse_rr(asBytes(p as Value))));
+}
 
+/** SIP message parsing and SRV ordering. */
+function registerSip(r: Registry): void {
+  const d = r.def.bind(r);
   // ---- SIP ----
   d('mdh_sip_parse', 1, ([m]) => sipParse(m as Value));
   d('mdh_sip_order_srv', 1, ([l]) => {
@@ -214,7 +225,11 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
     for (let i = 0; i < sorted.length; i++) list[i] = (sorted[i] as { e: Value }).e;
     return list;
   });
+}
 
+/** DNS SRV and NAPTR (SPEC.md §12.4) via the @mdh/loop resolver. */
+function registerDnsRecords(r: Registry, interp: Interpreter): void {
+  const da = r.defAsync.bind(r);
   // ---- DNS SRV / NAPTR (SPEC.md §12.4) via the @mdh/loop resolver ----
   let resolver: Resolver | null = null;
   const getResolver = (): Resolver => {
@@ -265,7 +280,11 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
       return err(`dns_naptr() ${e instanceof Error ? e.message : String(e)}`, -1);
     }
   });
+}
 
+/** SRTP contexts (SPEC.md §12.9). */
+function registerSrtp(r: Registry): void {
+  const d = r.def.bind(r);
   // ---- SRTP (SPEC.md §12.9) ----
   const srtps = new Map<number, SrtpCtx>();
   let nextSrtp = 1;
@@ -334,7 +353,11 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
     });
   srtpOp('srtp_protect', true);
   srtpOp('srtp_unprotect', false);
+}
 
+/** DTLS configurations (SPEC.md §12.8); the handshake is registerDtlsHandshake. */
+function registerDtls(r: Registry, net: NetState): void {
+  const d = r.def.bind(r);
   // ---- DTLS (SPEC.md §12.8) ----
   const dtlsCfgs = new Map<number, DtlsCfg>();
   let nextDtls = 1;
@@ -368,6 +391,12 @@ export function registerSdk(r: Registry, interp: Interpreter, net: NetState): vo
     });
     return ok(id);
   });
+  registerDtlsHandshake(r, net, dtlsCfgs);
+}
+
+/** `dtls_handshake` (SPEC.md §12.8) over a UDP socket. */
+function registerDtlsHandshake(r: Registry, net: NetState, dtlsCfgs: Map<number, DtlsCfg>): void {
+  const da = r.defAsync.bind(r);
   da('dtls_handshake', 2, async ([h, sk]) => {
     const rec = net.sock('dtls_handshake', sk as Value);
     const id = argHandle('dtls_handshake', h as Value);

@@ -192,9 +192,15 @@ async function waitSliced(st: ThreadState, attempt: (sliceMs: number) => Promise
 
 /** Registers the concurrency builtins. */
 export function registerThreads(r: Registry, interp: Interpreter, st: ThreadState): void {
+  registerThreadLifecycle(r, interp, st);
+  registerLocks(r, st);
+  registerAtomicsAndChannels(r, st);
+}
+
+/** Threads: spawn (the function and its captured values cross as wire values), join, detach. */
+function registerThreadLifecycle(r: Registry, interp: Interpreter, st: ThreadState): void {
   const d = r.def.bind(r);
   const da = r.defAsync.bind(r);
-
   d('thread_spawn', 2, ([f, a]) => {
     const fv = f as Value;
     const av = a as Value;
@@ -269,7 +275,12 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
     t.h.detach();
     return null;
   });
+}
 
+/** Mutexes and condition variables. */
+function registerLocks(r: Registry, st: ThreadState): void {
+  const d = r.def.bind(r);
+  const da = r.defAsync.bind(r);
   d('mutex_new', 0, () => {
     const id = st.id('mutex');
     st.mutexes.set(id, new (loopMod().Mutex)());
@@ -325,7 +336,12 @@ export function registerThreads(r: Registry, interp: Interpreter, st: ThreadStat
     get('condvar_broadcast', st.condvars, c as Value, 'condvar').broadcast();
     return null;
   });
+}
 
+/** Atomic integers and channels. */
+function registerAtomicsAndChannels(r: Registry, st: ThreadState): void {
+  const d = r.def.bind(r);
+  const da = r.defAsync.bind(r);
   d('atomic_new', 1, ([n]) => {
     const id = st.id('atomic');
     st.atomics.set(id, new AtomicI64(bigVal('atomic_new', n as Value)));

@@ -70,7 +70,12 @@ export function registerTls(r: Registry, net: NetState): void {
     sessions.set(id, s);
     return ok(id);
   });
+  registerTlsConnect(r, net, sessions);
+  registerTlsIo(r, sessions);
+}
 
+/** `tls_connect`: runs the handshake over a connected TCP socket. */
+function registerTlsConnect(r: Registry, net: NetState, sessions: Map<number, TlsSession>): void {
   r.defAsync('tls_connect', 2, async ([t, sk]) => {
     const rec = net.sock('tls_connect', sk as Value);
     const id = argHandle('tls_connect', t as Value);
@@ -142,7 +147,10 @@ export function registerTls(r: Registry, net: NetState): void {
       return err(`tls_connect() ${e instanceof Error ? e.message : String(e)}`);
     }
   });
+}
 
+/** Application data over an established session, and closing it. */
+function registerTlsIo(r: Registry, sessions: Map<number, TlsSession>): void {
   r.defAsync('tls_send', 2, async ([t, b]) => {
     const buf = argBytes('tls_send', b as Value);
     const id = argHandle('tls_send', t as Value);
