@@ -9,7 +9,7 @@ import { ClientInviteTransaction } from '../transaction/client-invite.js';
 import { ClientNonInviteTransaction } from '../transaction/client-non-invite.js';
 import { ServerInviteTransaction } from '../transaction/server-invite.js';
 import { ServerNonInviteTransaction } from '../transaction/server-non-invite.js';
-import { type Timed, TimerQueues } from '../transaction/timer-queues.js';
+import { TimerQueues } from '../transaction/timer-queues.js';
 import type { TransactionTimers } from '../transaction/timers.js';
 import type { TransactionOutput } from '../transaction/types.js';
 import {
@@ -22,123 +22,36 @@ import {
 } from '../transport/transport.js';
 import { type SipTraceEvent, traceMessage } from './observability.js';
 import { pooledRandom } from './random.js';
+import {
+  type AnyClientTx,
+  type AnyServerTx,
+  type ClientEntry,
+  flatKey,
+  framing,
+  MTU_LIMIT,
+  noop,
+  type ServerEntry,
+  ServerRequest,
+  tryingBuilder,
+} from './stack-entries.js';
+import type {
+  ClientRequest,
+  ClientRequestHandlers,
+  IncomingRequest,
+  SendTarget,
+  SipStackOptions,
+  SipStackStats,
+} from './stack-types.js';
 
-/** Where a request is sent: a transport and a peer (result of target selection, RFC 3263). */
-export interface SendTarget {
-  transport: SipTransport;
-  peer: Peer;
-  /** Stream flow to reuse (responses, in-dialog requests over the same connection). */
-  flow?: string;
-}
-
-/** Why a client transaction ended without a final response. */
-export type ClientFailure = 'timeout' | 'transport';
-
-/** Callbacks of a client transaction. */
-export interface ClientRequestHandlers {
-  /** Every response passed up (provisional and final; several 2xx when forked). */
-  onResponse(res: SipResponse): void;
-  /** Timer B/F fired or the transport failed (RFC 3261 §8.1.3.1: treat as 408 / 503). */
-  onFailure?(why: ClientFailure): void;
-}
-
-/** A client transaction as seen by its user. */
-export interface ClientRequest {
-  /** The request as sent (with its Via). */
-  readonly request: SipRequest;
-  /** Where it went. */
-  readonly target: SendTarget;
-}
-
-/** An incoming request with its server transaction; answer it with {@link IncomingRequest.respond}. */
-export interface IncomingRequest {
-  readonly request: SipRequest;
-  /** Source and transport it arrived on. */
-  readonly source: Peer;
-  readonly transport: SipTransport;
-  readonly flow?: string;
-  /** Sends a response through the server transaction (RFC 3261 §17.2); returns the bytes as sent. */
-  respond(res: SipResponse): Uint8Array;
-  /** Convenience: builds the response with createResponse and sends it. */
-  reply(status: number, opts?: Parameters<typeof createResponse>[2]): SipResponse;
-  /** Whether a final response was sent. */
-  readonly answered: boolean;
-}
-
-/** Options of {@link SipStack}. */
-export interface SipStackOptions {
-  loop: Loop;
-  transports: SipTransport[];
-  timers?: Partial<TransactionTimers>;
-  /** Value of the User-Agent/Server header (omitted when empty). */
-  userAgent?: string;
-  /** Largest message accepted (default 65535 bytes). */
-  maxMessageBytes?: number;
-  /** Cap on live transactions; new requests beyond it get 503 (default 50 000). */
-  maxTransactions?: number;
-  /** Address to advertise in Via/Contact when bound to a wildcard address. */
-  advertisedAddress?: string;
-}
-
-/** Counters of the stack. */
-export interface SipStackStats {
-  requestsIn: number;
-  responsesIn: number;
-  retransmissionsIn: number;
-  parseErrors: number;
-  strayResponses: number;
-  clientTransactions: number;
-  serverTransactions: number;
-  timeouts: number;
-  callbackErrors: number;
-}
-
-type AnyServerTx = ServerInviteTransaction<SipRequest> | ServerNonInviteTransaction<SipRequest>;
-type AnyClientTx = ClientInviteTransaction<SipResponse> | ClientNonInviteTransaction<SipResponse>;
-
-interface ServerEntry extends Timed {
-  tx: AnyServerTx;
-  key: string;
-  target: SendTarget;
-  onAck?: (ack: SipRequest) => void;
-  onCancel?: (() => void) | undefined;
-  onTimeout?: () => void;
-}
-
-interface ClientEntry extends Timed {
-  tx: AnyClientTx;
-  key: string;
-  handlers: ClientRequestHandlers;
-  target: SendTarget;
-}
-
-const noop = (): void => {};
-
-/**
- * A transaction key as a flat string. The parts are slices of the received message's text; a key built by
- * concatenation is a tree over those slices and would keep the whole message alive while the transaction
- * waits out Timer L/J (32 s): the key stored with a transaction is a flat copy.
- */
-function flatKey(s: string): string {
-  // slicing a concatenation flattens it first (a fresh flat copy); the result cannot be optimized away
-  return `${s} `.slice(0, -1);
-}
-
-/** The 100 Trying of an INVITE (§17.2.1), built only when the 200 ms pass without an answer. */
-function tryingBuilder(req: SipRequest): () => Uint8Array {
-  return () => serializeMessage(createResponse(req, 100));
-}
-
-const MTU_LIMIT = 1300; // RFC 3261 §18.1.1: MTU (1500) − 200 bytes
-
-/**
- * How a packet's bytes are framed: TCP/TLS are byte streams (Content-Length mandatory, RFC 3261
- * §18.3), while UDP datagrams and WebSocket messages (RFC 7118 §5: one SIP message per WebSocket
- * message) carry exactly one message, so a missing Content-Length means "to the end".
- */
-function framing(t: { reliable: boolean; protocol: string }): 'stream' | 'datagram' {
-  return t.reliable && t.protocol !== 'ws' && t.protocol !== 'wss' ? 'stream' : 'datagram';
-}
+export type {
+  ClientFailure,
+  ClientRequest,
+  ClientRequestHandlers,
+  IncomingRequest,
+  SendTarget,
+  SipStackOptions,
+  SipStackStats,
+} from './stack-types.js';
 
 /**
  * The transaction and transport layers of RFC 3261 (§17, §18) joined: parses what the transports receive,
@@ -668,41 +581,5 @@ export class SipStack {
     this.client.clear();
     this.server.clear();
     await Promise.all(this.transports.map((t) => t.close()));
-  }
-}
-
-/** The {@link IncomingRequest} the stack hands to its user (one object per new request, no closures). */
-class ServerRequest implements IncomingRequest {
-  readonly request: SipRequest;
-  readonly source: Peer;
-  readonly transport: SipTransport;
-  readonly flow?: string;
-  answered = false;
-  /** @internal */
-  readonly _stack: SipStack;
-  /** @internal */
-  readonly _entry: ServerEntry;
-
-  constructor(stack: SipStack, e: ServerEntry, req: SipRequest, p: InboundPacket) {
-    this._stack = stack;
-    this._entry = e;
-    this.request = req;
-    this.source = p.source;
-    this.transport = p.transport;
-    if (p.flow !== undefined) this.flow = p.flow;
-  }
-
-  respond(res: SipResponse): Uint8Array {
-    if (this.answered && !(res.status >= 200 && res.status < 300 && this.request.method === 'INVITE')) {
-      throw new Error(`request ${this.request.method} already has a final response`);
-    }
-    if (res.status >= 200) this.answered = true;
-    return this._stack._respond(this._entry, res);
-  }
-
-  reply(status: number, opts?: Parameters<typeof createResponse>[2]): SipResponse {
-    const res = createResponse(this.request, status, opts);
-    this.respond(res);
-    return res;
   }
 }
