@@ -127,6 +127,9 @@ describe('pnpm sim: deterministic calls on one manual clock', () => {
       ['--calls', '3', '--loss', '0.1', '--seed', '1', '--bogus'],
       ['--calls', '3', '--calls', '4', '--loss', '0.1', '--seed', '1'],
       ['--calls', '3', '--loss', '0.1', '--seed'],
+      ['--calls', '3', '--loss', '0.1', '--seed', '1', '--seeds', '0'],
+      ['--calls', '3', '--loss', '0.1', '--seed', '1', '--seeds', '2', '--trace', 'x.txt'],
+      ['--calls', '3', '--loss', '0.1', '--seed', '4294967295', '--seeds', '2'],
     ];
     const write = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
