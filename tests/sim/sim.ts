@@ -65,7 +65,10 @@ export interface SimOptions {
   delayMs?: number;
   /** Seconds of audio each way (default 10). */
   durationS?: number;
-  /** Virtual ms between call starts (default 10; calls overlap). */
+  /**
+   * Virtual ms between call starts (default 50: with 10 s of audio about 200 calls overlap; 10 makes 1,000 calls
+   * all concurrent, which costs memory — 4 AES-GCM SRTP keys of 66 kB each per side — more than it tests).
+   */
   intervalMs?: number;
   /** A call not finished this long (virtual ms) after it started fails with `deadline` (default duration + 120 s). */
   maxCallMs?: number;
@@ -745,6 +748,8 @@ class Simulation {
       if (st) this.rtpSent += st.sent.packets;
     }
     this.callEvent(c, ok ? 'completed' : 'failed');
+    // a finished call's sessions (and their SRTP key slots) can go: only the counters above are kept
+    if (ok) c.a.session = c.b.session = undefined;
   }
 
   fail(c: SimCall, kind: SimFailureKind, message: string): void {
@@ -756,6 +761,7 @@ class Simulation {
     // clean up: media closed, the call hung up (best effort)
     this.closeLeg(c.a, kind);
     this.closeLeg(c.b, kind);
+    c.a.session = c.b.session = undefined;
     c.hangupSent = true;
     if (c.callerCall && c.callerCall.state !== 'ended') void c.callerCall.hangup();
   }
@@ -819,7 +825,7 @@ export const SIM_DEFAULTS = {
   jitterMs: 5,
   delayMs: 20,
   durationS: 10,
-  intervalMs: 10,
+  intervalMs: 50,
 } as const;
 
 /** Runs `o.calls` calls on one manual clock over a seeded network; see the module comment. */
