@@ -103,6 +103,18 @@ describe('pnpm sim: deterministic calls on one manual clock', () => {
     }, 120_000);
   }
 
+  it('seed 20 (calls 10 ms apart): a DTLS client keyed 11 s after the server still gets its audio and digits', async () => {
+    // found by the 100-seed sweep: the caller's 10 s of audio had ended before the callee was keyed, so the callee
+    // never heard it and never sent its digits (dtmf-mismatch). The duration now counts from hearing the other side.
+    const lines: string[] = [];
+    const r = await runSimulation({ calls: 20, seed: 20, intervalMs: 10, ...ROUGH, onTrace: (l) => lines.push(l) });
+    accounted(r);
+    expect(r.first_failures).toEqual([]);
+    const at = (what: string) => Number(lines.find((l) => l.endsWith(what) || l.includes(`${what} `))?.split(' ')[0]);
+    expect(at('call 9 b secure') - at('call 9 a secure')).toBeGreaterThan(5_000_000); // µs
+    expect(lines.filter((l) => / call 9 a dtmf /.test(l))).toHaveLength(3);
+  }, 120_000);
+
   it('a network that loses almost everything: calls fail with typed reasons in bounded virtual time', async () => {
     const r = await runSimulation({ calls: 5, seed: 2, loss: 0.9, durationS: 2, maxCallMs: 60_000 });
     accounted(r);

@@ -275,6 +275,8 @@ class Leg {
   framesSent = 0;
   audioDone = false;
   framesToKeyedPeer = 0;
+  /** Frames sent since this side first heard the other. */
+  framesCounted = 0;
   /** The other side of the call. */
   peer!: Leg;
   audioFrames = 0;
@@ -578,7 +580,11 @@ class Simulation {
     // what the peer can decrypt: frames sent once it is keyed (the simulation knows both sides)
     if (leg.peer.secureAt !== undefined) leg.framesToKeyedPeer++;
     this.flush(leg);
-    if (leg.framesSent < this.frames) this.heap.push(this.clock.now() + FRAME_MS, leg.tick);
+    // The duration counts from when this side hears the other (both are keyed then: DTLS-SRTP keys both directions
+    // in one handshake). A side keyed first — the DTLS server, or a client whose last flight was lost — keeps sending
+    // until then, so that a slow handshake still gets its full duration of audio across (bounded by maxCallMs).
+    if (leg.audioFrames > 0) leg.framesCounted++;
+    if (leg.framesCounted < this.frames) this.heap.push(this.clock.now() + FRAME_MS, leg.tick);
     else {
       leg.audioDone = true;
       const c = leg.call;
@@ -718,9 +724,6 @@ class Simulation {
       [c.a, c.b],
       [c.b, c.a],
     ] as const) {
-      if (leg.digits !== other.digitsToSend) {
-        return ['dtmf-mismatch', `${leg.name} received "${leg.digits}", sent "${other.digitsToSend}"`];
-      }
       // half of what the network should have delivered of the frames sent once this side was keyed
       const want = Math.floor(0.5 * (1 - this.o.loss) * other.framesToKeyedPeer);
       if (leg.audioFrames < want || leg.audioFrames === 0) {
@@ -728,6 +731,14 @@ class Simulation {
           'audio-short',
           `${leg.name} decoded ${leg.audioFrames} frames (${leg.concealed} concealed) of ${other.framesToKeyedPeer} sent after it was keyed, wanted ≥ ${want}`,
         ];
+      }
+    }
+    for (const [leg, other] of [
+      [c.a, c.b],
+      [c.b, c.a],
+    ] as const) {
+      if (leg.digits !== other.digitsToSend) {
+        return ['dtmf-mismatch', `${leg.name} received "${leg.digits}", sent "${other.digitsToSend}"`];
       }
     }
     return undefined;
