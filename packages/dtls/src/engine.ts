@@ -97,7 +97,8 @@ export class DtlsEngine extends DtlsServerFlights {
         this.retransmitRequested = false;
         if (now - this.lastFlightSentAt >= Math.min(250, this.rto / 4)) {
           this.stats.retransmits++;
-          this.sendFlight(now);
+          // RFC 6347 §4.2.4: once connected our flight is the last one: resent on request, never on a timer
+          this.sendFlight(now, this.state !== 'connected');
         }
       }
     } catch (e) {

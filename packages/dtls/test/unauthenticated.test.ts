@@ -145,6 +145,17 @@ describe('no unauthenticated input ends an established association (RFC 6347 §4
     stillWorks(client, server, now + 1002);
   });
 
+  it('the last flight resent on request is not then retransmitted on a timer (RFC 6347 §4.2.4)', () => {
+    // found by `pnpm sim`: after one retransmitted flight 5 the server resent flight 6 every 2 s until it closed
+    const { server, now, flight5 } = connectedPair();
+    for (const d of flight5) server.handleInput(d, now + 1000);
+    expect(drain(server).datagrams.length).toBeGreaterThan(0);
+    for (const t of [2_000, 5_000, 10_000, 30_000, 60_000]) {
+      server.handleTimeout(now + t);
+      expect(drain(server).datagrams, `at +${t} ms`).toEqual([]);
+    }
+  });
+
   it('2,000 random epoch-0 and epoch-1 records with valid headers do not disturb the association', () => {
     const { client, server, now } = connectedPair();
     const rand = rng(99);

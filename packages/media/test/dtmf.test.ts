@@ -152,6 +152,20 @@ describe('DtmfSender (§2.5.1)', () => {
     expect(tx.poll(75, 600)).toBeUndefined();
     expect(tx.nextDeadline()).toBe(80);
   });
+  it('fractional times: polling at the deadline sends one update, then waits (pnpm sim seed 13 hung here)', () => {
+    // found by `pnpm sim --calls 20 --loss 0.2 --dup 0.1 --reorder 0.3 --seed 13`: (now - start) / 20 rounds down to
+    // 2.999… while start + 3 · 20 rounds to now, so the update was due again at once, for ever
+    const start = 4040.0973177835463;
+    const tx = new DtmfSender();
+    tx.enqueue('3', start);
+    expect(tx.poll(start, 0)?.event.duration).toBe(0);
+    const now = 4100.097317783546;
+    expect(now - start).toBeLessThan(60); // the floating-point case itself
+    const got: number[] = [];
+    for (let p = tx.poll(now, 480); p && got.length < 10; p = tx.poll(now, 480)) got.push(p.event.duration);
+    expect(got).toEqual([480]);
+    expect(tx.nextDeadline()).toBeGreaterThan(now);
+  });
   it('keeps a new event after the previous one when the media clock did not move', () => {
     const tx = new DtmfSender({ gapMs: 0 });
     tx.enqueue('12', 0);

@@ -76,6 +76,24 @@ describe('SimNetwork', () => {
     expect(x.net.digest()).toBe(fnv1a64(x.net.trace.map((r) => `${SimNetwork.formatRecord(r)}\n`).join('')));
   });
 
+  it('digest: false keeps no digest but the same deliveries and trace callbacks', () => {
+    const clock = new ManualClock(0);
+    const seen: string[] = [];
+    const net = new SimNetwork({
+      seed: 7,
+      clock,
+      link: { delayMs: 10 },
+      digest: false,
+      onTrace: (r) => seen.push(r.kind),
+    });
+    net.send('a:1', 'b:2', new Uint8Array([1, 2, 3]));
+    expect(net.digest()).toBe('');
+    expect(seen).toEqual(['send']);
+    clock.set(net.nextDeliveryAt() ?? 0);
+    expect(net.poll()?.data).toEqual(new Uint8Array([1, 2, 3]));
+    expect(seen).toEqual(['send', 'deliver']);
+  });
+
   it('different seeds give different traces and digests', () => {
     const digests = new Set([1, 2, 3, 4, 5].map((s) => run(s, ROUGH, 200).net.digest()));
     expect(digests.size).toBe(5);

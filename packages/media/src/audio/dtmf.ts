@@ -289,7 +289,11 @@ export class DtmfSender {
     }
     if (nowMs < s.nextAt) return undefined;
     if (s.kind === 'tone') {
-      const steps = Math.floor((nowMs - s.start) / this.intervalMs);
+      let steps = Math.floor((nowMs - s.start) / this.intervalMs);
+      // In floating point the quotient can round down while start + (steps + 1) · interval rounds to `nowMs` (e.g.
+      // start 4040.0973177835463, now 4100.097317783546): the next update must lie after now, or a caller polling
+      // until undefined never stops.
+      if (s.start + (steps + 1) * this.intervalMs <= nowMs) steps++;
       const elapsed = Math.min(s.total, Math.round((steps * this.intervalMs * this.rate) / 1000));
       const inSegment = elapsed - s.segmentStart;
       if (inSegment > MAX_EVENT_DURATION || (inSegment === MAX_EVENT_DURATION && elapsed < s.total)) {

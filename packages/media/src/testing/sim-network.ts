@@ -92,6 +92,11 @@ export interface SimNetworkOptions {
   keepTrace?: boolean;
   /** Called with each trace record as it happens (e.g. to hash it). */
   onTrace?: (record: SimTraceRecord) => void;
+  /**
+   * Keep the FNV-1a digest of the trace (default true). A driver that hashes its own trace (e.g. with `onTrace`)
+   * turns it off to save formatting every record; {@link SimNetwork.digest} then returns `''`.
+   */
+  digest?: boolean;
 }
 
 /** What happened to a datagram. */
@@ -160,6 +165,7 @@ export class SimNetwork {
   private readonly maxInFlight: number;
   private readonly keepTrace: boolean;
   private readonly onTrace: ((r: SimTraceRecord) => void) | undefined;
+  private readonly hashing: boolean;
   private readonly heap: InFlight[] = [];
   private ids = 0;
   private orders = 0;
@@ -174,6 +180,7 @@ export class SimNetwork {
     this.maxInFlight = o.maxInFlight ?? 100_000;
     this.keepTrace = o.keepTrace ?? false;
     this.onTrace = o.onTrace;
+    this.hashing = o.digest ?? true;
   }
 
   /** Sets the impairments of datagrams from `from` to `to` (one direction). */
@@ -251,8 +258,12 @@ export class SimNetwork {
     return d;
   }
 
-  /** The FNV-1a 64-bit digest (16 hex digits) of every trace record so far, each formatted by {@link SimNetwork.formatRecord} plus a newline, in order. */
+  /**
+   * The FNV-1a 64-bit digest (16 hex digits) of every trace record so far, each formatted by
+   * {@link SimNetwork.formatRecord} plus a newline, in order; `''` when the `digest` option is false.
+   */
   digest(): string {
+    if (!this.hashing) return '';
     return this.hHi.toString(16).padStart(8, '0') + this.hLo.toString(16).padStart(8, '0');
   }
 
@@ -264,7 +275,7 @@ export class SimNetwork {
   private record(r: SimTraceRecord): void {
     if (this.keepTrace) this.trace.push(r);
     this.onTrace?.(r);
-    [this.hHi, this.hLo] = fnv1a64Update(this.hHi, this.hLo, `${SimNetwork.formatRecord(r)}\n`);
+    if (this.hashing) [this.hHi, this.hLo] = fnv1a64Update(this.hHi, this.hLo, `${SimNetwork.formatRecord(r)}\n`);
   }
 
   private schedule(d: InFlight): void {
