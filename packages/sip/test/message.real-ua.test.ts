@@ -267,7 +267,10 @@ describe('zero-copy scanning of parsed octets', () => {
     expect(eager.routes.map((r) => [r.uriText, r.displayName, r.params])).toEqual(
       lazy.routes.map((r) => [r.uriText, r.displayName, r.params]),
     );
-    expect(eager.routes.map((r) => (r.uri.kind === 'sip' ? r.uri.host : r.uri.kind))).toEqual(['p1.example.com', 'p2.example.com']);
+    expect(eager.routes.map((r) => (r.uri.kind === 'sip' ? r.uri.host : r.uri.kind))).toEqual([
+      'p1.example.com',
+      'p2.example.com',
+    ]);
     const bad = parseMessage(invite('Route: <sip:p1.example.com;lr\n'));
     expect(() => bad.routes).toThrow(SipParseError);
   });
