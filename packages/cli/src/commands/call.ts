@@ -1,4 +1,4 @@
-import { createLoop } from '@mdh/loop';
+import { createLoop, type Loop } from '@mdh/loop';
 import { dominantFrequency, MediaError, ToneGenerator, tryReadWav, WavError, writeWav } from '@mdh/media';
 import {
   type Call,
@@ -193,88 +193,11 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     report.status = 200;
     report.reason = 'OK';
     report.setupMs = Math.round(call.setupMs * 100) / 100;
-    const media = call.media!;
-    const { codec, clockRate, ptimeMs } = media.session;
-    report.codec = codec;
-    // What comes back: the first 2 s of decoded audio for the frequency heard, and all of it for --record.
-    const heard: number[] = [];
-    const recorded: Int16Array[] = [];
-    const record = o.onRecording !== undefined;
-    media.on('audio', (e) => {
-      if (record && (recorded.length > 0 || !e.concealed)) recorded.push(e.pcm.slice());
-      if (e.concealed) return;
-      for (let i = 0; i < e.pcm.length && heard.length < 16000; i++) heard.push(e.pcm[i]!);
-    });
-    let ended = false;
-    call.on('ended', () => {
-      ended = true;
-    });
-    const t0 = Date.now();
-    const tone = new ToneGenerator({ frequency: o.toneHz ?? 440 });
-    const frame = new Int16Array((ptimeMs * clockRate) / 1000);
-    const play = o.play;
-    let played = 0;
-    const sender = loop.every(ptimeMs, () => {
-      if (ended || media.state === 'closed') return;
-      if (play) {
-        if (played >= play.length) return;
-        frame.fill(0);
-        frame.set(play.subarray(played, played + frame.length));
-        played += frame.length;
-      } else tone.fill(frame);
-      media.sendAudio(frame);
-    });
-    const digits = o.dtmf;
-    const dtmf = digits
-      ? loop.after(1000, () => {
-          if (ended || media.state !== 'active') return;
-          try {
-            media.sendDtmf(digits);
-            report.dtmfSent = digits;
-          } catch (e) {
-            report.dtmfError = e instanceof Error ? e.message : String(e);
-          }
-        })
-      : undefined;
-    const ms = Math.max(0, (o.durationS ?? 5) * 1000);
-    await new Promise<void>((resolve) => {
-      const stop = setInterval(() => {
-        if (ended || o.signal?.aborted || Date.now() - t0 >= ms) {
-          clearInterval(stop);
-          resolve();
-        }
-      }, 10);
-    });
-    loop.cancel(sender);
-    if (dtmf !== undefined) loop.cancel(dtmf);
-    await new Promise((r) => setTimeout(r, o.drainMs ?? 300));
-    report.durationS = Math.round((Date.now() - t0) / 100) / 10;
-    report.media = {
-      ...callMediaReport(media.stats()),
-      receivedToneHz: heard.length >= 800 ? Math.round(dominantFrequency(heard, clockRate) * 100) / 100 : 0,
-    };
-    if (!ended) report.byeStatus = await call.hangup();
-    if (o.onRecording) o.onRecording(concatPcm(recorded));
+    await runCallMedia(o, loop, call, report);
     report.ok = true;
   } catch (e) {
-    if (e instanceof CallSetupError) {
-      invite.cancel();
-      report.status = 0;
-      report.reason = e.message;
-      report.error = e.code;
-    } else if (e instanceof SipCallError) {
-      report.status = e.status;
-      report.reason = e.message.replace(/^\d+ /, '');
-      // a transport failure is a 503 (RFC 3261 §8.1.3.1): the probes tell why (refused, TLS handshake)
-      const why = e.status === 503 && !e.response ? await o.refused : undefined;
-      if (why) Object.assign(report, { status: 0, reason: why.message, error: why.code });
-    } else {
-      report.status = report.status || 500;
-      report.reason = e instanceof Error ? e.message : String(e);
-      // no media port (e.g. --rtp-ports all in use): no INVITE was sent
-      if (e instanceof MediaError) Object.assign(report, { status: 0, error: e.code });
-      report.ok = false;
-    }
+    if (e instanceof CallSetupError) invite.cancel();
+    await reportCallFailure(o, report, e);
   } finally {
     await ua.close();
     // the media's last datagrams (RTCP BYE) leave before the loop stops
@@ -282,6 +205,96 @@ export async function placeCall(o: CallOptions): Promise<CallReport> {
     loop.stop();
   }
   return report;
+}
+
+/**
+ * The answered call: the tone (or `--play`) and `--dtmf` go out, what comes back is heard (and recorded), until
+ * the duration, the far end's BYE or the signal; then the media report and our BYE.
+ */
+async function runCallMedia(o: CallOptions, loop: Loop, call: Call, report: CallReport): Promise<void> {
+  const media = call.media!;
+  const { codec, clockRate, ptimeMs } = media.session;
+  report.codec = codec;
+  // What comes back: the first 2 s of decoded audio for the frequency heard, and all of it for --record.
+  const heard: number[] = [];
+  const recorded: Int16Array[] = [];
+  const record = o.onRecording !== undefined;
+  media.on('audio', (e) => {
+    if (record && (recorded.length > 0 || !e.concealed)) recorded.push(e.pcm.slice());
+    if (e.concealed) return;
+    for (let i = 0; i < e.pcm.length && heard.length < 16000; i++) heard.push(e.pcm[i]!);
+  });
+  let ended = false;
+  call.on('ended', () => {
+    ended = true;
+  });
+  const t0 = Date.now();
+  const tone = new ToneGenerator({ frequency: o.toneHz ?? 440 });
+  const frame = new Int16Array((ptimeMs * clockRate) / 1000);
+  const play = o.play;
+  let played = 0;
+  const sender = loop.every(ptimeMs, () => {
+    if (ended || media.state === 'closed') return;
+    if (play) {
+      if (played >= play.length) return;
+      frame.fill(0);
+      frame.set(play.subarray(played, played + frame.length));
+      played += frame.length;
+    } else tone.fill(frame);
+    media.sendAudio(frame);
+  });
+  const digits = o.dtmf;
+  const dtmf = digits
+    ? loop.after(1000, () => {
+        if (ended || media.state !== 'active') return;
+        try {
+          media.sendDtmf(digits);
+          report.dtmfSent = digits;
+        } catch (e) {
+          report.dtmfError = e instanceof Error ? e.message : String(e);
+        }
+      })
+    : undefined;
+  const ms = Math.max(0, (o.durationS ?? 5) * 1000);
+  await new Promise<void>((resolve) => {
+    const stop = setInterval(() => {
+      if (ended || o.signal?.aborted || Date.now() - t0 >= ms) {
+        clearInterval(stop);
+        resolve();
+      }
+    }, 10);
+  });
+  loop.cancel(sender);
+  if (dtmf !== undefined) loop.cancel(dtmf);
+  await new Promise((r) => setTimeout(r, o.drainMs ?? 300));
+  report.durationS = Math.round((Date.now() - t0) / 100) / 10;
+  report.media = {
+    ...callMediaReport(media.stats()),
+    receivedToneHz: heard.length >= 800 ? Math.round(dominantFrequency(heard, clockRate) * 100) / 100 : 0,
+  };
+  if (!ended) report.byeStatus = await call.hangup();
+  if (o.onRecording) o.onRecording(concatPcm(recorded));
+}
+
+/** Fills the report of a call that failed: set-up error, SIP final response, or a local error. */
+async function reportCallFailure(o: CallOptions, report: CallReport, e: unknown): Promise<void> {
+  if (e instanceof CallSetupError) {
+    report.status = 0;
+    report.reason = e.message;
+    report.error = e.code;
+  } else if (e instanceof SipCallError) {
+    report.status = e.status;
+    report.reason = e.message.replace(/^\d+ /, '');
+    // a transport failure is a 503 (RFC 3261 §8.1.3.1): the probes tell why (refused, TLS handshake)
+    const why = e.status === 503 && !e.response ? await o.refused : undefined;
+    if (why) Object.assign(report, { status: 0, reason: why.message, error: why.code });
+  } else {
+    report.status = report.status || 500;
+    report.reason = e instanceof Error ? e.message : String(e);
+    // no media port (e.g. --rtp-ports all in use): no INVITE was sent
+    if (e instanceof MediaError) Object.assign(report, { status: 0, error: e.code });
+    report.ok = false;
+  }
 }
 
 function concatPcm(frames: Int16Array[]): Int16Array {

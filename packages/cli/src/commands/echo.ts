@@ -161,42 +161,12 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
       port: o.port ?? 5060,
       ...(o.tls ? { tls: o.tls } : {}),
     }));
-  const transports: SipTransport[] = [transport, ...(o.extraTransports ?? [])];
-  const authServer = o.auth
-    ? new DigestServer({
-        realm: 'mdh',
-        lookup: (u) => (u === o.auth!.username ? o.auth!.password : undefined),
-        algorithms: ['MD5'],
-      })
-    : undefined;
   const media = o.media !== false;
-  // The user agent opens each call's media (answering the offer, or offering for a late offer); the echo works on
-  // the raw path: no jitter buffer, no decoding (DTMF events still come). Hold (a=sendonly from the caller) stops
-  // the echo in the session itself (RFC 3264 §8.4).
-  const ua = new UserAgent({
-    transports,
-    user: 'echo',
-    ...(authServer ? { authServer, registrar: true } : o.registrar ? { registrar: true } : {}),
-    ...(media
-      ? {
-          media: {
-            accept: o.srtp ?? 'any',
-            ...(o.srtp && o.srtp !== 'any' ? { srtp: o.srtp } : {}),
-            ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
-            ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
-            ...(o.codecs ? { codecs: o.codecs } : {}),
-            ...o.mediaChoice,
-            session: { decodeAudio: false },
-          },
-        }
-      : {}),
-  });
+  const ua = echoUserAgent(o, [transport, ...(o.extraTransports ?? [])], media);
   const trace = o.trace;
   if (trace) ua.stack.onTrace = (e) => trace(formatTrace(e));
   const totals: EchoTotals = { calls: 0, answered: 0, rejected: 0, failed: 0, registrations: 0, packetsEchoed: 0 };
-  const noMediaCrypto = makeSdesCrypto();
-  const noMediaAnswers = new Map<string, ReturnType<typeof answerSdpOffer>>();
-  const modeCache = new Map<string, SrtpMode>();
+  const answerNoMedia = noMediaAnswerer(o, host);
   let seq = 0;
   ua.stack.onError = () => {};
   ua.on('invite', (inv: IncomingCall) => {
@@ -216,33 +186,105 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
     let call: Call;
     try {
       // RFC 3262: a caller that supports 100rel gets the answer early, in a reliable 183 (early media)
-      call = await inv.answer({ earlyMedia: true, onMedia: echo });
+      call = await inv.answer({ earlyMedia: true, onMedia: echoMedia });
     } catch (e) {
       if (e instanceof SdpNegotiationError) totals.rejected++;
       else if (!inv.cancelled) totals.failed++;
       return;
     }
     totals.answered++;
-    track(call, n, call.media?.stats().keying ?? 'none', call.media);
+    trackCall(o, totals, call, n, call.media?.stats().keying ?? 'none', call.media);
   };
-  /** Echoes a call's audio and telephone-events back from their own buffers (digits: the call's dtmf event). */
-  const echo = (m: MediaChannel): void => {
-    const pt = m.session.payloadType;
-    const te = m.session.telephoneEventPt;
-    m.on('rtp', (e) => {
-      const p = e.packet.payloadType;
-      // The decrypted packet goes back from its own buffer: our SSRC and sequence number written in place,
-      // protected straight into the datagram sent (nothing goes out while our direction does not send).
-      if (p === pt || p === te) m.echoRtp(e.bytes);
-    });
-  };
-  /**
-   * Signalling only (`--no-media`, load tests): a valid answer whose media goes to the discard port. Offers that
-   * differ only in their o= line (a load generator's) get the same answer: it is computed once. A late offer gets
-   * our offer of the --srtp mode (plain RTP for `any`) in the 200.
-   */
+  /** Signalling only (`--no-media`, load tests): the answer of {@link noMediaAnswerer}, early when 100rel allows. */
   const answerWithoutMedia = (inv: IncomingCall, n: number): void => {
     const offer = inv.remoteSdp;
+    const a = answerNoMedia(offer);
+    if (a instanceof Error) {
+      inv.reject(a instanceof SdpNegotiationError ? 488 : 400);
+      totals.rejected++;
+      return;
+    }
+    if (inv.cancelled) return;
+    if (inv.reliableProvisionals && offer !== undefined) inv.ring(183, { sdp: a.sdp });
+    inv.answer(a.sdp).then(
+      (call) => {
+        totals.answered++;
+        trackCall(o, totals, call, n, a.mode, undefined);
+      },
+      () => {
+        totals.failed++;
+      },
+    );
+  };
+  if (ua.registrar) countRegistrations(ua.registrar, totals);
+  return {
+    ua,
+    transport,
+    host: transport.localAddress,
+    port: transport.localPort,
+    totals,
+    stop: () => ua.close(),
+  };
+}
+
+/**
+ * The echo's user agent. It opens each call's media (answering the offer, or offering for a late offer); the echo
+ * works on the raw path: no jitter buffer, no decoding (DTMF events still come). Hold (a=sendonly from the caller)
+ * stops the echo in the session itself (RFC 3264 §8.4).
+ */
+function echoUserAgent(o: EchoOptions, transports: SipTransport[], media: boolean): UserAgent {
+  const authServer = o.auth
+    ? new DigestServer({
+        realm: 'mdh',
+        lookup: (u) => (u === o.auth!.username ? o.auth!.password : undefined),
+        algorithms: ['MD5'],
+      })
+    : undefined;
+  return new UserAgent({
+    transports,
+    user: 'echo',
+    ...(authServer ? { authServer, registrar: true } : o.registrar ? { registrar: true } : {}),
+    ...(media
+      ? {
+          media: {
+            accept: o.srtp ?? 'any',
+            ...(o.srtp && o.srtp !== 'any' ? { srtp: o.srtp } : {}),
+            ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
+            ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
+            ...(o.codecs ? { codecs: o.codecs } : {}),
+            ...o.mediaChoice,
+            session: { decodeAudio: false },
+          },
+        }
+      : {}),
+  });
+}
+
+/** Echoes a call's audio and telephone-events back from their own buffers (digits: the call's dtmf event). */
+function echoMedia(m: MediaChannel): void {
+  const pt = m.session.payloadType;
+  const te = m.session.telephoneEventPt;
+  m.on('rtp', (e) => {
+    const p = e.packet.payloadType;
+    // The decrypted packet goes back from its own buffer: our SSRC and sequence number written in place,
+    // protected straight into the datagram sent (nothing goes out while our direction does not send).
+    if (p === pt || p === te) m.echoRtp(e.bytes);
+  });
+}
+
+/**
+ * Signalling only (`--no-media`, load tests): a valid answer whose media goes to the discard port. Offers that
+ * differ only in their o= line (a load generator's) get the same answer: it is computed once. A late offer gets
+ * our offer of the --srtp mode (plain RTP for `any`) in the 200. An offer that cannot be answered gives its error.
+ */
+function noMediaAnswerer(
+  o: EchoOptions,
+  host: string,
+): (offer: string | undefined) => { mode: SrtpMode; sdp: string } | Error {
+  const noMediaCrypto = makeSdesCrypto();
+  const noMediaAnswers = new Map<string, ReturnType<typeof answerSdpOffer>>();
+  const modeCache = new Map<string, SrtpMode>();
+  return (offer) => {
     let mode: SrtpMode;
     let answerSdp: string;
     try {
@@ -281,59 +323,49 @@ export async function startEcho(o: EchoOptions = {}): Promise<EchoServer> {
         answerSdp = a.sdp;
       }
     } catch (e) {
-      inv.reject(e instanceof SdpNegotiationError ? 488 : 400);
-      totals.rejected++;
-      return;
+      return e instanceof Error ? e : new Error(String(e));
     }
-    if (inv.cancelled) return;
-    if (inv.reliableProvisionals && offer !== undefined) inv.ring(183, { sdp: answerSdp });
-    inv.answer(answerSdp).then(
-      (call) => {
-        totals.answered++;
-        track(call, n, mode, undefined);
-      },
-      () => {
-        totals.failed++;
-      },
-    );
+    return { mode, sdp: answerSdp };
   };
-  /** Books a call in until it ends, then reports it. */
-  const track = (call: Call, n: number, mode: SrtpMode, m: MediaChannel | undefined): void => {
-    const t0 = Date.now();
-    // DTMF from the media (RFC 4733) and by SIP INFO: the call's `dtmf` event
-    call.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
-    call.on('ended', (why) => {
-      void (async () => {
-        const st = m ? callMediaReport(m.stats()) : undefined;
-        if (st) totals.packetsEchoed += st.packetsSent;
-        await m?.close(why);
-        o.onCall?.({
-          n,
-          from: call.dialog.remoteUri,
-          srtp: mode,
-          setupMs: Math.round(call.setupMs * 100) / 100,
-          durationS: Math.round((Date.now() - t0) / 100) / 10,
-          ended: why,
-          media: st,
-        });
-      })();
-    });
-  };
-  if (ua.registrar) {
-    const orig = ua.registrar.handle.bind(ua.registrar);
-    ua.registrar.handle = (req, src) => {
-      const res = orig(req, src);
-      if (res.status === 200) totals.registrations++;
-      return res;
-    };
-  }
-  return {
-    ua,
-    transport,
-    host: transport.localAddress,
-    port: transport.localPort,
-    totals,
-    stop: () => ua.close(),
+}
+
+/** Books a call in until it ends, then reports it. */
+function trackCall(
+  o: EchoOptions,
+  totals: EchoTotals,
+  call: Call,
+  n: number,
+  mode: SrtpMode,
+  m: MediaChannel | undefined,
+): void {
+  const t0 = Date.now();
+  // DTMF from the media (RFC 4733) and by SIP INFO: the call's `dtmf` event
+  call.on('dtmf', (e) => o.onDigit?.({ n, digit: e.digit, durationMs: e.durationMs }));
+  call.on('ended', (why) => {
+    void (async () => {
+      const st = m ? callMediaReport(m.stats()) : undefined;
+      if (st) totals.packetsEchoed += st.packetsSent;
+      await m?.close(why);
+      o.onCall?.({
+        n,
+        from: call.dialog.remoteUri,
+        srtp: mode,
+        setupMs: Math.round(call.setupMs * 100) / 100,
+        durationS: Math.round((Date.now() - t0) / 100) / 10,
+        ended: why,
+        media: st,
+      });
+    })();
+  });
+}
+
+/** Counts successful REGISTERs (200) in the totals. */
+function countRegistrations(registrar: NonNullable<UserAgent['registrar']>, totals: EchoTotals): void {
+  const orig = registrar.handle.bind(registrar);
+  registrar.handle = (req, src) => {
+    const res = orig(req, src);
+    if (res.status === 200) totals.registrations++;
+    return res;
   };
 }
 

@@ -117,23 +117,7 @@ const JS = 'text/javascript; charset=utf-8';
 /** Starts the HTTPS + WSS server (the library behind `mdh web`). */
 export async function startWeb(o: WebOptions = {}): Promise<WebServer> {
   const id = o.tls ?? (await selfSignedIdentity());
-  const asset = (name: string) => readFileSync(new URL(`../../web/${name}`, import.meta.url), 'utf8');
-  const page = asset('index.html');
-  // the same page driven by SIP.js: its ES modules are served from the npm package as they are (/sip.js/…)
-  const sipjsPage = page.replace(
-    /<script src="\/jssip.js"><\/script>\s*<script src="\/phone.js"><\/script>/,
-    '<script type="module" src="/phone-sipjs.js"></script>',
-  );
-  if (sipjsPage === page) throw new Error('mdh web: index.html lost its script tags');
-  const files = new Map<string, string>([
-    ['/', page],
-    ['/sipjs.html', sipjsPage.replace('<h1>mdh web softphone</h1>', '<h1>mdh web softphone (SIP.js)</h1>')],
-    ['/stats.js', asset('stats.js')],
-    ['/phone.js', asset('phone.js')],
-    ['/phone-sipjs.js', asset('phone-sipjs.js')],
-    ['/jssip.js', bundleCommonJs('jssip', 'JsSIP', import.meta.url)],
-    ...esmPackageFiles('sip.js', import.meta.url, '/sip.js/'),
-  ]);
+  const files = webFiles();
   const server: Server = createServer({ cert: id.cert, key: id.key }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const key = path === '/index.html' ? '/' : path;
@@ -167,45 +151,7 @@ export async function startWeb(o: WebOptions = {}): Promise<WebServer> {
     server.close();
     throw new Error(`mdh web: cannot listen for SIP over UDP on port ${port}: ${(e as Error).message}`);
   }
-  let echo: EchoServer | undefined;
-  let ua: UserAgent;
-  if (o.echo) {
-    echo = await startEcho({
-      sipTransport: transport,
-      extraTransports: [udp],
-      registrar: true,
-      ...(o.opus ? { codecs: ['opus', 'PCMU', 'PCMA'] as AudioCodec[] } : {}),
-      // calls for a registered page go to the page (web-gateway.ts), the others to the echo
-      accept: (inv) => echo === undefined || pageContact(echo.ua, inv) === undefined,
-      host: o.host ?? '127.0.0.1',
-      ...(o.auth ? { auth: o.auth } : {}),
-      ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
-      ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
-      ...(o.onCall ? { onCall: o.onCall } : {}),
-    });
-    ua = echo.ua;
-  } else {
-    // no echo: a user agent that registers pages and bridges calls to them; other calls are declined
-    const auth = o.auth;
-    const authServer = auth
-      ? new DigestServer({
-          realm: 'mdh',
-          lookup: (u) => (u === auth.username ? auth.password : undefined),
-          algorithms: ['MD5'],
-        })
-      : undefined;
-    const own = new UserAgent({
-      transports: [transport, udp],
-      user: 'web',
-      registrar: true,
-      ...(authServer ? { authServer } : {}),
-    });
-    own.stack.onError = () => {};
-    own.on('invite', (inv) => {
-      if (pageContact(own, inv) === undefined) inv.reject(480, 'Temporarily Unavailable (no such page registered)');
-    });
-    ua = own;
-  }
+  const { ua, echo } = await webUserAgent(o, transport, udp);
   const wildcard = o.host === undefined || o.host === '0.0.0.0' || o.host === '::';
   const pages = servePages(ua, { mediaHost: wildcard ? '127.0.0.1' : o.host! });
   const host = o.host ?? '127.0.0.1';
@@ -227,6 +173,76 @@ export async function startWeb(o: WebOptions = {}): Promise<WebServer> {
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** The files the server serves: the page (JsSIP and SIP.js variants), its scripts and the bundled SIP libraries. */
+function webFiles(): Map<string, string> {
+  const asset = (name: string) => readFileSync(new URL(`../../web/${name}`, import.meta.url), 'utf8');
+  const page = asset('index.html');
+  // the same page driven by SIP.js: its ES modules are served from the npm package as they are (/sip.js/…)
+  const sipjsPage = page.replace(
+    /<script src="\/jssip.js"><\/script>\s*<script src="\/phone.js"><\/script>/,
+    '<script type="module" src="/phone-sipjs.js"></script>',
+  );
+  if (sipjsPage === page) throw new Error('mdh web: index.html lost its script tags');
+  return new Map<string, string>([
+    ['/', page],
+    ['/sipjs.html', sipjsPage.replace('<h1>mdh web softphone</h1>', '<h1>mdh web softphone (SIP.js)</h1>')],
+    ['/stats.js', asset('stats.js')],
+    ['/phone.js', asset('phone.js')],
+    ['/phone-sipjs.js', asset('phone-sipjs.js')],
+    ['/jssip.js', bundleCommonJs('jssip', 'JsSIP', import.meta.url)],
+    ...esmPackageFiles('sip.js', import.meta.url, '/sip.js/'),
+  ]);
+}
+
+/**
+ * The user agent of both transports: the echo's (`echo`: calls for a registered page go to the page, the others to
+ * the echo), or one that registers pages and bridges calls to them, declining other calls.
+ */
+async function webUserAgent(
+  o: WebOptions,
+  transport: SipTransport,
+  udp: SipTransport,
+): Promise<{ ua: UserAgent; echo: EchoServer | undefined }> {
+  let echo: EchoServer | undefined;
+  if (o.echo) {
+    echo = await startEcho({
+      sipTransport: transport,
+      extraTransports: [udp],
+      registrar: true,
+      ...(o.opus ? { codecs: ['opus', 'PCMU', 'PCMA'] as AudioCodec[] } : {}),
+      // calls for a registered page go to the page (web-gateway.ts), the others to the echo
+      accept: (inv) => echo === undefined || pageContact(echo.ua, inv) === undefined,
+      host: o.host ?? '127.0.0.1',
+      ...(o.auth ? { auth: o.auth } : {}),
+      ...(o.consentTimeoutMs !== undefined ? { consentTimeoutMs: o.consentTimeoutMs } : {}),
+      ...(o.iceConnectTimeoutMs !== undefined ? { iceConnectTimeoutMs: o.iceConnectTimeoutMs } : {}),
+      ...(o.onCall ? { onCall: o.onCall } : {}),
+    });
+    return { ua: echo.ua, echo };
+  } else {
+    // no echo: a user agent that registers pages and bridges calls to them; other calls are declined
+    const auth = o.auth;
+    const authServer = auth
+      ? new DigestServer({
+          realm: 'mdh',
+          lookup: (u) => (u === auth.username ? auth.password : undefined),
+          algorithms: ['MD5'],
+        })
+      : undefined;
+    const own = new UserAgent({
+      transports: [transport, udp],
+      user: 'web',
+      registrar: true,
+      ...(authServer ? { authServer } : {}),
+    });
+    own.stack.onError = () => {};
+    own.on('invite', (inv) => {
+      if (pageContact(own, inv) === undefined) inv.reject(480, 'Temporarily Unavailable (no such page registered)');
+    });
+    return { ua: own, echo: undefined };
+  }
 }
 
 /** `mdh web` */

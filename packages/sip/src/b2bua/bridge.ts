@@ -199,61 +199,8 @@ export class Bridge {
     // leg B's ACK; anchored, we make the offers on both legs (ours in the 200, the caller's answer in the ACK).
     if (offer === undefined && this.o.media === 'pass')
       throw new BridgeError('sdp', 488, 'INVITE without SDP (late offer) is not passed through');
-    let offerB = offer;
-    let answerA: string | undefined;
-    if (this.o.media === 'relay' && offer === undefined) {
-      const host = this.o.mediaHost ?? '127.0.0.1';
-      const srtpIn = this.o.srtpIn ?? 'none';
-      const mA = await CallMedia.open({ loop: this.ua.loop, srtp: srtpIn, host });
-      this.legA = { media: mA, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
-      const mB = await CallMedia.open({ loop: this.ua.loop, srtp: this.o.srtpOut ?? srtpIn, host, ...this.webrtcB() });
-      this.legB = { media: mB, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
-      offerB = createSdpOffer(mB.local, { sessionId: this.legB.sessionId, version: 1 });
-    } else if (this.o.media === 'relay' && offer !== undefined) {
-      const host = this.o.mediaHost ?? '127.0.0.1';
-      const srtpIn = this.o.srtpIn ?? srtpOfOffer(offer);
-      const mA = await CallMedia.open({ loop: this.ua.loop, srtp: srtpIn, host });
-      this.legA = { media: mA, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
-      const ans = answerSdpOffer(offer, mA.local, { sessionId: this.legA.sessionId, version: 1 });
-      answerA = ans.sdp;
-      this.legA.neg = ans.media;
-      const mB = await CallMedia.open({
-        loop: this.ua.loop,
-        srtp: this.o.srtpOut ?? srtpIn,
-        host,
-        codecs: [ans.media.codec], // no transcoding: leg B gets the codec leg A agreed on
-        ...this.webrtcB(),
-      });
-      mB.local.telephoneEvent = ans.media.telephoneEventPt !== undefined;
-      this.legB = { media: mB, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
-      offerB = createSdpOffer(mB.local, { sessionId: this.legB.sessionId, version: 1 });
-    }
-    if (this.cancelled) throw new BridgeError('cancelled', 487, 'caller cancelled');
-    const out = this.ua.invite(this.target, {
-      ...(offerB !== undefined ? { sdp: offerB } : {}),
-      ...(this.o.headers ? { headers: this.o.headers } : {}),
-      onProgress: (res) => this.progress(res, answerA),
-    });
-    this.out = out;
-    const timer =
-      this.o.timeoutMs !== undefined
-        ? this.ua.loop.after(this.o.timeoutMs, () => {
-            this.timedOut = true;
-            out.cancel();
-          })
-        : undefined;
-    let b: Call;
-    try {
-      b = await out.result;
-    } catch (e) {
-      const st = e instanceof SipCallError ? e.status : 500;
-      const res = e instanceof SipCallError ? e.response : undefined;
-      if (this.cancelled) throw new BridgeError('cancelled', 487, 'caller cancelled', res);
-      if (this.timedOut) throw new BridgeError('timeout', 408, 'outgoing leg did not answer in time', res);
-      throw new BridgeError(st === 408 ? 'timeout' : 'rejected', mapFailureStatus(st, res), `leg B: ${st}`, res);
-    } finally {
-      if (timer !== undefined) this.ua.loop.cancel(timer);
-    }
+    let { offerB, answerA } = await this.openRelayLegs(offer);
+    const b = await this.callLegB(offerB, answerA);
     this.b = b;
     b.on('ended', () => void this.a?.hangup());
     if (this.cancelled) {
@@ -307,6 +254,74 @@ export class Bridge {
     a.onOffer = (sdp, method) => this.reoffer(a, b, sdp, method);
     b.onOffer = (sdp, method) => this.reoffer(b, a, sdp, method);
     void Promise.all([a.whenEnded(), b.whenEnded()]).then(() => this.release());
+  }
+
+  /**
+   * Relayed media: our ports for both legs, the answer to the caller's offer (leg A) and the offer of leg B (same
+   * codec, no transcoding), or, for a late offer, leg B's offer only. Passed through: leg B gets the caller's offer.
+   */
+  private async openRelayLegs(
+    offer: string | undefined,
+  ): Promise<{ offerB: string | undefined; answerA: string | undefined }> {
+    let offerB = offer;
+    let answerA: string | undefined;
+    if (this.o.media === 'relay' && offer === undefined) {
+      const host = this.o.mediaHost ?? '127.0.0.1';
+      const srtpIn = this.o.srtpIn ?? 'none';
+      const mA = await CallMedia.open({ loop: this.ua.loop, srtp: srtpIn, host });
+      this.legA = { media: mA, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
+      const mB = await CallMedia.open({ loop: this.ua.loop, srtp: this.o.srtpOut ?? srtpIn, host, ...this.webrtcB() });
+      this.legB = { media: mB, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
+      offerB = createSdpOffer(mB.local, { sessionId: this.legB.sessionId, version: 1 });
+    } else if (this.o.media === 'relay' && offer !== undefined) {
+      const host = this.o.mediaHost ?? '127.0.0.1';
+      const srtpIn = this.o.srtpIn ?? srtpOfOffer(offer);
+      const mA = await CallMedia.open({ loop: this.ua.loop, srtp: srtpIn, host });
+      this.legA = { media: mA, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
+      const ans = answerSdpOffer(offer, mA.local, { sessionId: this.legA.sessionId, version: 1 });
+      answerA = ans.sdp;
+      this.legA.neg = ans.media;
+      const mB = await CallMedia.open({
+        loop: this.ua.loop,
+        srtp: this.o.srtpOut ?? srtpIn,
+        host,
+        codecs: [ans.media.codec], // no transcoding: leg B gets the codec leg A agreed on
+        ...this.webrtcB(),
+      });
+      mB.local.telephoneEvent = ans.media.telephoneEventPt !== undefined;
+      this.legB = { media: mB, channel: undefined, neg: undefined, version: 1, sessionId: String(++sessionIds) };
+      offerB = createSdpOffer(mB.local, { sessionId: this.legB.sessionId, version: 1 });
+    }
+    return { offerB, answerA };
+  }
+
+  /** Leg B's INVITE with the offer, bounded by `timeoutMs`; its failure maps to a BridgeError for the caller. */
+  private async callLegB(offerB: string | undefined, answerA: string | undefined): Promise<Call> {
+    if (this.cancelled) throw new BridgeError('cancelled', 487, 'caller cancelled');
+    const out = this.ua.invite(this.target, {
+      ...(offerB !== undefined ? { sdp: offerB } : {}),
+      ...(this.o.headers ? { headers: this.o.headers } : {}),
+      onProgress: (res) => this.progress(res, answerA),
+    });
+    this.out = out;
+    const timer =
+      this.o.timeoutMs !== undefined
+        ? this.ua.loop.after(this.o.timeoutMs, () => {
+            this.timedOut = true;
+            out.cancel();
+          })
+        : undefined;
+    try {
+      return await out.result;
+    } catch (e) {
+      const st = e instanceof SipCallError ? e.status : 500;
+      const res = e instanceof SipCallError ? e.response : undefined;
+      if (this.cancelled) throw new BridgeError('cancelled', 487, 'caller cancelled', res);
+      if (this.timedOut) throw new BridgeError('timeout', 408, 'outgoing leg did not answer in time', res);
+      throw new BridgeError(st === 408 ? 'timeout' : 'rejected', mapFailureStatus(st, res), `leg B: ${st}`, res);
+    } finally {
+      if (timer !== undefined) this.ua.loop.cancel(timer);
+    }
   }
 
   /**
