@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 
+export type { CoreDatagram, CoreDeadline, CoreEvent, CoreOutput } from './core-output.js';
 export {
   type AddressRecord,
   AtomicInt,

@@ -460,14 +460,18 @@ export class RtpSession {
         this.scheduler.weSent = this.weSentRecently(now);
         this.updateMembership(now);
       }
-      const action = this.scheduler.handleTimeout(now);
-      if (action === 'send-report') {
-        const compound = this.buildReport(now);
-        if (this.remote) this.trySendRtcp(compound);
-        this.scheduler.reportSent(now, rtcpCompoundSize(compound) + UDP_IP_OVERHEAD);
-      } else if (action === 'send-bye') {
-        bye = true;
-        this.trySendRtcp(this.byeCompound(now, this.byeReason));
+      this.scheduler.handleTimeout(now);
+      // Deadlines are read back by arm() from scheduler.nextDeadline; only the events matter here.
+      for (let o = this.scheduler.pollOutput(); o; o = this.scheduler.pollOutput()) {
+        if (o.kind !== 'event') continue;
+        if (o.event.type === 'send-report') {
+          const compound = this.buildReport(now);
+          if (this.remote) this.trySendRtcp(compound);
+          this.scheduler.reportSent(now, rtcpCompoundSize(compound) + UDP_IP_OVERHEAD);
+        } else {
+          bye = true;
+          this.trySendRtcp(this.byeCompound(now, this.byeReason));
+        }
       }
     } finally {
       // Whatever happened above, the session keeps its RTCP timer (or finishes closing).
