@@ -17,6 +17,7 @@ export {
   createResponse,
   cryptoRandom,
   type FramerEvent,
+  type FramerOutput,
   formatAuth,
   formatNameAddr,
   formatParams,
