@@ -261,6 +261,7 @@ export {
   TimerQueues,
   TRYING_DELAY_MS,
   type Transaction,
+  type TransactionEvent,
   type TransactionOptions,
   type TransactionOutput,
   type TransactionTimers,

@@ -132,7 +132,7 @@ export {
   TRYING_DELAY_MS,
   type TransactionTimers,
 } from './transaction/timers.js';
-export type { Transaction, TransactionOptions, TransactionOutput } from './transaction/types.js';
+export type { Transaction, TransactionEvent, TransactionOptions, TransactionOutput } from './transaction/types.js';
 export { type ListenOptions, listenTransport, selfSignedIdentity } from './transport/listen.js';
 export { StreamTransport, type StreamTransportOptions } from './transport/stream.js';
 export {
