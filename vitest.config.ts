@@ -9,6 +9,8 @@ export default defineConfig({
     alias: {
       '@mdh/loop/clock': fileURLToPath(new URL('./packages/loop/src/clock.ts', import.meta.url)),
       '@mdh/dtls/testing': fileURLToPath(new URL('./packages/dtls/src/testing.ts', import.meta.url)),
+      '@mdh/media/testing': fileURLToPath(new URL('./packages/media/src/testing.ts', import.meta.url)),
+      '@mdh/sip/testing': fileURLToPath(new URL('./packages/sip/src/testing.ts', import.meta.url)),
       ...Object.fromEntries(
         pkgs.map((p) => [`@mdh/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
       ),

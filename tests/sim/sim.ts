@@ -21,15 +21,8 @@
 import { createHash } from 'node:crypto';
 import { fingerprint as certFingerprint, type DtlsCertificate, generateCertificate } from '@mdh/dtls';
 import { createLoop, ManualClock } from '@mdh/loop';
-import {
-  type MediaAddress,
-  type MediaEvent,
-  MediaSession,
-  SeededRandom,
-  type SimDatagram,
-  SimNetwork,
-  type SimTraceRecord,
-} from '@mdh/media';
+import { type MediaAddress, type MediaEvent, MediaSession } from '@mdh/media';
+import { SeededRandom, type SimDatagram, SimNetwork, type SimTraceRecord } from '@mdh/media/testing';
 import {
   answerSdpOffer,
   type Call,

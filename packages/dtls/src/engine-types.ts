@@ -1,3 +1,4 @@
+import type { CoreOutput } from '@mdh/loop';
 import type { SrtpProfile } from '@mdh/srtp';
 import type { DtlsCertificate } from './certificate.js';
 import { type CipherSuiteName, cipherSuiteInfo, type GroupName, HandshakeType } from './constants.js';
@@ -97,10 +98,7 @@ export type DtlsEvent =
   | { type: 'error'; error: DtlsError };
 
 /** One output of the engine: a datagram to send, an event, or the next deadline (`at: null` = none). */
-export type DtlsOutput =
-  | { kind: 'datagram'; data: Uint8Array }
-  | { kind: 'event'; event: DtlsEvent }
-  | { kind: 'deadline'; at: number | null };
+export type DtlsOutput = CoreOutput<DtlsEvent>;
 
 /** Counters for dropped input (STYLE §4a: noise is dropped and counted). */
 export interface DtlsStats {

@@ -4,7 +4,44 @@
  * @packageDocumentation
  */
 
-export * from './dns/index.js';
+export {
+  type AddressRecord,
+  type CacheEntry,
+  DnsCache,
+  DnsError,
+  type DnsErrorCode,
+  DnsFormatError,
+  type DnsMessage,
+  type DnsQuestion,
+  type DnsRecord,
+  type DnsServer,
+  decodeMessage,
+  decodeName,
+  decodeNaptrRdata,
+  encodeMessage,
+  encodeNaptrRdata,
+  encodeQuery,
+  HostsFile,
+  type HostsTable,
+  type NaptrData,
+  type NaptrRecord,
+  type NowSource,
+  orderSrv,
+  parseHosts,
+  parseResolvConf,
+  parseServer,
+  Rcode,
+  type ResolvConf,
+  Resolver,
+  type ResolverOptions,
+  type ResolverStats,
+  RRType,
+  readResolvConf,
+  rrTypeName,
+  type SoaData,
+  type SrvData,
+  type SrvRecord,
+} from './dns/index.js';
 export {
   checkHost,
   checkPort,
@@ -27,7 +64,22 @@ export {
   type TcpConnectOptions,
   type TcpListenOptions,
 } from './tcp.js';
-export * from './threads/index.js';
+export {
+  AtomicInt,
+  Channel,
+  ChannelClosedError,
+  type ChannelOptions,
+  ChannelTimeoutError,
+  Condvar,
+  Mutex,
+  type SharedHandle,
+  type SpawnOptions,
+  spawn,
+  ThreadError,
+  ThreadHandle,
+  type TryRecv,
+  waitAsync,
+} from './threads/index.js';
 export {
   connectTls,
   listenTls,

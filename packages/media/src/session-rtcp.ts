@@ -191,7 +191,11 @@ export abstract class MediaSessionRtcp extends MediaSessionKeying {
     this.expireSources(now);
     sch.weSent = this.weSent(now);
     this.updateMembers(now);
-    if (sch.handleTimeout(now) !== 'send-report') return;
+    sch.handleTimeout(now);
+    let due = false;
+    for (let o = sch.pollOutput(); o; o = sch.pollOutput())
+      if (o.kind === 'event') due ||= o.event.type === 'send-report';
+    if (!due) return;
     const compound = this.buildReport(now);
     this.emitRtcp(compound);
     sch.reportSent(now, rtcpCompoundSize(compound) + UDP_IP_OVERHEAD);

@@ -16,9 +16,9 @@ import {
   g711Decode,
   g711Encode,
   JitterBuffer,
-  SimNetwork,
   ToneGenerator,
 } from '../src/index.js';
+import { SimNetwork } from '../src/testing.js';
 
 const DIGITS = '0123456789*#ABCD';
 

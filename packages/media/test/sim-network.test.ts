@@ -1,7 +1,7 @@
 /** SimNetwork: a seeded, manual-clock datagram network. Same seed → same trace; different seed → different. */
 import { ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
-import { fnv1a64, SeededRandom, type SimLinkOptions, SimNetwork } from '../src/index.js';
+import { fnv1a64, SeededRandom, type SimLinkOptions, SimNetwork } from '../src/testing.js';
 
 /**
  * Two endpoints exchanging `n` numbered datagrams each way every 20 ms under `link`; the driver jumps the

@@ -77,8 +77,9 @@ export { type DlrrItem, ExtendedReport, type XrBlock, XrBlockType } from './rtcp
 export {
   RTCP_COMPENSATION,
   RtcpScheduler,
+  type RtcpSchedulerEvent,
   type RtcpSchedulerOptions,
-  type RtcpTimerAction,
+  type RtcpSchedulerOutput,
 } from './rtcp-scheduler.js';
 export { RtpPacket, type RtpPacketInit } from './rtp-packet.js';
 export {

@@ -5,6 +5,8 @@
  * source is injected so a run is replayable.
  */
 
+import type { CoreOutput } from '@mdh/loop';
+
 /** A.7 `COMPENSATION`: e − 3/2, compensating for the timer reconsideration converging low. */
 export const RTCP_COMPENSATION = Math.E - 1.5;
 
@@ -26,8 +28,17 @@ export interface RtcpSchedulerOptions {
   now: number;
 }
 
-/** What {@link RtcpScheduler.handleTimeout} asks the caller to do. */
-export type RtcpTimerAction = 'wait' | 'send-report' | 'send-bye';
+/**
+ * What the scheduler asks of its caller when a transmission is due: send a compound report (then call
+ * {@link RtcpScheduler.reportSent}) or send the BYE and stop (§6.3.7).
+ */
+export type RtcpSchedulerEvent = { type: 'send-report' } | { type: 'send-bye' };
+
+/**
+ * One output of {@link RtcpScheduler.pollOutput}: an event, or the next deadline (`tn`, or `null` once the BYE is
+ * due). The scheduler builds no packets, so it yields no datagrams.
+ */
+export type RtcpSchedulerOutput = CoreOutput<RtcpSchedulerEvent>;
 
 /** The RTCP timer of one participant (RFC 3550 A.7). */
 export class RtcpScheduler {
@@ -50,6 +61,10 @@ export class RtcpScheduler {
   /** Whether we are leaving (BYE scheduled, §6.3.7). */
   leaving = false;
 
+  private readonly outputs: RtcpSchedulerOutput[] = [];
+  /** The deadline last yielded by {@link RtcpScheduler.pollOutput} (`undefined`: none yet). */
+  private polledDeadline: number | null | undefined;
+  private stopped = false;
   private readonly rtcpBw: number;
   private readonly senderFraction: number;
   private readonly minTimeS: number;
@@ -110,23 +125,42 @@ export class RtcpScheduler {
   }
 
   /**
-   * A.7 `OnExpire` with timer reconsideration (§6.3.6). Call at or after {@link RtcpScheduler.nextDeadline}.
-   * Returns 'send-report' (then send a compound and call {@link RtcpScheduler.reportSent}), 'send-bye' (send the
-   * BYE and stop), or 'wait' (a new, later deadline was set).
+   * A.7 `OnExpire` with timer reconsideration (§6.3.6). Call at or after {@link RtcpScheduler.nextDeadline}, then
+   * drain {@link RtcpScheduler.pollOutput}: a `send-report` event (send a compound and call
+   * {@link RtcpScheduler.reportSent}), a `send-bye` event (send the BYE and stop), or only a new, later deadline.
    */
-  handleTimeout(now: number): RtcpTimerAction {
-    if (now < this.tn) return 'wait';
+  handleTimeout(now: number): void {
+    if (this.stopped || now < this.tn) return;
     const t = this.interval();
     const tn = this.tp + t;
     if (this.leaving) {
-      if (tn <= now) return 'send-bye';
+      if (tn <= now) {
+        this.stopped = true;
+        this.outputs.push({ kind: 'event', event: { type: 'send-bye' } });
+        return;
+      }
       this.tn = tn;
-      return 'wait';
+      return;
     }
     this.pmembers = this.members;
-    if (tn <= now) return 'send-report';
+    if (tn <= now) {
+      this.outputs.push({ kind: 'event', event: { type: 'send-report' } });
+      return;
+    }
     this.tn = tn;
-    return 'wait';
+  }
+
+  /**
+   * The next output, or `undefined` when there is none: queued events first, then the deadline (`tn`) when it
+   * changed since it was last yielded (`null` once the BYE has been asked for).
+   */
+  pollOutput(): RtcpSchedulerOutput | undefined {
+    const ev = this.outputs.shift();
+    if (ev) return ev;
+    const at = this.stopped ? null : this.tn;
+    if (at === this.polledDeadline) return undefined;
+    this.polledDeadline = at;
+    return { kind: 'deadline', at };
   }
 
   /** After sending a report of `size` octets (incl. UDP/IP headers): updates the average and reschedules. */

@@ -4,6 +4,18 @@ import { RTCP_COMPENSATION, RtcpScheduler } from '../src/index.js';
 
 const half = (): number => 0.5; // randomisation factor (0.5 + 0.5) = 1
 
+/** Runs the timer at `now` and drains the outputs: the event asked for, or 'wait' when only a deadline came out. */
+function fire(s: RtcpScheduler, now: number): 'send-report' | 'send-bye' | 'wait' {
+  s.handleTimeout(now);
+  let action: 'send-report' | 'send-bye' | 'wait' = 'wait';
+  for (let o = s.pollOutput(); o; o = s.pollOutput()) {
+    expect(o.kind).not.toBe('datagram');
+    if (o.kind === 'event') action = o.event.type;
+    else if (o.kind === 'deadline') expect(o.at).toBe(action === 'send-bye' ? null : s.nextDeadline);
+  }
+  return action;
+}
+
 describe('RtcpScheduler: RFC 3550 A.7 rtcp_interval', () => {
   it('uses half the minimum for the first report', () => {
     const s = new RtcpScheduler({ sessionBandwidth: 64000, random: half, now: 0 });
@@ -15,9 +27,9 @@ describe('RtcpScheduler: RFC 3550 A.7 rtcp_interval', () => {
 
   it('sends at the deadline, then uses the full minimum and the new average size', () => {
     const s = new RtcpScheduler({ sessionBandwidth: 64000, random: half, now: 0 });
-    expect(s.handleTimeout(1000)).toBe('wait');
+    expect(fire(s, 1000)).toBe('wait');
     const t1 = s.nextDeadline;
-    expect(s.handleTimeout(t1)).toBe('send-report');
+    expect(fire(s, t1)).toBe('send-report');
     s.reportSent(t1, 200);
     expect(s.avgRtcpSize).toBe(106.25); // 200/16 + 15/16 × 100
     expect(s.initial).toBe(false);
@@ -55,7 +67,7 @@ describe('RtcpScheduler: RFC 3550 A.7 rtcp_interval', () => {
     const s = new RtcpScheduler({ sessionBandwidth: 64000, random: half, now: 0 });
     const tn = s.nextDeadline;
     s.setMembers(1000, 0, 100);
-    expect(s.handleTimeout(tn)).toBe('wait');
+    expect(fire(s, tn)).toBe('wait');
     // new tn = tp + T(members 1000, initial) = 0 + 333.33 s / (e − 1.5)
     expect(s.nextDeadline).toBeCloseTo(((100 * 1000) / 300 / RTCP_COMPENSATION) * 1000, 6);
     expect(s.pmembers).toBe(1000);
@@ -64,7 +76,7 @@ describe('RtcpScheduler: RFC 3550 A.7 rtcp_interval', () => {
   it('reverse reconsideration pulls tn and tp in when members leave (§6.3.4)', () => {
     const s = new RtcpScheduler({ sessionBandwidth: 64000, random: half, now: 0 });
     s.setMembers(1000, 0, 0);
-    s.handleTimeout(s.nextDeadline); // pmembers = 1000, tn recomputed
+    fire(s, s.nextDeadline); // pmembers = 1000, tn recomputed
     const tn = s.nextDeadline;
     const tp = s.tp;
     const tc = 10000;
@@ -78,7 +90,7 @@ describe('RtcpScheduler: RFC 3550 A.7 rtcp_interval', () => {
     const small = new RtcpScheduler({ sessionBandwidth: 64000, random: half, now: 0 });
     small.setMembers(50, 1, 0);
     expect(small.leave(100, 80)).toBe(true);
-    expect(small.handleTimeout(100)).toBe('wait'); // tn = now but tp + T is in the future: reconsidered
+    expect(fire(small, 100)).toBe('wait'); // tn = now but tp + T is in the future: reconsidered
     const big = new RtcpScheduler({ sessionBandwidth: 64000, random: half, now: 0 });
     big.setMembers(100, 10, 0);
     expect(big.leave(5000, 100)).toBe(false);
@@ -89,7 +101,27 @@ describe('RtcpScheduler: RFC 3550 A.7 rtcp_interval', () => {
     expect(due - 5000).toBeCloseTo((2.5 / RTCP_COMPENSATION) * 1000, 6);
     big.byeReceivedWhileLeaving(100);
     expect(big.members).toBe(2);
-    expect(big.handleTimeout(due)).toBe('send-bye');
+    expect(fire(big, due)).toBe('send-bye');
+    expect(big.pollOutput()).toBeUndefined(); // the deadline went to null with the BYE
+    big.handleTimeout(due + 1e6);
+    expect(big.pollOutput()).toBeUndefined(); // stopped: no second BYE
+  });
+});
+
+describe('RtcpScheduler: sans-I/O outputs (CoreOutput)', () => {
+  it('yields the first deadline, nothing more until it changes, then the rescheduled one', () => {
+    const s = new RtcpScheduler({ sessionBandwidth: 64000, random: half, now: 0 });
+    expect(s.pollOutput()).toEqual({ kind: 'deadline', at: s.nextDeadline });
+    expect(s.pollOutput()).toBeUndefined();
+    const t1 = s.nextDeadline;
+    s.handleTimeout(t1 - 1); // early: nothing happens
+    expect(s.pollOutput()).toBeUndefined();
+    s.handleTimeout(t1);
+    expect(s.pollOutput()).toEqual({ kind: 'event', event: { type: 'send-report' } });
+    expect(s.pollOutput()).toBeUndefined(); // tn is unchanged until the report is sent
+    s.reportSent(t1, 100);
+    expect(s.pollOutput()).toEqual({ kind: 'deadline', at: s.nextDeadline });
+    expect(s.nextDeadline).toBeGreaterThan(t1);
   });
 });
 

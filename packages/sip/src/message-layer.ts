@@ -4,7 +4,12 @@
  * @packageDocumentation
  */
 
-export { type FramerEvent, StreamFramer, type StreamFramerOptions } from './framing/stream-framer.js';
+export {
+  type FramerEvent,
+  type FramerOutput,
+  StreamFramer,
+  type StreamFramerOptions,
+} from './framing/stream-framer.js';
 export {
   BRANCH_MAGIC,
   type CreateRequestOptions,

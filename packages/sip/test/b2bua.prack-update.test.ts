@@ -5,13 +5,12 @@ import {
   type BridgeMediaMode,
   bridge,
   type Call,
-  type MemoryNetwork,
-  MemoryNetwork as Network,
   parseMessage,
   SipCallError,
   type SipResponse,
   UserAgent,
 } from '../src/index.js';
+import { type MemoryNetwork, MemoryNetwork as Network } from '../src/testing.js';
 import { offer, world } from './world.js';
 
 // RFC 3262 (reliable provisionals, PRACK) and RFC 3311 (UPDATE) across a B2BUA: each leg is its own dialog with

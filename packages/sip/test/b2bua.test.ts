@@ -10,13 +10,13 @@ import {
   CallMedia,
   createSdpOffer,
   type IncomingCall,
-  MemoryNetwork,
   mapFailureStatus,
   readSdpAnswer,
   SipCallError,
   type SipResponse,
   UserAgent,
 } from '../src/index.js';
+import { MemoryNetwork } from '../src/testing.js';
 import { offer, world } from './world.js';
 
 /** The final status of an outgoing call (200 when answered); attached at once so no rejection is unhandled. */

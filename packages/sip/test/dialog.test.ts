@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   Dialog,
   DialogSequenceError,
-  MemoryNetwork,
   parseMessage,
   type SipRequest,
   type SipResponse,
   serializeMessage,
   UserAgent,
 } from '../src/index.js';
+import { MemoryNetwork } from '../src/testing.js';
 
 const req = (s: string) => parseMessage(`${s.split('\n').join('\r\n')}\r\n\r\n`) as SipRequest;
 const res = (s: string) => parseMessage(`${s.split('\n').join('\r\n')}\r\n\r\n`) as SipResponse;

@@ -62,6 +62,28 @@ describe('StreamFramer (RFC 3261 §18.3, RFC 5626 §4.4.1)', () => {
     expect(ev.map((e) => (e.type === 'keepalive' ? e.kind : e.type))).toEqual(['ping', 'message', 'pong', 'message']);
   });
 
+  it('sans-I/O: handleInput/pollOutput yield the events and a CRLF pong datagram after each ping', () => {
+    const f = new StreamFramer();
+    f.handleInput(concat([ping, wire[0]!, crlf]));
+    f.handleInput(ping.subarray(0, 3)); // half a ping: nothing yet
+    const out: string[] = [];
+    const drain = (): void => {
+      for (let o = f.pollOutput(); o; o = f.pollOutput()) {
+        if (o.kind === 'datagram') {
+          expect(o.data).toEqual(crlf);
+          out.push('datagram');
+        } else if (o.kind === 'event') out.push(o.event.type === 'keepalive' ? o.event.kind : o.event.type);
+        else out.push('deadline');
+      }
+    };
+    drain();
+    expect(out).toEqual(['ping', 'datagram', 'message', 'pong']);
+    f.handleInput(ping.subarray(3));
+    drain();
+    expect(out.slice(4)).toEqual(['ping', 'datagram']);
+    expect(f.pollOutput()).toBeUndefined();
+  });
+
   it('same messages under any random chunking, with keep-alives interleaved', () => {
     fc.assert(
       fc.property(

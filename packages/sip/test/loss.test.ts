@@ -1,6 +1,7 @@
 import { createLoop, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
-import { type Call, MemoryNetwork, UserAgent } from '../src/index.js';
+import { type Call, UserAgent } from '../src/index.js';
+import { MemoryNetwork } from '../src/testing.js';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 const offer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';

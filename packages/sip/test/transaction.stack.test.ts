@@ -1,7 +1,8 @@
 import { createLoop, ManualClock } from '@mdh/loop';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork, parseMessage, type SipResponse, SipStack } from '../src/index.js';
+import { parseMessage, type SipResponse, SipStack } from '../src/index.js';
+import { MemoryNetwork } from '../src/testing.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

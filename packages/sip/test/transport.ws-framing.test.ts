@@ -1,6 +1,7 @@
 import { createLoop, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork, SipStack } from '../src/index.js';
+import { SipStack } from '../src/index.js';
+import { MemoryNetwork } from '../src/testing.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -2,7 +2,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createLoop, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork, UserAgent } from '../src/index.js';
+import { UserAgent } from '../src/index.js';
+import { MemoryNetwork } from '../src/testing.js';
 
 // Issue #14 "Also": after 100,000 INVITEs that never get an ACK, and after their timers end (manual clock),
 // the heap after GC is back within 10% of the baseline.

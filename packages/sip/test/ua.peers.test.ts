@@ -5,7 +5,6 @@ import { createLoop, ManualClock } from '@mdh/loop';
 import { describe, expect, it } from 'vitest';
 import {
   type Call,
-  type MemoryTransport,
   parseMessage,
   type SipMessage,
   type SipRequest,
@@ -13,6 +12,7 @@ import {
   TimerQueues,
   UserAgent,
 } from '../src/index.js';
+import type { MemoryTransport } from '../src/testing.js';
 import { offer, world } from './world.js';
 
 const enc = new TextEncoder();

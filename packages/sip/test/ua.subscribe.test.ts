@@ -6,7 +6,6 @@ import {
   DIALOG_INFO_TYPE,
   type IncomingSubscription,
   MESSAGE_SUMMARY_TYPE,
-  type MemoryTransport,
   parseDialogInfo,
   parseMessageSummary,
   type SipRequest,
@@ -14,6 +13,7 @@ import {
   type SubscriptionNotify,
   UserAgent,
 } from '../src/index.js';
+import type { MemoryTransport } from '../src/testing.js';
 import { world } from './world.js';
 
 // SIP-specific event notification (RFC 6665) between two user agents on the memory network and the manual

@@ -1,6 +1,6 @@
 // Shared test helpers: a simulated network on a manual clock, for the UserAgent tests.
 import { createLoop, ManualClock } from '@mdh/loop';
-import { MemoryNetwork } from '../src/index.js';
+import { MemoryNetwork } from '../src/testing.js';
 
 /** Lets pending promise callbacks and immediates run. */
 export const flush = () => new Promise<void>((r) => setImmediate(r));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { CoreOutput } from '@mdh/loop';
 import { sameAddress, type TransportAddress } from './address.js';
 import { hostCandidates, type IceCandidate } from './candidate.js';
 import {
@@ -83,10 +84,7 @@ export type IceLiteEvent =
  * One output: a datagram to send to `to` (from the local address `from` when the agent has several), an event, or
  * the next deadline (`at: null` = none).
  */
-export type IceLiteOutput =
-  | { kind: 'datagram'; data: Uint8Array; to: TransportAddress; from?: TransportAddress }
-  | { kind: 'event'; event: IceLiteEvent }
-  | { kind: 'deadline'; at: number | null };
+export type IceLiteOutput = CoreOutput<IceLiteEvent, { to: TransportAddress; from?: TransportAddress }>;
 
 /** Counters (STYLE §4a: noise is dropped and counted). */
 export interface IceLiteStats {

@@ -1,3 +1,4 @@
+import type { CoreOutput } from '@mdh/loop';
 import { SipParseError } from '../message/errors.js';
 import type { SipMessage } from '../message/message.js';
 import { latin1, type ParseOptions, parseMessage } from '../message/parse.js';
@@ -27,15 +28,35 @@ export type FramerEvent =
    */
   | { type: 'error'; error: SipParseError; fatal: boolean; bytes?: Uint8Array };
 
+/**
+ * One output of {@link StreamFramer.pollOutput} (the sans-I/O union, docs/design.md): a {@link FramerEvent}, or a
+ * datagram to write back on the same connection — the CRLF pong that answers a CRLFCRLF ping (RFC 5626 §4.4.1).
+ * The framer has no timers, so it yields no deadlines.
+ */
+export type FramerOutput = CoreOutput<FramerEvent>;
+
+/** The CRLF pong (RFC 5626 §4.4.1); shared, never written to. */
+const PONG = Uint8Array.of(13, 10);
+
 const CL_LINE = /^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$/i;
 
 /**
  * Incremental framer for SIP over TCP/TLS (RFC 3261 §18.3): feed it chunks of any size, get whole messages.
  * Bounded: it never buffers more than one header section plus one body within the configured limits.
  *
+ * Sans-I/O: {@link StreamFramer.handleInput} takes a chunk and {@link StreamFramer.pollOutput} yields what it
+ * completed — events, and the pong to write for each ping. {@link StreamFramer.push} is the shortcut for a
+ * reader that only wants the events.
+ *
  * @example
  * const f = new StreamFramer();
- * conn.onData((chunk) => { for (const ev of f.push(chunk)) if (ev.type === 'message') handle(ev.message); });
+ * conn.onData((chunk) => {
+ *   f.handleInput(chunk);
+ *   for (let o = f.pollOutput(); o; o = f.pollOutput()) {
+ *     if (o.kind === 'datagram') conn.write(o.data);
+ *     else if (o.kind === 'event' && o.event.type === 'message') handle(o.event.message);
+ *   }
+ * });
  */
 export class StreamFramer {
   private buf = new Uint8Array(0);
@@ -49,6 +70,7 @@ export class StreamFramer {
   private readonly maxHeader: number;
   private readonly maxBody: number;
   private readonly parseOpts: ParseOptions;
+  private readonly outputs: FramerOutput[] = [];
   /** Counters: messages framed, errors, keep-alives. */
   readonly stats = { messages: 0, errors: 0, keepalives: 0, octets: 0, scannedOctets: 0 };
 
@@ -77,9 +99,29 @@ export class StreamFramer {
     this.dead = false;
     this.scanned = 0;
     this.need = 0;
+    this.outputs.length = 0;
   }
 
-  /** Feeds a chunk; returns the events it completes, in order. */
+  /**
+   * Feeds a chunk; what it completes is queued for {@link StreamFramer.pollOutput}: each event, and after each
+   * `ping` keep-alive the CRLF pong datagram that answers it (RFC 5626 §4.4.1).
+   */
+  handleInput(chunk: Uint8Array): void {
+    for (const event of this.push(chunk)) {
+      this.outputs.push({ kind: 'event', event });
+      if (event.type === 'keepalive' && event.kind === 'ping') this.outputs.push({ kind: 'datagram', data: PONG });
+    }
+  }
+
+  /** The next queued output, or `undefined` when there is none. */
+  pollOutput(): FramerOutput | undefined {
+    return this.outputs.shift();
+  }
+
+  /**
+   * Feeds a chunk; returns the events it completes, in order (nothing is queued for
+   * {@link StreamFramer.pollOutput}: a caller that answers pings uses {@link StreamFramer.handleInput}).
+   */
   push(chunk: Uint8Array): FramerEvent[] {
     const out: FramerEvent[] = [];
     if (this.dead) return out;

@@ -1,5 +1,5 @@
 import { Deadlines, resolveTimers, type TransactionTimers } from './timers.js';
-import type { TransactionOptions, TransactionOutput } from './types.js';
+import type { TransactionEvent, TransactionOptions, TransactionOutput } from './types.js';
 
 /** Output queue and deadline bookkeeping shared by the four state machines. */
 export abstract class TransactionBase<M, S extends string, K extends string> {
@@ -67,8 +67,9 @@ export abstract class TransactionBase<M, S extends string, K extends string> {
 
   protected abstract onTimer(k: K, now: number): void;
 
-  protected emit(o: TransactionOutput<M>): void {
-    this.out.push(o);
+  /** Queues an output: `send` becomes a datagram, everything else an event. */
+  protected emit(o: TransactionEvent<M> | { type: 'send'; data: Uint8Array }): void {
+    this.out.push(o.type === 'send' ? { kind: 'datagram', data: o.data } : { kind: 'event', event: o });
   }
 
   protected terminate(): void {

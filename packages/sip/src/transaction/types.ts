@@ -1,10 +1,10 @@
+import type { CoreOutput } from '@mdh/loop';
+
 /**
- * What a transaction asks its owner to do (the sans-I/O output side, RFC 3261 §17).
- * `M` is the message type the owner passes in (the transaction never parses).
+ * What a transaction tells its owner (RFC 3261 §17). `M` is the message type the owner passes in (the
+ * transaction never parses).
  */
-export type TransactionOutput<M> =
-  /** Bytes to hand to the transport (original sends and retransmissions). */
-  | { type: 'send'; data: Uint8Array }
+export type TransactionEvent<M> =
   /** A response to pass up to the transaction user (client transactions). */
   | { type: 'response'; status: number; message: M }
   /** Timer B, F or H fired: the peer never answered (RFC 3261 §17.1.1.2, §17.1.2.2, §17.2.1). */
@@ -15,6 +15,13 @@ export type TransactionOutput<M> =
   | { type: 'ack'; message: M }
   /** The transaction has ended; the owner drops it. */
   | { type: 'terminated' };
+
+/**
+ * One output of a transaction (the sans-I/O union, docs/design.md): bytes to hand to the transport (original
+ * sends and retransmissions) as a datagram, or an event. Deadlines are read with `nextDeadline()`, so no
+ * deadline outputs are queued.
+ */
+export type TransactionOutput<M> = CoreOutput<TransactionEvent<M>>;
 
 /** Options common to every transaction. */
 export interface TransactionOptions {

@@ -332,14 +332,19 @@ export class StreamTransport implements SipTransport {
     // most recently active goes last
     this.lru.delete(conn.id);
     this.lru.set(conn.id, conn);
-    for (const ev of conn.framer.push(chunk)) {
+    conn.framer.handleInput(chunk);
+    for (let o = conn.framer.pollOutput(); o; o = conn.framer.pollOutput()) {
+      // RFC 5626 §4.4.1: the framer answers a CRLFCRLF ping with a CRLF pong datagram.
+      if (o.kind === 'datagram') {
+        conn.c.write(o.data).catch(() => {});
+        continue;
+      }
+      if (o.kind !== 'event') continue;
+      const ev = o.event;
       if (ev.type === 'message') {
         this.stats.received++;
         this.cb?.({ data: ev.bytes, message: ev.message, source: conn.peer, transport: this, flow: conn.id });
-      } else if (ev.type === 'keepalive') {
-        // RFC 5626 §4.4.1: a CRLFCRLF ping is answered with a CRLF pong.
-        if (ev.kind === 'ping') conn.c.write(enc.encode('\r\n')).catch(() => {});
-      } else {
+      } else if (ev.type === 'error') {
         this.stats.dropped++;
         // A malformed but framed request goes to the stack, which answers it 400 (RFC 3261 §21.4.1).
         if (!ev.fatal && ev.bytes) this.cb?.({ data: ev.bytes, source: conn.peer, transport: this, flow: conn.id });

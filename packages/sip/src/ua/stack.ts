@@ -266,14 +266,17 @@ export class SipStack {
     this.reschedule(e);
   }
 
-  private clientOutput(e: ClientEntry, o: TransactionOutput<SipResponse>): void {
+  private clientOutput(e: ClientEntry, out: TransactionOutput<SipResponse>): void {
+    if (out.kind === 'datagram') {
+      this.post(e.target, out.data, () => {
+        e.tx.handleTransportError(this.loop.now());
+        queueMicrotask(() => this.pumpClient(e));
+      });
+      return;
+    }
+    if (out.kind !== 'event') return;
+    const o = out.event;
     switch (o.type) {
-      case 'send':
-        this.post(e.target, o.data, () => {
-          e.tx.handleTransportError(this.loop.now());
-          queueMicrotask(() => this.pumpClient(e));
-        });
-        return;
       case 'response':
         this.safe(() => e.handlers.onResponse(o.message));
         return;
@@ -315,14 +318,17 @@ export class SipStack {
 
   private pumpServer(e: ServerEntry): void {
     const tx = e.tx;
-    for (let o = tx.pollOutput(); o; o = tx.pollOutput()) {
+    for (let out = tx.pollOutput(); out; out = tx.pollOutput()) {
+      if (out.kind === 'datagram') {
+        this.post(e.target, out.data, () => {
+          tx.handleTransportError(this.loop.now());
+          queueMicrotask(() => this.pumpServer(e));
+        });
+        continue;
+      }
+      if (out.kind !== 'event') continue;
+      const o = out.event;
       switch (o.type) {
-        case 'send':
-          this.post(e.target, o.data, () => {
-            tx.handleTransportError(this.loop.now());
-            queueMicrotask(() => this.pumpServer(e));
-          });
-          break;
         case 'ack':
           this.safe(() => e.onAck?.(o.message));
           break;
