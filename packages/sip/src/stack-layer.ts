@@ -69,6 +69,7 @@ export {
   mediaOptionsFor,
   SDES_SUITES,
 } from './media/call-media.js';
+export { answerRegister, locationRouter } from './proxy/location-router.js';
 export {
   createProxy,
   type ForkMode,
@@ -149,6 +150,7 @@ export {
 export { UdpTransport, type UdpTransportOptions } from './transport/udp.js';
 export { WsTransport, type WsTransportOptions } from './transport/ws.js';
 export { Call, type CallEndReason, type CallEvents, type CallOwner } from './ua/call.js';
+export { type AnswerOptions, type CallMediaSettings, offeredMode } from './ua/call-media-owner.js';
 export {
   type EventHeader,
   parseEventHeader,
@@ -158,6 +160,7 @@ export {
 } from './ua/event-headers.js';
 export { bumpVersion, holdDirection, sdpDirection, withDirection } from './ua/hold.js';
 export { type CallDtmf, dtmfRelayBody, parseDtmfInfo } from './ua/info-dtmf.js';
+export { type Binding, type LocationStore, type MaybePromise, MemoryLocationStore } from './ua/location.js';
 export {
   type EventPackage,
   IncomingSubscription,
@@ -179,9 +182,6 @@ export {
 export { type RAck, type ReliableDeps, ReliableProvisionals } from './ua/prack.js';
 export type { ReferRequest, ReferVerdict } from './ua/refer.js';
 export { addressOfRecord, Registrar, type RegistrarOptions } from './ua/registrar.js';
-export { type Binding, type LocationStore, type MaybePromise, MemoryLocationStore } from './ua/location.js';
-export { answerRegister, locationRouter } from './proxy/location-router.js';
-export { type AnswerOptions, type CallMediaSettings, offeredMode } from './ua/call-media-owner.js';
 export type { SessionTimerOptions } from './ua/session-timer.js';
 export {
   type ClientFailure,
