@@ -8,8 +8,11 @@
 
 /** Dependencies a package's src uses by name at run time rather than by an import statement. */
 const RESOLVED_BY_NAME: Record<string, string[]> = {
-  // `mdh web` serves JsSIP to the browser: web-bundle.ts resolves the package by name (`bundleCommonJs('jssip', …)`).
-  '@mdh/cli': ['jssip'],
+  // `mdh web` serves JsSIP and SIP.js to the browser: web-bundle.ts resolves them by name (`bundleCommonJs('jssip',
+  // …)`, `esmPackageFiles('sip.js', …)`).
+  '@mdh/cli': ['jssip', 'sip.js'],
+  // Opus is loaded on first use (audio/opus.ts: `createRequire(import.meta.url)('opusscript')`).
+  '@mdh/media': ['opusscript'],
 };
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { type EchoCallRecord, startEcho } from '../../packages/cli/src/commands/
 import { baresip, baresipDir, cleanupBaresip, decodedFrequency, freePortPair } from './baresip-helpers.js';
 import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
-import { killSipps, sipp, uacArgs } from './sipp-helpers.js';
+import { killSipps, type SippResult, sipp, uacArgs } from './sipp-helpers.js';
 
 // Real peers on both sides of `mdh b2bua`: baresip (SDES-SRTP) → b2bua --media relay → mdh echo (DTLS-SRTP),
 // and sipp UAC → b2bua --media pass → sipp UAS.
@@ -48,19 +48,40 @@ function scenario(name: string, status: number, withSdp = false): string {
   return f;
 }
 
-/** Resolves once something holds UDP `port` on 127.0.0.1 (bounded: 10 s). */
-async function waitBound(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+/** Resolves once something holds UDP `port` on 127.0.0.1 (bounded: 20 s); false at once when `gone()` says so. */
+async function waitBound(port: number, gone: () => boolean = () => false): Promise<boolean> {
+  for (let i = 0; i < 400 && !gone(); i++) {
     const s = createSocket('udp4');
     const inUse = await new Promise<boolean>((r) => {
       s.once('error', () => r(true));
       s.bind(port, '127.0.0.1', () => r(false));
     });
     await new Promise<void>((r) => (inUse ? r() : s.close(() => r())));
-    if (inUse) return;
+    if (inUse) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`nothing bound 127.0.0.1:${port}`);
+  return false;
+}
+
+/**
+ * Starts a sipp UAS on a free port and waits until it listens. A sipp that exits at start (its port taken between
+ * the probe and its bind, on a loaded machine) is started again on other ports (at most 3 tries).
+ */
+async function sippUas(
+  args: (port: number) => string[],
+  hardMs: number,
+): Promise<{ port: number; done: Promise<SippResult> }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freeUdpPort();
+    let exited = false;
+    const done = sipp(args(port), hardMs);
+    void done.then(() => {
+      exited = true;
+    });
+    if (await waitBound(port, () => exited)) return { port, done };
+    if (!exited) throw new Error(`nothing bound 127.0.0.1:${port}`);
+  }
+  throw new Error('sipp UAS exited at start three times');
 }
 
 describe.skipIf(!hasPeer('baresip'))('mdh b2bua with baresip and mdh echo', () => {
@@ -166,13 +187,10 @@ describe.skipIf(!hasPeer('baresip'))('mdh b2bua with baresip and mdh echo', () =
 describe.skipIf(!hasPeer('sipp'))('mdh b2bua with sipp', () => {
   it('sipp UAC → b2bua --media pass → sipp UAS: every call bridged and torn down by BYE across', async () => {
     const N = 10;
-    const uasPort = await freeUdpPort();
-    const mp = await freeUdpPort();
-    const uas = sipp(
-      ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(uasPort), '-mp', String(mp), '-m', String(N), '-timeout', '60s'],
+    const { port: uasPort, done: uas } = await sippUas(
+      (port) => ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-m', String(N), '-timeout', '60s'],
       90_000,
     );
-    await waitBound(uasPort);
     const bridged: B2buaCallRecord[] = [];
     const b2b = await startB2bua({
       host: '127.0.0.1',
@@ -202,12 +220,10 @@ describe.skipIf(!hasPeer('sipp'))('mdh b2bua with sipp', () => {
       [407, 502],
     ] as const) {
       const N = 3;
-      const uasPort = await freeUdpPort();
-      const uas = sipp(
-        ['-sf', scenario('uas-reject.xml', uasSays), '-i', '127.0.0.1', '-p', String(uasPort), '-m', String(N)],
+      const { port: uasPort, done: uas } = await sippUas(
+        (port) => ['-sf', scenario('uas-reject.xml', uasSays), '-i', '127.0.0.1', '-p', String(port), '-m', String(N)],
         60_000,
       );
-      await waitBound(uasPort);
       const b2b = await startB2bua({ host: '127.0.0.1', port: 0, to: `sip:svc@127.0.0.1:${uasPort}`, media: 'pass' });
       try {
         const r = await sipp([
