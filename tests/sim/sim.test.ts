@@ -76,7 +76,7 @@ describe('pnpm sim: deterministic calls on one manual clock', () => {
     ]) {
       expect(text).toContain(what);
     }
-    expect(text).toMatch(/call 0 a secure SRTP_/);
+    expect(text).toMatch(/call 0 a secure SRTP_AES128_CM_HMAC_SHA1_80\n/);
     expect(text).toMatch(/call 1 b dtmf [0-9*#A-D] \d+/);
     expect(text).toMatch(/call 1 completed/);
   });

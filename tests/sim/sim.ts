@@ -141,6 +141,13 @@ const SIP_PORT = 5060;
 const MEDIA_BASE = 20000;
 const FRAME_MS = 20;
 const DIGITS = '0123456789*#ABCD';
+/**
+ * The DTLS-SRTP profile both sides offer (RFC 5764 §4.1.2): AES_CM_128_HMAC_SHA1_80, the profile every SRTP peer
+ * implements. The media sessions' default prefers AEAD_AES_128_GCM (RFC 7714), whose per-key GHASH tables cost more
+ * per call to build than the call's 10 s of audio costs to protect; the GCM path is covered by the unit and interop
+ * tests of @mdh/srtp and @mdh/media, the simulation tests whole calls at scale.
+ */
+const SIM_SRTP_PROFILES: readonly string[] = ['SRTP_AES128_CM_HMAC_SHA1_80'];
 /** After both sides sent their audio, the caller waits this long (late packets, reports) before BYE. */
 const TAIL_MS = 500;
 
@@ -504,7 +511,14 @@ class Simulation {
       random: rng.random,
       cname: `sim-${c.index}-${leg.name}`,
       ...(sec && sec.kind === 'dtls'
-        ? { security: { ...sec, certificate: cert, randomBytes: (n: number) => rng.fill(new Uint8Array(n)) } }
+        ? {
+            security: {
+              ...sec,
+              certificate: cert,
+              profiles: SIM_SRTP_PROFILES,
+              randomBytes: (n: number) => rng.fill(new Uint8Array(n)),
+            },
+          }
         : {}),
     });
     const s = leg.session;
