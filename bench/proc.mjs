@@ -1,7 +1,11 @@
-// Helpers shared by the benches that drive other processes (uas, proxy, workers): free ports, CPU time of a
-// process (tree) from /proc, and a bounded wait until a SIP server answers OPTIONS.
+// Helpers shared by the benches that drive other processes (uas, proxy, workers, srtp, media): free ports, CPU
+// time of a process (tree) from /proc, a bounded wait until a SIP server answers OPTIONS, and the libsrtp2
+// reference harness (bench/native/srtp_bench.c).
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 const TICK = 100; // clock ticks per second for /proc/<pid>/stat (Linux USER_HZ)
 
@@ -78,4 +82,46 @@ export async function ready(port) {
   }
   s.close();
   return got;
+}
+
+/**
+ * The libsrtp2 harness (bench/native/srtp_bench.c, compiled here when libsrtp2-dev is present), or null (with a
+ * note printed) when it cannot be built. `run(mode, op)` resolves to packets per second of the harness's CPU time
+ * for `n` 172-octet packets (mode `cm` or `gcm`, op `protect` or `unprotect`); bounded: 60 s per command.
+ */
+export function startLibsrtp(n) {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const src = `${here}native/srtp_bench.c`;
+  const exe = `${here}native/build/srtp_bench`;
+  if (!existsSync('/usr/include/srtp2/srtp.h')) {
+    console.log('(libsrtp2-dev not installed: libsrtp column skipped)');
+    return null;
+  }
+  mkdirSync(`${here}native/build`, { recursive: true });
+  const cc = spawnSync('cc', ['-O2', '-o', exe, src, '-lsrtp2'], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    console.log(`(libsrtp harness did not compile: ${cc.stderr.trim()})`);
+    return null;
+  }
+  const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const waiting = [];
+  lines.on('line', (l) => waiting.shift()?.(l));
+  return {
+    run(mode, op) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('libsrtp harness timed out')), 60_000);
+        waiting.push((l) => {
+          clearTimeout(timer);
+          if (l === 'error') reject(new Error('libsrtp harness reported an error'));
+          else resolve(Number(l.split(' ')[0]));
+        });
+        child.stdin.write(`${mode} ${op} ${n}\n`);
+      });
+    },
+    close() {
+      child.stdin.end();
+      child.kill();
+    },
+  };
 }

@@ -2,12 +2,9 @@
 // @mdh/srtp (js, wasm and node backends, allocating and caller-buffer APIs; the noble backend allocating only), werift-rtp and libsrtp2 (bench/native/srtp_bench.c,
 // compiled here when libsrtp2-dev is present), interleaved in rounds in the same run. Each figure is the best
 // round, in packets per second of process CPU time (the machine is shared; CPU time is the fairer clock).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { SrtpSession } from '@mdh/srtp';
 import { RtpPacket, SrtpSession as WeriftSrtp } from 'werift-rtp';
+import { startLibsrtp } from './proc.mjs';
 
 const ROUNDS = Number(process.env.SRTP_BENCH_ROUNDS ?? 5);
 const N = 30000; // packets per measurement (also the size of the pre-protected corpus for unprotect)
@@ -116,41 +113,7 @@ function weriftUnprotect(mode, corpus) {
 }
 
 // ---------------------------------------------------------------- libsrtp harness
-const here = fileURLToPath(new URL('.', import.meta.url));
-const src = `${here}native/srtp_bench.c`;
-const exe = `${here}native/build/srtp_bench`;
-let lib = null;
-if (existsSync('/usr/include/srtp2/srtp.h')) {
-  mkdirSync(`${here}native/build`, { recursive: true });
-  const cc = spawnSync('cc', ['-O2', '-o', exe, src, '-lsrtp2'], { encoding: 'utf8' });
-  if (cc.status === 0) {
-    const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = createInterface({ input: child.stdout });
-    const waiting = [];
-    lines.on('line', (l) => waiting.shift()?.(l));
-    lib = {
-      run(mode, op) {
-        return new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('libsrtp harness timed out')), 60_000);
-          waiting.push((l) => {
-            clearTimeout(timer);
-            if (l === 'error') reject(new Error('libsrtp harness reported an error'));
-            else resolve(Number(l.split(' ')[0]));
-          });
-          child.stdin.write(`${mode} ${op} ${N}\n`);
-        });
-      },
-      close() {
-        child.stdin.end();
-        child.kill();
-      },
-    };
-  } else {
-    console.log(`(libsrtp harness did not compile: ${cc.stderr.trim()})`);
-  }
-} else {
-  console.log('(libsrtp2-dev not installed: libsrtp column skipped)');
-}
+const lib = startLibsrtp(N);
 
 // ---------------------------------------------------------------- run
 const rows = [];
