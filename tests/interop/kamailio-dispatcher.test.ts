@@ -194,21 +194,25 @@ async function sipp(port: number, count: number, rate: number): Promise<SippResu
   };
 }
 
+/** Calls of the even-split run (the issue's 5,000: 20 s at 250 calls/s). */
+const CALLS = 5000;
+
 describe.skipIf(!hasPeer('kamailio') || !hasPeer('sipp'))('sipp → Kamailio dispatcher → 2 mdh echo', () => {
-  it('splits 1000 calls evenly with 0 failed; after one instance dies and the probe marks it down, 0 failed', async () => {
+  it('splits 5000 calls evenly with 0 failed; after one instance dies and the probe marks it down, 0 failed', async () => {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm run build first`);
     const a = await startEcho();
     const b = await startEcho();
     const k = await startKamailio([a.port, b.port]);
 
     // 1. round-robin over both instances
-    const r1 = await sipp(k.port, 1000, 200);
+    const r1 = await sipp(k.port, CALLS, 250);
     expect(r1.failed, r1.out).toBe(0);
-    expect(r1.successful).toBe(1000);
+    expect(r1.successful).toBe(CALLS);
     await sleep(300);
-    expect(a.calls() + b.calls(), `a ${a.calls()} b ${b.calls()}`).toBe(1000);
-    expect(Math.abs(a.calls() - 500)).toBeLessThanOrEqual(50); // ±5 % of the calls on each instance
-    expect(Math.abs(b.calls() - 500)).toBeLessThanOrEqual(50);
+    expect(a.calls() + b.calls(), `a ${a.calls()} b ${b.calls()}`).toBe(CALLS);
+    // ±5 % of the calls on each instance
+    expect(Math.abs(a.calls() - CALLS / 2)).toBeLessThanOrEqual(CALLS / 20);
+    expect(Math.abs(b.calls() - CALLS / 2)).toBeLessThanOrEqual(CALLS / 20);
 
     // 2. a long run; instance b is killed 3 s in
     const aBefore = a.calls();
@@ -241,9 +245,9 @@ describe.skipIf(!hasPeer('kamailio') || !hasPeer('sipp'))('sipp → Kamailio dis
     expect(r1long.failed).toBeLessThanOrEqual(10);
     expect(a.calls() - aBefore).toBeGreaterThanOrEqual(500);
     console.log(
-      `kamailio dispatcher: split ${aBefore}/${1000 - aBefore} over 1000 calls; ` +
+      `kamailio dispatcher: split ${aBefore}/${CALLS - aBefore} over ${CALLS} calls; ` +
         `long run: ${r1long.successful} ok, ${r1long.failed} failed (in flight on the killed instance); ` +
         `after the probe: ${r2.successful} ok, ${r2.failed} failed`,
     );
-  }, 120_000);
+  }, 180_000);
 });
