@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { placeCall } from '@mdh/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { placeCall } from '../../packages/cli/src/commands/call.js';
 import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
 
