@@ -245,13 +245,13 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
         '440 Hz in the page',
       );
       expect(Math.abs(peak!.hz - 440)).toBeLessThanOrEqual(10);
-      // the page's figures are sampled every 250 ms
+      // the page's figures are sampled every 250 ms; the codec shows once an inbound-rtp report names it
       const s = (
         await until(
           () => pageState(page),
-          (st) => st.stats?.dtls === 'connected',
+          (st) => st.stats?.dtls === 'connected' && st.stats.codec !== undefined,
           5000,
-          'DTLS connected in getStats',
+          'DTLS connected and the codec in getStats',
         )
       ).stats!;
       expect(s.dtls).toBe('connected');
