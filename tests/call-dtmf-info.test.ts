@@ -1,6 +1,6 @@
+import { type EchoDigitRecord, startEcho } from '@mdh/cli';
 import { listenTransport, UserAgent } from '@mdh/sip';
 import { describe, expect, it } from 'vitest';
-import { type EchoDigitRecord, startEcho } from '../packages/cli/src/commands/echo.js';
 
 // DTMF by SIP INFO reaches `mdh echo` as digits, like RFC 4733 ones (tests/call-media.test.ts covers those).
 

@@ -1,9 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import diagnostics_channel from 'node:diagnostics_channel';
+import { placeCall, startEcho } from '@mdh/cli';
 import type { MediaPacketEvent } from '@mdh/media';
 import { afterAll, describe, expect, it } from 'vitest';
-import { placeCall } from '../packages/cli/src/commands/call.js';
-import { startEcho } from '../packages/cli/src/commands/echo.js';
 import { killMdh, mdh, mdhEcho, stopMdh } from './interop/cli-process.js';
 
 // Issue #17 item 5: `--suite` (SDES suites, DTLS-SRTP profiles) and `--rtp-ports LO-HI` on mdh call / mdh echo.

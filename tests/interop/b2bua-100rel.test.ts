@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
+import { type B2buaCallRecord, startB2bua } from '@mdh/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type B2buaCallRecord, startB2bua } from '../../packages/cli/src/commands/b2bua.js';
 import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
 import { killSipps, sipp, uacArgs } from './sipp-helpers.js';

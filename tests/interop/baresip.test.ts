@@ -1,7 +1,6 @@
+import { type EchoCallRecord, placeCall, startEcho } from '@mdh/cli';
 import type { SrtpMode } from '@mdh/sip';
 import { afterAll, describe, expect, it } from 'vitest';
-import { placeCall } from '../../packages/cli/src/commands/call.js';
-import { type EchoCallRecord, startEcho } from '../../packages/cli/src/commands/echo.js';
 import { baresip, baresipDir, cleanupBaresip, decodedFrequency, freePortPair } from './baresip-helpers.js';
 import { hasPeer } from './peers.js';
 

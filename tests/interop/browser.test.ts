@@ -1,13 +1,12 @@
 // Issue #13, proven by a real browser and a real browser SIP library: headless Chromium opens the `mdh web --echo
 // --auth` page, whose JsSIP (packed from the npm package by mdh web) registers with digest auth over WSS and calls the
 // echo. Media is DTLS-SRTP over ICE-lite; the page's getStats() must show the echoed audio coming back.
+
+import { type CallReport, type EchoCallRecord, placeCall, startWeb, type WebServer } from '@mdh/cli';
 import { ToneGenerator } from '@mdh/media';
 import { answerSdpOffer, type Call, CallMedia, createSdpOffer, type IncomingCall, readSdpAnswer } from '@mdh/sip';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CallReport, placeCall } from '../../packages/cli/src/commands/call.js';
-import type { EchoCallRecord } from '../../packages/cli/src/commands/echo.js';
-import { startWeb, type WebServer } from '../../packages/cli/src/commands/web.js';
 import { hasPeer } from './peers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -246,13 +245,13 @@ describe.skipIf(!hasPeer('chromium'))('mdh web --echo against Chromium + JsSIP',
         '440 Hz in the page',
       );
       expect(Math.abs(peak!.hz - 440)).toBeLessThanOrEqual(10);
-      // the page's figures are sampled every 250 ms
+      // the page's figures are sampled every 250 ms; the codec shows once an inbound-rtp report names it
       const s = (
         await until(
           () => pageState(page),
-          (st) => st.stats?.dtls === 'connected',
+          (st) => st.stats?.dtls === 'connected' && st.stats.codec !== undefined,
           5000,
-          'DTLS connected in getStats',
+          'DTLS connected and the codec in getStats',
         )
       ).stats!;
       expect(s.dtls).toBe('connected');

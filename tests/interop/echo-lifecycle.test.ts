@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
+import { type EchoCallRecord, startEcho, stopSignal } from '@mdh/cli';
 import { StreamFramer } from '@mdh/sip';
 import { describe, expect, it } from 'vitest';
-import { type EchoCallRecord, startEcho, stopSignal } from '../../packages/cli/src/commands/echo.js';
 import { hasPeer } from './peers.js';
 import { sippMediaPort } from './sipp-helpers.js';
 

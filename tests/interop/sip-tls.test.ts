@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
+import { type EchoServer, placeCall, startEcho } from '@mdh/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { placeCall } from '../../packages/cli/src/commands/call.js';
-import { type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
 import { hasPeer } from './peers.js';
 
 const servers: EchoServer[] = [];

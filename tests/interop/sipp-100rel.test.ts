@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { type EchoServer, placeCall, startEcho } from '@mdh/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { placeCall } from '../../packages/cli/src/commands/call.js';
-import { type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
 import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
 import { killSipps, sipp, uacArgs } from './sipp-helpers.js';

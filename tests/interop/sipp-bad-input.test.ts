@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { startEcho } from '@mdh/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEcho } from '../../packages/cli/src/commands/echo.js';
 import { hasPeer } from './peers.js';
 import { killSipps, sipp, uacArgs } from './sipp-helpers.js';
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { type EchoServer, startEcho } from '@mdh/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
 import { hasPeer } from './peers.js';
 import { killSipps, sipp, uacArgs } from './sipp-helpers.js';
 

@@ -1,9 +1,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type EchoCallRecord, type EchoServer, placeCall, startEcho } from '@mdh/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { placeCall } from '../../packages/cli/src/commands/call.js';
-import { type EchoCallRecord, type EchoServer, startEcho } from '../../packages/cli/src/commands/echo.js';
 import { freeUdpPort } from './helpers.js';
 import { hasPeer } from './peers.js';
 import { killSipps, sipp, sippServer, uacArgs } from './sipp-helpers.js';

@@ -97,6 +97,7 @@ export interface B2buaServer {
   readonly live: Set<Bridge>;
   /** Calls bridged and calls that failed so far. */
   readonly totals: { bridged: number; failed: number };
+  /** Ends the bridges and closes the transport. */
   stop(): Promise<void>;
 }
 

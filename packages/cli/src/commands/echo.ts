@@ -148,6 +148,7 @@ export interface EchoServer {
   readonly host: string;
   readonly port: number;
   readonly totals: EchoTotals;
+  /** Ends the calls (BYE) and closes the user agent and its transports. */
   stop(): Promise<void>;
 }
 

@@ -77,7 +77,9 @@ export interface ProxyServer {
   readonly proxy: SipProxy;
   readonly transport: SipTransport;
   readonly registrar: Registrar | undefined;
+  /** The proxy's counters so far. */
   stats(): ProxyStats;
+  /** Stops the proxy's timers and closes its transport. */
   stop(): Promise<void>;
 }
 
