@@ -243,7 +243,8 @@ function echoPathRate(mode) {
     const now = i * 20;
     echo.handleInput(corpus[i], from, now);
     for (let o = echo.pollOutput(); o.kind !== 'deadline'; o = echo.pollOutput()) {
-      if (o.kind === 'event' && o.event.type === 'rtp') echo.echoRtp(o.event.bytes, now);
+      if (o.kind === 'event' && o.event.type === 'rtp')
+        echo.echoRtp(o.event.bytes, now, true); // as mdh echo: in place
       else if (o.kind === 'datagram' && o.via === 'rtp') out++;
     }
   }

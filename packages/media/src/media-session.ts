@@ -226,8 +226,12 @@ export class MediaSession extends MediaSessionRtcp {
    * its header in place; with SRTP it is protected straight from that buffer into the datagram sent (the cipher
    * writes the only new bytes), without SRTP the same buffer goes out. Payload type, marker, timestamp and payload
    * stay as received. Returns false before keys are ready or with no peer; throws when closed.
+   *
+   * `inPlace`: when `rtp` is the packet just received with SRTP, protect it back into the datagram it arrived in
+   * (its tag's room is there), so nothing is allocated per packet. The `rtp` event's bytes and packet then hold the
+   * protected packet: use it only when the echo is the last thing done with the event (as `mdh echo` does).
    */
-  echoRtp(rtp: Uint8Array, now?: number): boolean {
+  echoRtp(rtp: Uint8Array, now?: number, inPlace = false): boolean {
     this.usable(now);
     const to = this.remoteRtp;
     if (this._state !== 'active' || to === undefined || rtp.length < 12 || !this.sending) return false;
@@ -235,7 +239,18 @@ export class MediaSession extends MediaSessionRtcp {
     rtp[3] = this.seq & 0xff;
     writeU32(rtp, 8, this._ssrc);
     let data = rtp;
-    if (this.tx) {
+    const rx = this.rxDatagram;
+    if (
+      this.tx &&
+      inPlace &&
+      rx !== undefined &&
+      rtp.buffer === rx.buffer &&
+      rtp.byteOffset === rx.byteOffset &&
+      rtp.length + this.tx.rtpOverhead <= rx.length
+    ) {
+      const len = this.tx.protectInto(rtp, rx, 0);
+      data = len === rx.length ? rx : rx.subarray(0, len);
+    } else if (this.tx) {
       const out = new Uint8Array(rtp.length + this.tx.rtpOverhead);
       const len = this.tx.protectInto(rtp, out, 0);
       data = len === out.length ? out : out.subarray(0, len);
@@ -453,6 +468,7 @@ export class MediaSession extends MediaSessionRtcp {
         return;
       }
       len = r;
+      this.rxDatagram = datagram;
     }
     const bytes = len === datagram.length ? datagram : datagram.subarray(0, len);
     const p = RtpPacket.tryParse(bytes);

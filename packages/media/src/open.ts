@@ -110,9 +110,12 @@ export class MediaChannel {
     return r;
   }
 
-  /** Sends a received packet back without a copy (see {@link MediaSession.echoRtp}). */
-  echoRtp(rtp: Uint8Array): boolean {
-    const r = this.session.echoRtp(rtp, this.loop.now());
+  /**
+   * Sends a received packet back without a copy (see {@link MediaSession.echoRtp}); `inPlace` protects it into the
+   * datagram it arrived in (no allocation; the event's bytes then hold the protected packet).
+   */
+  echoRtp(rtp: Uint8Array, o: { inPlace?: boolean } = {}): boolean {
+    const r = this.session.echoRtp(rtp, this.loop.now(), o.inPlace === true);
     this.pump();
     return r;
   }

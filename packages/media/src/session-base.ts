@@ -116,6 +116,8 @@ export abstract class MediaSessionBase {
   protected rtcpRx: SrtpSession | undefined;
   protected tx: SrtpSession | undefined;
   protected rx: SrtpSession | undefined;
+  /** The last SRTP datagram decrypted in place, at its received length (where `echoRtp` may protect in place). */
+  protected rxDatagram: Uint8Array | undefined;
   protected profile: string | undefined;
   protected scheduler: RtcpScheduler | undefined;
   protected readonly sources = new Map<number, Source>();

@@ -797,6 +797,56 @@ describe('MediaSession echo path', () => {
     // Every packet B received was echoed (the last ones may still be in flight back to A).
     expect(b.session.stats().sent.packets).toBe(b.session.stats().received.packets);
   });
+  for (const suite of ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] as const) {
+    it(`echoRtp inPlace protects back into the received datagram: nothing allocated (${suite})`, () => {
+      const ca = formatSdesCrypto(generateSdesCrypto(suite));
+      const cb = formatSdesCrypto(generateSdesCrypto(suite));
+      const a = session({ remote: B, ssrc: 0xa, security: { kind: 'sdes', local: ca, remote: cb } });
+      const b = session({
+        remote: A,
+        ssrc: 0xb,
+        random: seeded(52),
+        security: { kind: 'sdes', local: cb, remote: ca },
+      });
+      const outputs = (m: MediaSession) => {
+        const out: ReturnType<MediaSession['pollOutput']>[] = [];
+        for (let o = m.pollOutput(); o.kind !== 'deadline'; o = m.pollOutput()) out.push(o);
+        return out;
+      };
+      outputs(a);
+      outputs(b);
+      for (let i = 0; i < 5; i++) {
+        const now = 20 * (i + 1);
+        expect(a.sendRtp(frame(i), { now, timestamp: 160 * i })).toBe(true);
+        const sent = outputs(a).find((o) => o.kind === 'datagram' && !isRtcp(o.data));
+        if (sent?.kind !== 'datagram') throw new Error('no datagram');
+        const received = sent.data.slice(); // what a socket hands over: the datagram's own buffer
+        b.handleInput(received, A, now);
+        const ev = outputs(b).find((o) => o.kind === 'event' && o.event.type === 'rtp');
+        if (ev?.kind !== 'event' || ev.event.type !== 'rtp') throw new Error('no rtp event');
+        expect(b.echoRtp(ev.event.bytes, now, true)).toBe(true);
+        const echoed = outputs(b).find((o) => o.kind === 'datagram');
+        if (echoed?.kind !== 'datagram') throw new Error('no echo');
+        // the same memory went back out, protected again at its full length
+        expect(echoed.data.buffer).toBe(received.buffer);
+        expect(echoed.data.byteOffset).toBe(received.byteOffset);
+        expect(echoed.data.length).toBe(received.length);
+        a.handleInput(echoed.data.slice(), B, now);
+        const back = outputs(a).find((o) => o.kind === 'event' && o.event.type === 'rtp');
+        if (back?.kind !== 'event' || back.event.type !== 'rtp') throw new Error('echo not accepted');
+        expect(back.event.packet.ssrc).toBe(0xb);
+        expect(back.event.packet.payload.every((x) => x === (i & 0xff))).toBe(true);
+      }
+      // a packet that is not the one just received is protected into a new buffer, as without inPlace
+      const other = new Uint8Array(172);
+      other[0] = 0x80;
+      expect(b.echoRtp(other, 200, true)).toBe(true);
+      const fresh = outputs(b).find((o) => o.kind === 'datagram');
+      if (fresh?.kind !== 'datagram') throw new Error('no datagram');
+      expect(fresh.data.buffer).not.toBe(other.buffer);
+      expect(a.stats().dropped).toMatchObject({ unauthenticated: 0, replayed: 0 });
+    });
+  }
 });
 
 describe('MediaSession decodeAudio: false', () => {

@@ -269,7 +269,7 @@ function echoMedia(m: MediaChannel): void {
     const p = e.packet.payloadType;
     // The decrypted packet goes back from its own buffer: our SSRC and sequence number written in place,
     // protected straight into the datagram sent (nothing goes out while our direction does not send).
-    if (p === pt || p === te) m.echoRtp(e.bytes);
+    if (p === pt || p === te) m.echoRtp(e.bytes, { inPlace: true });
   });
 }
 
