@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
+import { concat } from '@mdh/bytes';
 import { certificatePublicKey, fingerprint, matchesFingerprint } from './certificate.js';
 import { AlertDescription, DTLS_1_0, DTLS_1_2, ExtensionType, HandshakeType } from './constants.js';
 import { DtlsFlightLayer } from './engine-flights.js';
-import { concatAll, timingSafe } from './engine-types.js';
+import { timingSafe } from './engine-types.js';
 import { DtlsError } from './errors.js';
 import { generateEcdhe } from './keyexchange.js';
 import { parseCertificate, serializeCertificate } from './messages/certificate.js';
@@ -196,7 +197,7 @@ export abstract class DtlsClientFlights extends DtlsFlightLayer {
     ) {
       throw new DtlsError('ServerKeyExchange signature scheme not offered', AlertDescription.illegalParameter);
     }
-    const signed = concatAll([this.clientRandom, this.serverRandom, ske.params]);
+    const signed = concat(this.clientRandom, this.serverRandom, ske.params);
     if (!verifyWith(ske.signatureScheme, this.peerKey!, signed, ske.signature)) {
       throw new DtlsError('ServerKeyExchange signature does not verify', AlertDescription.decryptError);
     }
@@ -229,7 +230,7 @@ export abstract class DtlsClientFlights extends DtlsFlightLayer {
     this.queueHandshake(HandshakeType.clientKeyExchange, serializeClientKeyExchange(this.ecdhe!.publicKey));
     this.deriveKeys();
     if (cert && cvScheme !== undefined) {
-      const sig = signWith(cvScheme, cert.privateKey, concatAll(this.transcript));
+      const sig = signWith(cvScheme, cert.privateKey, concat(...this.transcript));
       this.queueHandshake(
         HandshakeType.certificateVerify,
         serializeCertificateVerify({ signatureScheme: cvScheme, signature: sig }),

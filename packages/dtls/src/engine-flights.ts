@@ -1,8 +1,8 @@
+import { concat } from '@mdh/bytes';
 import { fingerprint } from './certificate.js';
 import { AlertDescription, AlertLevel, ContentType, HandshakeType } from './constants.js';
 import { DtlsRecordLayer } from './engine-records.js';
 import {
-  concatAll,
   DEFAULT_INITIAL_RETRANSMIT_MS,
   type DtlsConnectionInfo,
   FLIGHT5_TYPES,
@@ -348,7 +348,7 @@ export abstract class DtlsFlightLayer extends DtlsRecordLayer {
         if (!DEFAULT_SIGNATURE_SCHEMES.includes(cv.signatureScheme)) {
           throw new DtlsError('CertificateVerify uses a scheme we did not offer', AlertDescription.illegalParameter);
         }
-        const data = concatAll(this.transcript);
+        const data = concat(...this.transcript);
         if (!verifyWith(cv.signatureScheme, this.peerKey!, data, cv.signature)) {
           throw new DtlsError('CertificateVerify signature does not verify', AlertDescription.decryptError);
         }

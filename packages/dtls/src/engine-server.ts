@@ -1,3 +1,4 @@
+import { concat } from '@mdh/bytes';
 import {
   AlertDescription,
   type CipherSuiteInfo,
@@ -11,7 +12,6 @@ import {
 } from './constants.js';
 import { computeCookie, verifyCookie } from './cookie.js';
 import { DtlsClientFlights } from './engine-client.js';
-import { concatAll } from './engine-types.js';
 import { DtlsError } from './errors.js';
 import { generateEcdhe } from './keyexchange.js';
 import { serializeCertificate } from './messages/certificate.js';
@@ -153,7 +153,7 @@ export abstract class DtlsServerFlights extends DtlsClientFlights {
     this.queueHandshake(HandshakeType.certificate, serializeCertificate(cert.chain));
     this.ecdhe = generateEcdhe(group);
     const params = serializeEcdhParams(group, this.ecdhe.publicKey);
-    const sig = signWith(scheme, cert.privateKey, concatAll([this.clientRandom, this.serverRandom, params]));
+    const sig = signWith(scheme, cert.privateKey, concat(this.clientRandom, this.serverRandom, params));
     this.queueHandshake(HandshakeType.serverKeyExchange, serializeServerKeyExchange(params, scheme, sig));
     this.certRequested = this.opts.requestClientCertificate ?? true;
     if (this.certRequested) {
