@@ -257,7 +257,10 @@ describe.skipIf(!hasPeer('sipp'))('mdh echo --workers 2 (node:cluster) against s
     expect(await stop(echo, 'SIGINT')).toBe(0);
     const { totals } = parseOutput(echo.out());
     expect(totals.totals.answered).toBe(200);
-    for (const w of totals.workers) expect(w.answered).toBeGreaterThan(40);
+    // Workers accept TCP connections on the shared socket themselves (SCHED_NONE, docs/scaling.md): the kernel
+    // decides which worker's accept() wakes, which is not an even split (39/161 seen on a loaded machine), but
+    // both serve.
+    for (const w of totals.workers) expect(w.answered).toBeGreaterThanOrEqual(20);
     for (const pid of workers) expect(alive(pid)).toBe(false);
   }, 90_000);
 });
